@@ -1,0 +1,1 @@
+//! (Stub: the real module replaces this file.)
