@@ -294,6 +294,26 @@ async fn a_failed_primary_starts_the_secondary_without_waiting() {
 }
 
 #[actix_rt::test]
+async fn any_failure_starts_the_secondary_while_primaries_remain() {
+    let Some(v6) = v6_listener().await else {
+        return;
+    };
+    let Some(hole) = black_hole("127.0.0.1") else {
+        return;
+    };
+    let dead = refusing_address("127.0.0.1");
+    let live = v6.local_addr().unwrap();
+    // Tornado's rule: the first failure is a sign the primary family is broken, so the
+    // secondary starts at once even though another primary (here a hanging one) is in flight.
+    let client = TcpClient::with_resolver(FixedResolver(vec![dead, hole.address, live]));
+    let options = ConnectOptions::new()
+        .secondary_delay(Duration::from_secs(60))
+        .timeout(LIMIT);
+    let _stream = connect(&client, "dual.test", 0, &options).await.unwrap();
+    assert!(accept_peer(&v6).await.is_ipv6());
+}
+
+#[actix_rt::test]
 async fn a_working_primary_wins_and_the_secondary_is_never_tried() {
     let Some(v6) = v6_listener().await else {
         return;
