@@ -241,6 +241,33 @@ async fn a_hanging_connect_times_out() {
     assert!(started.elapsed() >= Duration::from_millis(300));
 }
 
+/// A resolver that never answers, like a DNS server that dropped the query.
+#[derive(Debug)]
+struct SilentResolver;
+
+impl Resolver for SilentResolver {
+    fn resolve(
+        &self,
+        _host: &str,
+        _port: u16,
+        _family: Family,
+    ) -> LocalBoxFuture<'static, Result<Vec<SocketAddr>, ResolveError>> {
+        Box::pin(futures::future::pending())
+    }
+}
+
+#[actix_rt::test]
+async fn the_timeout_covers_resolution_too() {
+    let client = TcpClient::with_resolver(SilentResolver);
+    let options = ConnectOptions::new().timeout(Duration::from_millis(200));
+    match connect(&client, "slow.test", 80, &options).await {
+        Err(ConnectError::Timeout { host, port, .. }) => {
+            assert_eq!((host.as_str(), port), ("slow.test", 80));
+        }
+        other => panic!("expected a Timeout, got {other:?}"),
+    }
+}
+
 #[actix_rt::test]
 async fn a_hanging_primary_loses_to_the_secondary_after_the_delay() {
     let Some(v6) = v6_listener().await else {
