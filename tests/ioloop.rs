@@ -368,8 +368,8 @@ fn run_sync_from_a_foreign_thread_returns_the_value() {
                 .unwrap();
             assert!(matches!(inner, Err(LoopError::WouldDeadlock)), "{inner:?}");
 
-            let timed_out = io_loop
-                .run_sync_timeout(Duration::from_millis(50), || std::future::pending::<()>());
+            let timed_out =
+                io_loop.run_sync_timeout(Duration::from_millis(50), std::future::pending::<()>);
             assert!(
                 matches!(timed_out, Err(LoopError::TimedOut { .. })),
                 "{timed_out:?}"
