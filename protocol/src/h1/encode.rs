@@ -1,0 +1,309 @@
+//! Response serialization: the status line, the header block with the framing headers the
+//! encoder owns, and body framing (Content-Length, chunked, or close-delimited), all appended to
+//! a caller's write buffer so that pipelined responses go out in one write.
+
+use bytes::BytesMut;
+use http::header::{CONNECTION, CONTENT_LENGTH, DATE, TRANSFER_ENCODING};
+use http::{HeaderMap, StatusCode, Version};
+
+use super::date::DateCache;
+use super::error::{EncodeError, ErrorResponse};
+use super::fields::list_elements;
+
+/// The exact interim response a client with `Expect: 100-continue` waits for. Write it before
+/// reading the body; it does not count as the request's response.
+pub const CONTINUE_100: &[u8] = b"HTTP/1.1 100 Continue\r\n\r\n";
+
+/// What the encoder must know about the request a response answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ResponseContext {
+    /// The request's version: an HTTP/1.0 client gets an `HTTP/1.0` status line, no chunked
+    /// body, and `Connection: keep-alive` when the connection stays open.
+    pub version: Version,
+    /// The request was HEAD: the response carries the headers a GET would, but no body.
+    pub head_request: bool,
+    /// The request allowed the connection to stay open; if `false` the response says
+    /// `Connection: close` and the connection must close after it.
+    pub keep_alive: bool,
+}
+
+impl Default for ResponseContext {
+    /// An HTTP/1.1 non-HEAD request that keeps the connection alive.
+    fn default() -> Self {
+        ResponseContext {
+            version: Version::HTTP_11,
+            head_request: false,
+            keep_alive: true,
+        }
+    }
+}
+
+/// How long the response body will be, as known when the head is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BodyLength {
+    /// Exactly this many bytes: sent with `Content-Length`.
+    Known(u64),
+    /// Not known yet: chunked to an HTTP/1.1 client, close-delimited to an HTTP/1.0 one.
+    Streaming,
+}
+
+/// Writes a response head into `dst` and returns the encoder for its body.
+///
+/// The encoder owns the framing: it writes `Content-Length` or `Transfer-Encoding` from
+/// `length` and drops those fields from `headers` (except a `Content-Length` the caller gives on
+/// a 304, or on a HEAD response with [`BodyLength::Streaming`], which describe the body that is
+/// not sent). It adds `Date` (from `date`, refreshed here) unless `headers` has one, and a
+/// `Connection` token when the default for the version is wrong. A `Connection` field in
+/// `headers` is written as given, and `close` in it makes the connection close. Every other
+/// field is written as given, in order.
+///
+/// 1xx, 204 and 304 responses and responses to HEAD have no body: the returned encoder discards
+/// what it is given. An interim 1xx response gets no `Date` and no `Connection` token; do not
+/// send one to an HTTP/1.0 client.
+pub fn encode_response_head(
+    context: &ResponseContext,
+    status: StatusCode,
+    headers: &HeaderMap,
+    length: BodyLength,
+    date: &mut DateCache,
+    dst: &mut BytesMut,
+) -> BodyEncoder {
+    let interim = status.is_informational();
+    let (kind, framing) = if interim || status == StatusCode::NO_CONTENT {
+        (Kind::Discard, Framing::None)
+    } else if status == StatusCode::NOT_MODIFIED {
+        (Kind::Discard, Framing::CallersLength)
+    } else if context.head_request {
+        match length {
+            BodyLength::Known(length) => (Kind::Discard, Framing::Length(length)),
+            BodyLength::Streaming => (Kind::Discard, Framing::CallersLength),
+        }
+    } else {
+        match length {
+            BodyLength::Known(length) => (
+                Kind::Length {
+                    announced: length,
+                    remaining: length,
+                },
+                Framing::Length(length),
+            ),
+            BodyLength::Streaming if context.version == Version::HTTP_10 => {
+                (Kind::CloseDelimited, Framing::None)
+            }
+            BodyLength::Streaming => (Kind::Chunked, Framing::Chunked),
+        }
+    };
+
+    let mut callers_close = false;
+    let mut callers_keep_alive = false;
+    for value in headers.get_all(CONNECTION) {
+        for token in list_elements(value.as_bytes()) {
+            callers_close |= token.eq_ignore_ascii_case(b"close");
+            callers_keep_alive |= token.eq_ignore_ascii_case(b"keep-alive");
+        }
+    }
+    let must_close = !context.keep_alive || kind == Kind::CloseDelimited || callers_close;
+
+    let fields_size: usize = headers
+        .iter()
+        .map(|(name, value)| name.as_str().len() + value.len() + 4)
+        .sum();
+    dst.reserve(128 + fields_size);
+
+    dst.extend_from_slice(if context.version == Version::HTTP_10 {
+        b"HTTP/1.0 "
+    } else {
+        b"HTTP/1.1 "
+    });
+    dst.extend_from_slice(status.as_str().as_bytes());
+    dst.extend_from_slice(b" ");
+    dst.extend_from_slice(status.canonical_reason().unwrap_or("").as_bytes());
+    dst.extend_from_slice(b"\r\n");
+
+    if !interim && !headers.contains_key(DATE) {
+        date.refresh();
+        dst.extend_from_slice(b"date: ");
+        dst.extend_from_slice(date.as_bytes());
+        dst.extend_from_slice(b"\r\n");
+    }
+    for (name, value) in headers {
+        let framing_field = name == TRANSFER_ENCODING
+            || (name == CONTENT_LENGTH && framing != Framing::CallersLength);
+        if framing_field {
+            continue;
+        }
+        dst.extend_from_slice(name.as_str().as_bytes());
+        dst.extend_from_slice(b": ");
+        dst.extend_from_slice(value.as_bytes());
+        dst.extend_from_slice(b"\r\n");
+    }
+    match framing {
+        Framing::Length(length) => {
+            dst.extend_from_slice(b"content-length: ");
+            dst.extend_from_slice(itoa::Buffer::new().format(length).as_bytes());
+            dst.extend_from_slice(b"\r\n");
+        }
+        Framing::Chunked => dst.extend_from_slice(b"transfer-encoding: chunked\r\n"),
+        Framing::None | Framing::CallersLength => {}
+    }
+    if !interim {
+        if context.version == Version::HTTP_10 {
+            if !must_close && !callers_keep_alive {
+                dst.extend_from_slice(b"connection: keep-alive\r\n");
+            }
+        } else if must_close && !callers_close {
+            dst.extend_from_slice(b"connection: close\r\n");
+        }
+    }
+    dst.extend_from_slice(b"\r\n");
+
+    BodyEncoder { kind, must_close }
+}
+
+impl ErrorResponse {
+    /// Writes this answer as an HTTP/1.1 response with an empty body into `dst`.
+    ///
+    /// The request's version is unknown when its head failed to parse, so the answer is always
+    /// HTTP/1.1, which RFC 9110 §6.2 allows a server to send to any HTTP/1.x client.
+    pub fn encode(&self, date: &mut DateCache, dst: &mut BytesMut) {
+        let context = ResponseContext {
+            version: Version::HTTP_11,
+            head_request: false,
+            keep_alive: !self.close,
+        };
+        encode_response_head(
+            &context,
+            self.status,
+            &HeaderMap::new(),
+            BodyLength::Known(0),
+            date,
+            dst,
+        );
+    }
+}
+
+/// Which framing header the encoder writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Framing {
+    /// None: the status has no body, or the body is close-delimited.
+    None,
+    /// None of its own; a `Content-Length` among the caller's headers is kept.
+    CallersLength,
+    /// `content-length: N`.
+    Length(u64),
+    /// `transfer-encoding: chunked`.
+    Chunked,
+}
+
+/// Frames the body of one response as its head announced.
+#[derive(Debug)]
+pub struct BodyEncoder {
+    /// How body bytes are framed, and how many are still due.
+    kind: Kind,
+    /// The connection must close after this response: the client asked, the caller asked, or
+    /// the body is delimited by the close.
+    must_close: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Length { announced: u64, remaining: u64 },
+    Chunked,
+    CloseDelimited,
+    Discard,
+    Finished,
+}
+
+impl BodyEncoder {
+    /// Whether the connection must close once this response is written.
+    pub fn must_close(&self) -> bool {
+        self.must_close
+    }
+
+    /// Whether [`encode_end`](BodyEncoder::encode_end) has completed the body.
+    pub fn is_finished(&self) -> bool {
+        self.kind == Kind::Finished
+    }
+
+    /// Appends body bytes to `dst`, framed. Empty `data` writes nothing (an empty chunk would
+    /// end a chunked body). For a response without a body the bytes are dropped.
+    pub fn encode_data(&mut self, data: &[u8], dst: &mut BytesMut) -> Result<(), EncodeError> {
+        match &mut self.kind {
+            Kind::Length {
+                announced,
+                remaining,
+            } => {
+                let length = data.len() as u64;
+                if length > *remaining {
+                    return Err(EncodeError::BodyTooLong {
+                        announced: *announced,
+                    });
+                }
+                *remaining -= length;
+                dst.extend_from_slice(data);
+            }
+            Kind::Chunked => {
+                if !data.is_empty() {
+                    dst.reserve(data.len() + 20);
+                    write_chunk_size(data.len() as u64, dst);
+                    dst.extend_from_slice(data);
+                    dst.extend_from_slice(b"\r\n");
+                }
+            }
+            Kind::CloseDelimited => dst.extend_from_slice(data),
+            Kind::Discard => {}
+            Kind::Finished => return Err(EncodeError::BodyFinished),
+        }
+        Ok(())
+    }
+
+    /// Ends the body: the last chunk and `trailers` for a chunked body (trailers are dropped
+    /// for any other framing, which cannot carry them), nothing otherwise.
+    ///
+    /// Fails if a `Content-Length` body is short; the connection must then close, since the
+    /// client still waits for the missing bytes.
+    pub fn encode_end(
+        &mut self,
+        trailers: Option<&HeaderMap>,
+        dst: &mut BytesMut,
+    ) -> Result<(), EncodeError> {
+        match self.kind {
+            Kind::Length { remaining, .. } if remaining > 0 => {
+                self.must_close = true;
+                self.kind = Kind::Finished;
+                return Err(EncodeError::BodyTooShort { missing: remaining });
+            }
+            Kind::Chunked => {
+                dst.extend_from_slice(b"0\r\n");
+                for (name, value) in trailers.into_iter().flatten() {
+                    dst.extend_from_slice(name.as_str().as_bytes());
+                    dst.extend_from_slice(b": ");
+                    dst.extend_from_slice(value.as_bytes());
+                    dst.extend_from_slice(b"\r\n");
+                }
+                dst.extend_from_slice(b"\r\n");
+            }
+            Kind::Finished => return Err(EncodeError::BodyFinished),
+            Kind::Length { .. } | Kind::CloseDelimited | Kind::Discard => {}
+        }
+        self.kind = Kind::Finished;
+        Ok(())
+    }
+}
+
+fn write_chunk_size(size: u64, dst: &mut BytesMut) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut digits = [0u8; 16];
+    let mut start = digits.len();
+    let mut rest = size;
+    loop {
+        start -= 1;
+        digits[start] = HEX[(rest & 0xf) as usize];
+        rest >>= 4;
+        if rest == 0 {
+            break;
+        }
+    }
+    dst.extend_from_slice(&digits[start..]);
+    dst.extend_from_slice(b"\r\n");
+}

@@ -1,0 +1,204 @@
+//! The header fields that decide framing and connection handling, read once while a head is
+//! built, for requests and responses alike.
+
+use http::HeaderName;
+use http::header::{CONNECTION, CONTENT_LENGTH, EXPECT, HOST, TRANSFER_ENCODING, UPGRADE};
+
+use super::error::ParseError;
+
+/// What the framing-relevant fields of one head said, gathered line by line.
+#[derive(Debug, Default)]
+pub(crate) struct FieldFacts {
+    /// The agreed `Content-Length`, if any line carried one.
+    pub(crate) content_length: Option<u64>,
+    /// Whether any `Transfer-Encoding` line was present; with [`TransferCodings`] it decides
+    /// between chunked, an error and (for responses) a close-delimited body.
+    pub(crate) transfer_encoding: Option<TransferCodings>,
+    /// `Connection: close` was seen.
+    pub(crate) connection_close: bool,
+    /// `Connection: keep-alive` was seen; only HTTP/1.0 needs it.
+    pub(crate) connection_keep_alive: bool,
+    /// `Connection: upgrade` was seen.
+    pub(crate) connection_upgrade: bool,
+    /// An `Upgrade` field was present.
+    pub(crate) upgrade: bool,
+    /// How many `Host` lines there were: more than one is an error.
+    pub(crate) host_count: usize,
+    /// `Expect: 100-continue` was the only expectation.
+    pub(crate) expect_continue: bool,
+    /// Some expectation other than `100-continue` was present.
+    pub(crate) expect_other: bool,
+}
+
+/// The transfer codings listed across all `Transfer-Encoding` lines, in order.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct TransferCodings {
+    /// How many times `chunked` appeared: more than once is forbidden.
+    chunked_count: u32,
+    /// Whether `chunked` was the final coding, which alone makes the length knowable.
+    chunked_last: bool,
+    /// Whether a coding other than `chunked` appeared (we decode none).
+    other: bool,
+}
+
+/// How a `Transfer-Encoding` list frames the body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum TransferFraming {
+    /// Exactly `chunked`.
+    Chunked,
+    /// `chunked` is final but other codings precede it; we cannot decode those.
+    UnsupportedCoding,
+    /// `chunked` is not final (or repeated, or the list is empty): the length is unknown.
+    NotChunkedFinal,
+}
+
+impl TransferCodings {
+    pub(crate) fn framing(&self) -> TransferFraming {
+        if self.chunked_count != 1 || !self.chunked_last {
+            TransferFraming::NotChunkedFinal
+        } else if self.other {
+            TransferFraming::UnsupportedCoding
+        } else {
+            TransferFraming::Chunked
+        }
+    }
+}
+
+impl FieldFacts {
+    /// Takes note of one header field line.
+    pub(crate) fn observe(&mut self, name: &HeaderName, value: &[u8]) -> Result<(), ParseError> {
+        if name == CONTENT_LENGTH {
+            self.observe_content_length(value)
+        } else if name == TRANSFER_ENCODING {
+            self.observe_transfer_encoding(value)
+        } else if name == CONNECTION {
+            for token in list_elements(value) {
+                if token.eq_ignore_ascii_case(b"close") {
+                    self.connection_close = true;
+                } else if token.eq_ignore_ascii_case(b"keep-alive") {
+                    self.connection_keep_alive = true;
+                } else if token.eq_ignore_ascii_case(b"upgrade") {
+                    self.connection_upgrade = true;
+                }
+            }
+            Ok(())
+        } else if name == HOST {
+            self.host_count += 1;
+            validate_host(value)
+        } else if name == EXPECT {
+            for expectation in list_elements(value) {
+                if expectation.eq_ignore_ascii_case(b"100-continue") {
+                    self.expect_continue = true;
+                } else {
+                    self.expect_other = true;
+                }
+            }
+            Ok(())
+        } else {
+            if name == UPGRADE {
+                self.upgrade = true;
+            }
+            Ok(())
+        }
+    }
+
+    fn observe_content_length(&mut self, value: &[u8]) -> Result<(), ParseError> {
+        // A list is tolerated only as identical repeats ("5, 5"), which RFC 9110 §8.6 lets a
+        // recipient accept; an empty element is not a length.
+        for element in value.split(|byte| *byte == b',') {
+            let digits = trim_whitespace(element);
+            let length = parse_decimal(digits).ok_or(ParseError::InvalidContentLength)?;
+            match self.content_length {
+                Some(previous) if previous != length => {
+                    return Err(ParseError::ConflictingContentLength);
+                }
+                _ => self.content_length = Some(length),
+            }
+        }
+        Ok(())
+    }
+
+    fn observe_transfer_encoding(&mut self, value: &[u8]) -> Result<(), ParseError> {
+        let codings = self.transfer_encoding.get_or_insert_with(Default::default);
+        for coding in list_elements(value) {
+            if coding.iter().any(|byte| byte.is_ascii_control()) {
+                return Err(ParseError::InvalidTransferEncoding);
+            }
+            if coding.eq_ignore_ascii_case(b"chunked") {
+                codings.chunked_count += 1;
+                codings.chunked_last = true;
+            } else {
+                codings.other = true;
+                codings.chunked_last = false;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The non-empty, whitespace-trimmed elements of a comma-separated field value (RFC 9110 §5.6.1:
+/// empty elements are ignored).
+pub(crate) fn list_elements(value: &[u8]) -> impl Iterator<Item = &[u8]> {
+    value
+        .split(|byte| *byte == b',')
+        .map(trim_whitespace)
+        .filter(|element| !element.is_empty())
+}
+
+fn trim_whitespace(mut bytes: &[u8]) -> &[u8] {
+    while let [b' ' | b'\t', rest @ ..] = bytes {
+        bytes = rest;
+    }
+    while let [rest @ .., b' ' | b'\t'] = bytes {
+        bytes = rest;
+    }
+    bytes
+}
+
+/// 1*DIGIT as a u64; `None` for anything else, including a sign or an overflow.
+fn parse_decimal(digits: &[u8]) -> Option<u64> {
+    if digits.is_empty() {
+        return None;
+    }
+    digits.iter().try_fold(0u64, |total, byte| {
+        if byte.is_ascii_digit() {
+            total.checked_mul(10)?.checked_add(u64::from(byte - b'0'))
+        } else {
+            None
+        }
+    })
+}
+
+/// `Host = uri-host [ ":" port ]`; an empty value is allowed (RFC 9110 §7.2).
+fn validate_host(value: &[u8]) -> Result<(), ParseError> {
+    if value.is_empty() {
+        return Ok(());
+    }
+    if value.contains(&b'@') {
+        return Err(ParseError::InvalidHost);
+    }
+    http::uri::Authority::try_from(value)
+        .map(|_| ())
+        .map_err(|_| ParseError::InvalidHost)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decimal_rejects_signs_and_overflow() {
+        assert_eq!(parse_decimal(b"0"), Some(0));
+        assert_eq!(parse_decimal(b"18446744073709551615"), Some(u64::MAX));
+        assert_eq!(parse_decimal(b"18446744073709551616"), None);
+        assert_eq!(parse_decimal(b"+5"), None);
+        assert_eq!(parse_decimal(b"-5"), None);
+        assert_eq!(parse_decimal(b""), None);
+    }
+
+    #[test]
+    fn list_elements_skip_empty_and_trim() {
+        let elements: Vec<&[u8]> = list_elements(b" a ,, b\t,").collect();
+        assert_eq!(elements, vec![&b"a"[..], &b"b"[..]]);
+    }
+}

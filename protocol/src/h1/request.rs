@@ -1,0 +1,382 @@
+//! The server side of the codec: request heads, their derived facts, and the decoder that turns a
+//! read buffer into request events.
+
+use std::mem::MaybeUninit;
+
+use bytes::BytesMut;
+use http::{HeaderMap, Method, Uri, Version};
+
+use super::Event;
+use super::body::{BodyDecoder, BodyEvent, BodyFraming};
+use super::encode::ResponseContext;
+use super::error::ParseError;
+use super::fields::{FieldFacts, TransferFraming};
+use super::head::{
+    FieldIndex, STACK_HEADERS, build_header_map, is_http_version_syntax, leading_empty_lines,
+    offset_in,
+};
+use super::limits::Limits;
+
+/// One step of a request: its head, then body bytes, then its end.
+pub type RequestEvent = Event<RequestHead>;
+
+/// What a request's `Expect` header field asks of the server (RFC 9110 §10.1.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Expectation {
+    /// No expectation (or `100-continue` from an HTTP/1.0 client, which must be ignored).
+    None,
+    /// `Expect: 100-continue` from an HTTP/1.1 client: it waits for [`CONTINUE_100`] (or a final
+    /// response) before sending its body. Send it before reading the body, unless the body is
+    /// empty or the request is refused anyway.
+    ///
+    /// [`CONTINUE_100`]: super::CONTINUE_100
+    Continue,
+    /// An expectation this server does not know: answer 417 Expectation Failed and close.
+    Unsupported,
+}
+
+/// A parsed request line and header fields, with the facts the connection needs derived once.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RequestHead {
+    /// The request method.
+    pub method: Method,
+    /// The request target: origin form (`/path?q`), absolute form (`http://host/path`),
+    /// authority form (`host:443`, CONNECT only) or `*` (OPTIONS only).
+    pub uri: Uri,
+    /// HTTP/1.0 or HTTP/1.1; the response is written in the same version.
+    pub version: Version,
+    /// The header fields in arrival order, values sharing the read buffer's allocation.
+    pub headers: HeaderMap,
+    /// Whether the connection may carry another request after this one: HTTP/1.1 unless
+    /// `Connection: close`, HTTP/1.0 only with `Connection: keep-alive`.
+    pub keep_alive: bool,
+    /// How the body is delimited; `Length(0)` when the request has neither Content-Length nor
+    /// Transfer-Encoding.
+    pub framing: BodyFraming,
+    /// The `Content-Length`, when one was given.
+    pub content_length: Option<u64>,
+    /// What the `Expect` header field asks for.
+    pub expectation: Expectation,
+    /// `Connection: upgrade` with an `Upgrade` field (a WebSocket handshake, for one). If the
+    /// server switches protocols, the bytes after this request are no longer HTTP/1.1: stop
+    /// decoding and hand the read buffer over.
+    pub upgrade: bool,
+}
+
+impl RequestHead {
+    /// Whether the client waits for `100 Continue` before sending a non-empty body.
+    pub fn expects_continue(&self) -> bool {
+        self.expectation == Expectation::Continue && self.framing != BodyFraming::Length(0)
+    }
+
+    /// The host the request is for: the authority of an absolute-form target (which takes
+    /// precedence, RFC 9112 §3.2.2), else the `Host` field.
+    pub fn host(&self) -> Option<&str> {
+        if let Some(authority) = self.uri.authority() {
+            return Some(authority.as_str());
+        }
+        self.headers
+            .get(http::header::HOST)
+            .and_then(|host| host.to_str().ok())
+    }
+
+    /// What the response encoder needs to know about this request.
+    pub fn response_context(&self) -> ResponseContext {
+        ResponseContext {
+            version: self.version,
+            head_request: self.method == Method::HEAD,
+            keep_alive: self.keep_alive,
+        }
+    }
+}
+
+/// Turns the bytes a client sends into [`RequestEvent`]s: a head, body data, an end; then the
+/// next pipelined request.
+///
+/// The caller owns one read buffer per connection, appends what the socket gives, and calls
+/// [`decode`](RequestDecoder::decode) until it returns `Ok(None)`. Bytes of the next pipelined
+/// request stay in the buffer. Between calls the caller may only append to the buffer.
+#[derive(Debug)]
+pub struct RequestDecoder {
+    /// Where in the current request the decoder is.
+    state: State,
+    /// The limits every request on this connection is held to.
+    limits: Limits,
+    /// Bytes at the front of the buffer already searched for a line end without completing a
+    /// head, so that a head trickling in is parsed once per line, not once per read.
+    scanned: usize,
+    /// Where the fields of the head being parsed sit in it; kept to reuse its allocation.
+    fields: Vec<FieldIndex>,
+}
+
+#[derive(Debug)]
+enum State {
+    /// Waiting for (the rest of) a request head.
+    Head,
+    /// Reading a body; `keep_alive` says what follows its end.
+    Body { body: BodyDecoder, keep_alive: bool },
+    /// The last request asked to close; no further request is read (RFC 9112 §9.6).
+    Closed,
+    /// A parse error happened; the framing of anything after it is unknown.
+    Failed(ParseError),
+}
+
+impl Default for RequestDecoder {
+    fn default() -> Self {
+        Self::new(Limits::default())
+    }
+}
+
+impl RequestDecoder {
+    /// A decoder for one connection, holding every request to `limits`.
+    pub fn new(limits: Limits) -> Self {
+        RequestDecoder {
+            state: State::Head,
+            limits,
+            scanned: 0,
+            fields: Vec::new(),
+        }
+    }
+
+    /// The limits this decoder enforces.
+    pub fn limits(&self) -> &Limits {
+        &self.limits
+    }
+
+    /// Whether the decoder is inside a body (a head was returned, its end was not).
+    pub fn is_reading_body(&self) -> bool {
+        matches!(self.state, State::Body { .. })
+    }
+
+    /// Whether no further request will be decoded: the last one did not keep the connection
+    /// alive, or a parse error happened. Unread bytes stay in the buffer.
+    pub fn is_closed(&self) -> bool {
+        matches!(self.state, State::Closed | State::Failed(_))
+    }
+
+    /// Takes the next event off the front of `buf`.
+    ///
+    /// Returns `Ok(None)` when more bytes are needed, and after a request that closes the
+    /// connection. An error is final: every later call returns it again. Map it to a response
+    /// with [`ParseError::response`].
+    pub fn decode(&mut self, buf: &mut BytesMut) -> Result<Option<RequestEvent>, ParseError> {
+        let result = match &mut self.state {
+            State::Failed(error) => return Err(error.clone()),
+            State::Closed => return Ok(None),
+            State::Head => self.decode_head(buf),
+            State::Body { body, keep_alive } => {
+                let keep_alive = *keep_alive;
+                match body.decode(buf) {
+                    Ok(Some(BodyEvent::End { trailers })) => {
+                        self.state = if keep_alive {
+                            State::Head
+                        } else {
+                            State::Closed
+                        };
+                        Ok(Some(Event::End { trailers }))
+                    }
+                    Ok(Some(BodyEvent::Data(data))) => Ok(Some(Event::Data(data))),
+                    Ok(None) => Ok(None),
+                    Err(error) => Err(ParseError::Body(error)),
+                }
+            }
+        };
+        if let Err(error) = &result {
+            self.state = State::Failed(error.clone());
+        }
+        result
+    }
+
+    fn decode_head(&mut self, buf: &mut BytesMut) -> Result<Option<RequestEvent>, ParseError> {
+        let line_start = leading_empty_lines(buf);
+        // Only a new line end can complete a head, or reveal an error in a complete line.
+        let search_from = self.scanned.max(line_start).min(buf.len());
+        if memchr::memchr(b'\n', &buf[search_from..]).is_none() {
+            self.scanned = buf.len();
+            return self.check_partial(buf, line_start).map(|()| None);
+        }
+        self.check_request_line(buf, line_start)?;
+
+        let max_headers = self.limits.max_headers;
+        let mut stack = [const { MaybeUninit::<httparse::Header<'_>>::uninit() }; STACK_HEADERS];
+        let mut heap = Vec::new();
+        let storage = if max_headers <= STACK_HEADERS {
+            &mut stack[..max_headers]
+        } else {
+            heap.resize_with(max_headers, MaybeUninit::uninit);
+            &mut heap[..]
+        };
+        let bytes: &[u8] = buf;
+        let mut request = httparse::Request::new(&mut []);
+        let head_length = match request.parse_with_uninit_headers(bytes, storage) {
+            Ok(httparse::Status::Complete(length)) => length,
+            Ok(httparse::Status::Partial) => {
+                self.scanned = buf.len();
+                return self.check_partial(buf, line_start).map(|()| None);
+            }
+            Err(httparse::Error::Version) => {
+                return Err(version_error(&buf[line_start..]));
+            }
+            Err(error) => return Err(error.into()),
+        };
+        if head_length > self.limits.max_head_size {
+            return Err(ParseError::HeadTooLarge);
+        }
+        let method = request
+            .method
+            .and_then(|method| Method::from_bytes(method.as_bytes()).ok())
+            .ok_or(ParseError::InvalidRequestLine)?;
+        let target = offset_in(bytes, request.path.unwrap_or_default().as_bytes());
+        let version = match request.version {
+            Some(0) => Version::HTTP_10,
+            _ => Version::HTTP_11,
+        };
+        self.fields.clear();
+        self.fields.extend(
+            request
+                .headers
+                .iter()
+                .map(|field| FieldIndex::new(bytes, field)),
+        );
+
+        self.scanned = 0;
+        let head = buf.split_to(head_length).freeze();
+        let uri = Uri::from_maybe_shared(head.slice(target.clone()))
+            .map_err(|_| ParseError::InvalidUri)?;
+        check_target_form(&method, &head[target], &uri)?;
+        let mut facts = FieldFacts::default();
+        let headers = build_header_map(&head, &self.fields, &mut facts)?;
+        let head = derive_facts(method, uri, version, headers, &facts, &self.limits)?;
+
+        self.state = State::Body {
+            body: BodyDecoder::new(head.framing, &self.limits),
+            keep_alive: head.keep_alive,
+        };
+        Ok(Some(Event::Head(head)))
+    }
+
+    /// Limits that must hold while a head is still incomplete.
+    fn check_partial(&self, buf: &[u8], line_start: usize) -> Result<(), ParseError> {
+        self.check_request_line(buf, line_start)?;
+        if buf.len() > self.limits.max_head_size {
+            return Err(ParseError::HeadTooLarge);
+        }
+        Ok(())
+    }
+
+    /// 414 for a request line over the limit, whether or not its end has arrived; checked before
+    /// parsing so that the answer does not depend on how the line was split across reads.
+    fn check_request_line(&self, buf: &[u8], line_start: usize) -> Result<(), ParseError> {
+        let limit = self
+            .limits
+            .max_request_line_size
+            .min(self.limits.max_head_size);
+        let line = &buf[line_start.min(buf.len())..];
+        let too_long = match memchr::memchr(b'\n', line) {
+            Some(end) => {
+                let length = if end > 0 && line[end - 1] == b'\r' {
+                    end - 1
+                } else {
+                    end
+                };
+                length > limit
+            }
+            // Even if the last byte is the CR of the line end, the line is longer than `limit`.
+            None => line.len() > limit.saturating_add(1),
+        };
+        if too_long {
+            return Err(ParseError::RequestLineTooLong);
+        }
+        Ok(())
+    }
+}
+
+/// 505 for a well-formed `HTTP/x.y` that is not 1.0 or 1.1, 400 for anything else.
+fn version_error(line: &[u8]) -> ParseError {
+    let line = match memchr::memchr(b'\n', line) {
+        Some(end) => &line[..end],
+        None => line,
+    };
+    let line = line.strip_suffix(b"\r").unwrap_or(line);
+    let version = line.rsplit(|byte| *byte == b' ').next().unwrap_or_default();
+    let parts = line.split(|byte| *byte == b' ').count();
+    if parts == 3 && is_http_version_syntax(version) {
+        ParseError::UnsupportedVersion
+    } else {
+        ParseError::InvalidRequestLine
+    }
+}
+
+/// RFC 9112 §3.2: each request-target form belongs to certain methods.
+fn check_target_form(method: &Method, target: &[u8], uri: &Uri) -> Result<(), ParseError> {
+    let allowed = match target {
+        [b'/', ..] => method != Method::CONNECT,
+        b"*" => method == Method::OPTIONS,
+        _ if uri.scheme().is_some() => method != Method::CONNECT && uri.authority().is_some(),
+        _ => method == Method::CONNECT && uri.authority().is_some(),
+    };
+    if allowed {
+        Ok(())
+    } else {
+        Err(ParseError::InvalidUri)
+    }
+}
+
+/// Applies RFC 9112's rules on Host, framing and persistence to a parsed head.
+fn derive_facts(
+    method: Method,
+    uri: Uri,
+    version: Version,
+    headers: HeaderMap,
+    facts: &FieldFacts,
+    limits: &Limits,
+) -> Result<RequestHead, ParseError> {
+    if facts.host_count > 1 {
+        return Err(ParseError::DuplicateHost);
+    }
+    if facts.host_count == 0 && version == Version::HTTP_11 {
+        return Err(ParseError::MissingHost);
+    }
+    let framing = match (facts.transfer_encoding, facts.content_length) {
+        (Some(_), Some(_)) => return Err(ParseError::ContentLengthWithTransferEncoding),
+        (Some(_), None) if version == Version::HTTP_10 => {
+            return Err(ParseError::TransferEncodingInHttp10);
+        }
+        (Some(codings), None) => match codings.framing() {
+            TransferFraming::Chunked => BodyFraming::Chunked,
+            TransferFraming::UnsupportedCoding => {
+                return Err(ParseError::UnsupportedTransferCoding);
+            }
+            TransferFraming::NotChunkedFinal => return Err(ParseError::InvalidTransferEncoding),
+        },
+        (None, Some(length)) if length > limits.max_body_size => {
+            return Err(ParseError::ContentLengthTooLarge);
+        }
+        (None, Some(length)) => BodyFraming::Length(length),
+        (None, None) => BodyFraming::Length(0),
+    };
+    let keep_alive = if version == Version::HTTP_11 {
+        !facts.connection_close
+    } else {
+        facts.connection_keep_alive && !facts.connection_close
+    };
+    let expectation = if facts.expect_other {
+        Expectation::Unsupported
+    } else if facts.expect_continue && version == Version::HTTP_11 {
+        Expectation::Continue
+    } else {
+        Expectation::None
+    };
+    Ok(RequestHead {
+        method,
+        uri,
+        version,
+        headers,
+        keep_alive,
+        framing,
+        content_length: facts.content_length,
+        expectation,
+        upgrade: facts.connection_upgrade && facts.upgrade,
+    })
+}
