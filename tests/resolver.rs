@@ -91,6 +91,36 @@ async fn family_filters_what_the_system_answers() {
 }
 
 #[actix_rt::test]
+async fn a_lookup_past_its_limit_times_out() {
+    // Occupy every worker of the pool so the lookup waits in its queue past the limit.
+    let pool = cyclone::ioloop::default_pool().unwrap();
+    let mut releases = Vec::new();
+    let mut occupied = Vec::new();
+    for _ in 0..pool.threads() {
+        let (release, wait) = std::sync::mpsc::channel::<()>();
+        releases.push(release);
+        occupied.push(pool.run(move || {
+            let _ = wait.recv_timeout(LIMIT);
+        }));
+    }
+    let resolver = DefaultResolver::new().timeout(Duration::from_millis(200));
+    let outcome = resolve(&resolver, "localhost", 80, Family::Unspec).await;
+    drop(releases);
+    for job in occupied {
+        job.await.unwrap();
+    }
+    match outcome {
+        Err(ResolveError::Timeout { host, after, .. }) => {
+            assert_eq!(
+                (host.as_str(), after),
+                ("localhost", Duration::from_millis(200))
+            );
+        }
+        other => panic!("expected a Timeout, got {other:?}"),
+    }
+}
+
+#[actix_rt::test]
 async fn override_by_host_keeps_the_port() {
     let resolver = OverrideResolver::new().map_host("example.test", "127.0.0.1");
     assert_eq!(

@@ -4,9 +4,11 @@
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
+use cyclone::iostream::StreamError;
 use cyclone::netutil::{OverrideResolver, ResolveError, Resolver};
 use cyclone::tcpclient::{ConnectError, ConnectOptions, Family, TcpClient};
 use futures::future::LocalBoxFuture;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 
 /// Bounds every wait in these tests; a hang is a failure, not a stuck CI job.
@@ -114,14 +116,63 @@ async fn connect(
 }
 
 #[actix_rt::test]
-async fn connects_to_an_ip_literal() {
+async fn connects_to_an_ip_literal_and_exchanges_bytes() {
+    let server = listener("127.0.0.1").await;
+    let server_address = server.local_addr().unwrap();
+    let client = TcpClient::new();
+    let mut stream = connect(
+        &client,
+        "127.0.0.1",
+        server_address.port(),
+        &ConnectOptions::new(),
+    )
+    .await
+    .unwrap();
+    let (mut accepted, peer) = tokio::time::timeout(LIMIT, server.accept())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stream.peer_addr().unwrap(), server_address);
+    assert_eq!(stream.local_addr().unwrap(), peer);
+
+    accepted.write_all(b"hello\n").await.unwrap();
+    let line = tokio::time::timeout(LIMIT, stream.read_until(b"\n", None))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(&line[..], b"hello\n");
+
+    tokio::time::timeout(LIMIT, stream.write(&b"ping\n"[..]))
+        .await
+        .unwrap()
+        .unwrap();
+    let mut received = [0u8; 5];
+    tokio::time::timeout(LIMIT, accepted.read_exact(&mut received))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(&received, b"ping\n");
+}
+
+#[actix_rt::test]
+async fn max_buffer_size_limits_the_resulting_stream() {
     let server = listener("127.0.0.1").await;
     let port = server.local_addr().unwrap().port();
     let client = TcpClient::new();
-    let _stream = connect(&client, "127.0.0.1", port, &ConnectOptions::new())
+    let options = ConnectOptions::new().max_buffer_size(16);
+    let mut stream = connect(&client, "127.0.0.1", port, &options).await.unwrap();
+    let (mut accepted, _) = tokio::time::timeout(LIMIT, server.accept())
         .await
+        .unwrap()
         .unwrap();
-    assert!(accept_peer(&server).await.ip().is_loopback());
+    accepted.write_all(&[b'x'; 64]).await.unwrap();
+    match tokio::time::timeout(LIMIT, stream.read_until(b"\n", None))
+        .await
+        .unwrap()
+    {
+        Err(StreamError::BufferFull(full)) => assert_eq!(full.limit, 16),
+        other => panic!("expected BufferFull, got {other:?}"),
+    }
 }
 
 #[actix_rt::test]

@@ -43,7 +43,7 @@ use futures::future::LocalBoxFuture;
 use futures::stream::{FuturesUnordered, StreamExt};
 use tokio::net::{TcpSocket, TcpStream};
 
-use crate::iostream::IoStream;
+use crate::iostream::{IoStream, StreamLimits};
 use crate::resolver::{DefaultResolver, Family, ResolveError, Resolver};
 
 /// How long the primary family gets before the secondary family is tried too: 300 ms, as in
@@ -110,7 +110,7 @@ pub struct ConnectOptions {
     source_ip: Option<IpAddr>,
     /// Picks the local port, for peers that filter on it.
     source_port: Option<u16>,
-    /// Passed to the resulting stream's read buffer limit; `None` keeps the stream's default.
+    /// Caps what the peer can make the resulting stream buffer; `None` keeps the stream's default.
     max_buffer_size: Option<usize>,
 }
 
@@ -173,7 +173,7 @@ impl ConnectOptions {
     }
 
     /// Sets the resulting stream's maximum read buffer (Tornado's `max_buffer_size`). Default
-    /// is the [`IoStream`] default.
+    /// is the [`StreamLimits`] default (100 MiB); the other stream limits keep their defaults.
     pub fn max_buffer_size(mut self, bytes: usize) -> Self {
         self.max_buffer_size = Some(bytes);
         self
@@ -288,11 +288,13 @@ impl TcpClient {
     }
 }
 
-/// Wraps the winning socket, applying the caller's buffer limit.
+/// Wraps the winning socket, applying the caller's read buffer limit.
 fn wrap_stream(stream: TcpStream, options: &ConnectOptions) -> IoStream<TcpStream> {
-    // The stub IoStream has no limit setter yet; the option is kept so callers need not change.
-    let _ = options.max_buffer_size;
-    IoStream::new(stream)
+    let mut limits = StreamLimits::default();
+    if let Some(max_buffer_size) = options.max_buffer_size {
+        limits.max_buffer_size = max_buffer_size;
+    }
+    IoStream::with_limits(stream, limits)
 }
 
 /// One attempt: a fresh socket, bound if asked, connected to `address`.
