@@ -210,12 +210,12 @@ impl BlockingPool {
             }
             let outcome =
                 catch_unwind(AssertUnwindSafe(job)).map_err(|payload| panic_message(&*payload));
+            // Free the place before answering, so a caller that awaits one job and then submits
+            // the next never finds the place still taken.
+            drop(permit);
             let _ = reply.send(outcome);
         });
-        self.inner.workers.do_send(RunJob {
-            work,
-            _permit: permit,
-        });
+        self.inner.workers.do_send(RunJob { work });
         Ok(result)
     }
 }
@@ -259,10 +259,9 @@ impl Drop for JobPermit {
 
 /// The message a worker runs.
 struct RunJob {
-    /// The job, already wrapped to send its result back.
+    /// The job, already wrapped to send its result back; it owns the job's place in the queue
+    /// (a `JobPermit`), freed once the job has run or when it is dropped unrun.
     work: Box<dyn FnOnce() + Send>,
-    /// Frees the job's place in the queue once it has run (or is dropped unrun).
-    _permit: JobPermit,
 }
 
 impl Message for RunJob {
@@ -280,14 +279,12 @@ impl Handler<RunJob> for BlockingWorker {
     type Result = ();
 
     fn handle(&mut self, message: RunJob, _: &mut SyncContext<Self>) {
-        let RunJob {
-            work,
-            _permit: permit,
-        } = message;
         // The job catches its own panic; this guard keeps the worker thread alive regardless,
         // since actix does not restart a SyncArbiter thread that unwinds.
-        run_logged(work, "a blocking pool job panicked outside its guard");
-        drop(permit);
+        run_logged(
+            message.work,
+            "a blocking pool job panicked outside its guard",
+        );
     }
 }
 
