@@ -235,12 +235,10 @@ impl BodyDecoder {
                 b' ' | b'\t' if !extension_started => {}
                 b';' => extension_started = true,
                 _ if extension_started => {}
-                // Whitespace after the size must lead to a ';'.
+                // Whitespace after the size may only lead to a ';' (trailing whitespace alone is
+                // tolerated, as some clients send it).
                 _ => return Err(BodyError::InvalidChunkSize),
             }
-        }
-        if !extension.is_empty() && !extension_started {
-            return Err(BodyError::InvalidChunkSize);
         }
         self.extensions_budget = self
             .extensions_budget

@@ -30,9 +30,7 @@ impl Default for DateCache {
 impl DateCache {
     /// A cache holding the current time.
     pub fn new() -> Self {
-        let mut cache = Self::at(SystemTime::now());
-        cache.refresh();
-        cache
+        Self::at(SystemTime::now())
     }
 
     /// A cache holding `time` until the next [`refresh`](DateCache::refresh), for tests and

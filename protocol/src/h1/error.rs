@@ -147,6 +147,15 @@ pub struct ErrorResponse {
     pub close: bool,
 }
 
+impl ErrorResponse {
+    /// The answer to an [`Expectation::Unsupported`](super::Expectation::Unsupported): 417, then
+    /// close, since the client may send its body anyway.
+    pub const EXPECTATION_FAILED: ErrorResponse = ErrorResponse {
+        status: StatusCode::EXPECTATION_FAILED,
+        close: true,
+    };
+}
+
 impl ParseError {
     /// The one place that decides how a server answers each failure.
     ///

@@ -38,6 +38,12 @@ pub(crate) fn offset_in(base: &[u8], part: &[u8]) -> Range<usize> {
     start..start + part.len()
 }
 
+/// The bytes of `head` in `range`, sharing its allocation; `None` (never a panic) if the range
+/// does not fit.
+pub(crate) fn slice_of(head: &Bytes, range: &Range<usize>) -> Option<Bytes> {
+    (range.start <= range.end && range.end <= head.len()).then(|| head.slice(range.clone()))
+}
+
 /// Builds the header map of a head whose bytes are `head`, noting framing facts on the way.
 /// Values share `head`'s allocation; only names outside the standard set are copied.
 pub(crate) fn build_header_map(
@@ -51,8 +57,9 @@ pub(crate) fn build_header_map(
             .get(field.name.clone())
             .and_then(|name| HeaderName::from_bytes(name).ok())
             .ok_or(ParseError::InvalidHeaderName)?;
-        let value = HeaderValue::from_maybe_shared(head.slice(field.value.clone()))
-            .map_err(|_| ParseError::InvalidHeaderValue)?;
+        let value = slice_of(head, &field.value)
+            .and_then(|value| HeaderValue::from_maybe_shared(value).ok())
+            .ok_or(ParseError::InvalidHeaderValue)?;
         facts.observe(&name, value.as_bytes())?;
         headers.append(name, value);
     }

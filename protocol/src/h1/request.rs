@@ -13,7 +13,7 @@ use super::error::ParseError;
 use super::fields::{FieldFacts, TransferFraming};
 use super::head::{
     FieldIndex, STACK_HEADERS, build_header_map, is_http_version_syntax, leading_empty_lines,
-    offset_in,
+    offset_in, slice_of,
 };
 use super::limits::Limits;
 
@@ -242,9 +242,9 @@ impl RequestDecoder {
 
         self.scanned = 0;
         let head = buf.split_to(head_length).freeze();
-        let uri = Uri::from_maybe_shared(head.slice(target.clone()))
-            .map_err(|_| ParseError::InvalidUri)?;
-        check_target_form(&method, &head[target], &uri)?;
+        let target = slice_of(&head, &target).ok_or(ParseError::InvalidRequestLine)?;
+        let uri = Uri::from_maybe_shared(target.clone()).map_err(|_| ParseError::InvalidUri)?;
+        check_target_form(&method, &target, &uri)?;
         let mut facts = FieldFacts::default();
         let headers = build_header_map(&head, &self.fields, &mut facts)?;
         let head = derive_facts(method, uri, version, headers, &facts, &self.limits)?;

@@ -38,6 +38,9 @@ fn empty_chunked_body() {
     // Upper-case hex digits and leading zeros are fine.
     let outcome = request(&chunked(b"00A\r\n0123456789\r\n000\r\n\r\n")).unwrap_ok();
     assert_eq!(outcome.body(0).len(), 10);
+    // Trailing whitespace after a size is tolerated.
+    let outcome = request(&chunked(b"3 \t\r\nabc\r\n0 \r\n\r\n")).unwrap_ok();
+    assert_eq!(outcome.body(0), b"abc");
 }
 
 #[test]

@@ -372,11 +372,7 @@ fn error_and_expectation_answers() {
         "HTTP/1.1 431 Request Header Fields Too Large\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
     );
     let mut out = BytesMut::new();
-    let expectation_failed = ErrorResponse {
-        status: StatusCode::EXPECTATION_FAILED,
-        close: true,
-    };
-    expectation_failed.encode(&mut date, &mut out);
+    ErrorResponse::EXPECTATION_FAILED.encode(&mut date, &mut out);
     assert_eq!(
         without_date(&out),
         "HTTP/1.1 417 Expectation Failed\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
