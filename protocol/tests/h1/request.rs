@@ -542,3 +542,27 @@ fn every_error_maps_to_one_answer() {
         assert!(answer.close, "{error:?}");
     }
 }
+
+/// Header values, the target and body data point into the read buffer: nothing is copied.
+#[test]
+fn head_and_body_share_the_read_buffer() {
+    let input = b"POST /zero/copy HTTP/1.1\r\nHost: example.com\r\nX-Custom: value\r\nContent-Length: 4\r\n\r\nbody";
+    let mut buf = BytesMut::with_capacity(1024);
+    buf.extend_from_slice(input);
+    let start = buf.as_ptr() as usize;
+    let within = |pointer: *const u8| {
+        let address = pointer as usize;
+        address >= start && address < start + input.len()
+    };
+    let mut decoder = RequestDecoder::default();
+    let Ok(Some(Event::Head(head))) = decoder.decode(&mut buf) else {
+        panic!("a head")
+    };
+    assert!(within(head.headers["host"].as_bytes().as_ptr()));
+    assert!(within(head.headers["x-custom"].as_bytes().as_ptr()));
+    let Ok(Some(Event::Data(data))) = decoder.decode(&mut buf) else {
+        panic!("body data")
+    };
+    assert_eq!(data, "body");
+    assert_eq!(data.as_ptr() as usize, start + input.len() - 4);
+}
