@@ -1,1 +1,0 @@
-//! (Stub: the real module replaces this file.)
