@@ -48,7 +48,7 @@
 //!
 //! | Setting | Default | Meaning |
 //! |---|---|---|
-//! | [`max_connections`](TcpServer::max_connections) | 10 000 | live connections over all workers; at the limit the server stops accepting and new clients wait in the kernel's backlog until a connection closes |
+//! | [`max_connections`](TcpServer::max_connections) | 10 000 | live connections over all workers; at the limit the server stops accepting and new clients wait in the kernel's backlog until a connection closes (each accept loop may hold one accepted client unserved) |
 //! | [`backlog`](TcpServer::backlog) | 1024 ([`DEFAULT_BACKLOG`]) | kernel queue of connections not yet accepted, per socket |
 //! | [`accept_error_backoff`](TcpServer::accept_error_backoff) | 100 ms | pause after an accept error such as `EMFILE` |
 //! | [`reuse_port`](TcpServer::reuse_port) | on | one socket per worker (see above) |
@@ -289,11 +289,11 @@ impl<F: ServeConnection> TcpServer<F> {
         }
     }
 
-    /// Most live connections over all workers. At the limit the server stops accepting; new
-    /// clients wait in the kernel's backlog (their connect succeeds, nothing is read) until a
-    /// connection closes, and are refused by the kernel once the backlog is full too. Values
-    /// below 1 mean 1. Takes effect if set before serving starts. Default is 10 000
-    /// ([`DEFAULT_MAX_CONNECTIONS`]).
+    /// Most live connections over all workers. At the limit the server stops accepting: each
+    /// accept loop holds at most one accepted connection unserved, and later clients wait in
+    /// the kernel's backlog (their connect succeeds, nothing is read) until a connection closes;
+    /// once the backlog is full too the kernel refuses them. Values below 1 mean 1. Takes
+    /// effect if set before serving starts. Default is 10 000 ([`DEFAULT_MAX_CONNECTIONS`]).
     pub fn max_connections(mut self, max_connections: usize) -> Self {
         self.max_connections = max_connections.clamp(1, Semaphore::MAX_PERMITS);
         self
