@@ -226,3 +226,26 @@ fn outside_a_system_there_is_no_default_pool() {
         ));
     });
 }
+
+#[test]
+fn jobs_do_not_wait_for_the_thread_that_created_the_pool() {
+    bounded(Duration::from_secs(30), || {
+        cyclone::run(async {
+            // The pool is created here, on the System's first loop...
+            let pool = BlockingPool::new(2, 16).unwrap();
+            let io_loop = IoLoop::new().unwrap();
+            let (reply, answer) = mpsc::channel();
+            io_loop
+                .spawn_callback(move || async move {
+                    let value = pool.run(|| 6 * 7).await;
+                    let _ = reply.send(value.ok());
+                })
+                .unwrap();
+            // ...and that loop is now blocked: a job submitted from another loop must still
+            // reach a worker and come back.
+            let value = answer.recv_timeout(Duration::from_secs(10));
+            assert_eq!(value, Ok(Some(42)));
+            io_loop.stop();
+        })
+    });
+}

@@ -54,6 +54,9 @@ use crate::ioloop::{panic_message, run_logged};
 /// an unbounded queue here would let a burst of requests eat the memory of a slow disk.
 pub const DEFAULT_EXECUTOR_QUEUE_LIMIT: usize = 10_000;
 
+/// How long [`BlockingPool::new`] waits for its dispatcher thread to start.
+const DISPATCHER_START_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// The most threads [`default_blocking_threads`] picks, as in Python's `ThreadPoolExecutor`.
 pub const MAX_DEFAULT_BLOCKING_THREADS: usize = 32;
 
@@ -105,6 +108,10 @@ pub struct BlockingPool {
 struct PoolInner {
     /// The SyncArbiter's address; its workers take jobs from one shared queue.
     workers: Addr<BlockingWorker>,
+    /// The pool's own System, whose one thread forwards jobs to the workers (actix's
+    /// SyncArbiter dispatches from its System's first Arbiter; in the user's System that would
+    /// be the user's main loop). Stopped when the last clone of the pool is dropped.
+    dispatcher: System,
     /// Jobs queued or running, checked against `queue_limit`.
     in_flight: Arc<AtomicUsize>,
     /// The most jobs queued or running at once.
@@ -135,25 +142,47 @@ impl BlockingPool {
     /// # Panics
     ///
     /// Panics if the operating system refuses to start a thread (actix's `SyncArbiter` does).
+    ///
+    /// The pool's dispatcher runs on a thread (and actix System) of its own; `new` waits
+    /// (briefly, once) for that thread to start.
     pub fn new(threads: usize, queue_limit: usize) -> Result<Self, ExecutorError> {
         if System::try_current().is_none() {
             return Err(ExecutorError::NoSystem);
         }
         let threads = threads.max(1);
         let pool_number = POOL_COUNT.fetch_add(1, Ordering::Relaxed);
-        let mut worker_number = 0;
-        let workers = SyncArbiter::start_with_thread_builder(
-            threads,
-            || {
-                worker_number += 1;
-                thread::Builder::new()
-                    .name(format!("cyclone-blocking-{pool_number}-{worker_number}"))
-            },
-            || BlockingWorker,
-        );
+        let (started, addr) = std::sync::mpsc::sync_channel(1);
+        thread::Builder::new()
+            .name(format!("cyclone-blocking-{pool_number}-dispatch"))
+            .spawn(move || {
+                // A System of the pool's own: actix's SyncArbiter forwards every job from the
+                // first Arbiter of the System it is started in, whatever thread starts it. In the
+                // user's System that is the user's main loop, and a busy or blocked main loop
+                // would stall every job; here it is this thread, which does nothing else.
+                let runner = System::new();
+                runner.block_on(async move {
+                    let mut worker_number = 0;
+                    let workers = SyncArbiter::start_with_thread_builder(
+                        threads,
+                        || {
+                            worker_number += 1;
+                            thread::Builder::new()
+                                .name(format!("cyclone-blocking-{pool_number}-{worker_number}"))
+                        },
+                        || BlockingWorker,
+                    );
+                    let _ = started.send((workers, System::current()));
+                });
+                let _ = runner.run();
+            })
+            .map_err(|_| ExecutorError::Closed)?;
+        let (workers, dispatcher) = addr
+            .recv_timeout(DISPATCHER_START_TIMEOUT)
+            .map_err(|_| ExecutorError::Closed)?;
         Ok(BlockingPool {
             inner: Arc::new(PoolInner {
                 workers,
+                dispatcher,
                 in_flight: Arc::new(AtomicUsize::new(0)),
                 queue_limit: queue_limit.max(1),
                 threads,
@@ -228,6 +257,13 @@ async fn outcome<T>(
         Ok(Ok(value)) => Ok(value),
         Ok(Err(message)) => Err(ExecutorError::Panicked(message)),
         Err(_) => Err(ExecutorError::Closed),
+    }
+}
+
+impl Drop for PoolInner {
+    fn drop(&mut self) {
+        // The workers end once their address is gone; the dispatcher's System must be told.
+        self.dispatcher.stop();
     }
 }
 
