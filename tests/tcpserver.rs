@@ -11,7 +11,8 @@ use actix::prelude::*;
 use cyclone::iostream::IoStream;
 use cyclone::netutil::{DEFAULT_BACKLOG, Family, bind_sockets};
 use cyclone::tcpserver::{
-    ConnectionControl, ConnectionInfo, ConnectionSlot, Delivery, ServeConnection, TcpServer,
+    ConnectionControl, ConnectionInfo, ConnectionSlot, Delivery, ServeConnection, StreamFactory,
+    TcpServer,
 };
 use dashmap::DashMap;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
@@ -216,6 +217,40 @@ async fn the_registry_counts_notifies_and_closes_every_connection() {
     }
     assert!(registry.wait_empty(WAIT).await);
     assert!(registry.is_empty());
+}
+
+/// Echoes, never reading its notifications.
+async fn echo_ignoring_notifications(stream: IoStream<TcpStream>, info: ConnectionInfo) {
+    echo(stream, info).await
+}
+
+#[actix_rt::test]
+async fn notifications_beyond_the_inbox_bound_are_dropped_and_counted() {
+    let factory = StreamFactory::new(echo_ignoring_notifications).inbox_capacity(2);
+    let mut server = TcpServer::with_factory(factory);
+    server.bind(0, Some("127.0.0.1")).unwrap();
+    server.start(1).unwrap();
+    let mut client = Client::connect(server.local_addrs()[0]).await;
+    assert_eq!(client.exchange("up\n").await, "up\n");
+
+    let registry = server.registry().clone();
+    for round in 0..5 {
+        let delivery = registry.notify_all(Arc::new(round));
+        // Five messages fit the actor's mailbox (16); the bound that bites is the inbox.
+        assert_eq!(
+            delivery,
+            Delivery {
+                delivered: 1,
+                dropped: 0
+            }
+        );
+    }
+    // Two fit the unread inbox; the actor drops and counts the other three.
+    eventually("three dropped notifications", || {
+        registry.dropped_notifications() == 3
+    })
+    .await;
+    assert_eq!(client.exchange("still echoing\n").await, "still echoing\n");
 }
 
 #[actix_rt::test]

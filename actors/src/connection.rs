@@ -208,7 +208,7 @@ impl ConnectionInfo {
     }
 }
 
-/// The actor that owns one connection accepted by a [`TcpServer::new`] server and runs its
+/// The actor that owns one connection accepted by a [`TcpServer::new`](crate::tcpserver::TcpServer::new) server and runs its
 /// handler future. See the [module documentation](self).
 #[derive(Debug)]
 pub struct StreamConnection {

@@ -25,7 +25,7 @@ use socket2::{Domain, Protocol, SockAddr, Socket, Type};
 pub const DEFAULT_BACKLOG: i32 = 1024;
 
 /// Which address families [`bind_sockets`] may bind (Tornado's `family` argument): the
-/// resolver's [`Family`](crate::resolver::Family), re-exported so `netutil` reads on its own.
+/// resolver's [`Family`], re-exported so `netutil` reads on its own.
 /// [`Family::Unspec`] binds every family the name resolves to; an IPv6 address the host cannot
 /// bind is then skipped.
 pub use crate::resolver::Family;

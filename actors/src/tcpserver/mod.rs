@@ -42,7 +42,9 @@
 //! sockets handed in by [`add_sockets`](TcpServer::add_sockets) without `SO_REUSEPORT` are
 //! instead shared (each worker accepts from a duplicate of the descriptor, and whichever worker
 //! wakes first takes the connection). Set [`reuse_port(false)`](TcpServer::reuse_port) to get
-//! the shared-queue behaviour for bound sockets too.
+//! the shared-queue behaviour for bound sockets too. Measured against the shared socket, the
+//! throughput and spread are the same on two cores; `docs/accept-strategy.md` has the numbers
+//! and the trade-offs.
 //!
 //! # Limits and defaults
 //!
