@@ -91,3 +91,4 @@
 #![forbid(unsafe_code)]
 
 pub mod h1;
+pub mod httputil;
