@@ -9,9 +9,8 @@
 
 use std::time::Duration;
 
-use cyclone::iostream::IoStream;
+use cyclone::iostream::{IoStream, TcpStream};
 use cyclone::tcpserver::{ConnectionInfo, TcpServer};
-use tokio::net::TcpStream;
 
 /// Reads lines and writes each one back until the client hangs up.
 async fn handle_stream(mut stream: IoStream<TcpStream>, _info: ConnectionInfo) {

@@ -1,7 +1,47 @@
 //! cyclone: Tornado's web framework, HTTP server and client and asynchronous networking core,
 //! rebuilt in Rust on the actor model (actix).
 //!
-//! This crate is the facade: it re-exports the workspace crates under Tornado's module names.
+//! This crate is the facade: it re-exports the workspace crates under Tornado's module names,
+//! so a Tornado user finds `cyclone::ioloop`, `cyclone::iostream`, `cyclone::tcpserver`,
+//! `cyclone::tcpclient` and `cyclone::netutil` where they expect them.
+//!
+//! | module | from | Tornado's |
+//! |---|---|---|
+//! | [`ioloop`] | `cyclone-actors` | `tornado.ioloop` (with `run_in_executor`'s pool) |
+//! | [`iostream`] | `cyclone-actors` | `tornado.iostream` |
+//! | [`tcpserver`] | `cyclone-actors` | `tornado.tcpserver` |
+//! | [`tcpclient`] | `cyclone-actors` | `tornado.tcpclient` |
+//! | [`netutil`] | `cyclone-actors` | `tornado.netutil` |
+//!
+//! # Example
+//!
+//! Every accepted connection is an actor that owns its stream; `handle_stream` runs inside it.
+//!
+//! ```
+//! use cyclone::iostream::IoStream;
+//! use cyclone::tcpserver::{ConnectionInfo, TcpServer};
+//! use cyclone::tcpclient::TcpClient;
+//!
+//! async fn handle_stream(mut stream: IoStream<cyclone::iostream::TcpStream>, _: ConnectionInfo) {
+//!     while let Ok(line) = stream.read_until(b"\n", Some(64 * 1024)).await {
+//!         if stream.write(line).await.is_err() {
+//!             break;
+//!         }
+//!     }
+//! }
+//!
+//! cyclone::run(async {
+//!     let mut server = TcpServer::new(handle_stream);
+//!     server.listen(0, Some("127.0.0.1")).unwrap(); // on this loop
+//!     let port = server.local_addrs()[0].port();
+//!
+//!     let mut client = TcpClient::new().connect("localhost", port).await.unwrap();
+//!     client.write(&b"ping\n"[..]).await.unwrap();
+//!     assert_eq!(&client.read_until(b"\n", None).await.unwrap()[..], b"ping\n");
+//! });
+//! ```
+//!
+//! The guide is in `docs/` (start with `docs/runtime.md`).
 
 #![deny(missing_docs, missing_debug_implementations, rust_2018_idioms)]
 #![forbid(unsafe_code)]

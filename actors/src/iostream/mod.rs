@@ -84,3 +84,7 @@ pub use bytes::Bytes;
 /// The regex type [`IoStream::read_until_regex`] takes, re-exported so callers need not match
 /// our `regex` version.
 pub use regex::bytes::Regex;
+
+/// The TCP transport most `IoStream`s wrap (tokio's), re-exported so handler signatures need
+/// no direct tokio dependency.
+pub use tokio::net::TcpStream;
