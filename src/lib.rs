@@ -78,4 +78,14 @@ pub mod netutil {
     pub use cyclone_actors::resolver::*;
 }
 
+/// Tornado's `tornado.httpserver`: the HTTP/1.1 server, its connection actor and handler contract.
+pub mod httpserver {
+    pub use cyclone_protocol::server::*;
+}
+
+/// Tornado's `tornado.httputil`: arguments, files, cookies and URL helpers.
+pub mod httputil {
+    pub use cyclone_protocol::httputil::*;
+}
+
 pub use cyclone_actors::runtime::*;

@@ -92,3 +92,4 @@
 
 pub mod h1;
 pub mod httputil;
+pub mod server;

@@ -1,0 +1,49 @@
+//! The benchmark and conformance server: `GET /` answers `Hello, world` (text/plain),
+//! `POST /echo` echoes the request body; other methods on those paths get 405, other paths 404.
+//!
+//! ```text
+//! cargo run --release --example bench_server -- --port 8888 --max-body-size 1048576
+//! python3 ../shared/conformance/http1_cases.py 127.0.0.1:8888
+//! ```
+//!
+//! Flags: `--port N` (8888), `--workers N` (the `WORKERS` variable, else one per core),
+//! `--max-body-size BYTES` (100 MiB), `--address A` (127.0.0.1).
+
+use std::time::Duration;
+
+use cyclone::httpserver::{HttpResponse, HttpServer, HttpServerRequest};
+use http::{Method, StatusCode};
+
+/// Routes the two benchmark endpoints.
+async fn bench(request: HttpServerRequest) -> HttpResponse {
+    match (request.path(), request.method()) {
+        ("/", &Method::GET | &Method::HEAD) => HttpResponse::ok().text("Hello, world"),
+        ("/echo", &Method::POST) => HttpResponse::ok().body(request.body().clone()),
+        ("/" | "/echo", _) => HttpResponse::new(StatusCode::METHOD_NOT_ALLOWED),
+        _ => HttpResponse::new(StatusCode::NOT_FOUND),
+    }
+}
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let port = flag("--port").unwrap_or(8888);
+    let workers = flag("--workers")
+        .or_else(|| std::env::var("WORKERS").ok()?.parse().ok())
+        .unwrap_or(0);
+    let max_body_size = flag("--max-body-size").unwrap_or(100 * 1024 * 1024);
+    let address: String = flag("--address").unwrap_or_else(|| "127.0.0.1".into());
+    cyclone::run(async move {
+        let mut server = HttpServer::new(bench).max_body_size(max_body_size);
+        server.bind(port, Some(&address))?;
+        server.start(workers)?;
+        println!("listening on http://{}", server.local_addrs()[0]);
+        server.serve_until_signal(Duration::from_secs(5)).await?;
+        Ok(())
+    })
+}
+
+/// The value after `name` on the command line, if any.
+fn flag<T: std::str::FromStr>(name: &str) -> Option<T> {
+    let args: Vec<String> = std::env::args().collect();
+    let at = args.iter().position(|arg| arg == name)?;
+    args.get(at + 1)?.parse().ok()
+}

@@ -1,0 +1,382 @@
+//! Tornado's `HTTPServer`: an HTTP/1.1 server whose every connection is an actor driving the
+//! sans-IO codec of [`h1`](crate::h1).
+//!
+//! # Layout
+//!
+//! - [`HttpServer`]: the builder with Tornado's options, over
+//!   [`TcpServer`](cyclone_actors::tcpserver::TcpServer) (accepting, `max_connections`,
+//!   registry, graceful shutdown).
+//! - [`HttpConnection`] (in `connection.rs`): the actor owning one connection; it reads into one
+//!   buffer, decodes, calls the service, and writes answers in request order, batched.
+//! - [`HttpService`]: what answers requests; any `Fn(HttpServerRequest) -> impl Future<Output =
+//!   HttpResponse>` is one. [`streaming`] makes one from a function that streams through a
+//!   [`ResponseWriter`]; [`actor`] sends each request to an actor as an
+//!   [`HttpRequestMessage`].
+//! - [`HttpServerRequest`] (Tornado's `HTTPServerRequest`), [`HttpResponse`],
+//!   [`RequestBody`] (a body streamed with flow control).
+//!
+//! # Example
+//!
+//! ```no_run
+//! use cyclone_protocol::server::{HttpResponse, HttpServer, HttpServerRequest};
+//!
+//! async fn hello(_request: HttpServerRequest) -> HttpResponse {
+//!     HttpResponse::ok().text("Hello, world")
+//! }
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! actix_rt::System::new().block_on(async {
+//!     let mut server = HttpServer::new(hello).max_body_size(1024 * 1024);
+//!     server.bind(8888, Some("127.0.0.1"))?;
+//!     server.start(0)?; // one worker per core
+//!     server.serve_until_signal(std::time::Duration::from_secs(5)).await?;
+//!     Ok(())
+//! })
+//! # }
+//! ```
+//!
+//! # Limits and defaults
+//!
+//! | Setting | Default | Protects against |
+//! |---|---|---|
+//! | [`max_header_size`](HttpServer::max_header_size) | 64 KiB | huge heads (431) |
+//! | [`max_body_size`](HttpServer::max_body_size) | 100 MiB | huge bodies (413), also after gzip inflation |
+//! | [`header_timeout`](HttpServer::header_timeout) | 5 s | slowloris heads (408, close) and silent new connections |
+//! | [`body_timeout`](HttpServer::body_timeout) | 60 s | stalled uploads (408, close) |
+//! | [`idle_connection_timeout`](HttpServer::idle_connection_timeout) | 60 s | idle keep-alive connections and clients that do not read |
+//! | [`max_pipelined_requests`](HttpServer::max_pipelined_requests) | 16 | unbounded read-ahead |
+//! | [`body_queue_chunks`](HttpServer::body_queue_chunks) × [`chunk_size`](HttpServer::chunk_size) | 8 × 64 KiB | streamed uploads filling memory |
+//! | [`max_write_buffer_size`](HttpServer::max_write_buffer_size) | 1 MiB | clients that pipeline but never read |
+//! | [`max_connections`](HttpServer::max_connections) | 10 000 | descriptor exhaustion |
+//!
+//! `docs/http.md` has the full table, the request flow and the answer to each kind of bad input.
+//!
+//! # Panics
+//!
+//! A handler that panics (in `call` or while its future is polled) is answered with 500 and its
+//! connection closes; the worker and its other connections go on.
+
+mod body;
+mod connection;
+mod decompress;
+mod error;
+mod options;
+mod request;
+mod response;
+mod service;
+mod xheaders;
+
+use std::any::Any;
+use std::cell::RefCell;
+use std::marker::PhantomData;
+use std::net::{IpAddr, SocketAddr};
+use std::rc::Rc;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use cyclone_actors::registry::{ConnectionRegistry, ConnectionSlot};
+use cyclone_actors::tcpserver::{ServeConnection, ShutdownReport, TcpServer};
+use tokio::net::TcpStream;
+
+pub use body::RequestBody;
+pub use connection::{HttpConnection, LINGER_MAX_DISCARD, LINGER_TIMEOUT, serve_connection};
+pub use error::{HttpServerError, RequestBodyError, WriterError};
+pub use options::HttpServerOptions;
+pub use request::HttpServerRequest;
+pub use response::{HttpResponse, RESPONSE_QUEUE_CHUNKS, ResponseWriter};
+pub use service::{
+    ActorService, HttpRequestMessage, HttpService, Reply, Streaming, actor, streaming,
+};
+
+/// Builds a worker's service; called once per worker thread.
+type ServiceFactory<S> = Arc<dyn Fn() -> S + Send + Sync>;
+
+/// An HTTP/1.1 server (Tornado's `HTTPServer`). See the [module docs](self).
+///
+/// Settings take effect if set before [`listen`](Self::listen) / [`bind`](Self::bind).
+pub struct HttpServer<S: HttpService> {
+    /// Builds each worker's service.
+    factory: ServiceFactory<S>,
+    /// The settings connections are held to.
+    options: HttpServerOptions,
+    /// See [`max_connections`](Self::max_connections).
+    max_connections: usize,
+    /// The TCP layer; made at the first listen or bind, from the settings then.
+    tcp: Option<TcpServer<ConnectionFactory<S>>>,
+}
+
+impl<S: HttpService> std::fmt::Debug for HttpServer<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HttpServer")
+            .field("options", &self.options)
+            .field("max_connections", &self.max_connections)
+            .field("tcp", &self.tcp)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<S: HttpService + Clone + Send + Sync> HttpServer<S> {
+    /// A server answering with `service`, cloned once per worker (a function or a closure
+    /// capturing `Send + Sync` values).
+    pub fn new(service: S) -> Self {
+        Self::with_factory(move || service.clone())
+    }
+}
+
+impl<S: HttpService> HttpServer<S> {
+    /// A server whose workers each build their service with `factory`, so the service need not
+    /// be `Send` or `Sync` (it may hold `Rc`s, `RefCell`s, per-thread caches).
+    pub fn with_factory(factory: impl Fn() -> S + Send + Sync + 'static) -> Self {
+        HttpServer {
+            factory: Arc::new(factory),
+            options: HttpServerOptions::default(),
+            max_connections: cyclone_actors::tcpserver::DEFAULT_MAX_CONNECTIONS,
+            tcp: None,
+        }
+    }
+
+    /// Trust `X-Real-Ip`/`X-Forwarded-For` and `X-Scheme`/`X-Forwarded-Proto` for
+    /// [`remote_ip`](HttpServerRequest::remote_ip) and
+    /// [`protocol`](HttpServerRequest::protocol). Only behind a proxy that sets them. Default off.
+    pub fn xheaders(mut self, xheaders: bool) -> Self {
+        self.options.xheaders = xheaders;
+        self
+    }
+
+    /// Proxy addresses skipped from the right of `X-Forwarded-For`. Default none.
+    pub fn trusted_downstream(mut self, proxies: impl IntoIterator<Item = IpAddr>) -> Self {
+        self.options.trusted_downstream = proxies.into_iter().collect();
+        self
+    }
+
+    /// Largest request head (request line and header fields); larger is answered 431.
+    /// Default is 64 KiB; values below 1 KiB mean 1 KiB.
+    pub fn max_header_size(mut self, bytes: usize) -> Self {
+        self.options.limits.max_head_size = bytes.max(1024);
+        self
+    }
+
+    /// Largest request body (and inflated body with [`decompress_request`](Self::decompress_request));
+    /// larger is answered 413 before any of it is read when the length is announced. Default
+    /// is 100 MiB.
+    pub fn max_body_size(mut self, bytes: u64) -> Self {
+        self.options.limits.max_body_size = bytes;
+        self
+    }
+
+    /// Longest wait for a whole request head from its first byte, and for a first request on
+    /// a new connection (slowloris defence). A partial head is answered 408, then the
+    /// connection closes; nothing at all is just closed. Default is 5 s.
+    pub fn header_timeout(mut self, timeout: Duration) -> Self {
+        self.options.header_timeout = timeout;
+        self
+    }
+
+    /// Longest wait for the next bytes of a request body (408, then close). Time the
+    /// connection spends waiting for a streaming handler to take chunks does not count.
+    /// Default is 60 s.
+    pub fn body_timeout(mut self, timeout: Duration) -> Self {
+        self.options.body_timeout = timeout;
+        self
+    }
+
+    /// How long a keep-alive connection may wait for its next request (then it closes without
+    /// an answer), and how long an answer may wait for a client that does not read. Default
+    /// is 60 s.
+    pub fn idle_connection_timeout(mut self, timeout: Duration) -> Self {
+        self.options.idle_connection_timeout = timeout;
+        self
+    }
+
+    /// Inflate `Content-Encoding: gzip` request bodies before the handler sees them; the
+    /// inflated size is held to `max_body_size` (413), corrupt gzip is 400. Default off.
+    pub fn decompress_request(mut self, decompress: bool) -> Self {
+        self.options.decompress_request = decompress;
+        self
+    }
+
+    /// Most bytes read at once while a body arrives, so the largest chunk a streaming handler
+    /// gets. Default is 64 KiB; values below 1 KiB mean 1 KiB.
+    pub fn chunk_size(mut self, bytes: usize) -> Self {
+        self.options.chunk_size = bytes.max(1024);
+        self
+    }
+
+    /// Close every connection after one answer. Default off.
+    pub fn no_keep_alive(mut self, no_keep_alive: bool) -> Self {
+        self.options.no_keep_alive = no_keep_alive;
+        self
+    }
+
+    /// Most live connections over all workers (see `TcpServer::max_connections`). Default is
+    /// 10 000.
+    pub fn max_connections(mut self, connections: usize) -> Self {
+        self.max_connections = connections;
+        self
+    }
+
+    /// Most requests of one connection read ahead of their answers. Default is 16; values
+    /// below 1 mean 1.
+    pub fn max_pipelined_requests(mut self, requests: usize) -> Self {
+        self.options.max_pipelined_requests = requests.max(1);
+        self
+    }
+
+    /// Body chunks a streaming handler may leave unread before the connection stops reading.
+    /// Default is 8; values below 1 mean 1.
+    pub fn body_queue_chunks(mut self, chunks: usize) -> Self {
+        self.options.body_queue_chunks = chunks.max(1);
+        self
+    }
+
+    /// Answer bytes held for a client that does not read before the connection stops reading
+    /// requests and taking streamed pieces. Default is 1 MiB.
+    pub fn max_write_buffer_size(mut self, bytes: usize) -> Self {
+        self.options.max_write_buffer_size = bytes.max(1);
+        self
+    }
+
+    /// The settings as they stand.
+    pub fn options(&self) -> &HttpServerOptions {
+        &self.options
+    }
+
+    /// Serves `port` on every interface on the current loop (Tornado's `listen`).
+    pub fn listen(&mut self, port: u16) -> Result<(), HttpServerError> {
+        self.listen_on(port, None)
+    }
+
+    /// Serves `port` on `address` (`None`: every interface) on the current loop.
+    pub fn listen_on(&mut self, port: u16, address: Option<&str>) -> Result<(), HttpServerError> {
+        Ok(self.tcp().listen(port, address)?)
+    }
+
+    /// Binds `port` on `address` for [`start`](Self::start) (Tornado's `bind`).
+    pub fn bind(&mut self, port: u16, address: Option<&str>) -> Result<(), HttpServerError> {
+        Ok(self.tcp().bind(port, address)?)
+    }
+
+    /// Starts `workers` worker threads (0: one per core) serving what [`bind`](Self::bind)
+    /// bound. Must run inside an actix System.
+    pub fn start(&mut self, workers: usize) -> Result<(), HttpServerError> {
+        Ok(self.tcp().start(workers)?)
+    }
+
+    /// Where the server listens (with the real port when bound to port 0).
+    pub fn local_addrs(&self) -> &[SocketAddr] {
+        self.tcp.as_ref().map_or(&[], |tcp| tcp.local_addrs())
+    }
+
+    /// Every live connection, over all workers; `None` before the first listen or bind.
+    pub fn registry(&self) -> Option<&ConnectionRegistry> {
+        self.tcp.as_ref().map(TcpServer::registry)
+    }
+
+    /// Stops accepting; live connections go on (Tornado's `stop`).
+    pub async fn stop(&mut self) {
+        if let Some(tcp) = &mut self.tcp {
+            tcp.stop().await;
+        }
+    }
+
+    /// Graceful shutdown: stop accepting, let each connection finish the exchange in flight
+    /// (answered with `Connection: close`), close idle ones at once, and after `timeout` close
+    /// the rest.
+    pub async fn shutdown(&mut self, timeout: Duration) -> ShutdownReport {
+        match &mut self.tcp {
+            Some(tcp) => tcp.shutdown(timeout).await,
+            None => ShutdownReport::default(),
+        }
+    }
+
+    /// Serves until SIGINT or SIGTERM, then shuts down gracefully within `timeout`.
+    pub async fn serve_until_signal(
+        mut self,
+        timeout: Duration,
+    ) -> Result<ShutdownReport, HttpServerError> {
+        match self.tcp.take() {
+            Some(tcp) => Ok(tcp.serve_until_signal(timeout).await?),
+            None => Ok(ShutdownReport::default()),
+        }
+    }
+
+    /// The TCP server, made on first use from the settings as they are then.
+    fn tcp(&mut self) -> &mut TcpServer<ConnectionFactory<S>> {
+        self.tcp.get_or_insert_with(|| {
+            let factory = ConnectionFactory {
+                id: NEXT_SERVER_ID.fetch_add(1, Ordering::Relaxed),
+                make_service: self.factory.clone(),
+                options: Arc::new(self.options.clone()),
+                _service: PhantomData,
+            };
+            TcpServer::with_factory(factory).max_connections(self.max_connections)
+        })
+    }
+}
+
+/// Tells servers apart in each worker's service cache.
+static NEXT_SERVER_ID: AtomicU64 = AtomicU64::new(0);
+
+thread_local! {
+    /// Each worker's services, by server id: built at the worker's first connection and shared
+    /// by its connections (they run on this one thread). Entries live as long as the thread;
+    /// worker threads end with their server.
+    static SERVICES: RefCell<Vec<(u64, Rc<dyn Any>)>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Starts an [`HttpConnection`] for each accepted socket, with its worker's service.
+struct ConnectionFactory<S> {
+    /// This server's key in the per-thread service cache.
+    id: u64,
+    /// Builds a worker's service.
+    make_service: ServiceFactory<S>,
+    /// The settings every connection shares.
+    options: Arc<HttpServerOptions>,
+    /// The factory holds no `S` (services stay on their thread), so it is `Send + Sync`.
+    _service: PhantomData<fn() -> S>,
+}
+
+impl<S> std::fmt::Debug for ConnectionFactory<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ConnectionFactory")
+            .field("id", &self.id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<S: HttpService> ConnectionFactory<S> {
+    /// This thread's service for this server, built on first use.
+    fn service(&self) -> Rc<S> {
+        SERVICES.with(|services| {
+            let mut services = services.borrow_mut();
+            let cached = services
+                .iter()
+                .find(|(id, _)| *id == self.id)
+                .and_then(|(_, service)| service.clone().downcast::<S>().ok());
+            if let Some(service) = cached {
+                return service;
+            }
+            let service = Rc::new((self.make_service)());
+            services.push((self.id, service.clone()));
+            service
+        })
+    }
+}
+
+impl<S: HttpService> ServeConnection for ConnectionFactory<S> {
+    fn serve(&self, stream: TcpStream, peer: SocketAddr, slot: ConnectionSlot) {
+        // Answers are written whole, in batches: waiting for more to coalesce only adds latency.
+        if let Err(error) = stream.set_nodelay(true) {
+            tracing::debug!(%peer, %error, "cannot set TCP_NODELAY");
+        }
+        serve_connection(
+            stream,
+            peer,
+            slot,
+            self.service(),
+            self.options.clone(),
+            "http",
+        );
+    }
+}

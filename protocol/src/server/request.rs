@@ -1,0 +1,256 @@
+//! [`HttpServerRequest`]: Tornado's `HTTPServerRequest`, one parsed request as a handler sees it.
+
+use std::cell::OnceCell;
+use std::net::{IpAddr, SocketAddr};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http::{HeaderMap, Method, Uri, Version};
+
+use super::body::RequestBody;
+use crate::h1::RequestHead;
+use crate::httputil::{
+    Arguments, Files, FormError, FormLimits, parse_body_arguments, parse_cookie,
+    parse_qs_bytes_with_limits, split_host_and_port,
+};
+
+/// `request.host` when the request names none (an HTTP/1.0 request without `Host`), as Tornado.
+const DEFAULT_HOST: &str = "127.0.0.1";
+
+/// One request: its head, its body (or body stream), where it came from, and lazily parsed
+/// arguments, files and cookies.
+///
+/// Arguments and cookies are parsed on first use and kept; a request that never asks for them
+/// never parses them.
+///
+/// It is `Send` (an actor on another thread may handle it) but not `Sync`.
+#[derive(Debug)]
+pub struct HttpServerRequest {
+    /// Request line and header fields, sharing the connection's read buffer.
+    head: RequestHead,
+    /// The whole body for a buffered handler; empty for a streaming one.
+    body: Bytes,
+    /// The body stream for a handler that asked for one, until it takes it.
+    body_stream: Option<RequestBody>,
+    /// The client's address as the socket saw it.
+    peer: SocketAddr,
+    /// The client's IP: the peer's, or the proxy-reported one with `xheaders`.
+    remote_ip: IpAddr,
+    /// `"http"` or `"https"`: the transport's, or the proxy-reported one with `xheaders`.
+    protocol: &'static str,
+    /// When the head arrived, for [`request_time`](Self::request_time).
+    start: Instant,
+    /// Bounds on argument parsing, from the server's options.
+    form_limits: FormLimits,
+    /// The query's arguments, parsed on first use.
+    query_arguments: OnceCell<Result<Arguments, FormError>>,
+    /// The body's arguments and files, parsed on first use.
+    body_arguments: OnceCell<Result<(Arguments, Files), FormError>>,
+    /// Query and body arguments merged, built on first use.
+    arguments: OnceCell<Result<Arguments, FormError>>,
+    /// The `Cookie` header's pairs, parsed on first use.
+    cookies: OnceCell<Vec<(String, String)>>,
+}
+
+impl HttpServerRequest {
+    /// A request from a decoded head; the connection fills in the body later.
+    pub(crate) fn new(
+        head: RequestHead,
+        peer: SocketAddr,
+        remote_ip: IpAddr,
+        protocol: &'static str,
+        form_limits: FormLimits,
+    ) -> Self {
+        HttpServerRequest {
+            head,
+            body: Bytes::new(),
+            body_stream: None,
+            peer,
+            remote_ip,
+            protocol,
+            start: Instant::now(),
+            form_limits,
+            query_arguments: OnceCell::new(),
+            body_arguments: OnceCell::new(),
+            arguments: OnceCell::new(),
+            cookies: OnceCell::new(),
+        }
+    }
+
+    /// A request built by hand, for tests of handlers: `head` as decoded, `body` whole, from
+    /// `peer`, over plain HTTP.
+    pub fn from_parts(head: RequestHead, body: Bytes, peer: SocketAddr) -> Self {
+        let mut request = Self::new(head, peer, peer.ip(), "http", FormLimits::default());
+        request.body = body;
+        request
+    }
+
+    pub(crate) fn set_body(&mut self, body: Bytes) {
+        self.body = body;
+    }
+
+    pub(crate) fn set_body_stream(&mut self, stream: RequestBody) {
+        self.body_stream = Some(stream);
+    }
+
+    pub(crate) fn head_mut(&mut self) -> &mut RequestHead {
+        &mut self.head
+    }
+
+    /// The decoded head (method, target, version, fields and framing facts).
+    pub fn head(&self) -> &RequestHead {
+        &self.head
+    }
+
+    /// The method.
+    pub fn method(&self) -> &Method {
+        &self.head.method
+    }
+
+    /// The request target as sent (`/path?query`, or absolute form).
+    pub fn uri(&self) -> &Uri {
+        &self.head.uri
+    }
+
+    /// The target's path.
+    pub fn path(&self) -> &str {
+        self.head.uri.path()
+    }
+
+    /// The target's query string, without `?`; empty when there is none.
+    pub fn query(&self) -> &str {
+        self.head.uri.query().unwrap_or("")
+    }
+
+    /// HTTP/1.0 or HTTP/1.1.
+    pub fn version(&self) -> Version {
+        self.head.version
+    }
+
+    /// The header fields (case-insensitive names, several values per name).
+    pub fn headers(&self) -> &HeaderMap {
+        &self.head.headers
+    }
+
+    /// The whole body, for a handler that does not stream it (empty for one that does).
+    pub fn body(&self) -> &Bytes {
+        &self.body
+    }
+
+    /// Takes the body stream of a handler that asked for one (see
+    /// [`HttpService::stream_request_body`](super::HttpService::stream_request_body)); `None`
+    /// for a buffered request or once taken.
+    pub fn take_body_stream(&mut self) -> Option<RequestBody> {
+        self.body_stream.take()
+    }
+
+    /// The socket's peer address.
+    pub fn peer(&self) -> SocketAddr {
+        self.peer
+    }
+
+    /// The client's IP address (from `X-Real-Ip` / `X-Forwarded-For` with `xheaders`).
+    pub fn remote_ip(&self) -> IpAddr {
+        self.remote_ip
+    }
+
+    /// `"http"` or `"https"` (from `X-Scheme` / `X-Forwarded-Proto` with `xheaders`).
+    pub fn protocol(&self) -> &'static str {
+        self.protocol
+    }
+
+    /// The host the request is for: an absolute-form target's authority, else `Host`, else
+    /// `127.0.0.1` (Tornado's fallback).
+    pub fn host(&self) -> &str {
+        self.head.host().unwrap_or(DEFAULT_HOST)
+    }
+
+    /// [`host`](Self::host) without the port, lower-cased only if it was not already.
+    pub fn host_name(&self) -> String {
+        split_host_and_port(self.host()).0.to_ascii_lowercase()
+    }
+
+    /// `protocol://host/path?query`.
+    pub fn full_url(&self) -> String {
+        let path = self
+            .head
+            .uri
+            .path_and_query()
+            .map_or("/", |path| path.as_str());
+        format!("{}://{}{}", self.protocol, self.host(), path)
+    }
+
+    /// Time since the head arrived (Tornado's `request_time()` while the request runs).
+    pub fn request_time(&self) -> Duration {
+        self.start.elapsed()
+    }
+
+    /// The query string's arguments (blank values kept, as Tornado).
+    pub fn query_arguments(&self) -> Result<&Arguments, FormError> {
+        self.query_arguments
+            .get_or_init(|| {
+                parse_qs_bytes_with_limits(self.query().as_bytes(), true, &self.form_limits)
+            })
+            .as_ref()
+            .map_err(Clone::clone)
+    }
+
+    /// The body's arguments (`application/x-www-form-urlencoded` or `multipart/form-data`;
+    /// empty for other content types).
+    pub fn body_arguments(&self) -> Result<&Arguments, FormError> {
+        self.parsed_body().map(|(arguments, _)| arguments)
+    }
+
+    /// Files uploaded in a `multipart/form-data` body.
+    pub fn files(&self) -> Result<&Files, FormError> {
+        self.parsed_body().map(|(_, files)| files)
+    }
+
+    /// Query arguments followed by body arguments (Tornado's `request.arguments`).
+    pub fn arguments(&self) -> Result<&Arguments, FormError> {
+        self.arguments
+            .get_or_init(|| {
+                let mut all = self.query_arguments()?.clone();
+                all.merge(self.body_arguments()?.clone());
+                Ok(all)
+            })
+            .as_ref()
+            .map_err(Clone::clone)
+    }
+
+    /// The cookies of every `Cookie` field, in order.
+    pub fn cookies(&self) -> &[(String, String)] {
+        self.cookies.get_or_init(|| {
+            let mut all = Vec::new();
+            for value in self.head.headers.get_all(http::header::COOKIE) {
+                if let Ok(value) = value.to_str() {
+                    all.extend(parse_cookie(value));
+                }
+            }
+            all
+        })
+    }
+
+    /// The first cookie named `name`.
+    pub fn cookie(&self, name: &str) -> Option<&str> {
+        self.cookies()
+            .iter()
+            .find(|(cookie, _)| cookie == name)
+            .map(|(_, value)| value.as_str())
+    }
+
+    fn parsed_body(&self) -> Result<&(Arguments, Files), FormError> {
+        self.body_arguments
+            .get_or_init(|| {
+                let content_type = self
+                    .head
+                    .headers
+                    .get(http::header::CONTENT_TYPE)
+                    .and_then(|value| value.to_str().ok())
+                    .unwrap_or("");
+                parse_body_arguments(content_type, &self.body, &self.form_limits)
+            })
+            .as_ref()
+            .map_err(Clone::clone)
+    }
+}

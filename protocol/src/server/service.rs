@@ -1,0 +1,260 @@
+//! The handler contract: [`HttpService`], what it returns ([`Reply`]), and the adapters for
+//! streaming functions ([`streaming`]) and actors ([`actor`], [`HttpRequestMessage`]).
+//!
+//! A service runs on the connection's own loop: `call` takes `&self` and its future need not be
+//! `Send`, so a plain function answers with no mailbox hop and no allocation. Actors are reached
+//! through a message, which is `Send` and carries the request and a [`ResponseWriter`].
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix::{Message, Recipient};
+use futures::FutureExt;
+use futures::future::{LocalBoxFuture, Map};
+
+use super::request::HttpServerRequest;
+use super::response::{HttpResponse, ResponseEvents, ResponseWriter};
+
+/// Answers requests on one worker's loop. Built per worker by the server's factory, so it need
+/// not be `Send` or `Sync`.
+///
+/// Implemented for every `Fn(HttpServerRequest) -> impl Future<Output = impl Into<Reply>>`:
+///
+/// ```
+/// use cyclone_protocol::server::{HttpResponse, HttpServerRequest, HttpService};
+///
+/// async fn hello(_request: HttpServerRequest) -> HttpResponse {
+///     HttpResponse::ok().text("Hello, world")
+/// }
+/// fn is_service<S: HttpService>(_: &S) {}
+/// is_service(&hello);
+/// ```
+pub trait HttpService: 'static {
+    /// The answer being computed.
+    type Future: Future<Output = Reply> + 'static;
+
+    /// Answers `request`. Called when the body is complete, or when the head arrives if
+    /// [`stream_request_body`](Self::stream_request_body) says so.
+    fn call(&self, request: HttpServerRequest) -> Self::Future;
+
+    /// Whether this request's body is handed over as a stream
+    /// ([`HttpServerRequest::take_body_stream`]) as it arrives, instead of whole. Asked when
+    /// the head arrives; the request has no body yet. Default: no.
+    fn stream_request_body(&self, _request: &HttpServerRequest) -> bool {
+        false
+    }
+}
+
+/// What a service answers with: a whole [`HttpResponse`], or a response streamed through a
+/// [`ResponseWriter`].
+#[derive(Debug)]
+pub struct Reply {
+    /// Which kind of answer.
+    kind: ReplyKind,
+}
+
+/// The two kinds of answer, as the connection consumes them.
+pub(crate) enum ReplyKind {
+    /// Sent at once with `Content-Length`.
+    Whole(HttpResponse),
+    /// Pieces from a [`ResponseWriter`], with the work producing them.
+    Streamed {
+        /// The writer's pieces.
+        events: ResponseEvents,
+        /// The handler writing them, polled by the connection (so it stops with it).
+        driver: Option<LocalBoxFuture<'static, ()>>,
+    },
+}
+
+impl std::fmt::Debug for ReplyKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ReplyKind::Whole(response) => f.debug_tuple("Whole").field(response).finish(),
+            ReplyKind::Streamed { .. } => f.write_str("Streamed"),
+        }
+    }
+}
+
+impl Reply {
+    /// A streamed answer: `work` runs on the connection's loop (it is dropped if the
+    /// connection closes) and writes through the writer that goes with `events`.
+    pub(crate) fn streamed(events: ResponseEvents, work: LocalBoxFuture<'static, ()>) -> Self {
+        Reply {
+            kind: ReplyKind::Streamed {
+                events,
+                driver: Some(work),
+            },
+        }
+    }
+
+    pub(crate) fn into_kind(self) -> ReplyKind {
+        self.kind
+    }
+}
+
+impl From<HttpResponse> for Reply {
+    fn from(response: HttpResponse) -> Self {
+        Reply {
+            kind: ReplyKind::Whole(response),
+        }
+    }
+}
+
+impl<F, Fut> HttpService for F
+where
+    F: Fn(HttpServerRequest) -> Fut + 'static,
+    Fut: Future + 'static,
+    Fut::Output: Into<Reply>,
+{
+    type Future = Map<Fut, fn(Fut::Output) -> Reply>;
+
+    fn call(&self, request: HttpServerRequest) -> Self::Future {
+        self(request).map(Into::into as fn(Fut::Output) -> Reply)
+    }
+}
+
+/// A service from a function that streams: it gets the request and a [`ResponseWriter`].
+///
+/// ```
+/// use cyclone_protocol::server::{HttpServerRequest, ResponseWriter, streaming};
+///
+/// let service = streaming(|_request: HttpServerRequest, mut writer: ResponseWriter| async move {
+///     for word in ["streamed ", "in ", "pieces"] {
+///         writer.write(word);
+///         if writer.flush().await.is_err() {
+///             return; // the client left
+///         }
+///     }
+///     let _ = writer.finish().await;
+/// });
+/// # drop(service);
+/// ```
+pub fn streaming<F, Fut>(handler: F) -> Streaming<F>
+where
+    F: Fn(HttpServerRequest, ResponseWriter) -> Fut + 'static,
+    Fut: Future<Output = ()> + 'static,
+{
+    Streaming {
+        handler,
+        stream_request_body: false,
+    }
+}
+
+/// The service [`streaming`] makes.
+#[derive(Debug, Clone)]
+pub struct Streaming<F> {
+    /// The user's function.
+    handler: F,
+    /// Whether request bodies are streamed to it too.
+    stream_request_body: bool,
+}
+
+impl<F> Streaming<F> {
+    /// Also stream request bodies to the function (take them with
+    /// [`HttpServerRequest::take_body_stream`]). Default: bodies arrive whole.
+    pub fn stream_request_body(mut self, stream: bool) -> Self {
+        self.stream_request_body = stream;
+        self
+    }
+}
+
+impl<F, Fut> HttpService for Streaming<F>
+where
+    F: Fn(HttpServerRequest, ResponseWriter) -> Fut + 'static,
+    Fut: Future<Output = ()> + 'static,
+{
+    type Future = std::future::Ready<Reply>;
+
+    fn call(&self, request: HttpServerRequest) -> Self::Future {
+        let (writer, events) = ResponseWriter::channel();
+        let work = (self.handler)(request, writer);
+        std::future::ready(Reply::streamed(events, Box::pin(work)))
+    }
+
+    fn stream_request_body(&self, _request: &HttpServerRequest) -> bool {
+        self.stream_request_body
+    }
+}
+
+/// A request for an actor: the request and the writer for its answer.
+///
+/// The message crosses threads (the actor may live on any Arbiter), so it is `Send`: the
+/// request holds only `Send` data and the writer is a bounded channel. The actor answers with
+/// [`ResponseWriter::respond`] (synchronously, from `handle`) or streams with `flush` /
+/// `finish` from a future it spawns. If the actor drops the writer unanswered the client gets
+/// 500; if the actor is gone the client gets 503.
+#[derive(Debug, Message)]
+#[rtype(result = "()")]
+pub struct HttpRequestMessage {
+    /// The request.
+    pub request: HttpServerRequest,
+    /// Where the answer goes.
+    pub writer: ResponseWriter,
+}
+
+/// A service that sends each request to an actor as an [`HttpRequestMessage`].
+///
+/// ```
+/// use actix::prelude::*;
+/// use cyclone_protocol::server::{HttpRequestMessage, HttpResponse, actor};
+///
+/// struct Hello;
+/// impl Actor for Hello {
+///     type Context = Context<Self>;
+/// }
+/// impl Handler<HttpRequestMessage> for Hello {
+///     type Result = ();
+///     fn handle(&mut self, message: HttpRequestMessage, _: &mut Context<Self>) {
+///         let _ = message.writer.respond(HttpResponse::ok().text("Hello from an actor"));
+///     }
+/// }
+///
+/// actix_rt::System::new().block_on(async {
+///     let service = actor(Hello.start().recipient());
+///     # drop(service);
+/// });
+/// ```
+pub fn actor(recipient: Recipient<HttpRequestMessage>) -> ActorService {
+    ActorService {
+        recipient,
+        stream_request_body: false,
+    }
+}
+
+/// The service [`actor`] makes.
+#[derive(Debug, Clone)]
+pub struct ActorService {
+    /// The actor's mailbox.
+    recipient: Recipient<HttpRequestMessage>,
+    /// Whether request bodies are streamed to the actor.
+    stream_request_body: bool,
+}
+
+impl ActorService {
+    /// Also stream request bodies to the actor (it takes them with
+    /// [`HttpServerRequest::take_body_stream`]). Default: bodies arrive whole.
+    pub fn stream_request_body(mut self, stream: bool) -> Self {
+        self.stream_request_body = stream;
+        self
+    }
+}
+
+impl HttpService for ActorService {
+    type Future = std::future::Ready<Reply>;
+
+    fn call(&self, request: HttpServerRequest) -> Self::Future {
+        let (writer, events) = ResponseWriter::channel();
+        let delivery = self.recipient.send(HttpRequestMessage { request, writer });
+        let work: Pin<Box<dyn Future<Output = ()>>> = Box::pin(async move {
+            if delivery.await.is_err() {
+                // The message (and its writer) was dropped: the client gets an error answer.
+                tracing::warn!("request actor is gone; answering 503");
+            }
+        });
+        std::future::ready(Reply::streamed(events, work))
+    }
+
+    fn stream_request_body(&self, _request: &HttpServerRequest) -> bool {
+        self.stream_request_body
+    }
+}
