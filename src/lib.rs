@@ -88,4 +88,9 @@ pub mod httputil {
     pub use cyclone_protocol::httputil::*;
 }
 
+/// Tornado's `tornado.httpclient`: the pooled HTTP/1.1 client and its blocking wrapper.
+pub mod httpclient {
+    pub use cyclone_protocol::client::*;
+}
+
 pub use cyclone_actors::runtime::*;

@@ -107,6 +107,7 @@ use std::panic::AssertUnwindSafe;
 
 use actix::prelude::*;
 use futures::FutureExt;
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 use tokio::sync::{mpsc, watch};
 
@@ -121,27 +122,31 @@ use crate::tcpserver::ServeConnection;
 pub const DEFAULT_INBOX_CAPACITY: usize = 32;
 
 /// Tornado's `handle_stream`: what a [`TcpServer`](crate::tcpserver::TcpServer) does with each
-/// connection. Closures `Fn(IoStream<TcpStream>, ConnectionInfo) -> impl Future<Output = ()>`
+/// connection. Closures `Fn(IoStream<S>, ConnectionInfo) -> impl Future<Output = ()>`
 /// implement it.
+///
+/// `S` is the transport the handler reads and writes: a plain [`TcpStream`] by default, or a
+/// [`TlsStream`](crate::tls::TlsStream) behind a TLS server
+/// ([`TcpServer::new_tls`](crate::tcpserver::TcpServer::new_tls)).
 ///
 /// The handler is shared by every worker thread (hence `Send + Sync`); each future runs on the
 /// one loop that accepted its connection (hence no `Send` needed on the future).
-pub trait HandleStream: Send + Sync + 'static {
+pub trait HandleStream<S = TcpStream>: Send + Sync + 'static {
     /// The work done for one connection; the connection closes when it ends.
     type Future: Future<Output = ()> + 'static;
 
     /// Starts serving one connection.
-    fn handle_stream(&self, stream: IoStream<TcpStream>, info: ConnectionInfo) -> Self::Future;
+    fn handle_stream(&self, stream: IoStream<S>, info: ConnectionInfo) -> Self::Future;
 }
 
-impl<F, Fut> HandleStream for F
+impl<F, Fut, S> HandleStream<S> for F
 where
-    F: Fn(IoStream<TcpStream>, ConnectionInfo) -> Fut + Send + Sync + 'static,
+    F: Fn(IoStream<S>, ConnectionInfo) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = ()> + 'static,
 {
     type Future = Fut;
 
-    fn handle_stream(&self, stream: IoStream<TcpStream>, info: ConnectionInfo) -> Fut {
+    fn handle_stream(&self, stream: IoStream<S>, info: ConnectionInfo) -> Fut {
         self(stream, info)
     }
 }
@@ -223,12 +228,16 @@ pub struct StreamConnection {
 
 impl StreamConnection {
     /// Starts the actor for `stream` on the current Arbiter, running `handler` for it.
-    fn start<H: HandleStream>(
+    fn start<S, H>(
         handler: &H,
-        stream: TcpStream,
+        stream: S,
         slot: ConnectionSlot,
         inbox_capacity: usize,
-    ) -> Addr<Self> {
+    ) -> Addr<Self>
+    where
+        S: AsyncRead + AsyncWrite + Unpin + 'static,
+        H: HandleStream<S>,
+    {
         let (inbox, inbox_receiver) = mpsc::channel(inbox_capacity);
         let (shutdown, shutdown_receiver) = watch::channel(false);
         let info = ConnectionInfo {
@@ -296,7 +305,7 @@ pub struct StreamFactory<H> {
     inbox_capacity: usize,
 }
 
-impl<H: HandleStream> StreamFactory<H> {
+impl<H> StreamFactory<H> {
     /// Serves connections with `handler` and the default inbox of 32 notifications.
     pub fn new(handler: H) -> Self {
         StreamFactory {
@@ -314,8 +323,12 @@ impl<H: HandleStream> StreamFactory<H> {
     }
 }
 
-impl<H: HandleStream> ServeConnection for StreamFactory<H> {
-    fn serve(&self, stream: TcpStream, _peer: SocketAddr, slot: ConnectionSlot) {
+impl<S, H> ServeConnection<S> for StreamFactory<H>
+where
+    S: AsyncRead + AsyncWrite + Unpin + 'static,
+    H: HandleStream<S>,
+{
+    fn serve(&self, stream: S, _peer: SocketAddr, slot: ConnectionSlot) {
         StreamConnection::start(&self.handler, stream, slot, self.inbox_capacity);
     }
 }

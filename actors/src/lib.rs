@@ -89,3 +89,4 @@ pub mod resolver;
 pub mod runtime;
 pub mod tcpclient;
 pub mod tcpserver;
+pub mod tls;

@@ -41,10 +41,12 @@ use std::time::Duration;
 
 use futures::future::LocalBoxFuture;
 use futures::stream::{FuturesUnordered, StreamExt};
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::{TcpSocket, TcpStream};
 
 use crate::iostream::{IoStream, StreamLimits};
 use crate::resolver::{DefaultResolver, Family, ResolveError, Resolver};
+use crate::tls::{HandshakeError, TlsClientConfig, TlsStream};
 
 /// How long the primary family gets before the secondary family is tried too: 300 ms, as in
 /// Tornado's `_INITIAL_CONNECT_TIMEOUT`.
@@ -84,6 +86,19 @@ pub enum ConnectError {
         port: u16,
         /// The limit that was exceeded.
         after: Duration,
+    },
+    /// The TCP connection was made but the TLS handshake failed (see
+    /// [`TcpClient::connect_tls`]): an untrusted or mismatched certificate, an alert from the
+    /// server, a connection lost mid-handshake.
+    #[error("TLS with {host}:{port} failed: {source}")]
+    Tls {
+        /// The host asked for (also the name the certificate was checked against).
+        host: String,
+        /// The port asked for.
+        port: u16,
+        /// What went wrong.
+        #[source]
+        source: HandshakeError,
     },
     /// Every address failed; this is the last failure, with the address it came from.
     #[error("could not connect to {address}: {source}")]
@@ -258,6 +273,55 @@ impl TcpClient {
         Ok(wrap_stream(stream, options))
     }
 
+    /// Connects to `host:port` as [`connect_with`](Self::connect_with) does, then runs a TLS
+    /// handshake (Tornado's `connect(..., ssl_options=...)`): `host` is sent as SNI and the
+    /// server's certificate is checked against it as `tls` says. Resolution, connection and
+    /// handshake together are bounded by [`ConnectOptions::timeout`]; a handshake failure is
+    /// [`ConnectError::Tls`].
+    ///
+    /// ```no_run
+    /// use cyclone_actors::tcpclient::{ConnectOptions, TcpClient};
+    /// use cyclone_actors::tls::TlsClientConfig;
+    ///
+    /// # async fn fetch() -> Result<(), Box<dyn std::error::Error>> {
+    /// let tls = TlsClientConfig::builder().alpn_protocols(["http/1.1"]).build()?;
+    /// let mut stream = TcpClient::new()
+    ///     .connect_tls("example.com", 443, &ConnectOptions::new(), &tls)
+    ///     .await?;
+    /// stream.write(&b"HEAD / HTTP/1.1\r\nHost: example.com\r\n\r\n"[..]).await?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn connect_tls(
+        &self,
+        host: &str,
+        port: u16,
+        options: &ConnectOptions,
+        tls: &TlsClientConfig,
+    ) -> Result<IoStream<TlsStream<TcpStream>>, ConnectError> {
+        let attempt = async {
+            let stream = self.connect_stream(host, port, options).await?;
+            tls.handshake(host, stream)
+                .await
+                .map_err(|source| ConnectError::Tls {
+                    host: host.to_owned(),
+                    port,
+                    source,
+                })
+        };
+        let stream = match tokio::time::timeout(options.timeout, attempt).await {
+            Ok(result) => result?,
+            Err(_elapsed) => {
+                return Err(ConnectError::Timeout {
+                    host: host.to_owned(),
+                    port,
+                    after: options.timeout,
+                });
+            }
+        };
+        Ok(wrap_stream(stream, options))
+    }
+
     /// Resolution and the race, without the overall timeout.
     async fn connect_stream(
         &self,
@@ -289,7 +353,10 @@ impl TcpClient {
 }
 
 /// Wraps the winning socket, applying the caller's read buffer limit.
-fn wrap_stream(stream: TcpStream, options: &ConnectOptions) -> IoStream<TcpStream> {
+fn wrap_stream<S: AsyncRead + AsyncWrite + Unpin>(
+    stream: S,
+    options: &ConnectOptions,
+) -> IoStream<S> {
     let mut limits = StreamLimits::default();
     if let Some(max_buffer_size) = options.max_buffer_size {
         limits.max_buffer_size = max_buffer_size;

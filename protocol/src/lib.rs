@@ -90,6 +90,7 @@
 #![deny(missing_docs, missing_debug_implementations, rust_2018_idioms)]
 #![forbid(unsafe_code)]
 
+pub mod client;
 pub mod h1;
 pub mod httputil;
 pub mod server;

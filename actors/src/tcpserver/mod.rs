@@ -169,9 +169,16 @@ pub const FORCE_CLOSE_GRACE: Duration = Duration::from_secs(1);
 /// let server = TcpServer::with_factory(HelloFactory).max_connections(100);
 /// # drop(server);
 /// ```
-pub trait ServeConnection: Send + Sync + 'static {
+///
+/// # Other transports
+///
+/// `S` is what the hook is handed: the accepted [`TcpStream`] by default, which is what
+/// [`TcpServer`] needs. A hook generic over `S: AsyncRead + AsyncWrite + Unpin + 'static` can
+/// also be put behind [`TlsFactory`](crate::tls::TlsFactory), which does the TLS handshake and
+/// then calls it with a [`TlsStream`](crate::tls::TlsStream).
+pub trait ServeConnection<S = TcpStream>: Send + Sync + 'static {
     /// Starts the actor owning `stream`, accepted from `peer`, on the current Arbiter.
-    fn serve(&self, stream: TcpStream, peer: SocketAddr, slot: ConnectionSlot);
+    fn serve(&self, stream: S, peer: SocketAddr, slot: ConnectionSlot);
 }
 
 /// Why a [`TcpServer`] could not do what it was asked.

@@ -1,0 +1,285 @@
+//! [`AsyncHttpClient`]: Tornado's `AsyncHTTPClient` on one loop, with a keep-alive pool and a
+//! `max_clients` queue.
+
+use std::rc::Rc;
+use std::time::{Instant, SystemTime};
+
+use url::Url;
+
+use super::connect::connect;
+use super::connection::{PoolKey, Scheme};
+use super::error::{HttpClientError, TimeoutPhase};
+use super::exchange::{Outcome, RequestHead, exchange, request_head, validate};
+use super::options::ClientOptions;
+use super::pool::{Pool, PoolLimits};
+use super::queue::Slots;
+use super::redirect::{is_redirect, next_request};
+use super::request::HttpRequest;
+use super::response::{HttpResponse, StatusError, TimeInfo};
+
+/// An HTTP/1.1 client for one loop (Tornado's `AsyncHTTPClient`). Cheap to clone: clones share
+/// the pool and the `max_clients` slots.
+///
+/// Its futures are not `Send` and the pool is not shared across threads: make one client per
+/// loop. Dropping a fetch future closes its connection and frees its slot.
+///
+/// ```no_run
+/// use cyclone_protocol::client::AsyncHttpClient;
+///
+/// actix_rt::System::new().block_on(async {
+///     let client = AsyncHttpClient::new();
+///     match client.fetch("http://www.example.com/").await {
+///         Ok(response) => println!("{}", String::from_utf8_lossy(&response.body)),
+///         Err(error) => eprintln!("Error: {error}"),
+///     }
+/// });
+/// ```
+#[derive(Debug, Clone)]
+pub struct AsyncHttpClient {
+    /// Shared by clones.
+    inner: Rc<Inner>,
+}
+
+/// The state behind a client.
+#[derive(Debug)]
+struct Inner {
+    /// The settings.
+    options: ClientOptions,
+    /// Idle keep-alive connections.
+    pool: Rc<Pool>,
+    /// The `max_clients` slots and their queue.
+    slots: Slots,
+}
+
+impl Default for AsyncHttpClient {
+    fn default() -> Self {
+        AsyncHttpClient::new()
+    }
+}
+
+/// Parses an absolute http(s) URL.
+fn parse_url(url: &str) -> Result<Url, HttpClientError> {
+    let parsed = Url::parse(url).map_err(|error| HttpClientError::InvalidUrl {
+        url: url.to_owned(),
+        reason: error.to_string(),
+    })?;
+    match parsed.scheme() {
+        "http" | "https" => {}
+        other => return Err(HttpClientError::UnsupportedScheme(other.to_owned())),
+    }
+    if parsed.host_str().is_none_or(str::is_empty) {
+        return Err(HttpClientError::InvalidUrl {
+            url: url.to_owned(),
+            reason: "no host".to_owned(),
+        });
+    }
+    Ok(parsed)
+}
+
+/// The pool key of sending `request` to `url`.
+fn pool_key(request: &HttpRequest, url: &Url) -> Result<PoolKey, HttpClientError> {
+    let scheme = if url.scheme() == "https" {
+        Scheme::Https
+    } else {
+        Scheme::Http
+    };
+    let host = match url.host() {
+        Some(url::Host::Ipv6(address)) => address.to_string(),
+        Some(host) => host.to_string(),
+        None => String::new(),
+    };
+    let port = url
+        .port_or_known_default()
+        .ok_or_else(|| HttpClientError::InvalidUrl {
+            url: url.to_string(),
+            reason: "no port".to_owned(),
+        })?;
+    Ok(PoolKey {
+        scheme,
+        host,
+        port,
+        proxy: request.proxy.clone(),
+        tls: (scheme == Scheme::Https).then(|| request.tls.clone()),
+        network_interface: request.network_interface,
+    })
+}
+
+impl AsyncHttpClient {
+    /// A client with the default [`ClientOptions`].
+    pub fn new() -> Self {
+        AsyncHttpClient::with_options(ClientOptions::new())
+    }
+
+    /// A client with `options`.
+    pub fn with_options(options: ClientOptions) -> Self {
+        let pool = Pool::new(PoolLimits {
+            idle_timeout: options.idle_timeout,
+            max_idle_per_host: options.max_idle_per_host,
+            max_idle_total: options.max_idle_total,
+        });
+        let slots = Slots::new(options.max_clients, options.max_queue_size);
+        AsyncHttpClient {
+            inner: Rc::new(Inner {
+                options,
+                pool,
+                slots,
+            }),
+        }
+    }
+
+    /// Fetches a URL or an [`HttpRequest`], following redirects, and returns the final
+    /// response. A response outside 2xx is an [`HttpClientError::Http`] unless the request
+    /// has `raise_error(false)`.
+    pub async fn fetch(
+        &self,
+        request: impl Into<HttpRequest>,
+    ) -> Result<HttpResponse, HttpClientError> {
+        let started = Instant::now();
+        let start_time = SystemTime::now();
+        let mut request = request.into();
+        let mut url = parse_url(&request.url)?;
+        validate(&request)?;
+        let queue_timeout = self
+            .inner
+            .options
+            .queue_timeout
+            .unwrap_or(request.connect_timeout.min(request.request_timeout));
+        let _slot = self.inner.slots.acquire(queue_timeout).await?;
+        let mut time_info = TimeInfo {
+            queue: started.elapsed(),
+            ..TimeInfo::default()
+        };
+        loop {
+            let timeout = request.request_timeout;
+            let hop = self.hop(&request, &url, &mut time_info);
+            let outcome = tokio::time::timeout(timeout, hop).await.unwrap_or(Err(
+                HttpClientError::Timeout {
+                    phase: TimeoutPhase::Request,
+                    after: timeout,
+                },
+            ))?;
+            if let Some(location) = &outcome.follow {
+                let (next, next_url) = next_request(&request, &url, outcome.head.status, location)?;
+                request = next;
+                url = parse_url(next_url.as_str())?;
+                time_info.redirects += 1;
+                continue;
+            }
+            let exhausted = request.follow_redirects
+                && request.max_redirects == 0
+                && is_redirect(outcome.head.status)
+                && outcome.head.headers.contains_key(http::header::LOCATION);
+            time_info.total = started.elapsed();
+            let response = build_response(outcome, &url, started, start_time, time_info);
+            if exhausted && request.raise_error {
+                return Err(HttpClientError::TooManyRedirects {
+                    max_redirects: time_info.redirects,
+                    response: Box::new(response),
+                });
+            }
+            return match &response.error {
+                Some(error) if request.raise_error => Err(HttpClientError::Http {
+                    code: error.code,
+                    response: Box::new(response),
+                }),
+                _ => Ok(response),
+            };
+        }
+    }
+
+    /// One hop: a pooled or new connection, one exchange, the connection back to the pool if
+    /// it may be reused. A reused connection that fails before any response byte (the server
+    /// closed it while idle) is replaced by a new one, once.
+    async fn hop(
+        &self,
+        request: &HttpRequest,
+        url: &Url,
+        time_info: &mut TimeInfo,
+    ) -> Result<Outcome, HttpClientError> {
+        let key = pool_key(request, url)?;
+        let plain_proxy = key.proxy.is_some() && key.scheme == Scheme::Http;
+        let head: RequestHead = request_head(request, url, plain_proxy)?;
+        let hop_started = Instant::now();
+        let mut retried = false;
+        loop {
+            let pooled = if retried {
+                None
+            } else {
+                self.inner.pool.take(&key)
+            };
+            let mut connection = match pooled {
+                Some(mut connection) => {
+                    connection.reused = true;
+                    connection
+                }
+                None => connect(&self.inner.options.tcp_client, &key, request).await?,
+            };
+            time_info.connect = hop_started.elapsed();
+            connection.received = 0;
+            match exchange(&mut connection, request, &head, hop_started).await {
+                Ok(outcome) => {
+                    time_info.starttransfer = outcome.first_byte;
+                    if outcome.reusable {
+                        self.inner.pool.put(connection);
+                    }
+                    return Ok(outcome);
+                }
+                Err(HttpClientError::Io(_) | HttpClientError::ConnectionClosed)
+                    if connection.reused && connection.received == 0 && !retried =>
+                {
+                    retried = true;
+                }
+                Err(error) => return Err(error),
+            }
+        }
+    }
+
+    /// Idle keep-alive connections held now.
+    pub fn idle_connections(&self) -> usize {
+        self.inner.pool.idle_count()
+    }
+
+    /// Fetches waiting in the `max_clients` queue now.
+    pub fn queued(&self) -> usize {
+        self.inner.slots.waiting()
+    }
+
+    /// Fetches running now.
+    pub fn active(&self) -> usize {
+        self.inner.slots.active(self.inner.options.max_clients)
+    }
+
+    /// Closes every idle connection (Tornado's `close()`); fetches in flight are not touched
+    /// and the client stays usable.
+    pub fn close(&self) {
+        self.inner.pool.clear();
+    }
+}
+
+/// The response of the last hop.
+fn build_response(
+    outcome: Outcome,
+    url: &Url,
+    started: Instant,
+    start_time: SystemTime,
+    time_info: TimeInfo,
+) -> HttpResponse {
+    let status = outcome.head.status;
+    let reason = status.canonical_reason().unwrap_or("Unknown").to_owned();
+    let error = (!status.is_success()).then(|| StatusError {
+        code: status.as_u16(),
+        reason: reason.clone(),
+    });
+    HttpResponse {
+        code: status.as_u16(),
+        reason,
+        headers: outcome.head.headers,
+        trailers: outcome.trailers,
+        body: outcome.body,
+        effective_url: url.to_string(),
+        request_time: started.elapsed(),
+        start_time,
+        time_info,
+        error,
+    }
+}

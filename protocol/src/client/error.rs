@@ -1,0 +1,128 @@
+//! What can go wrong in a fetch: one typed variant per failure, never a hang.
+
+use std::io;
+use std::time::Duration;
+
+use cyclone_actors::tcpclient::ConnectError;
+
+use super::response::HttpResponse;
+use crate::h1::ParseError;
+
+/// Which wait ran out; Tornado's `HTTPTimeoutError` messages name the same three.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TimeoutPhase {
+    /// Waiting for one of the client's `max_clients` slots ("Timeout in request queue").
+    Queue,
+    /// Resolving and connecting, TLS and proxy tunnel included ("Timeout while connecting").
+    Connect,
+    /// Anything after the connection was made, up to the end of the body
+    /// ("Timeout during request").
+    Request,
+}
+
+impl std::fmt::Display for TimeoutPhase {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            TimeoutPhase::Queue => "in request queue",
+            TimeoutPhase::Connect => "while connecting",
+            TimeoutPhase::Request => "during request",
+        })
+    }
+}
+
+/// Why a fetch failed (Tornado's `HTTPClientError` and its 599 cases, split into types).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum HttpClientError {
+    /// The server answered with a status outside 2xx and `raise_error` is on. The whole response
+    /// (headers, body, effective URL) is kept for inspection.
+    #[error("HTTP {code}: {}", .response.reason)]
+    Http {
+        /// The status code, also in `response.code`.
+        code: u16,
+        /// The response that carried it.
+        response: Box<HttpResponse>,
+    },
+    /// More than `max_redirects` redirects in a row (a redirect loop ends here).
+    #[error("stopped after {max_redirects} redirects at {}", .response.effective_url)]
+    TooManyRedirects {
+        /// The limit that was reached.
+        max_redirects: usize,
+        /// The last redirect response, not followed.
+        response: Box<HttpResponse>,
+    },
+    /// A wait ran out; `after` is the configured limit.
+    #[error("timeout {phase} after {after:?}")]
+    Timeout {
+        /// Which wait it was.
+        phase: TimeoutPhase,
+        /// The configured limit that was reached.
+        after: Duration,
+    },
+    /// Resolution or the TCP connect failed.
+    #[error(transparent)]
+    Connect(#[from] ConnectError),
+    /// The server closed the connection before a complete response head arrived (Tornado's
+    /// `HTTPStreamClosedError`).
+    #[error("connection closed before a response arrived")]
+    ConnectionClosed,
+    /// The response broke HTTP/1.1 or a limit: an oversize head (`max_header_size`), an invalid
+    /// chunk size, a body cut short (`BodyError::Incomplete`), a body above `max_body_size`.
+    #[error("invalid response: {0}")]
+    InvalidResponse(#[from] ParseError),
+    /// A socket read or write failed.
+    #[error("I/O error: {0}")]
+    Io(#[from] io::Error),
+    /// The URL could not be parsed, or has no host.
+    #[error("invalid URL {url:?}: {reason}")]
+    InvalidUrl {
+        /// The URL as given.
+        url: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A scheme other than `http` and `https`.
+    #[error("unsupported URL scheme {0:?}")]
+    UnsupportedScheme(String),
+    /// The request itself is inconsistent, e.g. a POST without a body or a GET with one while
+    /// `allow_nonstandard_methods` is off (Tornado's `ValueError`).
+    #[error("invalid request: {0}")]
+    InvalidRequest(String),
+    /// The streaming body producer failed; the request was abandoned mid-body.
+    #[error("body producer failed: {0}")]
+    BodyProducer(io::Error),
+    /// The response body could not be decompressed (`decompress_response`).
+    #[error("cannot decompress response body: {0}")]
+    Decompress(io::Error),
+    /// The proxy refused the CONNECT tunnel with this status.
+    #[error("proxy refused the tunnel with HTTP {0}")]
+    ProxyRefused(u16),
+    /// The TLS handshake failed or the certificate was not accepted.
+    #[error("TLS error: {0}")]
+    Tls(String),
+    /// More requests are waiting for a slot than `max_queue_size` allows.
+    #[error("request queue is full ({0} waiting)")]
+    QueueFull(usize),
+}
+
+impl HttpClientError {
+    /// The response carried by [`Http`](Self::Http) and
+    /// [`TooManyRedirects`](Self::TooManyRedirects), if any.
+    pub fn response(&self) -> Option<&HttpResponse> {
+        match self {
+            HttpClientError::Http { response, .. }
+            | HttpClientError::TooManyRedirects { response, .. } => Some(response),
+            _ => None,
+        }
+    }
+
+    /// Tornado's `code`: the HTTP status for a response error, 599 for everything else
+    /// (timeouts, closed connections, invalid responses).
+    pub fn code(&self) -> u16 {
+        match self {
+            HttpClientError::Http { code, .. } => *code,
+            HttpClientError::TooManyRedirects { response, .. } => response.code,
+            _ => 599,
+        }
+    }
+}

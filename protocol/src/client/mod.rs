@@ -1,0 +1,89 @@
+//! An HTTP/1.1 client (Tornado's `tornado.httpclient` and `simple_httpclient`), driven by the
+//! sans-IO codec in [`h1`](crate::h1).
+//!
+//! # Layout
+//!
+//! - [`AsyncHttpClient`]: `fetch(url | HttpRequest)` on one loop, with a keep-alive pool per
+//!   (scheme, host, port) and `max_clients` slots with a bounded FIFO queue.
+//! - [`HttpClient`]: the blocking wrapper that runs its own loop.
+//! - [`HttpRequest`]: a URL and Tornado's request options; [`ClientOptions`]: the client's.
+//! - [`HttpResponse`] with [`TimeInfo`]; [`HttpClientError`], one variant per failure.
+//!
+//! Inside, one concept per module: the request encoder (`encode`), one request/response on a
+//! connection (`exchange`), the keep-alive `pool`, the slot `queue`, `redirect` rules, `proxy`
+//! tunnels, the `tls` transport, `decompress`ion.
+//!
+//! # Example
+//!
+//! ```no_run
+//! use std::time::Duration;
+//! use cyclone_protocol::client::{AsyncHttpClient, HttpClientError, HttpRequest, Method};
+//!
+//! actix_rt::System::new().block_on(async {
+//!     let client = AsyncHttpClient::new();
+//!     let request = HttpRequest::new("http://example.com/form")
+//!         .method(Method::POST)
+//!         .body("name=value")
+//!         .request_timeout(Duration::from_secs(5));
+//!     match client.fetch(request).await {
+//!         Ok(response) => println!("{} {}", response.code, response.effective_url),
+//!         Err(HttpClientError::Http { code, response }) => println!("{code}: {:?}", response.body),
+//!         Err(error) => println!("failed: {error}"),
+//!     }
+//! });
+//! ```
+//!
+//! # Limits and defaults
+//!
+//! | Setting | Default |
+//! |---|---|
+//! | `connect_timeout`, `request_timeout` | 20 s each |
+//! | queue timeout | `min(connect_timeout, request_timeout)` |
+//! | `max_redirects` | 5 |
+//! | `max_body_size` (streamed too, and after inflating) | 100 MiB |
+//! | `max_header_size` | 64 KiB |
+//! | `max_clients` / `max_queue_size` | 10 / 10 000 |
+//! | pool: idle timeout / per host / total | 60 s / 10 / 100 |
+//! | body pieces given to `streaming_callback` | at most one 64 KiB read (32 KiB inflated) |
+//!
+//! No pipelining: a connection carries one request at a time.
+//!
+//! # Cancellation
+//!
+//! Dropping a `fetch` future closes its connection (it never returns to the pool half-read)
+//! and frees its slot.
+//!
+//! # Feature flags
+//!
+//! None.
+
+mod async_client;
+mod blocking;
+mod body;
+mod connect;
+mod connection;
+mod decompress;
+mod encode;
+mod error;
+mod exchange;
+mod options;
+mod pool;
+mod proxy;
+mod queue;
+mod redirect;
+mod request;
+mod response;
+mod tls;
+
+pub use async_client::AsyncHttpClient;
+pub use blocking::HttpClient;
+pub use error::{HttpClientError, TimeoutPhase};
+pub use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header};
+pub use options::ClientOptions;
+pub use pool::{DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_IDLE_PER_HOST, DEFAULT_MAX_IDLE_TOTAL};
+pub use queue::{DEFAULT_MAX_CLIENTS, DEFAULT_MAX_QUEUE_SIZE};
+pub use request::{
+    DEFAULT_MAX_BODY_SIZE, DEFAULT_MAX_HEADER_SIZE, DEFAULT_MAX_REDIRECTS, DEFAULT_TIMEOUT,
+    DEFAULT_USER_AGENT, HttpRequest,
+};
+pub use response::{HttpResponse, StatusError, TimeInfo};

@@ -1,0 +1,108 @@
+//! [`ClientOptions`]: the settings of one client (Tornado's `AsyncHTTPClient.configure`
+//! arguments), as opposed to those of one request.
+
+use std::time::Duration;
+
+use cyclone_actors::tcpclient::TcpClient;
+
+use super::pool::{DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_IDLE_PER_HOST, DEFAULT_MAX_IDLE_TOTAL};
+use super::queue::{DEFAULT_MAX_CLIENTS, DEFAULT_MAX_QUEUE_SIZE};
+
+/// Settings shared by every fetch of one [`AsyncHttpClient`](super::AsyncHttpClient).
+///
+/// ```
+/// use std::time::Duration;
+/// use cyclone_protocol::client::ClientOptions;
+///
+/// let options = ClientOptions::new().max_clients(4).idle_timeout(Duration::from_secs(5));
+/// # let _ = options;
+/// ```
+#[derive(Debug, Clone)]
+pub struct ClientOptions {
+    /// Fetches running at once; the rest queue.
+    pub(crate) max_clients: usize,
+    /// Fetches that may wait for a slot.
+    pub(crate) max_queue_size: usize,
+    /// How long a fetch may wait for a slot; `None` is Tornado's
+    /// `min(connect_timeout, request_timeout)` of that fetch.
+    pub(crate) queue_timeout: Option<Duration>,
+    /// How long a pooled connection may sit idle.
+    pub(crate) idle_timeout: Duration,
+    /// Idle connections kept per origin.
+    pub(crate) max_idle_per_host: usize,
+    /// Idle connections kept in total.
+    pub(crate) max_idle_total: usize,
+    /// Resolves and connects (carries the resolver and its host overrides).
+    pub(crate) tcp_client: TcpClient,
+}
+
+impl Default for ClientOptions {
+    fn default() -> Self {
+        ClientOptions::new()
+    }
+}
+
+impl ClientOptions {
+    /// Every setting at its default.
+    pub fn new() -> Self {
+        ClientOptions {
+            max_clients: DEFAULT_MAX_CLIENTS,
+            max_queue_size: DEFAULT_MAX_QUEUE_SIZE,
+            queue_timeout: None,
+            idle_timeout: DEFAULT_IDLE_TIMEOUT,
+            max_idle_per_host: DEFAULT_MAX_IDLE_PER_HOST,
+            max_idle_total: DEFAULT_MAX_IDLE_TOTAL,
+            tcp_client: TcpClient::new(),
+        }
+    }
+
+    /// How many fetches run at once (Tornado's `max_clients`); others wait in the queue.
+    /// Default is 10; at least 1.
+    pub fn max_clients(mut self, max: usize) -> Self {
+        self.max_clients = max.max(1);
+        self
+    }
+
+    /// How many fetches may wait for a slot; one more fails at once with
+    /// [`QueueFull`](super::HttpClientError::QueueFull). Default is 10 000.
+    pub fn max_queue_size(mut self, max: usize) -> Self {
+        self.max_queue_size = max;
+        self
+    }
+
+    /// How long a fetch waits for a slot before
+    /// [`Timeout`](super::HttpClientError::Timeout) in the `Queue` phase. Default is Tornado's
+    /// rule: the smaller of the fetch's `connect_timeout` and `request_timeout`.
+    pub fn queue_timeout(mut self, timeout: Duration) -> Self {
+        self.queue_timeout = Some(timeout);
+        self
+    }
+
+    /// How long a pooled keep-alive connection may stay idle before it is closed. Default is
+    /// 60 s.
+    pub fn idle_timeout(mut self, timeout: Duration) -> Self {
+        self.idle_timeout = timeout;
+        self
+    }
+
+    /// How many idle connections are kept per (scheme, host, port); 0 turns keep-alive
+    /// reuse off. Default is 10.
+    pub fn max_idle_per_host(mut self, max: usize) -> Self {
+        self.max_idle_per_host = max;
+        self
+    }
+
+    /// How many idle connections are kept in total; the oldest goes first. Default is 100.
+    pub fn max_idle_total(mut self, max: usize) -> Self {
+        self.max_idle_total = max;
+        self
+    }
+
+    /// The TCP client used to resolve and connect, e.g. one with an
+    /// [`OverrideResolver`](cyclone_actors::resolver::OverrideResolver). Default is
+    /// `TcpClient::new()`.
+    pub fn tcp_client(mut self, client: TcpClient) -> Self {
+        self.tcp_client = client;
+        self
+    }
+}
