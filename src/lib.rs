@@ -78,6 +78,11 @@ pub mod netutil {
     pub use cyclone_actors::resolver::*;
 }
 
+/// TLS for servers and clients (Tornado's `ssl_options`), with rustls.
+pub mod tls {
+    pub use cyclone_actors::tls::*;
+}
+
 /// Tornado's `tornado.httpserver`: the HTTP/1.1 server, its connection actor and handler contract.
 pub mod httpserver {
     pub use cyclone_protocol::server::*;
