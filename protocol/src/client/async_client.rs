@@ -16,6 +16,7 @@ use super::queue::Slots;
 use super::redirect::{is_redirect, next_request};
 use super::request::HttpRequest;
 use super::response::{HttpResponse, StatusError, TimeInfo};
+use super::tls::TlsConfigs;
 
 /// An HTTP/1.1 client for one loop (Tornado's `AsyncHTTPClient`). Cheap to clone: clones share
 /// the pool and the `max_clients` slots.
@@ -49,6 +50,8 @@ struct Inner {
     pool: Rc<Pool>,
     /// The `max_clients` slots and their queue.
     slots: Slots,
+    /// TLS configurations, built once per distinct set of options.
+    tls: TlsConfigs,
 }
 
 impl Default for AsyncHttpClient {
@@ -123,6 +126,7 @@ impl AsyncHttpClient {
                 options,
                 pool,
                 slots,
+                tls: TlsConfigs::default(),
             }),
         }
     }
@@ -212,7 +216,10 @@ impl AsyncHttpClient {
                     connection.reused = true;
                     connection
                 }
-                None => connect(&self.inner.options.tcp_client, &key, request).await?,
+                None => {
+                    let tcp = &self.inner.options.tcp_client;
+                    connect(tcp, &self.inner.tls, &key, request).await?
+                }
             };
             time_info.connect = hop_started.elapsed();
             connection.received = 0;

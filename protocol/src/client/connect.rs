@@ -7,11 +7,12 @@ use super::connection::{Connection, PoolKey, Scheme, Unbuffered};
 use super::error::{HttpClientError, TimeoutPhase};
 use super::proxy::open_tunnel;
 use super::request::HttpRequest;
-use super::tls;
+use super::tls::TlsConfigs;
 
 /// Connects a fresh connection for `key`, bounded by the request's `connect_timeout`.
 pub(crate) async fn connect(
     tcp: &TcpClient,
+    tls: &TlsConfigs,
     key: &PoolKey,
     request: &HttpRequest,
 ) -> Result<Connection, HttpClientError> {
@@ -53,7 +54,7 @@ pub(crate) async fn connect(
                 )
                 .await?;
             }
-            connection = tls::handshake(connection, key).await?;
+            connection = tls.handshake(connection, key).await?;
         }
         Ok(connection)
     };

@@ -137,6 +137,12 @@ impl Connection {
         }
     }
 
+    /// The transport, for TLS to wrap (a fresh connection or a proxy tunnel whose answer was
+    /// read exactly, so the read buffer is empty).
+    pub(crate) fn into_transport(self) -> Box<dyn Transport> {
+        self.io
+    }
+
     /// Writes all of `data`.
     pub(crate) async fn write_all(&mut self, data: &[u8]) -> io::Result<()> {
         self.io.write_all(data).await?;

@@ -4,6 +4,7 @@ use std::io;
 use std::time::Duration;
 
 use cyclone_actors::tcpclient::ConnectError;
+use cyclone_actors::tls::{HandshakeError, TlsConfigError};
 
 use super::response::HttpResponse;
 use crate::h1::ParseError;
@@ -97,9 +98,14 @@ pub enum HttpClientError {
     /// The proxy refused the CONNECT tunnel with this status.
     #[error("proxy refused the tunnel with HTTP {0}")]
     ProxyRefused(u16),
-    /// The TLS handshake failed or the certificate was not accepted.
-    #[error("TLS error: {0}")]
-    Tls(String),
+    /// The TLS handshake failed: the certificate was not accepted (untrusted, wrong name,
+    /// expired), the server sent an alert, or it does not speak TLS.
+    #[error(transparent)]
+    Tls(#[from] HandshakeError),
+    /// The TLS settings could not be used: an unreadable `ca_certs` or `client_cert` file,
+    /// a key that does not match its certificate.
+    #[error(transparent)]
+    TlsConfig(#[from] TlsConfigError),
     /// More requests are waiting for a slot than `max_queue_size` allows.
     #[error("request queue is full ({0} waiting)")]
     QueueFull(usize),
