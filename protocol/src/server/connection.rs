@@ -206,11 +206,14 @@ struct Reading {
     keep_alive: bool,
 }
 
+// The large variant is the common one (every buffered request); boxing it would cost an
+// allocation per request, and there is only ever one `BodySink` per connection.
+#[allow(clippy::large_enum_variant)]
 enum BodySink {
     /// A buffered handler: the body is collected, then the handler is called with it.
     Buffer {
         /// The request, waiting for its body.
-        request: Box<HttpServerRequest>,
+        request: HttpServerRequest,
         /// The body so far.
         body: BodyBuffer,
     },
@@ -538,7 +541,7 @@ impl<S: HttpService, T: AsyncRead + AsyncWrite + Unpin> ExchangeLoop<S, T> {
             Some(false) => (
                 State::Collecting,
                 BodySink::Buffer {
-                    request: Box::new(request),
+                    request,
                     body: BodyBuffer::default(),
                 },
                 false,
@@ -647,7 +650,7 @@ impl<S: HttpService, T: AsyncRead + AsyncWrite + Unpin> ExchangeLoop<S, T> {
                         .insert(CONTENT_LENGTH, HeaderValue::from(body.len()));
                 }
                 request.set_body(body);
-                let (state, panicked) = self.call_service(*request, cx);
+                let (state, panicked) = self.call_service(request, cx);
                 if let Some(exchange) = self.queue.iter_mut().rev().find(|e| e.id == reading.id) {
                     exchange.state = state;
                     exchange.close_after |= panicked;

@@ -181,8 +181,8 @@ where
 /// The message crosses threads (the actor may live on any Arbiter), so it is `Send`: the
 /// request holds only `Send` data and the writer is a bounded channel. The actor answers with
 /// [`ResponseWriter::respond`] (synchronously, from `handle`) or streams with `flush` /
-/// `finish` from a future it spawns. If the actor drops the writer unanswered the client gets
-/// 500; if the actor is gone the client gets 503.
+/// `finish` from a future it spawns. If the actor drops the writer unanswered, or is gone (the
+/// message is dropped with its writer), the client gets 500.
 #[derive(Debug, Message)]
 #[rtype(result = "()")]
 pub struct HttpRequestMessage {
@@ -248,7 +248,7 @@ impl HttpService for ActorService {
         let work: Pin<Box<dyn Future<Output = ()>>> = Box::pin(async move {
             if delivery.await.is_err() {
                 // The message (and its writer) was dropped: the client gets an error answer.
-                tracing::warn!("request actor is gone; answering 503");
+                tracing::warn!("request actor is gone; answering 500");
             }
         });
         std::future::ready(Reply::streamed(events, work))
