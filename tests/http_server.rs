@@ -455,3 +455,66 @@ async fn a_handler_gets_the_body_as_it_arrives_in_bounded_chunks() {
     assert!(numbers[2] <= 64 * 1024, "a chunk of {} bytes", numbers[2]);
     assert!(numbers[1] >= TOTAL / (64 * 1024), "{} chunks", numbers[1]);
 }
+
+#[actix_rt::test]
+async fn workers_each_build_their_own_service() {
+    use std::rc::Rc;
+    // The service holds an Rc, so it is not Send: only a per-worker factory can serve it.
+    let mut server = HttpServer::with_factory(|| {
+        let greeting = Rc::new(String::from("from a worker"));
+        move |_request: HttpServerRequest| {
+            let greeting = greeting.clone();
+            async move { HttpResponse::ok().text(greeting.as_str().to_owned()) }
+        }
+    });
+    server.bind(0, Some("127.0.0.1")).unwrap();
+    server.start(2).unwrap();
+    let addr = server.local_addrs()[0];
+    for _ in 0..4 {
+        let (answer, _) = one_shot(addr, b"GET / HTTP/1.1\r\nHost: x\r\n\r\n").await;
+        assert_eq!(answer.body, b"from a worker");
+    }
+    let report = server.shutdown(Duration::from_secs(5)).await;
+    assert_eq!(report.forced, 0);
+}
+
+#[actix_rt::test]
+async fn a_streaming_handler_learns_that_the_client_left_mid_body() {
+    use futures::StreamExt;
+    use std::sync::{Arc, Mutex};
+    let seen = Arc::new(Mutex::new(None::<String>));
+    let report = seen.clone();
+    let service = streaming(
+        move |mut request: HttpServerRequest, writer: ResponseWriter| {
+            let report = report.clone();
+            async move {
+                let mut body = request.take_body_stream().unwrap();
+                let mut outcome = String::from("ended cleanly");
+                while let Some(chunk) = body.next().await {
+                    if let Err(error) = chunk {
+                        outcome = error.to_string();
+                    }
+                }
+                *report.lock().unwrap() = Some(outcome);
+                drop(writer);
+            }
+        },
+    )
+    .stream_request_body(true);
+    let (_server, addr) = listen(HttpServer::new(service));
+    let mut client = Client::connect(addr).await;
+    client
+        .send(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\npartial")
+        .await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    drop(client);
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while seen.lock().unwrap().is_none() && std::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let outcome = seen.lock().unwrap().take();
+    assert_eq!(
+        outcome.as_deref(),
+        Some("the connection closed before the end of the body")
+    );
+}

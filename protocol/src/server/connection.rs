@@ -204,6 +204,10 @@ struct Reading {
     decompressor: Option<Decompressor>,
     /// Whether another request may follow this one.
     keep_alive: bool,
+    /// A second sender to a streaming handler's queue: each sender of the channel owns one
+    /// guaranteed slot, so the final error (or the inflater's tail) gets through even when the
+    /// queue is full, and a broken body is never mistaken for a complete one.
+    last_word: Option<mpsc::Sender<BodyItem>>,
 }
 
 // The large variant is the common one (every buffered request); boxing it would cost an
@@ -531,9 +535,11 @@ impl<S: HttpService, T: AsyncRead + AsyncWrite + Unpin> ExchangeLoop<S, T> {
             self.options.form_limits,
         );
         let stream_body = self.call_guarded(|service| service.stream_request_body(&request));
+        let mut last_word = None;
         let (state, sink, close_after) = match stream_body {
             Some(true) => {
                 let (sender, body) = RequestBody::channel(self.options.body_queue_chunks);
+                last_word = Some(sender.clone());
                 request.set_body_stream(body);
                 let (state, panicked) = self.call_service(request, cx);
                 (state, BodySink::Stream(Some(sender)), panicked)
@@ -564,6 +570,7 @@ impl<S: HttpService, T: AsyncRead + AsyncWrite + Unpin> ExchangeLoop<S, T> {
             sink,
             decompressor,
             keep_alive,
+            last_word,
         });
     }
 
@@ -623,9 +630,10 @@ impl<S: HttpService, T: AsyncRead + AsyncWrite + Unpin> ExchangeLoop<S, T> {
             match inflater.finish() {
                 Ok(rest) if !rest.is_empty() => match &mut reading.sink {
                     BodySink::Buffer { body, .. } => body.push(rest),
-                    BodySink::Stream(Some(sender)) => {
-                        // The queue had room for the last piece; the inflater's tail may not fit.
-                        let _ = sender.try_send(Ok(rest));
+                    BodySink::Stream(Some(_)) => {
+                        if let Some(last_word) = &mut reading.last_word {
+                            let _ = last_word.try_send(Ok(rest));
+                        }
                     }
                     BodySink::Stream(None) => {}
                 },
@@ -679,7 +687,7 @@ impl<S: HttpService, T: AsyncRead + AsyncWrite + Unpin> ExchangeLoop<S, T> {
         let Some(reading) = self.reading.take() else {
             return;
         };
-        if let BodySink::Stream(Some(mut sender)) = reading.sink {
+        if let (BodySink::Stream(Some(_)), Some(mut sender)) = (reading.sink, reading.last_word) {
             let error = match status {
                 Some(StatusCode::REQUEST_TIMEOUT) => RequestBodyError::Timeout,
                 Some(status) => RequestBodyError::Invalid { status },
@@ -707,9 +715,11 @@ impl<S: HttpService, T: AsyncRead + AsyncWrite + Unpin> ExchangeLoop<S, T> {
             }
             // The answer has begun: it ends when the handler ends it, then the connection closes.
             Some(_) => {}
-            None if started => {}
+            None if !matches!(exchange.state, State::Collecting) => {
+                // Nobody to answer, but a streaming handler runs on to see the error.
+            }
             None => {
-                // Nobody to answer: forget the exchange.
+                // Nobody to answer and no handler yet: forget the exchange.
                 self.queue.remove(position);
             }
         }
