@@ -247,3 +247,23 @@ async fn garbage_instead_of_http_is_an_invalid_status_line() {
         "{error:?}"
     );
 }
+
+#[actix_rt::test]
+async fn a_reused_connection_closed_before_answering_is_retried_on_a_new_one() {
+    // Answers the first request on each connection, then drops the connection on reading the
+    // second one without a byte of answer: the race a client loses when a server's idle
+    // timeout fires just as a pooled connection is reused.
+    let server = serve(|mut stream: TcpStream| async move {
+        let mut buf = Vec::new();
+        if read_request(&mut stream, &mut buf).await.is_some() {
+            let _ = stream.write_all(&ok(b"first")).await;
+        }
+        let _ = read_request(&mut stream, &mut buf).await;
+    })
+    .await;
+    let client = AsyncHttpClient::new();
+    bounded(client.fetch(server.url("/"))).await.unwrap();
+    let response = bounded(client.fetch(server.url("/"))).await.unwrap();
+    assert_eq!(&response.body[..], b"first");
+    assert_eq!(server.accepted(), 2);
+}
