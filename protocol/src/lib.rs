@@ -1,4 +1,5 @@
-//! cyclone's wire protocols: a sans-IO HTTP/1.1 codec, driven by the connection actors.
+//! cyclone's wire protocols: a sans-IO HTTP/1.1 codec, and the HTTP server and client that
+//! drive it (Tornado's `httpserver`, `http1connection`, `httputil` and `httpclient`).
 //!
 //! # Layout
 //!
@@ -7,6 +8,13 @@
 //!   [`h1::BodyEncoder`] append responses to a write buffer; [`h1::ResponseDecoder`] is the
 //!   client side. Body framing ([`h1::BodyDecoder`]) is shared by both sides. No sockets, no
 //!   tokio, no actix: the connection actor owns the socket and the two buffers.
+//! - [`httputil`]: query and form arguments, multipart bodies with files, cookies and
+//!   `Set-Cookie`, pure functions over bytes.
+//! - [`server`]: `HttpServer` and its per-connection **actor** (`HttpConnection`), which owns
+//!   the socket, drives [`h1`], and calls an `HttpService` on the connection's own loop (or
+//!   forwards the request to any actor as an `HttpRequestMessage`). See `docs/http.md`.
+//! - [`client`]: `AsyncHttpClient` (keep-alive pool, redirects, streaming, TLS, proxies) and
+//!   the blocking `HttpClient`. See `docs/httpclient.md`.
 //!
 //! # Example
 //!
