@@ -98,4 +98,9 @@ pub mod httpclient {
     pub use cyclone_protocol::client::*;
 }
 
+/// Tornado's `tornado.websocket`: the WebSocket codec, connection actor and client.
+pub mod websocket {
+    pub use cyclone_protocol::websocket::*;
+}
+
 pub use cyclone_actors::runtime::*;

@@ -102,3 +102,4 @@ pub mod client;
 pub mod h1;
 pub mod httputil;
 pub mod server;
+pub mod websocket;

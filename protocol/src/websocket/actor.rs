@@ -1,0 +1,770 @@
+//! [`WebSocketConnection`]: the actor that owns one WebSocket connection after the upgrade,
+//! on either side. It reads into one small buffer, decodes with the [`Codec`], calls the
+//! application's [`WebSocketService`] on its own loop, and writes what is queued for the peer.
+//!
+//! Other actors (a chat room, a feed) reach it through the cloneable [`WebSocket`] handle,
+//! from any thread; the handle goes through the actor's bounded mailbox, so a slow connection
+//! makes [`WebSocket::write_message`] wait and [`WebSocket::try_write`] fail, and never grows
+//! a queue without bound. Encoded bytes waiting for the peer are capped by
+//! `max_write_queue`: a peer that stops reading is closed with 1008 and its socket dropped.
+//!
+//! The actor registers with its server's [`ConnectionSlot`] when it has one, so
+//! `ConnectionRegistry::close_all` (drop now), `Shutdown` (close handshake with 1001) and
+//! `notify_all` ([`WebSocketService::on_notify`]) reach it.
+
+use std::collections::VecDeque;
+use std::fmt;
+use std::future::Future;
+use std::io;
+use std::pin::Pin;
+use std::task::{Context as TaskContext, Poll, Waker};
+use std::time::Duration;
+
+use actix::fut::ActorFuture;
+use actix::prelude::*;
+use bytes::{Buf, Bytes, BytesMut};
+use cyclone_actors::registry::{ConnectionControl, ConnectionSlot, Notification};
+use futures::future::LocalBoxFuture;
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::sync::oneshot;
+use tokio::time::{Instant, Sleep};
+
+use super::Message;
+use super::close::{CloseCode, CloseFrame};
+use super::codec::{Codec, Role};
+use super::error::WebSocketError;
+use super::handshake::Negotiated;
+use super::limits::WebSocketConfig;
+
+/// Loop turns per poll before the connection yields to the others on its loop.
+const TURNS_PER_POLL: usize = 32;
+/// A write buffer that grew past this is freed once empty rather than kept.
+const KEEP_WRITE_CAPACITY: usize = 64 * 1024;
+
+/// A transport a connection can own: a TCP stream, a TLS stream, or anything boxed as one.
+pub trait WebSocketIo: AsyncRead + AsyncWrite + Unpin + 'static {}
+
+impl<T: AsyncRead + AsyncWrite + Unpin + 'static> WebSocketIo for T {}
+
+/// What the application does with a connection's events; every method runs on the
+/// connection's own loop, one at a time (so `&mut self` needs no locking). Tornado's
+/// `WebSocketHandler` callbacks, minus routing (the web framework adds that on top).
+pub trait WebSocketService: 'static {
+    /// The connection is open (Tornado's `open`). Default does nothing.
+    fn on_open(&mut self, session: &mut Session<'_>) {
+        let _ = session;
+    }
+
+    /// A text or binary message arrived. Return `Some(future)` to stop reading until it
+    /// completes (Tornado's coroutine `on_message`: backpressure towards the peer); `None` to
+    /// go on at once.
+    fn on_message(
+        &mut self,
+        message: Message,
+        session: &mut Session<'_>,
+    ) -> Option<LocalBoxFuture<'static, ()>>;
+
+    /// A ping arrived; the pong is already queued. Default does nothing.
+    fn on_ping(&mut self, data: &Bytes, session: &mut Session<'_>) {
+        let _ = (data, session);
+    }
+
+    /// A pong arrived. Default does nothing.
+    fn on_pong(&mut self, data: &Bytes, session: &mut Session<'_>) {
+        let _ = (data, session);
+    }
+
+    /// A value from `ConnectionRegistry::notify_all` reached this connection. Default does
+    /// nothing.
+    fn on_notify(&mut self, notification: Notification, session: &mut Session<'_>) {
+        let _ = (notification, session);
+    }
+
+    /// The connection is gone (Tornado's `on_close`), called exactly once. `close` is the
+    /// peer's close frame when it sent one with a code (Tornado's `close_code` /
+    /// `close_reason`).
+    fn on_close(&mut self, close: Option<&CloseFrame>) {
+        let _ = close;
+    }
+}
+
+/// A future resolved when a queued message has been written to the socket (or failed
+/// because the connection closed first).
+pub struct Flushed {
+    /// Answered by the connection once the bytes are written.
+    receiver: oneshot::Receiver<Result<(), WebSocketError>>,
+}
+
+impl fmt::Debug for Flushed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Flushed").finish_non_exhaustive()
+    }
+}
+
+impl Future for Flushed {
+    type Output = Result<(), WebSocketError>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Self::Output> {
+        Pin::new(&mut self.receiver)
+            .poll(cx)
+            .map(|answer| answer.unwrap_or(Err(WebSocketError::Closed)))
+    }
+}
+
+/// A message for the peer, from a [`WebSocket`] handle.
+#[derive(Message)]
+#[rtype(result = "()")]
+struct Outgoing {
+    /// What to send.
+    message: Message,
+    /// Told when it is written.
+    flushed: Option<oneshot::Sender<Result<(), WebSocketError>>>,
+}
+
+/// A cloneable, `Send` handle on a connection: any actor on any thread writes to the peer
+/// through it (rooms keep one per member).
+#[derive(Clone)]
+pub struct WebSocket {
+    /// The connection actor's mailbox (bounded by `mailbox_capacity`).
+    addr: Addr<WebSocketConnection>,
+}
+
+impl fmt::Debug for WebSocket {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WebSocket")
+            .field("connected", &self.addr.connected())
+            .finish()
+    }
+}
+
+impl WebSocket {
+    /// Queues `message` (waiting while the mailbox is full) and resolves once it has been
+    /// written to the socket: await it for backpressure (Tornado's `write_message` future).
+    pub async fn write_message(&self, message: Message) -> Result<(), WebSocketError> {
+        let (sender, receiver) = oneshot::channel();
+        self.addr
+            .send(Outgoing {
+                message,
+                flushed: Some(sender),
+            })
+            .await
+            .map_err(|_| WebSocketError::Closed)?;
+        Flushed { receiver }.await
+    }
+
+    /// Queues `message` without waiting: fails with [`WebSocketError::Full`] when the
+    /// connection's mailbox is full (a broadcast skips a slow member) and
+    /// [`WebSocketError::Closed`] when it is gone.
+    pub fn try_write(&self, message: Message) -> Result<(), WebSocketError> {
+        self.addr
+            .try_send(Outgoing {
+                message,
+                flushed: None,
+            })
+            .map_err(|error| match error {
+                SendError::Full(_) => WebSocketError::Full,
+                SendError::Closed(_) => WebSocketError::Closed,
+            })
+    }
+
+    /// Sends a ping (payload cut to 125 bytes) without waiting.
+    pub fn ping(&self, data: impl Into<Bytes>) -> Result<(), WebSocketError> {
+        self.try_write(Message::Ping(data.into()))
+    }
+
+    /// Starts the close handshake with `code` and `reason` (Tornado's `close`); the
+    /// connection ends once the peer answers or `close_timeout` passes. Delivered even into a
+    /// full mailbox.
+    pub fn close(&self, code: CloseCode, reason: impl Into<String>) {
+        self.addr.do_send(Outgoing {
+            message: Message::Close(Some(CloseFrame::new(code, reason))),
+            flushed: None,
+        });
+    }
+
+    /// Whether the connection actor is still alive.
+    pub fn is_connected(&self) -> bool {
+        self.addr.connected()
+    }
+
+    /// Drops the connection at once, without a close handshake.
+    pub fn abort(&self) {
+        self.addr.do_send(ConnectionControl::Close);
+    }
+}
+
+/// Where the connection is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    /// Messages flow both ways.
+    Open,
+    /// A close frame was sent or received: finish the handshake by `deadline`.
+    Closing {
+        /// Past it the socket is dropped.
+        deadline: Instant,
+    },
+    /// A protocol error or limit: write the close frame, then drop the socket.
+    Failing,
+    /// Nothing more to do: the actor stops.
+    Done,
+}
+
+/// The connection's I/O state, apart from the service so both can be borrowed at once.
+struct Core {
+    /// The socket (or TLS stream); nothing else touches it.
+    io: Box<dyn WebSocketIo>,
+    /// Framing, masking, compression.
+    codec: Codec,
+    /// Limits and timeouts.
+    config: WebSocketConfig,
+    /// Server or client.
+    role: Role,
+    /// Bytes read and not yet decoded; freed while idle so an idle connection holds none.
+    read_buf: BytesMut,
+    /// Encoded frames not yet written; capped by `max_write_queue`.
+    write_buf: BytesMut,
+    /// Bytes written since the start, to tell which [`Flushed`] futures are done.
+    written: u64,
+    /// Writers waiting for their bytes to leave: (end offset in `written` terms, reply).
+    waiters: VecDeque<(u64, oneshot::Sender<Result<(), WebSocketError>>)>,
+    /// An `on_message` future still running: reading waits for it.
+    paused: Option<LocalBoxFuture<'static, ()>>,
+    /// Where in its life the connection is.
+    phase: Phase,
+    /// The peer's close frame.
+    peer_close: Option<CloseFrame>,
+    /// The socket needs a flush (TLS buffers writes).
+    needs_flush: bool,
+    /// Last time anything was read: proof of life for the ping timeout.
+    last_heard: Instant,
+    /// When the next ping is due.
+    next_ping: Option<Instant>,
+    /// When the ping still unanswered was sent.
+    ping_outstanding: Option<Instant>,
+    /// The one timer, armed for `armed`.
+    timer: Pin<Box<Sleep>>,
+    /// The instant `timer` is set to.
+    armed: Instant,
+    /// Wakes the driver when a mailbox message queued bytes.
+    waker: Option<Waker>,
+}
+
+impl Core {
+    /// Encodes `message` for the peer; `flushed` hears when it is written.
+    fn queue(
+        &mut self,
+        message: &Message,
+        flushed: Option<oneshot::Sender<Result<(), WebSocketError>>>,
+    ) {
+        let allowed = !self.codec.close_sent()
+            && (self.phase == Phase::Open
+                || (matches!(message, Message::Close(_))
+                    && matches!(self.phase, Phase::Closing { .. })));
+        if !allowed {
+            if let Some(flushed) = flushed {
+                let _ = flushed.send(Err(WebSocketError::Closed));
+            }
+            return;
+        }
+        self.codec.encode(message, &mut self.write_buf);
+        if let Some(flushed) = flushed {
+            self.waiters
+                .push_back((self.written + self.write_buf.len() as u64, flushed));
+        }
+        if let Message::Close(_) = message
+            && self.phase == Phase::Open
+        {
+            self.phase = Phase::Closing {
+                deadline: Instant::now() + self.config.close_timeout,
+            };
+        }
+        if self.write_buf.len() > self.config.max_write_queue {
+            tracing::debug!(
+                queued = self.write_buf.len(),
+                "websocket peer is not reading; closing with 1008"
+            );
+            // The peer is not reading, so nothing more will reach it: drop at once.
+            self.phase = Phase::Done;
+        }
+        if let Some(waker) = &self.waker {
+            waker.wake_by_ref();
+        }
+    }
+
+    /// Answers a protocol error: a close frame with its code, then the socket is dropped.
+    fn fail(&mut self, code: CloseCode, reason: String) {
+        tracing::debug!(code = code.0, reason, "websocket protocol error");
+        if !self.codec.close_sent() {
+            self.codec.encode(
+                &Message::Close(Some(CloseFrame::new(code, reason))),
+                &mut self.write_buf,
+            );
+        }
+        self.phase = Phase::Failing;
+    }
+
+    /// Writes what is queued. Returns whether anything moved.
+    fn poll_write(&mut self, cx: &mut TaskContext<'_>) -> io::Result<bool> {
+        let mut progress = false;
+        while !self.write_buf.is_empty() {
+            match Pin::new(&mut self.io).poll_write(cx, &self.write_buf) {
+                Poll::Ready(Ok(0)) => return Err(io::ErrorKind::WriteZero.into()),
+                Poll::Ready(Ok(written)) => {
+                    self.write_buf.advance(written);
+                    self.written += written as u64;
+                    self.needs_flush = true;
+                    progress = true;
+                }
+                Poll::Ready(Err(error)) => return Err(error),
+                Poll::Pending => break,
+            }
+        }
+        if self.write_buf.is_empty() {
+            if self.write_buf.capacity() > KEEP_WRITE_CAPACITY {
+                self.write_buf = BytesMut::new();
+            }
+            if self.needs_flush {
+                match Pin::new(&mut self.io).poll_flush(cx) {
+                    Poll::Ready(Ok(())) => self.needs_flush = false,
+                    Poll::Ready(Err(error)) => return Err(error),
+                    Poll::Pending => {}
+                }
+            }
+        }
+        while let Some((end, _)) = self.waiters.front() {
+            if *end > self.written || self.needs_flush {
+                break;
+            }
+            if let Some((_, waiter)) = self.waiters.pop_front() {
+                let _ = waiter.send(Ok(()));
+            }
+        }
+        Ok(progress)
+    }
+
+    /// Whether reading now makes sense.
+    fn may_read(&self) -> bool {
+        matches!(self.phase, Phase::Open | Phase::Closing { .. })
+            && !self.codec.close_received()
+            && self.paused.is_none()
+            && self.write_buf.len() < self.config.max_write_queue
+    }
+
+    /// Reads once. `Ok(true)`: bytes arrived; `Err`: the peer is gone.
+    fn poll_read(&mut self, cx: &mut TaskContext<'_>) -> io::Result<bool> {
+        if self.read_buf.capacity() - self.read_buf.len() < 1024 {
+            self.read_buf.reserve(self.config.read_buffer_size);
+        }
+        match tokio_util::io::poll_read_buf(Pin::new(&mut self.io), cx, &mut self.read_buf) {
+            Poll::Pending => {
+                if self.read_buf.is_empty() {
+                    // An idle connection keeps no read buffer: most of 10 000 sockets wait.
+                    self.read_buf = BytesMut::new();
+                }
+                Ok(false)
+            }
+            Poll::Ready(Ok(0)) => Err(io::ErrorKind::UnexpectedEof.into()),
+            Poll::Ready(Ok(_)) => {
+                self.last_heard = Instant::now();
+                Ok(true)
+            }
+            Poll::Ready(Err(error)) => Err(error),
+        }
+    }
+
+    /// Runs due timers (ping, ping timeout, close timeout) and arms the next. Returns whether
+    /// something was done.
+    fn poll_timers(&mut self, cx: &mut TaskContext<'_>) -> bool {
+        let now = Instant::now();
+        let mut acted = false;
+        if let Phase::Closing { deadline } = self.phase
+            && now >= deadline
+        {
+            self.phase = Phase::Done;
+            return true;
+        }
+        if let Some(sent) = self.ping_outstanding {
+            if self.last_heard > sent {
+                self.ping_outstanding = None;
+            } else if now >= sent + self.config.ping_timeout {
+                tracing::debug!("websocket peer missed its ping timeout; dropping it");
+                self.phase = Phase::Done;
+                return true;
+            }
+        }
+        if let (Some(due), Some(interval)) = (self.next_ping, self.config.ping_interval)
+            && now >= due
+            && self.phase == Phase::Open
+        {
+            self.queue(&Message::Ping(Bytes::new()), None);
+            if self.ping_outstanding.is_none() {
+                self.ping_outstanding = Some(now);
+            }
+            self.next_ping = Some(now + interval);
+            acted = true;
+        }
+        let mut next = now + Duration::from_secs(3600);
+        if let Phase::Closing { deadline } = self.phase {
+            next = next.min(deadline);
+        }
+        if let Some(sent) = self.ping_outstanding {
+            next = next.min(sent + self.config.ping_timeout);
+        }
+        if let Some(due) = self.next_ping {
+            next = next.min(due);
+        }
+        if next != self.armed {
+            self.armed = next;
+            self.timer.as_mut().reset(next);
+        }
+        if self.timer.as_mut().poll(cx).is_ready() {
+            // Fired exactly at a deadline checked above on the next turn.
+            cx.waker().wake_by_ref();
+        }
+        acted
+    }
+}
+
+/// A service's view of its connection during a callback: write to the peer directly, close,
+/// or take a [`WebSocket`] handle to keep (rooms store it).
+pub struct Session<'a> {
+    /// The connection's I/O state.
+    core: &'a mut Core,
+    /// This connection's own handle.
+    handle: &'a WebSocket,
+}
+
+impl fmt::Debug for Session<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Session")
+            .field("phase", &self.core.phase)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Session<'_> {
+    /// Queues `message` for the peer at once (no mailbox hop); the returned future resolves
+    /// when it is written and may be dropped if that does not matter.
+    pub fn write_message(&mut self, message: Message) -> Flushed {
+        let (sender, receiver) = oneshot::channel();
+        self.core.queue(&message, Some(sender));
+        Flushed { receiver }
+    }
+
+    /// Queues `message` without a completion future.
+    pub fn send(&mut self, message: Message) {
+        self.core.queue(&message, None);
+    }
+
+    /// Starts the close handshake (Tornado's `close(code, reason)`).
+    pub fn close(&mut self, code: CloseCode, reason: impl Into<String>) {
+        self.core
+            .queue(&Message::Close(Some(CloseFrame::new(code, reason))), None);
+    }
+
+    /// A cloneable handle on this connection, usable from any actor and thread.
+    pub fn handle(&self) -> WebSocket {
+        self.handle.clone()
+    }
+
+    /// Whether permessage-deflate is on.
+    pub fn is_compressed(&self) -> bool {
+        self.core.codec.is_compressing()
+    }
+
+    /// Bytes queued for the peer and not yet written.
+    pub fn write_queue_len(&self) -> usize {
+        self.core.write_buf.len()
+    }
+}
+
+/// The actor owning one WebSocket connection; see the [module docs](self).
+pub struct WebSocketConnection {
+    /// I/O state.
+    core: Core,
+    /// The application's callbacks.
+    service: Box<dyn WebSocketService>,
+    /// This connection's own handle, lent to callbacks.
+    handle: Option<WebSocket>,
+    /// The server registry entry (and `max_connections` permit), held for the actor's life.
+    slot: Option<ConnectionSlot>,
+    /// `on_close` was called.
+    closed: bool,
+}
+
+impl fmt::Debug for WebSocketConnection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WebSocketConnection")
+            .field("role", &self.core.role)
+            .field("phase", &self.core.phase)
+            .field("slot", &self.slot)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Starts the actor for an upgraded connection on the current Arbiter and returns its handle.
+///
+/// - `io`: the transport, after the handshake;
+/// - `read`: bytes already read past the handshake (the first frames may be there);
+/// - `role`: [`Role::Server`] after accepting an upgrade, [`Role::Client`] after connecting;
+/// - `negotiated`: what the handshake agreed (compression);
+/// - `slot`: the server's registry entry, moved from the HTTP connection actor, so the
+///   registry reaches the WebSocket actor (`None` for clients).
+pub fn start_connection<S: WebSocketIo>(
+    io: S,
+    read: BytesMut,
+    role: Role,
+    negotiated: &Negotiated,
+    config: WebSocketConfig,
+    service: impl WebSocketService,
+    slot: Option<ConnectionSlot>,
+) -> WebSocket {
+    let level = config
+        .compression
+        .as_ref()
+        .map_or(6, |compression| compression.zlib_level());
+    let codec = Codec::new(
+        role,
+        config.max_message_size,
+        negotiated.deflate.map(|params| (params, level)),
+    );
+    let now = Instant::now();
+    let far = now + Duration::from_secs(3600);
+    let core = Core {
+        io: Box::new(io),
+        codec,
+        next_ping: config.ping_interval.map(|interval| now + interval),
+        role,
+        read_buf: read,
+        write_buf: BytesMut::new(),
+        written: 0,
+        waiters: VecDeque::new(),
+        paused: None,
+        phase: Phase::Open,
+        peer_close: None,
+        needs_flush: false,
+        last_heard: now,
+        ping_outstanding: None,
+        timer: Box::pin(tokio::time::sleep_until(far)),
+        armed: far,
+        waker: None,
+        config,
+    };
+    let mailbox = core.config.mailbox_capacity;
+    let addr = WebSocketConnection::create(move |ctx| {
+        ctx.set_mailbox_capacity(mailbox);
+        WebSocketConnection {
+            core,
+            service: Box::new(service),
+            handle: Some(WebSocket {
+                addr: ctx.address(),
+            }),
+            slot,
+            closed: false,
+        }
+    });
+    WebSocket { addr }
+}
+
+impl WebSocketConnection {
+    /// Hands one decoded frame to the service (answering pings and closes first).
+    fn dispatch(&mut self, message: Message, handle: &WebSocket) {
+        let core = &mut self.core;
+        match message {
+            Message::Ping(data) => {
+                core.queue(&Message::Pong(data.clone()), None);
+                self.service.on_ping(&data, &mut Session { core, handle });
+            }
+            Message::Pong(data) => {
+                core.ping_outstanding = None;
+                self.service.on_pong(&data, &mut Session { core, handle });
+            }
+            Message::Close(frame) => {
+                if !core.codec.close_sent() {
+                    let echo = frame.as_ref().map(|frame| CloseFrame::new(frame.code, ""));
+                    core.queue(&Message::Close(echo), None);
+                }
+                core.peer_close = frame;
+            }
+            data => {
+                if core.phase == Phase::Open {
+                    core.paused = self.service.on_message(data, &mut Session { core, handle });
+                }
+            }
+        }
+    }
+
+    /// The connection's whole I/O loop, one poll at a time.
+    fn drive(&mut self, task: &mut TaskContext<'_>) -> Poll<()> {
+        self.core.waker = Some(task.waker().clone());
+        let Some(handle) = self.handle.clone() else {
+            return Poll::Ready(());
+        };
+        for _ in 0..TURNS_PER_POLL {
+            let mut progress = false;
+            if let Some(paused) = self.core.paused.as_mut()
+                && paused.as_mut().poll(task).is_ready()
+            {
+                self.core.paused = None;
+                progress = true;
+            }
+            while self.core.paused.is_none()
+                && matches!(self.core.phase, Phase::Open | Phase::Closing { .. })
+            {
+                match self.core.codec.decode(&mut self.core.read_buf) {
+                    Ok(None) => break,
+                    Ok(Some(message)) => {
+                        progress = true;
+                        self.dispatch(message, &handle);
+                    }
+                    Err(error) => {
+                        self.core.fail(error.close_code(), error.to_string());
+                        break;
+                    }
+                }
+            }
+            match self.core.poll_write(task) {
+                Ok(moved) => progress |= moved,
+                Err(_) => return Poll::Ready(()),
+            }
+            if self.core.write_buf.is_empty() && !self.core.needs_flush {
+                let handshake_done =
+                    self.core.codec.close_sent() && self.core.codec.close_received();
+                match self.core.phase {
+                    Phase::Failing => self.core.phase = Phase::Done,
+                    // RFC 6455 §7.1.1: the server closes TCP first; a client waits for it
+                    // (bounded by the close deadline) before giving up.
+                    Phase::Closing { .. } if handshake_done && self.core.role == Role::Server => {
+                        let _ = Pin::new(&mut self.core.io).poll_shutdown(task);
+                        self.core.phase = Phase::Done;
+                    }
+                    _ => {}
+                }
+            }
+            if self.core.phase == Phase::Done {
+                return Poll::Ready(());
+            }
+            let client_waits_for_fin = self.core.role == Role::Client
+                && self.core.codec.close_received()
+                && matches!(self.core.phase, Phase::Closing { .. });
+            if client_waits_for_fin {
+                let mut scratch = BytesMut::with_capacity(256);
+                match tokio_util::io::poll_read_buf(Pin::new(&mut self.core.io), task, &mut scratch)
+                {
+                    Poll::Ready(Ok(0) | Err(_)) => return Poll::Ready(()),
+                    Poll::Ready(Ok(_)) => progress = true,
+                    Poll::Pending => {}
+                }
+            } else if self.core.may_read() {
+                match self.core.poll_read(task) {
+                    Ok(read) => progress |= read,
+                    Err(_) => return Poll::Ready(()),
+                }
+            }
+            progress |= self.core.poll_timers(task);
+            if self.core.phase == Phase::Done {
+                return Poll::Ready(());
+            }
+            if !progress {
+                return Poll::Pending;
+            }
+        }
+        // Out of turns with work left: let the loop's other connections run first.
+        task.waker().wake_by_ref();
+        Poll::Pending
+    }
+
+    /// Calls `on_close` once and fails the writers still waiting.
+    fn finish(&mut self) {
+        if self.closed {
+            return;
+        }
+        self.closed = true;
+        for (_, waiter) in self.core.waiters.drain(..) {
+            let _ = waiter.send(Err(WebSocketError::Closed));
+        }
+        self.core.phase = Phase::Done;
+        self.service.on_close(self.core.peer_close.as_ref());
+    }
+}
+
+/// Polls [`WebSocketConnection::drive`] as a future inside the actor's context.
+struct Driver;
+
+impl ActorFuture<WebSocketConnection> for Driver {
+    type Output = ();
+
+    fn poll(
+        self: Pin<&mut Self>,
+        connection: &mut WebSocketConnection,
+        _ctx: &mut Context<WebSocketConnection>,
+        task: &mut TaskContext<'_>,
+    ) -> Poll<()> {
+        connection.drive(task)
+    }
+}
+
+impl Actor for WebSocketConnection {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Context<Self>) {
+        if let Some(slot) = &self.slot {
+            slot.register(ctx.address().recipient());
+        }
+        if let Some(handle) = self.handle.clone() {
+            self.service.on_open(&mut Session {
+                core: &mut self.core,
+                handle: &handle,
+            });
+        }
+        ctx.spawn(Driver.map(|(), connection: &mut WebSocketConnection, ctx| {
+            connection.finish();
+            ctx.stop();
+        }));
+    }
+
+    fn stopped(&mut self, _ctx: &mut Context<Self>) {
+        self.finish();
+        // Our own handle would otherwise keep the mailbox open after the actor is gone.
+        self.handle = None;
+    }
+}
+
+impl Handler<Outgoing> for WebSocketConnection {
+    type Result = ();
+
+    fn handle(&mut self, outgoing: Outgoing, _ctx: &mut Context<Self>) {
+        self.core.queue(&outgoing.message, outgoing.flushed);
+    }
+}
+
+impl Handler<ConnectionControl> for WebSocketConnection {
+    type Result = ();
+
+    fn handle(&mut self, control: ConnectionControl, ctx: &mut Context<Self>) {
+        match control {
+            ConnectionControl::Close => {
+                self.finish();
+                ctx.stop();
+            }
+            ConnectionControl::Shutdown => self.core.queue(
+                &Message::Close(Some(CloseFrame::new(
+                    CloseCode::GOING_AWAY,
+                    "server shutdown",
+                ))),
+                None,
+            ),
+            ConnectionControl::Notify(notification) => {
+                if let Some(handle) = self.handle.clone() {
+                    self.service.on_notify(
+                        notification,
+                        &mut Session {
+                            core: &mut self.core,
+                            handle: &handle,
+                        },
+                    );
+                }
+            }
+        }
+    }
+}

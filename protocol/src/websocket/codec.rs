@@ -1,0 +1,287 @@
+//! The sans-IO WebSocket codec: bytes from the peer in, [`Message`]s out; messages in, bytes
+//! for the peer out. It enforces RFC 6455 (masking by role, fragmentation, control frames,
+//! UTF-8, close codes), RFC 7692 (RSV1 on the first frame of a compressed message) and
+//! `max_message_size`. It holds no socket and no timer: the connection actor owns those.
+
+use std::collections::hash_map::RandomState;
+use std::hash::{BuildHasher, Hasher};
+
+use bytes::{Buf, Bytes, BytesMut};
+
+use super::Message;
+use super::close::{close_payload, parse_close_payload};
+use super::deflate::{DeflateContext, DeflateParams};
+use super::error::ProtocolError;
+use super::frame::{Opcode, apply_mask, parse_header, write_frame};
+use super::utf8::Utf8Validator;
+
+/// Which end of the connection the codec is: clients mask what they send, servers must not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// Accepted the connection; expects masked frames.
+    Server,
+    /// Opened the connection; masks every frame.
+    Client,
+}
+
+/// A message being reassembled from fragments.
+#[derive(Debug)]
+struct Partial {
+    /// Text (validated as it grows) or binary.
+    text: bool,
+    /// RSV1 was set on its first frame: every fragment is inflated.
+    compressed: bool,
+    /// The payload so far (inflated when compressed).
+    data: Vec<u8>,
+    /// How much of `data` is known to be UTF-8.
+    utf8: Utf8Validator,
+}
+
+/// The state of one WebSocket connection's framing. See the [module docs](self).
+#[derive(Debug)]
+pub struct Codec {
+    /// Decides masking in both directions.
+    role: Role,
+    /// Largest message accepted (after inflation).
+    max_message_size: usize,
+    /// permessage-deflate, when negotiated.
+    deflate: Option<DeflateContext>,
+    /// The fragmented message in progress.
+    partial: Option<Partial>,
+    /// The peer's close frame arrived: later frames are ignored.
+    close_received: bool,
+    /// Our close frame is encoded: nothing else may follow it.
+    close_sent: bool,
+    /// Seeds masking keys; SipHash keyed at random per codec, so keys are unpredictable.
+    mask_keys: (RandomState, u64),
+}
+
+impl Codec {
+    /// A codec for `role`, accepting messages up to `max_message_size` bytes, with
+    /// permessage-deflate when `deflate` holds agreed parameters (compressing at zlib `level`).
+    pub fn new(role: Role, max_message_size: usize, deflate: Option<(DeflateParams, u32)>) -> Self {
+        Codec {
+            role,
+            max_message_size,
+            deflate: deflate
+                .map(|(params, level)| DeflateContext::new(params, role == Role::Server, level)),
+            partial: None,
+            close_received: false,
+            close_sent: false,
+            mask_keys: (RandomState::new(), 0),
+        }
+    }
+
+    /// Whether permessage-deflate is on.
+    pub fn is_compressing(&self) -> bool {
+        self.deflate.is_some()
+    }
+
+    /// Whether the peer's close frame has been decoded.
+    pub fn close_received(&self) -> bool {
+        self.close_received
+    }
+
+    /// Whether our close frame has been encoded.
+    pub fn close_sent(&self) -> bool {
+        self.close_sent
+    }
+
+    /// Decodes the next message (or control frame) off the front of `buf`. `Ok(None)` means
+    /// more bytes are needed; the bytes of incomplete frames stay in `buf`. An error is final:
+    /// send a close frame with [`ProtocolError::close_code`] and drop the connection.
+    pub fn decode(&mut self, buf: &mut BytesMut) -> Result<Option<Message>, ProtocolError> {
+        loop {
+            if self.close_received {
+                // RFC 6455 §5.5.1: nothing follows a close frame; whatever does is discarded.
+                buf.clear();
+                return Ok(None);
+            }
+            let Some((header, header_length)) = parse_header(buf)? else {
+                return Ok(None);
+            };
+            match (self.role, header.mask) {
+                (Role::Server, None) | (Role::Client, Some(_)) => {
+                    return Err(ProtocolError::BadMask);
+                }
+                _ => {}
+            }
+            let opcode = header.opcode;
+            if opcode.is_control() {
+                if !header.fin || header.length > 125 {
+                    return Err(ProtocolError::BadControlFrame);
+                }
+                if header.rsv1 {
+                    return Err(ProtocolError::ReservedBits);
+                }
+            } else if header.rsv1 && (self.deflate.is_none() || opcode == Opcode::Continuation) {
+                return Err(ProtocolError::ReservedBits);
+            }
+            match (opcode, &self.partial) {
+                (Opcode::Continuation, None) | (Opcode::Text | Opcode::Binary, Some(_)) => {
+                    return Err(ProtocolError::BadFragmentation);
+                }
+                _ => {}
+            }
+            let so_far = self
+                .partial
+                .as_ref()
+                .map_or(0, |partial| partial.data.len());
+            let limit = self.max_message_size;
+            if header.length > (limit - so_far.min(limit)) as u64 {
+                return Err(ProtocolError::MessageTooBig { limit });
+            }
+            // Checked against the limit above, so it fits in usize.
+            let length = header.length as usize;
+            if buf.len() < header_length + length {
+                return Ok(None);
+            }
+            buf.advance(header_length);
+            let mut payload = buf.split_to(length);
+            if let Some(key) = header.mask {
+                apply_mask(&mut payload, key);
+            }
+            match opcode {
+                Opcode::Ping => return Ok(Some(Message::Ping(payload.freeze()))),
+                Opcode::Pong => return Ok(Some(Message::Pong(payload.freeze()))),
+                Opcode::Close => {
+                    let frame = parse_close_payload(&payload)?;
+                    self.close_received = true;
+                    return Ok(Some(Message::Close(frame)));
+                }
+                Opcode::Text | Opcode::Binary if header.fin && !header.rsv1 => {
+                    return if opcode == Opcode::Text {
+                        String::from_utf8(Vec::from(payload))
+                            .map(|text| Some(Message::Text(text)))
+                            .map_err(|_| ProtocolError::InvalidUtf8)
+                    } else {
+                        Ok(Some(Message::Binary(payload.freeze())))
+                    };
+                }
+                Opcode::Text | Opcode::Binary => {
+                    self.partial = Some(Partial {
+                        text: opcode == Opcode::Text,
+                        compressed: header.rsv1,
+                        data: Vec::new(),
+                        utf8: Utf8Validator::default(),
+                    });
+                }
+                Opcode::Continuation => {}
+            }
+            if let Some(message) = self.append(&payload, header.fin)? {
+                return Ok(Some(message));
+            }
+        }
+    }
+
+    /// Adds one data frame's payload to the message in progress; returns the message when
+    /// `fin` completes it.
+    fn append(&mut self, payload: &[u8], fin: bool) -> Result<Option<Message>, ProtocolError> {
+        let limit = self.max_message_size;
+        let Some(partial) = self.partial.as_mut() else {
+            return Err(ProtocolError::BadFragmentation);
+        };
+        if partial.compressed {
+            match self.deflate.as_mut() {
+                Some(deflate) => deflate.decompress(payload, fin, &mut partial.data, limit)?,
+                None => return Err(ProtocolError::ReservedBits),
+            }
+        } else {
+            partial.data.extend_from_slice(payload);
+        }
+        if partial.text {
+            partial
+                .utf8
+                .feed(&partial.data, fin)
+                .map_err(|()| ProtocolError::InvalidUtf8)?;
+        }
+        if !fin {
+            return Ok(None);
+        }
+        let Some(partial) = self.partial.take() else {
+            return Ok(None);
+        };
+        if partial.text {
+            String::from_utf8(partial.data)
+                .map(|text| Some(Message::Text(text)))
+                .map_err(|_| ProtocolError::InvalidUtf8)
+        } else {
+            Ok(Some(Message::Binary(Bytes::from(partial.data))))
+        }
+    }
+
+    /// Appends `message` to `out` as one frame, compressed when permessage-deflate is on (data
+    /// messages only). Ping and pong payloads longer than 125 bytes are cut to 125. After a
+    /// close frame nothing more is encoded.
+    pub fn encode(&mut self, message: &Message, out: &mut BytesMut) {
+        if self.close_sent {
+            return;
+        }
+        let mask = self.next_mask();
+        match message {
+            Message::Text(text) => self.encode_data(Opcode::Text, text.as_bytes(), mask, out),
+            Message::Binary(data) => self.encode_data(Opcode::Binary, data, mask, out),
+            Message::Ping(data) => {
+                write_frame(
+                    out,
+                    true,
+                    false,
+                    Opcode::Ping,
+                    mask,
+                    &data[..data.len().min(125)],
+                );
+            }
+            Message::Pong(data) => {
+                write_frame(
+                    out,
+                    true,
+                    false,
+                    Opcode::Pong,
+                    mask,
+                    &data[..data.len().min(125)],
+                );
+            }
+            Message::Close(frame) => {
+                self.close_sent = true;
+                write_frame(
+                    out,
+                    true,
+                    false,
+                    Opcode::Close,
+                    mask,
+                    &close_payload(frame.as_ref()),
+                );
+            }
+        }
+    }
+
+    fn encode_data(
+        &mut self,
+        opcode: Opcode,
+        payload: &[u8],
+        mask: Option<[u8; 4]>,
+        out: &mut BytesMut,
+    ) {
+        match self.deflate.as_mut() {
+            Some(deflate) => {
+                let mut compressed = Vec::new();
+                deflate.compress(payload, &mut compressed);
+                write_frame(out, true, true, opcode, mask, &compressed);
+            }
+            None => write_frame(out, true, false, opcode, mask, payload),
+        }
+    }
+
+    /// A fresh masking key for a client, `None` for a server.
+    fn next_mask(&mut self) -> Option<[u8; 4]> {
+        if self.role == Role::Server {
+            return None;
+        }
+        let (keys, counter) = &mut self.mask_keys;
+        *counter = counter.wrapping_add(1);
+        let mut hasher = keys.build_hasher();
+        hasher.write_u64(*counter);
+        let bits = hasher.finish() as u32;
+        Some(bits.to_ne_bytes())
+    }
+}

@@ -1,0 +1,107 @@
+//! WebSocket (RFC 6455) with permessage-deflate (RFC 7692): a sans-IO codec, the connection
+//! actor that owns an upgraded stream, and the client (Tornado's `tornado.websocket` minus the
+//! request handler, which the web framework builds on this).
+//!
+//! # Layout
+//!
+//! - [`Codec`] (`codec.rs`, on `frame.rs`, `utf8.rs`, `close.rs`, `deflate.rs`): bytes in,
+//!   [`Message`]s out and back, no I/O. Every [`ProtocolError`] maps to one close code.
+//! - [`ServerHandshake`] / [`ClientHandshake`] (`handshake.rs`): the opening handshake, version
+//!   13 only (426 otherwise), subprotocols, extension negotiation.
+//! - [`WebSocketConnection`] (`actor.rs`): the actor owning one connection after the upgrade.
+//!   It calls a [`WebSocketService`] on the connection's loop; the cloneable [`WebSocket`]
+//!   handle lets any actor on any thread send it messages (that is how rooms broadcast), with
+//!   [`WebSocket::write_message`] resolving once the frame is flushed.
+//! - [`websocket_connect`] and [`ReconnectingClient`] (`client.rs`): the client, as a
+//!   connection with `read_message` / `write_message`, as an actor with callbacks, or
+//!   supervised with backoff.
+//! - [`WebSocketConfig`] (`limits.rs`): every limit and timeout.
+//!
+//! # Limits and defaults
+//!
+//! | Setting | Default | At the limit |
+//! |---|---|---|
+//! | `max_message_size` | 10 MiB | close 1009 |
+//! | `read_buffer_size` | 4 KiB | (initial; grows per frame, shrinks back) |
+//! | `max_write_queue` | 1 MiB | close 1008 and drop the socket (a peer that stopped reading) |
+//! | `ping_interval` / `ping_timeout` | off / 30 s | a silent peer's socket is dropped |
+//! | `close_timeout` | 5 s | socket dropped without the peer's close |
+//! | `mailbox_capacity` | 64 messages | `write_message` waits, `try_write` fails |
+//! | compression `memory_budget` | 320 KiB | server shrinks its window, or declines |
+//!
+//! # Close codes
+//!
+//! | Cause | Code |
+//! |---|---|
+//! | bad frame, reserved bits/opcodes, bad fragmentation, unmasked client frame, invalid close code from the peer | 1002 |
+//! | text (or close reason) not UTF-8, checked per fragment; undecodable compressed data | 1007 |
+//! | write queue full (peer stopped reading) | 1008 |
+//! | message over `max_message_size` | 1009 |
+
+mod actor;
+mod client;
+mod close;
+mod codec;
+mod deflate;
+mod error;
+mod frame;
+mod handshake;
+mod limits;
+mod utf8;
+
+use bytes::Bytes;
+
+pub use actor::{
+    Flushed, Session, WebSocket, WebSocketConnection, WebSocketIo, WebSocketService,
+    start_connection,
+};
+pub use client::{
+    ClientConnection, ConnectRequest, DEFAULT_CONNECT_TIMEOUT, DEFAULT_INCOMING_QUEUE,
+    ReconnectPolicy, ReconnectingClient, Resubscribe, websocket_connect, websocket_connect_actor,
+};
+pub use close::{CloseCode, CloseFrame};
+pub use codec::{Codec, Role};
+pub use deflate::{
+    DEFAULT_MEMORY_BUDGET, DeflateConfig, DeflateParams, PERMESSAGE_DEFLATE, accept_answer,
+    negotiate,
+};
+pub use error::{HandshakeError, ProtocolError, WebSocketError};
+pub use handshake::{
+    Accepted, ClientHandshake, Negotiated, ServerHandshake, accept_key, encode_rejection,
+};
+pub use limits::{
+    DEFAULT_CLOSE_TIMEOUT, DEFAULT_MAILBOX_CAPACITY, DEFAULT_MAX_MESSAGE_SIZE,
+    DEFAULT_MAX_WRITE_QUEUE, DEFAULT_PING_TIMEOUT, DEFAULT_READ_BUFFER_SIZE, WebSocketConfig,
+};
+
+/// One WebSocket message or control frame.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Message {
+    /// A UTF-8 text message.
+    Text(String),
+    /// A binary message.
+    Binary(Bytes),
+    /// A ping; the connection answers it with a pong by itself.
+    Ping(Bytes),
+    /// A pong (an answer to our ping, or unsolicited).
+    Pong(Bytes),
+    /// A close frame, with its code and reason when it carries one.
+    Close(Option<CloseFrame>),
+}
+
+impl Message {
+    /// A text message.
+    pub fn text(text: impl Into<String>) -> Self {
+        Message::Text(text.into())
+    }
+
+    /// A binary message.
+    pub fn binary(data: impl Into<Bytes>) -> Self {
+        Message::Binary(data.into())
+    }
+
+    /// Whether this is a text or binary message (not a control frame).
+    pub fn is_data(&self) -> bool {
+        matches!(self, Message::Text(_) | Message::Binary(_))
+    }
+}
