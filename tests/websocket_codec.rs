@@ -244,6 +244,12 @@ fn deflate_round_trips_with_each_parameter_set_and_context_takeover() {
                 Some(Message::binary(text.clone().into_bytes()))
             );
         }
+        // An empty message right after a flush still inflates (RFC 7692 §7.2.3.6).
+        let mut wire = BytesMut::new();
+        client.encode(&Message::text(""), &mut wire);
+        client.encode(&Message::text("after"), &mut wire);
+        assert_eq!(server.decode(&mut wire).unwrap(), Some(Message::text("")));
+        assert_eq!(server.decode(&mut wire).unwrap(), Some(Message::text("after")));
         if params.server_no_context_takeover {
             assert_eq!(sizes[0], sizes[1], "{offer}: each message compressed alone");
         } else {

@@ -409,6 +409,11 @@ impl DeflateContext {
         if out.ends_with(&SYNC_TRAILER) {
             out.truncate(out.len() - SYNC_TRAILER.len());
         }
+        if out.is_empty() {
+            // zlib emits nothing for an empty message right after a flush; RFC 7692 §7.2.3.6
+            // sends it as one empty stored block, 0x00 once the trailer is stripped.
+            out.push(0x00);
+        }
         if self.compress_reset {
             self.compressor = None;
         }

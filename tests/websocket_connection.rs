@@ -1,0 +1,507 @@
+//! The WebSocket connection actor and client over real sockets (127.0.0.1, port 0): our client
+//! against our actor, both against tokio-tungstenite, compression, close codes, a peer that
+//! stops reading, a dead peer, and the reconnecting client.
+//!
+//! Until the HTTP server's upgrade hook exists, the server side here is a raw listener that
+//! runs the handshake with `ServerHandshake` and starts the actor on the stream.
+
+use std::cell::Cell;
+use std::net::SocketAddr;
+use std::rc::Rc;
+use std::time::Duration;
+
+use bytes::{BufMut, BytesMut};
+use cyclone::websocket::{
+    CloseCode, CloseFrame, ConnectRequest, DeflateConfig, Message, ReconnectPolicy,
+    ReconnectingClient, Role, ServerHandshake, Session, WebSocketConfig, WebSocketError,
+    WebSocketService, encode_rejection, start_connection, websocket_connect,
+};
+use cyclone_protocol::h1::{Event, Limits, RequestDecoder};
+use futures::future::LocalBoxFuture;
+use futures::{SinkExt, StreamExt};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::mpsc;
+use tokio::time::timeout;
+
+const WAIT: Duration = Duration::from_secs(10);
+
+/// Echoes every message; "close" makes it close with 4000; reports on_close.
+struct Echo {
+    closed: mpsc::UnboundedSender<Option<CloseFrame>>,
+}
+
+impl WebSocketService for Echo {
+    fn on_message(
+        &mut self,
+        message: Message,
+        session: &mut Session<'_>,
+    ) -> Option<LocalBoxFuture<'static, ()>> {
+        if message == Message::text("close") {
+            session.close(CloseCode(4000), "asked to");
+        } else {
+            session.send(message);
+        }
+        None
+    }
+
+    fn on_close(&mut self, close: Option<&CloseFrame>) {
+        let _ = self.closed.send(close.cloned());
+    }
+}
+
+/// A raw listener that upgrades every connection (choosing the first subprotocol offered) and
+/// starts a connection actor running `make()`. Returns its address.
+async fn serve<S: WebSocketService>(
+    config: WebSocketConfig,
+    make: impl Fn() -> S + 'static,
+) -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    actix_rt::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            let mut read = BytesMut::with_capacity(4096);
+            let mut decoder = RequestDecoder::new(Limits::default());
+            let head = loop {
+                if let Ok(Some(Event::Head(head))) = decoder.decode(&mut read) {
+                    break Some(head);
+                }
+                if stream.read_buf(&mut read).await.unwrap_or(0) == 0 {
+                    break None;
+                }
+            };
+            let Some(head) = head else { continue };
+            let mut out = BytesMut::new();
+            match ServerHandshake::from_head(&head) {
+                Ok(handshake) => {
+                    let chosen = handshake.subprotocols().first().cloned();
+                    let accepted = handshake.accept(chosen.as_deref(), config.get_compression());
+                    accepted.encode_response(&mut out);
+                    stream.write_all(&out).await.unwrap();
+                    start_connection(
+                        stream,
+                        read,
+                        Role::Server,
+                        &accepted.negotiated,
+                        config.clone(),
+                        make(),
+                        None,
+                    );
+                }
+                Err(error) => {
+                    encode_rejection(&error, &mut out);
+                    let _ = stream.write_all(&out).await;
+                }
+            }
+        }
+    });
+    address
+}
+
+fn echo_server_parts() -> (
+    impl Fn() -> Echo + 'static,
+    mpsc::UnboundedReceiver<Option<CloseFrame>>,
+) {
+    let (sender, receiver) = mpsc::unbounded_channel();
+    (
+        move || Echo {
+            closed: sender.clone(),
+        },
+        receiver,
+    )
+}
+
+#[actix_rt::test]
+async fn our_client_and_actor_echo_with_and_without_compression() {
+    for compression in [
+        None,
+        Some(DeflateConfig::new()),
+        Some(
+            DeflateConfig::new()
+                .server_no_context_takeover(true)
+                .client_max_window_bits(10),
+        ),
+    ] {
+        let config = WebSocketConfig::new().compression(compression.clone());
+        let (make, mut closed) = echo_server_parts();
+        let address = serve(config.clone(), make).await;
+        let request = ConnectRequest::new(format!("ws://127.0.0.1:{}/echo?x=1", address.port()))
+            .subprotocols(["chat.v2", "chat.v1"])
+            .header("Origin", "http://127.0.0.1")
+            .config(config);
+        let mut client = timeout(WAIT, websocket_connect(request))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(client.subprotocol(), Some("chat.v2"));
+        assert_eq!(client.is_compressed(), compression.is_some());
+        let big = "x".repeat(200_000);
+        for message in [
+            Message::text("hello"),
+            Message::binary(vec![0u8, 1, 2]),
+            Message::text(big.clone()),
+            Message::text(""),
+        ] {
+            client.write_message(message.clone()).await.unwrap();
+            assert_eq!(
+                timeout(WAIT, client.read_message()).await.unwrap(),
+                Some(message)
+            );
+        }
+        // The server closes with 4000 on request; the client sees the frame and the end.
+        client.write_message(Message::text("close")).await.unwrap();
+        assert_eq!(timeout(WAIT, client.read_message()).await.unwrap(), None);
+        assert_eq!(
+            client.close_frame(),
+            Some(Some(CloseFrame::new(CloseCode(4000), "asked to")))
+        );
+        // The server's on_close saw the client's echo of the code.
+        let seen = timeout(WAIT, closed.recv()).await.unwrap().unwrap();
+        assert_eq!(seen.map(|frame| frame.code), Some(CloseCode(4000)));
+        assert!(matches!(
+            client.write_message(Message::text("late")).await,
+            Err(WebSocketError::Closed)
+        ));
+    }
+}
+
+#[actix_rt::test]
+async fn client_close_reaches_the_server_with_its_code() {
+    let (make, mut closed) = echo_server_parts();
+    let address = serve(WebSocketConfig::new(), make).await;
+    let mut client = websocket_connect(format!("ws://127.0.0.1:{}/", address.port()))
+        .await
+        .unwrap();
+    client.close(CloseCode::NORMAL, "done");
+    let seen = timeout(WAIT, closed.recv()).await.unwrap().unwrap();
+    assert_eq!(seen, Some(CloseFrame::new(CloseCode::NORMAL, "done")));
+    assert_eq!(timeout(WAIT, client.read_message()).await.unwrap(), None);
+    assert_eq!(
+        client.close_frame(),
+        Some(Some(CloseFrame::new(CloseCode::NORMAL, "")))
+    );
+}
+
+#[actix_rt::test]
+async fn tungstenite_client_against_our_actor() {
+    use tokio_tungstenite::tungstenite::Message as TMessage;
+    let (make, _closed) = echo_server_parts();
+    let address = serve(WebSocketConfig::new(), make).await;
+    let (mut socket, _) = timeout(
+        WAIT,
+        tokio_tungstenite::connect_async(format!("ws://127.0.0.1:{}/", address.port())),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    for message in [
+        TMessage::text("hi there"),
+        TMessage::binary(vec![7u8; 70_000]),
+    ] {
+        socket.send(message.clone()).await.unwrap();
+        assert_eq!(
+            timeout(WAIT, socket.next())
+                .await
+                .unwrap()
+                .unwrap()
+                .unwrap(),
+            message
+        );
+    }
+    socket
+        .send(TMessage::Ping(vec![1, 2, 3].into()))
+        .await
+        .unwrap();
+    assert_eq!(
+        timeout(WAIT, socket.next())
+            .await
+            .unwrap()
+            .unwrap()
+            .unwrap(),
+        TMessage::Pong(vec![1, 2, 3].into())
+    );
+    socket.close(None).await.unwrap();
+    while let Some(Ok(_)) = timeout(WAIT, socket.next()).await.unwrap() {}
+}
+
+#[actix_rt::test]
+async fn our_client_against_a_tungstenite_server() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let server = tokio::spawn(async move {
+        let (stream, _) = listener.accept().await.unwrap();
+        let mut socket = tokio_tungstenite::accept_async(stream).await.unwrap();
+        while let Some(Ok(message)) = socket.next().await {
+            if message.is_text() || message.is_binary() {
+                socket.send(message).await.unwrap();
+            }
+        }
+    });
+    let mut client = websocket_connect(
+        ConnectRequest::new(format!("ws://127.0.0.1:{port}/"))
+            .config(WebSocketConfig::new().compression(Some(DeflateConfig::new()))),
+    )
+    .await
+    .unwrap();
+    assert!(
+        !client.is_compressed(),
+        "tungstenite declines permessage-deflate"
+    );
+    for message in [
+        Message::text("ünïcode"),
+        Message::binary(vec![3u8; 100_000]),
+    ] {
+        client.write_message(message.clone()).await.unwrap();
+        assert_eq!(
+            timeout(WAIT, client.read_message()).await.unwrap(),
+            Some(message)
+        );
+    }
+    client.close(CloseCode::NORMAL, "");
+    assert_eq!(timeout(WAIT, client.read_message()).await.unwrap(), None);
+    timeout(WAIT, server).await.unwrap().unwrap();
+}
+
+/// Runs a raw client handshake on `stream`, returning bytes read past the 101.
+async fn raw_handshake(stream: &mut TcpStream) -> Vec<u8> {
+    stream
+        .write_all(b"GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
+        .await
+        .unwrap();
+    let mut read = Vec::new();
+    while !read.windows(4).any(|w| w == b"\r\n\r\n") {
+        let mut chunk = [0u8; 1024];
+        let count = timeout(WAIT, stream.read(&mut chunk))
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(count > 0, "server hung up during the handshake");
+        read.extend_from_slice(&chunk[..count]);
+    }
+    let end = read.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
+    assert!(read.starts_with(b"HTTP/1.1 101 Switching Protocols\r\n"));
+    assert!(
+        String::from_utf8_lossy(&read[..end])
+            .contains("sec-websocket-accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=")
+    );
+    read[end..].to_vec()
+}
+
+/// A masked client frame.
+fn masked(opcode: u8, payload: &[u8]) -> Vec<u8> {
+    let key = [1u8, 2, 3, 4];
+    let mut out = BytesMut::new();
+    out.put_u8(0x80 | opcode);
+    out.put_u8(0x80 | payload.len() as u8);
+    out.put_slice(&key);
+    out.extend(payload.iter().enumerate().map(|(i, b)| b ^ key[i % 4]));
+    out.to_vec()
+}
+
+async fn read_to_end(stream: &mut TcpStream, mut read: Vec<u8>) -> Vec<u8> {
+    let mut chunk = [0u8; 4096];
+    loop {
+        match timeout(WAIT, stream.read(&mut chunk))
+            .await
+            .expect("server closes")
+        {
+            Ok(0) | Err(_) => return read,
+            Ok(count) => read.extend_from_slice(&chunk[..count]),
+        }
+    }
+}
+
+#[actix_rt::test]
+async fn wrong_version_gets_426_and_bad_close_codes_get_1002() {
+    let (make, _closed) = echo_server_parts();
+    let address = serve(WebSocketConfig::new(), make).await;
+    let mut stream = TcpStream::connect(address).await.unwrap();
+    stream
+        .write_all(b"GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 8\r\n\r\n")
+        .await
+        .unwrap();
+    let answer = read_to_end(&mut stream, Vec::new()).await;
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(
+        answer.starts_with("HTTP/1.1 426 Upgrade Required\r\n"),
+        "{answer}"
+    );
+    assert!(answer.contains("Sec-WebSocket-Version: 13\r\n"));
+
+    for (frame, code) in [
+        (masked(8, &1005u16.to_be_bytes()), 1002u16),
+        (masked(8, &2999u16.to_be_bytes()), 1002),
+        (masked(1, b"\xff\xfe"), 1007),
+        (masked(3, b""), 1002),
+    ] {
+        let mut stream = TcpStream::connect(address).await.unwrap();
+        let rest = raw_handshake(&mut stream).await;
+        stream.write_all(&frame).await.unwrap();
+        let answer = read_to_end(&mut stream, rest).await;
+        assert_eq!(
+            &answer[..2],
+            &[0x88, 2 + answer[1] - 2],
+            "a close frame: {answer:?}"
+        );
+        assert_eq!(
+            u16::from_be_bytes([answer[2], answer[3]]),
+            code,
+            "{answer:?}"
+        );
+    }
+}
+
+#[actix_rt::test]
+async fn oversize_messages_get_1009() {
+    let (make, _closed) = echo_server_parts();
+    let address = serve(WebSocketConfig::new().max_message_size(1000), make).await;
+    let mut stream = TcpStream::connect(address).await.unwrap();
+    let rest = raw_handshake(&mut stream).await;
+    let mut frame = vec![0x82, 0x80 | 126];
+    frame.extend_from_slice(&2000u16.to_be_bytes());
+    frame.extend_from_slice(&[0, 0, 0, 0]);
+    stream.write_all(&frame).await.unwrap();
+    let answer = read_to_end(&mut stream, rest).await;
+    assert_eq!(answer[0], 0x88);
+    assert_eq!(u16::from_be_bytes([answer[2], answer[3]]), 1009);
+}
+
+/// On open, writes 64 KiB messages to the peer for as long as the connection lives.
+struct Flood {
+    closed: mpsc::UnboundedSender<Option<CloseFrame>>,
+}
+
+impl WebSocketService for Flood {
+    fn on_open(&mut self, session: &mut Session<'_>) {
+        let handle = session.handle();
+        actix_rt::spawn(async move {
+            let chunk = bytes::Bytes::from(vec![b'f'; 64 * 1024]);
+            for _ in 0..100_000 {
+                match handle.try_write(Message::Binary(chunk.clone())) {
+                    Err(WebSocketError::Closed) => return,
+                    _ => actix_rt::task::yield_now().await,
+                }
+            }
+        });
+    }
+
+    fn on_message(
+        &mut self,
+        _: Message,
+        _: &mut Session<'_>,
+    ) -> Option<LocalBoxFuture<'static, ()>> {
+        None
+    }
+
+    fn on_close(&mut self, close: Option<&CloseFrame>) {
+        let _ = self.closed.send(close.cloned());
+    }
+}
+
+#[actix_rt::test]
+async fn a_peer_that_stops_reading_is_dropped_at_the_write_queue_cap() {
+    let (sender, mut closed) = mpsc::unbounded_channel();
+    let config = WebSocketConfig::new().max_write_queue(256 * 1024);
+    let address = serve(config, move || Flood {
+        closed: sender.clone(),
+    })
+    .await;
+    let mut stream = TcpStream::connect(address).await.unwrap();
+    let _ = raw_handshake(&mut stream).await;
+    // Never read again: kernel buffers fill, then the queue reaches its cap.
+    let seen = timeout(Duration::from_secs(20), closed.recv())
+        .await
+        .expect("dropped at the cap");
+    assert_eq!(
+        seen,
+        Some(None),
+        "no close handshake with a peer that does not read"
+    );
+}
+
+#[actix_rt::test]
+async fn ping_timeout_drops_a_silent_peer_and_pings_keep_a_live_one() {
+    let (make, mut closed) = echo_server_parts();
+    let config = WebSocketConfig::new()
+        .ping_interval(Some(Duration::from_millis(100)))
+        .ping_timeout(Duration::from_millis(400));
+    let address = serve(config, make).await;
+    // A live client (ours answers pings by itself) survives several timeouts.
+    let mut client = websocket_connect(format!("ws://127.0.0.1:{}/", address.port()))
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    client
+        .write_message(Message::text("still here"))
+        .await
+        .unwrap();
+    assert_eq!(
+        timeout(WAIT, client.read_message()).await.unwrap(),
+        Some(Message::text("still here"))
+    );
+    // A raw peer that never answers is dropped.
+    let mut stream = TcpStream::connect(address).await.unwrap();
+    let rest = raw_handshake(&mut stream).await;
+    let seen = timeout(WAIT, closed.recv())
+        .await
+        .expect("dead peer dropped");
+    assert_eq!(seen, Some(None));
+    let pings = read_to_end(&mut stream, rest).await;
+    assert_eq!(pings[0], 0x89, "the server pinged first");
+}
+
+#[actix_rt::test]
+async fn reconnecting_client_comes_back_and_resubscribes() {
+    let (make, _closed) = echo_server_parts();
+    let address = serve(WebSocketConfig::new(), make).await;
+    let resubscribed = Rc::new(Cell::new(0));
+    let counter = resubscribed.clone();
+    let (sender, mut received) = mpsc::unbounded_channel();
+    let client = ReconnectingClient::start(
+        format!("ws://127.0.0.1:{}/", address.port()),
+        ReconnectPolicy {
+            initial_backoff: Duration::from_millis(20),
+            ..ReconnectPolicy::default()
+        },
+        move || Forwarder {
+            sender: sender.clone(),
+        },
+        move |ws: &cyclone::websocket::WebSocket| {
+            counter.set(counter.get() + 1);
+            ws.try_write(Message::text("subscribe")).unwrap();
+        },
+    );
+    assert_eq!(
+        timeout(WAIT, received.recv()).await.unwrap(),
+        Some(Message::text("subscribe"))
+    );
+    // The server closes the connection ("close" makes the echo service close it).
+    client
+        .current()
+        .unwrap()
+        .try_write(Message::text("close"))
+        .unwrap();
+    assert_eq!(
+        timeout(WAIT, received.recv()).await.unwrap(),
+        Some(Message::text("subscribe"))
+    );
+    assert_eq!(resubscribed.get(), 2);
+    assert_eq!(client.connects(), 2);
+    client.stop();
+}
+
+/// Passes messages to a channel.
+struct Forwarder {
+    sender: mpsc::UnboundedSender<Message>,
+}
+
+impl WebSocketService for Forwarder {
+    fn on_message(
+        &mut self,
+        message: Message,
+        _: &mut Session<'_>,
+    ) -> Option<LocalBoxFuture<'static, ()>> {
+        let _ = self.sender.send(message);
+        None
+    }
+}
