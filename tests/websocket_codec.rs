@@ -249,7 +249,10 @@ fn deflate_round_trips_with_each_parameter_set_and_context_takeover() {
         client.encode(&Message::text(""), &mut wire);
         client.encode(&Message::text("after"), &mut wire);
         assert_eq!(server.decode(&mut wire).unwrap(), Some(Message::text("")));
-        assert_eq!(server.decode(&mut wire).unwrap(), Some(Message::text("after")));
+        assert_eq!(
+            server.decode(&mut wire).unwrap(),
+            Some(Message::text("after"))
+        );
         if params.server_no_context_takeover {
             assert_eq!(sizes[0], sizes[1], "{offer}: each message compressed alone");
         } else {
