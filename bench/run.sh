@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# run.sh: measure cyclone's bench_server against the peer servers (actix-web, hyper, Tornado,
+# tokio-tungstenite) in one run, with the shared harness's compare.sh.
+#
+#   bench/run.sh                                   # every peer and cyclone, ~5 min
+#   ONLY="actix-web hyper cyclone" REPEAT=3 bench/run.sh
+#   DURATION=2 REPEAT=1 ONLY="hyper cyclone" bench/run.sh   # a quick smoke run
+#
+# Needs the harness (CYCLONE_BENCH_DIR, default ../shared/bench from the repository root) set up
+# once per machine: `$CYCLONE_BENCH_DIR/setup.sh` (wrk, the Python venv, the peers built in
+# release). compare.sh writes its raw logs inside that folder, so it must be writable.
+#
+# Run it on a quiet machine: other work halves the numbers. Quote ratios from one run, never
+# absolute numbers from different runs.
+#
+# Knobs: every compare.sh knob passes through (ONLY, REPEAT, DURATION, WARMUP, CONNS,
+# CONNS_HIGH, PIPELINE, PIN, WORKERS, RATIO_BASE, WAIT_IDLE, ...; see compare.sh --help), plus
+#   WS=0          1 once bench_server serves a WebSocket echo at /ws: cyclone then also runs the
+#                 echo and idle-connection tests (until then its WebSocket columns show "-")
+#   IDLE_CONNS=0  idle WebSocket connections for the RSS test (compare.sh's default, 10000,
+#                 when WS=1)
+#   BUILD=1       0: use target/release/examples/bench_server as it is
+# Output: the table on stdout and in bench/results/<date>.md (git-ignored; commit a result
+# deliberately with `git add -f`).
+set -euo pipefail
+
+if [[ "${1:-}" == "-h" || "${1:-}" == "--help" ]]; then
+  sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'
+  exit 0
+fi
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+bench_dir=${CYCLONE_BENCH_DIR:-../shared/bench}
+if [[ ! -x "$bench_dir/compare.sh" ]]; then
+  echo "run.sh: no compare.sh in $bench_dir; set CYCLONE_BENCH_DIR to the shared bench folder" >&2
+  exit 2
+fi
+
+WS=${WS:-0}
+BUILD=${BUILD:-1}
+if [[ "$BUILD" == 1 ]]; then
+  cargo build --release --example bench_server >&2
+fi
+
+# compare.sh runs the command with `bash -c` from this directory, PORT and WORKERS in its
+# environment; `exec` makes the pid it stops the server itself.
+server='exec target/release/examples/bench_server --port $PORT'
+unset CANDIDATE CANDIDATE_HTTP CANDIDATE_WS
+if [[ "$WS" == 1 ]]; then
+  export CANDIDATE=$server
+else
+  # Without a /ws route the echo test would only count errors: give compare.sh no WS server.
+  export CANDIDATE_HTTP=$server
+  export IDLE_CONNS=${IDLE_CONNS:-0}
+fi
+export CANDIDATE_NAME=cyclone
+
+stamp=$(date +%Y-%m-%d-%H%M%S)
+mkdir -p bench/results
+report=bench/results/$stamp.md
+commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+git diff --quiet HEAD 2>/dev/null || commit+=" (with uncommitted changes)"
+cpu=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo 2>/dev/null || true)
+
+{
+  echo "# cyclone vs peers, $(date -u +%Y-%m-%dT%H:%MZ)"
+  echo
+  echo "cyclone $commit; $(nproc) CPUs${cpu:+ ($cpu)}; knobs:" \
+    "ONLY=\"${ONLY:-all}\" REPEAT=${REPEAT:-2} DURATION=${DURATION:-5} PIN=${PIN:-1}" \
+    "WS=$WS IDLE_CONNS=${IDLE_CONNS:-10000}"
+  "$bench_dir/compare.sh"
+} | tee "$report"
+echo "written to $report" >&2
