@@ -6,7 +6,9 @@
 //! from any thread; the handle goes through the actor's bounded mailbox, so a slow connection
 //! makes [`WebSocket::write_message`] wait and [`WebSocket::try_write`] fail, and never grows
 //! a queue without bound. Encoded bytes waiting for the peer are capped by
-//! `max_write_queue`: a peer that stops reading is closed with 1008 and its socket dropped.
+//! `max_write_queue`: once that much is queued, the next message drops the connection (a peer
+//! that stops reading). No close frame is sent, since it would sit behind the full queue: the
+//! peer sees the TCP close (1006), and `on_close` gets `None`.
 //!
 //! The actor registers with its server's [`ConnectionSlot`] when it has one, so
 //! `ConnectionRegistry::close_all` (drop now), `Shutdown` (close handshake with 1001) and
@@ -266,6 +268,22 @@ impl Core {
             }
             return;
         }
+        if self.write_buf.len() >= self.config.max_write_queue {
+            tracing::debug!(
+                queued = self.write_buf.len(),
+                "websocket peer is not reading; dropping it"
+            );
+            // The peer is not reading, so a close frame would never reach it: drop at once.
+            // Checked before queueing, so one message larger than the cap still goes out.
+            self.phase = Phase::Done;
+            if let Some(flushed) = flushed {
+                let _ = flushed.send(Err(WebSocketError::Closed));
+            }
+            if let Some(waker) = &self.waker {
+                waker.wake_by_ref();
+            }
+            return;
+        }
         self.codec.encode(message, &mut self.write_buf);
         if let Some(flushed) = flushed {
             self.waiters
@@ -277,14 +295,6 @@ impl Core {
             self.phase = Phase::Closing {
                 deadline: Instant::now() + self.config.close_timeout,
             };
-        }
-        if self.write_buf.len() > self.config.max_write_queue {
-            tracing::debug!(
-                queued = self.write_buf.len(),
-                "websocket peer is not reading; closing with 1008"
-            );
-            // The peer is not reading, so nothing more will reach it: drop at once.
-            self.phase = Phase::Done;
         }
         if let Some(waker) = &self.waker {
             waker.wake_by_ref();

@@ -20,8 +20,8 @@ impl CloseCode {
     pub const UNSUPPORTED_DATA: CloseCode = CloseCode(1003);
     /// 1007: a text message that is not UTF-8, or a bad compressed payload.
     pub const INVALID_PAYLOAD: CloseCode = CloseCode(1007);
-    /// 1008: a policy was violated; cyclone sends it when a peer stops reading and the write
-    /// queue reaches its cap.
+    /// 1008: a policy was violated (for applications; a peer that stops reading is dropped
+    /// without a close frame, which could not get through).
     pub const POLICY_VIOLATION: CloseCode = CloseCode(1008);
     /// 1009: a message larger than `max_message_size`.
     pub const MESSAGE_TOO_BIG: CloseCode = CloseCode(1009);

@@ -10,8 +10,7 @@ pub const DEFAULT_MAX_MESSAGE_SIZE: usize = 10 * 1024 * 1024;
 /// Read buffer capacity an idle connection holds; it grows only while a large frame arrives and
 /// shrinks back afterwards. 4 KiB.
 pub const DEFAULT_READ_BUFFER_SIZE: usize = 4 * 1024;
-/// Encoded bytes queued for a peer before it is judged not to be reading and closed with 1008.
-/// 1 MiB.
+/// Encoded bytes queued for a peer before it is judged not to be reading and dropped. 1 MiB.
 pub const DEFAULT_MAX_WRITE_QUEUE: usize = 1024 * 1024;
 /// How long a pong may be late before the peer is judged dead. 30 s.
 pub const DEFAULT_PING_TIMEOUT: Duration = Duration::from_secs(30);
@@ -27,7 +26,7 @@ pub const DEFAULT_MAILBOX_CAPACITY: usize = 64;
 /// |---|---|---|
 /// | [`max_message_size`](Self::max_message_size) | 10 MiB | close 1009 |
 /// | [`read_buffer_size`](Self::read_buffer_size) | 4 KiB | (starting size; grows per frame) |
-/// | [`max_write_queue`](Self::max_write_queue) | 1 MiB | close 1008, socket dropped |
+/// | [`max_write_queue`](Self::max_write_queue) | 1 MiB | socket dropped (peer sees 1006) |
 /// | [`ping_interval`](Self::ping_interval) | off | — |
 /// | [`ping_timeout`](Self::ping_timeout) | 30 s | socket dropped (peer dead) |
 /// | [`close_timeout`](Self::close_timeout) | 5 s | socket dropped |
@@ -88,9 +87,11 @@ impl WebSocketConfig {
         self
     }
 
-    /// Most encoded bytes queued for the peer. A peer that stops reading fills it, and is then
-    /// closed with 1008 (policy violation) and its socket dropped at once, instead of memory
-    /// growing without end. Default is 1 MiB.
+    /// Most encoded bytes queued for the peer. A peer that stops reading fills it; the next
+    /// message then drops its socket at once instead of growing memory without end. No close
+    /// frame is sent (it would wait behind the full queue), so the peer sees 1006; the check is
+    /// made before queueing, so one message larger than the cap still goes out. Reading from a
+    /// peer pauses while the queue is full. Default is 1 MiB.
     pub fn max_write_queue(mut self, bytes: usize) -> Self {
         self.max_write_queue = bytes.max(1);
         self

@@ -23,7 +23,7 @@
 //! |---|---|---|
 //! | `max_message_size` | 10 MiB | close 1009 |
 //! | `read_buffer_size` | 4 KiB | (initial; grows per frame, shrinks back) |
-//! | `max_write_queue` | 1 MiB | close 1008 and drop the socket (a peer that stopped reading) |
+//! | `max_write_queue` | 1 MiB | drop the socket (a peer that stopped reading; a close frame could not get through) |
 //! | `ping_interval` / `ping_timeout` | off / 30 s | a silent peer's socket is dropped |
 //! | `close_timeout` | 5 s | socket dropped without the peer's close |
 //! | `mailbox_capacity` | 64 messages | `write_message` waits, `try_write` fails |
@@ -35,8 +35,7 @@
 //! |---|---|
 //! | bad frame, reserved bits/opcodes, bad fragmentation, unmasked client frame, invalid close code from the peer | 1002 |
 //! | text (or close reason) not UTF-8, checked per fragment; undecodable compressed data | 1007 |
-//! | write queue full (peer stopped reading) | 1008 |
-//! | message over `max_message_size` | 1009 |
+//! //! | message over `max_message_size` | 1009 |
 
 mod actor;
 mod client;
