@@ -19,6 +19,18 @@
 //!
 //! Nothing here unwraps anything from the network; a handler's panic is caught around every
 //! call and poll and answered with 500.
+//!
+//! # Switching protocols
+//!
+//! After an HTTP/1.1 request with `Connection: upgrade` and an `Upgrade` field, decoding (and
+//! reading, once that request's body is in) pauses until its answer is known: what follows
+//! may not be HTTP. An ordinary answer resumes decoding. A [`Reply::upgrade`] answer is
+//! written as `101 Switching Protocols` after the answers before it; once it is flushed, the
+//! loop ends and hands the transport, the unread bytes and the request head to the actor,
+//! which moves its [`ConnectionSlot`] into an [`Upgraded`] for the service's callback and stops
+//! without closing the socket.
+//!
+//! [`Reply::upgrade`]: super::Reply::upgrade
 
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
@@ -50,6 +62,7 @@ use super::options::HttpServerOptions;
 use super::request::HttpServerRequest;
 use super::response::{HttpResponse, ResponseEvents, WriterEvent};
 use super::service::{HttpService, ReplyKind};
+use super::upgrade::{OnUpgrade, Switch, Upgraded, UpgradedIo};
 use super::xheaders;
 use crate::h1::{
     BodyEncoder, BodyLength, CONTINUE_100, DateCache, Event, Expectation, ParseError,
@@ -89,23 +102,60 @@ where
     T: AsyncRead + AsyncWrite + Unpin + 'static,
 {
     let shutdown = Rc::new(ShutdownSignal::default());
-    let exchange = ExchangeLoop::new(io, peer, service, options, protocol, shutdown.clone());
+    let mut exchange = ExchangeLoop::new(io, peer, service, options, protocol, shutdown.clone());
+    let run = async move {
+        let switch = (&mut exchange).await?;
+        Some((switch, exchange.into_transport()))
+    };
     HttpConnection::create(move |ctx| {
         slot.register(ctx.address().recipient());
-        ctx.spawn(
-            actix::fut::wrap_future::<_, HttpConnection>(exchange)
-                .map(|(), _connection, ctx| ctx.stop()),
-        );
-        HttpConnection { slot, shutdown }
+        ctx.spawn(actix::fut::wrap_future::<_, HttpConnection>(run).map(
+            move |switched, connection, ctx| {
+                if let Some((switch, (io, read_buf))) = switched
+                    && let Some(slot) = connection.slot.take()
+                {
+                    hand_over(switch, io, read_buf, slot, peer);
+                }
+                ctx.stop();
+            },
+        ));
+        HttpConnection {
+            slot: Some(slot),
+            shutdown,
+        }
     })
+}
+
+/// Gives a switched connection to the service's callback; a callback that panics loses this
+/// connection, not the worker.
+fn hand_over(
+    switch: Switch,
+    io: UpgradedIo,
+    read_buf: BytesMut,
+    slot: ConnectionSlot,
+    peer: SocketAddr,
+) {
+    let Switch { head, on_upgrade } = switch;
+    let upgraded = Upgraded {
+        io,
+        read_buf,
+        head,
+        slot,
+        peer,
+    };
+    if let Err(panic) = catch_unwind(AssertUnwindSafe(move || on_upgrade(upgraded))) {
+        let message = panic_message(&*panic);
+        tracing::error!(%peer, panic = message, "upgrade callback panicked; connection closed");
+    }
 }
 
 /// The actor owning one HTTP/1.1 connection; see the [module docs](self).
 #[derive(Debug)]
 pub struct HttpConnection {
     /// Keeps the connection listed in the server's registry (and its `max_connections` permit)
-    /// for exactly as long as the actor lives.
-    slot: ConnectionSlot,
+    /// for exactly as long as the actor lives, unless it is moved on with the socket when the
+    /// connection switches protocols.
+    slot: Option<ConnectionSlot>,
     /// Tells the exchange loop to finish what is in flight and close.
     shutdown: Rc<ShutdownSignal>,
 }
@@ -120,7 +170,7 @@ impl Handler<ConnectionControl> for HttpConnection {
     fn handle(&mut self, control: ConnectionControl, ctx: &mut Context<Self>) {
         match control {
             ConnectionControl::Close => {
-                tracing::debug!(id = %self.slot.id(), "closing on request");
+                tracing::debug!(id = ?self.slot.as_ref().map(ConnectionSlot::id), "closing on request");
                 ctx.stop();
             }
             ConnectionControl::Shutdown => self.shutdown.request(),
@@ -183,6 +233,13 @@ enum State<F> {
     Calling(FutureSlot<F>),
     /// A whole answer waiting for its turn.
     Whole(HttpResponse),
+    /// A switch to another protocol, waiting for its turn and for the request's body to end.
+    Upgrade {
+        /// The 101's header fields.
+        response: HttpResponse,
+        /// Takes the connection over.
+        on_upgrade: OnUpgrade,
+    },
     /// An answer streamed through a `ResponseWriter`.
     Streamed {
         /// The writer's pieces.
@@ -334,6 +391,19 @@ struct ExchangeLoop<S: HttpService, T> {
     timer: Pin<Box<Sleep>>,
     /// The instant `timer` is set to.
     armed: Instant,
+    /// The request that may switch protocols, while its answer is unknown: nothing after it is
+    /// decoded (it may not be HTTP). At most one, since decoding pauses behind it.
+    upgrade_candidate: Option<UpgradeCandidate>,
+    /// A switch whose 101 is being written; the loop ends once it is flushed.
+    switch: Option<Switch>,
+}
+
+/// A request that asked to switch protocols.
+struct UpgradeCandidate {
+    /// Its exchange's id.
+    id: u64,
+    /// Its head, for the new protocol's handshake (the service owns the request itself).
+    head: RequestHead,
 }
 
 impl<S: HttpService, T: AsyncRead + AsyncWrite + Unpin> ExchangeLoop<S, T> {
@@ -376,6 +446,8 @@ impl<S: HttpService, T: AsyncRead + AsyncWrite + Unpin> ExchangeLoop<S, T> {
             discarded: 0,
             timer: Box::pin(tokio::time::sleep_until(far)),
             armed: far,
+            upgrade_candidate: None,
+            switch: None,
         }
     }
 
@@ -391,6 +463,10 @@ impl<S: HttpService, T: AsyncRead + AsyncWrite + Unpin> ExchangeLoop<S, T> {
             let mut progress = self.decode(cx);
             progress |= self.poll_exchanges(cx);
             progress |= self.poll_write(cx)?;
+            if self.switch.is_some() && self.write_buf.is_empty() && !self.needs_flush {
+                // The 101 is out: the socket belongs to the new protocol now.
+                return Poll::Ready(Ok(()));
+            }
             if self.write_buf.is_empty() && !self.needs_flush && self.finished() {
                 self.linger = Some(Instant::now() + LINGER_TIMEOUT);
                 continue;
@@ -464,6 +540,7 @@ impl<S: HttpService, T: AsyncRead + AsyncWrite + Unpin> ExchangeLoop<S, T> {
                 }
             } else if !self.accepting
                 || self.closing
+                || self.upgrade_candidate.is_some()
                 || self.read_buf.is_empty()
                 || self.queue.len() >= self.options.max_pipelined_requests.max(1)
                 || self.write_buf.len() >= self.options.max_write_buffer_size
@@ -513,6 +590,13 @@ impl<S: HttpService, T: AsyncRead + AsyncWrite + Unpin> ExchangeLoop<S, T> {
             return;
         }
         let expects_continue = head.expects_continue();
+        // RFC 9110 §7.8: an Upgrade in an HTTP/1.0 request is ignored.
+        if head.upgrade && head.version == Version::HTTP_11 {
+            self.upgrade_candidate = Some(UpgradeCandidate {
+                id,
+                head: head.clone(),
+            });
+        }
         let decompressor = self.decompressor_for(&mut head);
         let remote_ip;
         let protocol;
@@ -883,6 +967,61 @@ impl<S: HttpService, T: AsyncRead + AsyncWrite + Unpin> ExchangeLoop<S, T> {
                     );
                     Some(close)
                 }
+                State::Upgrade { .. } => {
+                    if self.reading.as_ref().is_some_and(|r| r.id == exchange.id) {
+                        // The client speaks the new protocol only after the whole request.
+                        break;
+                    }
+                    let State::Upgrade {
+                        mut response,
+                        on_upgrade,
+                    } = std::mem::replace(&mut exchange.state, State::Collecting)
+                    else {
+                        break;
+                    };
+                    let candidate = self
+                        .upgrade_candidate
+                        .take_if(|candidate| candidate.id == exchange.id);
+                    let head = match candidate {
+                        Some(candidate)
+                            if !exchange.close_after && !self.shutdown.requested.get() =>
+                        {
+                            candidate.head
+                        }
+                        candidate => {
+                            // Not asked for (or HTTP/1.0), a broken exchange, or too late.
+                            let status = if candidate.is_some() && !exchange.close_after {
+                                StatusCode::SERVICE_UNAVAILABLE
+                            } else {
+                                StatusCode::INTERNAL_SERVER_ERROR
+                            };
+                            tracing::warn!(peer = %self.peer, %status, "protocol switch refused");
+                            exchange.close_after = true;
+                            exchange.state = State::Whole(HttpResponse::new(status));
+                            continue;
+                        }
+                    };
+                    let headers = response.headers_mut();
+                    if !headers.contains_key(http::header::CONNECTION) {
+                        headers.insert(
+                            http::header::CONNECTION,
+                            HeaderValue::from_static("upgrade"),
+                        );
+                    }
+                    encode_response_head(
+                        &exchange.context,
+                        StatusCode::SWITCHING_PROTOCOLS,
+                        response.headers(),
+                        BodyLength::Known(0),
+                        &mut self.date,
+                        &mut self.write_buf,
+                    );
+                    self.switch = Some(Switch { head, on_upgrade });
+                    self.accepting = false;
+                    self.queue.clear();
+                    self.answered += 1;
+                    return true;
+                }
                 State::Streamed {
                     events, encoder, ..
                 } => {
@@ -976,6 +1115,14 @@ impl<S: HttpService, T: AsyncRead + AsyncWrite + Unpin> ExchangeLoop<S, T> {
             let Some(close) = done else { break };
             progress = true;
             let close = close || exchange.close_after;
+            if self
+                .upgrade_candidate
+                .as_ref()
+                .is_some_and(|candidate| candidate.id == exchange.id)
+            {
+                // Answered without a switch: what follows is HTTP after all.
+                self.upgrade_candidate = None;
+            }
             self.queue.pop_front();
             self.answered += 1;
             if close {
@@ -1030,7 +1177,9 @@ impl<S: HttpService, T: AsyncRead + AsyncWrite + Unpin> ExchangeLoop<S, T> {
             && (self.accepting || self.reading.is_some())
             && !self.body_blocked
             && self.write_buf.len() < self.options.max_write_buffer_size
-            && (reading_body || self.queue.len() < self.options.max_pipelined_requests.max(1));
+            && (reading_body
+                || (self.upgrade_candidate.is_none()
+                    && self.queue.len() < self.options.max_pipelined_requests.max(1)));
         if !room {
             return Ok(false);
         }
@@ -1177,17 +1326,26 @@ impl<S: HttpService, T: AsyncRead + AsyncWrite + Unpin> ExchangeLoop<S, T> {
     }
 }
 
-impl<S: HttpService, T: AsyncRead + AsyncWrite + Unpin> Future for ExchangeLoop<S, T> {
-    type Output = ();
+impl<S: HttpService, T: AsyncRead + AsyncWrite + Unpin + 'static> ExchangeLoop<S, T> {
+    /// After a switch: the transport and the bytes read past the switching request.
+    fn into_transport(self) -> (UpgradedIo, BytesMut) {
+        (UpgradedIo::new(self.io), self.read_buf)
+    }
+}
 
-    fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<()> {
+/// Ends with the switch when the connection switched protocols (the transport is then still
+/// open, in the loop), with `None` when it closed.
+impl<S: HttpService, T: AsyncRead + AsyncWrite + Unpin> Future for ExchangeLoop<S, T> {
+    type Output = Option<Switch>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Option<Switch>> {
         let this = self.get_mut();
         match this.poll_turns(cx) {
             Poll::Pending => Poll::Pending,
-            Poll::Ready(Ok(())) => Poll::Ready(()),
+            Poll::Ready(Ok(())) => Poll::Ready(this.switch.take()),
             Poll::Ready(Err(error)) => {
                 tracing::debug!(peer = %this.peer, %error, "connection error");
-                Poll::Ready(())
+                Poll::Ready(None)
             }
         }
     }
@@ -1219,6 +1377,13 @@ fn state_of<F>(kind: ReplyKind) -> State<F> {
             events,
             driver,
             encoder: None,
+        },
+        ReplyKind::Upgrade {
+            response,
+            on_upgrade,
+        } => State::Upgrade {
+            response,
+            on_upgrade,
         },
     }
 }
@@ -1264,10 +1429,14 @@ fn encode_whole(
 }
 
 fn log_panic(peer: SocketAddr, panic: &(dyn std::any::Any + Send)) {
-    let message = panic
+    let message = panic_message(panic);
+    tracing::error!(%peer, panic = message, "HTTP handler panicked; answered 500");
+}
+
+fn panic_message(panic: &(dyn std::any::Any + Send)) -> &str {
+    panic
         .downcast_ref::<&str>()
         .copied()
         .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
-        .unwrap_or("(no message)");
-    tracing::error!(%peer, panic = message, "HTTP handler panicked; answered 500");
+        .unwrap_or("(no message)")
 }

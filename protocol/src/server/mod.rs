@@ -64,6 +64,7 @@ mod options;
 mod request;
 mod response;
 mod service;
+mod upgrade;
 mod xheaders;
 
 use std::any::Any;
@@ -77,6 +78,8 @@ use std::time::Duration;
 
 use cyclone_actors::registry::{ConnectionRegistry, ConnectionSlot};
 use cyclone_actors::tcpserver::{ServeConnection, ShutdownReport, TcpServer};
+use cyclone_actors::tls::{TlsFactory, TlsServerConfig};
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 
 pub use body::RequestBody;
@@ -88,6 +91,7 @@ pub use response::{HttpResponse, RESPONSE_QUEUE_CHUNKS, ResponseWriter};
 pub use service::{
     ActorService, HttpRequestMessage, HttpService, Reply, Streaming, actor, streaming,
 };
+pub use upgrade::{Upgraded, UpgradedIo};
 
 /// Builds a worker's service; called once per worker thread.
 type ServiceFactory<S> = Arc<dyn Fn() -> S + Send + Sync>;
@@ -102,8 +106,10 @@ pub struct HttpServer<S: HttpService> {
     options: HttpServerOptions,
     /// See [`max_connections`](Self::max_connections).
     max_connections: usize,
+    /// See [`ssl_options`](Self::ssl_options); `None` serves plain HTTP.
+    tls: Option<TlsServerConfig>,
     /// The TCP layer; made at the first listen or bind, from the settings then.
-    tcp: Option<TcpServer<ConnectionFactory<S>>>,
+    tcp: Option<TcpServer<Transport<S>>>,
 }
 
 impl<S: HttpService> std::fmt::Debug for HttpServer<S> {
@@ -111,6 +117,7 @@ impl<S: HttpService> std::fmt::Debug for HttpServer<S> {
         f.debug_struct("HttpServer")
             .field("options", &self.options)
             .field("max_connections", &self.max_connections)
+            .field("tls", &self.tls.is_some())
             .field("tcp", &self.tcp)
             .finish_non_exhaustive()
     }
@@ -132,6 +139,7 @@ impl<S: HttpService> HttpServer<S> {
             factory: Arc::new(factory),
             options: HttpServerOptions::default(),
             max_connections: cyclone_actors::tcpserver::DEFAULT_MAX_CONNECTIONS,
+            tls: None,
             tcp: None,
         }
     }
@@ -237,6 +245,47 @@ impl<S: HttpService> HttpServer<S> {
         self
     }
 
+    /// Serve HTTPS (Tornado's `ssl_options`): every connection completes a TLS handshake under
+    /// `tls` first, on the worker that accepted it and within the config's handshake timeout
+    /// (default 10 s; a client that never finishes it is closed and its `max_connections`
+    /// permit freed). Requests then report [`protocol`](HttpServerRequest::protocol)
+    /// `"https"` (unless `xheaders` says otherwise) and their
+    /// [`full_url`](HttpServerRequest::full_url) starts with `https://`.
+    ///
+    /// ALPN is set to `http/1.1`, whatever `tls` asked for: this server speaks nothing else,
+    /// and advertising `h2` would make clients speak it. Default: plain HTTP.
+    ///
+    /// ```no_run
+    /// use cyclone_actors::tls::TlsServerConfig;
+    /// use cyclone_protocol::server::{HttpResponse, HttpServer, HttpServerRequest};
+    ///
+    /// async fn hello(_request: HttpServerRequest) -> HttpResponse {
+    ///     HttpResponse::ok().text("Hello, world")
+    /// }
+    ///
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let tls = TlsServerConfig::builder()
+    ///     .cert_chain_file("cert.pem")
+    ///     .private_key_file("key.pem")
+    ///     .build()?;
+    /// actix_rt::System::new().block_on(async {
+    ///     let mut server = HttpServer::new(hello).ssl_options(tls);
+    ///     server.listen_on(8443, Some("127.0.0.1"))?;
+    ///     server.serve_until_signal(std::time::Duration::from_secs(5)).await?;
+    ///     Ok(())
+    /// })
+    /// # }
+    /// ```
+    pub fn ssl_options(mut self, tls: TlsServerConfig) -> Self {
+        let mut rustls = (**tls.rustls()).clone();
+        rustls.alpn_protocols = vec![b"http/1.1".to_vec()];
+        self.tls = Some(
+            TlsServerConfig::from_rustls(Arc::new(rustls))
+                .with_handshake_timeout(tls.handshake_timeout()),
+        );
+        self
+    }
+
     /// The settings as they stand.
     pub fn options(&self) -> &HttpServerOptions {
         &self.options
@@ -302,15 +351,20 @@ impl<S: HttpService> HttpServer<S> {
     }
 
     /// The TCP server, made on first use from the settings as they are then.
-    fn tcp(&mut self) -> &mut TcpServer<ConnectionFactory<S>> {
+    fn tcp(&mut self) -> &mut TcpServer<Transport<S>> {
         self.tcp.get_or_insert_with(|| {
             let factory = ConnectionFactory {
                 id: NEXT_SERVER_ID.fetch_add(1, Ordering::Relaxed),
                 make_service: self.factory.clone(),
                 options: Arc::new(self.options.clone()),
+                protocol: if self.tls.is_some() { "https" } else { "http" },
                 _service: PhantomData,
             };
-            TcpServer::with_factory(factory).max_connections(self.max_connections)
+            let transport = match &self.tls {
+                None => Transport::Plain(factory),
+                Some(tls) => Transport::Tls(TlsFactory::new(factory, tls.clone())),
+            };
+            TcpServer::with_factory(transport).max_connections(self.max_connections)
         })
     }
 }
@@ -333,6 +387,8 @@ struct ConnectionFactory<S> {
     make_service: ServiceFactory<S>,
     /// The settings every connection shares.
     options: Arc<HttpServerOptions>,
+    /// What requests report as their protocol: `"https"` behind TLS.
+    protocol: &'static str,
     /// The factory holds no `S` (services stay on their thread), so it is `Send + Sync`.
     _service: PhantomData<fn() -> S>,
 }
@@ -364,19 +420,50 @@ impl<S: HttpService> ConnectionFactory<S> {
     }
 }
 
-impl<S: HttpService> ServeConnection for ConnectionFactory<S> {
-    fn serve(&self, stream: TcpStream, peer: SocketAddr, slot: ConnectionSlot) {
-        // Answers are written whole, in batches: waiting for more to coalesce only adds latency.
-        if let Err(error) = stream.set_nodelay(true) {
-            tracing::debug!(%peer, %error, "cannot set TCP_NODELAY");
-        }
+// Generic over the transport, so the same factory serves plain sockets and, behind
+// `TlsFactory`, TLS streams.
+impl<S: HttpService, T: AsyncRead + AsyncWrite + Unpin + 'static> ServeConnection<T>
+    for ConnectionFactory<S>
+{
+    fn serve(&self, stream: T, peer: SocketAddr, slot: ConnectionSlot) {
         serve_connection(
             stream,
             peer,
             slot,
             self.service(),
             self.options.clone(),
-            "http",
+            self.protocol,
         );
+    }
+}
+
+/// What the TCP layer calls for each accepted socket: the HTTP connection at once, or after a
+/// TLS handshake.
+enum Transport<S> {
+    /// Plain HTTP.
+    Plain(ConnectionFactory<S>),
+    /// HTTPS ([`HttpServer::ssl_options`]).
+    Tls(TlsFactory<ConnectionFactory<S>>),
+}
+
+impl<S> std::fmt::Debug for Transport<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Transport::Plain(factory) => f.debug_tuple("Plain").field(factory).finish(),
+            Transport::Tls(factory) => f.debug_tuple("Tls").field(factory.inner()).finish(),
+        }
+    }
+}
+
+impl<S: HttpService> ServeConnection for Transport<S> {
+    fn serve(&self, stream: TcpStream, peer: SocketAddr, slot: ConnectionSlot) {
+        // Answers are written whole, in batches: waiting for more to coalesce only adds latency.
+        if let Err(error) = stream.set_nodelay(true) {
+            tracing::debug!(%peer, %error, "cannot set TCP_NODELAY");
+        }
+        match self {
+            Transport::Plain(factory) => factory.serve(stream, peer, slot),
+            Transport::Tls(factory) => factory.serve(stream, peer, slot),
+        }
     }
 }

@@ -14,6 +14,7 @@ use futures::future::{LocalBoxFuture, Map};
 
 use super::request::HttpServerRequest;
 use super::response::{HttpResponse, ResponseEvents, ResponseWriter};
+use super::upgrade::{OnUpgrade, Upgraded};
 
 /// Answers requests on one worker's loop. Built per worker by the server's factory, so it need
 /// not be `Send` or `Sync`.
@@ -45,8 +46,8 @@ pub trait HttpService: 'static {
     }
 }
 
-/// What a service answers with: a whole [`HttpResponse`], or a response streamed through a
-/// [`ResponseWriter`].
+/// What a service answers with: a whole [`HttpResponse`], a response streamed through a
+/// [`ResponseWriter`], or a switch to another protocol ([`Reply::upgrade`]).
 #[derive(Debug)]
 pub struct Reply {
     /// Which kind of answer.
@@ -64,6 +65,13 @@ pub(crate) enum ReplyKind {
         /// The handler writing them, polled by the connection (so it stops with it).
         driver: Option<LocalBoxFuture<'static, ()>>,
     },
+    /// `101 Switching Protocols` with these headers, then the connection goes to `on_upgrade`.
+    Upgrade {
+        /// The 101's header fields.
+        response: HttpResponse,
+        /// Takes the connection over.
+        on_upgrade: OnUpgrade,
+    },
 }
 
 impl std::fmt::Debug for ReplyKind {
@@ -71,6 +79,9 @@ impl std::fmt::Debug for ReplyKind {
         match self {
             ReplyKind::Whole(response) => f.debug_tuple("Whole").field(response).finish(),
             ReplyKind::Streamed { .. } => f.write_str("Streamed"),
+            ReplyKind::Upgrade { response, .. } => {
+                f.debug_tuple("Upgrade").field(response).finish()
+            }
         }
     }
 }
@@ -83,6 +94,66 @@ impl Reply {
             kind: ReplyKind::Streamed {
                 events,
                 driver: Some(work),
+            },
+        }
+    }
+
+    /// Switches the connection to another protocol (RFC 9110 §7.8): the connection answers
+    /// `101 Switching Protocols` with `response`'s header fields, flushes it, and calls
+    /// `on_upgrade` with the connection (see [`Upgraded`]) on the connection's own loop; the
+    /// HTTP actor then stops without closing the socket.
+    ///
+    /// - `response`'s status is replaced by 101 and its body is not sent. Set the `Upgrade`
+    ///   field (and the new protocol's fields, such as `Sec-WebSocket-Accept`);
+    ///   `Connection: upgrade` is added when missing.
+    /// - Only a request that asked for it can be switched: an HTTP/1.1 request with
+    ///   `Connection: upgrade` and an `Upgrade` field
+    ///   ([`RequestHead::upgrade`](crate::h1::RequestHead::upgrade)). The connection decodes
+    ///   nothing after such a request until its answer is known, so the bytes after it are
+    ///   the new protocol's ([`Upgraded::read_buf`]). Any other request answered this way
+    ///   gets `500` and the connection closes; so does an upgrade answered during a graceful
+    ///   shutdown (`503`).
+    /// - A request with a body is switched only once its body has been read in full (the
+    ///   client sends the whole request before it speaks the new protocol); with
+    ///   `Expect: 100-continue` the `100` goes before the `101`.
+    /// - Answering such a request with an ordinary response ignores the `Upgrade` (as RFC 9110
+    ///   §7.8 allows) and the connection goes on serving HTTP.
+    ///
+    /// ```
+    /// use cyclone_protocol::server::{HttpResponse, HttpServerRequest, Reply};
+    /// use http::header::{HeaderValue, UPGRADE};
+    /// use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    ///
+    /// /// Switches to a toy protocol that echoes every byte.
+    /// async fn echo(request: HttpServerRequest) -> Reply {
+    ///     if !request.head().upgrade {
+    ///         return HttpResponse::new(http::StatusCode::UPGRADE_REQUIRED).into();
+    ///     }
+    ///     let switch = HttpResponse::ok().header(UPGRADE, HeaderValue::from_static("echo"));
+    ///     Reply::upgrade(switch, |mut upgraded| {
+    ///         // A real protocol starts an actor here that registers with `upgraded.slot`.
+    ///         actix_rt::spawn(async move {
+    ///             let mut buf = upgraded.read_buf.to_vec();
+    ///             loop {
+    ///                 if upgraded.io.write_all(&buf).await.is_err() {
+    ///                     return;
+    ///                 }
+    ///                 buf.resize(4096, 0);
+    ///                 match upgraded.io.read(&mut buf).await {
+    ///                     Ok(0) | Err(_) => return,
+    ///                     Ok(read) => buf.truncate(read),
+    ///                 }
+    ///             }
+    ///         });
+    ///     })
+    /// }
+    /// # drop(echo);
+    /// ```
+    pub fn upgrade(response: HttpResponse, on_upgrade: impl FnOnce(Upgraded) + 'static) -> Self {
+        Reply {
+            kind: ReplyKind::Upgrade {
+                response,
+                on_upgrade: Box::new(on_upgrade),
             },
         }
     }

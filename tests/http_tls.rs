@@ -1,0 +1,238 @@
+//! The HTTP server behind TLS (`HttpServer::ssl_options`) over real sockets, with a certificate
+//! made by rcgen for `localhost`: requests report `https`, ALPN agrees on `http/1.1`,
+//! keep-alive and pipelining work through TLS, plaintext on the TLS port and silent clients
+//! are dropped without harm, and a protocol switch hands over the TLS stream.
+
+use std::time::Duration;
+
+use cyclone::httpserver::{
+    HttpResponse, HttpServer, HttpServerRequest, HttpService, Reply, Upgraded,
+};
+use cyclone::iostream::IoStream;
+use cyclone::netutil::Family;
+use cyclone::tcpclient::{ConnectOptions, TcpClient};
+use cyclone::tls::{TlsClientConfig, TlsServerConfig, TlsStream};
+use http::header::{HeaderValue, UPGRADE};
+use rcgen::{CertificateParams, CertifiedIssuer, IsCa, KeyPair};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::time::timeout;
+
+/// Upper bound for any single wait in these tests.
+const WAIT: Duration = Duration::from_secs(10);
+
+/// A CA and a server certificate it issued for `localhost`: (server config builder, client
+/// config trusting the CA and offering ALPN `h2` and `http/1.1`).
+fn certificates() -> (cyclone::tls::TlsServerBuilder, TlsClientConfig) {
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    let ca = CertifiedIssuer::self_signed(ca_params, KeyPair::generate().unwrap()).unwrap();
+    let key = KeyPair::generate().unwrap();
+    let cert = CertificateParams::new(vec!["localhost".to_string()])
+        .unwrap()
+        .signed_by(&key, &ca)
+        .unwrap();
+    let server = TlsServerConfig::builder()
+        .cert_chain_pem(cert.pem().into_bytes())
+        .private_key_pem(key.serialize_pem().into_bytes());
+    let client = TlsClientConfig::builder()
+        .ca_certs_pem(ca.pem().into_bytes())
+        .alpn_protocols(["h2", "http/1.1"])
+        .build()
+        .unwrap();
+    (server, client)
+}
+
+/// Answers with what the request knows of its scheme; `/echo` switches to echoing bytes.
+async fn service(request: HttpServerRequest) -> Reply {
+    if request.path() == "/echo" && request.head().upgrade {
+        let switch = HttpResponse::ok().header(UPGRADE, HeaderValue::from_static("echo"));
+        return Reply::upgrade(switch, echo);
+    }
+    HttpResponse::ok()
+        .text(format!("{} {}", request.protocol(), request.full_url()))
+        .into()
+}
+
+/// Echoes every byte of an upgraded connection (holding its slot until the client leaves).
+fn echo(upgraded: Upgraded) {
+    actix_rt::spawn(async move {
+        let Upgraded {
+            mut io,
+            read_buf,
+            slot,
+            ..
+        } = upgraded;
+        let mut buf = read_buf.to_vec();
+        while io.write_all(&buf).await.is_ok() && io.flush().await.is_ok() {
+            buf.resize(4096, 0);
+            match io.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(read) => buf.truncate(read),
+            }
+        }
+        drop(slot);
+    });
+}
+
+/// An HTTPS server on 127.0.0.1 with `tls`, on this loop; returns it and its port.
+fn https_server(
+    tls: TlsServerConfig,
+    max_connections: usize,
+) -> (HttpServer<impl HttpService>, u16) {
+    let mut server = HttpServer::new(service)
+        .ssl_options(tls)
+        .max_connections(max_connections);
+    server.listen_on(0, Some("127.0.0.1")).unwrap();
+    let port = server.local_addrs()[0].port();
+    (server, port)
+}
+
+/// Connects with TLS to `localhost:port` (IPv4).
+async fn connect(port: u16, client: &TlsClientConfig) -> IoStream<TlsStream<TcpStream>> {
+    let options = ConnectOptions::new().family(Family::V4).timeout(WAIT);
+    TcpClient::new()
+        .connect_tls("localhost", port, &options, client)
+        .await
+        .unwrap()
+}
+
+/// Reads one answer with a `Content-Length` body: (head, body).
+async fn answer(stream: &mut IoStream<TlsStream<TcpStream>>) -> (String, String) {
+    let head = timeout(WAIT, stream.read_until(b"\r\n\r\n", Some(64 * 1024)))
+        .await
+        .expect("no answer in time")
+        .expect("an answer head");
+    let head = String::from_utf8_lossy(&head).into_owned();
+    let length: usize = head
+        .lines()
+        .find_map(|line| line.strip_prefix("content-length: "))
+        .map_or(0, |length| length.trim().parse().unwrap());
+    let body = timeout(WAIT, stream.read_bytes(length, false))
+        .await
+        .unwrap()
+        .unwrap();
+    (head, String::from_utf8_lossy(&body).into_owned())
+}
+
+#[actix_rt::test]
+async fn get_over_tls_reports_https_and_agrees_on_http11() {
+    let (server_tls, client_tls) = certificates();
+    let (_server, port) = https_server(server_tls.build().unwrap(), 4);
+    let mut stream = connect(port, &client_tls).await;
+    let alpn = stream.get_ref().and_then(|tls| tls.alpn_protocol());
+    assert_eq!(alpn, Some(&b"http/1.1"[..]), "h2 is never agreed on");
+
+    stream
+        .write(&b"GET /path?x=1 HTTP/1.1\r\nHost: localhost\r\n\r\n"[..])
+        .await
+        .unwrap();
+    let (head, body) = answer(&mut stream).await;
+    assert!(head.starts_with("HTTP/1.1 200 OK\r\n"), "{head}");
+    assert_eq!(body, "https https://localhost/path?x=1");
+}
+
+#[actix_rt::test]
+async fn keep_alive_and_pipelining_through_tls() {
+    let (server_tls, client_tls) = certificates();
+    let (server, port) = https_server(server_tls.build().unwrap(), 4);
+    let mut stream = connect(port, &client_tls).await;
+    for round in 0..3 {
+        let request = format!("GET /{round} HTTP/1.1\r\nHost: localhost\r\n\r\n");
+        stream.write(request.into_bytes()).await.unwrap();
+        let (_, body) = answer(&mut stream).await;
+        assert_eq!(body, format!("https https://localhost/{round}"));
+    }
+    stream
+        .write(&b"GET /a HTTP/1.1\r\nHost: localhost\r\n\r\nGET /b HTTP/1.1\r\nHost: localhost\r\n\r\n"[..])
+        .await
+        .unwrap();
+    assert_eq!(answer(&mut stream).await.1, "https https://localhost/a");
+    assert_eq!(answer(&mut stream).await.1, "https https://localhost/b");
+    assert_eq!(
+        server.registry().unwrap().len(),
+        1,
+        "one connection throughout"
+    );
+}
+
+#[actix_rt::test]
+async fn plain_http_on_the_tls_port_is_closed_and_the_server_goes_on() {
+    let (server_tls, client_tls) = certificates();
+    let (server, port) = https_server(server_tls.build().unwrap(), 4);
+    let mut plain = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+    plain
+        .write_all(b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        .await
+        .unwrap();
+    let mut reply = Vec::new();
+    // At most a TLS alert, then a close; well before the handshake timeout.
+    let _ = timeout(Duration::from_secs(5), plain.read_to_end(&mut reply))
+        .await
+        .expect("never closed");
+    assert!(!reply.starts_with(b"HTTP/"), "no plaintext answer");
+    assert!(server.registry().unwrap().wait_empty(WAIT).await);
+
+    let mut stream = connect(port, &client_tls).await;
+    stream
+        .write(&b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n"[..])
+        .await
+        .unwrap();
+    assert_eq!(answer(&mut stream).await.1, "https https://localhost/");
+}
+
+#[actix_rt::test]
+async fn a_silent_client_loses_its_slot_at_the_handshake_timeout() {
+    let (server_tls, client_tls) = certificates();
+    let tls = server_tls
+        .handshake_timeout(Duration::from_millis(300))
+        .build()
+        .unwrap();
+    let (server, port) = https_server(tls, 1);
+
+    let mut silent = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+    let mut buffer = [0u8; 64];
+    let read = timeout(WAIT, silent.read(&mut buffer))
+        .await
+        .expect("never dropped");
+    assert!(matches!(read, Ok(0) | Err(_)), "unexpected bytes: {read:?}");
+    assert!(server.registry().unwrap().wait_empty(WAIT).await);
+
+    // The only permit is free again.
+    let mut stream = connect(port, &client_tls).await;
+    stream
+        .write(&b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n"[..])
+        .await
+        .unwrap();
+    assert_eq!(answer(&mut stream).await.1, "https https://localhost/");
+}
+
+#[actix_rt::test]
+async fn a_protocol_switch_hands_over_the_tls_stream() {
+    let (server_tls, client_tls) = certificates();
+    let (server, port) = https_server(server_tls.build().unwrap(), 4);
+    let mut stream = connect(port, &client_tls).await;
+    stream
+        .write(
+            &b"GET /echo HTTP/1.1\r\nHost: localhost\r\nConnection: upgrade\r\nUpgrade: echo\r\n\r\nearly"[..],
+        )
+        .await
+        .unwrap();
+    let head = timeout(WAIT, stream.read_until(b"\r\n\r\n", Some(4096)))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(head.starts_with(b"HTTP/1.1 101 Switching Protocols\r\n"));
+    let early = timeout(WAIT, stream.read_bytes(5, false))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(&early[..], b"early");
+    stream.write(&b"later"[..]).await.unwrap();
+    let later = timeout(WAIT, stream.read_bytes(5, false))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(&later[..], b"later");
+    assert_eq!(server.registry().unwrap().len(), 1);
+}
