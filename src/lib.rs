@@ -103,4 +103,14 @@ pub mod websocket {
     pub use cyclone_protocol::websocket::*;
 }
 
+/// Tornado's `tornado.web` and `tornado.routing`: Application, routing, RequestHandler.
+pub mod web {
+    pub use cyclone_web::*;
+}
+
+/// Tornado's `tornado.testing`: a test server on 127.0.0.1:0 and its client.
+pub mod testing {
+    pub use cyclone_web::testing::*;
+}
+
 pub use cyclone_actors::runtime::*;

@@ -1,1 +1,120 @@
-//! placeholder
+//! cyclone's web framework: Tornado's `tornado.web` and `tornado.routing` on actors.
+//!
+//! # Layout
+//!
+//! - [`Application`] (Tornado's `Application`): rules, host rule sets and [`Settings`]. It is
+//!   an [`HttpService`](httpserver::HttpService): [`Application::listen`] starts an
+//!   `HttpServer`, or give it to `HttpServer::new` yourself.
+//! - Routing ([`url`], [`Rule`], [`Router`]): regex rules anchored like Tornado's (`$`
+//!   implied), groups percent-decoded into [`PathArgs`], named rules and
+//!   [`reverse_url`](Application::reverse_url), host rule sets
+//!   ([`add_handlers`](Application::add_handlers)), nested routers, a default handler or 404.
+//!   Literal routes are one hash lookup.
+//! - [`Target`]s, what a rule routes to:
+//!   - [`handler`] / [`handler_with`]: a [`RequestHandler`] type, a fresh instance per
+//!     request (the factory closure is Tornado's `initialize`), run on the connection's own
+//!     loop with no mailbox hop;
+//!   - [`function`]: an async closure;
+//!   - [`actor`]: any actor's `Recipient<HttpRequestMessage>`, a long-lived service actor;
+//!     actors compose by forwarding the message (see `examples/composition.rs`);
+//!   - [`blocking::blocking`]: a synchronous function on the blocking pool (Tornado's
+//!     `WSGIContainer` role);
+//!   - [`fallback`]: any `HttpService` (Tornado's `FallbackHandler`); [`redirect`]
+//!     (`RedirectHandler`); [`ErrorHandler`].
+//! - [`RequestContext`]: a request's state, passed to every handler method: the request,
+//!   `set_status`, `set_header`, `write` / `write_json`, `flush` (streams chunked), `finish`,
+//!   `redirect`, arguments, files, cookies, signed cookies ([`signed`]), XSRF, `current_user`
+//!   and [`authenticated`](RequestContext::authenticated), ETags.
+//! - [`HttpError`]: Tornado's `HTTPError`, returned with `?`; the handler's `write_error`
+//!   renders it.
+//! - [`testing`]: a [`TestServer`](testing::TestServer) on `127.0.0.1:0` with a client.
+//!
+//! # Example
+//!
+//! ```
+//! use cyclone_web::{Application, HttpError, RequestContext, RequestHandler, handler, url};
+//! use cyclone_web::testing::TestServer;
+//!
+//! #[derive(Default)]
+//! struct MainHandler;
+//!
+//! impl RequestHandler for MainHandler {
+//!     async fn get(&mut self, cx: &mut RequestContext) -> Result<(), HttpError> {
+//!         cx.write("Hello, world");
+//!         Ok(())
+//!     }
+//! }
+//!
+//! actix_rt::System::new().block_on(async {
+//!     let app = Application::new([url("/", handler::<MainHandler>())]).unwrap();
+//!     // In a program: app.listen(8888)?.serve_until_signal(timeout).await
+//!     let server = TestServer::start(app).unwrap();
+//!     let response = server.fetch("/").await.unwrap();
+//!     assert_eq!(response.code, 200);
+//!     assert_eq!(response.body.as_ref(), b"Hello, world");
+//! });
+//! ```
+//!
+//! # Limits and defaults
+//!
+//! | What | Default | Where |
+//! |---|---|---|
+//! | request head, body, timeouts, connections | see `cyclone::httpserver` | the `HttpServer` |
+//! | gzip threshold with `compress_response` | 1 KiB, level 6 | [`compress::GZIP_MIN_LENGTH`] |
+//! | signed cookie lifetime (read) | 31 days | [`signed::DEFAULT_MAX_AGE_DAYS`] |
+//! | signed cookie expiry (set) | 30 days | [`signed::DEFAULT_SIGNED_COOKIE_EXPIRES_DAYS`] |
+//! | WebSocket message size | 10 MiB | [`Settings::websocket_max_message_size`] |
+//! | test fetch timeout | 10 s | [`testing::TEST_REQUEST_TIMEOUT`] |
+//!
+//! # Panics and cancellation
+//!
+//! A handler that panics answers 500 (the panic message on the page only with `debug` /
+//! `serve_traceback`), is logged, and its connection and server go on. After a `flush` the
+//! head is gone: a panic or error then cuts the response (the connection closes). If the
+//! client leaves mid-request, the handler's future is dropped at its next `.await` and
+//! `on_connection_close` runs.
+//!
+//! The guide is `docs/web.md`.
+
+#![deny(missing_docs, missing_debug_implementations, rust_2018_idioms)]
+#![forbid(unsafe_code)]
+
+pub mod access_log;
+mod application;
+mod arguments;
+mod auth;
+pub mod blocking;
+mod builtin;
+pub mod compress;
+mod cookies;
+mod errors;
+mod etag;
+mod handler;
+mod routing;
+mod settings;
+pub mod signed;
+mod target;
+pub mod testing;
+mod xsrf;
+
+pub use application::{Application, Dispatch};
+pub use builtin::{ErrorHandler, RedirectHandler, fallback, redirect};
+pub use cookies::CookieOptions;
+pub use errors::{HttpError, MissingArgumentError, html_escape};
+pub use handler::{DEFAULT_SUPPORTED_METHODS, HandlerResult, RequestContext, RequestHandler};
+pub use routing::{PathArgError, PathArgs, RouteError, Router, Rule, url};
+pub use settings::{
+    CookieSecret, DEFAULT_STATIC_URL_PREFIX, DEFAULT_WEBSOCKET_MAX_MESSAGE_SIZE,
+    DEFAULT_XSRF_COOKIE_NAME, Settings,
+};
+pub use target::{Target, actor, function, handler, handler_with, service};
+
+/// The HTTP server types an application runs in (re-exported from `cyclone-protocol`).
+pub mod httpserver {
+    pub use cyclone_protocol::server::*;
+}
+
+/// Tornado's `httputil` helpers (re-exported from `cyclone-protocol`).
+pub mod httputil {
+    pub use cyclone_protocol::httputil::*;
+}

@@ -1,0 +1,207 @@
+//! Routing through real HTTP requests: anchoring, groups, names, hosts, nesting, defaults.
+
+use std::sync::Arc;
+
+use cyclone::httpserver::HttpResponse;
+use cyclone::testing::TestServer;
+use cyclone::web::{
+    Application, HttpError, RequestContext, RequestHandler, Router, function, handler,
+    handler_with, url,
+};
+use http::{HeaderName, HeaderValue};
+
+/// Echoes its path arguments: positional as `a,b`, named as `k=v`.
+#[derive(Default)]
+struct Args;
+
+impl RequestHandler for Args {
+    async fn get(&mut self, cx: &mut RequestContext) -> Result<(), HttpError> {
+        let args = cx.path_args().clone();
+        let positional: Vec<&str> = args
+            .positional()
+            .iter()
+            .map(|value| value.as_deref().unwrap_or("-"))
+            .collect();
+        let named: Vec<String> = args
+            .named_groups()
+            .iter()
+            .map(|(name, value)| format!("{name}={}", value.as_deref().unwrap_or("-")))
+            .collect();
+        cx.write(format!("[{}][{}]", positional.join(","), named.join(",")));
+        Ok(())
+    }
+}
+
+/// Writes a fixed text given by its rule (Tornado's `initialize`).
+struct Text(Arc<str>);
+
+impl RequestHandler for Text {
+    async fn get(&mut self, cx: &mut RequestContext) -> Result<(), HttpError> {
+        cx.write(self.0.to_string());
+        Ok(())
+    }
+}
+
+fn text(body: &'static str) -> cyclone::web::Target {
+    handler_with(move || Text(body.into()))
+}
+
+async fn body(server: &TestServer, path: &str) -> (u16, String) {
+    let response = server.fetch(path).await.unwrap();
+    (
+        response.code,
+        String::from_utf8_lossy(&response.body).into_owned(),
+    )
+}
+
+#[actix_rt::test]
+async fn patterns_are_anchored_and_groups_decoded() {
+    let app = Application::new([
+        url("/", text("home")),
+        url(r"/story/([^/]+)", handler::<Args>()),
+        url(r"/pair/(\w+)/(\w+)?", handler::<Args>()),
+        url(
+            r"/named/(?P<year>[0-9]{4})/(?P<slug>[^/]+)$",
+            handler::<Args>(),
+        ),
+    ])
+    .unwrap();
+    let server = TestServer::start(app).unwrap();
+
+    assert_eq!(body(&server, "/").await, (200, "home".into()));
+    assert_eq!(
+        body(&server, "/story/a%20b%2Fc").await,
+        (200, "[a b/c][]".into())
+    );
+    assert_eq!(body(&server, "/story/1?x=y").await, (200, "[1][]".into()));
+    // `$` is implied: a longer path does not match.
+    assert_eq!(body(&server, "/story/1/more").await.0, 404);
+    // An optional group that took no part is None.
+    assert_eq!(body(&server, "/pair/a/").await, (200, "[a,-][]".into()));
+    assert_eq!(
+        body(&server, "/named/2024/hello%21").await,
+        (200, "[][year=2024,slug=hello!]".into())
+    );
+    // Not UTF-8 once decoded: 400, as Tornado.
+    assert_eq!(body(&server, "/story/%FF").await.0, 400);
+    server.stop().await;
+}
+
+#[actix_rt::test]
+async fn first_matching_rule_wins_and_404_is_tornados_page() {
+    let app = Application::new([
+        url(r"/items/.*", text("regex")),
+        url("/items/new", text("literal")),
+        url("/other", text("literal other")),
+    ])
+    .unwrap();
+    let server = TestServer::start(app).unwrap();
+    assert_eq!(body(&server, "/items/new").await, (200, "regex".into()));
+    assert_eq!(body(&server, "/other").await, (200, "literal other".into()));
+    assert_eq!(
+        body(&server, "/missing").await,
+        (
+            404,
+            "<html><title>404: Not Found</title><body>404: Not Found</body></html>".into()
+        )
+    );
+    server.stop().await;
+}
+
+#[actix_rt::test]
+async fn named_rules_reverse_into_urls() {
+    struct Links;
+    impl RequestHandler for Links {
+        async fn get(&mut self, cx: &mut RequestContext) -> Result<(), HttpError> {
+            let link = cx
+                .reverse_url("story", &["a b", "7"])
+                .map_err(HttpError::internal)?;
+            cx.write(link);
+            Ok(())
+        }
+    }
+    let app = Application::new([
+        url(r"/story/(\w+)/([0-9]+)", handler::<Args>()).name("story"),
+        url("/links", handler_with(|| Links)),
+    ])
+    .unwrap();
+    assert_eq!(app.reverse_url("story", &["x", "1"]).unwrap(), "/story/x/1");
+    assert!(app.reverse_url("nope", &[]).is_err());
+    assert!(app.reverse_url("story", &["only one"]).is_err());
+    let server = TestServer::start(app).unwrap();
+    assert_eq!(
+        body(&server, "/links").await,
+        (200, "/story/a%20b/7".into())
+    );
+    server.stop().await;
+}
+
+#[actix_rt::test]
+async fn host_rule_sets_come_before_the_any_host_rules() {
+    let mut app = Application::new([url("/", text("any host"))]).unwrap();
+    app.add_handlers(r"api\.example\.com", [url("/", text("api"))])
+        .unwrap();
+    app.add_handlers(r".*\.admin\.example", [url("/only-admin", text("admin"))])
+        .unwrap();
+    let server = TestServer::start(app).unwrap();
+    let with_host = |path: &str, host: &'static str| {
+        server.request(path).header(
+            HeaderName::from_static("host"),
+            HeaderValue::from_static(host),
+        )
+    };
+    let response = server
+        .fetch_request(with_host("/", "API.example.com:8080"))
+        .await
+        .unwrap();
+    assert_eq!(response.body.as_ref(), b"api");
+    let response = server
+        .fetch_request(with_host("/", "www.example.com"))
+        .await
+        .unwrap();
+    assert_eq!(response.body.as_ref(), b"any host");
+    let response = server
+        .fetch_request(with_host("/only-admin", "x.admin.example"))
+        .await
+        .unwrap();
+    assert_eq!(response.body.as_ref(), b"admin");
+    let response = server
+        .fetch_request(with_host("/only-admin", "www.example.com"))
+        .await
+        .unwrap();
+    assert_eq!(response.code, 404);
+    server.stop().await;
+}
+
+#[actix_rt::test]
+async fn nested_routers_and_default_handler() {
+    let api = Router::new([
+        url("/api/ping", text("pong")),
+        url(r"/api/echo/(\w+)", handler::<Args>()),
+    ])
+    .unwrap();
+    let app = Application::new([url("/api/.*", api), url("/api/fallthrough", text("outer"))])
+        .unwrap()
+        .default_handler(function(|request, _| async move {
+            HttpResponse::new(http::StatusCode::IM_A_TEAPOT)
+                .text(format!("default for {}", request.path()))
+        }));
+    let server = TestServer::start(app).unwrap();
+    assert_eq!(body(&server, "/api/ping").await, (200, "pong".into()));
+    assert_eq!(body(&server, "/api/echo/hi").await, (200, "[hi][]".into()));
+    // The nested router matches nothing: the search goes on, as Tornado's.
+    assert_eq!(
+        body(&server, "/api/fallthrough").await,
+        (200, "outer".into())
+    );
+    assert_eq!(
+        body(&server, "/elsewhere").await,
+        (418, "default for /elsewhere".into())
+    );
+    server.stop().await;
+}
+
+#[actix_rt::test]
+async fn invalid_patterns_are_errors_not_panics() {
+    assert!(Application::new([url(r"/broken/(", text("x"))]).is_err());
+}

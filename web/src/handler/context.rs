@@ -1,0 +1,381 @@
+//! [`RequestContext`]: one request's state as a handler sees it (Tornado's `RequestHandler`
+//! instance state): the request, the path arguments, the status, header fields and write
+//! buffer of the answer, and `finish` / `flush`.
+
+use std::sync::Arc;
+
+use bytes::{Bytes, BytesMut};
+use cyclone_protocol::server::{HttpResponse, HttpServerRequest, ResponseWriter};
+use http::header::{CONTENT_ENCODING, CONTENT_LANGUAGE, CONTENT_TYPE, ETAG, HeaderName, LOCATION};
+use http::{HeaderMap, HeaderValue, Method, StatusCode};
+
+use crate::access_log::{AccessLogEntry, log_request};
+use crate::application::AppShared;
+use crate::errors::{HttpError, default_error_page};
+use crate::routing::{PathArgs, RouteError};
+use crate::settings::Settings;
+
+/// The application a request belongs to: settings and routes, shared by every worker.
+pub(crate) type AppRef = Arc<AppShared>;
+
+/// The default `Content-Type`, as Tornado's.
+const DEFAULT_CONTENT_TYPE: HeaderValue = HeaderValue::from_static("text/html; charset=UTF-8");
+
+/// One request's state, passed to every [`RequestHandler`](crate::RequestHandler) method:
+/// Tornado's `self.request`, `self.write`, `self.set_header`, `self.finish` and friends.
+///
+/// Written bytes are kept until the request finishes (one whole response with
+/// `Content-Length`) or until [`flush`](Self::flush), which sends the head and streams the
+/// body chunked from then on.
+pub struct RequestContext {
+    /// The request being answered.
+    pub(crate) request: HttpServerRequest,
+    /// The route's groups.
+    path_args: PathArgs,
+    /// Settings and routes.
+    app: AppRef,
+    /// The status to send.
+    status: StatusCode,
+    /// The header fields to send (until the head is flushed).
+    headers: HeaderMap,
+    /// Body pieces written since the last flush.
+    buffer: Vec<Bytes>,
+    /// `finish` ran: nothing more may be written.
+    finished: bool,
+    /// Set by the first `flush`: the answer is streamed through it from then on.
+    writer: Option<ResponseWriter>,
+    /// The whole answer once finished without a flush, for the runner to send.
+    response: Option<HttpResponse>,
+    /// The user [`get_current_user`](crate::RequestHandler::get_current_user) returned.
+    pub(crate) current_user: Option<String>,
+    /// This request's XSRF token, once made (Tornado's `_xsrf_token`).
+    pub(crate) xsrf_token: Option<String>,
+    /// The handler's `compute_etag`.
+    pub(crate) compute_etag: fn(&RequestContext) -> Option<String>,
+}
+
+impl std::fmt::Debug for RequestContext {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RequestContext")
+            .field("method", self.request.method())
+            .field("uri", self.request.uri())
+            .field("status", &self.status)
+            .field("finished", &self.finished)
+            .field("streaming", &self.writer.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl RequestContext {
+    pub(crate) fn new(request: HttpServerRequest, path_args: PathArgs, app: AppRef) -> Self {
+        RequestContext {
+            request,
+            path_args,
+            app,
+            status: StatusCode::OK,
+            headers: HeaderMap::new(),
+            buffer: Vec::new(),
+            finished: false,
+            writer: None,
+            response: None,
+            current_user: None,
+            xsrf_token: None,
+            compute_etag: RequestContext::default_etag,
+        }
+    }
+
+    /// The request (Tornado's `self.request`).
+    pub fn request(&self) -> &HttpServerRequest {
+        &self.request
+    }
+
+    /// The request, to take its body stream and such.
+    pub fn request_mut(&mut self) -> &mut HttpServerRequest {
+        &mut self.request
+    }
+
+    /// The route pattern's groups, percent-decoded.
+    pub fn path_args(&self) -> &PathArgs {
+        &self.path_args
+    }
+
+    /// The application's settings.
+    pub fn settings(&self) -> &Settings {
+        &self.app.settings
+    }
+
+    /// The URL of the rule named `name` with `args` in its groups (Tornado's `reverse_url`).
+    pub fn reverse_url(&self, name: &str, args: &[&str]) -> Result<String, RouteError> {
+        self.app.reverse_url(name, args)
+    }
+
+    /// The status to send. Default 200.
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    /// Sets the status (before the head is flushed).
+    pub fn set_status(&mut self, status: StatusCode) {
+        self.status = status;
+    }
+
+    /// The header fields to send.
+    pub fn headers(&self) -> &HeaderMap {
+        &self.headers
+    }
+
+    /// The header fields to send, to change directly.
+    pub fn headers_mut(&mut self) -> &mut HeaderMap {
+        &mut self.headers
+    }
+
+    /// Sets a header field, replacing its values. A name or value that cannot be sent (a
+    /// newline smuggling another field, say) is an error (500), as in Tornado.
+    pub fn set_header(&mut self, name: &str, value: &str) -> Result<(), HttpError> {
+        let (name, value) = header_pair(name, value)?;
+        self.headers.insert(name, value);
+        Ok(())
+    }
+
+    /// Adds a header field value, keeping earlier ones (for `Set-Cookie`, `Link`...).
+    pub fn add_header(&mut self, name: &str, value: &str) -> Result<(), HttpError> {
+        let (name, value) = header_pair(name, value)?;
+        self.headers.append(name, value);
+        Ok(())
+    }
+
+    /// Removes a header field.
+    pub fn clear_header(&mut self, name: &str) {
+        self.headers.remove(name);
+    }
+
+    /// Resets the status, header fields and written body (Tornado's `clear`).
+    pub fn clear(&mut self) {
+        self.status = StatusCode::OK;
+        self.headers.clear();
+        self.buffer.clear();
+    }
+
+    /// Appends body bytes (text, bytes, a `String`...). After `finish` it is ignored and
+    /// logged.
+    pub fn write(&mut self, data: impl Into<Bytes>) {
+        if self.finished {
+            tracing::warn!("write() after finish() ignored");
+            return;
+        }
+        let data = data.into();
+        if !data.is_empty() {
+            self.buffer.push(data);
+        }
+    }
+
+    /// Writes `value` as JSON with `Content-Type: application/json; charset=UTF-8` (Tornado's
+    /// `write(dict)`).
+    pub fn write_json<T: serde::Serialize + ?Sized>(&mut self, value: &T) -> Result<(), HttpError> {
+        let json = serde_json::to_vec(value)?;
+        self.headers.insert(
+            CONTENT_TYPE,
+            HeaderValue::from_static("application/json; charset=UTF-8"),
+        );
+        self.write(json);
+        Ok(())
+    }
+
+    /// Whether the response is finished.
+    pub fn is_finished(&self) -> bool {
+        self.finished
+    }
+
+    /// Whether the head was sent by a [`flush`](Self::flush) (status and header fields can no
+    /// longer change).
+    pub fn headers_sent(&self) -> bool {
+        self.writer.is_some()
+    }
+
+    /// The user this request runs as (Tornado's `current_user`), from
+    /// [`get_current_user`](crate::RequestHandler::get_current_user) or
+    /// [`set_current_user`](Self::set_current_user).
+    pub fn current_user(&self) -> Option<&str> {
+        self.current_user.as_deref()
+    }
+
+    /// Sets the current user (Tornado's `self.current_user = ...`, typically in `prepare`).
+    pub fn set_current_user(&mut self, user: Option<String>) {
+        self.current_user = user;
+    }
+
+    /// Sends the head (the first time) and what is written so far; the body is chunked from
+    /// then on. Waits while the client is slow (the connection holds a bounded queue). An
+    /// error means the client left.
+    pub async fn flush(&mut self) -> Result<(), HttpError> {
+        if self.finished {
+            return Err(HttpError::internal("flush() after finish()"));
+        }
+        let writer = match &mut self.writer {
+            Some(writer) => writer,
+            None => {
+                let mut writer = super::driver::take_writer().await;
+                writer.set_status(self.status);
+                let mut headers = std::mem::take(&mut self.headers);
+                headers.entry(CONTENT_TYPE).or_insert(DEFAULT_CONTENT_TYPE);
+                *writer.headers_mut() = headers;
+                self.writer.insert(writer)
+            }
+        };
+        for piece in self.buffer.drain(..) {
+            writer.write(piece);
+        }
+        writer.flush().await?;
+        Ok(())
+    }
+
+    /// Finishes the response: computes the ETag (a match is 304), compresses when asked to,
+    /// sends it, and logs it. The runner calls it when a method returns without finishing.
+    pub async fn finish(&mut self) -> Result<(), HttpError> {
+        if self.finished {
+            return Err(HttpError::internal("finish() called twice"));
+        }
+        self.finished = true;
+        if let Some(mut writer) = self.writer.take() {
+            for piece in self.buffer.drain(..) {
+                writer.write(piece);
+            }
+            let result = writer.finish().await;
+            self.log();
+            result?;
+            return Ok(());
+        }
+        self.finish_whole();
+        self.log();
+        Ok(())
+    }
+
+    /// Tornado's `finish` for an answer sent whole.
+    fn finish_whole(&mut self) {
+        let method = self.request.method();
+        if self.status == StatusCode::OK
+            && (method == Method::GET || method == Method::HEAD)
+            && !self.headers.contains_key(ETAG)
+            && let Some(etag) = (self.compute_etag)(self) {
+                if let Ok(value) = HeaderValue::from_str(&etag) {
+                    self.headers.insert(ETAG, value);
+                }
+                if self.check_etag_header() {
+                    self.buffer.clear();
+                    self.status = StatusCode::NOT_MODIFIED;
+                }
+            }
+        let status = self.status;
+        let mut body = self.take_body();
+        if status == StatusCode::NO_CONTENT
+            || status == StatusCode::NOT_MODIFIED
+            || status.is_informational()
+        {
+            body = Bytes::new();
+            for name in [CONTENT_ENCODING, CONTENT_LANGUAGE, CONTENT_TYPE] {
+                self.headers.remove(name);
+            }
+        } else {
+            self.headers
+                .entry(CONTENT_TYPE)
+                .or_insert(DEFAULT_CONTENT_TYPE);
+            if self.app.settings.compress_response {
+                body =
+                    crate::compress::gzip_response(self.request.headers(), &mut self.headers, body);
+            }
+        }
+        let mut response = HttpResponse::new(status).body(body);
+        *response.headers_mut() = std::mem::take(&mut self.headers);
+        self.response = Some(response);
+    }
+
+    /// The written pieces as one body.
+    fn take_body(&mut self) -> Bytes {
+        match self.buffer.len() {
+            0 => Bytes::new(),
+            1 => self.buffer.pop().unwrap_or_default(),
+            _ => {
+                let mut whole = BytesMut::with_capacity(self.buffer.iter().map(Bytes::len).sum());
+                for piece in self.buffer.drain(..) {
+                    whole.extend_from_slice(&piece);
+                }
+                whole.freeze()
+            }
+        }
+    }
+
+    /// The body written so far (before finish), for `compute_etag`.
+    pub fn written(&self) -> &[Bytes] {
+        &self.buffer
+    }
+
+    /// Redirects to `url` with 301 (`permanent`) or 302 and finishes (Tornado's `redirect`).
+    /// Return [`HttpError::finish`] or `Ok` after it.
+    pub async fn redirect(&mut self, url: &str, permanent: bool) -> Result<(), HttpError> {
+        let status = if permanent {
+            StatusCode::MOVED_PERMANENTLY
+        } else {
+            StatusCode::FOUND
+        };
+        self.redirect_with_status(url, status).await
+    }
+
+    /// Redirects with a chosen 3xx status (303, 307, 308...).
+    pub async fn redirect_with_status(
+        &mut self,
+        url: &str,
+        status: StatusCode,
+    ) -> Result<(), HttpError> {
+        if self.headers_sent() {
+            return Err(HttpError::internal(
+                "cannot redirect after the head was flushed",
+            ));
+        }
+        if !status.is_redirection() {
+            return Err(HttpError::internal(format!(
+                "{status} is not a redirect status"
+            )));
+        }
+        let location = HeaderValue::from_str(url)
+            .map_err(|_| HttpError::internal(format!("unsafe redirect location {url:?}")))?;
+        self.status = status;
+        self.headers.insert(LOCATION, location);
+        self.finish().await
+    }
+
+    /// Writes Tornado's default error page for `error` (what the default `write_error` does).
+    pub fn write_default_error(&mut self, error: &HttpError) {
+        let (page, content_type) =
+            default_error_page(error, self.app.settings.serve_traceback_enabled());
+        self.headers
+            .insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+        self.write(page);
+    }
+
+    pub(crate) fn take_response(&mut self) -> Option<HttpResponse> {
+        self.response.take()
+    }
+
+    fn log(&self) {
+        let entry = AccessLogEntry {
+            status: self.status,
+            method: self.request.method(),
+            uri: self
+                .request
+                .uri()
+                .path_and_query()
+                .map_or("/", |path| path.as_str()),
+            remote_ip: self.request.remote_ip(),
+            request_time: self.request.request_time(),
+        };
+        log_request(self.app.settings.log_function.as_ref(), &entry);
+    }
+}
+
+fn header_pair(name: &str, value: &str) -> Result<(HeaderName, HeaderValue), HttpError> {
+    let name = HeaderName::from_bytes(name.as_bytes())
+        .map_err(|_| HttpError::internal(format!("unsafe header name {name:?}")))?;
+    let value = HeaderValue::from_str(value)
+        .map_err(|_| HttpError::internal(format!("unsafe header value {value:?}")))?;
+    Ok((name, value))
+}

@@ -1,0 +1,162 @@
+//! Tornado's `RequestHandler`: the [`RequestHandler`] trait a handler type implements, the
+//! [`RequestContext`] each request's methods get, and the runner that drives one request.
+
+mod context;
+mod driver;
+mod run;
+
+use bytes::Bytes;
+use http::Method;
+
+pub(crate) use context::AppRef;
+pub use context::RequestContext;
+pub(crate) use driver::HandlerDriver;
+pub(crate) use run::{ErasedHandler, HandlerFactory};
+
+use crate::errors::HttpError;
+
+/// Tornado's `SUPPORTED_METHODS`: the methods a handler may implement.
+pub const DEFAULT_SUPPORTED_METHODS: &[Method] = &[
+    Method::GET,
+    Method::HEAD,
+    Method::POST,
+    Method::DELETE,
+    Method::PATCH,
+    Method::PUT,
+    Method::OPTIONS,
+];
+
+/// What handler methods return: `Ok` when done (the response is finished for you), or an
+/// [`HttpError`] for an error page (or Tornado's `Finish`).
+pub type HandlerResult = Result<(), HttpError>;
+
+/// A Tornado-style request handler: a fresh value is made for each request (by the rule's
+/// factory, Tornado's `initialize`), its methods run on the connection's own loop with no
+/// mailbox hop, and they get the request's [`RequestContext`].
+///
+/// Implement the HTTP methods you answer; the others answer 405 with `Allow`. `head` answers
+/// like `get` without the body unless overridden. Every method is `async`; the futures need
+/// not be `Send`.
+///
+/// The request runs as Tornado's `_execute`: method check (405), `get_current_user`, the XSRF
+/// check for unsafe methods when `xsrf_cookies` is on (403), `prepare` (which may finish the
+/// request), `data_received` for each body chunk if `STREAM_REQUEST_BODY`, the method, then
+/// `finish` if the method did not, then `on_finish`. An error at any step clears the response
+/// and calls `write_error`. If the client leaves first, `on_connection_close` runs instead.
+///
+/// ```
+/// use cyclone_web::{HttpError, RequestContext, RequestHandler};
+///
+/// #[derive(Default)]
+/// struct MainHandler;
+///
+/// impl RequestHandler for MainHandler {
+///     async fn get(&mut self, cx: &mut RequestContext) -> Result<(), HttpError> {
+///         let name = cx.get_argument_or("name", "world")?;
+///         cx.write(format!("Hello, {name}"));
+///         Ok(())
+///     }
+/// }
+/// ```
+#[allow(async_fn_in_trait)] // handler futures run on the connection's loop: no Send bound wanted
+pub trait RequestHandler: 'static {
+    /// Methods this handler accepts; any other is 405 before anything runs, and 405 answers
+    /// list these in `Allow`. Default: Tornado's seven (narrow it to what you implement for
+    /// an exact `Allow`).
+    const SUPPORTED_METHODS: &'static [Method] = DEFAULT_SUPPORTED_METHODS;
+
+    /// Receive the body in chunks through [`data_received`](Self::data_received) as it
+    /// arrives (Tornado's `@stream_request_body`) instead of whole. Default off.
+    const STREAM_REQUEST_BODY: bool = false;
+
+    /// Check the XSRF token of unsafe methods when the `xsrf_cookies` setting is on. Default
+    /// on; turn it off for an API authenticated otherwise (Tornado's overridden
+    /// `check_xsrf_cookie`).
+    const CHECK_XSRF_COOKIE: bool = true;
+
+    /// The user of this request (Tornado's `get_current_user`), read through
+    /// [`RequestContext::current_user`]. Called once, before `prepare`. Default none.
+    fn get_current_user(&mut self, cx: &RequestContext) -> Option<String> {
+        let _ = cx;
+        None
+    }
+
+    /// Runs before the method; finish the request here (or return an error) to skip it.
+    async fn prepare(&mut self, cx: &mut RequestContext) -> HandlerResult {
+        let _ = cx;
+        Ok(())
+    }
+
+    /// One chunk of a streamed body (with `STREAM_REQUEST_BODY`), after `prepare`.
+    async fn data_received(&mut self, cx: &mut RequestContext, chunk: Bytes) -> HandlerResult {
+        let _ = (cx, chunk);
+        Ok(())
+    }
+
+    /// Answers GET.
+    async fn get(&mut self, cx: &mut RequestContext) -> HandlerResult {
+        let _ = cx;
+        Err(HttpError::new(http::StatusCode::METHOD_NOT_ALLOWED))
+    }
+
+    /// Answers HEAD; by default as GET, the body left unsent.
+    async fn head(&mut self, cx: &mut RequestContext) -> HandlerResult {
+        self.get(cx).await
+    }
+
+    /// Answers POST.
+    async fn post(&mut self, cx: &mut RequestContext) -> HandlerResult {
+        let _ = cx;
+        Err(HttpError::new(http::StatusCode::METHOD_NOT_ALLOWED))
+    }
+
+    /// Answers PUT.
+    async fn put(&mut self, cx: &mut RequestContext) -> HandlerResult {
+        let _ = cx;
+        Err(HttpError::new(http::StatusCode::METHOD_NOT_ALLOWED))
+    }
+
+    /// Answers DELETE.
+    async fn delete(&mut self, cx: &mut RequestContext) -> HandlerResult {
+        let _ = cx;
+        Err(HttpError::new(http::StatusCode::METHOD_NOT_ALLOWED))
+    }
+
+    /// Answers PATCH.
+    async fn patch(&mut self, cx: &mut RequestContext) -> HandlerResult {
+        let _ = cx;
+        Err(HttpError::new(http::StatusCode::METHOD_NOT_ALLOWED))
+    }
+
+    /// Answers OPTIONS.
+    async fn options(&mut self, cx: &mut RequestContext) -> HandlerResult {
+        let _ = cx;
+        Err(HttpError::new(http::StatusCode::METHOD_NOT_ALLOWED))
+    }
+
+    /// Writes the error page for `error` (status already set, response cleared). Default:
+    /// Tornado's small HTML page, or with `serve_traceback` the internal error's message.
+    fn write_error(&mut self, cx: &mut RequestContext, error: &HttpError) {
+        cx.write_default_error(error);
+    }
+
+    /// The response's ETag (quoted), or `None` for no ETag, computed at finish for 200
+    /// answers to GET and HEAD (a matching `If-None-Match` turns them into 304). Default: the
+    /// SHA-1 of the body, as Tornado. An associated function (no `self`) because `finish` may
+    /// be called from inside a method.
+    fn compute_etag(cx: &RequestContext) -> Option<String>
+    where
+        Self: Sized,
+    {
+        cx.default_etag()
+    }
+
+    /// Runs after the response is finished (Tornado's `on_finish`): clean-up, metrics.
+    fn on_finish(&mut self, cx: &RequestContext) {
+        let _ = cx;
+    }
+
+    /// Runs when the client leaves before the response is finished (Tornado's
+    /// `on_connection_close`): the method's future has been dropped.
+    fn on_connection_close(&mut self) {}
+}

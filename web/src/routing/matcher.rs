@@ -1,0 +1,236 @@
+//! [`PathPattern`]: one rule's compiled path pattern, anchored like Tornado's (`$` implied),
+//! with a literal fast path, and [`PathArgs`], the groups it captured.
+
+use percent_encoding::percent_decode_str;
+use regex::Regex;
+
+use super::RouteError;
+
+/// The groups a pattern captured, percent-decoded (Tornado's `path_args` / `path_kwargs`).
+///
+/// A pattern with named groups passes only those (as Tornado passes only keyword arguments
+/// then); otherwise every group is positional. A group that did not take part in the match is
+/// `None`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PathArgs {
+    /// Unnamed groups in order.
+    positional: Vec<Option<String>>,
+    /// Named groups by name, in pattern order.
+    named: Vec<(String, Option<String>)>,
+}
+
+impl PathArgs {
+    /// The `index`th positional group, if it matched.
+    pub fn get(&self, index: usize) -> Option<&str> {
+        self.positional
+            .get(index)
+            .and_then(|value| value.as_deref())
+    }
+
+    /// The group named `name`, if it matched.
+    pub fn named(&self, name: &str) -> Option<&str> {
+        self.named
+            .iter()
+            .find(|(group, _)| group == name)
+            .and_then(|(_, value)| value.as_deref())
+    }
+
+    /// Positional groups.
+    pub fn positional(&self) -> &[Option<String>] {
+        &self.positional
+    }
+
+    /// Named groups.
+    pub fn named_groups(&self) -> &[(String, Option<String>)] {
+        &self.named
+    }
+
+    /// Number of groups (positional and named).
+    pub fn len(&self) -> usize {
+        self.positional.len() + self.named.len()
+    }
+
+    /// Whether the pattern captured nothing.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// Why a path matched but its groups cannot be handed over: answered 400 as Tornado does.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("path argument {0:?} is not UTF-8 once percent-decoded")]
+pub struct PathArgError(pub String);
+
+/// A compiled path pattern.
+#[derive(Debug, Clone)]
+pub(crate) struct PathPattern {
+    /// What is matched, and how.
+    kind: PatternKind,
+}
+
+/// The two ways a pattern matches.
+#[derive(Debug, Clone)]
+enum PatternKind {
+    /// No regex syntax: the path must equal this string (no regex run per request).
+    Literal(String),
+    /// A regex, anchored at both ends.
+    Regex {
+        /// `^(?:pattern)$`.
+        regex: Regex,
+        /// Every match starts with this: a cheap test before running the regex.
+        prefix: String,
+        /// Whether groups are passed by name (the pattern has named groups).
+        named: bool,
+    },
+}
+
+/// Characters with a meaning in a regex.
+const META: &[char] = &[
+    '.', '^', '$', '*', '+', '?', '(', ')', '[', ']', '{', '}', '|', '\\',
+];
+
+impl PathPattern {
+    /// Compiles `pattern` as Tornado does: matched from the start of the path, `$` implied.
+    pub(crate) fn new(pattern: &str) -> Result<PathPattern, RouteError> {
+        let body = pattern.strip_prefix('^').unwrap_or(pattern);
+        let body = body.strip_suffix('$').unwrap_or(body);
+        if let Some(literal) = literal_of(body) {
+            return Ok(PathPattern {
+                kind: PatternKind::Literal(literal),
+            });
+        }
+        let regex = Regex::new(&format!("^(?:{body})$")).map_err(|error| RouteError::Pattern {
+            pattern: pattern.to_owned(),
+            message: error.to_string(),
+        })?;
+        let named = regex.capture_names().flatten().next().is_some();
+        Ok(PathPattern {
+            kind: PatternKind::Regex {
+                regex,
+                prefix: literal_prefix(body),
+                named,
+            },
+        })
+    }
+
+    /// The literal this pattern is, if it has no regex syntax.
+    pub(crate) fn literal(&self) -> Option<&str> {
+        match &self.kind {
+            PatternKind::Literal(literal) => Some(literal),
+            PatternKind::Regex { .. } => None,
+        }
+    }
+
+    /// The groups if `path` matches.
+    pub(crate) fn matches(&self, path: &str) -> Option<Result<PathArgs, PathArgError>> {
+        match &self.kind {
+            PatternKind::Literal(literal) => (literal == path).then(|| Ok(PathArgs::default())),
+            PatternKind::Regex {
+                regex,
+                prefix,
+                named,
+            } => {
+                if !path.starts_with(prefix.as_str()) {
+                    return None;
+                }
+                let captures = regex.captures(path)?;
+                Some(args_of(regex, &captures, *named))
+            }
+        }
+    }
+}
+
+/// Percent-decodes each group (never `+`, as Tornado's `_unquote_or_none`).
+fn args_of(
+    regex: &Regex,
+    captures: &regex::Captures<'_>,
+    named: bool,
+) -> Result<PathArgs, PathArgError> {
+    let decode = |index: usize| -> Result<Option<String>, PathArgError> {
+        match captures.get(index) {
+            None => Ok(None),
+            Some(group) => percent_decode_str(group.as_str())
+                .decode_utf8()
+                .map(|text| Some(text.into_owned()))
+                .map_err(|_| PathArgError(group.as_str().to_owned())),
+        }
+    };
+    let mut args = PathArgs::default();
+    for (index, name) in regex.capture_names().enumerate().skip(1) {
+        match (named, name) {
+            (true, Some(name)) => args.named.push((name.to_owned(), decode(index)?)),
+            (true, None) => {}
+            (false, _) => args.positional.push(decode(index)?),
+        }
+    }
+    Ok(args)
+}
+
+/// The string `body` matches exactly, if it is a literal (escaped punctuation allowed).
+fn literal_of(body: &str) -> Option<String> {
+    let mut literal = String::with_capacity(body.len());
+    let mut characters = body.chars();
+    while let Some(character) = characters.next() {
+        if character == '\\' {
+            let escaped = characters.next()?;
+            if escaped.is_ascii_alphanumeric() {
+                return None; // \d, \w, ...: a class, not a character
+            }
+            literal.push(escaped);
+        } else if META.contains(&character) {
+            return None;
+        } else {
+            literal.push(character);
+        }
+    }
+    Some(literal)
+}
+
+/// The literal text every match of `body` starts with.
+fn literal_prefix(body: &str) -> String {
+    let mut prefix = String::new();
+    let mut characters = body.chars().peekable();
+    while let Some(character) = characters.next() {
+        let next = if character == '\\' {
+            match characters.next() {
+                Some(escaped) if !escaped.is_ascii_alphanumeric() => escaped,
+                _ => break,
+            }
+        } else if META.contains(&character) {
+            break;
+        } else {
+            character
+        };
+        if matches!(characters.peek(), Some('?' | '*' | '{' | '|')) {
+            break; // optional or repeated: not certain to be there
+        }
+        prefix.push(next);
+    }
+    if body.contains('|') {
+        // An alternation at the top level may start anywhere; stay safe.
+        prefix.clear();
+    }
+    prefix
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn literal_patterns_skip_the_regex() {
+        assert_eq!(PathPattern::new("/a/b").unwrap().literal(), Some("/a/b"));
+        assert_eq!(
+            PathPattern::new(r"/a\.txt$").unwrap().literal(),
+            Some("/a.txt")
+        );
+        assert_eq!(PathPattern::new(r"/a/(\d+)").unwrap().literal(), None);
+    }
+
+    #[test]
+    fn prefixes_stop_before_optional_characters() {
+        assert_eq!(literal_prefix(r"/story/([0-9]+)"), "/story/");
+        assert_eq!(literal_prefix(r"/ab?c"), "/a");
+        assert_eq!(literal_prefix(r"/a|/b"), "");
+    }
+}

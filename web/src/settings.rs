@@ -1,0 +1,246 @@
+//! [`Settings`]: Tornado's `Application` keyword settings, typed, each with its default.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::access_log::LogFunction;
+use crate::cookies::CookieOptions;
+
+/// Default for [`Settings::websocket_max_message_size`]: 10 MiB, as Tornado.
+pub const DEFAULT_WEBSOCKET_MAX_MESSAGE_SIZE: usize = 10 * 1024 * 1024;
+
+/// Default for [`Settings::static_url_prefix`].
+pub const DEFAULT_STATIC_URL_PREFIX: &str = "/static/";
+
+/// Default for [`Settings::xsrf_cookie_name`].
+pub const DEFAULT_XSRF_COOKIE_NAME: &str = "_xsrf";
+
+/// The secret(s) signed cookies are made with (Tornado's `cookie_secret`).
+#[derive(Clone)]
+pub enum CookieSecret {
+    /// One secret; cookies carry key version 0.
+    Single(Arc<[u8]>),
+    /// Secrets by key version, for rotation: new cookies are signed with
+    /// [`Settings::key_version`]; cookies signed with any listed version still verify.
+    Versioned(BTreeMap<u32, Arc<[u8]>>),
+}
+
+impl CookieSecret {
+    /// One secret.
+    pub fn new(secret: impl AsRef<[u8]>) -> Self {
+        CookieSecret::Single(Arc::from(secret.as_ref()))
+    }
+
+    /// Several secrets by key version.
+    pub fn versioned<S: AsRef<[u8]>>(secrets: impl IntoIterator<Item = (u32, S)>) -> Self {
+        CookieSecret::Versioned(
+            secrets
+                .into_iter()
+                .map(|(version, secret)| (version, Arc::from(secret.as_ref())))
+                .collect(),
+        )
+    }
+
+    /// The secret for `version` (any version for a single secret, as Tornado).
+    pub(crate) fn get(&self, version: u32) -> Option<&[u8]> {
+        match self {
+            CookieSecret::Single(secret) => Some(secret),
+            CookieSecret::Versioned(secrets) => secrets.get(&version).map(|secret| &**secret),
+        }
+    }
+}
+
+impl std::fmt::Debug for CookieSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never print secrets.
+        match self {
+            CookieSecret::Single(_) => f.write_str("CookieSecret::Single(..)"),
+            CookieSecret::Versioned(secrets) => f
+                .debug_tuple("CookieSecret::Versioned")
+                .field(&secrets.keys().collect::<Vec<_>>())
+                .finish(),
+        }
+    }
+}
+
+/// An application's settings (Tornado's `Application(**settings)`), read by handlers through
+/// [`RequestContext::settings`](crate::RequestContext::settings).
+///
+/// Build with [`Settings::default`] and the setters; each documents its default.
+///
+/// ```
+/// use cyclone_web::{CookieSecret, Settings};
+///
+/// let settings = Settings::default()
+///     .debug(true)
+///     .cookie_secret(CookieSecret::new("a long random secret"))
+///     .xsrf_cookies(true)
+///     .login_url("/login");
+/// assert!(settings.serve_traceback_enabled()); // follows debug
+/// ```
+#[derive(Clone, Debug, Default)]
+pub struct Settings {
+    /// Development mode: error pages show the panic or error message (unless
+    /// `serve_traceback` says otherwise). Default off.
+    pub debug: bool,
+    /// Signs [signed cookies](crate::RequestContext::set_signed_cookie); without it they are
+    /// errors (500). Default none.
+    pub cookie_secret: Option<CookieSecret>,
+    /// Which versioned secret signs new cookies. Default none (version 0).
+    pub key_version: Option<u32>,
+    /// Check an XSRF token on every POST/PUT/PATCH/DELETE (403 on mismatch). Default off.
+    pub xsrf_cookies: bool,
+    /// The XSRF cookie's name. Default `_xsrf`.
+    pub xsrf_cookie_name: Option<String>,
+    /// Attributes of the XSRF cookie (Tornado's `xsrf_cookie_kwargs`). Default none.
+    pub xsrf_cookie_kwargs: CookieOptions,
+    /// Where [`authenticated`](crate::RequestContext::authenticated) sends anonymous GET and
+    /// HEAD requests (with `?next=`). Default none: they get 403.
+    pub login_url: Option<String>,
+    /// Gzip compressible responses of at least 1 KiB for clients that accept it. Default off.
+    pub compress_response: bool,
+    /// Serve error messages of 5xx answers and panics (Tornado's tracebacks). Default: `debug`.
+    pub serve_traceback: Option<bool>,
+    /// Replaces the access log line (Tornado's `log_function`). Default: the
+    /// [`access_log`](crate::access_log) line through `tracing`.
+    pub log_function: Option<LogFunction>,
+    /// The host whose rules apply when none of [`add_handlers`](crate::Application::add_handlers)'s
+    /// patterns match (Tornado's `default_host`). Default none.
+    pub default_host: Option<String>,
+    /// Static files' folder (for the static files handler). Default none.
+    pub static_path: Option<PathBuf>,
+    /// URL prefix of static files. Default `/static/`.
+    pub static_url_prefix: Option<String>,
+    /// Templates' folder (for the template loader). Default none.
+    pub template_path: Option<PathBuf>,
+    /// Ping WebSocket clients this often. Default none (no pings).
+    pub websocket_ping_interval: Option<Duration>,
+    /// Close a WebSocket whose pong is this late. Default: 3 ping intervals, at least 30 s.
+    pub websocket_ping_timeout: Option<Duration>,
+    /// Largest WebSocket message. Default is 10 MiB (`None` means the default).
+    pub websocket_max_message_size: Option<usize>,
+}
+
+impl Settings {
+    /// Sets [`debug`](Self::debug).
+    pub fn debug(mut self, debug: bool) -> Self {
+        self.debug = debug;
+        self
+    }
+
+    /// Sets [`cookie_secret`](Self::cookie_secret).
+    pub fn cookie_secret(mut self, secret: CookieSecret) -> Self {
+        self.cookie_secret = Some(secret);
+        self
+    }
+
+    /// Sets [`key_version`](Self::key_version).
+    pub fn key_version(mut self, version: u32) -> Self {
+        self.key_version = Some(version);
+        self
+    }
+
+    /// Sets [`xsrf_cookies`](Self::xsrf_cookies).
+    pub fn xsrf_cookies(mut self, check: bool) -> Self {
+        self.xsrf_cookies = check;
+        self
+    }
+
+    /// Sets [`xsrf_cookie_kwargs`](Self::xsrf_cookie_kwargs).
+    pub fn xsrf_cookie_kwargs(mut self, options: CookieOptions) -> Self {
+        self.xsrf_cookie_kwargs = options;
+        self
+    }
+
+    /// Sets [`login_url`](Self::login_url).
+    pub fn login_url(mut self, url: impl Into<String>) -> Self {
+        self.login_url = Some(url.into());
+        self
+    }
+
+    /// Sets [`compress_response`](Self::compress_response).
+    pub fn compress_response(mut self, compress: bool) -> Self {
+        self.compress_response = compress;
+        self
+    }
+
+    /// Sets [`serve_traceback`](Self::serve_traceback).
+    pub fn serve_traceback(mut self, serve: bool) -> Self {
+        self.serve_traceback = Some(serve);
+        self
+    }
+
+    /// Sets [`log_function`](Self::log_function).
+    pub fn log_function(
+        mut self,
+        log: impl Fn(&crate::access_log::AccessLogEntry<'_>) + Send + Sync + 'static,
+    ) -> Self {
+        self.log_function = Some(LogFunction(Arc::new(log)));
+        self
+    }
+
+    /// Sets [`default_host`](Self::default_host).
+    pub fn default_host(mut self, host: impl Into<String>) -> Self {
+        self.default_host = Some(host.into());
+        self
+    }
+
+    /// Sets [`static_path`](Self::static_path).
+    pub fn static_path(mut self, path: impl Into<PathBuf>) -> Self {
+        self.static_path = Some(path.into());
+        self
+    }
+
+    /// Sets [`template_path`](Self::template_path).
+    pub fn template_path(mut self, path: impl Into<PathBuf>) -> Self {
+        self.template_path = Some(path.into());
+        self
+    }
+
+    /// Sets [`websocket_ping_interval`](Self::websocket_ping_interval).
+    pub fn websocket_ping_interval(mut self, interval: Duration) -> Self {
+        self.websocket_ping_interval = Some(interval);
+        self
+    }
+
+    /// Sets [`websocket_max_message_size`](Self::websocket_max_message_size).
+    pub fn websocket_max_message_size(mut self, bytes: usize) -> Self {
+        self.websocket_max_message_size = Some(bytes);
+        self
+    }
+
+    /// Whether error pages show messages: `serve_traceback`, else `debug`.
+    pub fn serve_traceback_enabled(&self) -> bool {
+        self.serve_traceback.unwrap_or(self.debug)
+    }
+
+    /// The XSRF cookie's name in force.
+    pub fn xsrf_cookie_name_or_default(&self) -> &str {
+        self.xsrf_cookie_name
+            .as_deref()
+            .unwrap_or(DEFAULT_XSRF_COOKIE_NAME)
+    }
+
+    /// The static URL prefix in force.
+    pub fn static_url_prefix_or_default(&self) -> &str {
+        self.static_url_prefix
+            .as_deref()
+            .unwrap_or(DEFAULT_STATIC_URL_PREFIX)
+    }
+
+    /// The WebSocket ping timeout in force: the setting, else 3 intervals but at least 30 s.
+    pub fn websocket_ping_timeout_or_default(&self) -> Option<Duration> {
+        self.websocket_ping_timeout.or_else(|| {
+            self.websocket_ping_interval
+                .map(|interval| (interval * 3).max(Duration::from_secs(30)))
+        })
+    }
+
+    /// The WebSocket message limit in force.
+    pub fn websocket_max_message_size_or_default(&self) -> usize {
+        self.websocket_max_message_size
+            .unwrap_or(DEFAULT_WEBSOCKET_MAX_MESSAGE_SIZE)
+    }
+}

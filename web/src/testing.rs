@@ -1,0 +1,101 @@
+//! Tornado's `tornado.testing` for cyclone: a [`TestServer`] serving an [`Application`] on
+//! `127.0.0.1` on a free port, with a client, so an app is tested through real HTTP in three
+//! lines.
+//!
+//! ```
+//! use cyclone_web::{Application, function, url};
+//! use cyclone_web::httpserver::HttpResponse;
+//! use cyclone_web::testing::TestServer;
+//!
+//! actix_rt::System::new().block_on(async {
+//!     let app = Application::new([url("/", function(|_, _| async { HttpResponse::ok().text("hi") }))]).unwrap();
+//!     let server = TestServer::start(app).unwrap();
+//!     assert_eq!(server.fetch("/").await.unwrap().body.as_ref(), b"hi");
+//! });
+//! ```
+
+use std::time::Duration;
+
+use cyclone_protocol::client::{AsyncHttpClient, HttpClientError, HttpRequest, HttpResponse};
+use cyclone_protocol::server::{HttpServer, HttpServerError};
+
+use crate::application::Application;
+
+/// How long a test fetch may take before it fails: 10 s (tests must not hang).
+pub const TEST_REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// An application served on `127.0.0.1:<free port>` on the current loop, and a client for it
+/// (Tornado's `AsyncHTTPTestCase`). Needs an actix System (`#[actix_rt::test]`).
+#[derive(Debug)]
+pub struct TestServer {
+    /// The server; stopped when the test ends with it.
+    server: HttpServer<Application>,
+    /// The port it listens on.
+    port: u16,
+    /// A pooled client (keep-alive, like a browser).
+    client: AsyncHttpClient,
+}
+
+impl TestServer {
+    /// Serves `app` on a free port of 127.0.0.1.
+    pub fn start(app: Application) -> Result<TestServer, HttpServerError> {
+        let server = app.listen_on(0, Some("127.0.0.1"))?;
+        let port = server
+            .local_addrs()
+            .first()
+            .map_or(0, |address| address.port());
+        Ok(TestServer {
+            server,
+            port,
+            client: AsyncHttpClient::new(),
+        })
+    }
+
+    /// The port served.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// `http://127.0.0.1:<port><path>`.
+    pub fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.port)
+    }
+
+    /// A request for `path` that returns error statuses instead of failing and does not
+    /// follow redirects (what tests want to see); change it with the builder.
+    pub fn request(&self, path: &str) -> HttpRequest {
+        HttpRequest::new(self.url(path))
+            .raise_error(false)
+            .follow_redirects(false)
+            .request_timeout(TEST_REQUEST_TIMEOUT)
+    }
+
+    /// GETs `path` (see [`request`](Self::request)).
+    pub async fn fetch(&self, path: &str) -> Result<HttpResponse, HttpClientError> {
+        self.client.fetch(self.request(path)).await
+    }
+
+    /// Sends `request`.
+    pub async fn fetch_request(
+        &self,
+        request: HttpRequest,
+    ) -> Result<HttpResponse, HttpClientError> {
+        self.client.fetch(request).await
+    }
+
+    /// The client, for requests of your own.
+    pub fn client(&self) -> &AsyncHttpClient {
+        &self.client
+    }
+
+    /// The server, to shut it down or inspect its connections.
+    pub fn server_mut(&mut self) -> &mut HttpServer<Application> {
+        &mut self.server
+    }
+
+    /// Stops the server, closing connections within a second.
+    pub async fn stop(mut self) {
+        self.client.close();
+        self.server.shutdown(Duration::from_secs(1)).await;
+    }
+}
