@@ -20,7 +20,6 @@ use std::future::Future;
 use std::io;
 use std::pin::Pin;
 use std::task::{Context as TaskContext, Poll, Waker};
-use std::time::Duration;
 
 use actix::fut::ActorFuture;
 use actix::prelude::*;
@@ -243,8 +242,8 @@ struct Core {
     next_ping: Option<Instant>,
     /// When the ping still unanswered was sent.
     ping_outstanding: Option<Instant>,
-    /// The one timer, armed for `armed`.
-    timer: Pin<Box<Sleep>>,
+    /// The one timer, armed for `armed`; allocated only once a deadline exists.
+    timer: Option<Pin<Box<Sleep>>>,
     /// The instant `timer` is set to.
     armed: Instant,
     /// Wakes the driver when a mailbox message queued bytes.
@@ -413,22 +412,31 @@ impl Core {
             self.next_ping = Some(now + interval);
             acted = true;
         }
-        let mut next = now + Duration::from_secs(3600);
+        let mut next: Option<Instant> = None;
         if let Phase::Closing { deadline } = self.phase {
-            next = next.min(deadline);
+            next = Some(deadline);
         }
         if let Some(sent) = self.ping_outstanding {
-            next = next.min(sent + self.config.ping_timeout);
+            let timeout = sent + self.config.ping_timeout;
+            next = Some(next.map_or(timeout, |next| next.min(timeout)));
         }
         if let Some(due) = self.next_ping {
-            next = next.min(due);
+            next = Some(next.map_or(due, |next| next.min(due)));
         }
+        // Without a deadline the timer is neither allocated nor re-armed: most connections
+        // (no pings configured) never touch the timer wheel.
+        let Some(next) = next else {
+            return acted;
+        };
+        let timer = self
+            .timer
+            .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(next)));
         if next != self.armed {
             self.armed = next;
-            self.timer.as_mut().reset(next);
+            timer.as_mut().reset(next);
         }
-        if self.timer.as_mut().poll(cx).is_ready() {
-            // Fired exactly at a deadline checked above on the next turn.
+        if timer.as_mut().poll(cx).is_ready() {
+            // Fired: the deadline is handled on the next turn.
             cx.waker().wake_by_ref();
         }
         acted
@@ -539,7 +547,6 @@ pub fn start_connection<S: WebSocketIo>(
         negotiated.deflate.map(|params| (params, level)),
     );
     let now = Instant::now();
-    let far = now + Duration::from_secs(3600);
     let core = Core {
         io: Box::new(io),
         codec,
@@ -555,8 +562,8 @@ pub fn start_connection<S: WebSocketIo>(
         needs_flush: false,
         last_heard: now,
         ping_outstanding: None,
-        timer: Box::pin(tokio::time::sleep_until(far)),
-        armed: far,
+        timer: None,
+        armed: now,
         waker: None,
         config,
     };
