@@ -183,6 +183,18 @@ async fn client_close_reaches_the_server_with_its_code() {
 }
 
 #[actix_rt::test]
+async fn dropping_a_client_connection_closes_it() {
+    let (make, mut closed) = echo_server_parts();
+    let address = serve(WebSocketConfig::new(), make).await;
+    let client = websocket_connect(format!("ws://127.0.0.1:{}/", address.port()))
+        .await
+        .unwrap();
+    drop(client);
+    let seen = timeout(WAIT, closed.recv()).await.unwrap().unwrap();
+    assert_eq!(seen.map(|frame| frame.code), Some(CloseCode::NORMAL));
+}
+
+#[actix_rt::test]
 async fn tungstenite_client_against_our_actor() {
     use tokio_tungstenite::tungstenite::Message as TMessage;
     let (make, _closed) = echo_server_parts();

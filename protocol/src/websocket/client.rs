@@ -350,7 +350,7 @@ impl WebSocketService for Forward {
 }
 
 /// A client connection read and written by `await`ing (Tornado's `WebSocketClientConnection`).
-/// Dropping it does not close the connection: call [`close`](Self::close).
+/// Dropping it starts the close handshake (1000), so a forgotten connection does not linger.
 #[derive(Debug)]
 pub struct ClientConnection {
     /// The connection actor.
@@ -399,6 +399,14 @@ impl ClientConnection {
     /// Whether permessage-deflate is on.
     pub fn is_compressed(&self) -> bool {
         self.negotiated.deflate.is_some()
+    }
+}
+
+impl Drop for ClientConnection {
+    fn drop(&mut self) {
+        if self.close.get().is_none() {
+            self.handle.close(CloseCode::NORMAL, "");
+        }
     }
 }
 

@@ -17,6 +17,75 @@
 //!   supervised with backoff.
 //! - [`WebSocketConfig`] (`limits.rs`): every limit and timeout.
 //!
+//! # Example
+//!
+//! A server side that upgrades raw TCP connections itself, and our client talking to it:
+//!
+//! ```
+//! use bytes::BytesMut;
+//! use cyclone_protocol::h1::{Event, Limits, RequestDecoder};
+//! use cyclone_protocol::websocket::{
+//!     Message, Role, ServerHandshake, Session, WebSocketConfig, WebSocketService,
+//!     start_connection, websocket_connect,
+//! };
+//! use futures::future::LocalBoxFuture;
+//! use tokio::io::{AsyncReadExt, AsyncWriteExt};
+//!
+//! /// Echoes every message back.
+//! struct Echo;
+//!
+//! impl WebSocketService for Echo {
+//!     fn on_message(&mut self, message: Message, session: &mut Session<'_>)
+//!         -> Option<LocalBoxFuture<'static, ()>> {
+//!         session.send(message);
+//!         None
+//!     }
+//! }
+//!
+//! actix_rt::System::new().block_on(async {
+//!     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+//!     let port = listener.local_addr()?.port();
+//!     actix_rt::spawn(async move {
+//!         let (mut stream, _) = listener.accept().await.unwrap();
+//!         let (mut read, mut decoder) = (BytesMut::new(), RequestDecoder::new(Limits::default()));
+//!         let head = loop {
+//!             if let Ok(Some(Event::Head(head))) = decoder.decode(&mut read) { break head; }
+//!             stream.read_buf(&mut read).await.unwrap();
+//!         };
+//!         let accepted = ServerHandshake::from_head(&head).unwrap().accept(None, None);
+//!         let mut response = BytesMut::new();
+//!         accepted.encode_response(&mut response);
+//!         stream.write_all(&response).await.unwrap();
+//!         // `read` may already hold the first frames: the actor starts with them.
+//!         start_connection(stream, read, Role::Server, &accepted.negotiated,
+//!                          WebSocketConfig::new(), Echo, None);
+//!     });
+//!
+//!     let mut client = websocket_connect(format!("ws://127.0.0.1:{port}/echo")).await?;
+//!     client.write_message(Message::text("hello")).await?;
+//!     assert_eq!(client.read_message().await, Some(Message::text("hello")));
+//!     Ok::<(), Box<dyn std::error::Error>>(())
+//! })?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! # Upgrading from the HTTP server
+//!
+//! The web framework checks the request with [`ServerHandshake::from_head`] (answering a
+//! [`HandshakeError`] with its [`status`](HandshakeError::status)), lets the handler pick a
+//! subprotocol and compression, answers 101 with [`Accepted::headers`], and once the 101 is
+//! written the HTTP connection actor hands over its transport, the bytes it read past the
+//! request head, and its registry slot: [`start_connection`]`(io, read_buf, Role::Server,
+//! &accepted.negotiated, config, service, Some(slot))`. From then on the WebSocket actor
+//! answers the registry (`close_all`, graceful `Shutdown` → close 1001, `notify_all` →
+//! [`WebSocketService::on_notify`]).
+//!
+//! # Conformance
+//!
+//! The client passes Autobahn's fuzzingserver: `cargo build --release --example
+//! autobahn_client`, then `../shared/conformance/autobahn.sh --client --port 9011 --
+//! target/release/examples/autobahn_client`.
+//!
 //! # Limits and defaults
 //!
 //! | Setting | Default | At the limit |
