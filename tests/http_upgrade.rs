@@ -65,14 +65,18 @@ fn start_echo(upgraded: Upgraded) {
     });
 }
 
-/// `/echo` switches to echo when asked; `/decline` answers upgrade requests with plain HTTP;
-/// `/force` switches whether asked or not; anything else says hello.
+/// `/echo` switches to echo when asked; `/force` switches whether asked or not; `/slow`
+/// switches after 300 ms; anything else says hello, also to upgrade requests.
 async fn service(request: HttpServerRequest) -> Reply {
     let switch = || HttpResponse::ok().header(UPGRADE, HeaderValue::from_static("echo"));
     match request.path() {
         "/echo" if request.head().upgrade => Reply::upgrade(switch(), start_echo),
         "/echo" => HttpResponse::new(StatusCode::UPGRADE_REQUIRED).into(),
         "/force" => Reply::upgrade(switch(), start_echo),
+        "/slow" => {
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            Reply::upgrade(switch(), start_echo)
+        }
         _ => HttpResponse::ok()
             .text(format!("hello {}", request.body().len()))
             .into(),
@@ -242,4 +246,39 @@ async fn many_upgraded_connections_keep_the_count_right() {
     drop(clients);
     drop(ninth);
     assert!(registry.wait_empty(WAIT).await);
+}
+
+#[actix_rt::test]
+async fn continue_goes_before_the_switch() {
+    let (_server, addr) = listen(HttpServer::new(service));
+    let mut client = Client::connect(addr).await;
+    client
+        .send(
+            b"POST /echo HTTP/1.1\r\nHost: x\r\nConnection: upgrade\r\nUpgrade: echo\r\n\
+              Expect: 100-continue\r\nContent-Length: 5\r\n\r\n",
+        )
+        .await;
+    assert_eq!(client.answer().await.unwrap().status, 100);
+    client.send(b"helloX").await;
+    expect_switch(&mut client).await;
+    expect_bytes(&mut client, b"X").await;
+}
+
+#[actix_rt::test]
+async fn an_upgrade_answered_during_a_graceful_shutdown_is_refused() {
+    let (mut server, addr) = listen(HttpServer::new(service));
+    let mut client = Client::connect(addr).await;
+    client
+        .send(b"GET /slow HTTP/1.1\r\nHost: x\r\nConnection: upgrade\r\nUpgrade: echo\r\n\r\n")
+        .await;
+    // Let the request reach its handler before the shutdown starts.
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let (report, answer) = tokio::join!(server.shutdown(WAIT), async {
+        let answer = client.answer().await;
+        (answer, client.closed().await)
+    });
+    let (answer, closed) = answer;
+    assert_eq!(answer.unwrap().status, 503);
+    assert!(closed);
+    assert_eq!((report.finished, report.forced), (1, 0));
 }

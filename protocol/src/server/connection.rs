@@ -149,7 +149,7 @@ fn hand_over(
     }
 }
 
-/// The actor owning one HTTP/1.1 connection; see the [module docs](self).
+/// The actor owning one HTTP/1.1 connection; see the [server module docs](super).
 #[derive(Debug)]
 pub struct HttpConnection {
     /// Keeps the connection listed in the server's registry (and its `max_connections` permit)
@@ -1120,8 +1120,10 @@ impl<S: HttpService, T: AsyncRead + AsyncWrite + Unpin> ExchangeLoop<S, T> {
                 .as_ref()
                 .is_some_and(|candidate| candidate.id == exchange.id)
             {
-                // Answered without a switch: what follows is HTTP after all.
+                // Answered without a switch: what follows is HTTP after all, and its header
+                // clock starts now, not when it arrived behind the paused request.
                 self.upgrade_candidate = None;
+                self.head_started = None;
             }
             self.queue.pop_front();
             self.answered += 1;

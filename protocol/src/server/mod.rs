@@ -3,9 +3,8 @@
 //!
 //! # Layout
 //!
-//! - [`HttpServer`]: the builder with Tornado's options, over
-//!   [`TcpServer`](cyclone_actors::tcpserver::TcpServer) (accepting, `max_connections`,
-//!   registry, graceful shutdown).
+//! - [`HttpServer`]: the builder with Tornado's options, over [`TcpServer`] (accepting,
+//!   `max_connections`, registry, graceful shutdown).
 //! - [`HttpConnection`] (in `connection.rs`): the actor owning one connection; it reads into one
 //!   buffer, decodes, calls the service, and writes answers in request order, batched.
 //! - [`HttpService`]: what answers requests; any `Fn(HttpServerRequest) -> impl Future<Output =
@@ -14,6 +13,12 @@
 //!   [`HttpRequestMessage`].
 //! - [`HttpServerRequest`] (Tornado's `HTTPServerRequest`), [`HttpResponse`],
 //!   [`RequestBody`] (a body streamed with flow control).
+//! - [`Reply::upgrade`] switches a connection to another protocol (WebSocket): the connection
+//!   writes `101 Switching Protocols` and hands an [`Upgraded`] (the transport as an
+//!   [`UpgradedIo`], the bytes read past the request, its head and its registry slot) to a
+//!   callback that starts the new owner.
+//! - HTTPS with [`ssl_options`](HttpServer::ssl_options): each connection completes a rustls
+//!   handshake (cyclone_actors' `TlsFactory`) before its `HttpConnection` starts.
 //!
 //! # Example
 //!
@@ -48,6 +53,7 @@
 //! | [`body_queue_chunks`](HttpServer::body_queue_chunks) × [`chunk_size`](HttpServer::chunk_size) | 8 × 64 KiB | streamed uploads filling memory |
 //! | [`max_write_buffer_size`](HttpServer::max_write_buffer_size) | 1 MiB | clients that pipeline but never read |
 //! | [`max_connections`](HttpServer::max_connections) | 10 000 | descriptor exhaustion |
+//! | TLS handshake timeout (of the [`ssl_options`](HttpServer::ssl_options) config) | 10 s | clients that connect and never finish the handshake |
 //!
 //! `docs/http.md` has the full table, the request flow and the answer to each kind of bad input.
 //!
