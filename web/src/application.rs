@@ -46,9 +46,10 @@ impl AppShared {
         let path = request.path();
         for rules in &self.hosts {
             if rules.matches(&host)
-                && let Some(found) = rules.router.find(path) {
-                    return Some(found);
-                }
+                && let Some(found) = rules.router.find(path)
+            {
+                return Some(found);
+            }
         }
         // Tornado's default_host: unknown hosts get that host's rules (not behind a proxy).
         let default_host = self.settings.default_host.as_deref()?;

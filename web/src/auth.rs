@@ -33,24 +33,25 @@ impl RequestContext {
         }
         let method = self.request().method();
         if (method == Method::GET || method == Method::HEAD)
-            && let Some(login_url) = self.settings().login_url.clone() {
-                let mut url = login_url.clone();
-                if !login_url.contains('?') {
-                    // Relative login URLs get the path; absolute ones the full URL, as Tornado.
-                    let next = if login_url.contains("://") {
-                        self.request().full_url()
-                    } else {
-                        self.request()
-                            .uri()
-                            .path_and_query()
-                            .map_or("/", |path| path.as_str())
-                            .to_owned()
-                    };
-                    url = url_concat(&login_url, [("next", next)]);
-                }
-                self.redirect(&url, false).await?;
-                return Err(HttpError::finish());
+            && let Some(login_url) = self.settings().login_url.clone()
+        {
+            let mut url = login_url.clone();
+            if !login_url.contains('?') {
+                // Relative login URLs get the path; absolute ones the full URL, as Tornado.
+                let next = if login_url.contains("://") {
+                    self.request().full_url()
+                } else {
+                    self.request()
+                        .uri()
+                        .path_and_query()
+                        .map_or("/", |path| path.as_str())
+                        .to_owned()
+                };
+                url = url_concat(&login_url, [("next", next)]);
             }
+            self.redirect(&url, false).await?;
+            return Err(HttpError::finish());
+        }
         Err(HttpError::forbidden())
     }
 }

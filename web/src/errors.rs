@@ -183,18 +183,20 @@ pub(crate) fn default_error_page(
     error: &HttpError,
     serve_traceback: bool,
 ) -> (String, &'static str) {
-    if serve_traceback && error.is_internal()
-        && let Some(message) = &error.log_message {
-            return (
-                format!(
-                    "{} {}\n\n{}\n",
-                    error.status.as_u16(),
-                    error.reason_phrase(),
-                    message
-                ),
-                "text/plain; charset=UTF-8",
-            );
-        }
+    if serve_traceback
+        && error.is_internal()
+        && let Some(message) = &error.log_message
+    {
+        return (
+            format!(
+                "{} {}\n\n{}\n",
+                error.status.as_u16(),
+                error.reason_phrase(),
+                message
+            ),
+            "text/plain; charset=UTF-8",
+        );
+    }
     let code = error.status.as_u16();
     let reason = html_escape(error.reason_phrase());
     (

@@ -256,15 +256,16 @@ impl RequestContext {
         if self.status == StatusCode::OK
             && (method == Method::GET || method == Method::HEAD)
             && !self.headers.contains_key(ETAG)
-            && let Some(etag) = (self.compute_etag)(self) {
-                if let Ok(value) = HeaderValue::from_str(&etag) {
-                    self.headers.insert(ETAG, value);
-                }
-                if self.check_etag_header() {
-                    self.buffer.clear();
-                    self.status = StatusCode::NOT_MODIFIED;
-                }
+            && let Some(etag) = (self.compute_etag)(self)
+        {
+            if let Ok(value) = HeaderValue::from_str(&etag) {
+                self.headers.insert(ETAG, value);
             }
+            if self.check_etag_header() {
+                self.buffer.clear();
+                self.status = StatusCode::NOT_MODIFIED;
+            }
+        }
         let status = self.status;
         let mut body = self.take_body();
         if status == StatusCode::NO_CONTENT

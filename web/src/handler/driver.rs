@@ -197,13 +197,14 @@ fn streamed_reply(
         let run = run.borrow_mut().take();
         async move {
             if let Some(run) = run
-                && let Err(panic) = run.await {
-                    // The writer was dropped unfinished: the connection closes.
-                    tracing::error!(
-                        "handler panicked while streaming: {}",
-                        panic_message(&*panic)
-                    );
-                }
+                && let Err(panic) = run.await
+            {
+                // The writer was dropped unfinished: the connection closes.
+                tracing::error!(
+                    "handler panicked while streaming: {}",
+                    panic_message(&*panic)
+                );
+            }
         }
     });
     // The protocol makes writers only for a service call; this request is a stand-in (the

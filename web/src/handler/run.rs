@@ -130,13 +130,14 @@ async fn steps<H: RequestHandler>(
         return Ok(());
     }
     if H::STREAM_REQUEST_BODY
-        && let Some(mut body) = cx.request.take_body_stream() {
-            while let Some(chunk) = body.chunk().await {
-                let chunk = chunk
-                    .map_err(|error| HttpError::bad_request().log_message(error.to_string()))?;
-                handler.data_received(cx, chunk).await?;
-            }
+        && let Some(mut body) = cx.request.take_body_stream()
+    {
+        while let Some(chunk) = body.chunk().await {
+            let chunk =
+                chunk.map_err(|error| HttpError::bad_request().log_message(error.to_string()))?;
+            handler.data_received(cx, chunk).await?;
         }
+    }
     match method {
         Method::GET => handler.get(cx).await,
         Method::HEAD => handler.head(cx).await,

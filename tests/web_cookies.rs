@@ -1,0 +1,409 @@
+//! Cookies, signed cookies (byte-compatible with Python Tornado's version 2), XSRF and the
+//! `authenticated` guard, through real HTTP.
+
+use std::process::Command;
+use std::time::{Duration, UNIX_EPOCH};
+
+use cyclone::testing::TestServer;
+use cyclone::web::httputil::SameSite;
+use cyclone::web::signed::{DEFAULT_MAX_AGE_DAYS, create_signed_value, decode_signed_value};
+use cyclone::web::{
+    Application, CookieOptions, CookieSecret, HttpError, RequestContext, RequestHandler, Settings,
+    handler, url,
+};
+use http::{HeaderValue, Method, header};
+
+#[derive(Default)]
+struct Cookies;
+
+impl RequestHandler for Cookies {
+    async fn get(&mut self, cx: &mut RequestContext) -> Result<(), HttpError> {
+        match cx.get_argument_or("do", "")?.as_str() {
+            "set" => {
+                let options = CookieOptions::default()
+                    .domain("example.com")
+                    .path("/app")
+                    .max_age(Duration::from_secs(60))
+                    .secure(true)
+                    .http_only(true)
+                    .same_site(SameSite::None)
+                    .partitioned(true);
+                cx.set_cookie("full", "v1", &options)?;
+                cx.set_cookie("plain", "v2", &CookieOptions::default())?;
+            }
+            "clear" => cx.clear_cookie("plain", &CookieOptions::default())?,
+            "clear_all" => cx.clear_all_cookies(&CookieOptions::default())?,
+            "sign" => cx.set_signed_cookie("user", "ada", &CookieOptions::default())?,
+            _ => {
+                let plain = cx.get_cookie("plain").unwrap_or("-").to_owned();
+                let signed = cx
+                    .get_signed_cookie("user", DEFAULT_MAX_AGE_DAYS)
+                    .unwrap_or_else(|| "-".into());
+                cx.write(format!("plain={plain} signed={signed}"));
+            }
+        }
+        Ok(())
+    }
+}
+
+fn app(settings: Settings) -> Application {
+    Application::with_settings(
+        [
+            url("/cookies", handler::<Cookies>()),
+            url("/form", handler::<Form>()),
+            url("/admin", handler::<Admin>()),
+        ],
+        settings,
+    )
+    .unwrap()
+}
+
+fn secret_settings() -> Settings {
+    Settings::default().cookie_secret(CookieSecret::new("a very secret secret"))
+}
+
+fn set_cookies(response: &cyclone::httpclient::HttpResponse) -> Vec<String> {
+    response
+        .headers
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .map(|value| value.to_str().unwrap().to_owned())
+        .collect()
+}
+
+#[actix_rt::test]
+async fn cookies_carry_every_attribute_and_can_be_cleared() {
+    let server = TestServer::start(app(secret_settings())).unwrap();
+    let response = server.fetch("/cookies?do=set").await.unwrap();
+    let cookies = set_cookies(&response);
+    assert_eq!(
+        cookies,
+        [
+            "full=v1; Domain=example.com; Path=/app; Max-Age=60; Secure; HttpOnly; SameSite=None; Partitioned"
+                .to_owned(),
+            "plain=v2; Path=/".to_owned()
+        ],
+        "attribute order is the protocol's SetCookie order"
+    );
+    let with_cookie = server.request("/cookies").header(
+        header::COOKIE,
+        HeaderValue::from_static("plain=hello; other=1"),
+    );
+    let response = server.fetch_request(with_cookie).await.unwrap();
+    assert_eq!(response.body.as_ref(), b"plain=hello signed=-");
+
+    let response = server.fetch("/cookies?do=clear").await.unwrap();
+    let cleared = &set_cookies(&response)[0];
+    assert!(cleared.starts_with("plain=; "), "{cleared}");
+    assert!(cleared.contains("Max-Age=0"), "{cleared}");
+    assert!(cleared.contains("Expires="), "{cleared}");
+
+    let request = server
+        .request("/cookies?do=clear_all")
+        .header(header::COOKIE, HeaderValue::from_static("a=1; b=2"));
+    let response = server.fetch_request(request).await.unwrap();
+    let names: Vec<String> = set_cookies(&response)
+        .iter()
+        .map(|cookie| cookie.split('=').next().unwrap().to_owned())
+        .collect();
+    assert_eq!(names, ["a", "b"]);
+    server.stop().await;
+}
+
+#[actix_rt::test]
+async fn signed_cookies_round_trip_and_reject_tampering() {
+    let server = TestServer::start(app(secret_settings())).unwrap();
+    let response = server.fetch("/cookies?do=sign").await.unwrap();
+    let cookie = set_cookies(&response)[0].clone();
+    assert!(cookie.contains("Expires="), "30 days by default: {cookie}");
+    let pair = cookie.split(';').next().unwrap().to_owned();
+    assert!(pair.starts_with("user=2|1:0|10:"), "{pair}");
+
+    let request = server
+        .request("/cookies")
+        .header(header::COOKIE, HeaderValue::from_str(&pair).unwrap());
+    let response = server.fetch_request(request).await.unwrap();
+    assert_eq!(response.body.as_ref(), b"plain=- signed=ada");
+
+    // Change one character of the signature.
+    let mut tampered = pair.clone();
+    let last = tampered.pop().unwrap();
+    tampered.push(if last == '0' { '1' } else { '0' });
+    let request = server
+        .request("/cookies")
+        .header(header::COOKIE, HeaderValue::from_str(&tampered).unwrap());
+    let response = server.fetch_request(request).await.unwrap();
+    assert_eq!(response.body.as_ref(), b"plain=- signed=-");
+    server.stop().await;
+}
+
+#[test]
+fn signed_values_expire_and_check_the_name_and_key_version() {
+    let secret = CookieSecret::versioned([(0, "old"), (1, "new")]);
+    let signed_at = UNIX_EPOCH + Duration::from_secs(1_300_000_000);
+    let value = create_signed_value(&secret, Some(1), "name", b"value", signed_at).unwrap();
+    assert!(value.starts_with("2|1:1|10:1300000000|4:name|8:dmFsdWU=|"));
+    let soon = signed_at + Duration::from_secs(86_400);
+    assert_eq!(
+        decode_signed_value(&secret, "name", &value, 31.0, soon).as_deref(),
+        Some(&b"value"[..])
+    );
+    assert_eq!(
+        decode_signed_value(&secret, "other", &value, 31.0, soon),
+        None
+    );
+    let late = signed_at + Duration::from_secs(32 * 86_400);
+    assert_eq!(
+        decode_signed_value(&secret, "name", &value, 31.0, late),
+        None
+    );
+    let rotated = CookieSecret::versioned([(0, "old")]);
+    assert_eq!(
+        decode_signed_value(&rotated, "name", &value, 31.0, soon),
+        None
+    );
+    assert!(create_signed_value(&secret, Some(9), "name", b"v", signed_at).is_err());
+    // Malformed values never panic.
+    for junk in [
+        "",
+        "2|",
+        "2|1:0|",
+        "2|99:0|x",
+        "1|abc",
+        "2|1:0|10:1300000000|4:name|",
+    ] {
+        assert_eq!(decode_signed_value(&secret, "name", junk, 31.0, soon), None);
+    }
+}
+
+/// A Python with Tornado importable: `$CYCLONE_TORNADO_PYTHON`, else `python3`.
+fn tornado_python() -> Option<String> {
+    let candidates = std::env::var("CYCLONE_TORNADO_PYTHON")
+        .into_iter()
+        .chain(["python3".to_owned()]);
+    candidates.into_iter().find(|python| {
+        Command::new(python)
+            .args(["-c", "import tornado.web"])
+            .output()
+            .is_ok_and(|output| output.status.success())
+    })
+}
+
+#[test]
+fn signed_values_are_byte_compatible_with_python_tornado() {
+    let Some(python) = tornado_python() else {
+        eprintln!("skipped: no python3 with tornado (set CYCLONE_TORNADO_PYTHON)");
+        return;
+    };
+    let at = 1_300_000_000u64;
+    let secret = CookieSecret::versioned([(0, "zero secret"), (3, "three secret")]);
+    let ours = create_signed_value(
+        &secret,
+        Some(3),
+        "session",
+        "hé |:=;".as_bytes(),
+        UNIX_EPOCH + Duration::from_secs(at),
+    )
+    .unwrap();
+    let script = format!(
+        r#"
+import sys
+from tornado.web import create_signed_value, decode_signed_value
+secret = {{0: "zero secret", 3: "three secret"}}
+clock = lambda: {at}
+theirs = create_signed_value(secret, "session", "hé |:=;", clock=clock, key_version=3)
+sys.stdout.write(theirs.decode() + "\n")
+ours = sys.argv[1].encode()
+sys.stdout.write(decode_signed_value(secret, "session", ours, clock=lambda: {at} + 60).decode("utf-8") + "\n")
+"#
+    );
+    let output = Command::new(&python)
+        .args(["-c", &script, &ours])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    let mut lines = stdout.lines();
+    let theirs = lines.next().unwrap();
+    assert_eq!(theirs, ours, "the same bytes from the same inputs");
+    assert_eq!(lines.next().unwrap(), "hé |:=;", "Tornado verifies ours");
+    let decoded = decode_signed_value(
+        &secret,
+        "session",
+        theirs,
+        31.0,
+        UNIX_EPOCH + Duration::from_secs(at + 60),
+    );
+    assert_eq!(
+        decoded.as_deref(),
+        Some("hé |:=;".as_bytes()),
+        "we verify Tornado's"
+    );
+}
+
+/// A form protected by XSRF.
+#[derive(Default)]
+struct Form;
+
+impl RequestHandler for Form {
+    async fn get(&mut self, cx: &mut RequestContext) -> Result<(), HttpError> {
+        let html = cx.xsrf_form_html()?;
+        cx.write(html);
+        Ok(())
+    }
+
+    async fn post(&mut self, cx: &mut RequestContext) -> Result<(), HttpError> {
+        cx.write("accepted");
+        Ok(())
+    }
+}
+
+#[actix_rt::test]
+async fn xsrf_tokens_are_masked_and_checked_on_unsafe_methods() {
+    let server = TestServer::start(app(secret_settings().xsrf_cookies(true))).unwrap();
+    let response = server.fetch("/form").await.unwrap();
+    let cookie = set_cookies(&response)[0]
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    assert!(cookie.starts_with("_xsrf=2|"), "{cookie}");
+    let page = String::from_utf8(response.body.to_vec()).unwrap();
+    let token = page
+        .split("value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap()
+        .to_owned();
+    assert!(page.starts_with("<input type=\"hidden\" name=\"_xsrf\" value=\"2|"));
+
+    // A second page with the cookie: same secret, fresh mask, no new cookie.
+    let again = server
+        .fetch_request(
+            server
+                .request("/form")
+                .header(header::COOKIE, HeaderValue::from_str(&cookie).unwrap()),
+        )
+        .await
+        .unwrap();
+    assert!(set_cookies(&again).is_empty());
+    assert_ne!(
+        String::from_utf8_lossy(&again.body),
+        page,
+        "masks differ per page"
+    );
+
+    let post = |body: String, extra: Option<(&'static str, String)>, with_cookie: bool| {
+        let mut request = server
+            .request("/form")
+            .method(Method::POST)
+            .header(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/x-www-form-urlencoded"),
+            )
+            .body(body);
+        if with_cookie {
+            request = request.header(header::COOKIE, HeaderValue::from_str(&cookie).unwrap());
+        }
+        if let Some((name, value)) = extra {
+            request = request.header(
+                http::HeaderName::from_static(name),
+                HeaderValue::from_str(&value).unwrap(),
+            );
+        }
+        server.fetch_request(request)
+    };
+    let form_token = format!("_xsrf={}", token.replace('|', "%7C"));
+    assert_eq!(post(String::new(), None, true).await.unwrap().code, 403);
+    assert_eq!(
+        post(form_token.clone(), None, false).await.unwrap().code,
+        403
+    );
+    assert_eq!(post(form_token, None, true).await.unwrap().code, 200);
+    let header_token = Some(("x-xsrftoken", token.clone()));
+    assert_eq!(
+        post(String::new(), header_token, true).await.unwrap().code,
+        200
+    );
+    let csrf_token = Some(("x-csrftoken", token.clone()));
+    assert_eq!(
+        post(String::new(), csrf_token, true).await.unwrap().code,
+        200
+    );
+    let wrong = Some((
+        "x-xsrftoken",
+        "2|00000000|00112233445566778899aabbccddeeff|1".to_owned(),
+    ));
+    assert_eq!(post(String::new(), wrong, true).await.unwrap().code, 403);
+    // Unknown paths stay 404 for POSTs (the 404 handler skips the check, as Tornado's).
+    let response = server
+        .fetch_request(server.request("/nowhere").method(Method::POST).body(""))
+        .await
+        .unwrap();
+    assert_eq!(response.code, 404);
+    server.stop().await;
+}
+
+/// Needs a user from the signed `user` cookie.
+#[derive(Default)]
+struct Admin;
+
+impl RequestHandler for Admin {
+    fn get_current_user(&mut self, cx: &RequestContext) -> Option<String> {
+        cx.get_signed_cookie("user", DEFAULT_MAX_AGE_DAYS)
+    }
+
+    async fn get(&mut self, cx: &mut RequestContext) -> Result<(), HttpError> {
+        let user = cx.authenticated().await?;
+        cx.write(format!("welcome {user}"));
+        Ok(())
+    }
+
+    async fn post(&mut self, cx: &mut RequestContext) -> Result<(), HttpError> {
+        cx.authenticated().await?;
+        cx.write("posted");
+        Ok(())
+    }
+}
+
+#[actix_rt::test]
+async fn authenticated_redirects_gets_to_login_and_forbids_the_rest() {
+    let server = TestServer::start(app(secret_settings().login_url("/login"))).unwrap();
+    let response = server.fetch("/admin?tab=2").await.unwrap();
+    assert_eq!(response.code, 302);
+    assert_eq!(
+        response.headers["location"],
+        "/login?next=%2Fadmin%3Ftab%3D2"
+    );
+    let response = server
+        .fetch_request(server.request("/admin").method(Method::POST).body(""))
+        .await
+        .unwrap();
+    assert_eq!(response.code, 403);
+
+    let signed = server.fetch("/cookies?do=sign").await.unwrap();
+    let cookie = set_cookies(&signed)[0]
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let response = server
+        .fetch_request(
+            server
+                .request("/admin")
+                .header(header::COOKIE, HeaderValue::from_str(&cookie).unwrap()),
+        )
+        .await
+        .unwrap();
+    assert_eq!(response.body.as_ref(), b"welcome ada");
+    server.stop().await;
+
+    // Without login_url, anonymous GETs are 403 too.
+    let server = TestServer::start(app(secret_settings())).unwrap();
+    assert_eq!(server.fetch("/admin").await.unwrap().code, 403);
+    server.stop().await;
+}
