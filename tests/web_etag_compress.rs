@@ -1,0 +1,137 @@
+//! ETags (304 Not Modified) and `compress_response` (gzip with `Vary`) through real HTTP.
+
+use std::io::Read;
+
+use cyclone::testing::TestServer;
+use cyclone::web::{
+    Application, HttpError, RequestContext, RequestHandler, Settings, handler, url,
+};
+use http::{HeaderValue, Method, header};
+
+#[derive(Default)]
+struct Page;
+
+impl RequestHandler for Page {
+    async fn get(&mut self, cx: &mut RequestContext) -> Result<(), HttpError> {
+        let size: usize = cx.get_argument_or("size", "11")?.parse().unwrap_or(11);
+        cx.set_header("Content-Type", "text/plain")?;
+        cx.write("hello world".repeat(size.div_ceil(11)).into_bytes()[..size].to_vec());
+        Ok(())
+    }
+
+    async fn post(&mut self, cx: &mut RequestContext) -> Result<(), HttpError> {
+        cx.write("posted");
+        Ok(())
+    }
+}
+
+/// Opts out of ETags, as a Tornado handler returning None from compute_etag.
+#[derive(Default)]
+struct NoEtag;
+
+impl RequestHandler for NoEtag {
+    async fn get(&mut self, cx: &mut RequestContext) -> Result<(), HttpError> {
+        cx.write("no etag");
+        Ok(())
+    }
+
+    fn compute_etag(_cx: &RequestContext) -> Option<String> {
+        None
+    }
+}
+
+#[actix_rt::test]
+async fn matching_if_none_match_is_304() {
+    let app = Application::new([
+        url("/", handler::<Page>()),
+        url("/none", handler::<NoEtag>()),
+    ])
+    .unwrap();
+    let server = TestServer::start(app).unwrap();
+    let first = server.fetch("/").await.unwrap();
+    // SHA-1 of "hello world", as Tornado computes it.
+    assert_eq!(
+        first.headers["etag"],
+        "\"2aae6c35c94fcfb415dbe95f408b9ce91ee846ed\""
+    );
+    let etag = first.headers["etag"].clone();
+
+    let again = server
+        .fetch_request(
+            server
+                .request("/")
+                .header(header::IF_NONE_MATCH, etag.clone()),
+        )
+        .await
+        .unwrap();
+    assert_eq!(again.code, 304);
+    assert!(again.body.is_empty());
+    assert!(!again.headers.contains_key(header::CONTENT_TYPE));
+
+    let weak_list =
+        HeaderValue::from_str(&format!("\"other\", W/{}", etag.to_str().unwrap())).unwrap();
+    let again = server
+        .fetch_request(server.request("/").header(header::IF_NONE_MATCH, weak_list))
+        .await
+        .unwrap();
+    assert_eq!(again.code, 304);
+
+    let changed = server
+        .fetch_request(
+            server
+                .request("/?size=5")
+                .header(header::IF_NONE_MATCH, etag),
+        )
+        .await
+        .unwrap();
+    assert_eq!(changed.code, 200);
+    assert_eq!(changed.body.as_ref(), b"hello");
+
+    let post = server
+        .fetch_request(server.request("/").method(Method::POST).body(""))
+        .await
+        .unwrap();
+    assert!(!post.headers.contains_key(header::ETAG));
+    let none = server.fetch("/none").await.unwrap();
+    assert!(!none.headers.contains_key(header::ETAG));
+    server.stop().await;
+}
+
+#[actix_rt::test]
+async fn compress_response_gzips_large_compressible_bodies() {
+    let app = Application::with_settings(
+        [url("/", handler::<Page>())],
+        Settings::default().compress_response(true),
+    )
+    .unwrap();
+    let server = TestServer::start(app).unwrap();
+    let get = |path: &str, gzip: bool| {
+        let mut request = server.request(path).decompress_response(false);
+        if gzip {
+            request = request.header(
+                header::ACCEPT_ENCODING,
+                HeaderValue::from_static("gzip, deflate"),
+            );
+        }
+        server.fetch_request(request)
+    };
+    let response = get("/?size=5000", true).await.unwrap();
+    assert_eq!(response.headers["content-encoding"], "gzip");
+    assert_eq!(response.headers["vary"], "Accept-Encoding");
+    assert!(response.body.len() < 5000);
+    let mut inflated = String::new();
+    flate2::read::GzDecoder::new(response.body.as_ref())
+        .read_to_string(&mut inflated)
+        .unwrap();
+    assert_eq!(inflated.len(), 5000);
+    assert!(inflated.starts_with("hello worldhello world"));
+
+    // Small bodies and clients without gzip get it plain, still with Vary.
+    let small = get("/?size=100", true).await.unwrap();
+    assert!(!small.headers.contains_key(header::CONTENT_ENCODING));
+    assert_eq!(small.headers["vary"], "Accept-Encoding");
+    let plain = get("/?size=5000", false).await.unwrap();
+    assert!(!plain.headers.contains_key(header::CONTENT_ENCODING));
+    assert_eq!(plain.body.len(), 5000);
+    server.stop().await;
+}

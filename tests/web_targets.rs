@@ -1,0 +1,115 @@
+//! Rule targets other than handler types, through real HTTP: actors (and actors composed by
+//! forwarding), mounted services (FallbackHandler), RedirectHandler and ErrorHandler.
+
+use actix::prelude::*;
+use cyclone::httpserver::{HttpRequestMessage, HttpResponse, HttpServerRequest};
+use cyclone::testing::TestServer;
+use cyclone::web::{Application, ErrorHandler, actor, fallback, handler_with, redirect, url};
+use http::StatusCode;
+
+/// A long-lived actor counting the requests it answered.
+struct Counter {
+    count: usize,
+}
+
+impl Actor for Counter {
+    type Context = Context<Self>;
+}
+
+impl Handler<HttpRequestMessage> for Counter {
+    type Result = ();
+
+    fn handle(&mut self, message: HttpRequestMessage, _: &mut Context<Self>) {
+        self.count += 1;
+        let body = format!("{} #{}", message.request.path(), self.count);
+        let _ = message.writer.respond(HttpResponse::ok().text(body));
+    }
+}
+
+/// Lets requests with `?token=ok` through to the next actor; 401 otherwise.
+struct Gatekeeper {
+    next: Recipient<HttpRequestMessage>,
+}
+
+impl Actor for Gatekeeper {
+    type Context = Context<Self>;
+}
+
+impl Handler<HttpRequestMessage> for Gatekeeper {
+    type Result = ();
+
+    fn handle(&mut self, message: HttpRequestMessage, _: &mut Context<Self>) {
+        if message.request.query() == "token=ok" {
+            self.next.do_send(message);
+        } else {
+            let _ = message
+                .writer
+                .respond(HttpResponse::new(StatusCode::UNAUTHORIZED));
+        }
+    }
+}
+
+#[actix_rt::test]
+async fn actors_answer_and_compose_by_forwarding() {
+    let counter = Counter { count: 0 }.start();
+    let gate = Gatekeeper {
+        next: counter.clone().recipient(),
+    }
+    .start();
+    let app = Application::new([
+        url("/count", actor(counter.recipient())),
+        url("/guarded", actor(gate.recipient())),
+    ])
+    .unwrap();
+    let server = TestServer::start(app).unwrap();
+    assert_eq!(
+        server.fetch("/count").await.unwrap().body.as_ref(),
+        b"/count #1"
+    );
+    assert_eq!(
+        server.fetch("/count").await.unwrap().body.as_ref(),
+        b"/count #2"
+    );
+    assert_eq!(server.fetch("/guarded").await.unwrap().code, 401);
+    let through = server.fetch("/guarded?token=ok").await.unwrap();
+    assert_eq!(
+        through.body.as_ref(),
+        b"/guarded #3",
+        "one counter behind both routes"
+    );
+    server.stop().await;
+}
+
+async fn legacy(request: HttpServerRequest) -> HttpResponse {
+    HttpResponse::ok().text(format!("legacy saw {}", request.uri()))
+}
+
+#[actix_rt::test]
+async fn builtin_handlers_redirect_error_and_mount_services() {
+    let app = Application::new([
+        url(r"/pictures/(.*)", redirect("/photos/{0}", true)),
+        url(r"/old/(?P<name>\w+)", redirect("/new/{name}", false)),
+        url(
+            "/gone",
+            handler_with(|| ErrorHandler::new(StatusCode::GONE)),
+        ),
+        url("/legacy/.*", fallback(legacy)),
+    ])
+    .unwrap();
+    let server = TestServer::start(app).unwrap();
+    let response = server.fetch("/pictures/cat.jpg?size=2").await.unwrap();
+    assert_eq!(response.code, 301);
+    assert_eq!(response.headers["location"], "/photos/cat.jpg?size=2");
+    let response = server.fetch("/old/page").await.unwrap();
+    assert_eq!(response.code, 302);
+    assert_eq!(response.headers["location"], "/new/page");
+    let response = server.fetch("/gone").await.unwrap();
+    assert_eq!(response.code, 410);
+    assert_eq!(
+        response.body.as_ref(),
+        b"<html><title>410: Gone</title><body>410: Gone</body></html>"
+    );
+    let response = server.fetch("/legacy/x?y=1").await.unwrap();
+    assert_eq!(response.body.as_ref(), b"legacy saw /legacy/x?y=1");
+    server.stop().await;
+}
