@@ -99,7 +99,11 @@ impl Handler<HttpRequestMessage> for Backend {
 
     fn handle(&mut self, message: HttpRequestMessage, _: &mut Context<Self>) {
         self.served += 1;
-        let body = format!("backend: {} (request #{})\n", message.request.path(), self.served);
+        let body = format!(
+            "backend: {} (request #{})\n",
+            message.request.path(),
+            self.served
+        );
         let _ = message.writer.respond(HttpResponse::ok().text(body));
     }
 }
@@ -119,8 +123,8 @@ fn main() {
             token: "letmein".into(),
         }
         .start();
-        let app = Application::new([url("/api/.*", actor(auth.recipient()))])
-            .expect("valid routes");
+        let app =
+            Application::new([url("/api/.*", actor(auth.recipient()))]).expect("valid routes");
         let server = app.listen(8888).expect("port 8888 is free");
         println!("listening on http://localhost:8888/api/ (token: letmein)");
         let _ = server.serve_until_signal(Duration::from_secs(5)).await;
