@@ -1,29 +1,40 @@
-//! Tornado's hello world (from Tornado's README), on cyclone.
+//! Tornado's hello world (from Tornado's README), on cyclone: an `Application` with one
+//! `RequestHandler`.
 //!
 //! ```text
 //! cargo run --example hello -- --port 8888
 //! curl http://127.0.0.1:8888/        # Hello, world
 //! ```
 //!
-//! Flags: `--port N` (8888), `--workers N` (one per core), `--max-body-size BYTES` (100 MiB),
-//! `--address A` (127.0.0.1). Ctrl-C shuts down gracefully.
+//! Flags: `--port N` (8888), `--workers N` (one per core; the `WORKERS` environment variable
+//! too), `--max-body-size BYTES` (100 MiB), `--address A` (127.0.0.1). Ctrl-C shuts down
+//! gracefully.
 
 use std::time::Duration;
 
-use cyclone::httpserver::{HttpResponse, HttpServer, HttpServerRequest};
+use cyclone::httpserver::HttpServer;
+use cyclone::web::{Application, HttpError, RequestContext, RequestHandler, handler, url};
 
-/// `MainHandler.get`: writes "Hello, world".
-async fn main_handler(_request: HttpServerRequest) -> HttpResponse {
-    HttpResponse::ok().text("Hello, world")
+#[derive(Default)]
+struct MainHandler;
+
+impl RequestHandler for MainHandler {
+    async fn get(&mut self, cx: &mut RequestContext) -> Result<(), HttpError> {
+        cx.write("Hello, world");
+        Ok(())
+    }
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let port = flag("--port").unwrap_or(8888);
-    let workers = flag("--workers").unwrap_or(0);
+    let workers = flag("--workers")
+        .or_else(|| std::env::var("WORKERS").ok()?.parse().ok())
+        .unwrap_or(0);
     let max_body_size = flag("--max-body-size").unwrap_or(100 * 1024 * 1024);
     let address: String = flag("--address").unwrap_or_else(|| "127.0.0.1".into());
     cyclone::run(async move {
-        let mut server = HttpServer::new(main_handler).max_body_size(max_body_size);
+        let app = Application::new([url("/", handler::<MainHandler>())])?;
+        let mut server = HttpServer::new(app).max_body_size(max_body_size);
         server.bind(port, Some(&address))?;
         server.start(workers)?;
         println!("listening on http://{}", server.local_addrs()[0]);
