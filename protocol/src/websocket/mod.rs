@@ -84,7 +84,10 @@
 //!
 //! The client passes Autobahn's fuzzingserver: `cargo build --release --example
 //! autobahn_client`, then `../shared/conformance/autobahn.sh --client --port 9011 --
-//! target/release/examples/autobahn_client`.
+//! target/release/examples/autobahn_client` (2026-11-25, compression included: 517 cases, 505
+//! OK, 9 non-strict, 3 informational, 0 failed, 0 unimplemented; the non-strict ones fail a
+//! connection one frame later than strictly possible, because echoes go through the client's
+//! queue while the actor reads ahead).
 //!
 //! # Limits and defaults
 //!
