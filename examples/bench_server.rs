@@ -1,9 +1,11 @@
 //! The benchmark and conformance server: `GET /` answers `Hello, world` (text/plain),
-//! `POST /echo` echoes the request body; other methods on those paths get 405, other paths 404.
+//! `POST /echo` echoes the request body, `GET /ws` is a WebSocket echo (permessage-deflate
+//! offered, 64 MiB messages); other methods on those paths get 405, other paths 404.
 //!
 //! ```text
 //! cargo run --release --example bench_server -- --port 8888 --max-body-size 1048576
 //! python3 ../shared/conformance/http1_cases.py 127.0.0.1:8888
+//! ../shared/conformance/autobahn.sh ws://127.0.0.1:8888/ws
 //! ```
 //!
 //! Flags: `--port N` (8888), `--workers N` (the `WORKERS` variable, else one per core),
@@ -11,16 +13,46 @@
 
 use std::time::Duration;
 
-use cyclone::httpserver::{HttpResponse, HttpServer, HttpServerRequest};
+use cyclone::httpserver::{HttpResponse, HttpServer, HttpServerRequest, Reply};
+use cyclone::web::PathArgs;
+use cyclone::web::websocket::{
+    DeflateConfig, Message, WebSocketConfig, WebSocketContext, WebSocketHandler, upgrade,
+};
 use http::{Method, StatusCode};
 
-/// Routes the two benchmark endpoints.
-async fn bench(request: HttpServerRequest) -> HttpResponse {
+/// Largest WebSocket message echoed: Autobahn's 9.x cases send up to 16 MiB.
+const MAX_WEBSOCKET_MESSAGE: usize = 64 * 1024 * 1024;
+
+/// Routes the benchmark endpoints; the HTTP ones answer without any framework layer.
+async fn bench(request: HttpServerRequest) -> Reply {
     match (request.path(), request.method()) {
-        ("/", &Method::GET | &Method::HEAD) => HttpResponse::ok().text("Hello, world"),
-        ("/echo", &Method::POST) => HttpResponse::ok().body(request.body().clone()),
-        ("/" | "/echo", _) => HttpResponse::new(StatusCode::METHOD_NOT_ALLOWED),
-        _ => HttpResponse::new(StatusCode::NOT_FOUND),
+        ("/", &Method::GET | &Method::HEAD) => HttpResponse::ok().text("Hello, world").into(),
+        ("/echo", &Method::POST) => HttpResponse::ok().body(request.body().clone()).into(),
+        ("/ws", &Method::GET) => {
+            let config = WebSocketConfig::new().max_message_size(MAX_WEBSOCKET_MESSAGE);
+            upgrade(request, Echo, PathArgs::default(), config)
+        }
+        ("/" | "/echo" | "/ws", _) => HttpResponse::new(StatusCode::METHOD_NOT_ALLOWED).into(),
+        _ => HttpResponse::new(StatusCode::NOT_FOUND).into(),
+    }
+}
+
+/// `/ws`: sends every message back, reading the next only once the echo is written.
+struct Echo;
+
+impl WebSocketHandler for Echo {
+    fn check_origin(&self, _origin: &str, _request: &HttpServerRequest) -> bool {
+        // A benchmark and conformance target: load tools send any Origin.
+        true
+    }
+
+    fn get_compression_options(&self) -> Option<DeflateConfig> {
+        Some(DeflateConfig::new())
+    }
+
+    fn on_message(&mut self, cx: &mut WebSocketContext<'_>, message: Message) {
+        let flushed = cx.write_message(message);
+        cx.wait_for(flushed);
     }
 }
 

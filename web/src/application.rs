@@ -210,6 +210,9 @@ impl Application {
             TargetKind::Actor(actor) => {
                 Dispatch(DispatchKind::Ready(Some(actor.call(request).into_inner())))
             }
+            TargetKind::WebSocket(websocket) => Dispatch(DispatchKind::Ready(Some(
+                websocket.upgrade(request, args, &self.shared.settings),
+            ))),
             TargetKind::Router(_) => {
                 // Routers are descended at routing time and never returned as targets.
                 Dispatch(DispatchKind::Ready(Some(

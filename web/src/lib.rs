@@ -27,6 +27,8 @@
 //!   and [`authenticated`](RequestContext::authenticated), ETags.
 //! - [`HttpError`]: Tornado's `HTTPError`, returned with `?`; the handler's `write_error`
 //!   renders it.
+//! - [`websocket`]: Tornado's `WebSocketHandler` ([`WebSocketHandler`]) and its route
+//!   target [`websocket()`]; the connection is an actor with a cloneable handle.
 //! - [`testing`]: a [`TestServer`](testing::TestServer) on `127.0.0.1:0` with a client.
 //!
 //! # Example
@@ -95,6 +97,7 @@ mod settings;
 pub mod signed;
 mod target;
 pub mod testing;
+pub mod websocket;
 mod xsrf;
 
 pub use application::{Application, Dispatch};
@@ -108,6 +111,7 @@ pub use settings::{
     DEFAULT_XSRF_COOKIE_NAME, Settings,
 };
 pub use target::{Target, actor, function, handler, handler_with, service};
+pub use websocket::{WebSocketHandler, websocket, websocket_with};
 
 /// The HTTP server types an application runs in (re-exported from `cyclone-protocol`).
 pub mod httpserver {

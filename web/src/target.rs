@@ -41,6 +41,8 @@ pub(crate) enum TargetKind {
     Actor(ActorService),
     /// A nested router.
     Router(Arc<Router>),
+    /// A `WebSocketHandler` type: the upgrade, then a connection actor.
+    WebSocket(Arc<dyn crate::websocket::ErasedWebSocket>),
 }
 
 impl std::fmt::Debug for Target {
@@ -51,6 +53,7 @@ impl std::fmt::Debug for Target {
             TargetKind::Service(_) => "service",
             TargetKind::Actor(_) => "actor",
             TargetKind::Router(_) => "router",
+            TargetKind::WebSocket(websocket) => websocket.type_name(),
         };
         f.debug_tuple("Target").field(&kind).finish()
     }
@@ -64,7 +67,7 @@ impl Target {
             TargetKind::Service(_) => true,
             TargetKind::Actor(_) => false,
             TargetKind::Router(router) => router.any_streaming(),
-            TargetKind::Function(_) => false,
+            TargetKind::Function(_) | TargetKind::WebSocket(_) => false,
         }
     }
 }

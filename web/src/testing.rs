@@ -18,6 +18,7 @@ use std::time::Duration;
 
 use cyclone_protocol::client::{AsyncHttpClient, HttpClientError, HttpRequest, HttpResponse};
 use cyclone_protocol::server::{HttpServer, HttpServerError};
+use cyclone_protocol::websocket::{ClientConnection, ConnectRequest, WebSocketError};
 
 use crate::application::Application;
 
@@ -81,6 +82,33 @@ impl TestServer {
         request: HttpRequest,
     ) -> Result<HttpResponse, HttpClientError> {
         self.client.fetch(request).await
+    }
+
+    /// `ws://127.0.0.1:<port><path>`.
+    pub fn ws_url(&self, path: &str) -> String {
+        format!("ws://127.0.0.1:{}{path}", self.port)
+    }
+
+    /// Opens a WebSocket to `path` with cyclone's client (Tornado's `websocket_connect` in an
+    /// `AsyncHTTPTestCase`); the connect timeout is [`TEST_REQUEST_TIMEOUT`].
+    pub async fn websocket_connect(&self, path: &str) -> Result<ClientConnection, WebSocketError> {
+        self.websocket_connect_request(ConnectRequest::new(self.ws_url(path)))
+            .await
+    }
+
+    /// Opens a WebSocket with `request` (headers, subprotocols, compression: make it with
+    /// [`ws_url`](Self::ws_url)); bounded by [`TEST_REQUEST_TIMEOUT`] unless it sets a shorter
+    /// connect timeout.
+    pub async fn websocket_connect_request(
+        &self,
+        request: ConnectRequest,
+    ) -> Result<ClientConnection, WebSocketError> {
+        tokio::time::timeout(
+            TEST_REQUEST_TIMEOUT,
+            cyclone_protocol::websocket::websocket_connect(request),
+        )
+        .await
+        .unwrap_or(Err(WebSocketError::ConnectTimeout))
     }
 
     /// The client, for requests of your own.

@@ -1,0 +1,404 @@
+//! WebSocketHandler through real sockets: the handshake's answers (426, 400, 403), subprotocol
+//! choice, echo of text and binary, pings and pongs both ways, close codes both ways, the
+//! message size limit (1009), permessage-deflate, `on_close` exactly once, and a write from
+//! another thread through the connection's handle.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, mpsc};
+use std::time::Duration;
+
+use bytes::Bytes;
+use cyclone::httpserver::HttpServerRequest;
+use cyclone::testing::TestServer;
+use cyclone::web::websocket::{
+    CloseCode, CloseFrame, DeflateConfig, Message, WebSocket, WebSocketConfig, WebSocketContext,
+    WebSocketHandler, websocket, websocket_with,
+};
+use cyclone::web::{Application, PathArgs, Settings, url};
+use cyclone::websocket::ConnectRequest;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::time::timeout;
+
+/// Bounds every wait: tests must not hang.
+const WAIT: Duration = Duration::from_secs(10);
+
+/// What the server side saw, shared with the test.
+#[derive(Default)]
+struct Seen {
+    /// `on_close` calls.
+    closes: AtomicUsize,
+    /// The close code and reason `on_close` got.
+    close: Mutex<Option<(Option<u16>, Option<String>)>>,
+    /// Where `open` sends the connection's handle.
+    handles: Mutex<Option<mpsc::Sender<WebSocket>>>,
+}
+
+/// Echoes, and answers a few commands: `ping` (pings the client), `close` (closes with 4001).
+struct Probe {
+    /// Shared with the test.
+    seen: Arc<Seen>,
+    /// Whether to offer compression.
+    compress: bool,
+}
+
+impl WebSocketHandler for Probe {
+    fn select_subprotocol(&mut self, subprotocols: &[String]) -> Option<String> {
+        subprotocols.iter().find(|name| *name == "chat").cloned()
+    }
+
+    fn get_compression_options(&self) -> Option<DeflateConfig> {
+        self.compress.then(DeflateConfig::new)
+    }
+
+    fn open(&mut self, cx: &mut WebSocketContext<'_>, args: &PathArgs, _: &HttpServerRequest) {
+        if let Some(name) = args.get(0).filter(|name| !name.is_empty()) {
+            cx.write_message(Message::text(format!("hello {name}")));
+        }
+        if let Some(sender) = self.seen.handles.lock().unwrap().as_ref() {
+            sender.send(cx.handle()).unwrap();
+        }
+    }
+
+    fn on_message(&mut self, cx: &mut WebSocketContext<'_>, message: Message) {
+        match &message {
+            Message::Text(text) if text == "ping" => cx.ping(Bytes::from_static(b"server")),
+            Message::Text(text) if text == "close" => {
+                cx.close(CloseCode(4001), "server says bye");
+            }
+            Message::Text(text) if text == "compressed?" => {
+                let answer = cx.is_compressed().to_string();
+                cx.write_message(Message::text(answer));
+            }
+            _ => {
+                let flushed = cx.write_message(message);
+                cx.wait_for(flushed);
+            }
+        }
+    }
+
+    fn on_ping(&mut self, cx: &mut WebSocketContext<'_>, data: &Bytes) {
+        let text = format!("on_ping {}", String::from_utf8_lossy(data));
+        cx.write_message(Message::text(text));
+    }
+
+    fn on_pong(&mut self, cx: &mut WebSocketContext<'_>, data: &Bytes) {
+        let text = format!("on_pong {}", String::from_utf8_lossy(data));
+        cx.write_message(Message::text(text));
+    }
+
+    fn on_close(&mut self, close_code: Option<CloseCode>, close_reason: Option<&str>) {
+        self.seen.closes.fetch_add(1, Ordering::SeqCst);
+        *self.seen.close.lock().unwrap() = Some((
+            close_code.map(|code| code.0),
+            close_reason.map(str::to_owned),
+        ));
+    }
+}
+
+/// An echo handler with all the defaults (same-origin check, no subprotocol, no compression).
+#[derive(Default)]
+struct Plain;
+
+impl WebSocketHandler for Plain {
+    fn on_message(&mut self, cx: &mut WebSocketContext<'_>, message: Message) {
+        cx.write_message(message);
+    }
+}
+
+fn app_with(seen: &Arc<Seen>, settings: Settings) -> Application {
+    let (plain, compressed) = (seen.clone(), seen.clone());
+    Application::with_settings(
+        [
+            url(
+                r"/ws/?(\w*)",
+                websocket_with(move || Probe {
+                    seen: plain.clone(),
+                    compress: false,
+                }),
+            ),
+            url(
+                "/deflate",
+                websocket_with(move || Probe {
+                    seen: compressed.clone(),
+                    compress: true,
+                }),
+            ),
+            url("/plain", websocket::<Plain>()),
+        ],
+        settings,
+    )
+    .unwrap()
+}
+
+fn start() -> (TestServer, Arc<Seen>) {
+    let seen = Arc::new(Seen::default());
+    let server = TestServer::start(app_with(&seen, Settings::default())).unwrap();
+    (server, seen)
+}
+
+/// Sends `request` over a raw socket and returns the response head.
+async fn raw_head(port: u16, request: &str) -> String {
+    let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .unwrap();
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        let read = timeout(WAIT, stream.read(&mut byte))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(read, 1, "the server closed before the head ended: {head:?}");
+        head.push(byte[0]);
+    }
+    String::from_utf8(head).unwrap()
+}
+
+fn upgrade_request(path: &str, extra: &str) -> String {
+    format!(
+        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n{extra}\r\n"
+    )
+}
+
+async fn next(client: &mut cyclone::websocket::ClientConnection) -> Option<Message> {
+    timeout(WAIT, client.read_message()).await.unwrap()
+}
+
+#[actix_rt::test]
+async fn version_13_upgrades_with_the_rfc_accept_key() {
+    let (server, _) = start();
+    let head = raw_head(
+        server.port(),
+        &upgrade_request("/plain", "Sec-WebSocket-Version: 13\r\n"),
+    )
+    .await;
+    assert!(head.starts_with("HTTP/1.1 101 "), "{head}");
+    assert!(
+        head.to_ascii_lowercase()
+            .contains("sec-websocket-accept: s3pplmbitxaq9kygzzhzrbk+xoo="),
+        "{head}"
+    );
+}
+
+#[actix_rt::test]
+async fn another_version_is_answered_426_with_the_version_we_speak() {
+    let (server, _) = start();
+    let head = raw_head(
+        server.port(),
+        &upgrade_request("/plain", "Sec-WebSocket-Version: 8\r\n"),
+    )
+    .await;
+    assert!(head.starts_with("HTTP/1.1 426 "), "{head}");
+    assert!(
+        head.to_ascii_lowercase()
+            .contains("sec-websocket-version: 13\r\n"),
+        "{head}"
+    );
+}
+
+#[actix_rt::test]
+async fn a_request_that_is_not_an_upgrade_is_answered_400() {
+    let (server, _) = start();
+    let port = server.port();
+    let plain_get = "GET /plain HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+    assert!(raw_head(port, plain_get).await.starts_with("HTTP/1.1 400 "));
+    let post = upgrade_request(
+        "/plain",
+        "Sec-WebSocket-Version: 13\r\nContent-Length: 0\r\n",
+    )
+    .replacen("GET", "POST", 1);
+    assert!(raw_head(port, &post).await.starts_with("HTTP/1.1 400 "));
+    let no_key = "GET /plain HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n\
+                  Connection: Upgrade\r\nSec-WebSocket-Version: 13\r\n\r\n";
+    assert!(raw_head(port, no_key).await.starts_with("HTTP/1.1 400 "));
+}
+
+#[actix_rt::test]
+async fn a_cross_origin_page_is_refused_403_and_the_same_origin_accepted() {
+    let (server, _) = start();
+    let cross = server
+        .websocket_connect_request(
+            ConnectRequest::new(server.ws_url("/plain")).header("Origin", "http://evil.example"),
+        )
+        .await;
+    let error = cross.expect_err("a cross-origin upgrade must be refused");
+    assert!(error.to_string().contains("403"), "{error}");
+
+    let same = format!("http://127.0.0.1:{}", server.port());
+    let mut client = server
+        .websocket_connect_request(
+            ConnectRequest::new(server.ws_url("/plain")).header("Origin", &same),
+        )
+        .await
+        .unwrap();
+    client.write_message(Message::text("hi")).await.unwrap();
+    assert_eq!(next(&mut client).await, Some(Message::text("hi")));
+}
+
+#[actix_rt::test]
+async fn the_handler_selects_one_offered_subprotocol() {
+    let (server, _) = start();
+    let client = server
+        .websocket_connect_request(
+            ConnectRequest::new(server.ws_url("/ws")).subprotocols(["other", "chat"]),
+        )
+        .await
+        .unwrap();
+    assert_eq!(client.subprotocol(), Some("chat"));
+    let none = server
+        .websocket_connect_request(ConnectRequest::new(server.ws_url("/ws")).subprotocols(["x"]))
+        .await
+        .unwrap();
+    assert_eq!(none.subprotocol(), None);
+}
+
+#[actix_rt::test]
+async fn open_gets_the_path_arguments_and_messages_echo_as_text_and_binary() {
+    let (server, _) = start();
+    let mut client = server.websocket_connect("/ws/alice").await.unwrap();
+    assert_eq!(next(&mut client).await, Some(Message::text("hello alice")));
+    client.write_message(Message::text("héllo")).await.unwrap();
+    assert_eq!(next(&mut client).await, Some(Message::text("héllo")));
+    let binary = Message::binary(vec![0u8, 255, 1, 254]);
+    client.write_message(binary.clone()).await.unwrap();
+    assert_eq!(next(&mut client).await, Some(binary));
+}
+
+#[actix_rt::test]
+async fn pings_are_answered_and_reported_both_ways() {
+    let (server, _) = start();
+    let mut client = server.websocket_connect("/ws").await.unwrap();
+    client.handle().ping(Bytes::from_static(b"client")).unwrap();
+    assert_eq!(
+        next(&mut client).await,
+        Some(Message::text("on_ping client"))
+    );
+    // The server pings; our client's automatic pong reaches on_pong.
+    client.write_message(Message::text("ping")).await.unwrap();
+    assert_eq!(
+        next(&mut client).await,
+        Some(Message::text("on_pong server"))
+    );
+}
+
+#[actix_rt::test]
+async fn close_codes_reach_on_close_and_the_client() {
+    let (server, seen) = start();
+    let client = server.websocket_connect("/ws").await.unwrap();
+    client.close(CloseCode(4000), "client says bye");
+    wait_until(|| seen.closes.load(Ordering::SeqCst) == 1).await;
+    assert_eq!(
+        *seen.close.lock().unwrap(),
+        Some((Some(4000), Some("client says bye".to_owned())))
+    );
+
+    let mut client = server.websocket_connect("/ws").await.unwrap();
+    client.write_message(Message::text("close")).await.unwrap();
+    assert_eq!(next(&mut client).await, None);
+    assert_eq!(
+        client.close_frame(),
+        Some(Some(CloseFrame::new(CloseCode(4001), "server says bye")))
+    );
+}
+
+#[actix_rt::test]
+async fn a_message_over_the_size_setting_is_closed_1009() {
+    let seen = Arc::new(Seen::default());
+    let settings = Settings::default().websocket_max_message_size(1024);
+    let server = TestServer::start(app_with(&seen, settings)).unwrap();
+    let mut client = server.websocket_connect("/ws").await.unwrap();
+    client
+        .write_message(Message::text("a".repeat(1024)))
+        .await
+        .unwrap();
+    assert_eq!(
+        next(&mut client).await,
+        Some(Message::text("a".repeat(1024)))
+    );
+    let _ = client.write_message(Message::text("a".repeat(1025))).await;
+    assert_eq!(next(&mut client).await, None);
+    let frame = client.close_frame().flatten().expect("a close frame");
+    assert_eq!(frame.code, CloseCode::MESSAGE_TOO_BIG);
+}
+
+#[actix_rt::test]
+async fn compression_is_negotiated_when_both_sides_want_it_and_round_trips() {
+    let (server, _) = start();
+    let deflate = WebSocketConfig::new().compression(Some(DeflateConfig::new()));
+    let mut client = server
+        .websocket_connect_request(ConnectRequest::new(server.ws_url("/deflate")).config(deflate))
+        .await
+        .unwrap();
+    assert!(client.is_compressed());
+    client
+        .write_message(Message::text("compressed?"))
+        .await
+        .unwrap();
+    assert_eq!(next(&mut client).await, Some(Message::text("true")));
+    let big = "all work and no play ".repeat(5000);
+    for _ in 0..3 {
+        client
+            .write_message(Message::text(big.clone()))
+            .await
+            .unwrap();
+        assert_eq!(next(&mut client).await, Some(Message::text(big.clone())));
+    }
+
+    // A handler without compression options leaves it off even when offered.
+    let deflate = WebSocketConfig::new().compression(Some(DeflateConfig::new()));
+    let client = server
+        .websocket_connect_request(ConnectRequest::new(server.ws_url("/ws")).config(deflate))
+        .await
+        .unwrap();
+    assert!(!client.is_compressed());
+}
+
+#[actix_rt::test]
+async fn on_close_runs_once_when_the_peer_just_disconnects() {
+    let (server, seen) = start();
+    let port = server.port();
+    let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .unwrap();
+    let request = upgrade_request("/ws", "Sec-WebSocket-Version: 13\r\n");
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut head = [0u8; 12];
+    timeout(WAIT, stream.read_exact(&mut head))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(&head, b"HTTP/1.1 101");
+    drop(stream);
+    wait_until(|| seen.closes.load(Ordering::SeqCst) >= 1).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(seen.closes.load(Ordering::SeqCst), 1);
+    assert_eq!(*seen.close.lock().unwrap(), Some((None, None)));
+}
+
+#[actix_rt::test]
+async fn another_thread_writes_through_the_handle() {
+    let (server, seen) = start();
+    let (sender, handles) = mpsc::channel();
+    *seen.handles.lock().unwrap() = Some(sender);
+    let mut client = server.websocket_connect("/ws").await.unwrap();
+    let handle = handles.recv_timeout(WAIT).unwrap();
+    let writer = std::thread::spawn(move || {
+        futures::executor::block_on(handle.write_message(Message::text("from afar")))
+    });
+    assert_eq!(next(&mut client).await, Some(Message::text("from afar")));
+    let written = tokio::task::spawn_blocking(move || writer.join().unwrap())
+        .await
+        .unwrap();
+    assert!(written.is_ok(), "{written:?}");
+}
+
+/// Polls `done` until it holds, failing after [`WAIT`].
+async fn wait_until(done: impl Fn() -> bool) {
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while !done() {
+        assert!(tokio::time::Instant::now() < deadline, "timed out waiting");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}

@@ -1,0 +1,226 @@
+//! [`WebSocketHandler`]: Tornado's `WebSocketHandler` callbacks, and the
+//! [`WebSocketContext`] they get to write, close and take a handle.
+
+use std::future::Future;
+
+use bytes::Bytes;
+use cyclone_protocol::server::HttpServerRequest;
+use cyclone_protocol::websocket::{CloseCode, DeflateConfig, Flushed, Message, Session, WebSocket};
+use futures::future::LocalBoxFuture;
+use http::header::HOST;
+
+use crate::routing::PathArgs;
+
+/// A Tornado-style WebSocket handler: one value per connection, made by the rule's factory when
+/// the upgrade request arrives. The handshake methods (`check_origin`, `select_subprotocol`,
+/// `get_compression_options`) run on the request; after the 101 the other methods run inside
+/// the connection's actor, on the connection's own loop, one at a time.
+///
+/// ```
+/// use cyclone_web::websocket::{Message, WebSocketContext, WebSocketHandler};
+///
+/// /// Echoes every message back.
+/// #[derive(Default)]
+/// struct EchoHandler;
+///
+/// impl WebSocketHandler for EchoHandler {
+///     fn on_message(&mut self, cx: &mut WebSocketContext<'_>, message: Message) {
+///         // Read the next message only once this one is on the wire (backpressure).
+///         let flushed = cx.write_message(message);
+///         cx.wait_for(flushed);
+///     }
+/// }
+/// ```
+pub trait WebSocketHandler: 'static {
+    /// Whether a browser page from `origin` may connect (Tornado's `check_origin`). Default:
+    /// same origin only, the `Origin`'s host and port equal to the request's `Host`
+    /// (case-insensitive); refused requests are answered 403. Requests without an `Origin`
+    /// (non-browser clients) are not checked.
+    fn check_origin(&self, origin: &str, request: &HttpServerRequest) -> bool {
+        same_origin(origin, request)
+    }
+
+    /// Picks one of the subprotocols the client offered (most preferred first), or none
+    /// (Tornado's `select_subprotocol`). A name that was not offered is ignored. Default none.
+    fn select_subprotocol(&mut self, subprotocols: &[String]) -> Option<String> {
+        let _ = subprotocols;
+        None
+    }
+
+    /// permessage-deflate settings, or `None` to leave compression off (Tornado's
+    /// `get_compression_options`); it is on only when the client offers it too. Each
+    /// compressed connection costs up to the config's memory budget (320 KiB by default,
+    /// see `docs/websocket.md`). Default `None`.
+    fn get_compression_options(&self) -> Option<DeflateConfig> {
+        None
+    }
+
+    /// The connection is open (Tornado's `open(*args)`): `args` are the route's groups,
+    /// `request` the upgrade request (keep what you need from it: it is dropped after `open`).
+    /// Default does nothing.
+    fn open(
+        &mut self,
+        cx: &mut WebSocketContext<'_>,
+        args: &PathArgs,
+        request: &HttpServerRequest,
+    ) {
+        let _ = (cx, args, request);
+    }
+
+    /// A text or binary message arrived (Tornado's `on_message`). To stop reading until
+    /// some work is done (Tornado's coroutine `on_message`), pass it to
+    /// [`WebSocketContext::wait_for`].
+    fn on_message(&mut self, cx: &mut WebSocketContext<'_>, message: Message);
+
+    /// A ping arrived; the pong is already queued. Default does nothing.
+    fn on_ping(&mut self, cx: &mut WebSocketContext<'_>, data: &Bytes) {
+        let _ = (cx, data);
+    }
+
+    /// A pong arrived (Tornado's `on_pong`). Default does nothing.
+    fn on_pong(&mut self, cx: &mut WebSocketContext<'_>, data: &Bytes) {
+        let _ = (cx, data);
+    }
+
+    /// The connection is gone (Tornado's `on_close`), called exactly once whatever ended it.
+    /// `close_code` and `close_reason` are the peer's close frame (Tornado's `close_code` /
+    /// `close_reason`), `None` when it sent none (it dropped the socket, was too slow, or
+    /// the server closed it).
+    fn on_close(&mut self, close_code: Option<CloseCode>, close_reason: Option<&str>) {
+        let _ = (close_code, close_reason);
+    }
+}
+
+/// Tornado's default origin check: the `Origin`'s `host[:port]`, lowercased, equals `Host`.
+fn same_origin(origin: &str, request: &HttpServerRequest) -> bool {
+    let origin_host = origin
+        .split_once("://")
+        .map_or(origin, |(_, rest)| rest)
+        .split(['/', '?', '#'])
+        .next()
+        .unwrap_or("");
+    let host = request
+        .headers()
+        .get(HOST)
+        .and_then(|host| host.to_str().ok())
+        .unwrap_or("");
+    !origin_host.is_empty() && origin_host.eq_ignore_ascii_case(host.trim())
+}
+
+/// A handler's view of its connection during one callback (Tornado's `self` in a handler
+/// method): write to the peer directly (no mailbox hop), ping, close, pause reading, or take a
+/// cloneable [`WebSocket`] handle for other actors (rooms keep one per member).
+pub struct WebSocketContext<'a> {
+    /// The protocol connection's session for this callback (behind a trait object so one
+    /// lifetime names both the borrow and the session).
+    session: &'a mut (dyn SessionOps + 'a),
+    /// Set by `wait_for`: reading stops until it completes.
+    pub(crate) paused: Option<LocalBoxFuture<'static, ()>>,
+}
+
+impl std::fmt::Debug for WebSocketContext<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WebSocketContext")
+            .field("compressed", &self.session.is_compressed())
+            .field("paused", &self.paused.is_some())
+            .finish()
+    }
+}
+
+impl<'a> WebSocketContext<'a> {
+    pub(crate) fn new(session: &'a mut (dyn SessionOps + 'a)) -> Self {
+        WebSocketContext {
+            session,
+            paused: None,
+        }
+    }
+
+    /// Sends `message` (text or binary; Tornado's `write_message`). The returned future
+    /// resolves once the frame has been written to the socket (or fails if the connection
+    /// closed first); await it, or give it to [`wait_for`](Self::wait_for), for
+    /// backpressure, or drop it.
+    pub fn write_message(&mut self, message: Message) -> Flushed {
+        self.session.write_message(message)
+    }
+
+    /// Sends a ping with `data` (cut to 125 bytes; Tornado's `ping`).
+    pub fn ping(&mut self, data: impl Into<Bytes>) {
+        let mut data: Bytes = data.into();
+        data.truncate(125);
+        self.session.send(Message::Ping(data));
+    }
+
+    /// Starts the close handshake with `code` and `reason` (Tornado's `close`); `on_close`
+    /// follows once the peer answers or the close timeout passes.
+    pub fn close(&mut self, code: CloseCode, reason: impl Into<String>) {
+        self.session.close(code, reason.into());
+    }
+
+    /// Stops reading from the peer until `work` completes (Tornado's coroutine
+    /// `on_message`): a slow consumer slows its producer instead of queueing. A second call
+    /// in the same callback waits for both.
+    pub fn wait_for(&mut self, work: impl Future + 'static) {
+        let work = async move {
+            work.await;
+        };
+        self.paused = Some(match self.paused.take() {
+            None => Box::pin(work),
+            Some(earlier) => Box::pin(async move {
+                earlier.await;
+                work.await;
+            }),
+        });
+    }
+
+    /// A cloneable, `Send` handle on this connection: any actor on any thread writes to the
+    /// peer through it (through the connection's bounded mailbox).
+    pub fn handle(&self) -> WebSocket {
+        self.session.handle()
+    }
+
+    /// Whether permessage-deflate was negotiated.
+    pub fn is_compressed(&self) -> bool {
+        self.session.is_compressed()
+    }
+
+    /// Bytes queued for the peer and not yet written.
+    pub fn write_queue_len(&self) -> usize {
+        self.session.write_queue_len()
+    }
+}
+
+/// What a context needs from the protocol's [`Session`].
+pub(crate) trait SessionOps {
+    fn write_message(&mut self, message: Message) -> Flushed;
+    fn send(&mut self, message: Message);
+    fn close(&mut self, code: CloseCode, reason: String);
+    fn handle(&self) -> WebSocket;
+    fn is_compressed(&self) -> bool;
+    fn write_queue_len(&self) -> usize;
+}
+
+impl SessionOps for Session<'_> {
+    fn write_message(&mut self, message: Message) -> Flushed {
+        Session::write_message(self, message)
+    }
+
+    fn send(&mut self, message: Message) {
+        Session::send(self, message);
+    }
+
+    fn close(&mut self, code: CloseCode, reason: String) {
+        Session::close(self, code, reason);
+    }
+
+    fn handle(&self) -> WebSocket {
+        Session::handle(self)
+    }
+
+    fn is_compressed(&self) -> bool {
+        Session::is_compressed(self)
+    }
+
+    fn write_queue_len(&self) -> usize {
+        Session::write_queue_len(self)
+    }
+}

@@ -1,0 +1,113 @@
+//! Tornado's `tornado.websocket` server side: the [`WebSocketHandler`] trait and the
+//! [`websocket`] routing target.
+//!
+//! A `websocket::<H>()` rule checks the upgrade request (RFC 6455, version 13 only), asks the
+//! handler about the origin, subprotocol and compression, answers `101 Switching Protocols`,
+//! and then the connection's actor *is* the WebSocket actor: it owns the socket, runs `H`'s
+//! callbacks on the connection's own loop, and hands out a cloneable, `Send`
+//! [`WebSocket`] handle through which any actor on any thread writes to the peer (that is
+//! how rooms broadcast). The protocol itself (frames, close codes, permessage-deflate, the
+//! connection actor) is `cyclone_protocol::websocket`; the guide is `docs/websocket.md`.
+//!
+//! | Request | Answer |
+//! |---|---|
+//! | not GET, missing `Upgrade: websocket` / `Connection: upgrade`, bad `Sec-WebSocket-Key` | 400 |
+//! | `Sec-WebSocket-Version` other than 13 | 426 with `Sec-WebSocket-Version: 13` |
+//! | `Origin` refused by [`check_origin`](WebSocketHandler::check_origin) (same origin by default) | 403 |
+//! | accepted | 101, then `open` |
+//!
+//! The application's [`Settings`](crate::Settings) give every connection its
+//! `websocket_max_message_size` (10 MiB; a bigger message is closed with 1009),
+//! `websocket_ping_interval` (off) and `websocket_ping_timeout`; see [`config_from_settings`].
+//!
+//! ```
+//! use cyclone_web::websocket::{Message, WebSocketContext, WebSocketHandler, websocket};
+//! use cyclone_web::{Application, url};
+//! use cyclone_web::testing::TestServer;
+//!
+//! #[derive(Default)]
+//! struct EchoHandler;
+//!
+//! impl WebSocketHandler for EchoHandler {
+//!     fn on_message(&mut self, cx: &mut WebSocketContext<'_>, message: Message) {
+//!         cx.write_message(message);
+//!     }
+//! }
+//!
+//! actix_rt::System::new().block_on(async {
+//!     let app = Application::new([url("/ws", websocket::<EchoHandler>())]).unwrap();
+//!     let server = TestServer::start(app).unwrap();
+//!     let mut client = server.websocket_connect("/ws").await.unwrap();
+//!     client.write_message(Message::text("hello")).await.unwrap();
+//!     assert_eq!(client.read_message().await, Some(Message::text("hello")));
+//! });
+//! ```
+
+mod handler;
+mod upgrade;
+
+use std::sync::Arc;
+
+use cyclone_protocol::server::{HttpServerRequest, Reply};
+
+pub use cyclone_protocol::websocket::{
+    CloseCode, CloseFrame, DeflateConfig, Flushed, Message, WebSocket, WebSocketConfig,
+    WebSocketError,
+};
+pub use handler::{WebSocketContext, WebSocketHandler};
+pub use upgrade::{config_from_settings, upgrade};
+
+use crate::routing::PathArgs;
+use crate::settings::Settings;
+use crate::target::{Target, TargetKind};
+
+/// A WebSocket route: a [`WebSocketHandler`] made with `Default` for each connection
+/// (Tornado's `(r"/ws", EchoWebSocket)` rule).
+pub fn websocket<H: WebSocketHandler + Default>() -> Target {
+    websocket_with(H::default)
+}
+
+/// A WebSocket route whose handlers `factory` makes, one per connection: the closure is
+/// Tornado's `initialize(**kwargs)` (capture a room's address, say).
+pub fn websocket_with<H, F>(factory: F) -> Target
+where
+    H: WebSocketHandler,
+    F: Fn() -> H + Send + Sync + 'static,
+{
+    Target {
+        kind: TargetKind::WebSocket(Arc::new(HandlerFactory { factory })),
+    }
+}
+
+/// A WebSocket handler type behind the erasure, for the routing table.
+pub(crate) trait ErasedWebSocket: Send + Sync {
+    /// Answers an upgrade request routed here.
+    fn upgrade(&self, request: HttpServerRequest, args: PathArgs, settings: &Settings) -> Reply;
+    /// The handler's type name, for `Debug`.
+    fn type_name(&self) -> &'static str;
+}
+
+/// Makes a route's handlers.
+struct HandlerFactory<F> {
+    /// The rule's factory.
+    factory: F,
+}
+
+impl<H, F> ErasedWebSocket for HandlerFactory<F>
+where
+    H: WebSocketHandler,
+    F: Fn() -> H + Send + Sync + 'static,
+{
+    fn upgrade(&self, request: HttpServerRequest, args: PathArgs, settings: &Settings) -> Reply {
+        upgrade(
+            request,
+            (self.factory)(),
+            args,
+            config_from_settings(settings),
+        )
+    }
+
+    fn type_name(&self) -> &'static str {
+        std::any::type_name::<H>()
+    }
+}

@@ -1,0 +1,149 @@
+//! The upgrade: checks an upgrade request (version 13 only, origin), lets the handler choose a
+//! subprotocol and compression, answers 101 through [`Reply::upgrade`], and starts the
+//! connection actor running the handler on the same loop.
+
+use bytes::Bytes;
+use cyclone_protocol::server::{HttpResponse, HttpServerRequest, Reply, Upgraded};
+use cyclone_protocol::websocket::{
+    CloseFrame, HandshakeError, Message, Role, ServerHandshake, Session, WebSocketConfig,
+    WebSocketService, start_connection,
+};
+use futures::future::LocalBoxFuture;
+use http::StatusCode;
+use http::header::{HeaderName, HeaderValue, ORIGIN, SEC_WEBSOCKET_VERSION};
+
+use super::handler::{WebSocketContext, WebSocketHandler};
+use crate::routing::PathArgs;
+use crate::settings::Settings;
+
+/// The older header Tornado also reads the origin from (drafts before RFC 6455).
+const SEC_WEBSOCKET_ORIGIN: HeaderName = HeaderName::from_static("sec-websocket-origin");
+
+/// The connection settings a route gets from the application's [`Settings`]:
+/// `websocket_max_message_size`, `websocket_ping_interval` and `websocket_ping_timeout`, the
+/// protocol's defaults for the rest.
+pub fn config_from_settings(settings: &Settings) -> WebSocketConfig {
+    let mut config =
+        WebSocketConfig::new().max_message_size(settings.websocket_max_message_size_or_default());
+    config = config.ping_interval(settings.websocket_ping_interval);
+    if let Some(timeout) = settings.websocket_ping_timeout_or_default() {
+        config = config.ping_timeout(timeout);
+    }
+    config
+}
+
+/// Answers an upgrade request with `handler`, outside an [`Application`](crate::Application)
+/// (a bare `HttpServer` service, as `examples/bench_server.rs`): the same checks and answers
+/// as a [`websocket`](super::websocket) route, with `args` for `open` and `config` for the
+/// connection (its compression is replaced by the handler's `get_compression_options`).
+///
+/// | Request | Answer |
+/// |---|---|
+/// | not GET, not `Upgrade: websocket` / `Connection: upgrade`, bad key | 400 |
+/// | `Sec-WebSocket-Version` other than 13 | 426 with `Sec-WebSocket-Version: 13` |
+/// | `Origin` refused by `check_origin` | 403 |
+/// | accepted | 101, then the connection actor runs `handler` |
+pub fn upgrade<H: WebSocketHandler>(
+    request: HttpServerRequest,
+    mut handler: H,
+    args: PathArgs,
+    config: WebSocketConfig,
+) -> Reply {
+    let handshake =
+        match ServerHandshake::from_parts(request.method(), request.version(), request.headers()) {
+            Ok(handshake) => handshake,
+            Err(error) => return refusal(&error).into(),
+        };
+    let origin = request
+        .headers()
+        .get(ORIGIN)
+        .or_else(|| request.headers().get(SEC_WEBSOCKET_ORIGIN));
+    if let Some(origin) = origin {
+        let allowed = origin
+            .to_str()
+            .is_ok_and(|origin| handler.check_origin(origin, &request));
+        if !allowed {
+            tracing::debug!(origin = ?origin, "websocket origin refused");
+            return HttpResponse::new(StatusCode::FORBIDDEN)
+                .text("Cross origin websockets not allowed")
+                .into();
+        }
+    }
+    let subprotocol = handler.select_subprotocol(handshake.subprotocols());
+    let compression = handler.get_compression_options();
+    let accepted = handshake.accept(subprotocol.as_deref(), compression.as_ref());
+    let mut response = HttpResponse::new(StatusCode::SWITCHING_PROTOCOLS);
+    *response.headers_mut() = accepted.headers;
+    let negotiated = accepted.negotiated;
+    let config = config.compression(compression);
+    Reply::upgrade(response, move |upgraded: Upgraded| {
+        let service = HandlerService {
+            handler,
+            opening: Some((args, request)),
+        };
+        start_connection(
+            upgraded.io,
+            upgraded.read_buf,
+            Role::Server,
+            &negotiated,
+            config,
+            service,
+            Some(upgraded.slot),
+        );
+    })
+}
+
+/// The answer to a bad upgrade request: its status, and `Sec-WebSocket-Version: 13` with 426.
+fn refusal(error: &HandshakeError) -> HttpResponse {
+    let status = error.status();
+    let mut response = HttpResponse::new(status).text(error.to_string());
+    if status == StatusCode::UPGRADE_REQUIRED {
+        response = response.header(SEC_WEBSOCKET_VERSION, HeaderValue::from_static("13"));
+    }
+    response
+}
+
+/// Runs a [`WebSocketHandler`] as the connection actor's service.
+struct HandlerService<H> {
+    /// The application's handler.
+    handler: H,
+    /// The route's groups and the upgrade request, until `open` has seen them (then freed:
+    /// an idle connection should hold no request head).
+    opening: Option<(PathArgs, HttpServerRequest)>,
+}
+
+impl<H: WebSocketHandler> WebSocketService for HandlerService<H> {
+    fn on_open(&mut self, session: &mut Session<'_>) {
+        if let Some((args, request)) = self.opening.take() {
+            let mut cx = WebSocketContext::new(session);
+            self.handler.open(&mut cx, &args, &request);
+        }
+    }
+
+    fn on_message(
+        &mut self,
+        message: Message,
+        session: &mut Session<'_>,
+    ) -> Option<LocalBoxFuture<'static, ()>> {
+        let mut cx = WebSocketContext::new(session);
+        self.handler.on_message(&mut cx, message);
+        cx.paused.take()
+    }
+
+    fn on_ping(&mut self, data: &Bytes, session: &mut Session<'_>) {
+        self.handler
+            .on_ping(&mut WebSocketContext::new(session), data);
+    }
+
+    fn on_pong(&mut self, data: &Bytes, session: &mut Session<'_>) {
+        self.handler
+            .on_pong(&mut WebSocketContext::new(session), data);
+    }
+
+    fn on_close(&mut self, close: Option<&CloseFrame>) {
+        self.handler.on_close(
+            close.map(|frame| frame.code),
+            close.map(|frame| frame.reason.as_str()),
+        );
+    }
+}
