@@ -402,3 +402,30 @@ async fn wait_until(done: impl Fn() -> bool) {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
 }
+
+#[actix_rt::test]
+async fn the_access_log_records_the_upgrade_and_the_refusals() {
+    let logged = Arc::new(Mutex::new(Vec::new()));
+    let sink = logged.clone();
+    let settings = Settings::default().log_function(move |entry| {
+        sink.lock().unwrap().push(format!(
+            "{} {} {}",
+            entry.status.as_u16(),
+            entry.method,
+            entry.uri
+        ));
+    });
+    let server = TestServer::start(app_with(&Arc::new(Seen::default()), settings)).unwrap();
+    let client = server.websocket_connect("/plain").await.unwrap();
+    let refused = server
+        .websocket_connect_request(
+            ConnectRequest::new(server.ws_url("/plain")).header("Origin", "http://evil.example"),
+        )
+        .await;
+    assert!(refused.is_err());
+    drop(client);
+    assert_eq!(
+        *logged.lock().unwrap(),
+        ["101 GET /plain", "403 GET /plain"]
+    );
+}

@@ -57,6 +57,7 @@ pub use cyclone_protocol::websocket::{
 pub use handler::{WebSocketContext, WebSocketHandler};
 pub use upgrade::{config_from_settings, upgrade};
 
+use crate::access_log::{AccessLogEntry, log_request};
 use crate::routing::PathArgs;
 use crate::settings::Settings;
 use crate::target::{Target, TargetKind};
@@ -99,12 +100,26 @@ where
     F: Fn() -> H + Send + Sync + 'static,
 {
     fn upgrade(&self, request: HttpServerRequest, args: PathArgs, settings: &Settings) -> Reply {
-        upgrade(
+        let method = request.method().clone();
+        let uri = request.uri().clone();
+        let remote_ip = request.remote_ip();
+        let request_time = request.request_time();
+        let (status, reply) = upgrade::upgrade_with_status(
             request,
             (self.factory)(),
             args,
             config_from_settings(settings),
-        )
+        );
+        // Tornado logs the upgrade's answer like any request: `101 GET /ws (127.0.0.1) 0.4ms`.
+        let entry = AccessLogEntry {
+            status,
+            method: &method,
+            uri: uri.path_and_query().map_or("/", |path| path.as_str()),
+            remote_ip,
+            request_time,
+        };
+        log_request(settings.log_function.as_ref(), &entry);
+        reply
     }
 
     fn type_name(&self) -> &'static str {

@@ -45,14 +45,27 @@ pub fn config_from_settings(settings: &Settings) -> WebSocketConfig {
 /// | accepted | 101, then the connection actor runs `handler` |
 pub fn upgrade<H: WebSocketHandler>(
     request: HttpServerRequest,
-    mut handler: H,
+    handler: H,
     args: PathArgs,
     config: WebSocketConfig,
 ) -> Reply {
+    upgrade_with_status(request, handler, args, config).1
+}
+
+/// [`upgrade`], also returning the status answered (for the access log).
+pub(crate) fn upgrade_with_status<H: WebSocketHandler>(
+    request: HttpServerRequest,
+    mut handler: H,
+    args: PathArgs,
+    config: WebSocketConfig,
+) -> (StatusCode, Reply) {
     let handshake =
         match ServerHandshake::from_parts(request.method(), request.version(), request.headers()) {
             Ok(handshake) => handshake,
-            Err(error) => return refusal(&error).into(),
+            Err(error) => {
+                let refusal = refusal(&error);
+                return (refusal.status(), refusal.into());
+            }
         };
     let origin = request
         .headers()
@@ -64,9 +77,9 @@ pub fn upgrade<H: WebSocketHandler>(
             .is_ok_and(|origin| handler.check_origin(origin, &request));
         if !allowed {
             tracing::debug!(origin = ?origin, "websocket origin refused");
-            return HttpResponse::new(StatusCode::FORBIDDEN)
-                .text("Cross origin websockets not allowed")
-                .into();
+            let forbidden = HttpResponse::new(StatusCode::FORBIDDEN)
+                .text("Cross origin websockets not allowed");
+            return (StatusCode::FORBIDDEN, forbidden.into());
         }
     }
     let subprotocol = handler.select_subprotocol(handshake.subprotocols());
@@ -76,7 +89,7 @@ pub fn upgrade<H: WebSocketHandler>(
     *response.headers_mut() = accepted.headers;
     let negotiated = accepted.negotiated;
     let config = config.compression(compression);
-    Reply::upgrade(response, move |upgraded: Upgraded| {
+    let reply = Reply::upgrade(response, move |upgraded: Upgraded| {
         let service = HandlerService {
             handler,
             opening: Some((args, request)),
@@ -90,7 +103,8 @@ pub fn upgrade<H: WebSocketHandler>(
             service,
             Some(upgraded.slot),
         );
-    })
+    });
+    (StatusCode::SWITCHING_PROTOCOLS, reply)
 }
 
 /// The answer to a bad upgrade request: its status, and `Sec-WebSocket-Version: 13` with 426.
