@@ -429,3 +429,13 @@ async fn the_access_log_records_the_upgrade_and_the_refusals() {
         ["101 GET /plain", "403 GET /plain"]
     );
 }
+
+#[actix_rt::test]
+async fn the_ping_interval_setting_pings_the_client() {
+    let seen = Arc::new(Seen::default());
+    let settings = Settings::default().websocket_ping_interval(Duration::from_millis(50));
+    let server = TestServer::start(app_with(&seen, settings)).unwrap();
+    let mut client = server.websocket_connect("/ws").await.unwrap();
+    // The server's own ping, answered by our client's automatic pong, reaches on_pong.
+    assert_eq!(next(&mut client).await, Some(Message::text("on_pong ")));
+}
