@@ -15,6 +15,10 @@
 //!   forwards the request to any actor as an `HttpRequestMessage`). See `docs/http.md`.
 //! - [`client`]: `AsyncHttpClient` (keep-alive pool, redirects, streaming, TLS, proxies) and
 //!   the blocking `HttpClient`. See `docs/httpclient.md`.
+//! - [`websocket`]: RFC 6455 with permessage-deflate: a sans-IO codec and handshake, the
+//!   per-connection **actor** (`WebSocketConnection`, reached from any thread through its
+//!   cloneable `WebSocket` handle), and the client (`websocket_connect`, `ReconnectingClient`).
+//!   See `docs/websocket.md`.
 //!
 //! # Example
 //!
