@@ -15,10 +15,10 @@
 #
 # Knobs: every compare.sh knob passes through (ONLY, REPEAT, DURATION, WARMUP, CONNS,
 # CONNS_HIGH, PIPELINE, PIN, WORKERS, RATIO_BASE, WAIT_IDLE, ...; see compare.sh --help), plus
-#   WS=0          1 once bench_server serves a WebSocket echo at /ws: cyclone then also runs the
-#                 echo and idle-connection tests (until then its WebSocket columns show "-")
-#   IDLE_CONNS=0  idle WebSocket connections for the RSS test (compare.sh's default, 10000,
-#                 when WS=1)
+#   WS=1          bench_server serves the WebSocket echo at /ws, so cyclone runs the echo and
+#                 idle-connection tests too; 0 runs its HTTP tests only
+#   IDLE_CONNS    idle WebSocket connections for the RSS test (compare.sh's default, 10000,
+#                 when WS=1; 0 when WS=0)
 #   BUILD=1       0: use target/release/examples/bench_server as it is
 # Output: the table on stdout and in bench/results/<date>.md (git-ignored; commit a result
 # deliberately with `git add -f`).
@@ -37,7 +37,7 @@ if [[ ! -x "$bench_dir/compare.sh" ]]; then
   exit 2
 fi
 
-WS=${WS:-0}
+WS=${WS:-1}
 BUILD=${BUILD:-1}
 if [[ "$BUILD" == 1 ]]; then
   cargo build --release --example bench_server >&2
