@@ -4,7 +4,7 @@
 //! broadcast through the room's mailbox, and a member leaves when its socket closes.
 //!
 //! ```text
-//! cargo run --example websocket_chat    # then open http://localhost:8888/ in two tabs
+//! cargo run --example websocket_chat -- --port 8888   # then open http://localhost:8888/ in two tabs
 //! ```
 
 use std::collections::{HashMap, VecDeque};
@@ -207,11 +207,19 @@ pub fn application(room: Addr<ChatRoom>) -> Result<Application, RouteError> {
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    cyclone::run(async {
+    let port = flag("--port").unwrap_or(8888);
+    cyclone::run(async move {
         let room = ChatRoom::default().start();
-        let server = application(room)?.listen(8888)?;
-        println!("chat on http://localhost:8888/");
+        let server = application(room)?.listen_on(port, Some("127.0.0.1"))?;
+        println!("listening on http://{}", server.local_addrs()[0]);
         server.serve_until_signal(Duration::from_secs(5)).await?;
         Ok(())
     })
+}
+
+/// The value after `name` on the command line, if any.
+fn flag<T: std::str::FromStr>(name: &str) -> Option<T> {
+    let args: Vec<String> = std::env::args().collect();
+    let at = args.iter().position(|arg| arg == name)?;
+    args.get(at + 1)?.parse().ok()
 }
