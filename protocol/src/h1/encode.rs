@@ -68,6 +68,20 @@ pub fn encode_response_head(
     date: &mut DateCache,
     dst: &mut BytesMut,
 ) -> BodyEncoder {
+    date.refresh();
+    encode_response_head_cached(context, status, headers, length, date, dst)
+}
+
+/// [`encode_response_head`] with `date` as the caller last refreshed it: a connection that
+/// encodes a batch of pipelined answers reads the clock once per batch, not once per answer.
+pub(crate) fn encode_response_head_cached(
+    context: &ResponseContext,
+    status: StatusCode,
+    headers: &HeaderMap,
+    length: BodyLength,
+    date: &DateCache,
+    dst: &mut BytesMut,
+) -> BodyEncoder {
     let interim = status.is_informational();
     let (kind, framing) = if interim || status == StatusCode::NO_CONTENT {
         (Kind::Discard, Framing::None)
@@ -121,7 +135,6 @@ pub fn encode_response_head(
     dst.extend_from_slice(b"\r\n");
 
     if !interim && !headers.contains_key(DATE) {
-        date.refresh();
         dst.extend_from_slice(b"date: ");
         dst.extend_from_slice(date.as_bytes());
         dst.extend_from_slice(b"\r\n");

@@ -66,7 +66,7 @@ use super::upgrade::{OnUpgrade, Switch, Upgraded, UpgradedIo};
 use super::xheaders;
 use crate::h1::{
     BodyEncoder, BodyLength, CONTINUE_100, DateCache, Event, Expectation, ParseError,
-    RequestDecoder, RequestHead, ResponseContext, encode_response_head,
+    RequestDecoder, RequestHead, ResponseContext, encode_response_head_cached,
 };
 
 /// How long a closing connection keeps reading (and discarding) what the client still sends
@@ -611,8 +611,10 @@ impl<S: HttpService, T: AsyncRead + AsyncWrite + Unpin> ExchangeLoop<S, T> {
             remote_ip = self.peer.ip();
             protocol = self.protocol;
         }
+        // The read that completed the head: its clock read serves every request it carried.
         let mut request = HttpServerRequest::new(
             head,
+            self.last_read.into_std(),
             self.peer,
             remote_ip,
             protocol,
@@ -930,6 +932,10 @@ impl<S: HttpService, T: AsyncRead + AsyncWrite + Unpin> ExchangeLoop<S, T> {
     /// Encodes the answers that are next in line, in order, into the write buffer.
     fn write_answers(&mut self, cx: &mut TaskContext<'_>) -> bool {
         let mut progress = false;
+        if !self.queue.is_empty() {
+            // One clock read for every answer encoded below (pipelined answers share it).
+            self.date.refresh();
+        }
         while let Some(exchange) = self.queue.front_mut() {
             if self.write_buf.len() >= self.options.max_write_buffer_size {
                 break;
@@ -962,7 +968,7 @@ impl<S: HttpService, T: AsyncRead + AsyncWrite + Unpin> ExchangeLoop<S, T> {
                         &exchange.context,
                         response,
                         None,
-                        &mut self.date,
+                        &self.date,
                         &mut self.write_buf,
                     );
                     Some(close)
@@ -1008,12 +1014,12 @@ impl<S: HttpService, T: AsyncRead + AsyncWrite + Unpin> ExchangeLoop<S, T> {
                             HeaderValue::from_static("upgrade"),
                         );
                     }
-                    encode_response_head(
+                    encode_response_head_cached(
                         &exchange.context,
                         StatusCode::SWITCHING_PROTOCOLS,
                         response.headers(),
                         BodyLength::Known(0),
-                        &mut self.date,
+                        &self.date,
                         &mut self.write_buf,
                     );
                     self.switch = Some(Switch { head, on_upgrade });
@@ -1031,24 +1037,24 @@ impl<S: HttpService, T: AsyncRead + AsyncWrite + Unpin> ExchangeLoop<S, T> {
                             Poll::Pending => break,
                             Poll::Ready(Some(WriterEvent::Head(status, headers))) => {
                                 if encoder.is_none() {
-                                    *encoder = Some(encode_response_head(
+                                    *encoder = Some(encode_response_head_cached(
                                         &exchange.context,
                                         status,
                                         &headers,
                                         BodyLength::Streaming,
-                                        &mut self.date,
+                                        &self.date,
                                         &mut self.write_buf,
                                     ));
                                 }
                             }
                             Poll::Ready(Some(WriterEvent::Data(data))) => {
                                 let encoder = encoder.get_or_insert_with(|| {
-                                    encode_response_head(
+                                    encode_response_head_cached(
                                         &exchange.context,
                                         StatusCode::OK,
                                         &http::HeaderMap::new(),
                                         BodyLength::Streaming,
-                                        &mut self.date,
+                                        &self.date,
                                         &mut self.write_buf,
                                     )
                                 });
@@ -1067,7 +1073,7 @@ impl<S: HttpService, T: AsyncRead + AsyncWrite + Unpin> ExchangeLoop<S, T> {
                                         &exchange.context,
                                         HttpResponse::ok(),
                                         None,
-                                        &mut self.date,
+                                        &self.date,
                                         &mut self.write_buf,
                                     ),
                                 };
@@ -1079,7 +1085,7 @@ impl<S: HttpService, T: AsyncRead + AsyncWrite + Unpin> ExchangeLoop<S, T> {
                                     &exchange.context,
                                     response,
                                     encoder.as_mut(),
-                                    &mut self.date,
+                                    &self.date,
                                     &mut self.write_buf,
                                 );
                                 outcome = Some(close);
@@ -1094,7 +1100,7 @@ impl<S: HttpService, T: AsyncRead + AsyncWrite + Unpin> ExchangeLoop<S, T> {
                                             &exchange.context,
                                             HttpResponse::new(StatusCode::INTERNAL_SERVER_ERROR),
                                             None,
-                                            &mut self.date,
+                                            &self.date,
                                             &mut self.write_buf,
                                         );
                                         true
@@ -1407,7 +1413,7 @@ fn encode_whole(
     context: &ResponseContext,
     response: HttpResponse,
     started: Option<&mut BodyEncoder>,
-    date: &mut DateCache,
+    date: &DateCache,
     dst: &mut BytesMut,
 ) -> bool {
     let (status, headers, body) = response.into_parts();
@@ -1415,7 +1421,7 @@ fn encode_whole(
     let encoder = match started {
         Some(encoder) => encoder,
         None => {
-            fresh = encode_response_head(
+            fresh = encode_response_head_cached(
                 context,
                 status,
                 &headers,

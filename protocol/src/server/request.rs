@@ -53,9 +53,11 @@ pub struct HttpServerRequest {
 }
 
 impl HttpServerRequest {
-    /// A request from a decoded head; the connection fills in the body later.
+    /// A request from a decoded head that arrived at `start`; the connection fills in the body
+    /// later.
     pub(crate) fn new(
         head: RequestHead,
+        start: Instant,
         peer: SocketAddr,
         remote_ip: IpAddr,
         protocol: &'static str,
@@ -68,7 +70,7 @@ impl HttpServerRequest {
             peer,
             remote_ip,
             protocol,
-            start: Instant::now(),
+            start,
             form_limits,
             query_arguments: OnceCell::new(),
             body_arguments: OnceCell::new(),
@@ -80,7 +82,14 @@ impl HttpServerRequest {
     /// A request built by hand, for tests of handlers: `head` as decoded, `body` whole, from
     /// `peer`, over plain HTTP.
     pub fn from_parts(head: RequestHead, body: Bytes, peer: SocketAddr) -> Self {
-        let mut request = Self::new(head, peer, peer.ip(), "http", FormLimits::default());
+        let mut request = Self::new(
+            head,
+            Instant::now(),
+            peer,
+            peer.ip(),
+            "http",
+            FormLimits::default(),
+        );
         request.body = body;
         request
     }
