@@ -61,7 +61,7 @@ mod async_client;
 mod blocking;
 mod body;
 mod connect;
-mod connection;
+pub(crate) mod connection;
 mod decompress;
 mod encode;
 mod error;

@@ -6,6 +6,7 @@
 //! All three run the same [`WebSocketConnection`](super::WebSocketConnection) actor in the
 //! client role, so pings, limits and the close handshake behave as on the server.
 
+use crate::client::connection::Unbuffered;
 use std::collections::hash_map::RandomState;
 use std::fmt;
 use std::hash::{BuildHasher, Hasher};
@@ -13,17 +14,15 @@ use std::io;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
-use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
-use cyclone_actors::iostream::IoStream;
 use cyclone_actors::tcpclient::{ConnectError, ConnectOptions, TcpClient};
 use cyclone_actors::tls::TlsClientConfig;
 use futures::future::LocalBoxFuture;
 use http::Method;
 use http::header::{HeaderMap, HeaderName, HeaderValue};
-use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, ReadBuf};
+use tokio::io::AsyncWriteExt;
 use tokio::sync::{mpsc, oneshot};
 
 use super::Message;
@@ -143,53 +142,6 @@ impl ConnectRequest {
     pub fn incoming_queue(mut self, messages: usize) -> Self {
         self.incoming_queue = messages.max(1);
         self
-    }
-}
-
-/// An `IoStream`'s transport driven directly: the connection actor keeps its own buffers.
-struct Unbuffered<S>(IoStream<S>);
-
-fn closed_stream() -> io::Error {
-    io::Error::new(io::ErrorKind::NotConnected, "stream is closed")
-}
-
-impl<S: AsyncRead + AsyncWrite + Unpin> AsyncRead for Unbuffered<S> {
-    fn poll_read(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
-        match self.get_mut().0.get_mut() {
-            Some(inner) => Pin::new(inner).poll_read(cx, buf),
-            None => Poll::Ready(Err(closed_stream())),
-        }
-    }
-}
-
-impl<S: AsyncRead + AsyncWrite + Unpin> AsyncWrite for Unbuffered<S> {
-    fn poll_write(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        match self.get_mut().0.get_mut() {
-            Some(inner) => Pin::new(inner).poll_write(cx, buf),
-            None => Poll::Ready(Err(closed_stream())),
-        }
-    }
-
-    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        match self.get_mut().0.get_mut() {
-            Some(inner) => Pin::new(inner).poll_flush(cx),
-            None => Poll::Ready(Ok(())),
-        }
-    }
-
-    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        match self.get_mut().0.get_mut() {
-            Some(inner) => Pin::new(inner).poll_shutdown(cx),
-            None => Poll::Ready(Ok(())),
-        }
     }
 }
 
