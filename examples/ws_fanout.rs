@@ -1,0 +1,317 @@
+//! The WebSocket fan-out server: every client of `/ws` joins a room, and a client that sends
+//! `broadcast:<payload>` makes the rooms send `<payload>` to every member of this process. The
+//! benchmark driver is `bench/fanout/` (run both with `bench/fanout.sh`); the numbers are in
+//! `docs/performance.md`, "WebSocket fan-out".
+//!
+//! ```text
+//! ulimit -n "$(ulimit -Hn)"   # one descriptor per connection
+//! cargo run --release --example ws_fanout -- --port 8888 --workers 1
+//! ```
+//!
+//! Flags: `--port N` (8888), `--address A` (127.0.0.1), `--workers N` (0: one per core),
+//! `--max-connections N` (100 000: the descriptor limit is the real cap), `--text` (send the
+//! payload as a text message, which costs one copy of it per member, instead of binary, which
+//! shares one buffer).
+//!
+//! # Rooms, one per worker
+//!
+//! Each worker thread has its own [`Room`] actor, started on that worker's loop the first time
+//! the worker serves a request, so joining, leaving and the fan-out to the worker's members
+//! never cross a thread. A broadcast goes to every room of the process through [`Rooms`] (a
+//! `dashmap` of their addresses). The first message a member gets is `pid:<process id>`, so a
+//! driver can tell which of several processes sharing the port it reached.
+//!
+//! # Several processes on one port
+//!
+//! The TCP server binds every listening socket with `SO_REUSEPORT` (`TcpServer::reuse_port`,
+//! on by default), so starting this example K times with the same `--port` gives K processes
+//! whose sockets the kernel picks from by a hash of the client's address and port: Tornado's
+//! multi-process mode, without a shared parent. Each process has its own rooms.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use actix::prelude::*;
+use bytes::Bytes;
+use cyclone::httpserver::{HttpResponse, HttpServer, HttpServerRequest, HttpService, Reply};
+use cyclone::web::PathArgs;
+use cyclone::web::websocket::{
+    CloseCode, Message, WebSocket, WebSocketConfig, WebSocketContext, WebSocketHandler, upgrade,
+};
+use dashmap::DashMap;
+use http::{Method, StatusCode};
+
+/// What a member sends to make the rooms broadcast the rest of the message.
+pub const BROADCAST_PREFIX: &str = "broadcast:";
+/// Live connections the server accepts unless told otherwise: far above one process's
+/// descriptor limit, so the operating system, not this setting, is what caps a run.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 100_000;
+
+/// One worker's members. An actor on the worker's loop: its map needs no lock, and the members
+/// it writes to live on the same thread, so a broadcast wakes no other thread.
+#[derive(Debug, Default)]
+pub struct Room {
+    /// Each member's connection, by member id.
+    members: HashMap<u64, WebSocket>,
+    /// Send text (one `String` copy per member, `Message::Text` owns its text) instead of
+    /// binary (one shared `Bytes`).
+    text: bool,
+}
+
+impl Actor for Room {
+    type Context = Context<Self>;
+}
+
+/// A member arrived.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct Join {
+    /// The member's id.
+    pub id: u64,
+    /// Its connection.
+    pub socket: WebSocket,
+}
+
+/// A member's socket closed.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct Leave {
+    /// The member's id.
+    pub id: u64,
+}
+
+/// Send `payload` to every member of this room.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct Broadcast {
+    /// The payload, shared by every member's message.
+    pub payload: Bytes,
+}
+
+/// How many members the room has (for tests and monitoring).
+#[derive(Message)]
+#[rtype(result = "usize")]
+pub struct Members;
+
+impl Handler<Join> for Room {
+    type Result = ();
+
+    fn handle(&mut self, join: Join, _: &mut Context<Self>) {
+        self.members.insert(join.id, join.socket);
+    }
+}
+
+impl Handler<Leave> for Room {
+    type Result = ();
+
+    fn handle(&mut self, leave: Leave, _: &mut Context<Self>) {
+        self.members.remove(&leave.id);
+    }
+}
+
+impl Handler<Members> for Room {
+    type Result = usize;
+
+    fn handle(&mut self, _: Members, _: &mut Context<Self>) -> usize {
+        self.members.len()
+    }
+}
+
+impl Handler<Broadcast> for Room {
+    type Result = ();
+
+    fn handle(&mut self, broadcast: Broadcast, _: &mut Context<Self>) {
+        let text = if self.text {
+            // A text message owns a `String`: the API makes a copy per member.
+            Some(String::from_utf8_lossy(&broadcast.payload).into_owned())
+        } else {
+            None
+        };
+        // try_write never waits: a member whose mailbox is full misses this message rather
+        // than holding up everyone else.
+        self.members.retain(|id, socket| {
+            let message = match &text {
+                Some(text) => Message::Text(text.clone()),
+                None => Message::Binary(broadcast.payload.clone()),
+            };
+            match socket.try_write(message) {
+                Ok(()) => true,
+                Err(error) => {
+                    tracing::debug!(member = id, %error, "broadcast not delivered");
+                    socket.is_connected()
+                }
+            }
+        });
+    }
+}
+
+/// Every room of this process, one per worker, by the worker's number.
+#[derive(Debug, Clone, Default)]
+pub struct Rooms {
+    /// The rooms' addresses; written once per worker, read on every broadcast.
+    rooms: Arc<DashMap<usize, Addr<Room>>>,
+    /// Numbers the workers' rooms.
+    next_room: Arc<AtomicU64>,
+    /// Whether rooms send text instead of binary (see [`Room`]).
+    text: bool,
+}
+
+impl Rooms {
+    /// No rooms yet; each worker adds its own. `text` makes broadcasts text messages.
+    pub fn new(text: bool) -> Self {
+        Rooms {
+            text,
+            ..Rooms::default()
+        }
+    }
+
+    /// Starts a room on the current loop and lists it.
+    fn start_room(&self) -> Addr<Room> {
+        let room = Room {
+            members: HashMap::new(),
+            text: self.text,
+        }
+        .start();
+        let number = self.next_room.fetch_add(1, Ordering::Relaxed) as usize;
+        self.rooms.insert(number, room.clone());
+        room
+    }
+
+    /// Sends `payload` to every room.
+    fn broadcast(&self, payload: &Bytes) {
+        for room in self.rooms.iter() {
+            room.do_send(Broadcast {
+                payload: payload.clone(),
+            });
+        }
+    }
+
+    /// Members over all rooms.
+    pub async fn members(&self) -> usize {
+        let rooms: Vec<Addr<Room>> = self.rooms.iter().map(|room| room.clone()).collect();
+        let mut total = 0;
+        for room in rooms {
+            total += room.send(Members).await.unwrap_or(0);
+        }
+        total
+    }
+}
+
+/// Gives each member a distinct id.
+static NEXT_MEMBER: AtomicU64 = AtomicU64::new(1);
+
+/// `/ws`: one per connection, on its worker's loop.
+#[derive(Debug)]
+pub struct Member {
+    /// This worker's room.
+    room: Addr<Room>,
+    /// Every room, for broadcasts.
+    rooms: Rooms,
+    /// This member's id.
+    id: u64,
+}
+
+impl WebSocketHandler for Member {
+    fn check_origin(&self, _origin: &str, _request: &HttpServerRequest) -> bool {
+        // A benchmark target: load tools send any Origin.
+        true
+    }
+
+    fn open(&mut self, cx: &mut WebSocketContext<'_>, _: &PathArgs, _: &HttpServerRequest) {
+        // Joined before the pid goes out: a driver that saw the pid may broadcast at once.
+        self.room.do_send(Join {
+            id: self.id,
+            socket: cx.handle(),
+        });
+        drop(cx.write_message(Message::text(format!("pid:{}", std::process::id()))));
+    }
+
+    fn on_message(&mut self, cx: &mut WebSocketContext<'_>, message: Message) {
+        match message {
+            Message::Text(text) => {
+                if let Some(payload) = text.strip_prefix(BROADCAST_PREFIX) {
+                    self.rooms
+                        .broadcast(&Bytes::copy_from_slice(payload.as_bytes()));
+                }
+            }
+            _ => cx.close(CloseCode::UNSUPPORTED_DATA, "text only"),
+        }
+    }
+
+    fn on_close(&mut self, _: Option<CloseCode>, _: Option<&str>) {
+        self.room.do_send(Leave { id: self.id });
+    }
+}
+
+/// The server: `/ws` joins this worker's room; anything else is 404. Each worker's service,
+/// built on the worker's own thread, starts that worker's room.
+pub fn fanout_server(rooms: Rooms, max_connections: usize) -> HttpServer<impl HttpService> {
+    HttpServer::with_factory(move || {
+        let rooms = rooms.clone();
+        let room = rooms.start_room();
+        move |request: HttpServerRequest| {
+            let reply: Reply = match (request.path(), request.method()) {
+                ("/ws", &Method::GET) => {
+                    let member = Member {
+                        room: room.clone(),
+                        rooms: rooms.clone(),
+                        id: NEXT_MEMBER.fetch_add(1, Ordering::Relaxed),
+                    };
+                    upgrade(request, member, PathArgs::default(), WebSocketConfig::new())
+                }
+                _ => HttpResponse::new(StatusCode::NOT_FOUND).into(),
+            };
+            std::future::ready(reply)
+        }
+    })
+    .max_connections(max_connections)
+}
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let port = flag("--port").unwrap_or(8888);
+    let address: String = flag("--address").unwrap_or_else(|| "127.0.0.1".into());
+    let workers = flag("--workers").unwrap_or(0);
+    let max_connections = flag("--max-connections").unwrap_or(DEFAULT_MAX_CONNECTIONS);
+    let text = std::env::args().any(|arg| arg == "--text");
+    if let Some(limit) = open_files_limit()
+        && limit < max_connections
+    {
+        eprintln!(
+            "ws_fanout: pid {} may open {limit} descriptors: at most that many connections \
+             (raise it with `ulimit -n \"$(ulimit -Hn)\"`)",
+            std::process::id()
+        );
+    }
+    cyclone::run(async move {
+        let mut server = fanout_server(Rooms::new(text), max_connections);
+        server.bind(port, Some(&address))?;
+        server.start(workers)?;
+        println!(
+            "listening on http://{} (pid {})",
+            server.local_addrs()[0],
+            std::process::id()
+        );
+        server.serve_until_signal(Duration::from_secs(5)).await?;
+        Ok(())
+    })
+}
+
+/// This process's soft limit on open descriptors, from `/proc/self/limits` (Linux only;
+/// raising it needs `setrlimit`, which the workspace reaches only through `unsafe` libc, so
+/// the shell raises it instead).
+fn open_files_limit() -> Option<usize> {
+    let limits = std::fs::read_to_string("/proc/self/limits").ok()?;
+    let line = limits
+        .lines()
+        .find(|line| line.starts_with("Max open files"))?;
+    line.split_whitespace().nth(3)?.parse().ok()
+}
+
+/// The value after `name` on the command line, if any.
+fn flag<T: std::str::FromStr>(name: &str) -> Option<T> {
+    let args: Vec<String> = std::env::args().collect();
+    let at = args.iter().position(|arg| arg == name)?;
+    args.get(at + 1)?.parse().ok()
+}
