@@ -4,7 +4,10 @@
 use actix::prelude::*;
 use cyclone::httpserver::{HttpRequestMessage, HttpResponse, HttpServerRequest};
 use cyclone::testing::TestServer;
-use cyclone::web::{Application, ErrorHandler, actor, fallback, handler_with, redirect, url};
+use cyclone::web::{
+    Application, ErrorHandler, RoutedRequest, actor, fallback, handler_with, redirect,
+    routed_actor, url,
+};
 use http::StatusCode;
 
 /// A long-lived actor counting the requests it answered.
@@ -111,5 +114,92 @@ async fn builtin_handlers_redirect_error_and_mount_services() {
     );
     let response = server.fetch("/legacy/x?y=1").await.unwrap();
     assert_eq!(response.body.as_ref(), b"legacy saw /legacy/x?y=1");
+    server.stop().await;
+}
+
+/// Echoes the path arguments it was routed with.
+struct ArgsEcho;
+
+impl Actor for ArgsEcho {
+    type Context = Context<Self>;
+}
+
+impl Handler<RoutedRequest> for ArgsEcho {
+    type Result = ();
+
+    fn handle(&mut self, message: RoutedRequest, _: &mut Context<Self>) {
+        let args = &message.path_args;
+        let body = format!(
+            "positional={:?} named={:?}",
+            args.positional(),
+            args.named_groups()
+        );
+        let _ = message.writer.respond(HttpResponse::ok().text(body));
+    }
+}
+
+/// Forwards routed requests whose first group is not "blocked" to `next`, untouched.
+struct RoutedGate {
+    next: Recipient<RoutedRequest>,
+}
+
+impl Actor for RoutedGate {
+    type Context = Context<Self>;
+}
+
+impl Handler<RoutedRequest> for RoutedGate {
+    type Result = ();
+
+    fn handle(&mut self, message: RoutedRequest, _: &mut Context<Self>) {
+        if message.path_args.named("user") == Some("blocked") {
+            let _ = message
+                .writer
+                .respond(HttpResponse::new(StatusCode::FORBIDDEN));
+        } else {
+            self.next.do_send(message);
+        }
+    }
+}
+
+#[actix_rt::test]
+async fn routed_actors_get_positional_and_named_path_arguments_decoded() {
+    let echo = ArgsEcho.start();
+    let gate = RoutedGate {
+        next: echo.clone().recipient(),
+    }
+    .start();
+    let app = Application::new([
+        url(r"/files/(\w+)/(.*)", routed_actor(echo.clone().recipient())),
+        url(
+            r"/users/(?P<user>[^/]+)/(?P<tab>\w+)",
+            routed_actor(gate.recipient()),
+        ),
+        url("/plain", echo.recipient::<RoutedRequest>()),
+    ])
+    .unwrap();
+    let server = TestServer::start(app).unwrap();
+    let response = server.fetch("/files/docs/a%20b%2Fc.txt").await.unwrap();
+    assert_eq!(response.code, 200);
+    assert_eq!(
+        std::str::from_utf8(&response.body).unwrap(),
+        r#"positional=[Some("docs"), Some("a b/c.txt")] named=[]"#
+    );
+    let response = server.fetch("/users/J%C3%BCrgen/posts").await.unwrap();
+    assert_eq!(
+        std::str::from_utf8(&response.body).unwrap(),
+        r#"positional=[] named=[("user", Some("Jürgen")), ("tab", Some("posts"))]"#,
+        "forwarded whole through the gate"
+    );
+    assert_eq!(
+        server.fetch("/users/blocked/posts").await.unwrap().code,
+        403
+    );
+    let response = server.fetch("/plain").await.unwrap();
+    assert_eq!(
+        std::str::from_utf8(&response.body).unwrap(),
+        "positional=[] named=[]"
+    );
+    // A group that cannot be decoded to UTF-8 is 400 before any actor sees it.
+    assert_eq!(server.fetch("/files/docs/%FF").await.unwrap().code, 400);
     server.stop().await;
 }

@@ -64,3 +64,41 @@ pub(crate) fn log_request(log_function: Option<&LogFunction>, entry: &AccessLogE
         tracing::error!(target: "cyclone::access", "{entry}");
     }
 }
+
+/// The request facts a log line needs once the request itself has moved on (into a function,
+/// an actor's message): what was asked, by whom, and since when.
+#[derive(Debug, Clone)]
+pub(crate) struct RequestSummary {
+    /// The method.
+    pub(crate) method: Method,
+    /// The target as sent.
+    pub(crate) uri: http::Uri,
+    /// The client.
+    pub(crate) remote_ip: IpAddr,
+    /// When the head arrived, so the duration covers the whole exchange.
+    pub(crate) start: std::time::Instant,
+}
+
+impl RequestSummary {
+    /// The summary of `request`.
+    pub(crate) fn of(request: &cyclone_protocol::server::HttpServerRequest) -> Self {
+        RequestSummary {
+            method: request.method().clone(),
+            uri: request.uri().clone(),
+            remote_ip: request.remote_ip(),
+            start: std::time::Instant::now() - request.request_time(),
+        }
+    }
+
+    /// Logs the line for this request answered with `status`.
+    pub(crate) fn log(&self, log_function: Option<&LogFunction>, status: StatusCode) {
+        let entry = AccessLogEntry {
+            status,
+            method: &self.method,
+            uri: self.uri.path_and_query().map_or("/", |path| path.as_str()),
+            remote_ip: self.remote_ip,
+            request_time: self.start.elapsed(),
+        };
+        log_request(log_function, &entry);
+    }
+}

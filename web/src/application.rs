@@ -3,6 +3,7 @@
 //! it to [`HttpServer::new`] yourself.
 
 use std::future::Future;
+use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -10,10 +11,11 @@ use std::task::{Context, Poll};
 use cyclone_protocol::server::{
     HttpResponse, HttpServer, HttpServerError, HttpServerRequest, HttpService, Reply,
 };
+use futures::FutureExt;
 use futures::future::LocalBoxFuture;
 use http::header::HeaderName;
 
-use crate::access_log::{AccessLogEntry, log_request};
+use crate::access_log::RequestSummary;
 use crate::builtin::ErrorHandler;
 use crate::handler::{AppRef, HandlerDriver};
 use crate::routing::{Found, HostRules, PathArgs, RouteError, Router, Rule};
@@ -197,18 +199,29 @@ impl Application {
                 self.shared.clone(),
             ))),
             TargetKind::Function(function) => {
-                let summary = OwnedSummary::of(&request);
+                let summary = RequestSummary::of(&request);
                 let app = self.shared.clone();
-                let answer = function(request, args);
+                let answer = AssertUnwindSafe(function(request, args)).catch_unwind();
                 Dispatch(DispatchKind::Boxed(Box::pin(async move {
-                    let response: HttpResponse = answer.await;
-                    summary.log(&app, response.status());
+                    let response = match answer.await {
+                        Ok(response) => response,
+                        Err(panic) => panic_response(&app, &summary, &*panic),
+                    };
+                    summary.log(app.settings.log_function.as_ref(), response.status());
                     response.into()
                 })))
             }
             TargetKind::Service(service) => Dispatch(DispatchKind::Boxed(service.call(request))),
             TargetKind::Actor(actor) => {
                 Dispatch(DispatchKind::Ready(Some(actor.call(request).into_inner())))
+            }
+            TargetKind::RoutedActor(recipient) => {
+                Dispatch(DispatchKind::Ready(Some(crate::routed::dispatch(
+                    recipient,
+                    request,
+                    args,
+                    self.shared.settings.log_function.as_ref(),
+                ))))
             }
             TargetKind::WebSocket(websocket) => Dispatch(DispatchKind::Ready(Some(
                 websocket.upgrade(request, args, &self.shared.settings),
@@ -306,36 +319,22 @@ impl Future for Dispatch {
     }
 }
 
-/// The request facts a function target's access log line needs after the request is gone.
-struct OwnedSummary {
-    /// The method.
-    method: http::Method,
-    /// The target.
-    uri: http::Uri,
-    /// The client.
-    remote_ip: std::net::IpAddr,
-    /// When the head arrived.
-    start: std::time::Instant,
-}
-
-impl OwnedSummary {
-    fn of(request: &HttpServerRequest) -> Self {
-        OwnedSummary {
-            method: request.method().clone(),
-            uri: request.uri().clone(),
-            remote_ip: request.remote_ip(),
-            start: std::time::Instant::now() - request.request_time(),
-        }
-    }
-
-    fn log(&self, app: &AppShared, status: http::StatusCode) {
-        let entry = AccessLogEntry {
-            status,
-            method: &self.method,
-            uri: self.uri.path_and_query().map_or("/", |path| path.as_str()),
-            remote_ip: self.remote_ip,
-            request_time: self.start.elapsed(),
-        };
-        log_request(app.settings.log_function.as_ref(), &entry);
-    }
+/// The 500 page for a function target that panicked (the message only with
+/// `serve_traceback`), as a handler's panic gets.
+fn panic_response(
+    app: &AppShared,
+    summary: &RequestSummary,
+    panic: &(dyn std::any::Any + Send),
+) -> HttpResponse {
+    let message = crate::handler::panic_message(panic);
+    tracing::error!(method = %summary.method, uri = %summary.uri, "handler panicked: {message}");
+    let error = crate::errors::HttpError::panic(message);
+    let (page, content_type) =
+        crate::errors::default_error_page(&error, app.settings.serve_traceback_enabled());
+    HttpResponse::new(error.status)
+        .header(
+            http::header::CONTENT_TYPE,
+            http::HeaderValue::from_static(content_type),
+        )
+        .body(page)
 }

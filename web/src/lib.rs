@@ -15,8 +15,10 @@
 //!     request (the factory closure is Tornado's `initialize`), run on the connection's own
 //!     loop with no mailbox hop;
 //!   - [`function`]: an async closure;
-//!   - [`actor`]: any actor's `Recipient<HttpRequestMessage>`, a long-lived service actor;
-//!     actors compose by forwarding the message (see `examples/composition.rs`);
+//!   - [`routed_actor`]: any actor's `Recipient<RoutedRequest>`, a long-lived service actor
+//!     that gets the path arguments and whose answers are logged; [`actor`]: an actor taking
+//!     the protocol's bare `HttpRequestMessage`; actors compose by forwarding the message
+//!     (see `examples/composition.rs`);
 //!   - [`blocking::blocking`]: a synchronous function on the blocking pool (Tornado's
 //!     `WSGIContainer` role);
 //!   - [`fallback`]: any `HttpService` (Tornado's `FallbackHandler`); [`redirect`]
@@ -92,6 +94,7 @@ mod cookies;
 mod errors;
 mod etag;
 mod handler;
+mod routed;
 mod routing;
 mod settings;
 pub mod signed;
@@ -105,6 +108,7 @@ pub use builtin::{ErrorHandler, RedirectHandler, fallback, redirect};
 pub use cookies::CookieOptions;
 pub use errors::{HttpError, MissingArgumentError, html_escape};
 pub use handler::{DEFAULT_SUPPORTED_METHODS, HandlerResult, RequestContext, RequestHandler};
+pub use routed::{RoutedRequest, RoutedWriter, routed_actor};
 pub use routing::{PathArgError, PathArgs, RouteError, Router, Rule, url};
 pub use settings::{
     CookieSecret, DEFAULT_STATIC_URL_PREFIX, DEFAULT_WEBSOCKET_MAX_MESSAGE_SIZE,

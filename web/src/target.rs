@@ -39,6 +39,8 @@ pub(crate) enum TargetKind {
     Service(Arc<dyn ErasedService>),
     /// A long-lived actor receiving each request as a message.
     Actor(ActorService),
+    /// A long-lived actor receiving each request with its path arguments and a logging writer.
+    RoutedActor(Recipient<crate::routed::RoutedRequest>),
     /// A nested router.
     Router(Arc<Router>),
     /// A `WebSocketHandler` type: the upgrade, then a connection actor.
@@ -52,6 +54,7 @@ impl std::fmt::Debug for Target {
             TargetKind::Function(_) => "function",
             TargetKind::Service(_) => "service",
             TargetKind::Actor(_) => "actor",
+            TargetKind::RoutedActor(_) => "routed actor",
             TargetKind::Router(_) => "router",
             TargetKind::WebSocket(websocket) => websocket.type_name(),
         };
@@ -65,7 +68,7 @@ impl Target {
         match &self.kind {
             TargetKind::Handler(handler) => handler.streams(),
             TargetKind::Service(_) => true,
-            TargetKind::Actor(_) => false,
+            TargetKind::Actor(_) | TargetKind::RoutedActor(_) => false,
             TargetKind::Router(router) => router.any_streaming(),
             TargetKind::Function(_) | TargetKind::WebSocket(_) => false,
         }
@@ -143,9 +146,14 @@ where
     }
 }
 
-/// A long-lived actor answering each request, sent to it as an
-/// [`HttpRequestMessage`] (a mailbox hop; path arguments are not passed). Actors compose by
-/// forwarding the message to another actor's `Recipient`.
+/// A long-lived actor answering each request, sent to it as the protocol's
+/// [`HttpRequestMessage`] (a mailbox hop). Actors compose by forwarding the message to another
+/// actor's `Recipient`.
+///
+/// This message has no path arguments, and the application cannot see the status the actor
+/// answers with, so these requests are not in the access log: prefer
+/// [`routed_actor`](crate::routed_actor), whose [`RoutedRequest`](crate::RoutedRequest) carries
+/// both.
 pub fn actor(recipient: Recipient<HttpRequestMessage>) -> Target {
     Target {
         kind: TargetKind::Actor(

@@ -1,0 +1,173 @@
+//! The access log through real HTTP: every request through an `Application` is logged exactly
+//! once, with the status the client got, whatever kind of target answered it.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use actix::prelude::*;
+use cyclone::httpserver::{HttpResponse, HttpServerRequest};
+use cyclone::testing::TestServer;
+use cyclone::web::blocking::blocking;
+use cyclone::web::{
+    Application, HttpError, PathArgs, RequestContext, RequestHandler, RoutedRequest, Settings,
+    fallback, function, handler, routed_actor, url,
+};
+use http::StatusCode;
+
+#[derive(Default)]
+struct Hello;
+
+impl RequestHandler for Hello {
+    async fn get(&mut self, cx: &mut RequestContext) -> Result<(), HttpError> {
+        cx.write("hello");
+        Ok(())
+    }
+}
+
+/// Answers with the status in `?status=`, whole, streamed, or not at all (drops the writer).
+struct Service;
+
+impl Actor for Service {
+    type Context = Context<Self>;
+}
+
+impl Handler<RoutedRequest> for Service {
+    type Result = ();
+
+    fn handle(&mut self, message: RoutedRequest, ctx: &mut Context<Self>) {
+        let mode = message.path_args.get(0).unwrap_or("").to_owned();
+        match mode.as_str() {
+            "whole" => {
+                let _ = message
+                    .writer
+                    .respond(HttpResponse::new(StatusCode::ACCEPTED).text("whole"));
+            }
+            "streamed" => {
+                let mut writer = message.writer;
+                writer.set_status(StatusCode::PARTIAL_CONTENT);
+                ctx.spawn(
+                    async move {
+                        writer.write("first ");
+                        let _ = writer.flush().await;
+                        writer.write("second");
+                        let _ = writer.finish().await;
+                    }
+                    .into_actor(self),
+                );
+            }
+            _ => drop(message.writer),
+        }
+    }
+}
+
+async fn falls_over(_request: HttpServerRequest, _args: PathArgs) -> HttpResponse {
+    panic!("the function fell over")
+}
+
+/// The lines written so far.
+type Lines = Arc<Mutex<Vec<String>>>;
+
+fn recording_settings() -> (Settings, Lines) {
+    let lines = Lines::default();
+    let sink = lines.clone();
+    let settings = Settings::default().log_function(move |entry| {
+        sink.lock().unwrap().push(entry.to_string());
+    });
+    (settings, lines)
+}
+
+/// Waits (bounded) until `count` lines are in: an actor's line may land just after the
+/// client read its answer.
+async fn wait_for_lines(lines: &Lines, count: usize) -> Vec<String> {
+    for _ in 0..200 {
+        if lines.lock().unwrap().len() >= count {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    // A little longer, so a duplicate line would show up too.
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    lines.lock().unwrap().clone()
+}
+
+fn assert_logged(lines: &[String], prefix: &str) {
+    let hits = lines.iter().filter(|line| line.starts_with(prefix)).count();
+    assert_eq!(hits, 1, "want one line starting {prefix:?} in {lines:#?}");
+}
+
+#[actix_rt::test]
+async fn every_target_kind_is_logged_once_with_its_real_status() {
+    let (settings, all_lines) = recording_settings();
+    let lines = all_lines.clone();
+    let (inner_settings, inner_lines) = recording_settings();
+    let inner = Application::with_settings(
+        [url(
+            "/mounted/app",
+            function(|_, _| async { HttpResponse::new(StatusCode::IM_A_TEAPOT) }),
+        )],
+        inner_settings,
+    )
+    .unwrap();
+    let service = Service.start();
+    let app = Application::with_settings(
+        [
+            url("/handler", handler::<Hello>()),
+            url(
+                "/function",
+                function(|_, _| async { HttpResponse::new(StatusCode::CREATED) }),
+            ),
+            url("/panics", function(falls_over)),
+            url("/blocking", blocking(|_| HttpResponse::ok().text("done"))),
+            url(r"/actor/(\w+)", routed_actor(service.recipient())),
+            url("/mounted/.*", fallback(inner)),
+        ],
+        settings,
+    )
+    .unwrap();
+    let server = TestServer::start(app).unwrap();
+    let expected = [
+        ("/handler", 200),
+        ("/function", 201),
+        ("/panics", 500),
+        ("/blocking", 200),
+        ("/actor/whole", 202),
+        ("/actor/streamed", 206),
+        ("/actor/dropped", 500),
+        ("/missing", 404),
+    ];
+    for (path, status) in expected {
+        let response = server.fetch(path).await.unwrap();
+        assert_eq!(response.code, status, "{path}");
+    }
+    assert_eq!(
+        server.fetch("/actor/streamed").await.unwrap().body.as_ref(),
+        b"first second"
+    );
+    let lines = wait_for_lines(&lines, expected.len() + 1).await;
+    assert_eq!(lines.len(), expected.len() + 1, "{lines:#?}");
+    for (path, status) in expected {
+        if path == "/actor/streamed" {
+            continue;
+        }
+        assert_logged(&lines, &format!("{status} GET {path} (127.0.0.1) "));
+    }
+    let streamed = lines
+        .iter()
+        .filter(|line| line.starts_with("206 GET /actor/streamed (127.0.0.1) "))
+        .count();
+    assert_eq!(streamed, 2, "{lines:#?}");
+    assert!(lines.iter().all(|line| line.ends_with("ms")), "{lines:#?}");
+
+    // A mounted Application logs its own requests (Tornado's FallbackHandler leaves the line
+    // to what it mounts): one line, in the inner application's log.
+    assert_eq!(server.fetch("/mounted/app").await.unwrap().code, 418);
+    let inner_lines = wait_for_lines(&inner_lines, 1).await;
+    assert_eq!(inner_lines.len(), 1, "{inner_lines:#?}");
+    assert_logged(&inner_lines, "418 GET /mounted/app (127.0.0.1) ");
+    assert_eq!(
+        all_lines.lock().unwrap().len(),
+        expected.len() + 1,
+        "the mounting application adds no line"
+    );
+    server.stop().await;
+}
