@@ -52,6 +52,9 @@ pub struct RequestContext {
     pub(crate) xsrf_token: Option<String>,
     /// The handler's `compute_etag`.
     pub(crate) compute_etag: fn(&RequestContext) -> Option<String>,
+    /// An error page asked for by [`send_error`](Self::send_error), rendered by the handler's
+    /// `write_error` once its method returns (the context cannot reach the handler).
+    send_error: Option<HttpError>,
 }
 
 impl std::fmt::Debug for RequestContext {
@@ -81,6 +84,7 @@ impl RequestContext {
             current_user: None,
             xsrf_token: None,
             compute_etag: RequestContext::default_etag,
+            send_error: None,
         }
     }
 
@@ -344,6 +348,63 @@ impl RequestContext {
         self.finish().await
     }
 
+    /// Tornado's `send_error(status_code)`: drops what was written and the header fields set,
+    /// sets `status`, and finishes the request with the page the handler's
+    /// [`write_error`](crate::RequestHandler::write_error) writes. Later writes are ignored.
+    ///
+    /// The page is rendered and sent when the handler's method returns (Tornado renders it at
+    /// once; here `write_error` needs the handler, which is busy running the method). After a
+    /// [`flush`](Self::flush) the head is gone and no error page can be sent: the response is
+    /// cut (the connection closes) and this returns the error to propagate with `?`.
+    ///
+    /// ```
+    /// use cyclone_web::{HttpError, RequestContext, RequestHandler};
+    /// use http::StatusCode;
+    ///
+    /// struct Teapot;
+    /// impl RequestHandler for Teapot {
+    ///     async fn get(&mut self, cx: &mut RequestContext) -> Result<(), HttpError> {
+    ///         cx.send_error(StatusCode::IM_A_TEAPOT)
+    ///     }
+    /// }
+    /// ```
+    pub fn send_error(&mut self, status: StatusCode) -> Result<(), HttpError> {
+        self.send_error_with(HttpError::new(status))
+    }
+
+    /// [`send_error`](Self::send_error) with a whole [`HttpError`] (a `reason` for the page, a
+    /// `log_message`), as Tornado's `send_error(status_code, **kwargs)` hands its arguments to
+    /// `write_error`.
+    pub fn send_error_with(&mut self, error: HttpError) -> Result<(), HttpError> {
+        if self.headers_sent() {
+            tracing::error!(
+                "cannot send error response after the head was flushed ({} {}); closing",
+                self.request.method(),
+                self.request.uri()
+            );
+            self.finished = true;
+            self.send_error = Some(HttpError::connection_closed());
+            return Err(HttpError::connection_closed());
+        }
+        if self.finished {
+            tracing::error!("send_error() after finish() ignored");
+            return Ok(());
+        }
+        self.clear();
+        self.status = error.status;
+        self.finished = true;
+        self.send_error = Some(error);
+        Ok(())
+    }
+
+    /// The error [`send_error`](Self::send_error) asked for, reopening the response so the
+    /// runner can render it.
+    pub(crate) fn take_send_error(&mut self) -> Option<HttpError> {
+        let error = self.send_error.take()?;
+        self.finished = false;
+        Some(error)
+    }
+
     /// Writes Tornado's default error page for `error` (what the default `write_error` does).
     pub fn write_default_error(&mut self, error: &HttpError) {
         let (page, content_type) =
@@ -357,7 +418,8 @@ impl RequestContext {
         self.response.take()
     }
 
-    fn log(&self) {
+    /// Writes the access log line with the current status.
+    pub(crate) fn log(&self) {
         let entry = AccessLogEntry {
             status: self.status,
             method: self.request.method(),

@@ -86,24 +86,42 @@ async fn run<H: RequestHandler>(handler: H, mut cx: RequestContext) -> Option<Ht
     if let Err(error) = outcome {
         match error.kind {
             ErrorKind::Finish => {}
-            ErrorKind::ConnectionClosed => return None,
+            ErrorKind::ConnectionClosed => return cut(&cx),
             ErrorKind::Page | ErrorKind::Panic => {
                 log_error(&cx, &error);
                 if send_error(&mut guard.handler, &mut cx, &error)
                     .await
                     .is_err()
                 {
-                    return None;
+                    return cut(&cx);
                 }
             }
         }
     }
+    if let Some(error) = cx.take_send_error()
+        && (error.is_connection_closed()
+            || send_error(&mut guard.handler, &mut cx, &error)
+                .await
+                .is_err())
+    {
+        return cut(&cx);
+    }
     if !cx.is_finished() && cx.finish().await.is_err() {
-        return None;
+        return cut(&cx);
     }
     guard.done = true;
     guard.handler.on_finish(&cx);
     cx.take_response()
+}
+
+/// The response broke off (the client left, or an error came after the head was flushed): the
+/// connection closes. If the head went out, the client saw its status: log that line (a
+/// finished stream logged its own).
+fn cut(cx: &RequestContext) -> Option<HttpResponse> {
+    if cx.headers_sent() {
+        cx.log();
+    }
+    None
 }
 
 async fn steps<H: RequestHandler>(

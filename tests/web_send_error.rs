@@ -1,0 +1,125 @@
+//! `RequestContext::send_error` through real HTTP: the pending answer is dropped, the
+//! handler's `write_error` renders the page, the request finishes; after a flush the response
+//! is cut instead.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use cyclone::testing::TestServer;
+use cyclone::web::{
+    Application, HttpError, RequestContext, RequestHandler, Settings, handler, url,
+};
+use http::StatusCode;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+#[derive(Default)]
+struct Refuser;
+
+impl RequestHandler for Refuser {
+    async fn prepare(&mut self, cx: &mut RequestContext) -> Result<(), HttpError> {
+        if cx.get_argument_or("in", "")? == "prepare" {
+            cx.send_error_with(HttpError::new(StatusCode::SERVICE_UNAVAILABLE).reason("Busy"))?;
+        }
+        Ok(())
+    }
+
+    async fn get(&mut self, cx: &mut RequestContext) -> Result<(), HttpError> {
+        cx.set_header("X-Dropped", "yes")?;
+        cx.write("pending output that never leaves");
+        if cx.get_argument_or("flush", "")? == "1" {
+            cx.flush().await?;
+            cx.send_error(StatusCode::IM_A_TEAPOT)?;
+            return Ok(());
+        }
+        cx.send_error(StatusCode::IM_A_TEAPOT)?;
+        assert!(cx.is_finished(), "send_error finishes the request");
+        cx.write("written after send_error: ignored");
+        Ok(())
+    }
+
+    fn write_error(&mut self, cx: &mut RequestContext, error: &HttpError) {
+        cx.set_header("Content-Type", "text/plain").unwrap();
+        cx.write(format!(
+            "custom page: {} {}",
+            error.status.as_u16(),
+            error.reason_phrase()
+        ));
+    }
+}
+
+#[actix_rt::test]
+async fn send_error_renders_write_error_and_finishes() {
+    let lines = Arc::new(Mutex::new(Vec::new()));
+    let sink = lines.clone();
+    let settings = Settings::default().log_function(move |entry| {
+        sink.lock().unwrap().push(entry.to_string());
+    });
+    let app = Application::with_settings([url("/", handler::<Refuser>())], settings).unwrap();
+    let server = TestServer::start(app).unwrap();
+
+    let response = server.fetch("/").await.unwrap();
+    assert_eq!(response.code, 418);
+    assert_eq!(response.body.as_ref(), b"custom page: 418 I'm a teapot");
+    assert_eq!(response.headers["content-type"], "text/plain");
+    assert!(
+        !response.headers.contains_key("x-dropped"),
+        "send_error clears the header fields"
+    );
+
+    let response = server.fetch("/?in=prepare").await.unwrap();
+    assert_eq!(response.code, 503);
+    assert_eq!(
+        response.body.as_ref(),
+        b"custom page: 503 Busy",
+        "the method did not run"
+    );
+
+    let lines = lines.lock().unwrap().clone();
+    assert!(lines[0].starts_with("418 GET / (127.0.0.1) "), "{lines:?}");
+    assert!(
+        lines[1].starts_with("503 GET /?in=prepare (127.0.0.1) "),
+        "{lines:?}"
+    );
+    server.stop().await;
+}
+
+#[actix_rt::test]
+async fn send_error_after_a_flush_cuts_the_response() {
+    let lines = Arc::new(Mutex::new(Vec::new()));
+    let sink = lines.clone();
+    let settings = Settings::default().log_function(move |entry| {
+        sink.lock().unwrap().push(entry.to_string());
+    });
+    let app = Application::with_settings([url("/", handler::<Refuser>())], settings).unwrap();
+    let server = TestServer::start(app).unwrap();
+    let mut socket = tokio::net::TcpStream::connect(("127.0.0.1", server.port()))
+        .await
+        .unwrap();
+    socket
+        .write_all(b"GET /?flush=1 HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .unwrap();
+    let mut received = Vec::new();
+    tokio::time::timeout(Duration::from_secs(5), socket.read_to_end(&mut received))
+        .await
+        .expect("the server closes the connection")
+        .unwrap();
+    let received = String::from_utf8_lossy(&received);
+    assert!(received.starts_with("HTTP/1.1 200 OK\r\n"), "{received}");
+    assert!(
+        received.contains("pending output that never leaves"),
+        "{received}"
+    );
+    assert!(!received.contains("custom page"), "{received}");
+    assert!(
+        !received.ends_with("0\r\n\r\n"),
+        "no last chunk: the body is visibly cut: {received}"
+    );
+    let lines = lines.lock().unwrap().clone();
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert!(
+        lines[0].starts_with("200 GET /?flush=1 (127.0.0.1) "),
+        "the status sent: {lines:?}"
+    );
+    server.stop().await;
+}
