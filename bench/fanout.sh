@@ -1,0 +1,128 @@
+#!/usr/bin/env bash
+# fanout.sh: one WebSocket broadcast to as many loopback clients as one server process can hold,
+# then to N5 clients over K processes sharing the port (SO_REUSEPORT, Tornado's multi-process
+# mode), then over EXTRA_K processes. Server: examples/ws_fanout.rs; driver: bench/fanout/.
+#
+#   bench/fanout.sh                       # N1=19000 on 1 process; N5=100000 on K=5, then on 6
+#   N1=2000 N5=5000 K=2 EXTRA_K= bench/fanout.sh   # a quick smoke run
+#
+# Every server process runs one worker (`--workers 1`): the machine has 2 cores and the driver
+# needs one, and one loop per process is Tornado's multi-process model. For the one-process run
+# the server is pinned to CPU 0 and the driver to CPU 1 (PIN=1); the multi-process runs are not
+# pinned (K servers and the driver's shards share both cores).
+#
+# Knobs (defaults): N1=19000 N5=100000 K=5 EXTRA_K=6 ROUNDS=3 PORT=18300 TIMEOUT=300 (s, per
+#   driver run) HANDSHAKE_TIMEOUT=10 (s) BUILD=1 (0: use the binaries already built) PIN=1
+# Output: a table on stdout and in bench/results/fanout-<date>.md, with each driver's full
+# report (RSS per server process, latency per round) under it; server logs in .log.
+set -euo pipefail
+
+if [[ "${1:-}" == "-h" || "${1:-}" == "--help" ]]; then
+  sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'
+  exit 0
+fi
+
+N1=${N1:-19000}
+N5=${N5:-100000}
+K=${K:-5}
+EXTRA_K=${EXTRA_K-6}
+ROUNDS=${ROUNDS:-3}
+PORT=${PORT:-18300}
+TIMEOUT=${TIMEOUT:-300}
+HANDSHAKE_TIMEOUT=${HANDSHAKE_TIMEOUT:-10}
+BUILD=${BUILD:-1}
+PIN=${PIN:-1}
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+server_bin=target/release/examples/ws_fanout
+driver_bin=bench/fanout/target/release/cyclone-fanout
+
+if [[ "$BUILD" == 1 ]]; then
+  cargo build --release --example ws_fanout >&2
+  cargo build --release --manifest-path bench/fanout/Cargo.toml >&2
+fi
+
+# One descriptor per connection, in the servers and the driver's shards alike (they inherit it;
+# the driver raises its own too). The hard limit here is 20 000 and cannot be raised.
+ulimit -n "$(ulimit -Hn)"
+
+stamp=$(date +%Y-%m-%d-%H%M%S)
+mkdir -p bench/results
+log=bench/results/fanout-$stamp.log
+report=bench/results/fanout-$stamp.md
+details=$(mktemp)
+
+server_pids=()
+stop_servers() {
+  for pid in "${server_pids[@]}"; do
+    kill -TERM -- "-$pid" 2>/dev/null || true
+  done
+  for pid in "${server_pids[@]}"; do
+    for _ in $(seq 100); do
+      kill -0 "$pid" 2>/dev/null || break
+      sleep 0.1
+    done
+    kill -KILL -- "-$pid" 2>/dev/null || true
+  done
+  server_pids=()
+}
+trap 'stop_servers; rm -f "$details"' EXIT
+
+# start_servers COUNT CPU...: COUNT processes on PORT, each in a session of its own so that it is
+# stopped by its own pid and group; waits until each says it listens.
+start_servers() {
+  local count=$1 pin=("${@:2}") index out
+  for index in $(seq "$count"); do
+    out=$(mktemp)
+    setsid "${pin[@]}" "$server_bin" --port "$PORT" --workers 1 >"$out" 2>&1 &
+    server_pids+=($!)
+    for _ in $(seq 100); do
+      grep -q '^listening' "$out" && break
+      sleep 0.1
+    done
+    cat "$out" >>"$log"
+    grep -q '^listening' "$out" || { echo "server $index did not start" >&2; rm -f "$out"; exit 1; }
+    rm -f "$out"
+  done
+}
+
+rows=()
+# run COUNT CLIENTS SOURCE_BASE CPU...: COUNT servers, then the driver; its summary becomes a row.
+# Each run gets its own source addresses: the last run's closed clients sit in TIME_WAIT on theirs.
+run() {
+  local count=$1 clients=$2 base=$3 server_pin=() driver_pin=() output
+  if [[ "$PIN" == 1 && "$count" == 1 ]]; then
+    server_pin=(taskset -c 0)
+    driver_pin=(taskset -c 1)
+  fi
+  start_servers "$count" "${server_pin[@]}"
+  echo "== $count server process(es), $clients clients" >&2
+  output=$("${driver_pin[@]}" "$driver_bin" --url "ws://127.0.0.1:$PORT/ws" \
+    --connections "$clients" --servers "$count" --rounds "$ROUNDS" --timeout "$TIMEOUT" \
+    --handshake-timeout "$HANDSHAKE_TIMEOUT" --source-base "$base" 2>>"$log") || true
+  printf '%s\n\n' "$output" >>"$details"
+  printf '%s\n' "$output" | grep -v '^summary' >&2
+  rows+=("$(printf '%s\n' "$output" | sed -n 's/^summary //p')")
+  stop_servers
+  sleep 2
+}
+
+run 1 "$N1" 2
+run "$K" "$N5" 20
+if [[ -n "$EXTRA_K" ]]; then
+  run "$EXTRA_K" "$N5" 40
+fi
+
+{
+  echo "WebSocket fan-out, $(date +%Y-%m-%d), $(nproc) cores, descriptor limit $(ulimit -Hn), $ROUNDS rounds"
+  echo
+  echo "| server processes | clients asked | clients held | per process | KiB per client (RSS) | connect s | last client / p99 ms, per round | not connected |"
+  echo "|---|---|---|---|---|---|---|---|"
+  for row in "${rows[@]}"; do
+    echo "${row:-| (driver failed, see the log) |}"
+  done
+  echo
+  cat "$details"
+} | tee "$report"
+echo "report: $report; logs: $log" >&2
