@@ -100,6 +100,7 @@ mod settings;
 pub mod signed;
 mod target;
 pub mod testing;
+mod urljoin;
 pub mod websocket;
 mod xsrf;
 
@@ -115,6 +116,7 @@ pub use settings::{
     DEFAULT_XSRF_COOKIE_NAME, Settings,
 };
 pub use target::{Target, actor, function, handler, handler_with, service};
+pub use urljoin::RedirectUrlError;
 pub use websocket::{WebSocketHandler, websocket, websocket_with};
 
 /// The HTTP server types an application runs in (re-exported from `cyclone-protocol`).

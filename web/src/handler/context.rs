@@ -316,6 +316,12 @@ impl RequestContext {
 
     /// Redirects to `url` with 301 (`permanent`) or 302 and finishes (Tornado's `redirect`).
     /// Return [`HttpError::finish`] or `Ok` after it.
+    ///
+    /// A relative `url` is resolved against the request's target, as Tornado's
+    /// `urljoin(self.request.uri, url)` (RFC 3986): from `/a/x`, `b` is `/a/b`, `../c` is
+    /// `/c`, `?q=1` is `/a/x?q=1`; absolute URLs and `//host/path` go as given. A URL with a
+    /// control character (CR/LF would inject a header field) is a 500
+    /// ([`RedirectUrlError`](crate::RedirectUrlError) in the log), and nothing is sent in it.
     pub async fn redirect(&mut self, url: &str, permanent: bool) -> Result<(), HttpError> {
         let status = if permanent {
             StatusCode::MOVED_PERMANENTLY
@@ -341,7 +347,13 @@ impl RequestContext {
                 "{status} is not a redirect status"
             )));
         }
-        let location = HeaderValue::from_str(url)
+        let base = self
+            .request
+            .uri()
+            .path_and_query()
+            .map_or("/", |target| target.as_str());
+        let location = crate::urljoin::join(base, url).map_err(HttpError::internal)?;
+        let location = HeaderValue::from_bytes(location.as_bytes())
             .map_err(|_| HttpError::internal(format!("unsafe redirect location {url:?}")))?;
         self.status = status;
         self.headers.insert(LOCATION, location);
