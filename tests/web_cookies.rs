@@ -6,7 +6,10 @@ use std::time::{Duration, UNIX_EPOCH};
 
 use cyclone::testing::TestServer;
 use cyclone::web::httputil::SameSite;
-use cyclone::web::signed::{DEFAULT_MAX_AGE_DAYS, create_signed_value, decode_signed_value};
+use cyclone::web::signed::{
+    DEFAULT_MAX_AGE_DAYS, SignedValueVersion, create_signed_value, decode_signed_value,
+    decode_signed_value_with,
+};
 use cyclone::web::{
     Application, CookieOptions, CookieSecret, HttpError, RequestContext, RequestHandler, Settings,
     handler, url,
@@ -243,6 +246,115 @@ sys.stdout.write(decode_signed_value(secret, "session", ours, clock=lambda: {at}
         Some("hé |:=;".as_bytes()),
         "we verify Tornado's"
     );
+}
+
+/// Reads the `legacy` cookie accepting Tornado's version 1 (or only version 2 with `?v2=1`).
+#[derive(Default)]
+struct LegacyCookie;
+
+impl RequestHandler for LegacyCookie {
+    async fn get(&mut self, cx: &mut RequestContext) -> Result<(), HttpError> {
+        let min_version = if cx.get_argument_or("v2", "")? == "1" {
+            SignedValueVersion::V2
+        } else {
+            SignedValueVersion::V1
+        };
+        let value = cx.get_signed_cookie_with("legacy", DEFAULT_MAX_AGE_DAYS, min_version);
+        cx.write(value.unwrap_or_else(|| "-".into()));
+        Ok(())
+    }
+}
+
+#[actix_rt::test]
+async fn version_1_cookies_signed_by_python_tornado_verify_when_asked_for() {
+    let Some(python) = tornado_python() else {
+        eprintln!("skipped: no python3 with tornado (set CYCLONE_TORNADO_PYTHON)");
+        return;
+    };
+    let at = 1_300_000_000u64;
+    let script = format!(
+        r#"
+import sys, time
+from tornado.web import create_signed_value
+secret = "old secret"
+for clock in (lambda: {at}, time.time):
+    sys.stdout.write(create_signed_value(secret, "legacy", "hé |:=;", version=1, clock=clock).decode() + "\n")
+"#
+    );
+    let output = Command::new(&python)
+        .args(["-c", &script])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    let mut lines = stdout.lines();
+    let (old, fresh) = (lines.next().unwrap(), lines.next().unwrap());
+    assert!(!old.starts_with("2|"), "a version-1 value: {old}");
+
+    let secret = CookieSecret::new("old secret");
+    let when = |seconds: u64| UNIX_EPOCH + Duration::from_secs(seconds);
+    let decode = |value: &str, max_age_days: f64, now, min_version| {
+        decode_signed_value_with(&secret, "legacy", value, max_age_days, now, min_version)
+    };
+    let v1 = SignedValueVersion::V1;
+    assert_eq!(
+        decode(old, 31.0, when(at + 60), v1).as_deref(),
+        Some("hé |:=;".as_bytes())
+    );
+    assert_eq!(
+        decode(old, 31.0, when(at + 60), SignedValueVersion::V2),
+        None
+    );
+    assert_eq!(
+        decode_signed_value(&secret, "legacy", old, 31.0, when(at + 60)),
+        None
+    );
+    // max_age_days: 31 days and a minute later it has expired; a longer max age accepts it.
+    assert_eq!(decode(old, 31.0, when(at + 31 * 86_400 + 60), v1), None);
+    assert!(decode(old, 40.0, when(at + 31 * 86_400 + 60), v1).is_some());
+    // More than 31 days in the future is tampering, as Tornado says.
+    assert_eq!(decode(old, 31.0, when(at - 32 * 86_400), v1), None);
+    // Another name, another secret, or a changed value do not verify.
+    assert_eq!(
+        decode_signed_value_with(&secret, "other", old, 31.0, when(at + 60), v1),
+        None
+    );
+    let other_secret = CookieSecret::new("new secret");
+    assert_eq!(
+        decode_signed_value_with(&other_secret, "legacy", old, 31.0, when(at + 60), v1),
+        None
+    );
+    let tampered = format!("x{old}");
+    assert_eq!(decode(&tampered, 31.0, when(at + 60), v1), None);
+    // Version 1 has no key versions: a versioned secret cannot check it.
+    let versioned = CookieSecret::versioned([(0, "old secret")]);
+    assert_eq!(
+        decode_signed_value_with(&versioned, "legacy", old, 31.0, when(at + 60), v1),
+        None
+    );
+
+    // Through HTTP: the current one is read with min version 1, refused with 2.
+    let settings = Settings::default().cookie_secret(CookieSecret::new("old secret"));
+    let app =
+        Application::with_settings([url("/legacy", handler::<LegacyCookie>())], settings).unwrap();
+    let server = TestServer::start(app).unwrap();
+    for (path, expected) in [("/legacy", "hé |:=;"), ("/legacy?v2=1", "-")] {
+        let request = server.request(path).header(
+            header::COOKIE,
+            HeaderValue::from_str(&format!("legacy={fresh}")).unwrap(),
+        );
+        let response = server.fetch_request(request).await.unwrap();
+        assert_eq!(
+            std::str::from_utf8(&response.body).unwrap(),
+            expected,
+            "{path}"
+        );
+    }
+    server.stop().await;
 }
 
 /// A form protected by XSRF.
