@@ -323,6 +323,76 @@ async fn read_to_end(stream: &mut TcpStream, mut read: Vec<u8>) -> Vec<u8> {
     }
 }
 
+/// A masked client frame of any length (FIN set).
+fn masked_any(opcode: u8, payload: &[u8]) -> Vec<u8> {
+    let key = [9u8, 8, 7, 6];
+    let mut out = BytesMut::new();
+    out.put_u8(0x80 | opcode);
+    match payload.len() {
+        short @ 0..=125 => out.put_u8(0x80 | short as u8),
+        medium @ 126..=0xFFFF => {
+            out.put_u8(0x80 | 126);
+            out.put_u16(medium as u16);
+        }
+        long => {
+            out.put_u8(0x80 | 127);
+            out.put_u64(long as u64);
+        }
+    }
+    out.put_slice(&key);
+    out.extend(payload.iter().enumerate().map(|(i, b)| b ^ key[i % 4]));
+    out.to_vec()
+}
+
+/// Reads exactly `count` bytes (after `read`, bytes already in hand).
+async fn read_exactly(stream: &mut TcpStream, mut read: Vec<u8>, count: usize) -> Vec<u8> {
+    let mut chunk = [0u8; 4096];
+    while read.len() < count {
+        let got = timeout(WAIT, stream.read(&mut chunk))
+            .await
+            .expect("echo arrives")
+            .unwrap();
+        assert!(got > 0, "server hung up");
+        read.extend_from_slice(&chunk[..got]);
+    }
+    read
+}
+
+#[actix_rt::test]
+async fn connections_on_one_loop_keep_their_half_frames_apart() {
+    // The connections of a loop share one spare read buffer; one holding half a frame must
+    // keep its bytes while another reads, a large frame, and several frames in one read.
+    let (make, _closed) = echo_server_parts();
+    let address = serve(WebSocketConfig::new(), make).await;
+    let mut first = TcpStream::connect(address).await.unwrap();
+    let first_rest = raw_handshake(&mut first).await;
+    let mut second = TcpStream::connect(address).await.unwrap();
+    let second_rest = raw_handshake(&mut second).await;
+
+    let half = masked_any(0x1, b"hello from the first");
+    first.write_all(&half[..9]).await.unwrap();
+    first.flush().await.unwrap();
+    tokio::time::sleep(Duration::from_millis(50)).await;
+
+    let large: Vec<u8> = (0..10_000u32).map(|index| (index % 251) as u8).collect();
+    let mut burst = masked_any(0x1, b"a");
+    burst.extend(masked_any(0x2, &large));
+    burst.extend(masked_any(0x1, b"b"));
+    second.write_all(&burst).await.unwrap();
+    let mut expected = vec![0x81, 1, b'a', 0x82, 126];
+    expected.extend_from_slice(&10_000u16.to_be_bytes());
+    expected.extend_from_slice(&large);
+    expected.extend_from_slice(&[0x81, 1, b'b']);
+    let echoed = read_exactly(&mut second, second_rest, expected.len()).await;
+    assert_eq!(echoed, expected);
+
+    first.write_all(&half[9..]).await.unwrap();
+    let mut expected = vec![0x81, 20];
+    expected.extend_from_slice(b"hello from the first");
+    let echoed = read_exactly(&mut first, first_rest, expected.len()).await;
+    assert_eq!(echoed, expected);
+}
+
 #[actix_rt::test]
 async fn wrong_version_gets_426_and_bad_close_codes_get_1002() {
     let (make, _closed) = echo_server_parts();

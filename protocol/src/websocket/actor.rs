@@ -14,11 +14,13 @@
 //! `ConnectionRegistry::close_all` (drop now), `Shutdown` (close handshake with 1001) and
 //! `notify_all` ([`WebSocketService::on_notify`]) reach it.
 
+use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::fmt;
 use std::future::Future;
 use std::io;
 use std::pin::Pin;
+use std::rc::Rc;
 use std::task::{Context as TaskContext, Poll, Waker};
 
 use actix::fut::ActorFuture;
@@ -39,8 +41,28 @@ use super::limits::WebSocketConfig;
 
 /// Loop turns per poll before the connection yields to the others on its loop.
 const TURNS_PER_POLL: usize = 32;
+/// Times the timer may fire in one poll; past it the driver looks again on its next turn.
+const TIMER_ROUNDS: usize = 4;
 /// A write buffer that grew past this is freed once empty rather than kept.
 const KEEP_WRITE_CAPACITY: usize = 64 * 1024;
+
+thread_local! {
+    /// The loop's spare read buffer. A connection borrows it to read, and gives it back once
+    /// every byte in it is decoded: the thousands of idle connections on a loop hold no read
+    /// buffer, and a busy one does not allocate one per message. Only connections on this
+    /// loop's thread touch it, one at a time.
+    static SPARE_READ_BUFFER: Cell<BytesMut> = Cell::new(BytesMut::new());
+}
+
+/// The loop's spare read buffer (empty, without capacity, when another connection has it).
+fn take_spare_read_buffer() -> BytesMut {
+    SPARE_READ_BUFFER.with(Cell::take)
+}
+
+/// Gives an emptied read buffer back for the loop's next read.
+fn give_back_read_buffer(buffer: BytesMut) {
+    SPARE_READ_BUFFER.with(|spare| spare.set(buffer));
+}
 
 /// A transport a connection can own: a TCP stream, a TLS stream, or anything boxed as one.
 pub trait WebSocketIo: AsyncRead + AsyncWrite + Unpin + 'static {}
@@ -89,26 +111,70 @@ pub trait WebSocketService: 'static {
     }
 }
 
+/// How far a connection's writes have reached, shared with its [`Flushed`] futures: one per
+/// connection rather than a channel per message.
+#[derive(Debug, Default)]
+struct FlushProgress {
+    /// Bytes written and flushed to the socket since the connection started.
+    flushed: Cell<u64>,
+    /// The connection is gone: futures still waiting fail.
+    closed: Cell<bool>,
+    /// Tasks polling a [`Flushed`] that is not done yet, woken when bytes leave (each task
+    /// once).
+    wakers: RefCell<Vec<Waker>>,
+}
+
+impl FlushProgress {
+    /// Wakes the waiting tasks except `current`, the connection's own task, which polls its
+    /// paused future again by itself (waking it would only poll it once more for nothing).
+    /// Returns whether `current` was among them.
+    fn wake(&self, current: Option<&Waker>) -> bool {
+        let mut own = false;
+        for waker in self.wakers.borrow_mut().drain(..) {
+            if current.is_some_and(|current| waker.will_wake(current)) {
+                own = true;
+            } else {
+                waker.wake();
+            }
+        }
+        own
+    }
+}
+
 /// A future resolved when a queued message has been written to the socket (or failed
-/// because the connection closed first).
+/// because the connection closed first). It lives on the connection's loop (it is not `Send`).
 pub struct Flushed {
-    /// Answered by the connection once the bytes are written.
-    receiver: oneshot::Receiver<Result<(), WebSocketError>>,
+    /// The connection's progress and where this message ends in it; `None` when the
+    /// message was refused (the connection is closing or gone).
+    waiting: Option<(Rc<FlushProgress>, u64)>,
 }
 
 impl fmt::Debug for Flushed {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Flushed").finish_non_exhaustive()
+        f.debug_struct("Flushed")
+            .field("end", &self.waiting.as_ref().map(|(_, end)| end))
+            .finish_non_exhaustive()
     }
 }
 
 impl Future for Flushed {
     type Output = Result<(), WebSocketError>;
 
-    fn poll(mut self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Self::Output> {
-        Pin::new(&mut self.receiver)
-            .poll(cx)
-            .map(|answer| answer.unwrap_or(Err(WebSocketError::Closed)))
+    fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Self::Output> {
+        let Some((progress, end)) = &self.waiting else {
+            return Poll::Ready(Err(WebSocketError::Closed));
+        };
+        if progress.flushed.get() >= *end {
+            return Poll::Ready(Ok(()));
+        }
+        if progress.closed.get() {
+            return Poll::Ready(Err(WebSocketError::Closed));
+        }
+        let mut wakers = progress.wakers.borrow_mut();
+        if !wakers.iter().any(|waker| waker.will_wake(cx.waker())) {
+            wakers.push(cx.waker().clone());
+        }
+        Poll::Pending
     }
 }
 
@@ -150,7 +216,7 @@ impl WebSocket {
             })
             .await
             .map_err(|_| WebSocketError::Closed)?;
-        Flushed { receiver }.await
+        receiver.await.unwrap_or(Err(WebSocketError::Closed))
     }
 
     /// Queues `message` without waiting: fails with [`WebSocketError::Full`] when the
@@ -220,14 +286,21 @@ struct Core {
     config: WebSocketConfig,
     /// Server or client.
     role: Role,
-    /// Bytes read and not yet decoded; freed while idle so an idle connection holds none.
+    /// Bytes read and not yet decoded; given back to the loop's spare once empty, so an
+    /// idle connection holds none.
     read_buf: BytesMut,
+    /// More than `read_buffer_size` bytes waited in `read_buf` since it was taken: it may
+    /// have grown for a large frame, so it is freed rather than kept as the loop's spare.
+    read_buf_grew: bool,
     /// Encoded frames not yet written; capped by `max_write_queue`.
     write_buf: BytesMut,
     /// Bytes written since the start, to tell which [`Flushed`] futures are done.
     written: u64,
-    /// Writers waiting for their bytes to leave: (end offset in `written` terms, reply).
+    /// Writers on other tasks waiting for their bytes to leave: (end offset in `written`
+    /// terms, reply).
     waiters: VecDeque<(u64, oneshot::Sender<Result<(), WebSocketError>>)>,
+    /// How far writes have reached, for the [`Flushed`] futures of [`Session::write_message`].
+    progress: Rc<FlushProgress>,
     /// An `on_message` future still running: reading waits for it.
     paused: Option<LocalBoxFuture<'static, ()>>,
     /// Where in its life the connection is.
@@ -236,8 +309,9 @@ struct Core {
     peer_close: Option<CloseFrame>,
     /// The socket needs a flush (TLS buffers writes).
     needs_flush: bool,
-    /// Last time anything was read: proof of life for the ping timeout.
-    last_heard: Instant,
+    /// Something was read since the last ping was sent: proof of life for the ping timeout
+    /// (a flag, not a clock read per read).
+    heard: bool,
     /// When the next ping is due.
     next_ping: Option<Instant>,
     /// When the ping still unanswered was sent.
@@ -248,24 +322,21 @@ struct Core {
     armed: Instant,
     /// Wakes the driver when a mailbox message queued bytes.
     waker: Option<Waker>,
+    /// The driver is running: bytes queued now are written in its next turn without waking
+    /// the task (a wake from inside would only poll it once more for nothing).
+    driving: bool,
 }
 
 impl Core {
-    /// Encodes `message` for the peer; `flushed` hears when it is written.
-    fn queue(
-        &mut self,
-        message: &Message,
-        flushed: Option<oneshot::Sender<Result<(), WebSocketError>>>,
-    ) {
+    /// Encodes `message` for the peer. Returns where it ends in `written` terms, or `None`
+    /// when it was refused (the connection is closing, or gone).
+    fn queue(&mut self, message: &Message) -> Option<u64> {
         let allowed = !self.codec.close_sent()
             && (self.phase == Phase::Open
                 || (matches!(message, Message::Close(_))
                     && matches!(self.phase, Phase::Closing { .. })));
         if !allowed {
-            if let Some(flushed) = flushed {
-                let _ = flushed.send(Err(WebSocketError::Closed));
-            }
-            return;
+            return None;
         }
         if self.write_buf.len() >= self.config.max_write_queue {
             tracing::debug!(
@@ -275,19 +346,10 @@ impl Core {
             // The peer is not reading, so a close frame would never reach it: drop at once.
             // Checked before queueing, so one message larger than the cap still goes out.
             self.phase = Phase::Done;
-            if let Some(flushed) = flushed {
-                let _ = flushed.send(Err(WebSocketError::Closed));
-            }
-            if let Some(waker) = &self.waker {
-                waker.wake_by_ref();
-            }
-            return;
+            self.wake();
+            return None;
         }
         self.codec.encode(message, &mut self.write_buf);
-        if let Some(flushed) = flushed {
-            self.waiters
-                .push_back((self.written + self.write_buf.len() as u64, flushed));
-        }
         if let Message::Close(_) = message
             && self.phase == Phase::Open
         {
@@ -295,7 +357,30 @@ impl Core {
                 deadline: Instant::now() + self.config.close_timeout,
             };
         }
-        if let Some(waker) = &self.waker {
+        self.wake();
+        Some(self.written + self.write_buf.len() as u64)
+    }
+
+    /// Queues `message` for a writer on another task, which hears when it is written.
+    fn queue_for(
+        &mut self,
+        message: &Message,
+        flushed: Option<oneshot::Sender<Result<(), WebSocketError>>>,
+    ) {
+        match (self.queue(message), flushed) {
+            (Some(end), Some(flushed)) => self.waiters.push_back((end, flushed)),
+            (None, Some(flushed)) => {
+                let _ = flushed.send(Err(WebSocketError::Closed));
+            }
+            (_, None) => {}
+        }
+    }
+
+    /// Gets the driver to run when something changed outside it.
+    fn wake(&self) {
+        if !self.driving
+            && let Some(waker) = &self.waker
+        {
             waker.wake_by_ref();
         }
     }
@@ -340,8 +425,15 @@ impl Core {
                 }
             }
         }
+        if self.needs_flush || self.progress.flushed.get() == self.written {
+            return Ok(progress);
+        }
+        self.progress.flushed.set(self.written);
+        // A paused `on_message` waiting for this write is polled again in the driver's next
+        // turn: count that as progress.
+        progress |= self.progress.wake(Some(cx.waker()));
         while let Some((end, _)) = self.waiters.front() {
-            if *end > self.written || self.needs_flush {
+            if *end > self.written {
                 break;
             }
             if let Some((_, waiter)) = self.waiters.pop_front() {
@@ -361,6 +453,10 @@ impl Core {
 
     /// Reads once. `Ok(true)`: bytes arrived; `Err`: the peer is gone.
     fn poll_read(&mut self, cx: &mut TaskContext<'_>) -> io::Result<bool> {
+        if self.read_buf.capacity() == 0 {
+            self.read_buf = take_spare_read_buffer();
+            self.read_buf_grew = false;
+        }
         if self.read_buf.capacity() - self.read_buf.len() < 1024 {
             self.read_buf.reserve(self.config.read_buffer_size);
         }
@@ -368,24 +464,71 @@ impl Core {
             Poll::Pending => {
                 if self.read_buf.is_empty() {
                     // An idle connection keeps no read buffer: most of 10 000 sockets wait.
-                    self.read_buf = BytesMut::new();
+                    let buffer = std::mem::take(&mut self.read_buf);
+                    if !self.read_buf_grew {
+                        give_back_read_buffer(buffer);
+                    }
                 }
                 Ok(false)
             }
             Poll::Ready(Ok(0)) => Err(io::ErrorKind::UnexpectedEof.into()),
             Poll::Ready(Ok(_)) => {
-                self.last_heard = Instant::now();
+                self.heard = true;
+                self.read_buf_grew |= self.read_buf.len() > self.config.read_buffer_size;
                 Ok(true)
             }
             Poll::Ready(Err(error)) => Err(error),
         }
     }
 
+    /// The earliest deadline the connection has (close handshake, ping timeout, next ping),
+    /// if any.
+    fn next_deadline(&self) -> Option<Instant> {
+        let mut next: Option<Instant> = None;
+        let mut consider = |at: Instant| next = Some(next.map_or(at, |next| next.min(at)));
+        if let Phase::Closing { deadline } = self.phase {
+            consider(deadline);
+        }
+        if let Some(sent) = self.ping_outstanding {
+            consider(sent + self.config.ping_timeout);
+        }
+        if let Some(due) = self.next_ping {
+            consider(due);
+        }
+        next
+    }
+
     /// Runs due timers (ping, ping timeout, close timeout) and arms the next. Returns whether
-    /// something was done.
+    /// something was done. The clock is read only when the timer fires: a connection
+    /// without deadlines (no pings configured) never touches the clock or the timer wheel.
     fn poll_timers(&mut self, cx: &mut TaskContext<'_>) -> bool {
-        let now = Instant::now();
         let mut acted = false;
+        for _ in 0..TIMER_ROUNDS {
+            let Some(next) = self.next_deadline() else {
+                return acted;
+            };
+            let timer = self
+                .timer
+                .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(next)));
+            if next != self.armed {
+                self.armed = next;
+                timer.as_mut().reset(next);
+            }
+            if timer.as_mut().poll(cx).is_pending() {
+                return acted;
+            }
+            if self.run_due_timers(Instant::now()) {
+                return true;
+            }
+            acted = true;
+        }
+        // The timer keeps firing before its deadline: look again on the next turn.
+        cx.waker().wake_by_ref();
+        acted
+    }
+
+    /// Acts on the deadlines that passed by `now`. Returns whether the connection is done.
+    fn run_due_timers(&mut self, now: Instant) -> bool {
         if let Phase::Closing { deadline } = self.phase
             && now >= deadline
         {
@@ -393,7 +536,7 @@ impl Core {
             return true;
         }
         if let Some(sent) = self.ping_outstanding {
-            if self.last_heard > sent {
+            if self.heard {
                 self.ping_outstanding = None;
             } else if now >= sent + self.config.ping_timeout {
                 tracing::debug!("websocket peer missed its ping timeout; dropping it");
@@ -403,43 +546,18 @@ impl Core {
         }
         if let (Some(due), Some(interval)) = (self.next_ping, self.config.ping_interval)
             && now >= due
-            && self.phase == Phase::Open
         {
-            self.queue(&Message::Ping(Bytes::new()), None);
-            if self.ping_outstanding.is_none() {
-                self.ping_outstanding = Some(now);
+            if self.phase == Phase::Open {
+                self.queue(&Message::Ping(Bytes::new()));
+                if self.ping_outstanding.is_none() {
+                    self.ping_outstanding = Some(now);
+                    self.heard = false;
+                }
             }
             self.next_ping = Some(now + interval);
-            acted = true;
         }
-        let mut next: Option<Instant> = None;
-        if let Phase::Closing { deadline } = self.phase {
-            next = Some(deadline);
-        }
-        if let Some(sent) = self.ping_outstanding {
-            let timeout = sent + self.config.ping_timeout;
-            next = Some(next.map_or(timeout, |next| next.min(timeout)));
-        }
-        if let Some(due) = self.next_ping {
-            next = Some(next.map_or(due, |next| next.min(due)));
-        }
-        // Without a deadline the timer is neither allocated nor re-armed: most connections
-        // (no pings configured) never touch the timer wheel.
-        let Some(next) = next else {
-            return acted;
-        };
-        let timer = self
-            .timer
-            .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(next)));
-        if next != self.armed {
-            self.armed = next;
-            timer.as_mut().reset(next);
-        }
-        if timer.as_mut().poll(cx).is_ready() {
-            // Fired: the deadline is handled on the next turn.
-            cx.waker().wake_by_ref();
-        }
-        acted
+        // A deadline that fired early (the peer was heard) has moved on: the timer re-arms.
+        false
     }
 }
 
@@ -464,20 +582,23 @@ impl Session<'_> {
     /// Queues `message` for the peer at once (no mailbox hop); the returned future resolves
     /// when it is written and may be dropped if that does not matter.
     pub fn write_message(&mut self, message: Message) -> Flushed {
-        let (sender, receiver) = oneshot::channel();
-        self.core.queue(&message, Some(sender));
-        Flushed { receiver }
+        Flushed {
+            waiting: self
+                .core
+                .queue(&message)
+                .map(|end| (self.core.progress.clone(), end)),
+        }
     }
 
     /// Queues `message` without a completion future.
     pub fn send(&mut self, message: Message) {
-        self.core.queue(&message, None);
+        self.core.queue(&message);
     }
 
     /// Starts the close handshake (Tornado's `close(code, reason)`).
     pub fn close(&mut self, code: CloseCode, reason: impl Into<String>) {
         self.core
-            .queue(&Message::Close(Some(CloseFrame::new(code, reason))), None);
+            .queue(&Message::Close(Some(CloseFrame::new(code, reason))));
     }
 
     /// A cloneable handle on this connection, usable from any actor and thread.
@@ -553,18 +674,21 @@ pub fn start_connection<S: WebSocketIo>(
         next_ping: config.ping_interval.map(|interval| now + interval),
         role,
         read_buf: read,
+        read_buf_grew: true,
         write_buf: BytesMut::new(),
         written: 0,
         waiters: VecDeque::new(),
+        progress: Rc::new(FlushProgress::default()),
         paused: None,
         phase: Phase::Open,
         peer_close: None,
         needs_flush: false,
-        last_heard: now,
+        heard: false,
         ping_outstanding: None,
         timer: None,
         armed: now,
         waker: None,
+        driving: false,
         config,
     };
     let mailbox = core.config.mailbox_capacity;
@@ -583,103 +707,120 @@ pub fn start_connection<S: WebSocketIo>(
     WebSocket { addr }
 }
 
-impl WebSocketConnection {
-    /// Hands one decoded frame to the service (answering pings and closes first).
-    fn dispatch(&mut self, message: Message, handle: &WebSocket) {
-        let core = &mut self.core;
-        match message {
-            Message::Ping(data) => {
-                core.queue(&Message::Pong(data.clone()), None);
-                self.service.on_ping(&data, &mut Session { core, handle });
+/// Hands one decoded frame to the service (answering pings and closes first).
+fn dispatch(
+    core: &mut Core,
+    service: &mut dyn WebSocketService,
+    handle: &WebSocket,
+    message: Message,
+) {
+    match message {
+        Message::Ping(data) => {
+            core.queue(&Message::Pong(data.clone()));
+            service.on_ping(&data, &mut Session { core, handle });
+        }
+        Message::Pong(data) => {
+            core.ping_outstanding = None;
+            service.on_pong(&data, &mut Session { core, handle });
+        }
+        Message::Close(frame) => {
+            if !core.codec.close_sent() {
+                let echo = frame.as_ref().map(|frame| CloseFrame::new(frame.code, ""));
+                core.queue(&Message::Close(echo));
             }
-            Message::Pong(data) => {
-                core.ping_outstanding = None;
-                self.service.on_pong(&data, &mut Session { core, handle });
-            }
-            Message::Close(frame) => {
-                if !core.codec.close_sent() {
-                    let echo = frame.as_ref().map(|frame| CloseFrame::new(frame.code, ""));
-                    core.queue(&Message::Close(echo), None);
-                }
-                core.peer_close = frame;
-            }
-            data => {
-                if core.phase == Phase::Open {
-                    core.paused = self.service.on_message(data, &mut Session { core, handle });
-                }
+            core.peer_close = frame;
+        }
+        data => {
+            if core.phase == Phase::Open {
+                core.paused = service.on_message(data, &mut Session { core, handle });
             }
         }
     }
+}
 
+impl WebSocketConnection {
     /// The connection's whole I/O loop, one poll at a time.
     fn drive(&mut self, task: &mut TaskContext<'_>) -> Poll<()> {
-        self.core.waker = Some(task.waker().clone());
-        let Some(handle) = self.handle.clone() else {
+        if !self
+            .core
+            .waker
+            .as_ref()
+            .is_some_and(|waker| waker.will_wake(task.waker()))
+        {
+            self.core.waker = Some(task.waker().clone());
+        }
+        self.core.driving = true;
+        let poll = self.drive_turns(task);
+        self.core.driving = false;
+        poll
+    }
+
+    /// [`drive`](Self::drive)'s turns: decode, dispatch, write, read, until nothing moves.
+    fn drive_turns(&mut self, task: &mut TaskContext<'_>) -> Poll<()> {
+        let Some(handle) = self.handle.as_ref() else {
             return Poll::Ready(());
         };
+        let core = &mut self.core;
         for _ in 0..TURNS_PER_POLL {
             let mut progress = false;
-            if let Some(paused) = self.core.paused.as_mut()
+            // What follows in this turn is what a finished pause unblocks: no extra turn.
+            if let Some(paused) = core.paused.as_mut()
                 && paused.as_mut().poll(task).is_ready()
             {
-                self.core.paused = None;
-                progress = true;
+                core.paused = None;
             }
-            while self.core.paused.is_none()
-                && matches!(self.core.phase, Phase::Open | Phase::Closing { .. })
+            while core.paused.is_none() && matches!(core.phase, Phase::Open | Phase::Closing { .. })
             {
-                match self.core.codec.decode(&mut self.core.read_buf) {
+                match core.codec.decode(&mut core.read_buf) {
                     Ok(None) => break,
                     Ok(Some(message)) => {
                         progress = true;
-                        self.dispatch(message, &handle);
+                        dispatch(core, &mut *self.service, handle, message);
                     }
                     Err(error) => {
-                        self.core.fail(error.close_code(), error.to_string());
+                        core.fail(error.close_code(), error.to_string());
                         break;
                     }
                 }
             }
-            match self.core.poll_write(task) {
+            match core.poll_write(task) {
                 Ok(moved) => progress |= moved,
                 Err(_) => return Poll::Ready(()),
             }
-            if self.core.write_buf.is_empty() && !self.core.needs_flush {
-                let handshake_done =
-                    self.core.codec.close_sent() && self.core.codec.close_received();
-                match self.core.phase {
-                    Phase::Failing => self.core.phase = Phase::Done,
+            if core.write_buf.is_empty() && !core.needs_flush {
+                let handshake_done = core.codec.close_sent() && core.codec.close_received();
+                match core.phase {
+                    Phase::Failing => core.phase = Phase::Done,
                     // RFC 6455 §7.1.1: the server closes TCP first; a client waits for it
                     // (bounded by the close deadline) before giving up.
-                    Phase::Closing { .. } if handshake_done && self.core.role == Role::Server => {
-                        let _ = Pin::new(&mut self.core.io).poll_shutdown(task);
-                        self.core.phase = Phase::Done;
+                    Phase::Closing { .. } if handshake_done && core.role == Role::Server => {
+                        let _ = Pin::new(&mut core.io).poll_shutdown(task);
+                        core.phase = Phase::Done;
                     }
                     _ => {}
                 }
             }
-            if self.core.phase == Phase::Done {
+            if core.phase == Phase::Done {
                 return Poll::Ready(());
             }
-            let client_waits_for_fin = self.core.role == Role::Client
-                && self.core.codec.close_received()
-                && matches!(self.core.phase, Phase::Closing { .. });
+            let client_waits_for_fin = core.role == Role::Client
+                && core.codec.close_received()
+                && matches!(core.phase, Phase::Closing { .. });
             if client_waits_for_fin {
                 let mut scratch = BytesMut::with_capacity(256);
-                match tokio_util::io::poll_read_buf(Pin::new(&mut self.core.io), task, &mut scratch)
-                {
+                match tokio_util::io::poll_read_buf(Pin::new(&mut core.io), task, &mut scratch) {
                     Poll::Ready(Ok(0) | Err(_)) => return Poll::Ready(()),
                     Poll::Ready(Ok(_)) => progress = true,
                     Poll::Pending => {}
                 }
-            } else if self.core.may_read() {
-                match self.core.poll_read(task) {
+            } else if core.may_read() {
+                match core.poll_read(task) {
                     Ok(read) => progress |= read,
                     Err(_) => return Poll::Ready(()),
                 }
             }
-            progress |= self.core.poll_timers(task);
-            if self.core.phase == Phase::Done {
+            progress |= core.poll_timers(task);
+            if core.phase == Phase::Done {
                 return Poll::Ready(());
             }
             if !progress {
@@ -700,6 +841,8 @@ impl WebSocketConnection {
         for (_, waiter) in self.core.waiters.drain(..) {
             let _ = waiter.send(Err(WebSocketError::Closed));
         }
+        self.core.progress.closed.set(true);
+        self.core.progress.wake(None);
         self.core.phase = Phase::Done;
         self.service.on_close(self.core.peer_close.as_ref());
     }
@@ -751,7 +894,7 @@ impl Handler<Outgoing> for WebSocketConnection {
     type Result = ();
 
     fn handle(&mut self, outgoing: Outgoing, _ctx: &mut Context<Self>) {
-        self.core.queue(&outgoing.message, outgoing.flushed);
+        self.core.queue_for(&outgoing.message, outgoing.flushed);
     }
 }
 
@@ -764,13 +907,12 @@ impl Handler<ConnectionControl> for WebSocketConnection {
                 self.finish();
                 ctx.stop();
             }
-            ConnectionControl::Shutdown => self.core.queue(
-                &Message::Close(Some(CloseFrame::new(
+            ConnectionControl::Shutdown => {
+                self.core.queue(&Message::Close(Some(CloseFrame::new(
                     CloseCode::GOING_AWAY,
                     "server shutdown",
-                ))),
-                None,
-            ),
+                ))));
+            }
             ConnectionControl::Notify(notification) => {
                 if let Some(handle) = self.handle.clone() {
                     self.service.on_notify(

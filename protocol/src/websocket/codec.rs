@@ -15,6 +15,10 @@ use super::error::ProtocolError;
 use super::frame::{Opcode, apply_mask, parse_header, write_frame};
 use super::utf8::Utf8Validator;
 
+/// Whole binary payloads up to this size are copied out of the read buffer; larger ones are
+/// split off it without a copy. 4 KiB (the default read buffer).
+const COPY_PAYLOAD_LIMIT: usize = 4 * 1024;
+
 /// Which end of the connection the codec is: clients mask what they send, servers must not.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Role {
@@ -133,44 +137,63 @@ impl Codec {
             }
             // Checked against the limit above, so it fits in usize.
             let length = header.length as usize;
-            if buf.len() < header_length + length {
+            let end = header_length + length;
+            if buf.len() < end {
                 return Ok(None);
             }
-            buf.advance(header_length);
-            let mut payload = buf.split_to(length);
             if let Some(key) = header.mask {
-                apply_mask(&mut payload, key);
+                apply_mask(&mut buf[header_length..end], key);
             }
-            match opcode {
-                Opcode::Ping => return Ok(Some(Message::Ping(payload.freeze()))),
-                Opcode::Pong => return Ok(Some(Message::Pong(payload.freeze()))),
+            // Payloads are read in place and copied out (a short copy), or split off when
+            // large: splitting would make the connection's read buffer shared, so it could not
+            // be reused for the next read without a new allocation.
+            let decoded = match opcode {
+                Opcode::Ping => Some(Message::Ping(Bytes::copy_from_slice(
+                    &buf[header_length..end],
+                ))),
+                Opcode::Pong => Some(Message::Pong(Bytes::copy_from_slice(
+                    &buf[header_length..end],
+                ))),
                 Opcode::Close => {
-                    let frame = parse_close_payload(&payload)?;
+                    let frame = parse_close_payload(&buf[header_length..end])?;
                     self.close_received = true;
-                    return Ok(Some(Message::Close(frame)));
+                    Some(Message::Close(frame))
                 }
-                Opcode::Text | Opcode::Binary if header.fin && !header.rsv1 => {
-                    return if opcode == Opcode::Text {
-                        String::from_utf8(Vec::from(payload))
-                            .map(|text| Some(Message::Text(text)))
-                            .map_err(|_| ProtocolError::InvalidUtf8)
+                Opcode::Text if header.fin && !header.rsv1 => {
+                    let text = std::str::from_utf8(&buf[header_length..end])
+                        .map_err(|_| ProtocolError::InvalidUtf8)?;
+                    Some(Message::Text(text.to_owned()))
+                }
+                Opcode::Binary if header.fin && !header.rsv1 => {
+                    if length <= COPY_PAYLOAD_LIMIT {
+                        Some(Message::Binary(Bytes::copy_from_slice(
+                            &buf[header_length..end],
+                        )))
                     } else {
-                        Ok(Some(Message::Binary(payload.freeze())))
-                    };
+                        buf.advance(header_length);
+                        let payload = buf.split_to(length);
+                        return Ok(Some(Message::Binary(payload.freeze())));
+                    }
                 }
-                Opcode::Text | Opcode::Binary => {
-                    self.partial = Some(Partial {
-                        text: opcode == Opcode::Text,
-                        compressed: header.rsv1,
-                        data: Vec::new(),
-                        utf8: Utf8Validator::default(),
-                    });
+                Opcode::Text | Opcode::Binary | Opcode::Continuation => {
+                    if opcode != Opcode::Continuation {
+                        self.partial = Some(Partial {
+                            text: opcode == Opcode::Text,
+                            compressed: header.rsv1,
+                            data: Vec::new(),
+                            utf8: Utf8Validator::default(),
+                        });
+                    }
+                    let appended = self.append(&buf[header_length..end], header.fin);
+                    buf.advance(end);
+                    match appended? {
+                        Some(message) => return Ok(Some(message)),
+                        None => continue,
+                    }
                 }
-                Opcode::Continuation => {}
-            }
-            if let Some(message) = self.append(&payload, header.fin)? {
-                return Ok(Some(message));
-            }
+            };
+            buf.advance(end);
+            return Ok(decoded);
         }
     }
 

@@ -166,16 +166,20 @@ pub(crate) fn write_frame(
     }
 }
 
-/// XORs `data` with the masking key (masking and unmasking are the same operation).
+/// XORs `data` with the masking key (masking and unmasking are the same operation), eight
+/// bytes at a time: every payload a server reads passes through here.
 pub(crate) fn apply_mask(data: &mut [u8], key: [u8; 4]) {
-    let word = u32::from_ne_bytes(key);
-    let mut chunks = data.chunks_exact_mut(4);
+    let [a, b, c, d] = key;
+    let word = u64::from_ne_bytes([a, b, c, d, a, b, c, d]);
+    let mut chunks = data.chunks_exact_mut(8);
     for chunk in &mut chunks {
-        let value = u32::from_ne_bytes([chunk[0], chunk[1], chunk[2], chunk[3]]) ^ word;
-        chunk.copy_from_slice(&value.to_ne_bytes());
+        let mut bytes = [0u8; 8];
+        bytes.copy_from_slice(chunk);
+        chunk.copy_from_slice(&(u64::from_ne_bytes(bytes) ^ word).to_ne_bytes());
     }
+    // Whole words came first, so the remainder starts at a key boundary.
     for (index, byte) in chunks.into_remainder().iter_mut().enumerate() {
-        *byte ^= key[index];
+        *byte ^= key[index % 4];
     }
 }
 
@@ -205,6 +209,22 @@ mod tests {
             let mut body = out[at..].to_vec();
             apply_mask(&mut body, [1, 2, 3, 4]);
             assert_eq!(body, payload);
+        }
+    }
+
+    #[test]
+    fn masking_matches_the_bytewise_definition_at_every_length() {
+        let key = [0x12, 0x34, 0x56, 0x78];
+        for length in 0..40 {
+            let original: Vec<u8> = (0..length).map(|byte| byte as u8).collect();
+            let mut masked = original.clone();
+            apply_mask(&mut masked, key);
+            let expected: Vec<u8> = original
+                .iter()
+                .enumerate()
+                .map(|(index, byte)| byte ^ key[index % 4])
+                .collect();
+            assert_eq!(masked, expected, "length {length}");
         }
     }
 
