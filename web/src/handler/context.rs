@@ -11,6 +11,7 @@ use http::{HeaderMap, HeaderValue, Method, StatusCode};
 
 use crate::access_log::{AccessLogEntry, log_request};
 use crate::application::AppShared;
+use crate::compress::GzipStream;
 use crate::errors::{HttpError, default_error_page};
 use crate::routing::{PathArgs, RouteError};
 use crate::settings::Settings;
@@ -44,6 +45,8 @@ pub struct RequestContext {
     finished: bool,
     /// Set by the first `flush`: the answer is streamed through it from then on.
     writer: Option<ResponseWriter>,
+    /// The gzip stream of a streamed answer, with `compress_response` when it is worth it.
+    gzip: Option<crate::compress::GzipStream>,
     /// The whole answer once finished without a flush, for the runner to send.
     response: Option<HttpResponse>,
     /// The user [`get_current_user`](crate::RequestHandler::get_current_user) returned.
@@ -80,6 +83,7 @@ impl RequestContext {
             buffer: Vec::new(),
             finished: false,
             writer: None,
+            gzip: None,
             response: None,
             current_user: None,
             xsrf_token: None,
@@ -222,12 +226,20 @@ impl RequestContext {
                 writer.set_status(self.status);
                 let mut headers = std::mem::take(&mut self.headers);
                 headers.entry(CONTENT_TYPE).or_insert(DEFAULT_CONTENT_TYPE);
+                if self.app.settings.compress_response {
+                    self.gzip = GzipStream::start(self.request.headers(), &mut headers);
+                }
                 *writer.headers_mut() = headers;
                 self.writer.insert(writer)
             }
         };
-        for piece in self.buffer.drain(..) {
-            writer.write(piece);
+        match &mut self.gzip {
+            Some(gzip) => writer.write(gzip.flush(self.buffer.drain(..))?),
+            None => {
+                for piece in self.buffer.drain(..) {
+                    writer.write(piece);
+                }
+            }
         }
         writer.flush().await?;
         Ok(())
@@ -241,8 +253,13 @@ impl RequestContext {
         }
         self.finished = true;
         if let Some(mut writer) = self.writer.take() {
-            for piece in self.buffer.drain(..) {
-                writer.write(piece);
+            match self.gzip.take() {
+                Some(gzip) => writer.write(gzip.finish(self.buffer.drain(..))?),
+                None => {
+                    for piece in self.buffer.drain(..) {
+                        writer.write(piece);
+                    }
+                }
             }
             let result = writer.finish().await;
             self.log();
