@@ -275,6 +275,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let workers = flag("--workers").unwrap_or(0);
     let max_connections = flag("--max-connections").unwrap_or(DEFAULT_MAX_CONNECTIONS);
     let text = std::env::args().any(|arg| arg == "--text");
+    // RUST_LOG=cyclone_protocol=debug shows why connections closed (timeouts, full queues).
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_writer(std::io::stderr)
+        .with_ansi(false)
+        .init();
     if let Some(limit) = open_files_limit()
         && limit < max_connections
     {

@@ -95,7 +95,9 @@ impl Options {
                 Some(text) => text.parse().map_err(|_| format!("not a number: {text}")),
             }
         }
-        let url = value("--url").unwrap_or("ws://127.0.0.1:8888/ws").to_string();
+        let url = value("--url")
+            .unwrap_or("ws://127.0.0.1:8888/ws")
+            .to_string();
         let (address, path) = parse_url(&url)?;
         let shard = match value("--shard") {
             None => None,
@@ -121,10 +123,7 @@ impl Options {
             servers: number(value("--servers"), 1usize)?.max(1),
             rounds: number(value("--rounds"), 3)?,
             concurrency: number(value("--concurrency"), 256usize)?.max(1),
-            handshake_timeout: Duration::from_secs_f64(number(
-                value("--handshake-timeout"),
-                10.0,
-            )?),
+            handshake_timeout: Duration::from_secs_f64(number(value("--handshake-timeout"), 10.0)?),
             timeout: Duration::from_secs_f64(number(value("--timeout"), 120.0)?),
             round_timeout: Duration::from_secs_f64(number(value("--round-timeout"), 30.0)?),
             per_shard: number(value("--per-shard"), 19_000usize)?.max(1),
@@ -220,17 +219,66 @@ enum Failure {
     Handshake(String),
 }
 
-/// Connects from `source`, upgrades, and reads the first message (`pid:<pid>`). Returns the
-/// stream, the pid, and any bytes read past that message.
+/// Source ports a shard binds its clients to, in turn, from [`FIRST_SOURCE_PORT`] up.
+///
+/// Binding port 0 makes the kernel search the ephemeral range for a free port, and that search
+/// grows with the ports already taken: at 19 000 clients on one address it made this driver the
+/// bottleneck (440 handshakes/s, half a core in `bind`). socket2 has no
+/// `IP_BIND_ADDRESS_NO_PORT`, so the shard, which owns its source address, counts ports itself.
+#[derive(Debug)]
+struct SourcePorts {
+    /// The next port to try.
+    next: Cell<u16>,
+}
+
+/// The first source port a shard tries: above the ports servers here usually listen on.
+const FIRST_SOURCE_PORT: u16 = 20_000;
+
+impl SourcePorts {
+    fn new() -> Self {
+        SourcePorts {
+            next: Cell::new(FIRST_SOURCE_PORT),
+        }
+    }
+
+    /// A socket bound to `source` and the next free port (skipping ports still in use, say in
+    /// TIME_WAIT from an earlier run); port 0 (the kernel's pick) once the range is used up.
+    fn bind(&self, source: Ipv4Addr) -> std::io::Result<TcpSocket> {
+        loop {
+            let port = self.next.get();
+            let socket = TcpSocket::new_v4()?;
+            if port == 0 {
+                socket.bind(SocketAddr::new(source.into(), 0))?;
+                return Ok(socket);
+            }
+            self.next.set(port.checked_add(1).unwrap_or(0));
+            match socket.bind(SocketAddr::new(source.into(), port)) {
+                Ok(()) => return Ok(socket),
+                Err(error) if error.kind() == std::io::ErrorKind::AddrInUse => continue,
+                Err(error) => return Err(error),
+            }
+        }
+    }
+}
+
+/// Connects from `source` (through `ports`, or the kernel's pick of port), upgrades, and reads
+/// the first message (`pid:<pid>`). Returns the stream, the pid, and any bytes read past that
+/// message.
 async fn open_client(
     options: &Options,
     source: Ipv4Addr,
+    ports: Option<&SourcePorts>,
 ) -> Result<(TcpStream, u32, Vec<u8>), Failure> {
-    let socket = TcpSocket::new_v4().map_err(Failure::Connect)?;
-    // Port 0: the kernel picks a free port of this source address (about 28 000 of them).
-    socket
-        .bind(SocketAddr::new(source.into(), 0))
-        .map_err(Failure::Connect)?;
+    let socket = match ports {
+        Some(ports) => ports.bind(source).map_err(Failure::Connect)?,
+        None => {
+            let socket = TcpSocket::new_v4().map_err(Failure::Connect)?;
+            socket
+                .bind(SocketAddr::new(source.into(), 0))
+                .map_err(Failure::Connect)?;
+            socket
+        }
+    };
     let mut stream = socket
         .connect(options.address)
         .await
@@ -353,7 +401,10 @@ fn parse_frame(buffer: &[u8]) -> Result<Option<Frame>, String> {
             }
             let mut bytes = [0u8; 8];
             bytes.copy_from_slice(&buffer[2..10]);
-            (usize::try_from(u64::from_be_bytes(bytes)).unwrap_or(usize::MAX), 10)
+            (
+                usize::try_from(u64::from_be_bytes(bytes)).unwrap_or(usize::MAX),
+                10,
+            )
         }
         length => (length as usize, 2),
     };
@@ -429,16 +480,13 @@ struct ShardState {
     pids: RefCell<BTreeMap<u32, usize>>,
     /// Per broadcast (by its t0): each client's delivery latency, in microseconds.
     received: RefCell<HashMap<u64, Vec<u32>>>,
-    /// The first failure's text, for the report.
-    first_error: RefCell<Option<String>>,
+    /// Failures by their text, for the report.
+    errors: RefCell<BTreeMap<String, usize>>,
 }
 
 impl ShardState {
     fn note_error(&self, error: String) {
-        let mut first = self.first_error.borrow_mut();
-        if first.is_none() {
-            *first = Some(error);
-        }
+        *self.errors.borrow_mut().entry(error).or_default() += 1;
     }
 
     /// A broadcast payload (`<t0>`) arrived now.
@@ -464,6 +512,7 @@ impl ShardState {
 async fn run_shard(options: &Options) -> Result<(), String> {
     let state = Rc::new(ShardState::default());
     let gate = Arc::new(Semaphore::new(options.concurrency));
+    let ports = Rc::new(SourcePorts::new());
     let started = Instant::now();
     for _ in 0..options.connections {
         let Ok(permit) = gate.clone().acquire_owned().await else {
@@ -471,10 +520,11 @@ async fn run_shard(options: &Options) -> Result<(), String> {
         };
         let state = state.clone();
         let options = options.clone();
+        let ports = ports.clone();
         tokio::task::spawn_local(async move {
             let attempt = timeout(
                 options.handshake_timeout,
-                open_client(&options, options.source),
+                open_client(&options, options.source, Some(&ports)),
             )
             .await;
             drop(permit);
@@ -518,19 +568,21 @@ async fn run_shard(options: &Options) -> Result<(), String> {
         state.timeouts.get(),
         state.handshake_errors.get(),
         started.elapsed().as_secs_f64(),
-        if pids.is_empty() { "-".to_string() } else { pids.join(",") },
-        state
-            .first_error
-            .borrow()
-            .as_deref()
-            .unwrap_or("-")
-            .replace(' ', "_"),
+        if pids.is_empty() {
+            "-".to_string()
+        } else {
+            pids.join(",")
+        },
+        encode_errors(&state.errors.borrow()),
     );
 
     let mut commands = BufReader::new(tokio::io::stdin()).lines();
     while let Ok(Some(command)) = commands.next_line().await {
         let mut words = command.split_whitespace();
-        match (words.next(), words.next().and_then(|t0| t0.parse::<u64>().ok())) {
+        match (
+            words.next(),
+            words.next().and_then(|t0| t0.parse::<u64>().ok()),
+        ) {
             (Some("round"), Some(t0)) => {
                 let deadline = Instant::now() + options.round_timeout;
                 loop {
@@ -575,7 +627,29 @@ struct Ready {
     handshake_errors: usize,
     seconds: f64,
     pids: BTreeMap<u32, usize>,
-    first_error: Option<String>,
+    errors: BTreeMap<String, usize>,
+}
+
+/// `text=count;...` with no whitespace, for a `ready` line; `-` when empty.
+fn encode_errors(errors: &BTreeMap<String, usize>) -> String {
+    if errors.is_empty() {
+        return "-".into();
+    }
+    errors
+        .iter()
+        .map(|(text, count)| format!("{}={count}", text.replace([' ', '=', ';'], "_")))
+        .collect::<Vec<_>>()
+        .join(";")
+}
+
+/// The other way round.
+fn decode_errors(text: &str) -> BTreeMap<String, usize> {
+    text.split(';')
+        .filter_map(|pair| {
+            let (text, count) = pair.rsplit_once('=')?;
+            Some((text.replace('_', " "), count.parse().ok()?))
+        })
+        .collect()
 }
 
 fn parse_ready(line: &str) -> Result<Ready, String> {
@@ -583,7 +657,10 @@ fn parse_ready(line: &str) -> Result<Ready, String> {
     if words.len() != 8 || words[0] != "ready" {
         return Err(format!("a shard said {line:?}"));
     }
-    let count = |word: &str| word.parse::<usize>().map_err(|_| format!("bad count {word}"));
+    let count = |word: &str| {
+        word.parse::<usize>()
+            .map_err(|_| format!("bad count {word}"))
+    };
     let mut pids = BTreeMap::new();
     if words[6] != "-" {
         for pair in words[6].split(',') {
@@ -601,7 +678,7 @@ fn parse_ready(line: &str) -> Result<Ready, String> {
         handshake_errors: count(words[4])?,
         seconds: words[5].parse().unwrap_or(0.0),
         pids,
-        first_error: (words[7] != "-").then(|| words[7].replace('_', " ")),
+        errors: decode_errors(words[7]),
     })
 }
 
@@ -630,7 +707,7 @@ async fn run_parent(options: &Options) -> Result<(), String> {
         attempts += 1;
         let attempt = timeout(
             options.handshake_timeout,
-            open_client(options, Ipv4Addr::LOCALHOST),
+            open_client(options, Ipv4Addr::LOCALHOST, None),
         )
         .await;
         match attempt {
@@ -712,8 +789,8 @@ async fn run_parent(options: &Options) -> Result<(), String> {
         for (pid, count) in ready.pids {
             *total.pids.entry(pid).or_default() += count;
         }
-        if total.first_error.is_none() {
-            total.first_error = ready.first_error;
+        for (text, count) in ready.errors {
+            *total.errors.entry(text).or_default() += count;
         }
     }
     tokio::time::sleep(Duration::from_millis(500)).await;
@@ -736,10 +813,16 @@ async fn run_parent(options: &Options) -> Result<(), String> {
         total.timeouts,
         options.handshake_timeout,
         total.handshake_errors,
-        total
-            .first_error
-            .as_deref()
-            .map_or(String::new(), |error| format!(" (first: {error})")),
+        if total.errors.is_empty() {
+            String::new()
+        } else {
+            let kinds: Vec<String> = total
+                .errors
+                .iter()
+                .map(|(text, count)| format!("{count} × {text}"))
+                .collect();
+            format!(" ({})", kinds.join(", "))
+        },
     );
     println!();
     println!("| server pid | clients | RSS before (KiB) | RSS connected (KiB) | KiB per client |");
@@ -753,7 +836,10 @@ async fn run_parent(options: &Options) -> Result<(), String> {
             (Some(before), Some(after)) if *clients > 0 => {
                 grown_total += after.saturating_sub(before);
                 measured_clients += clients;
-                format!("{:.2}", after.saturating_sub(before) as f64 / *clients as f64)
+                format!(
+                    "{:.2}",
+                    after.saturating_sub(before) as f64 / *clients as f64
+                )
             }
             _ => "?".into(),
         };
@@ -777,7 +863,9 @@ async fn run_parent(options: &Options) -> Result<(), String> {
         tokio::time::sleep(Duration::from_millis(500)).await;
         let t0 = wall_nanos();
         for write in controls.values_mut() {
-            mask_seed = mask_seed.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+            mask_seed = mask_seed
+                .wrapping_mul(1_664_525)
+                .wrapping_add(1_013_904_223);
             let frame = text_frame(&format!("broadcast:{t0}"), mask_seed.to_be_bytes());
             write
                 .write_all(&frame)
@@ -803,10 +891,19 @@ async fn run_parent(options: &Options) -> Result<(), String> {
                 .ok_or("a shard ended during a round")?;
             let mut words = line.split_whitespace();
             if words.next() != Some("result") || words.next() != Some(&t0.to_string()) {
-                return Err(format!("a shard answered {:?}", &line[..line.len().min(60)]));
+                return Err(format!(
+                    "a shard answered {:?}",
+                    &line[..line.len().min(60)]
+                ));
             }
-            expected += words.next().and_then(|n| n.parse::<usize>().ok()).unwrap_or(0);
-            dropped += words.next().and_then(|n| n.parse::<usize>().ok()).unwrap_or(0);
+            expected += words
+                .next()
+                .and_then(|n| n.parse::<usize>().ok())
+                .unwrap_or(0);
+            dropped += words
+                .next()
+                .and_then(|n| n.parse::<usize>().ok())
+                .unwrap_or(0);
             latencies.extend(words.filter_map(|word| word.parse::<u32>().ok()));
         }
         latencies.sort_unstable();
