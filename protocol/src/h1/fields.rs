@@ -170,16 +170,95 @@ fn parse_decimal(digits: &[u8]) -> Option<u64> {
 }
 
 /// `Host = uri-host [ ":" port ]`; an empty value is allowed (RFC 9110 §7.2).
+///
+/// Checked against RFC 3986's grammar in place: every request carries a `Host`, and building an
+/// `http::uri::Authority` to check it would copy the value into a fresh allocation.
 fn validate_host(value: &[u8]) -> Result<(), ParseError> {
-    if value.is_empty() {
-        return Ok(());
+    let (host_ok, port) = match value.strip_prefix(b"[") {
+        // IP-literal = "[" ( IPv6address / IPvFuture ) "]"
+        Some(rest) => {
+            let end = memchr::memchr(b']', rest).ok_or(ParseError::InvalidHost)?;
+            let port = match &rest[end + 1..] {
+                [] => None,
+                [b':', port @ ..] => Some(port),
+                _ => return Err(ParseError::InvalidHost),
+            };
+            (is_ip_literal(&rest[..end]), port)
+        }
+        None => match memchr::memchr(b':', value) {
+            Some(colon) => (is_reg_name(&value[..colon]), Some(&value[colon + 1..])),
+            None => (is_reg_name(value), None),
+        },
+    };
+    let port_ok = port.is_none_or(|port| port.iter().all(u8::is_ascii_digit));
+    if host_ok && port_ok {
+        Ok(())
+    } else {
+        Err(ParseError::InvalidHost)
     }
-    if value.contains(&b'@') {
-        return Err(ParseError::InvalidHost);
+}
+
+/// `reg-name = *( unreserved / pct-encoded / sub-delims )`, which also covers IPv4 addresses.
+fn is_reg_name(name: &[u8]) -> bool {
+    // The common case, a name without escapes, is one table lookup per byte.
+    if name.iter().all(|&byte| HOST_CHARS[usize::from(byte)]) {
+        return true;
     }
-    http::uri::Authority::try_from(value)
-        .map(|_| ())
-        .map_err(|_| ParseError::InvalidHost)
+    let mut index = 0;
+    while let Some(&byte) = name.get(index) {
+        if byte == b'%' {
+            let escaped = name
+                .get(index + 1..index + 3)
+                .is_some_and(|hex| hex.iter().all(u8::is_ascii_hexdigit));
+            if !escaped {
+                return false;
+            }
+            index += 3;
+        } else if HOST_CHARS[usize::from(byte)] {
+            index += 1;
+        } else {
+            return false;
+        }
+    }
+    true
+}
+
+/// `unreserved / sub-delims`: the bytes a reg-name may hold as they are.
+static HOST_CHARS: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut byte = 0;
+    while byte < 256 {
+        table[byte] = is_unreserved(byte as u8) || is_sub_delim(byte as u8);
+        byte += 1;
+    }
+    table
+};
+
+/// The inside of `[...]`: an IPv6 address (hex digits, colons, a dotted IPv4 tail) or an
+/// `IPvFuture` (`v` HEXDIG "." 1*( unreserved / sub-delims / ":" )).
+fn is_ip_literal(literal: &[u8]) -> bool {
+    match literal {
+        [] => false,
+        [b'v' | b'V', rest @ ..] => rest
+            .iter()
+            .all(|&byte| is_unreserved(byte) || is_sub_delim(byte) || byte == b':'),
+        _ => literal
+            .iter()
+            .all(|&byte| byte.is_ascii_hexdigit() || byte == b':' || byte == b'.'),
+    }
+}
+
+/// `unreserved = ALPHA / DIGIT / "-" / "." / "_" / "~"` (RFC 3986 §2.3).
+const fn is_unreserved(byte: u8) -> bool {
+    byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~')
+}
+
+/// `sub-delims = "!" / "$" / "&" / "'" / "(" / ")" / "*" / "+" / "," / ";" / "="`.
+const fn is_sub_delim(byte: u8) -> bool {
+    matches!(
+        byte,
+        b'!' | b'$' | b'&' | b'\'' | b'(' | b')' | b'*' | b'+' | b',' | b';' | b'='
+    )
 }
 
 #[cfg(test)]
@@ -194,6 +273,46 @@ mod tests {
         assert_eq!(parse_decimal(b"+5"), None);
         assert_eq!(parse_decimal(b"-5"), None);
         assert_eq!(parse_decimal(b""), None);
+    }
+
+    #[test]
+    fn host_follows_rfc_3986() {
+        for good in [
+            &b""[..],
+            b"example.com",
+            b"example.com:8080",
+            b"127.0.0.1:80",
+            b"[::1]",
+            b"[::1]:8888",
+            b"[v1.fe]",
+            b"a%20b",
+            b"host:",
+        ] {
+            assert!(
+                validate_host(good).is_ok(),
+                "{:?}",
+                String::from_utf8_lossy(good)
+            );
+        }
+        for bad in [
+            &b"user@host"[..],
+            b"a b",
+            b"host:80x",
+            b"host:80:90",
+            b"[::1",
+            b"[::1]x",
+            b"[]",
+            b"a%2",
+            b"a%zz",
+            b"a/b",
+            b"a\"b",
+        ] {
+            assert!(
+                validate_host(bad).is_err(),
+                "{:?}",
+                String::from_utf8_lossy(bad)
+            );
+        }
     }
 
     #[test]

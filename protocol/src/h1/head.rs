@@ -51,7 +51,10 @@ pub(crate) fn build_header_map(
     fields: &[FieldIndex],
     facts: &mut FieldFacts,
 ) -> Result<HeaderMap, ParseError> {
-    let mut headers = HeaderMap::with_capacity(fields.len());
+    let mut headers = super::recycle::header_map();
+    headers
+        .try_reserve(fields.len())
+        .map_err(|_| ParseError::TooManyHeaders)?;
     for field in fields {
         let name = head
             .get(field.name.clone())

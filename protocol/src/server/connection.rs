@@ -65,7 +65,7 @@ use super::service::{HttpService, ReplyKind};
 use super::upgrade::{OnUpgrade, Switch, Upgraded, UpgradedIo};
 use super::xheaders;
 use crate::h1::{
-    BodyEncoder, BodyLength, CONTINUE_100, DateCache, Event, Expectation, ParseError,
+    BodyEncoder, BodyFraming, BodyLength, CONTINUE_100, DateCache, Event, Expectation, ParseError,
     RequestDecoder, RequestHead, ResponseContext, encode_response_head_cached,
 };
 
@@ -257,8 +257,8 @@ struct Reading {
     id: u64,
     /// Where the body goes.
     sink: BodySink,
-    /// Inflates a gzip body when `decompress_request` is on.
-    decompressor: Option<Decompressor>,
+    /// Inflates a gzip body when `decompress_request` is on. Boxed: the inflater is large, rare, and `Reading` is set and taken for every request.
+    decompressor: Option<Box<Decompressor>>,
     /// Whether another request may follow this one.
     keep_alive: bool,
     /// A second sender to a streaming handler's queue: each sender of the channel owns one
@@ -267,17 +267,10 @@ struct Reading {
     last_word: Option<mpsc::Sender<BodyItem>>,
 }
 
-// The large variant is the common one (every buffered request); boxing it would cost an
-// allocation per request, and there is only ever one `BodySink` per connection.
-#[allow(clippy::large_enum_variant)]
 enum BodySink {
-    /// A buffered handler: the body is collected, then the handler is called with it.
-    Buffer {
-        /// The request, waiting for its body.
-        request: HttpServerRequest,
-        /// The body so far.
-        body: BodyBuffer,
-    },
+    /// A buffered handler: the body is collected, then the handler is called with it (the
+    /// request waits in [`ExchangeLoop::waiting`]).
+    Buffer(BodyBuffer),
     /// A streaming handler: pieces go to its queue; `None` once it dropped the stream.
     Stream(Option<mpsc::Sender<BodyItem>>),
 }
@@ -358,6 +351,9 @@ struct ExchangeLoop<S: HttpService, T> {
     spare: Vec<FutureSlot<S::Future>>,
     /// The request whose body is being read.
     reading: Option<Reading>,
+    /// The buffered request whose body is being read, kept here rather than in [`Reading`] so
+    /// that `Reading` stays small: it is set and taken for every request.
+    waiting: Option<HttpServerRequest>,
     /// Id of the next exchange.
     next_id: u64,
     /// Whether more requests are decoded: false after a request that closes, a parse error,
@@ -431,6 +427,7 @@ impl<S: HttpService, T: AsyncRead + AsyncWrite + Unpin> ExchangeLoop<S, T> {
             queue: VecDeque::new(),
             spare: Vec::new(),
             reading: None,
+            waiting: None,
             next_id: 0,
             accepting: true,
             closing: false,
@@ -598,6 +595,9 @@ impl<S: HttpService, T: AsyncRead + AsyncWrite + Unpin> ExchangeLoop<S, T> {
             });
         }
         let decompressor = self.decompressor_for(&mut head);
+        // Most requests (every GET) have no body: call the handler now rather than park the
+        // request until the body's end, which would move it twice more.
+        let bodyless = head.framing == BodyFraming::Length(0) && decompressor.is_none();
         let remote_ip;
         let protocol;
         if self.options.xheaders {
@@ -630,14 +630,18 @@ impl<S: HttpService, T: AsyncRead + AsyncWrite + Unpin> ExchangeLoop<S, T> {
                 let (state, panicked) = self.call_service(request, cx);
                 (state, BodySink::Stream(Some(sender)), panicked)
             }
-            Some(false) => (
-                State::Collecting,
-                BodySink::Buffer {
-                    request,
-                    body: BodyBuffer::default(),
-                },
-                false,
-            ),
+            Some(false) if bodyless => {
+                let (state, panicked) = self.call_service(request, cx);
+                (state, BodySink::Stream(None), panicked)
+            }
+            Some(false) => {
+                self.waiting = Some(request);
+                (
+                    State::Collecting,
+                    BodySink::Buffer(BodyBuffer::default()),
+                    false,
+                )
+            }
             None => (
                 State::Whole(HttpResponse::new(StatusCode::INTERNAL_SERVER_ERROR)),
                 BodySink::Stream(None),
@@ -662,7 +666,7 @@ impl<S: HttpService, T: AsyncRead + AsyncWrite + Unpin> ExchangeLoop<S, T> {
 
     /// A gzip inflater for this body if `decompress_request` is on and the body is gzip; the
     /// head is changed as Tornado does (no `Content-Encoding`, `X-Consumed-Content-Encoding`).
-    fn decompressor_for(&self, head: &mut RequestHead) -> Option<Decompressor> {
+    fn decompressor_for(&self, head: &mut RequestHead) -> Option<Box<Decompressor>> {
         if !self.options.decompress_request {
             return None;
         }
@@ -678,7 +682,9 @@ impl<S: HttpService, T: AsyncRead + AsyncWrite + Unpin> ExchangeLoop<S, T> {
             "x-consumed-content-encoding",
             HeaderValue::from_static("gzip"),
         );
-        Some(Decompressor::new(self.options.limits.max_body_size))
+        Some(Box::new(Decompressor::new(
+            self.options.limits.max_body_size,
+        )))
     }
 
     fn on_data(&mut self, data: Bytes) {
@@ -697,7 +703,7 @@ impl<S: HttpService, T: AsyncRead + AsyncWrite + Unpin> ExchangeLoop<S, T> {
             return;
         }
         match &mut reading.sink {
-            BodySink::Buffer { body, .. } => body.push(data),
+            BodySink::Buffer(body) => body.push(data),
             BodySink::Stream(sender) => {
                 if let Some(channel) = sender
                     && channel.start_send(Ok(data)).is_err()
@@ -715,7 +721,7 @@ impl<S: HttpService, T: AsyncRead + AsyncWrite + Unpin> ExchangeLoop<S, T> {
         if let Some(inflater) = &mut reading.decompressor {
             match inflater.finish() {
                 Ok(rest) if !rest.is_empty() => match &mut reading.sink {
-                    BodySink::Buffer { body, .. } => body.push(rest),
+                    BodySink::Buffer(body) => body.push(rest),
                     BodySink::Stream(Some(_)) => {
                         if let Some(last_word) = &mut reading.last_word {
                             let _ = last_word.try_send(Ok(rest));
@@ -735,7 +741,10 @@ impl<S: HttpService, T: AsyncRead + AsyncWrite + Unpin> ExchangeLoop<S, T> {
         }
         match reading.sink {
             BodySink::Stream(_) => {} // dropping the sender ends the handler's stream
-            BodySink::Buffer { mut request, body } => {
+            BodySink::Buffer(body) => {
+                let Some(mut request) = self.waiting.take() else {
+                    return;
+                };
                 let body = body.finish();
                 if reading.decompressor.is_some() {
                     request
@@ -773,6 +782,7 @@ impl<S: HttpService, T: AsyncRead + AsyncWrite + Unpin> ExchangeLoop<S, T> {
         let Some(reading) = self.reading.take() else {
             return;
         };
+        self.waiting = None;
         if let (BodySink::Stream(Some(_)), Some(mut sender)) = (reading.sink, reading.last_word) {
             let error = match status {
                 Some(StatusCode::REQUEST_TIMEOUT) => RequestBodyError::Timeout,
@@ -848,18 +858,21 @@ impl<S: HttpService, T: AsyncRead + AsyncWrite + Unpin> ExchangeLoop<S, T> {
         }
     }
 
-    /// Calls the handler and polls it once: most handlers answer at once, and then the future
-    /// never leaves the stack. Returns the state and whether the handler panicked.
+    /// Calls the handler and polls it once: most handlers answer at once, and then their box
+    /// goes back to the spares. Returns the state and whether the handler panicked.
     fn call_service(
         &mut self,
         request: HttpServerRequest,
         cx: &mut TaskContext<'_>,
     ) -> (State<S::Future>, bool) {
-        let Some(future) = self.call_guarded(|service| service.call(request)) else {
-            return (internal_error(), true);
-        };
         let mut slot = self.spare.pop().unwrap_or_else(|| Box::pin(None));
-        slot.as_mut().set(Some(future));
+        // The future is built straight into its box: it holds the request, and moving it
+        // there afterwards would copy both.
+        let called = self.call_guarded(|service| slot.as_mut().set(Some(service.call(request))));
+        if called.is_none() {
+            self.spare.push(slot);
+            return (internal_error(), true);
+        }
         match poll_slot(&mut slot, cx, self.peer) {
             Poll::Pending => (State::Calling(slot), false),
             Poll::Ready(outcome) => {
@@ -1138,6 +1151,7 @@ impl<S: HttpService, T: AsyncRead + AsyncWrite + Unpin> ExchangeLoop<S, T> {
                 self.accepting = false;
                 self.queue.clear();
                 self.reading = None;
+                self.waiting = None;
                 break;
             }
         }
@@ -1432,6 +1446,7 @@ fn encode_whole(
             &mut fresh
         }
     };
+    crate::h1::recycle(headers);
     let failed = encoder.encode_data(&body, dst).is_err() || encoder.encode_end(None, dst).is_err();
     failed || encoder.must_close()
 }

@@ -42,13 +42,28 @@ pub struct HttpServerRequest {
     start: Instant,
     /// Bounds on argument parsing, from the server's options.
     form_limits: FormLimits,
-    /// The query's arguments, parsed on first use.
+    /// Arguments, files and cookies, allocated on first use: most requests never ask, and a
+    /// request moves through the connection several times, so it is kept small.
+    parsed: OnceCell<Box<Parsed>>,
+}
+
+impl Drop for HttpServerRequest {
+    fn drop(&mut self) {
+        // The head's map goes back to this thread's pool for the next request's head.
+        crate::h1::recycle(std::mem::take(&mut self.head.headers));
+    }
+}
+
+/// What [`HttpServerRequest`] parses lazily, each on first use.
+#[derive(Debug, Default)]
+struct Parsed {
+    /// The query's arguments.
     query_arguments: OnceCell<Result<Arguments, FormError>>,
-    /// The body's arguments and files, parsed on first use.
+    /// The body's arguments and files.
     body_arguments: OnceCell<Result<(Arguments, Files), FormError>>,
-    /// Query and body arguments merged, built on first use.
+    /// Query and body arguments merged.
     arguments: OnceCell<Result<Arguments, FormError>>,
-    /// The `Cookie` header's pairs, parsed on first use.
+    /// The `Cookie` header's pairs.
     cookies: OnceCell<Vec<(String, String)>>,
 }
 
@@ -72,10 +87,7 @@ impl HttpServerRequest {
             protocol,
             start,
             form_limits,
-            query_arguments: OnceCell::new(),
-            body_arguments: OnceCell::new(),
-            arguments: OnceCell::new(),
-            cookies: OnceCell::new(),
+            parsed: OnceCell::new(),
         }
     }
 
@@ -196,7 +208,8 @@ impl HttpServerRequest {
 
     /// The query string's arguments (blank values kept, as Tornado).
     pub fn query_arguments(&self) -> Result<&Arguments, FormError> {
-        self.query_arguments
+        self.parsed()
+            .query_arguments
             .get_or_init(|| {
                 parse_qs_bytes_with_limits(self.query().as_bytes(), true, &self.form_limits)
             })
@@ -217,7 +230,8 @@ impl HttpServerRequest {
 
     /// Query arguments followed by body arguments (Tornado's `request.arguments`).
     pub fn arguments(&self) -> Result<&Arguments, FormError> {
-        self.arguments
+        self.parsed()
+            .arguments
             .get_or_init(|| {
                 let mut all = self.query_arguments()?.clone();
                 all.merge(self.body_arguments()?.clone());
@@ -229,7 +243,7 @@ impl HttpServerRequest {
 
     /// The cookies of every `Cookie` field, in order.
     pub fn cookies(&self) -> &[(String, String)] {
-        self.cookies.get_or_init(|| {
+        self.parsed().cookies.get_or_init(|| {
             let mut all = Vec::new();
             for value in self.head.headers.get_all(http::header::COOKIE) {
                 if let Ok(value) = value.to_str() {
@@ -249,7 +263,8 @@ impl HttpServerRequest {
     }
 
     fn parsed_body(&self) -> Result<&(Arguments, Files), FormError> {
-        self.body_arguments
+        self.parsed()
+            .body_arguments
             .get_or_init(|| {
                 let content_type = self
                     .head
@@ -261,5 +276,9 @@ impl HttpServerRequest {
             })
             .as_ref()
             .map_err(Clone::clone)
+    }
+
+    fn parsed(&self) -> &Parsed {
+        self.parsed.get_or_init(Box::default)
     }
 }

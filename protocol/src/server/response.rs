@@ -40,7 +40,7 @@ impl HttpResponse {
     pub fn new(status: StatusCode) -> Self {
         HttpResponse {
             status,
-            headers: HeaderMap::new(),
+            headers: crate::h1::header_map(),
             body: Bytes::new(),
         }
     }

@@ -1,0 +1,75 @@
+//! Recycled header maps. Every request and every response carries a `HeaderMap`, and a fresh
+//! one costs two allocations when its first field goes in and two frees when it is dropped:
+//! more than parsing a small head. Each thread keeps a few emptied maps and hands them out
+//! again, as actix-web pools its request and response heads.
+
+use std::cell::RefCell;
+
+use http::HeaderMap;
+
+/// Emptied maps kept per thread. Default 64: more than the requests one connection
+/// pipelines, a few KiB per thread.
+const POOL_SIZE: usize = 64;
+
+/// Maps that grew beyond this many fields are freed rather than kept, so that one huge head
+/// does not pin its memory in the pool.
+const MAX_KEPT_CAPACITY: usize = 32;
+
+thread_local! {
+    /// This thread's emptied maps.
+    static POOL: RefCell<Vec<HeaderMap>> = const { RefCell::new(Vec::new()) };
+}
+
+/// An empty map, recycled when this thread has one.
+pub(crate) fn header_map() -> HeaderMap {
+    POOL.try_with(|pool| pool.borrow_mut().pop())
+        .ok()
+        .flatten()
+        .unwrap_or_default()
+}
+
+/// Gives `map` back for reuse: it is emptied (its values dropped) and kept if the pool has
+/// room and the map is not oversized; otherwise freed.
+pub(crate) fn recycle(mut map: HeaderMap) {
+    let capacity = map.capacity();
+    if capacity == 0 || capacity > MAX_KEPT_CAPACITY {
+        return;
+    }
+    map.clear();
+    // During thread teardown the pool may be gone: then the map is simply dropped.
+    let _ = POOL.try_with(|pool| {
+        if let Ok(mut pool) = pool.try_borrow_mut()
+            && pool.len() < POOL_SIZE
+        {
+            pool.push(map);
+        }
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use http::HeaderValue;
+    use http::header::HOST;
+
+    use super::*;
+
+    #[test]
+    fn a_recycled_map_comes_back_empty_with_its_capacity() {
+        let mut map = header_map();
+        map.insert(HOST, HeaderValue::from_static("example.com"));
+        let capacity = map.capacity();
+        recycle(map);
+        let again = header_map();
+        assert!(again.is_empty());
+        assert_eq!(again.capacity(), capacity);
+    }
+
+    #[test]
+    fn oversized_maps_are_not_kept() {
+        while POOL.with(|pool| pool.borrow_mut().pop()).is_some() {}
+        let mut map = HeaderMap::with_capacity(MAX_KEPT_CAPACITY * 4);
+        map.insert(HOST, HeaderValue::from_static("example.com"));
+        recycle(map);
+        assert_eq!(header_map().capacity(), 0);
+    }
+}
