@@ -19,6 +19,20 @@ pub struct DateCache {
     second: u64,
     /// The formatted value.
     value: [u8; DATE_VALUE_LENGTH],
+    /// The whole field line, `date: <value>\r\n`, so that a response head appends it at once.
+    line: [u8; DATE_LINE_LENGTH],
+}
+
+/// Length of `date: ` + the value + CRLF.
+const DATE_LINE_LENGTH: usize = 6 + DATE_VALUE_LENGTH + 2;
+
+/// The field line holding `value`.
+fn date_line(value: &[u8; DATE_VALUE_LENGTH]) -> [u8; DATE_LINE_LENGTH] {
+    let mut line = [0; DATE_LINE_LENGTH];
+    line[..6].copy_from_slice(b"date: ");
+    line[6..6 + DATE_VALUE_LENGTH].copy_from_slice(value);
+    line[6 + DATE_VALUE_LENGTH..].copy_from_slice(b"\r\n");
+    line
 }
 
 impl Default for DateCache {
@@ -37,9 +51,11 @@ impl DateCache {
     /// for callers that read the clock themselves.
     pub fn at(time: SystemTime) -> Self {
         let second = unix_second(time);
+        let value = format_imf_fixdate(second);
         DateCache {
             second,
-            value: format_imf_fixdate(second),
+            value,
+            line: date_line(&value),
         }
     }
 
@@ -54,12 +70,18 @@ impl DateCache {
         if second != self.second {
             self.second = second;
             self.value = format_imf_fixdate(second);
+            self.line = date_line(&self.value);
         }
     }
 
     /// The cached value, e.g. `Sun, 06 Nov 1994 08:49:37 GMT`.
     pub fn as_bytes(&self) -> &[u8; DATE_VALUE_LENGTH] {
         &self.value
+    }
+
+    /// `date: <value>\r\n`.
+    pub(crate) fn line(&self) -> &[u8] {
+        &self.line
     }
 }
 

@@ -108,36 +108,29 @@ pub(crate) fn encode_response_head_cached(
         }
     };
 
+    // One pass over the caller's fields finds what the encoder must know about them; looking
+    // each up by name would hash every name again.
     let mut callers_close = false;
     let mut callers_keep_alive = false;
-    for value in headers.get_all(CONNECTION) {
-        for token in list_elements(value.as_bytes()) {
-            callers_close |= token.eq_ignore_ascii_case(b"close");
-            callers_keep_alive |= token.eq_ignore_ascii_case(b"keep-alive");
+    let mut callers_date = false;
+    let mut fields_size = 0;
+    for (name, value) in headers {
+        if name == CONNECTION {
+            for token in list_elements(value.as_bytes()) {
+                callers_close |= token.eq_ignore_ascii_case(b"close");
+                callers_keep_alive |= token.eq_ignore_ascii_case(b"keep-alive");
+            }
+        } else if name == DATE {
+            callers_date = true;
         }
+        fields_size += name.as_str().len() + value.len() + 4;
     }
     let must_close = !context.keep_alive || kind == Kind::CloseDelimited || callers_close;
 
-    let fields_size: usize = headers
-        .iter()
-        .map(|(name, value)| name.as_str().len() + value.len() + 4)
-        .sum();
     dst.reserve(128 + fields_size);
-
-    dst.extend_from_slice(if context.version == Version::HTTP_10 {
-        b"HTTP/1.0 "
-    } else {
-        b"HTTP/1.1 "
-    });
-    dst.extend_from_slice(status.as_str().as_bytes());
-    dst.extend_from_slice(b" ");
-    dst.extend_from_slice(status.canonical_reason().unwrap_or("").as_bytes());
-    dst.extend_from_slice(b"\r\n");
-
-    if !interim && !headers.contains_key(DATE) {
-        dst.extend_from_slice(b"date: ");
-        dst.extend_from_slice(date.as_bytes());
-        dst.extend_from_slice(b"\r\n");
+    write_status_line(context.version, status, dst);
+    if !interim && !callers_date {
+        dst.extend_from_slice(date.line());
     }
     for (name, value) in headers {
         let framing_field = name == TRANSFER_ENCODING
@@ -152,9 +145,14 @@ pub(crate) fn encode_response_head_cached(
     }
     match framing {
         Framing::Length(length) => {
-            dst.extend_from_slice(b"content-length: ");
-            dst.extend_from_slice(itoa::Buffer::new().format(length).as_bytes());
-            dst.extend_from_slice(b"\r\n");
+            let mut digits = itoa::Buffer::new();
+            let digits = digits.format(length).as_bytes();
+            // The whole field line in one append.
+            let mut line = [0u8; 16 + 20 + 2];
+            line[..16].copy_from_slice(b"content-length: ");
+            line[16..16 + digits.len()].copy_from_slice(digits);
+            line[16 + digits.len()..16 + digits.len() + 2].copy_from_slice(b"\r\n");
+            dst.extend_from_slice(&line[..16 + digits.len() + 2]);
         }
         Framing::Chunked => dst.extend_from_slice(b"transfer-encoding: chunked\r\n"),
         Framing::None | Framing::CallersLength => {}
@@ -171,6 +169,30 @@ pub(crate) fn encode_response_head_cached(
     dst.extend_from_slice(b"\r\n");
 
     BodyEncoder { kind, must_close }
+}
+
+/// `HTTP/1.x CODE Reason\r\n`, in one append for the statuses most answers carry.
+fn write_status_line(version: Version, status: StatusCode, dst: &mut BytesMut) {
+    let common: Option<&[u8]> = match (version == Version::HTTP_10, status.as_u16()) {
+        (false, 200) => Some(b"HTTP/1.1 200 OK\r\n"),
+        (false, 404) => Some(b"HTTP/1.1 404 Not Found\r\n"),
+        (false, 304) => Some(b"HTTP/1.1 304 Not Modified\r\n"),
+        (true, 200) => Some(b"HTTP/1.0 200 OK\r\n"),
+        _ => None,
+    };
+    if let Some(line) = common {
+        dst.extend_from_slice(line);
+        return;
+    }
+    dst.extend_from_slice(if version == Version::HTTP_10 {
+        b"HTTP/1.0 "
+    } else {
+        b"HTTP/1.1 "
+    });
+    dst.extend_from_slice(status.as_str().as_bytes());
+    dst.extend_from_slice(b" ");
+    dst.extend_from_slice(status.canonical_reason().unwrap_or("").as_bytes());
+    dst.extend_from_slice(b"\r\n");
 }
 
 impl ErrorResponse {
