@@ -439,3 +439,45 @@ async fn the_ping_interval_setting_pings_the_client() {
     // The server's own ping, answered by our client's automatic pong, reaches on_pong.
     assert_eq!(next(&mut client).await, Some(Message::text("on_pong ")));
 }
+
+/// Awaits its writes' futures in tasks of their own and reports what they resolved to:
+/// `write` writes once; `close` closes, then writes (too late).
+struct FlushReporter {
+    /// The `Debug` form of each result, in order.
+    results: Arc<Mutex<Vec<String>>>,
+}
+
+impl WebSocketHandler for FlushReporter {
+    fn on_message(&mut self, cx: &mut WebSocketContext<'_>, message: Message) {
+        if message == Message::text("close") {
+            cx.close(CloseCode::NORMAL, "");
+        }
+        let flushed = cx.write_message(Message::text("written"));
+        let results = self.results.clone();
+        actix_rt::spawn(async move {
+            let result = flushed.await;
+            results.lock().unwrap().push(format!("{result:?}"));
+        });
+    }
+}
+
+#[actix_rt::test]
+async fn write_futures_resolve_in_other_tasks_once_written_and_fail_once_closed() {
+    let results = Arc::new(Mutex::new(Vec::new()));
+    let shared = results.clone();
+    let app = Application::new([url(
+        "/flush",
+        websocket_with(move || FlushReporter {
+            results: shared.clone(),
+        }),
+    )])
+    .unwrap();
+    let server = TestServer::start(app).unwrap();
+    let mut client = server.websocket_connect("/flush").await.unwrap();
+    client.write_message(Message::text("write")).await.unwrap();
+    assert_eq!(next(&mut client).await, Some(Message::text("written")));
+    wait_until(|| results.lock().unwrap().len() == 1).await;
+    client.write_message(Message::text("close")).await.unwrap();
+    wait_until(|| results.lock().unwrap().len() == 2).await;
+    assert_eq!(*results.lock().unwrap(), ["Ok(())", "Err(Closed)"]);
+}
