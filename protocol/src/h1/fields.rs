@@ -185,7 +185,8 @@ fn validate_host(value: &[u8]) -> Result<(), ParseError> {
             };
             (is_ip_literal(&rest[..end]), port)
         }
-        None => match memchr::memchr(b':', value) {
+        // Host values are short: a plain scan beats memchr's vector set-up here.
+        None => match value.iter().position(|&byte| byte == b':') {
             Some(colon) => (is_reg_name(&value[..colon]), Some(&value[colon + 1..])),
             None => (is_reg_name(value), None),
         },

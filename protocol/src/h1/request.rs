@@ -192,11 +192,13 @@ impl RequestDecoder {
         let line_start = leading_empty_lines(buf);
         // Only a new line end can complete a head, or reveal an error in a complete line.
         let search_from = self.scanned.max(line_start).min(buf.len());
-        if memchr::memchr(b'\n', &buf[search_from..]).is_none() {
+        let Some(found) = memchr::memchr(b'\n', &buf[search_from..]) else {
             self.scanned = buf.len();
             return self.check_partial(buf, line_start).map(|()| None);
-        }
-        self.check_request_line(buf, line_start)?;
+        };
+        // When the search began at the line's start, its first line end is the request line's.
+        let line_end = (search_from == line_start).then_some(found);
+        self.check_request_line_ending(buf, line_start, line_end)?;
 
         let max_headers = self.limits.max_headers;
         let mut stack = [const { MaybeUninit::<httparse::Header<'_>>::uninit() }; STACK_HEADERS];
@@ -268,12 +270,23 @@ impl RequestDecoder {
     /// 414 for a request line over the limit, whether or not its end has arrived; checked before
     /// parsing so that the answer does not depend on how the line was split across reads.
     fn check_request_line(&self, buf: &[u8], line_start: usize) -> Result<(), ParseError> {
+        self.check_request_line_ending(buf, line_start, None)
+    }
+
+    /// [`check_request_line`](Self::check_request_line) with the line's end (offset of its LF
+    /// from `line_start`) when the caller already found it.
+    fn check_request_line_ending(
+        &self,
+        buf: &[u8],
+        line_start: usize,
+        line_end: Option<usize>,
+    ) -> Result<(), ParseError> {
         let limit = self
             .limits
             .max_request_line_size
             .min(self.limits.max_head_size);
         let line = &buf[line_start.min(buf.len())..];
-        let too_long = match memchr::memchr(b'\n', line) {
+        let too_long = match line_end.or_else(|| memchr::memchr(b'\n', line)) {
             Some(end) => {
                 let length = if end > 0 && line[end - 1] == b'\r' {
                     end - 1

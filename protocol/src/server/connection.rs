@@ -387,9 +387,17 @@ struct ExchangeLoop<S: HttpService, T> {
     timer: Pin<Box<Sleep>>,
     /// The instant `timer` is set to.
     armed: Instant,
+    /// The waker `timer` was last polled with (its registration), cleared when it is reset.
+    timer_waker: Option<Waker>,
     /// The request that may switch protocols, while its answer is unknown: nothing after it is
     /// decoded (it may not be HTTP). At most one, since decoding pauses behind it.
     upgrade_candidate: Option<UpgradeCandidate>,
+    /// The socket said "not ready" to a read during this poll, so its waker is registered and
+    /// reading again before the next poll would only repeat the answer.
+    read_blocked: bool,
+    /// The time, read at most once per poll: every timestamp a poll takes (read, write, head
+    /// start) is within microseconds of it, and timeouts are whole seconds.
+    clock: Option<Instant>,
     /// A switch whose 101 is being written; the loop ends once it is flushed.
     switch: Option<Switch>,
 }
@@ -443,6 +451,9 @@ impl<S: HttpService, T: AsyncRead + AsyncWrite + Unpin> ExchangeLoop<S, T> {
             discarded: 0,
             timer: Box::pin(tokio::time::sleep_until(far)),
             armed: far,
+            timer_waker: None,
+            read_blocked: false,
+            clock: None,
             upgrade_candidate: None,
             switch: None,
         }
@@ -450,6 +461,8 @@ impl<S: HttpService, T: AsyncRead + AsyncWrite + Unpin> ExchangeLoop<S, T> {
 
     /// One poll: turns of decode, answer, write, read until nothing moves.
     fn poll_turns(&mut self, cx: &mut TaskContext<'_>) -> Poll<io::Result<()>> {
+        self.read_blocked = false;
+        self.clock = None;
         for _ in 0..TURNS_PER_POLL {
             if self.linger.is_some() {
                 return self.poll_linger(cx);
@@ -565,7 +578,7 @@ impl<S: HttpService, T: AsyncRead + AsyncWrite + Unpin> ExchangeLoop<S, T> {
     fn update_head_clock(&mut self) {
         let partial_head = !self.decoder.is_reading_body() && !self.read_buf.is_empty();
         match (partial_head, self.head_started) {
-            (true, None) => self.head_started = Some(Instant::now()),
+            (true, None) => self.head_started = Some(self.now()),
             (false, Some(_)) => self.head_started = None,
             _ => {}
         }
@@ -688,7 +701,7 @@ impl<S: HttpService, T: AsyncRead + AsyncWrite + Unpin> ExchangeLoop<S, T> {
     }
 
     fn on_data(&mut self, data: Bytes) {
-        self.last_read = Instant::now();
+        self.last_read = self.now();
         let Some(reading) = &mut self.reading else {
             return;
         };
@@ -1176,7 +1189,7 @@ impl<S: HttpService, T: AsyncRead + AsyncWrite + Unpin> ExchangeLoop<S, T> {
             }
         }
         if progress {
-            self.last_write = Instant::now();
+            self.last_write = self.now();
         }
         if self.write_buf.is_empty() {
             self.write_buf.clear();
@@ -1191,6 +1204,11 @@ impl<S: HttpService, T: AsyncRead + AsyncWrite + Unpin> ExchangeLoop<S, T> {
         Ok(progress)
     }
 
+    /// The time as of this poll (one clock read per poll).
+    fn now(&mut self) -> Instant {
+        *self.clock.get_or_insert_with(Instant::now)
+    }
+
     /// Reads if there is room for what is read. Returns whether anything happened.
     fn poll_read(&mut self, cx: &mut TaskContext<'_>) -> io::Result<bool> {
         let reading_body = self.decoder.is_reading_body();
@@ -1202,7 +1220,7 @@ impl<S: HttpService, T: AsyncRead + AsyncWrite + Unpin> ExchangeLoop<S, T> {
             && (reading_body
                 || (self.upgrade_candidate.is_none()
                     && self.queue.len() < self.options.max_pipelined_requests.max(1)));
-        if !room {
+        if !room || self.read_blocked {
             return Ok(false);
         }
         let want = if reading_body {
@@ -1214,13 +1232,16 @@ impl<S: HttpService, T: AsyncRead + AsyncWrite + Unpin> ExchangeLoop<S, T> {
             self.read_buf.reserve(want);
         }
         match tokio_util::io::poll_read_buf(Pin::new(&mut self.io), cx, &mut self.read_buf) {
-            Poll::Pending => Ok(false),
+            Poll::Pending => {
+                self.read_blocked = true;
+                Ok(false)
+            }
             Poll::Ready(Ok(0)) => {
                 self.on_eof();
                 Ok(true)
             }
             Poll::Ready(Ok(_)) => {
-                self.last_read = Instant::now();
+                self.last_read = self.now();
                 Ok(true)
             }
             Poll::Ready(Err(error)) => Err(error),
@@ -1304,16 +1325,28 @@ impl<S: HttpService, T: AsyncRead + AsyncWrite + Unpin> ExchangeLoop<S, T> {
         let Some((_, deadline)) = self.waiting_for() else {
             return false;
         };
-        if deadline <= Instant::now() {
+        if deadline <= self.now() {
             return true;
         }
         if deadline < self.armed || self.timer.is_elapsed() {
             self.timer.as_mut().reset(deadline);
             self.armed = deadline;
+            self.timer_waker = None;
+        } else if self
+            .timer_waker
+            .as_ref()
+            .is_some_and(|waker| waker.will_wake(cx.waker()))
+        {
+            // Armed for no later than the deadline and already holding this task's waker:
+            // polling it again (every time the connection goes idle) would change nothing.
+            return false;
         }
         loop {
             match self.timer.as_mut().poll(cx) {
-                Poll::Pending => return false,
+                Poll::Pending => {
+                    self.timer_waker = Some(cx.waker().clone());
+                    return false;
+                }
                 Poll::Ready(()) => {
                     // Fired for an older, earlier deadline: re-arm for the current one.
                     if deadline <= Instant::now() {
