@@ -518,3 +518,62 @@ async fn a_streaming_handler_learns_that_the_client_left_mid_body() {
         Some("the connection closed before the end of the body")
     );
 }
+
+/// Sends on its channel when dropped: tells the test that a handler's future was dropped.
+struct DropSignal(Option<tokio::sync::oneshot::Sender<()>>);
+
+impl Drop for DropSignal {
+    fn drop(&mut self) {
+        if let Some(signal) = self.0.take() {
+            let _ = signal.send(());
+        }
+    }
+}
+
+#[actix_rt::test]
+async fn a_client_that_closes_cancels_its_unfinished_handler_at_once() {
+    let (dropped, on_drop) = tokio::sync::oneshot::channel();
+    let signal = std::sync::Arc::new(std::sync::Mutex::new(Some(dropped)));
+    let (_server, addr) = listen(HttpServer::new(move |_request: HttpServerRequest| {
+        let guard = DropSignal(signal.lock().ok().and_then(|mut slot| slot.take()));
+        async move {
+            // A long poll that never answers by itself.
+            let _guard = guard;
+            std::future::pending::<()>().await;
+            HttpResponse::ok()
+        }
+    }));
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    tokio::io::AsyncWriteExt::write_all(&mut stream, b"GET /poll HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .unwrap();
+    // Let the handler start, then go away.
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    drop(stream);
+    let cancelled = tokio::time::timeout(Duration::from_secs(5), on_drop).await;
+    assert!(
+        matches!(cancelled, Ok(Ok(()))),
+        "the handler's future was not dropped after the client closed"
+    );
+}
+
+#[actix_rt::test]
+async fn a_half_closed_client_still_gets_an_answer_that_was_ready() {
+    let (_server, addr) = listen(HttpServer::new(hello));
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    tokio::io::AsyncWriteExt::write_all(&mut stream, b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .unwrap();
+    tokio::io::AsyncWriteExt::shutdown(&mut stream)
+        .await
+        .unwrap();
+    let mut answer = Vec::new();
+    let read = tokio::time::timeout(
+        Duration::from_secs(5),
+        tokio::io::AsyncReadExt::read_to_end(&mut stream, &mut answer),
+    )
+    .await;
+    assert!(matches!(read, Ok(Ok(_))));
+    assert!(answer.starts_with(b"HTTP/1.1 200 OK\r\n"));
+    assert!(answer.ends_with(b"Hello, world"));
+}

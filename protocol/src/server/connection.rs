@@ -1249,13 +1249,40 @@ impl<S: HttpService, T: AsyncRead + AsyncWrite + Unpin> ExchangeLoop<S, T> {
     }
 
     /// The client closed its sending side: answer what is complete, drop what is not.
+    ///
+    /// As in Tornado, a client that closed is gone: answers already computed are still written
+    /// (a client that only half-closed gets them), but handlers still computing theirs (a long
+    /// poll, say) are cancelled now rather than when they first write, so that the web layer's
+    /// `on_connection_close` runs at once. Answers queued behind a cancelled one cannot be sent
+    /// in order and go too. A handler still reading the request body is not cancelled: its
+    /// body stream ends with an error, which tells it.
     fn on_eof(&mut self) {
         self.read_closed = true;
         self.accepting = false;
+        let body_failed = self.reading.as_ref().map(|reading| reading.id);
         if self.reading.is_some() {
             self.fail_body(None);
         }
         self.read_buf.clear();
+        let computing = self.queue.iter().position(|exchange| {
+            Some(exchange.id) != body_failed
+                && matches!(
+                    exchange.state,
+                    State::Calling(_) | State::Streamed { .. } | State::Collecting
+                )
+        });
+        if let Some(first) = computing {
+            if self.upgrade_candidate.as_ref().is_some_and(|candidate| {
+                self.queue.iter().skip(first).any(|e| e.id == candidate.id)
+            }) {
+                self.upgrade_candidate = None;
+            }
+            // Dropping the exchanges drops the handlers' futures (and streamed writers).
+            self.queue.truncate(first);
+            self.reading = None;
+            self.waiting = None;
+            tracing::debug!(peer = %self.peer, "client closed; unfinished handlers cancelled");
+        }
     }
 
     /// Closing: shut the write side, then discard reads until the client closes or the linger
