@@ -46,6 +46,98 @@ async fn a_panicking_handler_answers_500_and_the_server_goes_on() {
     }
 }
 
+/// Panics where `?at=` says: in the method (its `write_error` renders the 500, as Tornado
+/// renders uncaught exceptions), in `write_error` itself, or in `on_finish`.
+#[derive(Default)]
+struct PanicsEverywhere {
+    at: String,
+}
+
+impl RequestHandler for PanicsEverywhere {
+    async fn get(&mut self, cx: &mut RequestContext) -> Result<(), HttpError> {
+        self.at = cx.get_argument_or("at", "")?;
+        if self.at == "method" || self.at == "write_error" {
+            panic!("the method fell over");
+        }
+        if self.at == "streaming" {
+            cx.write("head and a piece");
+            cx.flush().await?;
+            panic!("fell over mid-stream");
+        }
+        cx.write("fine");
+        Ok(())
+    }
+
+    fn write_error(&mut self, cx: &mut RequestContext, error: &HttpError) {
+        if self.at == "write_error" {
+            panic!("write_error fell over too");
+        }
+        cx.write(format!("custom {}", error.status.as_u16()));
+    }
+
+    fn on_finish(&mut self, _cx: &RequestContext) {
+        if self.at == "on_finish" {
+            panic!("on_finish fell over");
+        }
+    }
+}
+
+#[actix_rt::test]
+async fn panics_anywhere_in_a_handler_answer_once_and_are_logged_once() {
+    let lines = Arc::new(Mutex::new(Vec::new()));
+    let sink = lines.clone();
+    let settings = Settings::default().log_function(move |entry| {
+        sink.lock().unwrap().push(entry.to_string());
+    });
+    let app = Application::with_settings(
+        [
+            url("/", handler::<PanicsEverywhere>()),
+            url(
+                "/factory",
+                cyclone::web::handler_with(|| -> PanicsEverywhere {
+                    panic!("the factory fell over")
+                }),
+            ),
+        ],
+        settings,
+    )
+    .unwrap();
+    let server = TestServer::start(app).unwrap();
+    let cases = [
+        ("/?at=method", 500, "custom 500"),
+        (
+            "/?at=write_error",
+            500,
+            "<title>500: Internal Server Error</title>",
+        ),
+        ("/?at=on_finish", 200, "fine"),
+        ("/factory", 500, "<title>500: Internal Server Error</title>"),
+    ];
+    for (path, status, body) in cases {
+        let response = server.fetch(path).await.unwrap();
+        assert_eq!(response.code, status, "{path}");
+        let text = String::from_utf8_lossy(&response.body);
+        assert!(text.contains(body), "{path}: {text}");
+    }
+    // Mid-stream, the head is gone: the response is cut, logged with the status sent.
+    assert!(server.fetch("/?at=streaming").await.is_err());
+    assert_eq!(server.fetch("/").await.unwrap().body.as_ref(), b"fine");
+    let lines = lines.lock().unwrap().clone();
+    let expected = [
+        "500 GET /?at=method ",
+        "500 GET /?at=write_error ",
+        "200 GET /?at=on_finish ",
+        "500 GET /factory ",
+        "200 GET /?at=streaming ",
+        "200 GET / ",
+    ];
+    assert_eq!(lines.len(), expected.len(), "{lines:#?}");
+    for (line, prefix) in lines.iter().zip(expected) {
+        assert!(line.starts_with(prefix), "{line} should start {prefix}");
+    }
+    server.stop().await;
+}
+
 /// A gate the blocking jobs wait at until the test opens it.
 #[derive(Default)]
 struct Gate {

@@ -65,6 +65,23 @@ pub(crate) fn log_request(log_function: Option<&LogFunction>, entry: &AccessLogE
     }
 }
 
+/// Whether a line for `status` goes anywhere: to the application's `log_function`, or to a
+/// `tracing` subscriber listening at the status class's level. When not, the line is not made
+/// (no clock read, no formatting).
+pub(crate) fn wanted(log_function: Option<&LogFunction>, status: StatusCode) -> bool {
+    if log_function.is_some() {
+        return true;
+    }
+    let status = status.as_u16();
+    if status < 400 {
+        tracing::enabled!(target: "cyclone::access", tracing::Level::INFO)
+    } else if status < 500 {
+        tracing::enabled!(target: "cyclone::access", tracing::Level::WARN)
+    } else {
+        tracing::enabled!(target: "cyclone::access", tracing::Level::ERROR)
+    }
+}
+
 /// The request facts a log line needs once the request itself has moved on (into a function,
 /// an actor's message): what was asked, by whom, and since when.
 #[derive(Debug, Clone)]
@@ -92,6 +109,9 @@ impl RequestSummary {
 
     /// Logs the line for this request answered with `status`.
     pub(crate) fn log(&self, log_function: Option<&LogFunction>, status: StatusCode) {
+        if !wanted(log_function, status) {
+            return;
+        }
         let entry = AccessLogEntry {
             status,
             method: &self.method,

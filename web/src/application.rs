@@ -212,25 +212,19 @@ impl Application {
                 })))
             }
             TargetKind::Service(service) => Dispatch(DispatchKind::Boxed(service.call(request))),
-            TargetKind::Actor(actor) => {
-                Dispatch(DispatchKind::Ready(Some(actor.call(request).into_inner())))
+            TargetKind::Actor(actor) => Dispatch::ready(actor.call(request).into_inner()),
+            TargetKind::RoutedActor(recipient) => Dispatch::ready(crate::routed::dispatch(
+                recipient,
+                request,
+                args,
+                self.shared.settings.log_function.as_ref(),
+            )),
+            TargetKind::WebSocket(websocket) => {
+                Dispatch::ready(websocket.upgrade(request, args, &self.shared.settings))
             }
-            TargetKind::RoutedActor(recipient) => {
-                Dispatch(DispatchKind::Ready(Some(crate::routed::dispatch(
-                    recipient,
-                    request,
-                    args,
-                    self.shared.settings.log_function.as_ref(),
-                ))))
-            }
-            TargetKind::WebSocket(websocket) => Dispatch(DispatchKind::Ready(Some(
-                websocket.upgrade(request, args, &self.shared.settings),
-            ))),
             TargetKind::Router(_) => {
                 // Routers are descended at routing time and never returned as targets.
-                Dispatch(DispatchKind::Ready(Some(
-                    HttpResponse::new(http::StatusCode::NOT_FOUND).into(),
-                )))
+                Dispatch::ready(HttpResponse::new(http::StatusCode::NOT_FOUND).into())
             }
         }
     }
@@ -289,7 +283,15 @@ enum DispatchKind {
     /// A function or mounted service.
     Boxed(LocalBoxFuture<'static, Reply>),
     /// An answer known at once (a message sent to an actor).
-    Ready(Option<Reply>),
+    /// Boxed so the future the connection keeps per request stays small for handlers.
+    Ready(Option<Box<Reply>>),
+}
+
+impl Dispatch {
+    /// An answer known at once.
+    fn ready(reply: Reply) -> Self {
+        Dispatch(DispatchKind::Ready(Some(Box::new(reply))))
+    }
 }
 
 impl std::fmt::Debug for Dispatch {
@@ -310,7 +312,7 @@ impl Future for Dispatch {
             DispatchKind::Handler(driver) => Pin::new(driver).poll(cx),
             DispatchKind::Boxed(future) => future.as_mut().poll(cx),
             DispatchKind::Ready(reply) => match reply.take() {
-                Some(reply) => Poll::Ready(reply),
+                Some(reply) => Poll::Ready(*reply),
                 None => {
                     Poll::Ready(HttpResponse::new(http::StatusCode::INTERNAL_SERVER_ERROR).into())
                 }

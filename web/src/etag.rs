@@ -14,19 +14,31 @@ impl RequestContext {
             hasher.update(piece);
         }
         let digest = hasher.finalize();
-        let mut etag = String::with_capacity(42);
-        etag.push('"');
+        let mut etag = Vec::with_capacity(42);
+        etag.push(b'"');
         for byte in digest {
-            etag.push(char::from(HEX[usize::from(byte >> 4)]));
-            etag.push(char::from(HEX[usize::from(byte & 15)]));
+            etag.push(HEX[usize::from(byte >> 4)]);
+            etag.push(HEX[usize::from(byte & 15)]);
         }
-        etag.push('"');
+        etag.push(b'"');
+        // Hex digits and quotes: always UTF-8.
+        let etag = String::from_utf8(etag).ok()?;
         Some(etag)
     }
 
     /// Whether the request's `If-None-Match` matches the response's `ETag` (weakly, as RFC 9110
     /// says for GET): the client's copy is current (Tornado's `check_etag_header`).
     pub fn check_etag_header(&self) -> bool {
+        // Most requests carry no If-None-Match: look there first.
+        let mut candidates = self
+            .request()
+            .headers()
+            .get_all(IF_NONE_MATCH)
+            .iter()
+            .peekable();
+        if candidates.peek().is_none() {
+            return false;
+        }
         let Some(etag) = self
             .headers()
             .get(ETAG)
@@ -35,10 +47,7 @@ impl RequestContext {
             return false;
         };
         let etag = strip_weak(etag);
-        self.request()
-            .headers()
-            .get_all(IF_NONE_MATCH)
-            .iter()
+        candidates
             .filter_map(|value| value.to_str().ok())
             .flat_map(|value| value.split(','))
             .map(str::trim)

@@ -64,7 +64,7 @@
 //! | What | Default | Where |
 //! |---|---|---|
 //! | request head, body, timeouts, connections | see `cyclone::httpserver` | the `HttpServer` |
-//! | gzip threshold with `compress_response` | 1 KiB, level 6 | [`compress::GZIP_MIN_LENGTH`] |
+//! | gzip threshold with `compress_response` (whole answers; flushed ones always) | 1 KiB, level 6 | [`compress::GZIP_MIN_LENGTH`] |
 //! | signed cookie lifetime (read) | 31 days | [`signed::DEFAULT_MAX_AGE_DAYS`] |
 //! | signed cookie expiry (set) | 30 days | [`signed::DEFAULT_SIGNED_COOKIE_EXPIRES_DAYS`] |
 //! | WebSocket message size | 10 MiB | [`Settings::websocket_max_message_size`] |
@@ -72,7 +72,8 @@
 //!
 //! # Panics and cancellation
 //!
-//! A handler that panics answers 500 (the panic message on the page only with `debug` /
+//! A handler that panics answers 500, rendered by its `write_error` as Tornado renders an
+//! uncaught exception (the default page shows the panic message only with `debug` /
 //! `serve_traceback`), is logged, and its connection and server go on. After a `flush` the
 //! head is gone: a panic or error then cuts the response (the connection closes). If the
 //! client leaves mid-request, the handler's future is dropped at its next `.await` and

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use cyclone_protocol::server::{HttpResponse, HttpServerRequest, ResponseWriter};
 use http::header::{CONTENT_ENCODING, CONTENT_LANGUAGE, CONTENT_TYPE, ETAG, HeaderName, LOCATION};
 use http::{HeaderMap, HeaderValue, Method, StatusCode};
@@ -15,6 +15,8 @@ use crate::compress::GzipStream;
 use crate::errors::{HttpError, default_error_page};
 use crate::routing::{PathArgs, RouteError};
 use crate::settings::Settings;
+
+use super::pieces::Pieces;
 
 /// The application a request belongs to: settings and routes, shared by every worker.
 pub(crate) type AppRef = Arc<AppShared>;
@@ -40,15 +42,15 @@ pub struct RequestContext {
     /// The header fields to send (until the head is flushed).
     headers: HeaderMap,
     /// Body pieces written since the last flush.
-    buffer: Vec<Bytes>,
+    buffer: Pieces,
     /// `finish` ran: nothing more may be written.
     finished: bool,
-    /// Set by the first `flush`: the answer is streamed through it from then on.
-    writer: Option<ResponseWriter>,
-    /// The gzip stream of a streamed answer, with `compress_response` when it is worth it.
-    gzip: Option<crate::compress::GzipStream>,
-    /// The whole answer once finished without a flush, for the runner to send.
-    response: Option<HttpResponse>,
+    /// Set by the first `flush`: the answer is streamed through it from then on. Boxed: most
+    /// answers never flush, and a small context keeps the per-request future small.
+    stream: Option<Box<Stream>>,
+    /// The final body of an answer finished whole (status and header fields stay in their
+    /// fields), for the runner to send.
+    whole_body: Option<Bytes>,
     /// The user [`get_current_user`](crate::RequestHandler::get_current_user) returned.
     pub(crate) current_user: Option<String>,
     /// This request's XSRF token, once made (Tornado's `_xsrf_token`).
@@ -57,7 +59,45 @@ pub struct RequestContext {
     pub(crate) compute_etag: fn(&RequestContext) -> Option<String>,
     /// An error page asked for by [`send_error`](Self::send_error), rendered by the handler's
     /// `write_error` once its method returns (the context cannot reach the handler).
-    send_error: Option<HttpError>,
+    send_error: Option<Box<HttpError>>,
+}
+
+/// A streamed answer's writer and gzip stream.
+struct Stream {
+    /// The connection's writer.
+    writer: ResponseWriter,
+    /// The gzip stream, with `compress_response` when it is worth it.
+    gzip: Option<GzipStream>,
+}
+
+impl Stream {
+    /// Hands `pieces` to the writer (through gzip if on).
+    fn write(&mut self, pieces: Pieces) -> Result<(), HttpError> {
+        match &mut self.gzip {
+            Some(gzip) => self.writer.write(gzip.flush(pieces.into_iter())?),
+            None => {
+                for piece in pieces {
+                    self.writer.write(piece);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Sends the last `pieces` and ends the answer.
+    async fn finish(self: Box<Self>, pieces: Pieces) -> Result<(), HttpError> {
+        let Stream { mut writer, gzip } = *self;
+        match gzip {
+            Some(gzip) => writer.write(gzip.finish(pieces.into_iter())?),
+            None => {
+                for piece in pieces {
+                    writer.write(piece);
+                }
+            }
+        }
+        writer.finish().await?;
+        Ok(())
+    }
 }
 
 impl std::fmt::Debug for RequestContext {
@@ -67,7 +107,7 @@ impl std::fmt::Debug for RequestContext {
             .field("uri", self.request.uri())
             .field("status", &self.status)
             .field("finished", &self.finished)
-            .field("streaming", &self.writer.is_some())
+            .field("streaming", &self.stream.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -80,11 +120,10 @@ impl RequestContext {
             app,
             status: StatusCode::OK,
             headers: HeaderMap::new(),
-            buffer: Vec::new(),
+            buffer: Pieces::Empty,
             finished: false,
-            writer: None,
-            gzip: None,
-            response: None,
+            stream: None,
+            whole_body: None,
             current_user: None,
             xsrf_token: None,
             compute_etag: RequestContext::default_etag,
@@ -197,7 +236,7 @@ impl RequestContext {
     /// Whether the head was sent by a [`flush`](Self::flush) (status and header fields can no
     /// longer change).
     pub fn headers_sent(&self) -> bool {
-        self.writer.is_some()
+        self.stream.is_some()
     }
 
     /// The user this request runs as (Tornado's `current_user`), from
@@ -219,29 +258,24 @@ impl RequestContext {
         if self.finished {
             return Err(HttpError::internal("flush() after finish()"));
         }
-        let writer = match &mut self.writer {
-            Some(writer) => writer,
+        let stream = match &mut self.stream {
+            Some(stream) => stream,
             None => {
                 let mut writer = super::driver::take_writer().await;
                 writer.set_status(self.status);
                 let mut headers = std::mem::take(&mut self.headers);
                 headers.entry(CONTENT_TYPE).or_insert(DEFAULT_CONTENT_TYPE);
-                if self.app.settings.compress_response {
-                    self.gzip = GzipStream::start(self.request.headers(), &mut headers);
-                }
+                let gzip = if self.app.settings.compress_response {
+                    GzipStream::start(self.request.headers(), &mut headers)
+                } else {
+                    None
+                };
                 *writer.headers_mut() = headers;
-                self.writer.insert(writer)
+                self.stream.insert(Box::new(Stream { writer, gzip }))
             }
         };
-        match &mut self.gzip {
-            Some(gzip) => writer.write(gzip.flush(self.buffer.drain(..))?),
-            None => {
-                for piece in self.buffer.drain(..) {
-                    writer.write(piece);
-                }
-            }
-        }
-        writer.flush().await?;
+        stream.write(std::mem::take(&mut self.buffer))?;
+        stream.writer.flush().await?;
         Ok(())
     }
 
@@ -252,19 +286,11 @@ impl RequestContext {
             return Err(HttpError::internal("finish() called twice"));
         }
         self.finished = true;
-        if let Some(mut writer) = self.writer.take() {
-            match self.gzip.take() {
-                Some(gzip) => writer.write(gzip.finish(self.buffer.drain(..))?),
-                None => {
-                    for piece in self.buffer.drain(..) {
-                        writer.write(piece);
-                    }
-                }
-            }
-            let result = writer.finish().await;
+        if let Some(stream) = self.stream.take() {
+            // Boxed: the streamed finish's future would otherwise sit in every request's.
+            let result = Box::pin(stream.finish(std::mem::take(&mut self.buffer))).await;
             self.log();
-            result?;
-            return Ok(());
+            return result;
         }
         self.finish_whole();
         self.log();
@@ -279,7 +305,8 @@ impl RequestContext {
             && !self.headers.contains_key(ETAG)
             && let Some(etag) = (self.compute_etag)(self)
         {
-            if let Ok(value) = HeaderValue::from_str(&etag) {
+            // The String's buffer becomes the value's: no copy.
+            if let Ok(value) = HeaderValue::from_maybe_shared(Bytes::from(etag)) {
                 self.headers.insert(ETAG, value);
             }
             if self.check_etag_header() {
@@ -306,29 +333,17 @@ impl RequestContext {
                     crate::compress::gzip_response(self.request.headers(), &mut self.headers, body);
             }
         }
-        let mut response = HttpResponse::new(status).body(body);
-        *response.headers_mut() = std::mem::take(&mut self.headers);
-        self.response = Some(response);
+        self.whole_body = Some(body);
     }
 
     /// The written pieces as one body.
     fn take_body(&mut self) -> Bytes {
-        match self.buffer.len() {
-            0 => Bytes::new(),
-            1 => self.buffer.pop().unwrap_or_default(),
-            _ => {
-                let mut whole = BytesMut::with_capacity(self.buffer.iter().map(Bytes::len).sum());
-                for piece in self.buffer.drain(..) {
-                    whole.extend_from_slice(&piece);
-                }
-                whole.freeze()
-            }
-        }
+        std::mem::take(&mut self.buffer).into_body()
     }
 
     /// The body written so far (before finish), for `compute_etag`.
     pub fn written(&self) -> &[Bytes] {
-        &self.buffer
+        self.buffer.as_slice()
     }
 
     /// Redirects to `url` with 301 (`permanent`) or 302 and finishes (Tornado's `redirect`).
@@ -412,7 +427,7 @@ impl RequestContext {
                 self.request.uri()
             );
             self.finished = true;
-            self.send_error = Some(HttpError::connection_closed());
+            self.send_error = Some(Box::new(HttpError::connection_closed()));
             return Err(HttpError::connection_closed());
         }
         if self.finished {
@@ -422,7 +437,7 @@ impl RequestContext {
         self.clear();
         self.status = error.status;
         self.finished = true;
-        self.send_error = Some(error);
+        self.send_error = Some(Box::new(error));
         Ok(())
     }
 
@@ -431,7 +446,7 @@ impl RequestContext {
     pub(crate) fn take_send_error(&mut self) -> Option<HttpError> {
         let error = self.send_error.take()?;
         self.finished = false;
-        Some(error)
+        Some(*error)
     }
 
     /// Writes Tornado's default error page for `error` (what the default `write_error` does).
@@ -443,12 +458,37 @@ impl RequestContext {
         self.write(page);
     }
 
+    /// Whether the answer was finished whole (and logged), not yet taken.
+    pub(crate) fn answered_whole(&self) -> bool {
+        self.whole_body.is_some()
+    }
+
+    /// Replaces whatever was under way (not flushed) with the default page for `error` (a
+    /// panic's 500), finishes it whole and logs it: the answer when the handler's own error
+    /// path cannot be trusted.
+    pub(crate) fn finish_with_panic_page(&mut self, error: &HttpError) {
+        self.clear();
+        self.finished = false;
+        self.status = error.status;
+        self.write_default_error(error);
+        self.finished = true;
+        self.finish_whole();
+        self.log();
+    }
+
     pub(crate) fn take_response(&mut self) -> Option<HttpResponse> {
-        self.response.take()
+        let body = self.whole_body.take()?;
+        let mut response = HttpResponse::new(self.status).body(body);
+        *response.headers_mut() = std::mem::take(&mut self.headers);
+        Some(response)
     }
 
     /// Writes the access log line with the current status.
     pub(crate) fn log(&self) {
+        let log_function = self.app.settings.log_function.as_ref();
+        if !crate::access_log::wanted(log_function, self.status) {
+            return;
+        }
         let entry = AccessLogEntry {
             status: self.status,
             method: self.request.method(),
@@ -460,7 +500,7 @@ impl RequestContext {
             remote_ip: self.request.remote_ip(),
             request_time: self.request.request_time(),
         };
-        log_request(self.app.settings.log_function.as_ref(), &entry);
+        log_request(log_function, &entry);
     }
 }
 

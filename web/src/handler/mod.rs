@@ -3,6 +3,7 @@
 
 mod context;
 mod driver;
+mod pieces;
 mod run;
 
 use bytes::Bytes;

@@ -1,13 +1,18 @@
 //! Runs one request through a [`RequestHandler`] in Tornado's `_execute` order, and the
 //! factory that erases the handler type for the routing table.
 
+use std::any::Any;
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+
 use cyclone_protocol::server::{HttpResponse, HttpServerRequest};
+use futures::FutureExt;
 use http::header::ALLOW;
 use http::{HeaderValue, Method, StatusCode};
 
 use super::RequestHandler;
 use super::context::{AppRef, RequestContext};
-use super::driver::{HandlerDriver, Summary};
+use super::driver::{HandlerDriver, panic_message};
 use crate::errors::{ErrorKind, HttpError};
 use crate::routing::PathArgs;
 
@@ -44,11 +49,19 @@ where
     F: Fn() -> H + Send + Sync + 'static,
 {
     fn start(&self, request: HttpServerRequest, args: PathArgs, app: AppRef) -> HandlerDriver {
-        let handler = (self.factory)();
-        let summary = Summary::of(&request);
-        let mut cx = RequestContext::new(request, args, app.clone());
+        let mut cx = RequestContext::new(request, args, app);
         cx.compute_etag = H::compute_etag;
-        HandlerDriver::new(summary, app, run(handler, cx))
+        // The rule's factory is user code too: its panic is a 500 like a method's.
+        match std::panic::catch_unwind(AssertUnwindSafe(|| (self.factory)())) {
+            Ok(handler) => HandlerDriver::new(run(handler, cx)),
+            Err(panic) => {
+                let error = HttpError::panic(panic_message(&*panic));
+                log_error(&cx, &error);
+                cx.finish_with_panic_page(&error);
+                let response = cx.take_response();
+                HandlerDriver::new(std::future::ready(response))
+            }
+        }
     }
 
     fn streams(&self) -> bool {
@@ -76,41 +89,91 @@ impl<H: RequestHandler> Drop for CloseGuard<H> {
     }
 }
 
-/// One request through `handler`: Tornado's `_execute`.
-async fn run<H: RequestHandler>(handler: H, mut cx: RequestContext) -> Option<HttpResponse> {
+/// One request through `handler`: Tornado's `_execute` and its error handling. The whole
+/// answer, or `None` when it was streamed, cut or the client left.
+///
+/// Panics are caught here, where the context survives them: a method's panic is a 500 page
+/// by `write_error` (as Tornado treats an uncaught exception), and a panic in `write_error`,
+/// `compute_etag` or `on_finish` falls back to the default 500 page; either way the request
+/// is logged once.
+///
+/// A plain function returning an `async move` block, not an `async fn`: an async fn's
+/// arguments get a slot of their own next to the locals they move into, and the context
+/// would be stored twice in every request's future.
+pub(crate) fn run<H: RequestHandler>(
+    handler: H,
+    cx: RequestContext,
+) -> impl Future<Output = Option<HttpResponse>> {
     let mut guard = CloseGuard {
         handler,
         done: false,
     };
-    let outcome = steps(&mut guard.handler, &mut cx).await;
+    let mut cx = cx;
+    async move {
+        match AssertUnwindSafe(answer(&mut guard, &mut cx))
+            .catch_unwind()
+            .await
+        {
+            Ok(response) => response,
+            Err(panic) => after_panic(&mut guard, &mut cx, &*panic),
+        }
+    }
+}
+
+/// The default 500 page after a panic outside the method (the response may be half done).
+fn after_panic<H: RequestHandler>(
+    guard: &mut CloseGuard<H>,
+    cx: &mut RequestContext,
+    panic: &(dyn Any + Send),
+) -> Option<HttpResponse> {
+    let error = HttpError::panic(panic_message(panic));
+    log_error(cx, &error);
+    if cx.headers_sent() {
+        return cut(cx);
+    }
+    if !cx.answered_whole() {
+        cx.finish_with_panic_page(&error);
+    }
+    // Answered (and logged): a panic in `on_finish` does not take the answer back.
+    guard.done = true;
+    cx.take_response()
+}
+
+/// Tornado's `_execute`, then `finish` and `on_finish`.
+async fn answer<H: RequestHandler>(
+    guard: &mut CloseGuard<H>,
+    cx: &mut RequestContext,
+) -> Option<HttpResponse> {
+    let outcome = match AssertUnwindSafe(steps(&mut guard.handler, cx))
+        .catch_unwind()
+        .await
+    {
+        Ok(outcome) => outcome,
+        Err(panic) => Err(HttpError::panic(panic_message(&*panic))),
+    };
     if let Err(error) = outcome {
         match error.kind {
             ErrorKind::Finish => {}
-            ErrorKind::ConnectionClosed => return cut(&cx),
+            ErrorKind::ConnectionClosed => return cut(cx),
             ErrorKind::Page | ErrorKind::Panic => {
-                log_error(&cx, &error);
-                if send_error(&mut guard.handler, &mut cx, &error)
-                    .await
-                    .is_err()
-                {
-                    return cut(&cx);
+                log_error(cx, &error);
+                if send_error(&mut guard.handler, cx, &error).await.is_err() {
+                    return cut(cx);
                 }
             }
         }
     }
     if let Some(error) = cx.take_send_error()
         && (error.is_connection_closed()
-            || send_error(&mut guard.handler, &mut cx, &error)
-                .await
-                .is_err())
+            || send_error(&mut guard.handler, cx, &error).await.is_err())
     {
-        return cut(&cx);
+        return cut(cx);
     }
     if !cx.is_finished() && cx.finish().await.is_err() {
-        return cut(&cx);
+        return cut(cx);
     }
     guard.done = true;
-    guard.handler.on_finish(&cx);
+    guard.handler.on_finish(cx);
     cx.take_response()
 }
 
