@@ -29,7 +29,7 @@
 //!   and [`authenticated`](RequestContext::authenticated), ETags.
 //! - [`HttpError`]: Tornado's `HTTPError`, returned with `?`; the handler's `write_error`
 //!   renders it.
-//! - [`websocket`]: Tornado's `WebSocketHandler` ([`WebSocketHandler`]) and its route
+//! - [`websocket`](mod@websocket): Tornado's `WebSocketHandler` ([`WebSocketHandler`]) and its route
 //!   target [`websocket()`]; the connection is an actor with a cloneable handle.
 //! - [`testing`]: a [`TestServer`](testing::TestServer) on `127.0.0.1:0` with a client.
 //!
