@@ -577,3 +577,29 @@ async fn a_half_closed_client_still_gets_an_answer_that_was_ready() {
     assert!(answer.starts_with(b"HTTP/1.1 200 OK\r\n"));
     assert!(answer.ends_with(b"Hello, world"));
 }
+
+#[actix_rt::test]
+async fn on_sent_reports_the_status_a_reply_went_out_with() {
+    use cyclone::httpserver::Reply;
+    let (sent, mut reported) = tokio::sync::mpsc::unbounded_channel();
+    let (_server, addr) = listen(HttpServer::new(move |request: HttpServerRequest| {
+        let sent = sent.clone();
+        async move {
+            let status = if request.path() == "/created" {
+                StatusCode::CREATED
+            } else {
+                StatusCode::NOT_FOUND
+            };
+            Reply::from(HttpResponse::new(status)).on_sent(move |status| {
+                let _ = sent.send(status);
+            })
+        }
+    }));
+    for (path, status) in [("/created", 201), ("/missing", 404)] {
+        let request = format!("GET {path} HTTP/1.1\r\nHost: x\r\n\r\n");
+        let (answer, _) = one_shot(addr, request.as_bytes()).await;
+        assert!(answer.status_line.contains(&status.to_string()));
+        let got = tokio::time::timeout(Duration::from_secs(5), reported.recv()).await;
+        assert_eq!(got.ok().flatten().map(|s| s.as_u16()), Some(status));
+    }
+}

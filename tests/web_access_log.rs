@@ -171,3 +171,46 @@ async fn every_target_kind_is_logged_once_with_its_real_status() {
     );
     server.stop().await;
 }
+
+/// A bare `actor` target: the protocol's own message and writer, no path arguments.
+struct Bare;
+
+impl Actor for Bare {
+    type Context = Context<Self>;
+}
+
+impl Handler<cyclone::httpserver::HttpRequestMessage> for Bare {
+    type Result = ();
+
+    fn handle(&mut self, message: cyclone::httpserver::HttpRequestMessage, _: &mut Context<Self>) {
+        let _ = message
+            .writer
+            .respond(HttpResponse::new(StatusCode::CREATED).text("bare"));
+    }
+}
+
+async fn legacy(_request: HttpServerRequest) -> HttpResponse {
+    HttpResponse::new(StatusCode::IM_A_TEAPOT).text("legacy")
+}
+
+#[actix_rt::test]
+async fn bare_actors_and_mounted_services_are_logged_with_the_status_they_sent() {
+    let (settings, lines) = recording_settings();
+    let bare = Bare.start();
+    let app = Application::with_settings(
+        [
+            url("/bare", cyclone::web::actor(bare.recipient())),
+            url("/legacy/.*", fallback(legacy)),
+        ],
+        settings,
+    )
+    .unwrap();
+    let server = TestServer::start(app).unwrap();
+    assert_eq!(server.fetch("/bare").await.unwrap().code, 201);
+    assert_eq!(server.fetch("/legacy/x").await.unwrap().code, 418);
+    let lines = wait_for_lines(&lines, 2).await;
+    assert_logged(&lines, "201 GET /bare (127.0.0.1) ");
+    assert_logged(&lines, "418 GET /legacy/x (127.0.0.1) ");
+    assert_eq!(lines.len(), 2, "{lines:#?}");
+    server.stop().await;
+}

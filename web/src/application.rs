@@ -211,8 +211,22 @@ impl Application {
                     response.into()
                 })))
             }
-            TargetKind::Service(service) => Dispatch(DispatchKind::Boxed(service.call(request))),
-            TargetKind::Actor(actor) => Dispatch::ready(actor.call(request).into_inner()),
+            TargetKind::Service(service) if service.logs_itself() => {
+                Dispatch(DispatchKind::Boxed(service.call(request)))
+            }
+            TargetKind::Service(service) => {
+                // A mounted service writes its own answer: the access log learns its status
+                // from the connection once it is sent.
+                let log = self.access_log_hook(&request);
+                let reply = service.call(request);
+                Dispatch(DispatchKind::Boxed(Box::pin(async move {
+                    reply.await.on_sent(log)
+                })))
+            }
+            TargetKind::Actor(actor) => {
+                let log = self.access_log_hook(&request);
+                Dispatch::ready(actor.call(request).into_inner().on_sent(log))
+            }
             TargetKind::RoutedActor(recipient) => Dispatch::ready(crate::routed::dispatch(
                 recipient,
                 request,
@@ -227,6 +241,17 @@ impl Application {
                 Dispatch::ready(HttpResponse::new(http::StatusCode::NOT_FOUND).into())
             }
         }
+    }
+
+    /// Logs `request`'s access line with the status it is answered with, for answers the
+    /// application does not write itself (mounted services, actors).
+    fn access_log_hook(
+        &self,
+        request: &HttpServerRequest,
+    ) -> impl FnOnce(http::StatusCode) + 'static {
+        let summary = RequestSummary::of(request);
+        let log_function = self.shared.settings.log_function.clone();
+        move |status| summary.log(log_function.as_ref(), status)
     }
 
     fn target_for(&self, request: &HttpServerRequest) -> Option<&Target> {

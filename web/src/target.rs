@@ -179,6 +179,9 @@ pub(crate) trait ErasedService: Send + Sync {
     fn call(&self, request: HttpServerRequest) -> LocalBoxFuture<'static, Reply>;
     /// Whether the service streams this request's body.
     fn stream_request_body(&self, request: &HttpServerRequest) -> bool;
+    /// Whether the service writes its own access log line (a mounted `Application`), so the
+    /// application mounting it must not add a second.
+    fn logs_itself(&self) -> bool;
 }
 
 /// Holds a service for [`ErasedService`].
@@ -191,5 +194,9 @@ impl<S: HttpService + Send + Sync> ErasedService for ServiceTarget<S> {
 
     fn stream_request_body(&self, request: &HttpServerRequest) -> bool {
         self.0.stream_request_body(request)
+    }
+
+    fn logs_itself(&self) -> bool {
+        std::any::TypeId::of::<S>() == std::any::TypeId::of::<crate::Application>()
     }
 }

@@ -61,6 +61,7 @@ use super::error::RequestBodyError;
 use super::options::HttpServerOptions;
 use super::request::HttpServerRequest;
 use super::response::{HttpResponse, ResponseEvents, WriterEvent};
+use super::sent::SentHook;
 use super::service::{HttpService, ReplyKind};
 use super::upgrade::{OnUpgrade, Switch, Upgraded, UpgradedIo};
 use super::xheaders;
@@ -222,6 +223,9 @@ struct Exchange<F> {
     continue_pending: bool,
     /// Close the connection after this answer (a panic, a body error after the answer began).
     close_after: bool,
+    /// The reply's [`on_sent`](super::Reply::on_sent) callback; fires when the exchange is
+    /// dropped, with the status of the head sent (if one was).
+    sent: Option<SentHook>,
     /// Where its answer stands.
     state: State<F>,
 }
@@ -635,28 +639,30 @@ impl<S: HttpService, T: AsyncRead + AsyncWrite + Unpin> ExchangeLoop<S, T> {
         );
         let stream_body = self.call_guarded(|service| service.stream_request_body(&request));
         let mut last_word = None;
-        let (state, sink, close_after) = match stream_body {
+        let (state, sent, sink, close_after) = match stream_body {
             Some(true) => {
                 let (sender, body) = RequestBody::channel(self.options.body_queue_chunks);
                 last_word = Some(sender.clone());
                 request.set_body_stream(body);
-                let (state, panicked) = self.call_service(request, cx);
-                (state, BodySink::Stream(Some(sender)), panicked)
+                let (state, sent, panicked) = self.call_service(request, cx);
+                (state, sent, BodySink::Stream(Some(sender)), panicked)
             }
             Some(false) if bodyless => {
-                let (state, panicked) = self.call_service(request, cx);
-                (state, BodySink::Stream(None), panicked)
+                let (state, sent, panicked) = self.call_service(request, cx);
+                (state, sent, BodySink::Stream(None), panicked)
             }
             Some(false) => {
                 self.waiting = Some(request);
                 (
                     State::Collecting,
+                    None,
                     BodySink::Buffer(BodyBuffer::default()),
                     false,
                 )
             }
             None => (
                 State::Whole(HttpResponse::new(StatusCode::INTERNAL_SERVER_ERROR)),
+                None,
                 BodySink::Stream(None),
                 true,
             ),
@@ -666,6 +672,7 @@ impl<S: HttpService, T: AsyncRead + AsyncWrite + Unpin> ExchangeLoop<S, T> {
             context,
             continue_pending: expects_continue,
             close_after,
+            sent,
             state,
         });
         self.reading = Some(Reading {
@@ -766,9 +773,10 @@ impl<S: HttpService, T: AsyncRead + AsyncWrite + Unpin> ExchangeLoop<S, T> {
                         .insert(CONTENT_LENGTH, HeaderValue::from(body.len()));
                 }
                 request.set_body(body);
-                let (state, panicked) = self.call_service(request, cx);
+                let (state, sent, panicked) = self.call_service(request, cx);
                 if let Some(exchange) = self.queue.iter_mut().rev().find(|e| e.id == reading.id) {
                     exchange.state = state;
+                    exchange.sent = sent;
                     exchange.close_after |= panicked;
                 }
             }
@@ -847,6 +855,7 @@ impl<S: HttpService, T: AsyncRead + AsyncWrite + Unpin> ExchangeLoop<S, T> {
             },
             continue_pending: false,
             close_after: true,
+            sent: None,
             state: State::Whole(HttpResponse::new(status)),
         });
     }
@@ -877,23 +886,26 @@ impl<S: HttpService, T: AsyncRead + AsyncWrite + Unpin> ExchangeLoop<S, T> {
         &mut self,
         request: HttpServerRequest,
         cx: &mut TaskContext<'_>,
-    ) -> (State<S::Future>, bool) {
+    ) -> (State<S::Future>, Option<SentHook>, bool) {
         let mut slot = self.spare.pop().unwrap_or_else(|| Box::pin(None));
         // The future is built straight into its box: it holds the request, and moving it
         // there afterwards would copy both.
         let called = self.call_guarded(|service| slot.as_mut().set(Some(service.call(request))));
         if called.is_none() {
             self.spare.push(slot);
-            return (internal_error(), true);
+            return (internal_error(), None, true);
         }
         match poll_slot(&mut slot, cx, self.peer) {
-            Poll::Pending => (State::Calling(slot), false),
+            Poll::Pending => (State::Calling(slot), None, false),
             Poll::Ready(outcome) => {
                 slot.as_mut().set(None);
                 self.spare.push(slot);
                 match outcome {
-                    Some(reply) => (state_of(reply.into_kind()), false),
-                    None => (internal_error(), true),
+                    Some(reply) => {
+                        let (state, sent) = state_of(reply);
+                        (state, sent, false)
+                    }
+                    None => (internal_error(), None, true),
                 }
             }
         }
@@ -911,7 +923,11 @@ impl<S: HttpService, T: AsyncRead + AsyncWrite + Unpin> ExchangeLoop<S, T> {
                     Poll::Ready(outcome) => {
                         progress = true;
                         let state = match outcome {
-                            Some(reply) => state_of(reply.into_kind()),
+                            Some(reply) => {
+                                let (state, sent) = state_of(reply);
+                                exchange.sent = sent;
+                                state
+                            }
                             None => {
                                 exchange.close_after = true;
                                 internal_error()
@@ -990,6 +1006,7 @@ impl<S: HttpService, T: AsyncRead + AsyncWrite + Unpin> ExchangeLoop<S, T> {
                     else {
                         break;
                     };
+                    note_head(&mut exchange.sent, response.status());
                     let close = encode_whole(
                         &exchange.context,
                         response,
@@ -1040,6 +1057,7 @@ impl<S: HttpService, T: AsyncRead + AsyncWrite + Unpin> ExchangeLoop<S, T> {
                             HeaderValue::from_static("upgrade"),
                         );
                     }
+                    note_head(&mut exchange.sent, StatusCode::SWITCHING_PROTOCOLS);
                     encode_response_head_cached(
                         &exchange.context,
                         StatusCode::SWITCHING_PROTOCOLS,
@@ -1063,6 +1081,7 @@ impl<S: HttpService, T: AsyncRead + AsyncWrite + Unpin> ExchangeLoop<S, T> {
                             Poll::Pending => break,
                             Poll::Ready(Some(WriterEvent::Head(status, headers))) => {
                                 if encoder.is_none() {
+                                    note_head(&mut exchange.sent, status);
                                     *encoder = Some(encode_response_head_cached(
                                         &exchange.context,
                                         status,
@@ -1074,6 +1093,7 @@ impl<S: HttpService, T: AsyncRead + AsyncWrite + Unpin> ExchangeLoop<S, T> {
                                 }
                             }
                             Poll::Ready(Some(WriterEvent::Data(data))) => {
+                                note_head(&mut exchange.sent, StatusCode::OK);
                                 let encoder = encoder.get_or_insert_with(|| {
                                     encode_response_head_cached(
                                         &exchange.context,
@@ -1090,6 +1110,7 @@ impl<S: HttpService, T: AsyncRead + AsyncWrite + Unpin> ExchangeLoop<S, T> {
                                 }
                             }
                             Poll::Ready(Some(WriterEvent::End)) => {
+                                note_head(&mut exchange.sent, StatusCode::OK);
                                 let close = match encoder {
                                     Some(encoder) => {
                                         encoder.encode_end(None, &mut self.write_buf).is_err()
@@ -1107,6 +1128,7 @@ impl<S: HttpService, T: AsyncRead + AsyncWrite + Unpin> ExchangeLoop<S, T> {
                                 break;
                             }
                             Poll::Ready(Some(WriterEvent::Full(response))) => {
+                                note_head(&mut exchange.sent, response.status());
                                 let close = encode_whole(
                                     &exchange.context,
                                     response,
@@ -1122,6 +1144,10 @@ impl<S: HttpService, T: AsyncRead + AsyncWrite + Unpin> ExchangeLoop<S, T> {
                                 let close = match encoder {
                                     Some(_) => true,
                                     None => {
+                                        note_head(
+                                            &mut exchange.sent,
+                                            StatusCode::INTERNAL_SERVER_ERROR,
+                                        );
                                         encode_whole(
                                             &exchange.context,
                                             HttpResponse::new(StatusCode::INTERNAL_SERVER_ERROR),
@@ -1452,8 +1478,18 @@ fn poll_slot<F: Future<Output = super::service::Reply>>(
     }
 }
 
-fn state_of<F>(kind: ReplyKind) -> State<F> {
-    match kind {
+/// Records the status of the head an exchange's answer went out with (the first one counts:
+/// a head already sent is not replaced by what follows it).
+fn note_head(sent: &mut Option<SentHook>, status: StatusCode) {
+    if let Some(hook) = sent {
+        hook.head_sent(status);
+    }
+}
+
+/// The state a reply puts its exchange in, and its `on_sent` hook.
+fn state_of<F>(reply: super::service::Reply) -> (State<F>, Option<SentHook>) {
+    let (kind, on_sent) = reply.into_parts();
+    let state = match kind {
         ReplyKind::Whole(response) => State::Whole(response),
         ReplyKind::Streamed { events, driver } => State::Streamed {
             events,
@@ -1467,7 +1503,8 @@ fn state_of<F>(kind: ReplyKind) -> State<F> {
             response,
             on_upgrade,
         },
-    }
+    };
+    (state, on_sent.map(SentHook::new))
 }
 
 fn internal_error<F>() -> State<F> {

@@ -69,6 +69,7 @@ mod error;
 mod options;
 mod request;
 mod response;
+mod sent;
 mod service;
 mod upgrade;
 mod xheaders;

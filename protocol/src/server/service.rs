@@ -14,6 +14,7 @@ use futures::future::{LocalBoxFuture, Map};
 
 use super::request::HttpServerRequest;
 use super::response::{HttpResponse, ResponseEvents, ResponseWriter};
+use super::sent::SentCallback;
 use super::upgrade::{OnUpgrade, Upgraded};
 
 /// Answers requests on one worker's loop. Built per worker by the server's factory, so it need
@@ -48,10 +49,20 @@ pub trait HttpService: 'static {
 
 /// What a service answers with: a whole [`HttpResponse`], a response streamed through a
 /// [`ResponseWriter`], or a switch to another protocol ([`Reply::upgrade`]).
-#[derive(Debug)]
 pub struct Reply {
     /// Which kind of answer.
     kind: ReplyKind,
+    /// Told the status the client got once the answer is done ([`Reply::on_sent`]).
+    on_sent: Option<SentCallback>,
+}
+
+impl std::fmt::Debug for Reply {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Reply")
+            .field("kind", &self.kind)
+            .field("on_sent", &self.on_sent.is_some())
+            .finish()
+    }
 }
 
 /// The two kinds of answer, as the connection consumes them.
@@ -95,6 +106,7 @@ impl Reply {
                 events,
                 driver: Some(work),
             },
+            on_sent: None,
         }
     }
 
@@ -155,11 +167,40 @@ impl Reply {
                 response,
                 on_upgrade: Box::new(on_upgrade),
             },
+            on_sent: None,
         }
     }
 
-    pub(crate) fn into_kind(self) -> ReplyKind {
-        self.kind
+    /// The answer and its [`on_sent`](Self::on_sent) callback, for the connection.
+    pub(crate) fn into_parts(self) -> (ReplyKind, Option<SentCallback>) {
+        (self.kind, self.on_sent)
+    }
+
+    /// Calls `callback` with the status the client got once this answer is done: written
+    /// whole, streamed to its end, or cut after its head went out (a handler that panics
+    /// mid-stream, a client that leaves). It is not called when no head was sent (the client
+    /// left first). A layer that forwards requests to services it does not write itself (the
+    /// web framework's access log for mounted services and actors) learns the outcome this
+    /// way. Several callbacks run in the order they were added. It runs on the connection's
+    /// loop; a panic in it is caught and logged.
+    ///
+    /// ```
+    /// use cyclone_protocol::server::{HttpResponse, Reply};
+    ///
+    /// let reply = Reply::from(HttpResponse::ok()).on_sent(|status| {
+    ///     tracing::info!(%status, "answered");
+    /// });
+    /// # drop(reply);
+    /// ```
+    pub fn on_sent(mut self, callback: impl FnOnce(http::StatusCode) + 'static) -> Self {
+        self.on_sent = Some(match self.on_sent.take() {
+            None => Box::new(callback),
+            Some(earlier) => Box::new(move |status| {
+                earlier(status);
+                callback(status);
+            }),
+        });
+        self
     }
 }
 
@@ -167,6 +208,7 @@ impl From<HttpResponse> for Reply {
     fn from(response: HttpResponse) -> Self {
         Reply {
             kind: ReplyKind::Whole(response),
+            on_sent: None,
         }
     }
 }
