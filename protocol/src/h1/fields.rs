@@ -28,6 +28,45 @@ pub(crate) struct FieldFacts {
     pub(crate) expect_continue: bool,
     /// Some expectation other than `100-continue` was present.
     pub(crate) expect_other: bool,
+    /// The last `Host` value found valid, kept across the heads of one connection.
+    pub(crate) host_memo: HostMemo,
+}
+
+/// The longest `Host` value [`HostMemo`] remembers. 64 bytes.
+const HOST_MEMO_SIZE: usize = 64;
+
+/// The last `Host` value that passed validation: a keep-alive client names the same host in
+/// every request, and comparing bytes is cheaper than checking the grammar again.
+#[derive(Debug)]
+pub(crate) struct HostMemo {
+    /// The value's bytes (the first `len`).
+    bytes: [u8; HOST_MEMO_SIZE],
+    /// How many bytes of `bytes` hold the value; 0 when nothing is remembered.
+    len: usize,
+}
+
+impl Default for HostMemo {
+    fn default() -> Self {
+        HostMemo {
+            bytes: [0; HOST_MEMO_SIZE],
+            len: 0,
+        }
+    }
+}
+
+impl HostMemo {
+    /// Validates `value`, skipping the check when it is the value validated last.
+    fn validate(&mut self, value: &[u8]) -> Result<(), ParseError> {
+        if self.len != 0 && self.bytes.get(..self.len) == Some(value) {
+            return Ok(());
+        }
+        validate_host(value)?;
+        if let Some(slot) = self.bytes.get_mut(..value.len()) {
+            slot.copy_from_slice(value);
+            self.len = value.len();
+        }
+        Ok(())
+    }
 }
 
 /// The transfer codings listed across all `Transfer-Encoding` lines, in order.
@@ -65,6 +104,15 @@ impl TransferCodings {
 }
 
 impl FieldFacts {
+    /// Forgets the last head's facts, keeping what holds for the connection (the memo).
+    pub(crate) fn next_head(&mut self) {
+        let host_memo = std::mem::take(&mut self.host_memo);
+        *self = FieldFacts {
+            host_memo,
+            ..FieldFacts::default()
+        };
+    }
+
     /// Takes note of one header field line.
     pub(crate) fn observe(&mut self, name: &HeaderName, value: &[u8]) -> Result<(), ParseError> {
         if name == CONTENT_LENGTH {
@@ -84,7 +132,7 @@ impl FieldFacts {
             Ok(())
         } else if name == HOST {
             self.host_count += 1;
-            validate_host(value)
+            self.host_memo.validate(value)
         } else if name == EXPECT {
             for expectation in list_elements(value) {
                 if expectation.eq_ignore_ascii_case(b"100-continue") {
@@ -314,6 +362,19 @@ mod tests {
                 String::from_utf8_lossy(bad)
             );
         }
+    }
+
+    #[test]
+    fn a_remembered_host_is_still_checked_when_it_changes() {
+        let mut memo = HostMemo::default();
+        assert!(memo.validate(b"example.com:80").is_ok());
+        assert!(memo.validate(b"example.com:80").is_ok());
+        assert!(memo.validate(b"exa mple.com").is_err());
+        assert!(memo.validate(b"example.com:80").is_ok());
+        assert!(memo.validate(b"").is_ok());
+        let long = [b'a'; HOST_MEMO_SIZE + 1];
+        assert!(memo.validate(&long).is_ok());
+        assert!(memo.validate(b"a b").is_err());
     }
 
     #[test]

@@ -108,6 +108,8 @@ pub struct RequestDecoder {
     scanned: usize,
     /// Where the fields of the head being parsed sit in it; kept to reuse its allocation.
     fields: Vec<FieldIndex>,
+    /// The framing facts of the head being parsed, with what carries over between heads.
+    facts: FieldFacts,
 }
 
 #[derive(Debug)]
@@ -136,6 +138,7 @@ impl RequestDecoder {
             limits,
             scanned: 0,
             fields: Vec::new(),
+            facts: FieldFacts::default(),
         }
     }
 
@@ -161,10 +164,18 @@ impl RequestDecoder {
     /// connection. An error is final: every later call returns it again. Map it to a response
     /// with [`ParseError::response`].
     pub fn decode(&mut self, buf: &mut BytesMut) -> Result<Option<RequestEvent>, ParseError> {
-        let result = match &mut self.state {
-            State::Failed(error) => return Err(error.clone()),
-            State::Closed => return Ok(None),
-            State::Head => self.decode_head(buf),
+        // Each arm returns its own result: a head is large, and holding one result to inspect
+        // it after the match would copy it once more on the way out.
+        match &mut self.state {
+            State::Failed(error) => Err(error.clone()),
+            State::Closed => Ok(None),
+            State::Head => {
+                let result = self.decode_head(buf);
+                if let Err(error) = &result {
+                    self.state = State::Failed(error.clone());
+                }
+                result
+            }
             State::Body { body, keep_alive } => {
                 let keep_alive = *keep_alive;
                 match body.decode(buf) {
@@ -178,14 +189,14 @@ impl RequestDecoder {
                     }
                     Ok(Some(BodyEvent::Data(data))) => Ok(Some(Event::Data(data))),
                     Ok(None) => Ok(None),
-                    Err(error) => Err(ParseError::Body(error)),
+                    Err(error) => {
+                        let error = ParseError::Body(error);
+                        self.state = State::Failed(error.clone());
+                        Err(error)
+                    }
                 }
             }
-        };
-        if let Err(error) = &result {
-            self.state = State::Failed(error.clone());
         }
-        result
     }
 
     fn decode_head(&mut self, buf: &mut BytesMut) -> Result<Option<RequestEvent>, ParseError> {
@@ -247,9 +258,9 @@ impl RequestDecoder {
         let target = slice_of(&head, &target).ok_or(ParseError::InvalidRequestLine)?;
         let uri = Uri::from_maybe_shared(target.clone()).map_err(|_| ParseError::InvalidUri)?;
         check_target_form(&method, &target, &uri)?;
-        let mut facts = FieldFacts::default();
-        let headers = build_header_map(&head, &self.fields, &mut facts)?;
-        let head = derive_facts(method, uri, version, headers, &facts, &self.limits)?;
+        self.facts.next_head();
+        let headers = build_header_map(&head, &self.fields, &mut self.facts)?;
+        let head = derive_facts(method, uri, version, headers, &self.facts, &self.limits)?;
 
         self.state = State::Body {
             body: BodyDecoder::new(head.framing, &self.limits),
