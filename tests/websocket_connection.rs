@@ -483,14 +483,17 @@ impl WebSocketService for Flood {
 #[actix_rt::test]
 async fn a_peer_that_stops_reading_is_dropped_at_the_write_queue_cap() {
     let (sender, mut closed) = mpsc::unbounded_channel();
-    let config = WebSocketConfig::new().max_write_queue(256 * 1024);
+    let config = WebSocketConfig::new()
+        .max_write_queue(256 * 1024)
+        .close_timeout(Duration::from_millis(500));
     let address = serve(config, move || Flood {
         closed: sender.clone(),
     })
     .await;
     let mut stream = TcpStream::connect(address).await.unwrap();
     let _ = raw_handshake(&mut stream).await;
-    // Never read again: kernel buffers fill, then the queue reaches its cap.
+    // Never read again: kernel buffers fill, then the queue reaches its cap; the close frame
+    // cannot get through, so the close timeout ends it.
     let seen = timeout(Duration::from_secs(20), closed.recv())
         .await
         .expect("dropped at the cap");
@@ -499,6 +502,62 @@ async fn a_peer_that_stops_reading_is_dropped_at_the_write_queue_cap() {
         Some(None),
         "no close handshake with a peer that does not read"
     );
+}
+
+/// The server frames in `bytes` (unmasked), as (opcode, payload); a torn last frame is left out.
+fn server_frames(bytes: &[u8]) -> Vec<(u8, Vec<u8>)> {
+    let mut frames = Vec::new();
+    let mut at = 0;
+    while at + 2 <= bytes.len() {
+        let opcode = bytes[at] & 0x0f;
+        let (length, header) = match bytes[at + 1] & 0x7f {
+            126 if at + 4 <= bytes.len() => (
+                u16::from_be_bytes([bytes[at + 2], bytes[at + 3]]) as usize,
+                4,
+            ),
+            127 if at + 10 <= bytes.len() => {
+                let mut length = [0u8; 8];
+                length.copy_from_slice(&bytes[at + 2..at + 10]);
+                (u64::from_be_bytes(length) as usize, 10)
+            }
+            short @ 0..=125 => (short as usize, 2),
+            _ => break,
+        };
+        let Some(payload) = bytes.get(at + header..at + header + length) else {
+            break;
+        };
+        frames.push((opcode, payload.to_vec()));
+        at += header + length;
+    }
+    frames
+}
+
+#[actix_rt::test]
+async fn a_peer_that_reads_again_after_the_cap_gets_a_1008_close() {
+    let (sender, mut closed) = mpsc::unbounded_channel();
+    let config = WebSocketConfig::new()
+        .max_write_queue(256 * 1024)
+        .close_timeout(Duration::from_secs(5));
+    let address = serve(config, move || Flood {
+        closed: sender.clone(),
+    })
+    .await;
+    let mut stream = TcpStream::connect(address).await.unwrap();
+    let rest = raw_handshake(&mut stream).await;
+    // Stop reading long enough for the flood to reach the cap, then drain everything.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let bytes = read_to_end(&mut stream, rest).await;
+    let frames = server_frames(&bytes);
+    let (opcode, payload) = frames.last().expect("frames arrived");
+    assert_eq!(*opcode, 0x8, "the stream ends with a close frame");
+    assert_eq!(u16::from_be_bytes([payload[0], payload[1]]), 1008);
+    assert_eq!(&payload[2..], b"write queue full");
+    assert!(frames[..frames.len() - 1].iter().all(|(op, _)| *op == 0x2));
+    // The raw peer never answers the close: the close timeout drops it.
+    let seen = timeout(Duration::from_secs(20), closed.recv())
+        .await
+        .unwrap();
+    assert_eq!(seen, Some(None));
 }
 
 #[actix_rt::test]

@@ -6,9 +6,10 @@
 //! from any thread; the handle goes through the actor's bounded mailbox, so a slow connection
 //! makes [`WebSocket::write_message`] wait and [`WebSocket::try_write`] fail, and never grows
 //! a queue without bound. Encoded bytes waiting for the peer are capped by
-//! `max_write_queue`: once that much is queued, the next message drops the connection (a peer
-//! that stops reading). No close frame is sent, since it would sit behind the full queue: the
-//! peer sees the TCP close (1006), and `on_close` gets `None`.
+//! `max_write_queue`: once that much is queued, the next message closes the connection with
+//! 1008 (policy violation: a peer that stops reading). Nothing more is queued but the close
+//! frame itself; a peer that starts reading again gets what was queued, then the 1008; one that
+//! never does is dropped after `close_timeout` (it sees 1006, and `on_close` gets `None`).
 //!
 //! The actor registers with its server's [`ConnectionSlot`] when it has one, so
 //! `ConnectionRegistry::close_all` (drop now), `Shutdown` (close handshake with 1001) and
@@ -341,11 +342,21 @@ impl Core {
         if self.write_buf.len() >= self.config.max_write_queue {
             tracing::debug!(
                 queued = self.write_buf.len(),
-                "websocket peer is not reading; dropping it"
+                "websocket peer is not reading; closing it with 1008"
             );
-            // The peer is not reading, so a close frame would never reach it: drop at once.
-            // Checked before queueing, so one message larger than the cap still goes out.
-            self.phase = Phase::Done;
+            // Checked before queueing, so one message larger than the cap still goes out. The
+            // close frame is the one thing queued past the cap (a few bytes): the peer learns
+            // why if it reads again, and the close timeout bounds the wait if it never does.
+            if self.phase == Phase::Open {
+                let close = Message::Close(Some(CloseFrame::new(
+                    CloseCode::POLICY_VIOLATION,
+                    "write queue full",
+                )));
+                self.codec.encode(&close, &mut self.write_buf);
+                self.phase = Phase::Closing {
+                    deadline: Instant::now() + self.config.close_timeout,
+                };
+            }
             self.wake();
             return None;
         }

@@ -26,7 +26,7 @@ pub const DEFAULT_MAILBOX_CAPACITY: usize = 64;
 /// |---|---|---|
 /// | [`max_message_size`](Self::max_message_size) | 10 MiB | close 1009 |
 /// | [`read_buffer_size`](Self::read_buffer_size) | 4 KiB | (starting size; grows per frame) |
-/// | [`max_write_queue`](Self::max_write_queue) | 1 MiB | socket dropped (peer sees 1006) |
+/// | [`max_write_queue`](Self::max_write_queue) | 1 MiB | close 1008 queued past the cap; dropped after `close_timeout` if the peer still does not read |
 /// | [`ping_interval`](Self::ping_interval) | off | — |
 /// | [`ping_timeout`](Self::ping_timeout) | 30 s | socket dropped (peer dead) |
 /// | [`close_timeout`](Self::close_timeout) | 5 s | socket dropped |
