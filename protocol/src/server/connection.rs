@@ -486,7 +486,13 @@ impl<S: HttpService, T: AsyncRead + AsyncWrite + Unpin> ExchangeLoop<S, T> {
                 continue;
             }
             progress |= self.poll_read(cx)?;
-            if !progress {
+            // Everything read was answered and written, and the socket has nothing more: a
+            // further turn would only find that out again (the common keep-alive case).
+            let settled = self.read_blocked
+                && self.read_buf.is_empty()
+                && self.write_buf.is_empty()
+                && self.queue.is_empty();
+            if !progress || settled {
                 if self.poll_timer(cx) {
                     if self.on_timeout() {
                         return Poll::Ready(Ok(()));
