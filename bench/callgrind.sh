@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# User-space instructions per request of an HTTP server under wrk, counted by callgrind.
+#
+# This VM has no hardware counters and its wall-clock rates move by up to 25 % between runs;
+# instruction counts do not, so they show whether a change to the request path helps before a
+# quiet-machine run of bench/run.sh confirms it. Kernel work is not counted (it is the same for
+# every server: one read and one write per request, or per 16 pipelined requests).
+#
+# Usage:
+#   bench/callgrind.sh [pipelined|plain] [COMMAND...]
+#     COMMAND defaults to cyclone's bench_server; it must listen on $PORT (default 9140).
+#   bench/callgrind.sh pipelined
+#   bench/callgrind.sh plain env WORKERS=1 ../shared/bench/peers/target/release/hyper-peer 9140
+#
+# Prints requests answered and instructions per request; the profile is left in
+# bench/logs/callgrind.<pid> for `callgrind_annotate --inclusive=yes`.
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+MODE=${1:-pipelined}
+shift || true
+PORT=${PORT:-9140}
+DURATION=${DURATION:-8}
+BENCH_DIR=${CYCLONE_BENCH_DIR:-../shared/bench}
+
+for tool in valgrind wrk; do
+    command -v "$tool" >/dev/null || { echo "callgrind.sh: $tool is not installed" >&2; exit 1; }
+done
+if [ $# -eq 0 ]; then
+    cargo build --release --example bench_server >&2
+    set -- target/release/examples/bench_server --port "$PORT" --workers 1
+fi
+mkdir -p bench/logs
+OUT=bench/logs/callgrind.$$
+LOG=bench/logs/callgrind.$$.log
+
+valgrind --tool=callgrind --trace-children=yes --callgrind-out-file="$OUT" "$@" >"$LOG" 2>&1 &
+SERVER=$!
+trap 'kill $SERVER 2>/dev/null || true' EXIT
+# valgrind starts slowly; wait (bounded) for the port.
+for _ in $(seq 1 100); do
+    (echo >/dev/tcp/127.0.0.1/"$PORT") 2>/dev/null && break
+    sleep 0.2
+done
+
+case "$MODE" in
+    pipelined) SCRIPT=(-s "$BENCH_DIR/pipeline.lua"); ARGS=(-- 16) ;;
+    plain) SCRIPT=(); ARGS=() ;;
+    *) echo "callgrind.sh: mode is pipelined or plain" >&2; exit 2 ;;
+esac
+REQUESTS=$(wrk -t1 -c64 -d"$DURATION" "${SCRIPT[@]}" "http://127.0.0.1:$PORT/" "${ARGS[@]}" \
+    | awk '/requests in/ {print $1}')
+kill -TERM "$SERVER"
+wait "$SERVER" 2>/dev/null || true
+trap - EXIT
+
+INSTRUCTIONS=$(awk '/I +refs:/ {gsub(",", "", $NF); print $NF}' "$LOG")
+if [ -z "$REQUESTS" ] || [ -z "$INSTRUCTIONS" ] || [ "$REQUESTS" -eq 0 ]; then
+    echo "callgrind.sh: no result (see $LOG)" >&2
+    exit 1
+fi
+echo "mode=$MODE requests=$REQUESTS instructions_per_request=$((INSTRUCTIONS / REQUESTS)) profile=$OUT"
