@@ -628,7 +628,7 @@ impl Session<'_> {
     }
 }
 
-/// The actor owning one WebSocket connection; see the [module docs](self).
+/// The actor owning one WebSocket connection; see the [module docs](crate::websocket).
 pub struct WebSocketConnection {
     /// I/O state.
     core: Core,

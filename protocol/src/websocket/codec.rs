@@ -41,7 +41,7 @@ struct Partial {
     utf8: Utf8Validator,
 }
 
-/// The state of one WebSocket connection's framing. See the [module docs](self).
+/// The state of one WebSocket connection's framing. See the [module docs](crate::websocket).
 #[derive(Debug)]
 pub struct Codec {
     /// Decides masking in both directions.

@@ -19,7 +19,7 @@ use super::error::ProtocolError;
 /// The extension token in `Sec-WebSocket-Extensions`.
 pub const PERMESSAGE_DEFLATE: &str = "permessage-deflate";
 /// Memory a connection's compression contexts may take, by the estimate in the
-/// [module docs](self). 320 KiB (both 15-bit windows fit).
+/// [module docs](crate::websocket). 320 KiB (both 15-bit windows fit).
 pub const DEFAULT_MEMORY_BUDGET: usize = 320 * 1024;
 /// The trailer every sync flush ends with, stripped from each message (RFC 7692 §7.2.1).
 const SYNC_TRAILER: [u8; 4] = [0x00, 0x00, 0xFF, 0xFF];
@@ -95,7 +95,7 @@ impl DeflateConfig {
     }
 
     /// Most memory one connection's compression contexts may take (server side); see the
-    /// [module docs](self). Default is 320 KiB.
+    /// [module docs](crate::websocket). Default is 320 KiB.
     pub fn memory_budget(mut self, bytes: usize) -> Self {
         self.memory_budget = bytes;
         self

@@ -16,7 +16,7 @@
 //! | `Origin` refused by [`check_origin`](WebSocketHandler::check_origin) (same origin by default) | 403 |
 //! | accepted | 101, then `open` |
 //!
-//! The application's [`Settings`](crate::Settings) give every connection its
+//! The application's [`Settings`] give every connection its
 //! `websocket_max_message_size` (10 MiB; a bigger message is closed with 1009),
 //! `websocket_ping_interval` (off) and `websocket_ping_timeout`; see [`config_from_settings`].
 //!
