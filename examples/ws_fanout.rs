@@ -283,12 +283,17 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .with_writer(std::io::stderr)
         .with_ansi(false)
         .init();
-    if let Some(limit) = open_files_limit()
-        && limit < max_connections
+    if let Some((soft, hard)) = open_files_limits()
+        && soft < max_connections
     {
+        let advice = if soft < hard {
+            "raise it with `ulimit -n \"$(ulimit -Hn)\"`"
+        } else {
+            "the hard limit: more connections need more processes on the same port"
+        };
         eprintln!(
-            "ws_fanout: pid {} may open {limit} descriptors: at most that many connections \
-             (raise it with `ulimit -n \"$(ulimit -Hn)\"`)",
+            "ws_fanout: pid {} may open {soft} descriptors, so at most that many connections \
+             ({advice})",
             std::process::id()
         );
     }
@@ -306,15 +311,18 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     })
 }
 
-/// This process's soft limit on open descriptors, from `/proc/self/limits` (Linux only;
+/// This process's soft and hard limits on open descriptors, from `/proc/self/limits` (Linux only;
 /// raising it needs `setrlimit`, which the workspace reaches only through `unsafe` libc, so
 /// the shell raises it instead).
-fn open_files_limit() -> Option<usize> {
+fn open_files_limits() -> Option<(usize, usize)> {
     let limits = std::fs::read_to_string("/proc/self/limits").ok()?;
     let line = limits
         .lines()
         .find(|line| line.starts_with("Max open files"))?;
-    line.split_whitespace().nth(3)?.parse().ok()
+    let mut values = line.split_whitespace().skip(3);
+    let soft = values.next()?.parse().ok()?;
+    let hard = values.next()?.parse().ok()?;
+    Some((soft, hard))
 }
 
 /// The value after `name` on the command line, if any.
