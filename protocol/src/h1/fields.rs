@@ -106,11 +106,29 @@ impl TransferCodings {
 impl FieldFacts {
     /// Forgets the last head's facts, keeping what holds for the connection (the memo).
     pub(crate) fn next_head(&mut self) {
-        let host_memo = std::mem::take(&mut self.host_memo);
-        *self = FieldFacts {
-            host_memo,
-            ..FieldFacts::default()
-        };
+        // Reset in place: rebuilding the struct around the memo would move all of it per head.
+        // The destructuring makes a new field a compile error here until it is reset too.
+        let FieldFacts {
+            content_length,
+            transfer_encoding,
+            connection_close,
+            connection_keep_alive,
+            connection_upgrade,
+            upgrade,
+            host_count,
+            expect_continue,
+            expect_other,
+            host_memo: _,
+        } = self;
+        *content_length = None;
+        *transfer_encoding = None;
+        *connection_close = false;
+        *connection_keep_alive = false;
+        *connection_upgrade = false;
+        *upgrade = false;
+        *host_count = 0;
+        *expect_continue = false;
+        *expect_other = false;
     }
 
     /// Takes note of one header field line.
