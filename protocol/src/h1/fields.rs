@@ -1,9 +1,6 @@
 //! The header fields that decide framing and connection handling, read once while a head is
 //! built, for requests and responses alike.
 
-use http::HeaderName;
-use http::header::{CONNECTION, CONTENT_LENGTH, EXPECT, HOST, TRANSFER_ENCODING, UPGRADE};
-
 use super::error::ParseError;
 
 /// What the framing-relevant fields of one head said, gathered line by line.
@@ -131,40 +128,45 @@ impl FieldFacts {
         *expect_other = false;
     }
 
-    /// Takes note of one header field line.
-    pub(crate) fn observe(&mut self, name: &HeaderName, value: &[u8]) -> Result<(), ParseError> {
-        if name == CONTENT_LENGTH {
-            self.observe_content_length(value)
-        } else if name == TRANSFER_ENCODING {
-            self.observe_transfer_encoding(value)
-        } else if name == CONNECTION {
-            for token in list_elements(value) {
-                if token.eq_ignore_ascii_case(b"close") {
-                    self.connection_close = true;
-                } else if token.eq_ignore_ascii_case(b"keep-alive") {
-                    self.connection_keep_alive = true;
-                } else if token.eq_ignore_ascii_case(b"upgrade") {
-                    self.connection_upgrade = true;
-                }
+    /// Takes note of one header field line; `name` in any case, as it arrived.
+    pub(crate) fn observe(&mut self, name: &[u8], value: &[u8]) -> Result<(), ParseError> {
+        // Dispatch on the length first: most names are none of these, and most of those have a
+        // length no framing field has.
+        let is = |expected: &[u8]| name.eq_ignore_ascii_case(expected);
+        match name.len() {
+            4 if is(b"host") => {
+                self.host_count += 1;
+                self.host_memo.validate(value)
             }
-            Ok(())
-        } else if name == HOST {
-            self.host_count += 1;
-            self.host_memo.validate(value)
-        } else if name == EXPECT {
-            for expectation in list_elements(value) {
-                if expectation.eq_ignore_ascii_case(b"100-continue") {
-                    self.expect_continue = true;
-                } else {
-                    self.expect_other = true;
+            6 if is(b"expect") => {
+                for expectation in list_elements(value) {
+                    if expectation.eq_ignore_ascii_case(b"100-continue") {
+                        self.expect_continue = true;
+                    } else {
+                        self.expect_other = true;
+                    }
                 }
+                Ok(())
             }
-            Ok(())
-        } else {
-            if name == UPGRADE {
+            7 if is(b"upgrade") => {
                 self.upgrade = true;
+                Ok(())
             }
-            Ok(())
+            10 if is(b"connection") => {
+                for token in list_elements(value) {
+                    if token.eq_ignore_ascii_case(b"close") {
+                        self.connection_close = true;
+                    } else if token.eq_ignore_ascii_case(b"keep-alive") {
+                        self.connection_keep_alive = true;
+                    } else if token.eq_ignore_ascii_case(b"upgrade") {
+                        self.connection_upgrade = true;
+                    }
+                }
+                Ok(())
+            }
+            14 if is(b"content-length") => self.observe_content_length(value),
+            17 if is(b"transfer-encoding") => self.observe_transfer_encoding(value),
+            _ => Ok(()),
         }
     }
 

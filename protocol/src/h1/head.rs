@@ -63,7 +63,7 @@ pub(crate) fn build_header_map(
         let value = slice_of(head, &field.value)
             .and_then(|value| HeaderValue::from_maybe_shared(value).ok())
             .ok_or(ParseError::InvalidHeaderValue)?;
-        facts.observe(&name, value.as_bytes())?;
+        facts.observe(name.as_str().as_bytes(), value.as_bytes())?;
         headers.append(name, value);
     }
     Ok(headers)

@@ -41,6 +41,7 @@ mod encode;
 mod error;
 mod fields;
 mod head;
+mod header_block;
 mod limits;
 mod recycle;
 mod request;

@@ -6,15 +6,19 @@ use std::mem::MaybeUninit;
 use bytes::BytesMut;
 use http::{HeaderMap, Method, Uri, Version};
 
+/// The longest field name `http::HeaderName` takes; a longer one is refused when the head is
+/// decoded, so that building the map later cannot fail.
+const MAX_NAME_LENGTH: usize = (1 << 16) - 1;
+
 use super::Event;
 use super::body::{BodyDecoder, BodyEvent, BodyFraming};
 use super::encode::ResponseContext;
 use super::error::ParseError;
 use super::fields::{FieldFacts, TransferFraming};
 use super::head::{
-    FieldIndex, STACK_HEADERS, build_header_map, is_http_version_syntax, leading_empty_lines,
-    offset_in, slice_of,
+    STACK_HEADERS, is_http_version_syntax, leading_empty_lines, offset_in, slice_of,
 };
+use super::header_block::HeaderBlock;
 use super::limits::Limits;
 
 /// One step of a request: its head, then body bytes, then its end.
@@ -46,8 +50,8 @@ pub struct RequestHead {
     pub uri: Uri,
     /// HTTP/1.0 or HTTP/1.1; the response is written in the same version.
     pub version: Version,
-    /// The header fields in arrival order, values sharing the read buffer's allocation.
-    pub headers: HeaderMap,
+    /// The header fields in arrival order: [`headers`](Self::headers).
+    headers: HeaderBlock,
     /// Whether the connection may carry another request after this one: HTTP/1.1 unless
     /// `Connection: close`, HTTP/1.0 only with `Connection: keep-alive`.
     pub keep_alive: bool,
@@ -65,6 +69,26 @@ pub struct RequestHead {
 }
 
 impl RequestHead {
+    /// The header fields in arrival order (case-insensitive names, several values per name),
+    /// values sharing the read buffer's allocation.
+    ///
+    /// The map is built on the first call: the decoder has already read the fields that decide
+    /// framing and persistence, and a handler that never looks at headers never pays for it.
+    pub fn headers(&self) -> &HeaderMap {
+        self.headers.map()
+    }
+
+    /// The header fields, to change (built first if no one has asked for them yet).
+    pub fn headers_mut(&mut self) -> &mut HeaderMap {
+        self.headers.map_mut()
+    }
+
+    /// Gives the header map (if one was built) back to this thread's pool for a later head;
+    /// the head has no fields after.
+    pub(crate) fn recycle_headers(&mut self) {
+        self.headers.recycle();
+    }
+
     /// Whether the client waits for `100 Continue` before sending a non-empty body.
     pub fn expects_continue(&self) -> bool {
         self.expectation == Expectation::Continue && self.framing != BodyFraming::Length(0)
@@ -76,7 +100,7 @@ impl RequestHead {
         if let Some(authority) = self.uri.authority() {
             return Some(authority.as_str());
         }
-        self.headers
+        self.headers()
             .get(http::header::HOST)
             .and_then(|host| host.to_str().ok())
     }
@@ -106,8 +130,6 @@ pub struct RequestDecoder {
     /// Bytes at the front of the buffer already searched for a line end without completing a
     /// head, so that a head trickling in is parsed once per line, not once per read.
     scanned: usize,
-    /// Where the fields of the head being parsed sit in it; kept to reuse its allocation.
-    fields: Vec<FieldIndex>,
     /// The framing facts of the head being parsed, with what carries over between heads.
     facts: FieldFacts,
 }
@@ -137,7 +159,6 @@ impl RequestDecoder {
             state: State::Head,
             limits,
             scanned: 0,
-            fields: Vec::new(),
             facts: FieldFacts::default(),
         }
     }
@@ -245,21 +266,29 @@ impl RequestDecoder {
             Some(0) => Version::HTTP_10,
             _ => Version::HTTP_11,
         };
-        self.fields.clear();
-        self.fields.extend(
-            request
-                .headers
-                .iter()
-                .map(|field| FieldIndex::new(bytes, field)),
-        );
+        // The framing facts come straight from httparse's slices; the header map itself is
+        // built only if someone asks for it (see `HeaderBlock`).
+        self.facts.next_head();
+        for field in request.headers.iter() {
+            if field.name.len() > MAX_NAME_LENGTH {
+                return Err(ParseError::InvalidHeaderName);
+            }
+            self.facts.observe(field.name.as_bytes(), field.value)?;
+        }
+        let field_count = request.headers.len();
+        let fields_start = request.headers.first().map_or(head_length, |field| {
+            offset_in(bytes, field.name.as_bytes()).start
+        });
 
         self.scanned = 0;
         let head = buf.split_to(head_length).freeze();
         let target = slice_of(&head, &target).ok_or(ParseError::InvalidRequestLine)?;
         let uri = Uri::from_maybe_shared(target.clone()).map_err(|_| ParseError::InvalidUri)?;
         check_target_form(&method, &target, &uri)?;
-        self.facts.next_head();
-        let headers = build_header_map(&head, &self.fields, &mut self.facts)?;
+        let raw = slice_of(&head, &(fields_start.min(head_length)..head_length))
+            .filter(|_| field_count > 0)
+            .unwrap_or_default();
+        let headers = HeaderBlock::new(raw, field_count);
         let head = derive_facts(method, uri, version, headers, &self.facts, &self.limits)?;
 
         self.state = State::Body {
@@ -352,7 +381,7 @@ fn derive_facts(
     method: Method,
     uri: Uri,
     version: Version,
-    headers: HeaderMap,
+    headers: HeaderBlock,
     facts: &FieldFacts,
     limits: &Limits,
 ) -> Result<RequestHead, ParseError> {

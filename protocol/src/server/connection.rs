@@ -625,11 +625,11 @@ impl<S: HttpService, T: AsyncRead + AsyncWrite + Unpin> ExchangeLoop<S, T> {
         let protocol;
         if self.options.xheaders {
             remote_ip = xheaders::remote_ip(
-                &head.headers,
+                head.headers(),
                 self.peer.ip(),
                 &self.options.trusted_downstream,
             );
-            protocol = xheaders::protocol(&head.headers, self.protocol);
+            protocol = xheaders::protocol(head.headers(), self.protocol);
         } else {
             remote_ip = self.peer.ip();
             protocol = self.protocol;
@@ -697,14 +697,14 @@ impl<S: HttpService, T: AsyncRead + AsyncWrite + Unpin> ExchangeLoop<S, T> {
             return None;
         }
         let gzip = head
-            .headers
+            .headers()
             .get(CONTENT_ENCODING)
             .is_some_and(|coding| coding.as_bytes().eq_ignore_ascii_case(b"gzip"));
         if !gzip {
             return None;
         }
-        head.headers.remove(CONTENT_ENCODING);
-        head.headers.insert(
+        head.headers_mut().remove(CONTENT_ENCODING);
+        head.headers_mut().insert(
             "x-consumed-content-encoding",
             HeaderValue::from_static("gzip"),
         );
@@ -775,7 +775,7 @@ impl<S: HttpService, T: AsyncRead + AsyncWrite + Unpin> ExchangeLoop<S, T> {
                 if reading.decompressor.is_some() {
                     request
                         .head_mut()
-                        .headers
+                        .headers_mut()
                         .insert(CONTENT_LENGTH, HeaderValue::from(body.len()));
                 }
                 request.set_body(body);

@@ -50,7 +50,7 @@ pub struct HttpServerRequest {
 impl Drop for HttpServerRequest {
     fn drop(&mut self) {
         // The head's map goes back to this thread's pool for the next request's head.
-        crate::h1::recycle(std::mem::take(&mut self.head.headers));
+        self.head.recycle_headers();
     }
 }
 
@@ -150,7 +150,7 @@ impl HttpServerRequest {
 
     /// The header fields (case-insensitive names, several values per name).
     pub fn headers(&self) -> &HeaderMap {
-        &self.head.headers
+        self.head.headers()
     }
 
     /// The whole body, for a handler that does not stream it (empty for one that does).
@@ -245,7 +245,7 @@ impl HttpServerRequest {
     pub fn cookies(&self) -> &[(String, String)] {
         self.parsed().cookies.get_or_init(|| {
             let mut all = Vec::new();
-            for value in self.head.headers.get_all(http::header::COOKIE) {
+            for value in self.head.headers().get_all(http::header::COOKIE) {
                 if let Ok(value) = value.to_str() {
                     all.extend(parse_cookie(value));
                 }
@@ -268,7 +268,7 @@ impl HttpServerRequest {
             .get_or_init(|| {
                 let content_type = self
                     .head
-                    .headers
+                    .headers()
                     .get(http::header::CONTENT_TYPE)
                     .and_then(|value| value.to_str().ok())
                     .unwrap_or("");

@@ -74,7 +74,7 @@ impl ServerHandshake {
     /// `Connection: upgrade`, a 16-byte `Sec-WebSocket-Key` and `Sec-WebSocket-Version: 13`
     /// (anything else is [`HandshakeError::UnsupportedVersion`], answered 426).
     pub fn from_head(head: &RequestHead) -> Result<Self, HandshakeError> {
-        Self::from_parts(&head.method, head.version, &head.headers)
+        Self::from_parts(&head.method, head.version, head.headers())
     }
 
     /// [`from_head`](Self::from_head) from the request's method, version and fields.

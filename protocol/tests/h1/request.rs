@@ -35,8 +35,8 @@ fn simple_get() {
     assert_eq!(head.uri.path(), "/index.html");
     assert_eq!(head.uri.query(), Some("a=1"));
     assert_eq!(head.version, Version::HTTP_11);
-    assert_eq!(head.headers["host"], "example.com");
-    assert_eq!(head.headers["accept"], "*/*");
+    assert_eq!(head.headers()["host"], "example.com");
+    assert_eq!(head.headers()["accept"], "*/*");
     assert_eq!(head.framing, BodyFraming::Length(0));
     assert_eq!(head.content_length, None);
     assert!(head.keep_alive);
@@ -50,15 +50,15 @@ fn simple_get() {
 #[test]
 fn header_values_are_trimmed_and_keep_order() {
     let head = head(b"GET / HTTP/1.1\r\nHost: h\r\nX-A: one \t\r\nx-a:two\r\nX-Empty:\r\n\r\n");
-    let values: Vec<_> = head.headers.get_all("x-a").iter().collect();
+    let values: Vec<_> = head.headers().get_all("x-a").iter().collect();
     assert_eq!(values, ["one", "two"]);
-    assert_eq!(head.headers["x-empty"], "");
+    assert_eq!(head.headers()["x-empty"], "");
 }
 
 #[test]
 fn obs_text_in_values_is_kept() {
     let head = head(b"GET / HTTP/1.1\r\nHost: h\r\nX-Name: caf\xc3\xa9\r\n\r\n");
-    assert_eq!(head.headers["x-name"].as_bytes(), b"caf\xc3\xa9");
+    assert_eq!(head.headers()["x-name"].as_bytes(), b"caf\xc3\xa9");
 }
 
 #[test]
@@ -479,7 +479,7 @@ fn default_head_limits() {
     let Ok(Some(Event::Head(head))) = decoder.decode(&mut buf) else {
         panic!("200 headers parse with max_headers = 300")
     };
-    assert_eq!(head.headers.len(), 101);
+    assert_eq!(head.headers().len(), 101);
 }
 
 #[test]
@@ -558,11 +558,73 @@ fn head_and_body_share_the_read_buffer() {
     let Ok(Some(Event::Head(head))) = decoder.decode(&mut buf) else {
         panic!("a head")
     };
-    assert!(within(head.headers["host"].as_bytes().as_ptr()));
-    assert!(within(head.headers["x-custom"].as_bytes().as_ptr()));
+    assert!(within(head.headers()["host"].as_bytes().as_ptr()));
+    assert!(within(head.headers()["x-custom"].as_bytes().as_ptr()));
     let Ok(Some(Event::Data(data))) = decoder.decode(&mut buf) else {
         panic!("body data")
     };
     assert_eq!(data, "body");
     assert_eq!(data.as_ptr() as usize, start + input.len() - 4);
+}
+
+/// The header map is built only when asked for, from bytes the decoder already accepted: every
+/// byte the decoder lets through in a field name or value must also be one `http` accepts, or a
+/// field would silently go missing from the map.
+#[test]
+fn every_field_the_decoder_accepts_is_in_the_map() {
+    let mut accepted_in_value = 0;
+    let mut accepted_in_name = 0;
+    for byte in 0..=255u8 {
+        let mut input = b"GET / HTTP/1.1\r\nHost: h\r\nX-T: a".to_vec();
+        input.extend_from_slice(&[byte, b'a']);
+        input.extend_from_slice(b"\r\n\r\n");
+        let mut buf = BytesMut::from(&input[..]);
+        if let Ok(Some(Event::Head(head))) = RequestDecoder::default().decode(&mut buf) {
+            accepted_in_value += 1;
+            assert_eq!(head.headers().len(), 2, "byte {byte:#04x} in a value");
+            assert_eq!(head.headers()["x-t"].as_bytes(), [b'a', byte, b'a']);
+        }
+
+        if byte == b':' {
+            continue; // ends the name: not a byte inside one
+        }
+        let mut input = b"GET / HTTP/1.1\r\nHost: h\r\nX".to_vec();
+        input.extend_from_slice(&[byte, b'T']);
+        input.extend_from_slice(b": v\r\n\r\n");
+        let mut buf = BytesMut::from(&input[..]);
+        if let Ok(Some(Event::Head(head))) = RequestDecoder::default().decode(&mut buf) {
+            accepted_in_name += 1;
+            assert_eq!(head.headers().len(), 2, "byte {byte:#04x} in a name");
+            let name = [b'x', byte.to_ascii_lowercase(), b't'];
+            let name = std::str::from_utf8(&name).expect("token bytes are ASCII");
+            assert_eq!(head.headers()[name], "v");
+        }
+    }
+    // Tab, space, visible ASCII and obs-text in values; tchar in names.
+    assert_eq!(accepted_in_value, 1 + 1 + 94 + 128);
+    assert_eq!(accepted_in_name, 15 + 10 + 52);
+}
+
+#[test]
+fn headers_can_be_changed_before_and_after_they_are_read() {
+    let mut untouched = head(b"GET / HTTP/1.1\r\nHost: h\r\nX-A: 1\r\n\r\n");
+    untouched
+        .headers_mut()
+        .insert("x-b", http::HeaderValue::from_static("2"));
+    assert_eq!(untouched.headers()["x-a"], "1");
+    assert_eq!(untouched.headers()["x-b"], "2");
+
+    let mut read = head(b"GET / HTTP/1.1\r\nHost: h\r\nX-A: 1\r\n\r\n");
+    assert_eq!(read.headers().len(), 2);
+    read.headers_mut().remove("x-a");
+    assert_eq!(read.headers().len(), 1);
+    let copy = read.clone();
+    assert_eq!(copy, read);
+    assert!(copy.headers().get("x-a").is_none());
+}
+
+#[test]
+fn a_head_without_fields_has_an_empty_map() {
+    let head = head(b"GET / HTTP/1.0\r\n\r\n");
+    assert!(head.headers().is_empty());
 }

@@ -1,0 +1,127 @@
+//! A request's header fields, kept as the bytes they arrived in and turned into a `HeaderMap`
+//! the first time someone asks for them.
+//!
+//! The decoder reads every field line once (framing, persistence, `Host`) straight from
+//! httparse's slices. Building the map on top of that costs more than parsing the head: a name
+//! lookup and a value check per field, a hash and an insert, and emptying the map afterwards.
+//! Many handlers never look at a header at all (a hello world, a router matching on the path),
+//! so the map is built only on first use, from the same bytes, by the same parser.
+
+use std::cell::OnceCell;
+use std::fmt;
+
+use bytes::Bytes;
+use http::{HeaderMap, HeaderName, HeaderValue};
+
+use super::head::{offset_in, slice_of};
+
+/// Fields re-parsed into a stack array up to this many; more use the heap (only for the rare
+/// head with many fields).
+const STACK_FIELDS: usize = 32;
+
+/// The header section of one request head: validated bytes, and the map built from them on
+/// first use.
+pub(crate) struct HeaderBlock {
+    /// The field lines and the empty line ending the head, exactly as httparse accepted them
+    /// (empty when the head has no fields). Values in the map share this allocation.
+    raw: Bytes,
+    /// How many field lines `raw` holds.
+    count: usize,
+    /// The map, once built.
+    map: OnceCell<HeaderMap>,
+}
+
+impl HeaderBlock {
+    /// The `count` field lines in `raw`, which httparse accepted as a complete header section.
+    pub(crate) fn new(raw: Bytes, count: usize) -> Self {
+        HeaderBlock {
+            raw,
+            count,
+            map: OnceCell::new(),
+        }
+    }
+
+    /// The fields as a map, built on the first call.
+    pub(crate) fn map(&self) -> &HeaderMap {
+        self.map.get_or_init(|| build(&self.raw, self.count))
+    }
+
+    /// The fields as a map to change, built first if need be.
+    pub(crate) fn map_mut(&mut self) -> &mut HeaderMap {
+        if self.map.get().is_none() {
+            self.map = OnceCell::from(build(&self.raw, self.count));
+        }
+        // Filled just above (`OnceCell::get_mut_or_init` is not stable yet).
+        self.map.get_mut().expect("the header map was just built")
+    }
+
+    /// Gives the map (if one was built) back to this thread's pool; the block is empty after.
+    pub(crate) fn recycle(&mut self) {
+        if let Some(map) = self.map.take() {
+            super::recycle(map);
+        }
+        self.count = 0;
+        self.raw = Bytes::new();
+    }
+}
+
+/// Parses `raw` again and builds its map. The decoder accepted these bytes with the same parser
+/// and checked that every name and value is one `http` accepts, so nothing is skipped here; a
+/// field that somehow failed would be left out rather than panic.
+fn build(raw: &Bytes, count: usize) -> HeaderMap {
+    let mut map = super::header_map();
+    if count == 0 {
+        return map;
+    }
+    map.reserve(count);
+    let mut stack = [httparse::EMPTY_HEADER; STACK_FIELDS];
+    let mut heap;
+    let storage = if count <= STACK_FIELDS {
+        &mut stack[..count]
+    } else {
+        heap = vec![httparse::EMPTY_HEADER; count];
+        &mut heap[..]
+    };
+    let Ok(httparse::Status::Complete((_, fields))) = httparse::parse_headers(raw, storage) else {
+        return map;
+    };
+    for field in fields.iter() {
+        let name = HeaderName::from_bytes(field.name.as_bytes());
+        let value = slice_of(raw, &offset_in(raw, field.value))
+            .and_then(|value| HeaderValue::from_maybe_shared(value).ok());
+        if let (Ok(name), Some(value)) = (name, value) {
+            map.append(name, value);
+        }
+    }
+    map
+}
+
+impl Clone for HeaderBlock {
+    fn clone(&self) -> Self {
+        HeaderBlock {
+            raw: self.raw.clone(),
+            count: self.count,
+            map: self.map.clone(),
+        }
+    }
+}
+
+impl fmt::Debug for HeaderBlock {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.map().fmt(f)
+    }
+}
+
+impl PartialEq for HeaderBlock {
+    fn eq(&self, other: &Self) -> bool {
+        self.map() == other.map()
+    }
+}
+
+impl Eq for HeaderBlock {}
+
+impl Default for HeaderBlock {
+    fn default() -> Self {
+        HeaderBlock::new(Bytes::new(), 0)
+    }
+}
