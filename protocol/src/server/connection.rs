@@ -213,6 +213,16 @@ impl ShutdownSignal {
 /// costs an allocation only the first time a connection has one.
 type FutureSlot<F> = Pin<Box<Option<F>>>;
 
+/// What calling a handler and polling it once gave.
+enum Called<F> {
+    /// Still computing; the future sits in its box.
+    Pending(FutureSlot<F>),
+    /// Answered at once.
+    Ready(super::service::Reply),
+    /// The call or the first poll panicked (logged).
+    Panicked,
+}
+
 /// One request from its head to the end of its answer, in the queue of answers.
 struct Exchange<F> {
     /// Matches the exchange whose body is being read.
@@ -349,6 +359,8 @@ struct ExchangeLoop<S: HttpService, T> {
     decoder: RequestDecoder,
     /// The `Date` value, formatted once a second.
     date: DateCache,
+    /// `date` was refreshed during this poll.
+    date_fresh: bool,
     /// Exchanges in request order; the first is the one being answered.
     queue: VecDeque<Exchange<S::Future>>,
     /// Emptied handler-future boxes, kept for reuse.
@@ -436,6 +448,7 @@ impl<S: HttpService, T: AsyncRead + AsyncWrite + Unpin> ExchangeLoop<S, T> {
             read_buf: BytesMut::new(),
             write_buf: BytesMut::new(),
             date: DateCache::new(),
+            date_fresh: false,
             queue: VecDeque::new(),
             spare: Vec::new(),
             reading: None,
@@ -467,6 +480,7 @@ impl<S: HttpService, T: AsyncRead + AsyncWrite + Unpin> ExchangeLoop<S, T> {
     fn poll_turns(&mut self, cx: &mut TaskContext<'_>) -> Poll<io::Result<()>> {
         self.read_blocked = false;
         self.clock = None;
+        self.date_fresh = false;
         for _ in 0..TURNS_PER_POLL {
             if self.linger.is_some() {
                 return self.poll_linger(cx);
@@ -654,7 +668,27 @@ impl<S: HttpService, T: AsyncRead + AsyncWrite + Unpin> ExchangeLoop<S, T> {
                 (state, sent, BodySink::Stream(Some(sender)), panicked)
             }
             Some(false) if bodyless => {
-                let (state, sent, panicked) = self.call_service(request, cx);
+                let nothing_ahead = self.queue.is_empty()
+                    && self.upgrade_candidate.is_none()
+                    && self.write_buf.len() < self.options.max_write_buffer_size;
+                let (state, sent, panicked) = if nothing_ahead {
+                    match self.call_and_answer(request, &context, cx) {
+                        Some(queued) => queued,
+                        None => {
+                            // Answered: only the (empty) body's end is left to decode.
+                            self.reading = Some(Reading {
+                                id,
+                                sink: BodySink::Stream(None),
+                                decompressor: None,
+                                keep_alive,
+                                last_word: None,
+                            });
+                            return;
+                        }
+                    }
+                } else {
+                    self.call_service(request, cx)
+                };
                 (state, sent, BodySink::Stream(None), panicked)
             }
             Some(false) => {
@@ -893,27 +927,79 @@ impl<S: HttpService, T: AsyncRead + AsyncWrite + Unpin> ExchangeLoop<S, T> {
         request: HttpServerRequest,
         cx: &mut TaskContext<'_>,
     ) -> (State<S::Future>, Option<SentHook>, bool) {
+        match self.call(request, cx) {
+            Called::Pending(slot) => (State::Calling(slot), None, false),
+            Called::Ready(reply) => {
+                let (state, sent) = state_of(reply);
+                (state, sent, false)
+            }
+            Called::Panicked => (internal_error(), None, true),
+        }
+    }
+
+    /// Calls the handler and polls it once.
+    fn call(&mut self, request: HttpServerRequest, cx: &mut TaskContext<'_>) -> Called<S::Future> {
         let mut slot = self.spare.pop().unwrap_or_else(|| Box::pin(None));
         // The future is built straight into its box: it holds the request, and moving it
         // there afterwards would copy both.
         let called = self.call_guarded(|service| slot.as_mut().set(Some(service.call(request))));
         if called.is_none() {
             self.spare.push(slot);
-            return (internal_error(), None, true);
+            return Called::Panicked;
         }
         match poll_slot(&mut slot, cx, self.peer) {
-            Poll::Pending => (State::Calling(slot), None, false),
+            Poll::Pending => Called::Pending(slot),
             Poll::Ready(outcome) => {
                 slot.as_mut().set(None);
                 self.spare.push(slot);
                 match outcome {
-                    Some(reply) => {
-                        let (state, sent) = state_of(reply);
-                        (state, sent, false)
-                    }
-                    None => (internal_error(), None, true),
+                    Some(reply) => Called::Ready(reply),
+                    None => Called::Panicked,
                 }
             }
+        }
+    }
+
+    /// The common case, answered without queueing: a bodyless request with no answer ahead of
+    /// it, whose handler returns a whole response at once. The answer goes straight into the
+    /// write buffer; anything else becomes an exchange as usual.
+    fn call_and_answer(
+        &mut self,
+        request: HttpServerRequest,
+        context: &ResponseContext,
+        cx: &mut TaskContext<'_>,
+    ) -> Option<(State<S::Future>, Option<SentHook>, bool)> {
+        match self.call(request, cx) {
+            Called::Pending(slot) => Some((State::Calling(slot), None, false)),
+            Called::Panicked => Some((internal_error(), None, true)),
+            Called::Ready(reply) => {
+                let (kind, on_sent) = reply.into_parts();
+                let ReplyKind::Whole(response) = kind else {
+                    let (state, sent) = state_of(super::service::Reply::from_parts(kind, on_sent));
+                    return Some((state, sent, false));
+                };
+                let mut sent = on_sent.map(SentHook::new);
+                note_head(&mut sent, response.status());
+                self.refresh_date();
+                let close = encode_whole(context, response, None, &self.date, &mut self.write_buf);
+                // Dropping the hook reports the status sent.
+                drop(sent);
+                self.answered += 1;
+                if close {
+                    self.closing = true;
+                    self.accepting = false;
+                }
+                None
+            }
+        }
+    }
+
+    /// Brings the cached `Date` up to date, once per poll: every answer a poll encodes shares
+    /// one clock read.
+    fn refresh_date(&mut self) {
+        if !self.date_fresh {
+            self.date.refresh();
+            self.date_fresh = true;
         }
     }
 
@@ -981,8 +1067,7 @@ impl<S: HttpService, T: AsyncRead + AsyncWrite + Unpin> ExchangeLoop<S, T> {
     fn write_answers(&mut self, cx: &mut TaskContext<'_>) -> bool {
         let mut progress = false;
         if !self.queue.is_empty() {
-            // One clock read for every answer encoded below (pipelined answers share it).
-            self.date.refresh();
+            self.refresh_date();
         }
         while let Some(exchange) = self.queue.front_mut() {
             if self.write_buf.len() >= self.options.max_write_buffer_size {
