@@ -26,9 +26,10 @@ pub(crate) struct HeaderBlock {
     /// (empty when the head has no fields). Values in the map share this allocation.
     raw: Bytes,
     /// How many field lines `raw` holds.
-    count: usize,
-    /// The map, once built.
-    map: OnceCell<HeaderMap>,
+    count: u32,
+    /// The map, once built; boxed so that the head, which moves several times on its way to a
+    /// handler, stays small.
+    map: OnceCell<Box<HeaderMap>>,
 }
 
 impl HeaderBlock {
@@ -36,20 +37,22 @@ impl HeaderBlock {
     pub(crate) fn new(raw: Bytes, count: usize) -> Self {
         HeaderBlock {
             raw,
-            count,
+            // httparse holds at most `max_headers` fields, and a head at most 4 GiB.
+            count: u32::try_from(count).unwrap_or(u32::MAX),
             map: OnceCell::new(),
         }
     }
 
     /// The fields as a map, built on the first call.
     pub(crate) fn map(&self) -> &HeaderMap {
-        self.map.get_or_init(|| build(&self.raw, self.count))
+        self.map
+            .get_or_init(|| build(&self.raw, self.count as usize))
     }
 
     /// The fields as a map to change, built first if need be.
     pub(crate) fn map_mut(&mut self) -> &mut HeaderMap {
         if self.map.get().is_none() {
-            self.map = OnceCell::from(build(&self.raw, self.count));
+            self.map = OnceCell::from(build(&self.raw, self.count as usize));
         }
         // Filled just above (`OnceCell::get_mut_or_init` is not stable yet).
         self.map.get_mut().expect("the header map was just built")
@@ -58,7 +61,7 @@ impl HeaderBlock {
     /// Gives the map (if one was built) back to this thread's pool; the block is empty after.
     pub(crate) fn recycle(&mut self) {
         if let Some(map) = self.map.take() {
-            super::recycle(map);
+            super::recycle::recycle_boxed(map);
         }
         self.count = 0;
         self.raw = Bytes::new();
@@ -68,8 +71,8 @@ impl HeaderBlock {
 /// Parses `raw` again and builds its map. The decoder accepted these bytes with the same parser
 /// and checked that every name and value is one `http` accepts, so nothing is skipped here; a
 /// field that somehow failed would be left out rather than panic.
-fn build(raw: &Bytes, count: usize) -> HeaderMap {
-    let mut map = super::header_map();
+fn build(raw: &Bytes, count: usize) -> Box<HeaderMap> {
+    let mut map = super::recycle::boxed_header_map();
     if count == 0 {
         return map;
     }

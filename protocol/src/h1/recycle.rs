@@ -18,6 +18,8 @@ const MAX_KEPT_CAPACITY: usize = 32;
 thread_local! {
     /// This thread's emptied maps.
     static POOL: RefCell<Vec<HeaderMap>> = const { RefCell::new(Vec::new()) };
+    /// This thread's emptied boxed maps (a request head keeps its map boxed, to stay small).
+    static BOXED: RefCell<Vec<Box<HeaderMap>>> = const { RefCell::new(Vec::new()) };
 }
 
 /// An empty map, recycled when this thread has one.
@@ -38,6 +40,31 @@ pub(crate) fn recycle(mut map: HeaderMap) {
     map.clear();
     // During thread teardown the pool may be gone: then the map is simply dropped.
     let _ = POOL.try_with(|pool| {
+        if let Ok(mut pool) = pool.try_borrow_mut()
+            && pool.len() < POOL_SIZE
+        {
+            pool.push(map);
+        }
+    });
+}
+
+/// An empty boxed map, recycled (box and all) when this thread has one.
+pub(crate) fn boxed_header_map() -> Box<HeaderMap> {
+    BOXED
+        .try_with(|pool| pool.borrow_mut().pop())
+        .ok()
+        .flatten()
+        .unwrap_or_default()
+}
+
+/// [`recycle`] for a boxed map: the box is kept with it.
+pub(crate) fn recycle_boxed(mut map: Box<HeaderMap>) {
+    let capacity = map.capacity();
+    if capacity == 0 || capacity > MAX_KEPT_CAPACITY {
+        return;
+    }
+    map.clear();
+    let _ = BOXED.try_with(|pool| {
         if let Ok(mut pool) = pool.try_borrow_mut()
             && pool.len() < POOL_SIZE
         {
