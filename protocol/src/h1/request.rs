@@ -3,7 +3,7 @@
 
 use std::mem::MaybeUninit;
 
-use bytes::BytesMut;
+use bytes::{Buf, BytesMut};
 use http::{HeaderMap, Method, Uri, Version};
 
 /// The longest field name `http::HeaderName` takes; a longer one is refused when the head is
@@ -281,14 +281,20 @@ impl RequestDecoder {
         });
 
         self.scanned = 0;
-        let head = buf.split_to(head_length).freeze();
-        let target = slice_of(&head, &target).ok_or(ParseError::InvalidRequestLine)?;
-        let uri = Uri::from_maybe_shared(target.clone()).map_err(|_| ParseError::InvalidUri)?;
-        check_target_form(&method, &target, &uri)?;
-        let raw = slice_of(&head, &(fields_start.min(head_length)..head_length))
-            .filter(|_| field_count > 0)
-            .unwrap_or_default();
-        let headers = HeaderBlock::new(raw, field_count);
+        // Each slice of the head bumps the read buffer's shared reference count (an atomic
+        // add, and a subtract when dropped): the target takes one slice, and the head itself,
+        // advanced past the request line, becomes the header section.
+        let mut head = buf.split_to(head_length).freeze();
+        let target_bytes = slice_of(&head, &target).ok_or(ParseError::InvalidRequestLine)?;
+        let uri = Uri::from_maybe_shared(target_bytes).map_err(|_| ParseError::InvalidUri)?;
+        let target = head.get(target).ok_or(ParseError::InvalidRequestLine)?;
+        check_target_form(&method, target, &uri)?;
+        let headers = if field_count > 0 && fields_start <= head.len() {
+            head.advance(fields_start);
+            HeaderBlock::new(head, field_count)
+        } else {
+            HeaderBlock::default()
+        };
         let head = derive_facts(method, uri, version, headers, &self.facts, &self.limits)?;
 
         self.state = State::Body {
