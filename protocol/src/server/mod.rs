@@ -96,7 +96,7 @@ pub use options::HttpServerOptions;
 pub use request::HttpServerRequest;
 pub use response::{HttpResponse, RESPONSE_QUEUE_CHUNKS, ResponseWriter};
 pub use service::{
-    ActorService, HttpRequestMessage, HttpService, Reply, Streaming, actor, streaming,
+    ActorService, HttpRequestMessage, HttpService, IntoReply, Reply, Streaming, actor, streaming,
 };
 pub use upgrade::{Upgraded, UpgradedIo};
 

@@ -7,10 +7,10 @@
 
 use std::future::Future;
 use std::pin::Pin;
+use std::task::{Context, Poll};
 
 use actix::{Message, Recipient};
-use futures::FutureExt;
-use futures::future::{LocalBoxFuture, Map};
+use futures::future::LocalBoxFuture;
 
 use super::request::HttpServerRequest;
 use super::response::{HttpResponse, ResponseEvents, ResponseWriter};
@@ -224,10 +224,36 @@ where
     Fut: Future + 'static,
     Fut::Output: Into<Reply>,
 {
-    type Future = Map<Fut, fn(Fut::Output) -> Reply>;
+    type Future = IntoReply<Fut>;
 
     fn call(&self, request: HttpServerRequest) -> Self::Future {
-        self(request).map(Into::into as fn(Fut::Output) -> Reply)
+        IntoReply {
+            future: self(request),
+        }
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// The future of a function service: its function's future, with the output converted
+    /// into a [`Reply`] (statically, where `map(Into::into)` would call through a pointer).
+    #[derive(Debug)]
+    #[must_use = "futures do nothing unless polled"]
+    pub struct IntoReply<Fut> {
+        #[pin]
+        future: Fut,
+    }
+}
+
+impl<Fut> Future for IntoReply<Fut>
+where
+    Fut: Future,
+    Fut::Output: Into<Reply>,
+{
+    type Output = Reply;
+
+    #[inline]
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Reply> {
+        self.project().future.poll(cx).map(Into::into)
     }
 }
 
