@@ -51,7 +51,7 @@ pub(crate) fn build_header_map(
     fields: &[FieldIndex],
     facts: &mut FieldFacts,
 ) -> Result<HeaderMap, ParseError> {
-    let mut headers = super::recycle::header_map();
+    let mut headers = HeaderMap::new();
     headers
         .try_reserve(fields.len())
         .map_err(|_| ParseError::TooManyHeaders)?;

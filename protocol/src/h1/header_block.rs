@@ -61,7 +61,7 @@ impl HeaderBlock {
     /// Gives the map (if one was built) back to this thread's pool; the block is empty after.
     pub(crate) fn recycle(&mut self) {
         if let Some(map) = self.map.take() {
-            super::recycle::recycle_boxed(map);
+            super::recycle_boxed(map);
         }
         self.count = 0;
         self.raw = Bytes::new();
@@ -72,7 +72,7 @@ impl HeaderBlock {
 /// and checked that every name and value is one `http` accepts, so nothing is skipped here; a
 /// field that somehow failed would be left out rather than panic.
 fn build(raw: &Bytes, count: usize) -> Box<HeaderMap> {
-    let mut map = super::recycle::boxed_header_map();
+    let mut map = super::boxed_header_map();
     if count == 0 {
         return map;
     }

@@ -56,7 +56,7 @@ pub(crate) use encode::encode_response_head_cached;
 pub use encode::{BodyEncoder, BodyLength, CONTINUE_100, ResponseContext, encode_response_head};
 pub use error::{BodyError, EncodeError, ErrorResponse, ParseError};
 pub use limits::Limits;
-pub(crate) use recycle::{header_map, recycle};
+pub(crate) use recycle::{boxed_header_map, recycle_boxed};
 pub use request::{Expectation, RequestDecoder, RequestEvent, RequestHead};
 pub use response::{ResponseDecoder, ResponseEvent, ResponseHead};
 

@@ -1,7 +1,11 @@
-//! Recycled header maps. Every request and every response carries a `HeaderMap`, and a fresh
-//! one costs two allocations when its first field goes in and two frees when it is dropped:
-//! more than parsing a small head. Each thread keeps a few emptied maps and hands them out
-//! again, as actix-web pools its request and response heads.
+//! Recycled header maps. Every request that reads its headers and every response carries a
+//! `HeaderMap`, and a fresh one costs two allocations when its first field goes in and two frees
+//! when it is dropped: more than parsing a small head. Each thread keeps a few emptied maps and
+//! hands them out again, as actix-web pools its request and response heads.
+//!
+//! The maps are boxed, and the box is kept with the map: requests and responses hold their map
+//! boxed so that they stay small while they move between the decoder, the handler and the
+//! encoder.
 
 use std::cell::RefCell;
 
@@ -17,13 +21,11 @@ const MAX_KEPT_CAPACITY: usize = 32;
 
 thread_local! {
     /// This thread's emptied maps.
-    static POOL: RefCell<Vec<HeaderMap>> = const { RefCell::new(Vec::new()) };
-    /// This thread's emptied boxed maps (a request head keeps its map boxed, to stay small).
-    static BOXED: RefCell<Vec<Box<HeaderMap>>> = const { RefCell::new(Vec::new()) };
+    static POOL: RefCell<Vec<Box<HeaderMap>>> = const { RefCell::new(Vec::new()) };
 }
 
-/// An empty map, recycled when this thread has one.
-pub(crate) fn header_map() -> HeaderMap {
+/// An empty boxed map, recycled (box and all) when this thread has one.
+pub(crate) fn boxed_header_map() -> Box<HeaderMap> {
     POOL.try_with(|pool| pool.borrow_mut().pop())
         .ok()
         .flatten()
@@ -32,7 +34,7 @@ pub(crate) fn header_map() -> HeaderMap {
 
 /// Gives `map` back for reuse: it is emptied (its values dropped) and kept if the pool has
 /// room and the map is not oversized; otherwise freed.
-pub(crate) fn recycle(mut map: HeaderMap) {
+pub(crate) fn recycle_boxed(mut map: Box<HeaderMap>) {
     let capacity = map.capacity();
     if capacity == 0 || capacity > MAX_KEPT_CAPACITY {
         return;
@@ -40,31 +42,6 @@ pub(crate) fn recycle(mut map: HeaderMap) {
     map.clear();
     // During thread teardown the pool may be gone: then the map is simply dropped.
     let _ = POOL.try_with(|pool| {
-        if let Ok(mut pool) = pool.try_borrow_mut()
-            && pool.len() < POOL_SIZE
-        {
-            pool.push(map);
-        }
-    });
-}
-
-/// An empty boxed map, recycled (box and all) when this thread has one.
-pub(crate) fn boxed_header_map() -> Box<HeaderMap> {
-    BOXED
-        .try_with(|pool| pool.borrow_mut().pop())
-        .ok()
-        .flatten()
-        .unwrap_or_default()
-}
-
-/// [`recycle`] for a boxed map: the box is kept with it.
-pub(crate) fn recycle_boxed(mut map: Box<HeaderMap>) {
-    let capacity = map.capacity();
-    if capacity == 0 || capacity > MAX_KEPT_CAPACITY {
-        return;
-    }
-    map.clear();
-    let _ = BOXED.try_with(|pool| {
         if let Ok(mut pool) = pool.try_borrow_mut()
             && pool.len() < POOL_SIZE
         {
@@ -82,11 +59,11 @@ mod tests {
 
     #[test]
     fn a_recycled_map_comes_back_empty_with_its_capacity() {
-        let mut map = header_map();
+        let mut map = boxed_header_map();
         map.insert(HOST, HeaderValue::from_static("example.com"));
         let capacity = map.capacity();
-        recycle(map);
-        let again = header_map();
+        recycle_boxed(map);
+        let again = boxed_header_map();
         assert!(again.is_empty());
         assert_eq!(again.capacity(), capacity);
     }
@@ -94,9 +71,9 @@ mod tests {
     #[test]
     fn oversized_maps_are_not_kept() {
         while POOL.with(|pool| pool.borrow_mut().pop()).is_some() {}
-        let mut map = HeaderMap::with_capacity(MAX_KEPT_CAPACITY * 4);
+        let mut map = Box::new(HeaderMap::with_capacity(MAX_KEPT_CAPACITY * 4));
         map.insert(HOST, HeaderValue::from_static("example.com"));
-        recycle(map);
-        assert_eq!(header_map().capacity(), 0);
+        recycle_boxed(map);
+        assert_eq!(boxed_header_map().capacity(), 0);
     }
 }

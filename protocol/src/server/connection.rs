@@ -1618,7 +1618,7 @@ fn encode_whole(
     date: &DateCache,
     dst: &mut BytesMut,
 ) -> bool {
-    let (status, headers, body) = response.into_parts();
+    let (status, headers, body) = response.into_boxed_parts();
     let mut fresh;
     let encoder = match started {
         Some(encoder) => encoder,
@@ -1634,7 +1634,7 @@ fn encode_whole(
             &mut fresh
         }
     };
-    crate::h1::recycle(headers);
+    crate::h1::recycle_boxed(headers);
     let failed = encoder.encode_data(&body, dst).is_err() || encoder.encode_end(None, dst).is_err();
     failed || encoder.must_close()
 }

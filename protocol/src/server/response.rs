@@ -29,8 +29,9 @@ pub const RESPONSE_QUEUE_CHUNKS: usize = 16;
 pub struct HttpResponse {
     /// The status line's code.
     status: StatusCode,
-    /// Header fields in the order they are written.
-    headers: HeaderMap,
+    /// Header fields in the order they are written; boxed (and recycled with its box) so that
+    /// the response, which moves several times on its way to the write buffer, stays small.
+    headers: Box<HeaderMap>,
     /// The body; shared, not copied, when written.
     body: Bytes,
 }
@@ -40,7 +41,7 @@ impl HttpResponse {
     pub fn new(status: StatusCode) -> Self {
         HttpResponse {
             status,
-            headers: crate::h1::header_map(),
+            headers: crate::h1::boxed_header_map(),
             body: Bytes::new(),
         }
     }
@@ -99,6 +100,12 @@ impl HttpResponse {
 
     /// Splits into status, headers and body.
     pub fn into_parts(self) -> (StatusCode, HeaderMap, Bytes) {
+        (self.status, *self.headers, self.body)
+    }
+
+    /// [`into_parts`](Self::into_parts) keeping the map in its box, for the connection to
+    /// recycle.
+    pub(crate) fn into_boxed_parts(self) -> (StatusCode, Box<HeaderMap>, Bytes) {
         (self.status, self.headers, self.body)
     }
 }
