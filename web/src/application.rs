@@ -56,8 +56,8 @@ impl AppShared {
         // Tornado's default_host: unknown hosts get that host's rules (not behind a proxy).
         let default_host = self.settings.default_host.as_deref()?;
         if request
-            .headers()
-            .contains_key(HeaderName::from_static("x-real-ip"))
+            .head()
+            .contains_header(&HeaderName::from_static("x-real-ip"))
         {
             return None;
         }

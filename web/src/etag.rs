@@ -14,22 +14,24 @@ impl RequestContext {
             hasher.update(piece);
         }
         let digest = hasher.finalize();
-        let mut etag = Vec::with_capacity(42);
-        etag.push(b'"');
-        for byte in digest {
-            etag.push(HEX[usize::from(byte >> 4)]);
-            etag.push(HEX[usize::from(byte & 15)]);
+        // Formatted on the stack, then copied into the string once.
+        let mut etag = [b'"'; 42];
+        for (pair, byte) in etag[1..41].chunks_exact_mut(2).zip(digest) {
+            pair[0] = HEX[usize::from(byte >> 4)];
+            pair[1] = HEX[usize::from(byte & 15)];
         }
-        etag.push(b'"');
         // Hex digits and quotes: always UTF-8.
-        let etag = String::from_utf8(etag).ok()?;
-        Some(etag)
+        std::str::from_utf8(&etag).ok().map(str::to_owned)
     }
 
     /// Whether the request's `If-None-Match` matches the response's `ETag` (weakly, as RFC 9110
     /// says for GET): the client's copy is current (Tornado's `check_etag_header`).
     pub fn check_etag_header(&self) -> bool {
-        // Most requests carry no If-None-Match: look there first.
+        // Most requests carry no If-None-Match: look there first, without building the
+        // request's header map for it.
+        if !self.request().head().contains_header(&IF_NONE_MATCH) {
+            return false;
+        }
         let mut candidates = self
             .request()
             .headers()

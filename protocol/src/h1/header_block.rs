@@ -27,16 +27,21 @@ pub(crate) struct HeaderBlock {
     raw: Bytes,
     /// How many field lines `raw` holds.
     count: u32,
+    /// One bit per field name present (see [`name_bit`]): a lookup of a name whose bit is clear
+    /// is answered "absent" without building the map.
+    names: u64,
     /// The map, once built; boxed so that the head, which moves several times on its way to a
     /// handler, stays small.
     map: OnceCell<Box<HeaderMap>>,
 }
 
 impl HeaderBlock {
-    /// The `count` field lines in `raw`, which httparse accepted as a complete header section.
-    pub(crate) fn new(raw: Bytes, count: usize) -> Self {
+    /// The `count` field lines in `raw`, which httparse accepted as a complete header section;
+    /// `names` ORs the [`name_bit`] of each field name.
+    pub(crate) fn new(raw: Bytes, count: usize, names: u64) -> Self {
         HeaderBlock {
             raw,
+            names,
             // httparse holds at most `max_headers` fields, and a head at most 4 GiB.
             count: u32::try_from(count).unwrap_or(u32::MAX),
             map: OnceCell::new(),
@@ -47,6 +52,13 @@ impl HeaderBlock {
     pub(crate) fn map(&self) -> &HeaderMap {
         self.map
             .get_or_init(|| build(&self.raw, self.count as usize))
+    }
+
+    /// Whether a field named `name` (lower case, as `HeaderName` holds it) may be present:
+    /// `false` is certain, `true` means "look in the map". Once the map is built (and perhaps
+    /// changed) the map alone answers.
+    pub(crate) fn may_contain(&self, name: &[u8]) -> bool {
+        self.map.get().is_some() || self.names & name_bit(name) != 0
     }
 
     /// The fields as a map to change, built first if need be.
@@ -64,8 +76,21 @@ impl HeaderBlock {
             super::recycle_boxed(map);
         }
         self.count = 0;
+        self.names = 0;
         self.raw = Bytes::new();
     }
+}
+
+/// The bit a field name sets in [`HeaderBlock`]'s name set: from its length and its first and
+/// last bytes, ASCII case folded (names are case-insensitive). Different names may share a bit;
+/// that only costs a map lookup.
+pub(crate) fn name_bit(name: &[u8]) -> u64 {
+    let fold = |byte: Option<&u8>| u64::from(byte.map_or(0, u8::to_ascii_lowercase));
+    let mix = (name.len() as u64)
+        .wrapping_mul(31)
+        .wrapping_add(fold(name.first()).wrapping_mul(7))
+        .wrapping_add(fold(name.last()));
+    1 << (mix % 64)
 }
 
 /// Parses `raw` again and builds its map. The decoder accepted these bytes with the same parser
@@ -104,6 +129,7 @@ impl Clone for HeaderBlock {
         HeaderBlock {
             raw: self.raw.clone(),
             count: self.count,
+            names: self.names,
             map: self.map.clone(),
         }
     }
@@ -125,6 +151,6 @@ impl Eq for HeaderBlock {}
 
 impl Default for HeaderBlock {
     fn default() -> Self {
-        HeaderBlock::new(Bytes::new(), 0)
+        HeaderBlock::new(Bytes::new(), 0, 0)
     }
 }

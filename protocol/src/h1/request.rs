@@ -4,7 +4,7 @@
 use std::mem::MaybeUninit;
 
 use bytes::{Buf, BytesMut};
-use http::{HeaderMap, Method, Uri, Version};
+use http::{HeaderMap, HeaderName, HeaderValue, Method, Uri, Version};
 
 /// The longest field name `http::HeaderName` takes; a longer one is refused when the head is
 /// decoded, so that building the map later cannot fail.
@@ -18,7 +18,7 @@ use super::fields::{FieldFacts, TransferFraming};
 use super::head::{
     STACK_HEADERS, is_http_version_syntax, leading_empty_lines, offset_in, slice_of,
 };
-use super::header_block::HeaderBlock;
+use super::header_block::{HeaderBlock, name_bit};
 use super::limits::Limits;
 
 /// One step of a request: its head, then body bytes, then its end.
@@ -76,6 +76,22 @@ impl RequestHead {
     /// framing and persistence, and a handler that never looks at headers never pays for it.
     pub fn headers(&self) -> &HeaderMap {
         self.headers.map()
+    }
+
+    /// The first value of the header field `name`. Unlike `headers().get(name)`, a name the
+    /// head does not carry is answered without building the header map.
+    pub fn header(&self, name: &HeaderName) -> Option<&HeaderValue> {
+        if self.headers.may_contain(name.as_str().as_bytes()) {
+            self.headers().get(name)
+        } else {
+            None
+        }
+    }
+
+    /// Whether the head has a field `name`; like [`header`](Self::header), an absent name is
+    /// answered without building the header map.
+    pub fn contains_header(&self, name: &HeaderName) -> bool {
+        self.header(name).is_some()
     }
 
     /// The header fields, to change (built first if no one has asked for them yet).
@@ -269,10 +285,12 @@ impl RequestDecoder {
         // The framing facts come straight from httparse's slices; the header map itself is
         // built only if someone asks for it (see `HeaderBlock`).
         self.facts.next_head();
+        let mut names = 0;
         for field in request.headers.iter() {
             if field.name.len() > MAX_NAME_LENGTH {
                 return Err(ParseError::InvalidHeaderName);
             }
+            names |= name_bit(field.name.as_bytes());
             self.facts.observe(field.name.as_bytes(), field.value)?;
         }
         let field_count = request.headers.len();
@@ -291,7 +309,7 @@ impl RequestDecoder {
         check_target_form(&method, target, &uri)?;
         let headers = if field_count > 0 && fields_start <= head.len() {
             head.advance(fields_start);
-            HeaderBlock::new(head, field_count)
+            HeaderBlock::new(head, field_count, names)
         } else {
             HeaderBlock::default()
         };

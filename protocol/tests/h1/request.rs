@@ -628,3 +628,51 @@ fn a_head_without_fields_has_an_empty_map() {
     let head = head(b"GET / HTTP/1.0\r\n\r\n");
     assert!(head.headers().is_empty());
 }
+
+/// `header` answers absent names without the map; it must agree with the map on every name.
+#[test]
+fn single_header_lookups_agree_with_the_map() {
+    let input =
+        b"GET / HTTP/1.1\r\nHost: h\r\nIF-NONE-MATCH: \"x\"\r\nx-a: 1\r\nCookie: c=1\r\n\r\n";
+    let names = [
+        "host",
+        "if-none-match",
+        "x-a",
+        "cookie",
+        "x-b",
+        "accept-encoding",
+        "if-match",
+        "content-type",
+        "x-real-ip",
+        "h",
+        "hoss",
+        "cookies",
+    ];
+    let fresh = head(input);
+    let reference = head(input);
+    for name in names {
+        let name = http::HeaderName::from_static(name);
+        assert_eq!(
+            fresh.header(&name),
+            reference.headers().get(&name),
+            "lookup of {name}"
+        );
+        assert_eq!(
+            fresh.contains_header(&name),
+            reference.headers().contains_key(&name)
+        );
+    }
+    assert_eq!(fresh.header(&http::header::IF_NONE_MATCH).unwrap(), "\"x\"");
+
+    // A field added after decoding is found too.
+    let mut changed = head(input);
+    changed
+        .headers_mut()
+        .insert("x-b", http::HeaderValue::from_static("2"));
+    assert_eq!(
+        changed
+            .header(&http::HeaderName::from_static("x-b"))
+            .unwrap(),
+        "2"
+    );
+}
