@@ -671,23 +671,23 @@ impl<S: HttpService, T: AsyncRead + AsyncWrite + Unpin> ExchangeLoop<S, T> {
                 let nothing_ahead = self.queue.is_empty()
                     && self.upgrade_candidate.is_none()
                     && self.write_buf.len() < self.options.max_write_buffer_size;
-                let (state, sent, panicked) = if nothing_ahead {
-                    match self.call_and_answer(request, &context, cx) {
-                        Some(queued) => queued,
-                        None => {
-                            // Answered: only the (empty) body's end is left to decode.
-                            self.reading = Some(Reading {
-                                id,
-                                sink: BodySink::Stream(None),
-                                decompressor: None,
-                                keep_alive,
-                                last_word: None,
-                            });
-                            return;
-                        }
-                    }
+                let queued = if nothing_ahead {
+                    self.call_and_answer(request, &context, cx)
                 } else {
-                    self.call_service(request, cx)
+                    Some(self.call_service(request, cx))
+                };
+                let Some((state, sent, panicked)) = queued else {
+                    // Answered, nothing to queue; only the (empty) body's end is left to decode.
+                    // (An early return: folding this into the queueing below costs the common
+                    // case an extra move of the exchange's parts.)
+                    self.reading = Some(Reading {
+                        id,
+                        sink: BodySink::Stream(None),
+                        decompressor: None,
+                        keep_alive,
+                        last_word: None,
+                    });
+                    return;
                 };
                 (state, sent, BodySink::Stream(None), panicked)
             }
@@ -700,12 +700,7 @@ impl<S: HttpService, T: AsyncRead + AsyncWrite + Unpin> ExchangeLoop<S, T> {
                     false,
                 )
             }
-            None => (
-                State::Whole(HttpResponse::new(StatusCode::INTERNAL_SERVER_ERROR)),
-                None,
-                BodySink::Stream(None),
-                true,
-            ),
+            None => (internal_error(), None, BodySink::Stream(None), true),
         };
         self.queue.push_back(Exchange {
             id,
@@ -975,7 +970,7 @@ impl<S: HttpService, T: AsyncRead + AsyncWrite + Unpin> ExchangeLoop<S, T> {
             Called::Ready(reply) => {
                 let (kind, on_sent) = reply.into_parts();
                 let ReplyKind::Whole(response) = kind else {
-                    let (state, sent) = state_of(super::service::Reply::from_parts(kind, on_sent));
+                    let (state, sent) = state_of_parts(kind, on_sent);
                     return Some((state, sent, false));
                 };
                 let mut sent = on_sent.map(SentHook::new);
@@ -1580,6 +1575,14 @@ fn note_head(sent: &mut Option<SentHook>, status: StatusCode) {
 /// The state a reply puts its exchange in, and its `on_sent` hook.
 fn state_of<F>(reply: super::service::Reply) -> (State<F>, Option<SentHook>) {
     let (kind, on_sent) = reply.into_parts();
+    state_of_parts(kind, on_sent)
+}
+
+/// [`state_of`] for a reply already taken apart.
+fn state_of_parts<F>(
+    kind: ReplyKind,
+    on_sent: Option<super::sent::SentCallback>,
+) -> (State<F>, Option<SentHook>) {
     let state = match kind {
         ReplyKind::Whole(response) => State::Whole(response),
         ReplyKind::Streamed { events, driver } => State::Streamed {

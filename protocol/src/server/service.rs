@@ -176,11 +176,6 @@ impl Reply {
         (self.kind, self.on_sent)
     }
 
-    /// Puts a reply taken apart by [`into_parts`](Self::into_parts) back together.
-    pub(crate) fn from_parts(kind: ReplyKind, on_sent: Option<SentCallback>) -> Self {
-        Reply { kind, on_sent }
-    }
-
     /// Calls `callback` with the status the client got once this answer is done: written
     /// whole, streamed to its end, or cut after its head went out (a handler that panics
     /// mid-stream, a client that leaves). It is not called when no head was sent (the client
