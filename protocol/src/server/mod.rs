@@ -94,7 +94,7 @@ pub use connection::{HttpConnection, LINGER_MAX_DISCARD, LINGER_TIMEOUT, serve_c
 pub use error::{HttpServerError, RequestBodyError, WriterError};
 pub use options::HttpServerOptions;
 pub use request::HttpServerRequest;
-pub use response::{HttpResponse, RESPONSE_QUEUE_CHUNKS, ResponseWriter};
+pub use response::{HttpResponse, RESPONSE_QUEUE_CHUNKS, ResponseWriter, recycled_header_map};
 pub use service::{
     ActorService, HttpRequestMessage, HttpService, IntoReply, Reply, Streaming, actor, streaming,
 };

@@ -46,6 +46,17 @@ impl HttpResponse {
         }
     }
 
+    /// An empty response with `status` and the fields in `headers`: for code that collects
+    /// the fields before it has the response (a handler's context), in a map taken from
+    /// [`recycled_header_map`]. The connection recycles the map once the response is written.
+    pub fn with_headers(status: StatusCode, headers: Box<HeaderMap>) -> Self {
+        HttpResponse {
+            status,
+            headers,
+            body: Bytes::new(),
+        }
+    }
+
     /// An empty 200 OK.
     pub fn ok() -> Self {
         Self::new(StatusCode::OK)
@@ -108,6 +119,13 @@ impl HttpResponse {
     pub(crate) fn into_boxed_parts(self) -> (StatusCode, Box<HeaderMap>, Bytes) {
         (self.status, self.headers, self.body)
     }
+}
+
+/// An empty header map from this thread's pool, boxed as responses hold theirs, for
+/// [`HttpResponse::with_headers`]: maps recycled from earlier responses keep their capacity, so
+/// filling one allocates nothing.
+pub fn recycled_header_map() -> Box<HeaderMap> {
+    crate::h1::boxed_header_map()
 }
 
 /// What a [`ResponseWriter`] sends to the connection.

@@ -5,7 +5,9 @@
 use std::sync::Arc;
 
 use bytes::Bytes;
-use cyclone_protocol::server::{HttpResponse, HttpServerRequest, ResponseWriter};
+use cyclone_protocol::server::{
+    HttpResponse, HttpServerRequest, ResponseWriter, recycled_header_map,
+};
 use http::header::{CONTENT_ENCODING, CONTENT_LANGUAGE, CONTENT_TYPE, ETAG, HeaderName, LOCATION};
 use http::{HeaderMap, HeaderValue, Method, StatusCode};
 
@@ -39,8 +41,9 @@ pub struct RequestContext {
     app: AppRef,
     /// The status to send.
     status: StatusCode,
-    /// The header fields to send (until the head is flushed).
-    headers: HeaderMap,
+    /// The header fields to send (until the head is flushed): a recycled map, handed to the
+    /// response whole.
+    headers: Box<HeaderMap>,
     /// Body pieces written since the last flush.
     buffer: Pieces,
     /// `finish` ran: nothing more may be written.
@@ -119,7 +122,7 @@ impl RequestContext {
             path_args,
             app,
             status: StatusCode::OK,
-            headers: HeaderMap::new(),
+            headers: recycled_header_map(),
             buffer: Pieces::Empty,
             finished: false,
             stream: None,
@@ -270,7 +273,7 @@ impl RequestContext {
                 } else {
                     None
                 };
-                *writer.headers_mut() = headers;
+                *writer.headers_mut() = *headers;
                 self.stream.insert(Box::new(Stream { writer, gzip }))
             }
         };
@@ -478,9 +481,8 @@ impl RequestContext {
 
     pub(crate) fn take_response(&mut self) -> Option<HttpResponse> {
         let body = self.whole_body.take()?;
-        let mut response = HttpResponse::new(self.status).body(body);
-        *response.headers_mut() = std::mem::take(&mut self.headers);
-        Some(response)
+        let headers = std::mem::take(&mut self.headers);
+        Some(HttpResponse::with_headers(self.status, headers).body(body))
     }
 
     /// Writes the access log line with the current status.
