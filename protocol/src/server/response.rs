@@ -39,11 +39,7 @@ pub struct HttpResponse {
 impl HttpResponse {
     /// An empty response with `status`.
     pub fn new(status: StatusCode) -> Self {
-        HttpResponse {
-            status,
-            headers: crate::h1::boxed_header_map(),
-            body: Bytes::new(),
-        }
+        Self::with_headers(status, recycled_header_map())
     }
 
     /// An empty response with `status` and the fields in `headers`: for code that collects
