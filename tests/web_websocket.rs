@@ -1,7 +1,7 @@
 //! WebSocketHandler through real sockets: the handshake's answers (426, 400, 403), subprotocol
 //! choice, echo of text and binary, pings and pongs both ways, close codes both ways, the
-//! message size limit (1009), permessage-deflate, `on_close` exactly once, and a write from
-//! another thread through the connection's handle.
+//! message size limit (1009), permessage-deflate, `on_close` exactly once, a write from
+//! another thread through the connection's handle, and `wait_for` holding reading back.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, mpsc};
@@ -480,4 +480,135 @@ async fn write_futures_resolve_in_other_tasks_once_written_and_fail_once_closed(
     client.write_message(Message::text("close")).await.unwrap();
     wait_until(|| results.lock().unwrap().len() == 2).await;
     assert_eq!(*results.lock().unwrap(), ["Ok(())", "Err(Closed)"]);
+}
+
+/// Size of the answer to "big": more than loopback's socket buffers hold.
+const BIG_ANSWER: usize = 16 * 1024 * 1024;
+
+/// Reports every message's text; answers "big" with [`BIG_ANSWER`] bytes and
+/// `wait_for`s the write; on "hold", `wait_for`s a oneshot the test fires.
+struct Paced {
+    seen: tokio::sync::mpsc::UnboundedSender<String>,
+    holds: tokio::sync::mpsc::UnboundedSender<tokio::sync::oneshot::Sender<()>>,
+}
+
+impl WebSocketHandler for Paced {
+    fn check_origin(&self, _: &str, _: &HttpServerRequest) -> bool {
+        true
+    }
+
+    fn on_message(&mut self, cx: &mut WebSocketContext<'_>, message: Message) {
+        let Message::Text(text) = message else { return };
+        let _ = self.seen.send(text.clone());
+        if text == "big" {
+            let flushed = cx.write_message(Message::Binary(vec![b'b'; BIG_ANSWER].into()));
+            cx.wait_for(flushed);
+        } else if text == "hold" {
+            let (fire, fired) = tokio::sync::oneshot::channel::<()>();
+            let _ = self.holds.send(fire);
+            cx.wait_for(fired);
+        }
+    }
+}
+
+#[actix_rt::test]
+async fn wait_for_stops_reading_until_the_write_is_out_or_the_future_done() {
+    let (seen_sender, mut seen) = tokio::sync::mpsc::unbounded_channel();
+    let (holds_sender, mut holds) = tokio::sync::mpsc::unbounded_channel();
+    let mut server = cyclone::httpserver::HttpServer::new(move |request| {
+        let handler = Paced {
+            seen: seen_sender.clone(),
+            holds: holds_sender.clone(),
+        };
+        // A write queue cap above the answer: only `wait_for` keeps the server from reading.
+        let config = WebSocketConfig::new().max_write_queue(4 * BIG_ANSWER);
+        async move { cyclone::web::websocket::upgrade(request, handler, PathArgs::default(), config) }
+    });
+    server.listen_on(0, Some("127.0.0.1")).unwrap();
+    let port = server.local_addrs()[0].port();
+    // A raw client: it reads only when the test says so.
+    let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .unwrap();
+    let request = upgrade_request("/", "Sec-WebSocket-Version: 13\r\n");
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut read = Vec::new();
+    let mut chunk = vec![0u8; 64 * 1024];
+    while !read.windows(4).any(|window| window == b"\r\n\r\n") {
+        let count = timeout(WAIT, stream.read(&mut chunk))
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(count > 0, "the server hung up during the handshake");
+        read.extend_from_slice(&chunk[..count]);
+    }
+    assert!(read.starts_with(b"HTTP/1.1 101 "));
+    let head_end = read
+        .windows(4)
+        .position(|window| window == b"\r\n\r\n")
+        .unwrap()
+        + 4;
+    read.drain(..head_end);
+
+    stream.write_all(&masked_text("big")).await.unwrap();
+    stream.write_all(&masked_text("after")).await.unwrap();
+    assert_eq!(
+        timeout(WAIT, seen.recv()).await.unwrap().as_deref(),
+        Some("big")
+    );
+    assert!(
+        silent(&mut seen).await,
+        "read on before the answer was written"
+    );
+    // The whole answer (a 10-byte header, then the payload) lets the server read on.
+    while read.len() < 10 + BIG_ANSWER {
+        let count = timeout(WAIT, stream.read(&mut chunk))
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(count > 0, "the server hung up");
+        read.extend_from_slice(&chunk[..count]);
+    }
+    assert_eq!(&read[..2], &[0x82, 127]);
+    assert_eq!(
+        timeout(WAIT, seen.recv()).await.unwrap().as_deref(),
+        Some("after")
+    );
+
+    stream.write_all(&masked_text("hold")).await.unwrap();
+    stream.write_all(&masked_text("released")).await.unwrap();
+    assert_eq!(
+        timeout(WAIT, seen.recv()).await.unwrap().as_deref(),
+        Some("hold")
+    );
+    let fire = timeout(WAIT, holds.recv()).await.unwrap().unwrap();
+    assert!(
+        silent(&mut seen).await,
+        "read on before the future completed"
+    );
+    fire.send(()).unwrap();
+    assert_eq!(
+        timeout(WAIT, seen.recv()).await.unwrap().as_deref(),
+        Some("released")
+    );
+}
+
+/// A masked client text frame (payload under 126 bytes).
+fn masked_text(text: &str) -> Vec<u8> {
+    let key = [7u8, 1, 7, 1];
+    let mut frame = vec![0x81, 0x80 | text.len() as u8];
+    frame.extend_from_slice(&key);
+    frame.extend(
+        text.bytes()
+            .enumerate()
+            .map(|(at, byte)| byte ^ key[at % 4]),
+    );
+    frame
+}
+
+/// Waits a while and says whether `seen` stayed silent: the server must not have read on.
+async fn silent(seen: &mut tokio::sync::mpsc::UnboundedReceiver<String>) -> bool {
+    timeout(Duration::from_millis(300), seen.recv())
+        .await
+        .is_err()
 }

@@ -1,6 +1,6 @@
 //! The WebSocket connection actor and client over real sockets (127.0.0.1, port 0): our client
 //! against our actor, both against tokio-tungstenite, compression, close codes, a peer that
-//! stops reading, a dead peer, and the reconnecting client.
+//! stops reading, a service that pauses reading, a dead peer, and the reconnecting client.
 //!
 //! Until the HTTP server's upgrade hook exists, the server side here is a raw listener that
 //! runs the handshake with `ServerHandshake` and starts the actor on the stream.
@@ -645,4 +645,105 @@ impl WebSocketService for Forwarder {
         let _ = self.sender.send(message);
         None
     }
+}
+
+/// Size of the answer to "big": more than loopback's socket buffers hold, so it cannot be
+/// written until the peer reads.
+const BIG_ANSWER: usize = 16 * 1024 * 1024;
+
+/// Reports every message; answers "big" with [`BIG_ANSWER`] bytes and reads nothing more
+/// until they are written (`Session::pause_until`); answers "hold" by waiting for the test to
+/// fire a oneshot (a returned future).
+struct Paced {
+    seen: mpsc::UnboundedSender<Message>,
+    holds: mpsc::UnboundedSender<tokio::sync::oneshot::Sender<()>>,
+}
+
+impl WebSocketService for Paced {
+    fn on_message(
+        &mut self,
+        message: Message,
+        session: &mut Session<'_>,
+    ) -> Option<LocalBoxFuture<'static, ()>> {
+        let _ = self.seen.send(message.clone());
+        if message == Message::text("big") {
+            let flushed = session.write_message(Message::Binary(vec![b'b'; BIG_ANSWER].into()));
+            session.pause_until(flushed);
+        } else if message == Message::text("hold") {
+            let (fire, fired) = tokio::sync::oneshot::channel();
+            let _ = self.holds.send(fire);
+            return Some(Box::pin(async move {
+                let _ = fired.await;
+            }));
+        }
+        None
+    }
+}
+
+/// Waits a while and says whether `seen` stayed silent: the server must not have read on.
+async fn stays_silent(seen: &mut mpsc::UnboundedReceiver<Message>) -> bool {
+    timeout(Duration::from_millis(300), seen.recv())
+        .await
+        .is_err()
+}
+
+#[actix_rt::test]
+async fn reading_waits_for_the_answer_to_be_written_and_for_returned_futures() {
+    let (seen_sender, mut seen) = mpsc::unbounded_channel();
+    let (holds_sender, mut holds) = mpsc::unbounded_channel();
+    // A write queue cap above the answer: only the pause keeps the server from reading on.
+    let config = WebSocketConfig::new().max_write_queue(4 * BIG_ANSWER);
+    let address = serve(config, move || Paced {
+        seen: seen_sender.clone(),
+        holds: holds_sender.clone(),
+    })
+    .await;
+    let mut stream = TcpStream::connect(address).await.unwrap();
+    let mut read = raw_handshake(&mut stream).await;
+
+    // "big" cannot be answered while we do not read: "after" waits in the socket.
+    stream.write_all(&masked(0x1, b"big")).await.unwrap();
+    stream.write_all(&masked(0x1, b"after")).await.unwrap();
+    assert_eq!(
+        timeout(WAIT, seen.recv()).await.unwrap(),
+        Some(Message::text("big"))
+    );
+    assert!(
+        stays_silent(&mut seen).await,
+        "read on before the answer was written"
+    );
+    // Reading the whole answer lets the server read "after".
+    let header = 10;
+    let mut chunk = vec![0u8; 64 * 1024];
+    while read.len() < header + BIG_ANSWER {
+        let count = timeout(WAIT, stream.read(&mut chunk))
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(count > 0, "server hung up");
+        read.extend_from_slice(&chunk[..count]);
+    }
+    assert_eq!(&read[..2], &[0x82, 127]);
+    assert_eq!(
+        timeout(WAIT, seen.recv()).await.unwrap(),
+        Some(Message::text("after"))
+    );
+
+    // A returned future holds reading the same way until it completes.
+    stream.write_all(&masked(0x1, b"hold")).await.unwrap();
+    stream.write_all(&masked(0x1, b"released")).await.unwrap();
+    assert_eq!(
+        timeout(WAIT, seen.recv()).await.unwrap(),
+        Some(Message::text("hold"))
+    );
+    let fire = timeout(WAIT, holds.recv()).await.unwrap().unwrap();
+    assert!(
+        stays_silent(&mut seen).await,
+        "read on before the future completed"
+    );
+    fire.send(()).unwrap();
+    assert_eq!(
+        timeout(WAIT, seen.recv()).await.unwrap(),
+        Some(Message::text("released"))
+    );
 }

@@ -130,8 +130,13 @@ impl FlushProgress {
     /// paused future again by itself (waking it would only poll it once more for nothing).
     /// Returns whether `current` was among them.
     fn wake(&self, current: Option<&Waker>) -> bool {
+        let mut wakers = self.wakers.borrow_mut();
+        if wakers.is_empty() {
+            // The usual case, on every write: nobody awaits a `Flushed`.
+            return false;
+        }
         let mut own = false;
-        for waker in self.wakers.borrow_mut().drain(..) {
+        for waker in wakers.drain(..) {
             if current.is_some_and(|current| waker.will_wake(current)) {
                 own = true;
             } else {
@@ -304,6 +309,9 @@ struct Core {
     progress: Rc<FlushProgress>,
     /// An `on_message` future still running: reading waits for it.
     paused: Option<LocalBoxFuture<'static, ()>>,
+    /// Reading also waits until the bytes up to here are written ([`Session::pause_until`]):
+    /// the common "read the next once my answer is out" needs no future and no allocation.
+    paused_until: Option<u64>,
     /// Where in its life the connection is.
     phase: Phase,
     /// The peer's close frame.
@@ -387,6 +395,17 @@ impl Core {
         }
     }
 
+    /// Makes reading wait for `work` too.
+    fn add_pause(&mut self, work: LocalBoxFuture<'static, ()>) {
+        self.paused = Some(match self.paused.take() {
+            None => work,
+            Some(earlier) => Box::pin(async move {
+                earlier.await;
+                work.await;
+            }),
+        });
+    }
+
     /// Gets the driver to run when something changed outside it.
     fn wake(&self) {
         if !self.driving
@@ -442,6 +461,7 @@ impl Core {
         self.progress.flushed.set(self.written);
         // A paused `on_message` waiting for this write is polled again in the driver's next
         // turn: count that as progress.
+        progress |= self.paused_until.is_some();
         progress |= self.progress.wake(Some(cx.waker()));
         while let Some((end, _)) = self.waiters.front() {
             if *end > self.written {
@@ -458,8 +478,28 @@ impl Core {
     fn may_read(&self) -> bool {
         matches!(self.phase, Phase::Open | Phase::Closing { .. })
             && !self.codec.close_received()
-            && self.paused.is_none()
+            && !self.is_paused()
             && self.write_buf.len() < self.config.max_write_queue
+    }
+
+    /// Whether reading waits for the service: an `on_message` future, or its own writes.
+    fn is_paused(&self) -> bool {
+        self.paused.is_some() || self.paused_until.is_some()
+    }
+
+    /// Clears what the service waited for once it is done: its writes are out (or the
+    /// connection is gone), its future is ready.
+    fn poll_pause(&mut self, task: &mut TaskContext<'_>) {
+        if let Some(end) = self.paused_until
+            && (self.progress.flushed.get() >= end || self.progress.closed.get())
+        {
+            self.paused_until = None;
+        }
+        if let Some(paused) = self.paused.as_mut()
+            && paused.as_mut().poll(task).is_ready()
+        {
+            self.paused = None;
+        }
     }
 
     /// Reads once. `Ok(true)`: bytes arrived; `Err`: the peer is gone.
@@ -601,6 +641,28 @@ impl Session<'_> {
         }
     }
 
+    /// Reads nothing more from the peer until `flushed` resolves: the allocation-free way
+    /// for `on_message` to wait for its own answer to be written (backpressure towards the
+    /// peer). Waits add up with the future `on_message` returns; reading resumes when all are
+    /// done. A `Flushed` from another connection is waited for like any future.
+    pub fn pause_until(&mut self, flushed: Flushed) {
+        match flushed.waiting {
+            // Refused (closing or gone): nothing will be written, so nothing to wait for.
+            None => {}
+            Some((progress, end)) if Rc::ptr_eq(&progress, &self.core.progress) => {
+                self.core.paused_until = Some(self.core.paused_until.map_or(end, |at| at.max(end)));
+            }
+            Some(foreign) => {
+                let flushed = Flushed {
+                    waiting: Some(foreign),
+                };
+                self.core.add_pause(Box::pin(async move {
+                    let _ = flushed.await;
+                }));
+            }
+        }
+    }
+
     /// Queues `message` without a completion future.
     pub fn send(&mut self, message: Message) {
         self.core.queue(&message);
@@ -691,6 +753,7 @@ pub fn start_connection<S: WebSocketIo>(
         waiters: VecDeque::new(),
         progress: Rc::new(FlushProgress::default()),
         paused: None,
+        paused_until: None,
         phase: Phase::Open,
         peer_close: None,
         needs_flush: false,
@@ -742,8 +805,10 @@ fn dispatch(
             core.peer_close = frame;
         }
         data => {
-            if core.phase == Phase::Open {
-                core.paused = service.on_message(data, &mut Session { core, handle });
+            if core.phase == Phase::Open
+                && let Some(work) = service.on_message(data, &mut Session { core, handle })
+            {
+                core.add_pause(work);
             }
         }
     }
@@ -775,13 +840,26 @@ impl WebSocketConnection {
         for _ in 0..TURNS_PER_POLL {
             let mut progress = false;
             // What follows in this turn is what a finished pause unblocks: no extra turn.
-            if let Some(paused) = core.paused.as_mut()
-                && paused.as_mut().poll(task).is_ready()
-            {
-                core.paused = None;
+            core.poll_pause(task);
+            // Read before decoding: a message that arrives is decoded, answered and written in
+            // the same turn, and the next turn's read, finding nothing, ends the poll.
+            let client_waits_for_fin = core.role == Role::Client
+                && core.codec.close_received()
+                && matches!(core.phase, Phase::Closing { .. });
+            if client_waits_for_fin {
+                let mut scratch = BytesMut::with_capacity(256);
+                match tokio_util::io::poll_read_buf(Pin::new(&mut core.io), task, &mut scratch) {
+                    Poll::Ready(Ok(0) | Err(_)) => return Poll::Ready(()),
+                    Poll::Ready(Ok(_)) => progress = true,
+                    Poll::Pending => {}
+                }
+            } else if core.may_read() {
+                match core.poll_read(task) {
+                    Ok(read) => progress |= read,
+                    Err(_) => return Poll::Ready(()),
+                }
             }
-            while core.paused.is_none() && matches!(core.phase, Phase::Open | Phase::Closing { .. })
-            {
+            while !core.is_paused() && matches!(core.phase, Phase::Open | Phase::Closing { .. }) {
                 match core.codec.decode(&mut core.read_buf) {
                     Ok(None) => break,
                     Ok(Some(message)) => {
@@ -813,22 +891,6 @@ impl WebSocketConnection {
             }
             if core.phase == Phase::Done {
                 return Poll::Ready(());
-            }
-            let client_waits_for_fin = core.role == Role::Client
-                && core.codec.close_received()
-                && matches!(core.phase, Phase::Closing { .. });
-            if client_waits_for_fin {
-                let mut scratch = BytesMut::with_capacity(256);
-                match tokio_util::io::poll_read_buf(Pin::new(&mut core.io), task, &mut scratch) {
-                    Poll::Ready(Ok(0) | Err(_)) => return Poll::Ready(()),
-                    Poll::Ready(Ok(_)) => progress = true,
-                    Poll::Pending => {}
-                }
-            } else if core.may_read() {
-                match core.poll_read(task) {
-                    Ok(read) => progress |= read,
-                    Err(_) => return Poll::Ready(()),
-                }
             }
             progress |= core.poll_timers(task);
             if core.phase == Phase::Done {

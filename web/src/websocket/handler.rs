@@ -1,6 +1,7 @@
 //! [`WebSocketHandler`]: Tornado's `WebSocketHandler` callbacks, and the
 //! [`WebSocketContext`] they get to write, close and take a handle.
 
+use std::any::Any;
 use std::future::Future;
 
 use bytes::Bytes;
@@ -159,7 +160,20 @@ impl<'a> WebSocketContext<'a> {
     /// Stops reading from the peer until `work` completes (Tornado's coroutine
     /// `on_message`): a slow consumer slows its producer instead of queueing. A second call
     /// in the same callback waits for both.
-    pub fn wait_for(&mut self, work: impl Future + 'static) {
+    pub fn wait_for<F: Future + 'static>(&mut self, work: F) {
+        // The usual wait, for this connection's own write, is a counter compare in the
+        // connection: no boxed future per message.
+        let mut work = Some(work);
+        if let Some(flushed) = (&mut work as &mut dyn Any)
+            .downcast_mut::<Option<Flushed>>()
+            .and_then(Option::take)
+        {
+            self.session.pause_until(flushed);
+            return;
+        }
+        let Some(work) = work else {
+            return;
+        };
         let work = async move {
             work.await;
         };
@@ -193,6 +207,7 @@ impl<'a> WebSocketContext<'a> {
 pub(crate) trait SessionOps {
     fn write_message(&mut self, message: Message) -> Flushed;
     fn send(&mut self, message: Message);
+    fn pause_until(&mut self, flushed: Flushed);
     fn close(&mut self, code: CloseCode, reason: String);
     fn handle(&self) -> WebSocket;
     fn is_compressed(&self) -> bool;
@@ -206,6 +221,10 @@ impl SessionOps for Session<'_> {
 
     fn send(&mut self, message: Message) {
         Session::send(self, message);
+    }
+
+    fn pause_until(&mut self, flushed: Flushed) {
+        Session::pause_until(self, flushed);
     }
 
     fn close(&mut self, code: CloseCode, reason: String) {
