@@ -1,7 +1,8 @@
 //! The HTTP server behind TLS (`HttpServer::ssl_options`) over real sockets, with a certificate
 //! made by rcgen for `localhost`: requests report `https`, ALPN agrees on `http/1.1`,
 //! keep-alive and pipelining work through TLS, plaintext on the TLS port and silent clients
-//! are dropped without harm, and a protocol switch hands over the TLS stream.
+//! are dropped without harm, a protocol switch hands over the TLS stream, and our WebSocket
+//! client speaks `wss://` to it, with and without permessage-deflate.
 
 use std::time::Duration;
 
@@ -235,4 +236,65 @@ async fn a_protocol_switch_hands_over_the_tls_stream() {
         .unwrap();
     assert_eq!(&later[..], b"later");
     assert_eq!(server.registry().unwrap().len(), 1);
+}
+
+/// Echoes every WebSocket message; offers permessage-deflate.
+struct WsEcho;
+
+impl cyclone::web::websocket::WebSocketHandler for WsEcho {
+    fn get_compression_options(&self) -> Option<cyclone::websocket::DeflateConfig> {
+        Some(cyclone::websocket::DeflateConfig::new())
+    }
+
+    fn on_message(
+        &mut self,
+        cx: &mut cyclone::web::websocket::WebSocketContext<'_>,
+        message: cyclone::websocket::Message,
+    ) {
+        let flushed = cx.write_message(message);
+        cx.wait_for(flushed);
+    }
+}
+
+#[actix_rt::test]
+async fn wss_our_client_echoes_through_tls_with_and_without_compression() {
+    use cyclone::websocket::{
+        CloseCode, ConnectRequest, DeflateConfig, Message, WebSocketConfig, websocket_connect,
+    };
+    let (server_tls, client_tls) = certificates();
+    let mut server = HttpServer::new(|request: HttpServerRequest| async move {
+        let args = cyclone::web::PathArgs::default();
+        cyclone::web::websocket::upgrade(request, WsEcho, args, WebSocketConfig::new())
+    })
+    .ssl_options(server_tls.build().unwrap());
+    server.listen_on(0, Some("127.0.0.1")).unwrap();
+    let port = server.local_addrs()[0].port();
+    for compression in [None, Some(DeflateConfig::new())] {
+        let compressed = compression.is_some();
+        let request = ConnectRequest::new(format!("wss://localhost:{port}/ws"))
+            .tls(client_tls.clone())
+            .config(WebSocketConfig::new().compression(compression));
+        let mut client = timeout(WAIT, websocket_connect(request))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(client.is_compressed(), compressed);
+        // Large enough to take several TLS records each way.
+        let big = "wss ".repeat(64 * 1024);
+        for message in [
+            Message::text("hello"),
+            Message::text(big),
+            Message::binary(vec![7u8; 3]),
+        ] {
+            client.write_message(message.clone()).await.unwrap();
+            let echoed = timeout(WAIT, client.read_message()).await.unwrap();
+            assert_eq!(echoed, Some(message), "compressed: {compressed}");
+        }
+        client.close(CloseCode::NORMAL, "done");
+        assert_eq!(timeout(WAIT, client.read_message()).await.unwrap(), None);
+        assert_eq!(
+            client.close_frame().flatten().map(|frame| frame.code),
+            Some(CloseCode::NORMAL)
+        );
+    }
 }
