@@ -19,6 +19,9 @@ use cyclone::websocket::ConnectRequest;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::time::timeout;
 
+mod ws_support;
+use ws_support::{masked, raw_handshake, read_exactly, stays_silent};
+
 /// Bounds every wait: tests must not hang.
 const WAIT: Duration = Duration::from_secs(10);
 
@@ -530,60 +533,35 @@ async fn wait_for_stops_reading_until_the_write_is_out_or_the_future_done() {
     let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port))
         .await
         .unwrap();
-    let request = upgrade_request("/", "Sec-WebSocket-Version: 13\r\n");
-    stream.write_all(request.as_bytes()).await.unwrap();
-    let mut read = Vec::new();
-    let mut chunk = vec![0u8; 64 * 1024];
-    while !read.windows(4).any(|window| window == b"\r\n\r\n") {
-        let count = timeout(WAIT, stream.read(&mut chunk))
-            .await
-            .unwrap()
-            .unwrap();
-        assert!(count > 0, "the server hung up during the handshake");
-        read.extend_from_slice(&chunk[..count]);
-    }
-    assert!(read.starts_with(b"HTTP/1.1 101 "));
-    let head_end = read
-        .windows(4)
-        .position(|window| window == b"\r\n\r\n")
-        .unwrap()
-        + 4;
-    read.drain(..head_end);
+    let read = raw_handshake(&mut stream).await;
 
-    stream.write_all(&masked_text("big")).await.unwrap();
-    stream.write_all(&masked_text("after")).await.unwrap();
+    stream.write_all(&masked(0x1, b"big")).await.unwrap();
+    stream.write_all(&masked(0x1, b"after")).await.unwrap();
     assert_eq!(
         timeout(WAIT, seen.recv()).await.unwrap().as_deref(),
         Some("big")
     );
     assert!(
-        silent(&mut seen).await,
+        stays_silent(&mut seen).await,
         "read on before the answer was written"
     );
     // The whole answer (a 10-byte header, then the payload) lets the server read on.
-    while read.len() < 10 + BIG_ANSWER {
-        let count = timeout(WAIT, stream.read(&mut chunk))
-            .await
-            .unwrap()
-            .unwrap();
-        assert!(count > 0, "the server hung up");
-        read.extend_from_slice(&chunk[..count]);
-    }
+    let read = read_exactly(&mut stream, read, 10 + BIG_ANSWER).await;
     assert_eq!(&read[..2], &[0x82, 127]);
     assert_eq!(
         timeout(WAIT, seen.recv()).await.unwrap().as_deref(),
         Some("after")
     );
 
-    stream.write_all(&masked_text("hold")).await.unwrap();
-    stream.write_all(&masked_text("released")).await.unwrap();
+    stream.write_all(&masked(0x1, b"hold")).await.unwrap();
+    stream.write_all(&masked(0x1, b"released")).await.unwrap();
     assert_eq!(
         timeout(WAIT, seen.recv()).await.unwrap().as_deref(),
         Some("hold")
     );
     let fire = timeout(WAIT, holds.recv()).await.unwrap().unwrap();
     assert!(
-        silent(&mut seen).await,
+        stays_silent(&mut seen).await,
         "read on before the future completed"
     );
     fire.send(()).unwrap();
@@ -591,24 +569,4 @@ async fn wait_for_stops_reading_until_the_write_is_out_or_the_future_done() {
         timeout(WAIT, seen.recv()).await.unwrap().as_deref(),
         Some("released")
     );
-}
-
-/// A masked client text frame (payload under 126 bytes).
-fn masked_text(text: &str) -> Vec<u8> {
-    let key = [7u8, 1, 7, 1];
-    let mut frame = vec![0x81, 0x80 | text.len() as u8];
-    frame.extend_from_slice(&key);
-    frame.extend(
-        text.bytes()
-            .enumerate()
-            .map(|(at, byte)| byte ^ key[at % 4]),
-    );
-    frame
-}
-
-/// Waits a while and says whether `seen` stayed silent: the server must not have read on.
-async fn silent(seen: &mut tokio::sync::mpsc::UnboundedReceiver<String>) -> bool {
-    timeout(Duration::from_millis(300), seen.recv())
-        .await
-        .is_err()
 }

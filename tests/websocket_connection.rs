@@ -10,7 +10,7 @@ use std::net::SocketAddr;
 use std::rc::Rc;
 use std::time::Duration;
 
-use bytes::{BufMut, BytesMut};
+use bytes::BytesMut;
 use cyclone::websocket::{
     CloseCode, CloseFrame, ConnectRequest, DeflateConfig, Message, ReconnectPolicy,
     ReconnectingClient, Role, ServerHandshake, Session, WebSocketConfig, WebSocketError,
@@ -24,7 +24,10 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc;
 use tokio::time::timeout;
 
-const WAIT: Duration = Duration::from_secs(10);
+mod ws_support;
+use ws_support::{
+    WAIT, masked, raw_handshake, read_exactly, read_to_end, server_frames, stays_silent,
+};
 
 /// Echoes every message; "close" makes it close with 4000; reports on_close.
 struct Echo {
@@ -274,90 +277,6 @@ async fn our_client_against_a_tungstenite_server() {
     timeout(WAIT, server).await.unwrap().unwrap();
 }
 
-/// Runs a raw client handshake on `stream`, returning bytes read past the 101.
-async fn raw_handshake(stream: &mut TcpStream) -> Vec<u8> {
-    stream
-        .write_all(b"GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
-        .await
-        .unwrap();
-    let mut read = Vec::new();
-    while !read.windows(4).any(|w| w == b"\r\n\r\n") {
-        let mut chunk = [0u8; 1024];
-        let count = timeout(WAIT, stream.read(&mut chunk))
-            .await
-            .unwrap()
-            .unwrap();
-        assert!(count > 0, "server hung up during the handshake");
-        read.extend_from_slice(&chunk[..count]);
-    }
-    let end = read.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
-    assert!(read.starts_with(b"HTTP/1.1 101 Switching Protocols\r\n"));
-    assert!(
-        String::from_utf8_lossy(&read[..end])
-            .contains("sec-websocket-accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=")
-    );
-    read[end..].to_vec()
-}
-
-/// A masked client frame.
-fn masked(opcode: u8, payload: &[u8]) -> Vec<u8> {
-    let key = [1u8, 2, 3, 4];
-    let mut out = BytesMut::new();
-    out.put_u8(0x80 | opcode);
-    out.put_u8(0x80 | payload.len() as u8);
-    out.put_slice(&key);
-    out.extend(payload.iter().enumerate().map(|(i, b)| b ^ key[i % 4]));
-    out.to_vec()
-}
-
-async fn read_to_end(stream: &mut TcpStream, mut read: Vec<u8>) -> Vec<u8> {
-    let mut chunk = [0u8; 4096];
-    loop {
-        match timeout(WAIT, stream.read(&mut chunk))
-            .await
-            .expect("server closes")
-        {
-            Ok(0) | Err(_) => return read,
-            Ok(count) => read.extend_from_slice(&chunk[..count]),
-        }
-    }
-}
-
-/// A masked client frame of any length (FIN set).
-fn masked_any(opcode: u8, payload: &[u8]) -> Vec<u8> {
-    let key = [9u8, 8, 7, 6];
-    let mut out = BytesMut::new();
-    out.put_u8(0x80 | opcode);
-    match payload.len() {
-        short @ 0..=125 => out.put_u8(0x80 | short as u8),
-        medium @ 126..=0xFFFF => {
-            out.put_u8(0x80 | 126);
-            out.put_u16(medium as u16);
-        }
-        long => {
-            out.put_u8(0x80 | 127);
-            out.put_u64(long as u64);
-        }
-    }
-    out.put_slice(&key);
-    out.extend(payload.iter().enumerate().map(|(i, b)| b ^ key[i % 4]));
-    out.to_vec()
-}
-
-/// Reads exactly `count` bytes (after `read`, bytes already in hand).
-async fn read_exactly(stream: &mut TcpStream, mut read: Vec<u8>, count: usize) -> Vec<u8> {
-    let mut chunk = [0u8; 4096];
-    while read.len() < count {
-        let got = timeout(WAIT, stream.read(&mut chunk))
-            .await
-            .expect("echo arrives")
-            .unwrap();
-        assert!(got > 0, "server hung up");
-        read.extend_from_slice(&chunk[..got]);
-    }
-    read
-}
-
 #[actix_rt::test]
 async fn connections_on_one_loop_keep_their_half_frames_apart() {
     // The connections of a loop share one spare read buffer; one holding half a frame must
@@ -369,15 +288,15 @@ async fn connections_on_one_loop_keep_their_half_frames_apart() {
     let mut second = TcpStream::connect(address).await.unwrap();
     let second_rest = raw_handshake(&mut second).await;
 
-    let half = masked_any(0x1, b"hello from the first");
+    let half = masked(0x1, b"hello from the first");
     first.write_all(&half[..9]).await.unwrap();
     first.flush().await.unwrap();
     tokio::time::sleep(Duration::from_millis(50)).await;
 
     let large: Vec<u8> = (0..10_000u32).map(|index| (index % 251) as u8).collect();
-    let mut burst = masked_any(0x1, b"a");
-    burst.extend(masked_any(0x2, &large));
-    burst.extend(masked_any(0x1, b"b"));
+    let mut burst = masked(0x1, b"a");
+    burst.extend(masked(0x2, &large));
+    burst.extend(masked(0x1, b"b"));
     second.write_all(&burst).await.unwrap();
     let mut expected = vec![0x81, 1, b'a', 0x82, 126];
     expected.extend_from_slice(&10_000u16.to_be_bytes());
@@ -502,34 +421,6 @@ async fn a_peer_that_stops_reading_is_dropped_at_the_write_queue_cap() {
         Some(None),
         "no close handshake with a peer that does not read"
     );
-}
-
-/// The server frames in `bytes` (unmasked), as (opcode, payload); a torn last frame is left out.
-fn server_frames(bytes: &[u8]) -> Vec<(u8, Vec<u8>)> {
-    let mut frames = Vec::new();
-    let mut at = 0;
-    while at + 2 <= bytes.len() {
-        let opcode = bytes[at] & 0x0f;
-        let (length, header) = match bytes[at + 1] & 0x7f {
-            126 if at + 4 <= bytes.len() => (
-                u16::from_be_bytes([bytes[at + 2], bytes[at + 3]]) as usize,
-                4,
-            ),
-            127 if at + 10 <= bytes.len() => {
-                let mut length = [0u8; 8];
-                length.copy_from_slice(&bytes[at + 2..at + 10]);
-                (u64::from_be_bytes(length) as usize, 10)
-            }
-            short @ 0..=125 => (short as usize, 2),
-            _ => break,
-        };
-        let Some(payload) = bytes.get(at + header..at + header + length) else {
-            break;
-        };
-        frames.push((opcode, payload.to_vec()));
-        at += header + length;
-    }
-    frames
 }
 
 #[actix_rt::test]
@@ -680,13 +571,6 @@ impl WebSocketService for Paced {
     }
 }
 
-/// Waits a while and says whether `seen` stayed silent: the server must not have read on.
-async fn stays_silent(seen: &mut mpsc::UnboundedReceiver<Message>) -> bool {
-    timeout(Duration::from_millis(300), seen.recv())
-        .await
-        .is_err()
-}
-
 #[actix_rt::test]
 async fn reading_waits_for_the_answer_to_be_written_and_for_returned_futures() {
     let (seen_sender, mut seen) = mpsc::unbounded_channel();
@@ -699,7 +583,7 @@ async fn reading_waits_for_the_answer_to_be_written_and_for_returned_futures() {
     })
     .await;
     let mut stream = TcpStream::connect(address).await.unwrap();
-    let mut read = raw_handshake(&mut stream).await;
+    let read = raw_handshake(&mut stream).await;
 
     // "big" cannot be answered while we do not read: "after" waits in the socket.
     stream.write_all(&masked(0x1, b"big")).await.unwrap();
@@ -713,16 +597,8 @@ async fn reading_waits_for_the_answer_to_be_written_and_for_returned_futures() {
         "read on before the answer was written"
     );
     // Reading the whole answer lets the server read "after".
-    let header = 10;
-    let mut chunk = vec![0u8; 64 * 1024];
-    while read.len() < header + BIG_ANSWER {
-        let count = timeout(WAIT, stream.read(&mut chunk))
-            .await
-            .unwrap()
-            .unwrap();
-        assert!(count > 0, "server hung up");
-        read.extend_from_slice(&chunk[..count]);
-    }
+    // A 10-byte header, then the payload.
+    let read = read_exactly(&mut stream, read, 10 + BIG_ANSWER).await;
     assert_eq!(&read[..2], &[0x82, 127]);
     assert_eq!(
         timeout(WAIT, seen.recv()).await.unwrap(),
