@@ -13,7 +13,9 @@ use std::time::Duration;
 
 use actix::prelude::*;
 use cyclone::httpserver::{HttpResponse, HttpServerRequest};
-use cyclone::web::websocket::{CloseCode, Message, WebSocket, WebSocketContext, WebSocketHandler};
+use cyclone::web::websocket::{
+    CloseCode, Message, Utf8Bytes, WebSocket, WebSocketContext, WebSocketHandler,
+};
 use cyclone::web::{Application, PathArgs, RouteError, function, html_escape, url, websocket_with};
 use http::header::{CONTENT_TYPE, HeaderValue};
 
@@ -28,8 +30,9 @@ pub const MAX_BODY: usize = 4096;
 pub struct ChatRoom {
     /// Each member's connection, by member id.
     members: HashMap<u64, WebSocket>,
-    /// The last [`HISTORY_SIZE`] messages, already rendered.
-    history: VecDeque<String>,
+    /// The last [`HISTORY_SIZE`] messages, already rendered; each shares its bytes with the
+    /// frames that carried it to the members.
+    history: VecDeque<Utf8Bytes>,
     /// Numbers messages, for their HTML ids.
     next_message: u64,
 }
@@ -61,7 +64,7 @@ pub struct Leave {
 #[rtype(result = "()")]
 pub struct Say {
     /// The text, unescaped.
-    pub body: String,
+    pub body: Utf8Bytes,
 }
 
 /// How many members the room has (for monitoring and tests).
@@ -84,7 +87,7 @@ impl Handler<Join> for ChatRoom {
         // The history goes as one frame: it cannot be overtaken by a broadcast, and it takes
         // one slot of the member's bounded mailbox however long it is.
         if !self.history.is_empty() {
-            let history: String = self.history.iter().map(String::as_str).collect();
+            let history: String = self.history.iter().map(Utf8Bytes::as_str).collect();
             let _ = join.socket.try_write(Message::text(history));
         }
         self.members.insert(join.id, join.socket);
@@ -104,19 +107,20 @@ impl Handler<Say> for ChatRoom {
 
     fn handle(&mut self, say: Say, _: &mut Context<Self>) {
         self.next_message += 1;
-        let html = format!(
+        let html = Utf8Bytes::from(format!(
             "<div class=\"message\" id=\"m{}\">{}</div>\n",
             self.next_message,
             html_escape(&say.body)
-        );
+        ));
         if self.history.len() == HISTORY_SIZE {
             self.history.pop_front();
         }
         self.history.push_back(html.clone());
         // try_write never waits: a member whose mailbox is full misses this message rather
-        // than slowing the room for everyone (Tornado logs and skips it too).
+        // than slowing the room for everyone (Tornado logs and skips it too). Every member's
+        // message shares the one rendered text: a clone is a reference count.
         self.members.retain(
-            |id, socket| match socket.try_write(Message::text(html.clone())) {
+            |id, socket| match socket.try_write(Message::Text(html.clone())) {
                 Ok(()) => true,
                 Err(error) => {
                     tracing::debug!(member = id, %error, "chat message not delivered");
@@ -157,7 +161,7 @@ impl WebSocketHandler for ChatSocket {
             while !body.is_char_boundary(end) {
                 end -= 1;
             }
-            body.truncate(end);
+            body = Utf8Bytes::from(&body[..end]);
         }
         self.room.do_send(Say { body });
     }

@@ -40,7 +40,8 @@ use bytes::Bytes;
 use cyclone::httpserver::{HttpResponse, HttpServer, HttpServerRequest, HttpService, Reply};
 use cyclone::web::PathArgs;
 use cyclone::web::websocket::{
-    CloseCode, Message, WebSocket, WebSocketConfig, WebSocketContext, WebSocketHandler, upgrade,
+    CloseCode, Message, Utf8Bytes, WebSocket, WebSocketConfig, WebSocketContext, WebSocketHandler,
+    upgrade,
 };
 use dashmap::DashMap;
 use http::{Method, StatusCode};
@@ -57,8 +58,7 @@ pub const DEFAULT_MAX_CONNECTIONS: usize = 100_000;
 pub struct Room {
     /// Each member's connection, by member id.
     members: HashMap<u64, WebSocket>,
-    /// Send text (one `String` copy per member, `Message::Text` owns its text) instead of
-    /// binary (one shared `Bytes`).
+    /// Send text instead of binary; either way every member shares one buffer.
     text: bool,
 }
 
@@ -125,9 +125,11 @@ impl Handler<Broadcast> for Room {
     type Result = ();
 
     fn handle(&mut self, broadcast: Broadcast, _: &mut Context<Self>) {
+        // Both kinds share the payload: a clone is a reference count, not a copy.
         let text = if self.text {
-            // A text message owns a `String`: the API makes a copy per member.
-            Some(String::from_utf8_lossy(&broadcast.payload).into_owned())
+            Some(Utf8Bytes::from(
+                String::from_utf8_lossy(&broadcast.payload).into_owned(),
+            ))
         } else {
             None
         };

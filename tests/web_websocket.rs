@@ -64,11 +64,13 @@ impl WebSocketHandler for Probe {
 
     fn on_message(&mut self, cx: &mut WebSocketContext<'_>, message: Message) {
         match &message {
-            Message::Text(text) if text == "ping" => cx.ping(Bytes::from_static(b"server")),
-            Message::Text(text) if text == "close" => {
+            Message::Text(text) if text.as_str() == "ping" => {
+                cx.ping(Bytes::from_static(b"server"))
+            }
+            Message::Text(text) if text.as_str() == "close" => {
                 cx.close(CloseCode(4001), "server says bye");
             }
-            Message::Text(text) if text == "compressed?" => {
+            Message::Text(text) if text.as_str() == "compressed?" => {
                 let answer = cx.is_compressed().to_string();
                 cx.write_message(Message::text(answer));
             }
@@ -502,7 +504,7 @@ impl WebSocketHandler for Paced {
 
     fn on_message(&mut self, cx: &mut WebSocketContext<'_>, message: Message) {
         let Message::Text(text) = message else { return };
-        let _ = self.seen.send(text.clone());
+        let _ = self.seen.send(text.to_string());
         if text == "big" {
             let flushed = cx.write_message(Message::Binary(vec![b'b'; BIG_ANSWER].into()));
             cx.wait_for(flushed);

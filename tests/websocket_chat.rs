@@ -19,7 +19,7 @@ const WAIT: Duration = Duration::from_secs(10);
 
 async fn next_text(client: &mut ClientConnection) -> String {
     match timeout(WAIT, client.read_message()).await.unwrap() {
-        Some(Message::Text(text)) => text,
+        Some(Message::Text(text)) => text.to_string(),
         other => panic!("expected a text message, got {other:?}"),
     }
 }

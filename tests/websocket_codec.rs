@@ -320,3 +320,33 @@ fn compressed_fragments_and_bombs() {
         CloseCode::INVALID_PAYLOAD
     );
 }
+
+#[test]
+fn text_past_the_copy_limit_is_split_off_checked_and_shared() {
+    // Over the 4 KiB copy limit the payload is split off the read buffer instead of copied:
+    // it must still be checked as UTF-8, and stay intact after the buffer is reused.
+    let text = "κόσμε ".repeat(1000);
+    let mut wire = frame(true, 0, 1, text.as_bytes(), KEY);
+    wire.extend(frame(true, 0, 1, b"next", KEY));
+    let mut codec = Codec::new(Role::Server, 1 << 20, None);
+    let mut buf = BytesMut::from(&wire[..]);
+    let first = codec.decode(&mut buf).unwrap();
+    let second = codec.decode(&mut buf).unwrap();
+    buf.extend_from_slice(&[0u8; 16 * 1024]);
+    assert_eq!(first, Some(Message::text(text.clone())));
+    assert_eq!(second, Some(Message::text("next")));
+    // A clone of a text message shares its bytes.
+    let Some(Message::Text(decoded)) = first else {
+        unreachable!()
+    };
+    let shared = decoded.clone();
+    assert_eq!(shared.as_str().as_ptr(), decoded.as_str().as_ptr());
+
+    let mut bad = text.into_bytes();
+    bad[4500] = 0xff;
+    assert_fails(
+        &frame(true, 0, 1, &bad, KEY),
+        1 << 20,
+        CloseCode::INVALID_PAYLOAD,
+    );
+}

@@ -8,16 +8,27 @@ use std::hash::{BuildHasher, Hasher};
 
 use bytes::{Buf, Bytes, BytesMut};
 
-use super::Message;
 use super::close::{close_payload, parse_close_payload};
 use super::deflate::{DeflateContext, DeflateParams};
 use super::error::ProtocolError;
 use super::frame::{Opcode, apply_mask, parse_header, write_frame};
 use super::utf8::Utf8Validator;
+use super::{Message, Utf8Bytes};
 
-/// Whole binary payloads up to this size are copied out of the read buffer; larger ones are
-/// split off it without a copy. 4 KiB (the default read buffer).
+/// Whole payloads up to this size are copied out of the read buffer; larger ones are split
+/// off it without a copy. 4 KiB (the default read buffer).
 const COPY_PAYLOAD_LIMIT: usize = 4 * 1024;
+
+/// A whole data message: binary as it is, text once its bytes are checked to be UTF-8.
+fn whole_message(opcode: Opcode, payload: Bytes) -> Result<Message, ProtocolError> {
+    if opcode == Opcode::Text {
+        Utf8Bytes::try_from(payload)
+            .map(Message::Text)
+            .map_err(|_| ProtocolError::InvalidUtf8)
+    } else {
+        Ok(Message::Binary(payload))
+    }
+}
 
 /// Which end of the connection the codec is: clients mask what they send, servers must not.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -159,21 +170,16 @@ impl Codec {
                     self.close_received = true;
                     Some(Message::Close(frame))
                 }
-                Opcode::Text if header.fin && !header.rsv1 => {
-                    let text = std::str::from_utf8(&buf[header_length..end])
-                        .map_err(|_| ProtocolError::InvalidUtf8)?;
-                    Some(Message::Text(text.to_owned()))
-                }
-                Opcode::Binary if header.fin && !header.rsv1 => {
-                    if length <= COPY_PAYLOAD_LIMIT {
-                        Some(Message::Binary(Bytes::copy_from_slice(
-                            &buf[header_length..end],
-                        )))
+                Opcode::Text | Opcode::Binary if header.fin && !header.rsv1 => {
+                    let payload = if length <= COPY_PAYLOAD_LIMIT {
+                        let payload = Bytes::copy_from_slice(&buf[header_length..end]);
+                        buf.advance(end);
+                        payload
                     } else {
                         buf.advance(header_length);
-                        let payload = buf.split_to(length);
-                        return Ok(Some(Message::Binary(payload.freeze())));
-                    }
+                        buf.split_to(length).freeze()
+                    };
+                    return whole_message(opcode, payload).map(Some);
                 }
                 Opcode::Text | Opcode::Binary | Opcode::Continuation => {
                     if opcode != Opcode::Continuation {
@@ -224,13 +230,12 @@ impl Codec {
         let Some(partial) = self.partial.take() else {
             return Ok(None);
         };
-        if partial.text {
-            String::from_utf8(partial.data)
-                .map(|text| Some(Message::Text(text)))
-                .map_err(|_| ProtocolError::InvalidUtf8)
+        let opcode = if partial.text {
+            Opcode::Text
         } else {
-            Ok(Some(Message::Binary(Bytes::from(partial.data))))
-        }
+            Opcode::Binary
+        };
+        whole_message(opcode, Bytes::from(partial.data)).map(Some)
     }
 
     /// Appends `message` to `out` as one frame, compressed when permessage-deflate is on (data

@@ -107,7 +107,7 @@
 //! |---|---|
 //! | bad frame, reserved bits/opcodes, bad fragmentation, unmasked client frame, invalid close code from the peer | 1002 |
 //! | text (or close reason) not UTF-8, checked per fragment; undecodable compressed data | 1007 |
-//! //! | message over `max_message_size` | 1009 |
+//! | message over `max_message_size` | 1009 |
 
 mod actor;
 mod client;
@@ -121,6 +121,12 @@ mod limits;
 mod utf8;
 
 use bytes::Bytes;
+/// Text that is known to be UTF-8, over [`Bytes`]: cloning shares it (a room broadcasting
+/// one text to many members copies it once), and it reads as a `&str` (`Deref`, `as_str`,
+/// `==` with strings). Made with `From<String>`, `From<&str>`, `Utf8Bytes::from_static`, or
+/// `TryFrom<Bytes>` (which checks the bytes). tungstenite's type, so messages move between
+/// cyclone and tungstenite without a copy.
+pub use tungstenite::Utf8Bytes;
 
 pub use actor::{
     Flushed, Session, WebSocket, WebSocketConnection, WebSocketIo, WebSocketService,
@@ -149,7 +155,7 @@ pub use limits::{
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Message {
     /// A UTF-8 text message.
-    Text(String),
+    Text(Utf8Bytes),
     /// A binary message.
     Binary(Bytes),
     /// A ping; the connection answers it with a pong by itself.
@@ -161,8 +167,8 @@ pub enum Message {
 }
 
 impl Message {
-    /// A text message.
-    pub fn text(text: impl Into<String>) -> Self {
+    /// A text message (from a `String` without a copy, from a `&str` with one).
+    pub fn text(text: impl Into<Utf8Bytes>) -> Self {
         Message::Text(text.into())
     }
 

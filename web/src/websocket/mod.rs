@@ -51,7 +51,7 @@ use std::sync::Arc;
 use cyclone_protocol::server::{HttpServerRequest, Reply};
 
 pub use cyclone_protocol::websocket::{
-    CloseCode, CloseFrame, DeflateConfig, Flushed, Message, WebSocket, WebSocketConfig,
+    CloseCode, CloseFrame, DeflateConfig, Flushed, Message, Utf8Bytes, WebSocket, WebSocketConfig,
     WebSocketError,
 };
 pub use handler::{WebSocketContext, WebSocketHandler};
