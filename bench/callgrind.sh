@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# User-space instructions per request of an HTTP server under wrk, counted by callgrind.
+# User-space instructions per request of an HTTP server under wrk, or per echoed message of a
+# WebSocket server under wsload, counted by callgrind.
 #
 # This VM has no hardware counters and its wall-clock rates move by up to 25 % between runs;
 # instruction counts do not, so they show whether a change to the request path helps before a
@@ -7,10 +8,13 @@
 # every server: one read and one write per request, or per 16 pipelined requests).
 #
 # Usage:
-#   bench/callgrind.sh [pipelined|plain] [COMMAND...]
+#   bench/callgrind.sh [pipelined|plain|ws] [COMMAND...]
 #     COMMAND defaults to cyclone's bench_server; it must listen on $PORT (default 9140).
+#     ws: 64 connections echoing 32-byte text messages at /ws (the shared bench's wsload,
+#     built by its setup.sh).
 #   bench/callgrind.sh pipelined
 #   bench/callgrind.sh plain env WORKERS=1 ../shared/bench/peers/target/release/hyper-peer 9140
+#   bench/callgrind.sh ws env WORKERS=1 PORT=9140 ../shared/bench/peers/target/release/actix-peer
 #
 # Prints requests answered and instructions per request; the profile is left in
 # bench/logs/callgrind.<pid> for `callgrind_annotate --inclusive=yes`.
@@ -23,9 +27,14 @@ PORT=${PORT:-9140}
 DURATION=${DURATION:-8}
 BENCH_DIR=${CYCLONE_BENCH_DIR:-../shared/bench}
 
-for tool in valgrind wrk; do
+WSLOAD=$BENCH_DIR/peers/target/release/wsload
+for tool in valgrind $([ "$MODE" = ws ] || echo wrk); do
     command -v "$tool" >/dev/null || { echo "callgrind.sh: $tool is not installed" >&2; exit 1; }
 done
+if [ "$MODE" = ws ] && [ ! -x "$WSLOAD" ]; then
+    echo "callgrind.sh: $WSLOAD is not built (run $BENCH_DIR/setup.sh)" >&2
+    exit 1
+fi
 if [ $# -eq 0 ]; then
     cargo build --release --example bench_server >&2
     set -- target/release/examples/bench_server --port "$PORT" --workers 1
@@ -46,10 +55,16 @@ done
 case "$MODE" in
     pipelined) SCRIPT=(-s "$BENCH_DIR/pipeline.lua"); ARGS=(-- 16) ;;
     plain) SCRIPT=(); ARGS=() ;;
-    *) echo "callgrind.sh: mode is pipelined or plain" >&2; exit 2 ;;
+    ws) ;;
+    *) echo "callgrind.sh: mode is pipelined, plain or ws" >&2; exit 2 ;;
 esac
-REQUESTS=$(wrk -t1 -c64 -d"$DURATION" "${SCRIPT[@]}" "http://127.0.0.1:$PORT/" "${ARGS[@]}" \
-    | awk '/requests in/ {print $1}')
+if [ "$MODE" = ws ]; then
+    REQUESTS=$("$WSLOAD" echo "ws://127.0.0.1:$PORT/ws" -c 64 -d "$DURATION" -w 1 -s 32 2>&1 \
+        | sed -nE 's/^RESULT .*msgs=([0-9]+).*/\1/p')
+else
+    REQUESTS=$(wrk -t1 -c64 -d"$DURATION" "${SCRIPT[@]}" "http://127.0.0.1:$PORT/" "${ARGS[@]}" \
+        | awk '/requests in/ {print $1}')
+fi
 kill -TERM "$SERVER"
 wait "$SERVER" 2>/dev/null || true
 trap - EXIT
