@@ -1,7 +1,8 @@
 //! WebSocketHandler through real sockets: the handshake's answers (426, 400, 403), subprotocol
 //! choice, echo of text and binary, pings and pongs both ways, close codes both ways, the
 //! message size limit (1009), permessage-deflate, `on_close` exactly once, a write from
-//! another thread through the connection's handle, and `wait_for` holding reading back.
+//! another thread through the connection's handle, `wait_for` holding reading back, and
+//! `prepare` refusing an upgrade without a valid signed cookie.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, mpsc};
@@ -570,5 +571,77 @@ async fn wait_for_stops_reading_until_the_write_is_out_or_the_future_done() {
     assert_eq!(
         timeout(WAIT, seen.recv()).await.unwrap().as_deref(),
         Some("released")
+    );
+}
+
+/// Only for visitors with a signed `user` cookie; greets them by name on open.
+#[derive(Default)]
+struct MembersOnly {
+    user: String,
+}
+
+impl WebSocketHandler for MembersOnly {
+    fn prepare(
+        &mut self,
+        upgrade: &cyclone::web::websocket::UpgradeRequest<'_>,
+    ) -> Result<(), cyclone::web::HttpError> {
+        let user = upgrade.get_signed_cookie("user", 31.0);
+        self.user = user.ok_or(cyclone::web::HttpError::new(http::StatusCode::UNAUTHORIZED))?;
+        Ok(())
+    }
+
+    fn open(&mut self, cx: &mut WebSocketContext<'_>, _: &PathArgs, _: &HttpServerRequest) {
+        cx.write_message(Message::text(format!("welcome {}", self.user)));
+    }
+
+    fn on_message(&mut self, _: &mut WebSocketContext<'_>, _: Message) {}
+}
+
+#[actix_rt::test]
+async fn prepare_refuses_an_upgrade_without_a_valid_signed_cookie() {
+    let secret = cyclone::web::CookieSecret::new("websocket test secret");
+    let settings = Settings::default().cookie_secret(secret.clone());
+    let app = Application::with_settings([url("/members", websocket::<MembersOnly>())], settings)
+        .unwrap();
+    let server = TestServer::start(app).unwrap();
+    let upgrade_with = |cookie: &str| {
+        upgrade_request(
+            "/members",
+            &format!("Sec-WebSocket-Version: 13\r\nCookie: user={cookie}\r\n"),
+        )
+    };
+    // No cookie, and a cookie signed with another secret: 401 with the error page, no upgrade.
+    let forged = cyclone::web::signed::create_signed_value(
+        &cyclone::web::CookieSecret::new("another secret"),
+        None,
+        "user",
+        b"mallory",
+        std::time::SystemTime::now(),
+    )
+    .unwrap();
+    for request in [
+        upgrade_request("/members", "Sec-WebSocket-Version: 13\r\n"),
+        upgrade_with(&forged),
+    ] {
+        let head = raw_head(server.port(), &request).await;
+        assert!(head.starts_with("HTTP/1.1 401 "), "{head}");
+    }
+    // A cookie signed with the application's secret upgrades, and `open` knows the user.
+    let signed = cyclone::web::signed::create_signed_value(
+        &secret,
+        None,
+        "user",
+        b"alice",
+        std::time::SystemTime::now(),
+    )
+    .unwrap();
+    let request = ConnectRequest::new(format!("ws://127.0.0.1:{}/members", server.port()))
+        .header("Cookie", &format!("user={signed}"));
+    let mut client = cyclone::websocket::websocket_connect(request)
+        .await
+        .unwrap();
+    assert_eq!(
+        next(&mut client).await,
+        Some(Message::text("welcome alice"))
     );
 }

@@ -356,12 +356,5 @@ fn panic_response(
     let message = crate::handler::panic_message(panic);
     tracing::error!(method = %summary.method, uri = %summary.uri, "handler panicked: {message}");
     let error = crate::errors::HttpError::panic(message);
-    let (page, content_type) =
-        crate::errors::default_error_page(&error, app.settings.serve_traceback_enabled());
-    HttpResponse::new(error.status)
-        .header(
-            http::header::CONTENT_TYPE,
-            http::HeaderValue::from_static(content_type),
-        )
-        .body(page)
+    crate::errors::error_response(&error, app.settings.serve_traceback_enabled())
 }

@@ -205,6 +205,20 @@ pub(crate) fn default_error_page(
     )
 }
 
+/// The whole answer for `error` when no handler writes it: its status and the default page.
+pub(crate) fn error_response(
+    error: &HttpError,
+    serve_traceback: bool,
+) -> cyclone_protocol::server::HttpResponse {
+    let (page, content_type) = default_error_page(error, serve_traceback);
+    cyclone_protocol::server::HttpResponse::new(error.status)
+        .header(
+            http::header::CONTENT_TYPE,
+            http::HeaderValue::from_static(content_type),
+        )
+        .body(page)
+}
+
 /// Tornado's `xhtml_escape`: `&<>"'` as entities.
 pub fn html_escape(text: &str) -> String {
     let mut escaped = String::with_capacity(text.len());

@@ -10,7 +10,10 @@ use cyclone_protocol::websocket::{CloseCode, DeflateConfig, Flushed, Message, Se
 use futures::future::LocalBoxFuture;
 use http::header::HOST;
 
+use crate::errors::HttpError;
 use crate::routing::PathArgs;
+use crate::settings::Settings;
+use crate::signed::{SignedValueVersion, decode_signed_value_with};
 
 /// A Tornado-style WebSocket handler: one value per connection, made by the rule's factory when
 /// the upgrade request arrives. The handshake methods (`check_origin`, `select_subprotocol`,
@@ -33,6 +36,44 @@ use crate::routing::PathArgs;
 /// }
 /// ```
 pub trait WebSocketHandler: 'static {
+    /// Runs first on the upgrade request, before any handshake check (Tornado's `prepare`,
+    /// where `get_current_user` and `@authenticated` act on a `WebSocketHandler`). Return an
+    /// error to answer with its status and the default error page instead of upgrading: 401
+    /// or 403 for a visitor without a valid login cookie, say. Keep what `open` needs (the
+    /// user) in `self`. Default accepts.
+    ///
+    /// ```
+    /// use cyclone_web::HttpError;
+    /// use cyclone_web::websocket::{
+    ///     Message, UpgradeRequest, WebSocketContext, WebSocketHandler,
+    /// };
+    /// use http::StatusCode;
+    ///
+    /// /// Only for visitors with a signed `user` cookie.
+    /// #[derive(Default)]
+    /// struct Members {
+    ///     user: String,
+    /// }
+    ///
+    /// impl WebSocketHandler for Members {
+    ///     fn prepare(&mut self, upgrade: &UpgradeRequest<'_>) -> Result<(), HttpError> {
+    ///         let user = upgrade.get_signed_cookie("user", 31.0);
+    ///         self.user = user.ok_or(HttpError::new(StatusCode::UNAUTHORIZED))?;
+    ///         Ok(())
+    ///     }
+    ///
+    ///     fn on_message(&mut self, cx: &mut WebSocketContext<'_>, message: Message) {
+    ///         if let Message::Text(text) = message {
+    ///             cx.write_message(Message::text(format!("{}: {text}", self.user)));
+    ///         }
+    ///     }
+    /// }
+    /// ```
+    fn prepare(&mut self, upgrade: &UpgradeRequest<'_>) -> Result<(), HttpError> {
+        let _ = upgrade;
+        Ok(())
+    }
+
     /// Whether a browser page from `origin` may connect (Tornado's `check_origin`). Default:
     /// same origin only, the `Origin`'s host and port equal to the request's `Host`
     /// (case-insensitive); refused requests are answered 403. Requests without an `Origin`
@@ -89,6 +130,71 @@ pub trait WebSocketHandler: 'static {
     /// the server closed it).
     fn on_close(&mut self, close_code: Option<CloseCode>, close_reason: Option<&str>) {
         let _ = (close_code, close_reason);
+    }
+}
+
+/// The upgrade request as [`WebSocketHandler::prepare`] sees it: the request, the route's
+/// groups, the application's settings, and the request's cookies, signed ones included.
+#[derive(Debug)]
+pub struct UpgradeRequest<'a> {
+    /// The upgrade request.
+    request: &'a HttpServerRequest,
+    /// The route's groups.
+    args: &'a PathArgs,
+    /// The application's settings (defaults outside an application).
+    settings: &'a Settings,
+}
+
+impl<'a> UpgradeRequest<'a> {
+    pub(crate) fn new(
+        request: &'a HttpServerRequest,
+        args: &'a PathArgs,
+        settings: &'a Settings,
+    ) -> Self {
+        UpgradeRequest {
+            request,
+            args,
+            settings,
+        }
+    }
+
+    /// The upgrade request: headers, query arguments, remote address.
+    pub fn request(&self) -> &HttpServerRequest {
+        self.request
+    }
+
+    /// The route's groups (what `open` gets too).
+    pub fn path_args(&self) -> &PathArgs {
+        self.args
+    }
+
+    /// The application's settings; outside an [`Application`](crate::Application) (the bare
+    /// [`upgrade`](super::upgrade) function), the defaults.
+    pub fn settings(&self) -> &Settings {
+        self.settings
+    }
+
+    /// The request's cookie `name`, if it sent one.
+    pub fn get_cookie(&self, name: &str) -> Option<&str> {
+        self.request.cookie(name)
+    }
+
+    /// The verified value of signed cookie `name` (Tornado's `get_signed_cookie`, as
+    /// [`RequestContext::get_signed_cookie`](crate::RequestContext::get_signed_cookie)):
+    /// `None` when absent, forged, older than `max_age_days` (Tornado's default is 31:
+    /// [`DEFAULT_MAX_AGE_DAYS`](crate::signed::DEFAULT_MAX_AGE_DAYS)), not UTF-8, or without a
+    /// `cookie_secret` setting.
+    pub fn get_signed_cookie(&self, name: &str, max_age_days: f64) -> Option<String> {
+        let secret = self.settings.cookie_secret.as_ref()?;
+        let value = decode_signed_value_with(
+            secret,
+            name,
+            self.get_cookie(name)?,
+            max_age_days,
+            std::time::SystemTime::now(),
+            SignedValueVersion::V2,
+        )?;
+        String::from_utf8(value).ok()
     }
 }
 

@@ -11,6 +11,7 @@
 //!
 //! | Request | Answer |
 //! |---|---|
+//! | refused by [`prepare`](WebSocketHandler::prepare) (no valid login cookie, say) | the error's status and page |
 //! | not GET, missing `Upgrade: websocket` / `Connection: upgrade`, bad `Sec-WebSocket-Key` | 400 |
 //! | `Sec-WebSocket-Version` other than 13 | 426 with `Sec-WebSocket-Version: 13` |
 //! | `Origin` refused by [`check_origin`](WebSocketHandler::check_origin) (same origin by default) | 403 |
@@ -54,7 +55,7 @@ pub use cyclone_protocol::websocket::{
     CloseCode, CloseFrame, DeflateConfig, Flushed, Message, Utf8Bytes, WebSocket, WebSocketConfig,
     WebSocketError,
 };
-pub use handler::{WebSocketContext, WebSocketHandler};
+pub use handler::{UpgradeRequest, WebSocketContext, WebSocketHandler};
 pub use upgrade::{config_from_settings, upgrade};
 
 use crate::access_log::{AccessLogEntry, log_request};
@@ -109,6 +110,7 @@ where
             (self.factory)(),
             args,
             config_from_settings(settings),
+            settings,
         );
         // Tornado logs the upgrade's answer like any request: `101 GET /ws (127.0.0.1) 0.4ms`.
         let entry = AccessLogEntry {

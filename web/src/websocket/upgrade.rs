@@ -12,7 +12,8 @@ use futures::future::LocalBoxFuture;
 use http::StatusCode;
 use http::header::{HeaderName, HeaderValue, ORIGIN, SEC_WEBSOCKET_VERSION};
 
-use super::handler::{WebSocketContext, WebSocketHandler};
+use super::handler::{UpgradeRequest, WebSocketContext, WebSocketHandler};
+use crate::errors::error_response;
 use crate::routing::PathArgs;
 use crate::settings::Settings;
 
@@ -39,6 +40,7 @@ pub fn config_from_settings(settings: &Settings) -> WebSocketConfig {
 ///
 /// | Request | Answer |
 /// |---|---|
+/// | refused by the handler's `prepare` (seeing default [`Settings`]) | the error's status and page |
 /// | not GET, not `Upgrade: websocket` / `Connection: upgrade`, bad key | 400 |
 /// | `Sec-WebSocket-Version` other than 13 | 426 with `Sec-WebSocket-Version: 13` |
 /// | `Origin` refused by `check_origin` | 403 |
@@ -49,7 +51,7 @@ pub fn upgrade<H: WebSocketHandler>(
     args: PathArgs,
     config: WebSocketConfig,
 ) -> Reply {
-    upgrade_with_status(request, handler, args, config).1
+    upgrade_with_status(request, handler, args, config, &Settings::default()).1
 }
 
 /// [`upgrade`], also returning the status answered (for the access log).
@@ -58,7 +60,15 @@ pub(crate) fn upgrade_with_status<H: WebSocketHandler>(
     mut handler: H,
     args: PathArgs,
     config: WebSocketConfig,
+    settings: &Settings,
 ) -> (StatusCode, Reply) {
+    // Tornado runs `prepare` before `get`, which is where a WebSocketHandler checks the
+    // handshake: a visitor who may not connect learns that first.
+    if let Err(error) = handler.prepare(&UpgradeRequest::new(&request, &args, settings)) {
+        tracing::debug!(%error, "websocket upgrade refused by prepare");
+        let refusal = error_response(&error, settings.serve_traceback_enabled());
+        return (refusal.status(), refusal.into());
+    }
     let handshake =
         match ServerHandshake::from_parts(request.method(), request.version(), request.headers()) {
             Ok(handshake) => handshake,
