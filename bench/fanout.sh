@@ -5,6 +5,7 @@
 #
 #   bench/fanout.sh                       # N1=19000 on 1 process; N5=100000 on K=5, then on 6
 #   N1=2000 N5=5000 K=2 EXTRA_K= bench/fanout.sh   # a quick smoke run
+#   TEXT=1 K= EXTRA_K= bench/fanout.sh    # one process only, broadcasting text
 #
 # Every server process runs one worker (`--workers 1`): the machine has 2 cores and the driver
 # needs one, and one loop per process is Tornado's multi-process model. For the one-process run
@@ -13,18 +14,20 @@
 #
 # Knobs (defaults): N1=19000 N5=100000 K=5 EXTRA_K=6 ROUNDS=3 PORT=18300 TIMEOUT=300 (s, per
 #   driver run) HANDSHAKE_TIMEOUT=10 (s) BUILD=1 (0: use the binaries already built) PIN=1
+#   TEXT=0 (1: the rooms broadcast a text message instead of binary; K= or EXTRA_K= empty
+#   skips that run)
 # Output: a table on stdout and in bench/results/fanout-<date>.md, with each driver's full
 # report (RSS per server process, latency per round) under it; server logs in .log.
 set -euo pipefail
 
 if [[ "${1:-}" == "-h" || "${1:-}" == "--help" ]]; then
-  sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'
+  sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'
   exit 0
 fi
 
 N1=${N1:-19000}
 N5=${N5:-100000}
-K=${K:-5}
+K=${K-5}
 EXTRA_K=${EXTRA_K-6}
 ROUNDS=${ROUNDS:-3}
 PORT=${PORT:-18300}
@@ -32,6 +35,11 @@ TIMEOUT=${TIMEOUT:-300}
 HANDSHAKE_TIMEOUT=${HANDSHAKE_TIMEOUT:-10}
 BUILD=${BUILD:-1}
 PIN=${PIN:-1}
+TEXT=${TEXT:-0}
+server_args=()
+if [[ "$TEXT" == 1 ]]; then
+  server_args=(--text)
+fi
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -75,7 +83,7 @@ start_servers() {
   local count=$1 pin=("${@:2}") index out
   for index in $(seq "$count"); do
     out=$(mktemp)
-    setsid "${pin[@]}" "$server_bin" --port "$PORT" --workers 1 >"$out" 2>&1 &
+    setsid "${pin[@]}" "$server_bin" --port "$PORT" --workers 1 "${server_args[@]}" >"$out" 2>&1 &
     server_pids+=($!)
     for _ in $(seq 100); do
       grep -q '^listening' "$out" && break
@@ -109,13 +117,17 @@ run() {
 }
 
 run 1 "$N1" 2
-run "$K" "$N5" 20
+if [[ -n "$K" ]]; then
+  run "$K" "$N5" 20
+fi
 if [[ -n "$EXTRA_K" ]]; then
   run "$EXTRA_K" "$N5" 40
 fi
 
 {
-  echo "WebSocket fan-out, $(date +%Y-%m-%d), $(nproc) cores, descriptor limit $(ulimit -Hn), $ROUNDS rounds"
+  kind=binary
+  [[ "$TEXT" == 1 ]] && kind=text
+  echo "WebSocket fan-out of a $kind message, $(date +%Y-%m-%d), $(nproc) cores, descriptor limit $(ulimit -Hn), $ROUNDS rounds"
   echo
   echo "| server processes | clients asked | clients held | per process | KiB per client (RSS) | connect s | last client / p99 ms, per round | not connected |"
   echo "|---|---|---|---|---|---|---|---|"
