@@ -71,6 +71,10 @@ impl WebSocketHandler for Probe {
             Message::Text(text) if text.as_str() == "close" => {
                 cx.close(CloseCode(4001), "server says bye");
             }
+            Message::Text(text) if text.as_str() == "subprotocol?" => {
+                let answer = cx.selected_subprotocol().unwrap_or("none").to_owned();
+                cx.write_message(Message::text(answer));
+            }
             Message::Text(text) if text.as_str() == "compressed?" => {
                 let answer = cx.is_compressed().to_string();
                 cx.write_message(Message::text(answer));
@@ -246,18 +250,28 @@ async fn a_cross_origin_page_is_refused_403_and_the_same_origin_accepted() {
 #[actix_rt::test]
 async fn the_handler_selects_one_offered_subprotocol() {
     let (server, _) = start();
-    let client = server
+    let mut client = server
         .websocket_connect_request(
             ConnectRequest::new(server.ws_url("/ws")).subprotocols(["other", "chat"]),
         )
         .await
         .unwrap();
     assert_eq!(client.subprotocol(), Some("chat"));
-    let none = server
+    // The handler's callbacks see the same choice (Tornado's `selected_subprotocol`).
+    client
+        .write_message(Message::text("subprotocol?"))
+        .await
+        .unwrap();
+    assert_eq!(next(&mut client).await, Some(Message::text("chat")));
+    let mut none = server
         .websocket_connect_request(ConnectRequest::new(server.ws_url("/ws")).subprotocols(["x"]))
         .await
         .unwrap();
     assert_eq!(none.subprotocol(), None);
+    none.write_message(Message::text("subprotocol?"))
+        .await
+        .unwrap();
+    assert_eq!(next(&mut none).await, Some(Message::text("none")));
 }
 
 #[actix_rt::test]

@@ -223,6 +223,8 @@ pub struct WebSocketContext<'a> {
     session: &'a mut (dyn SessionOps + 'a),
     /// Set by `wait_for`: reading stops until it completes.
     pub(crate) paused: Option<LocalBoxFuture<'static, ()>>,
+    /// The subprotocol the handshake agreed on.
+    subprotocol: Option<&'a str>,
 }
 
 impl std::fmt::Debug for WebSocketContext<'_> {
@@ -230,16 +232,28 @@ impl std::fmt::Debug for WebSocketContext<'_> {
         f.debug_struct("WebSocketContext")
             .field("compressed", &self.session.is_compressed())
             .field("paused", &self.paused.is_some())
+            .field("subprotocol", &self.subprotocol)
             .finish()
     }
 }
 
 impl<'a> WebSocketContext<'a> {
-    pub(crate) fn new(session: &'a mut (dyn SessionOps + 'a)) -> Self {
+    pub(crate) fn new(
+        session: &'a mut (dyn SessionOps + 'a),
+        subprotocol: Option<&'a str>,
+    ) -> Self {
         WebSocketContext {
             session,
             paused: None,
+            subprotocol,
         }
+    }
+
+    /// The subprotocol agreed on in the handshake (what
+    /// [`select_subprotocol`](WebSocketHandler::select_subprotocol) chose from the client's
+    /// offer), if any: Tornado's `selected_subprotocol`.
+    pub fn selected_subprotocol(&self) -> Option<&str> {
+        self.subprotocol
     }
 
     /// Sends `message` (text or binary; Tornado's `write_message`). The returned future

@@ -103,6 +103,7 @@ pub(crate) fn upgrade_with_status<H: WebSocketHandler>(
         let service = HandlerService {
             handler,
             opening: Some((args, request)),
+            subprotocol: negotiated.subprotocol.as_deref().map(Box::from),
         };
         start_connection(
             upgraded.io,
@@ -134,12 +135,14 @@ struct HandlerService<H> {
     /// The route's groups and the upgrade request, until `open` has seen them (then freed:
     /// an idle connection should hold no request head).
     opening: Option<(PathArgs, HttpServerRequest)>,
+    /// The subprotocol the handshake agreed on, for every callback's context.
+    subprotocol: Option<Box<str>>,
 }
 
 impl<H: WebSocketHandler> WebSocketService for HandlerService<H> {
     fn on_open(&mut self, session: &mut Session<'_>) {
         if let Some((args, request)) = self.opening.take() {
-            let mut cx = WebSocketContext::new(session);
+            let mut cx = WebSocketContext::new(session, self.subprotocol.as_deref());
             self.handler.open(&mut cx, &args, &request);
         }
     }
@@ -149,19 +152,19 @@ impl<H: WebSocketHandler> WebSocketService for HandlerService<H> {
         message: Message,
         session: &mut Session<'_>,
     ) -> Option<LocalBoxFuture<'static, ()>> {
-        let mut cx = WebSocketContext::new(session);
+        let mut cx = WebSocketContext::new(session, self.subprotocol.as_deref());
         self.handler.on_message(&mut cx, message);
         cx.paused.take()
     }
 
     fn on_ping(&mut self, data: &Bytes, session: &mut Session<'_>) {
-        self.handler
-            .on_ping(&mut WebSocketContext::new(session), data);
+        let mut cx = WebSocketContext::new(session, self.subprotocol.as_deref());
+        self.handler.on_ping(&mut cx, data);
     }
 
     fn on_pong(&mut self, data: &Bytes, session: &mut Session<'_>) {
-        self.handler
-            .on_pong(&mut WebSocketContext::new(session), data);
+        let mut cx = WebSocketContext::new(session, self.subprotocol.as_deref());
+        self.handler.on_pong(&mut cx, data);
     }
 
     fn on_close(&mut self, close: Option<&CloseFrame>) {
