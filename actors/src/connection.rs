@@ -100,7 +100,6 @@
 //! });
 //! ```
 
-use std::any::Any;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::panic::AssertUnwindSafe;
@@ -112,6 +111,7 @@ use tokio::net::TcpStream;
 use tokio::sync::{mpsc, watch};
 
 use crate::iostream::IoStream;
+use crate::panics::panic_message;
 use crate::registry::{
     ConnectionControl, ConnectionId, ConnectionRegistry, ConnectionSlot, Notification,
 };
@@ -331,13 +331,4 @@ where
     fn serve(&self, stream: S, _peer: SocketAddr, slot: ConnectionSlot) {
         StreamConnection::start(&self.handler, stream, slot, self.inbox_capacity);
     }
-}
-
-/// The text of a caught panic, when it has one.
-fn panic_message(panic: &(dyn Any + Send)) -> &str {
-    panic
-        .downcast_ref::<&str>()
-        .copied()
-        .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
-        .unwrap_or("(no message)")
 }

@@ -48,7 +48,8 @@ use actix_rt::System;
 use dashmap::{DashMap, mapref::entry::Entry};
 use tokio::sync::oneshot;
 
-use crate::ioloop::{panic_message, run_logged};
+use crate::ioloop::run_logged;
+use crate::panics::panic_message;
 
 /// Jobs a pool holds, queued or running, before refusing more. Python's executor has no limit;
 /// an unbounded queue here would let a burst of requests eat the memory of a slow disk.
@@ -237,8 +238,8 @@ impl BlockingPool {
             if reply.is_closed() {
                 return;
             }
-            let outcome =
-                catch_unwind(AssertUnwindSafe(job)).map_err(|payload| panic_message(&*payload));
+            let outcome = catch_unwind(AssertUnwindSafe(job))
+                .map_err(|payload| panic_message(&*payload).to_owned());
             // Free the place before answering, so a caller that awaits one job and then submits
             // the next never finds the place still taken.
             drop(permit);

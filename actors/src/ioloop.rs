@@ -41,7 +41,6 @@ mod timer;
 pub use timer::TimeoutHandle;
 
 use std::{
-    any::Any,
     cell::RefCell,
     fmt,
     future::Future,
@@ -61,6 +60,8 @@ use futures::{
     future::{AbortHandle, Abortable},
 };
 use tokio::sync::mpsc;
+
+use crate::panics::panic_message;
 
 use timer::TimerQueue;
 
@@ -551,14 +552,15 @@ impl IoLoop {
             let future = match catch_unwind(AssertUnwindSafe(f)) {
                 Ok(future) => future,
                 Err(payload) => {
-                    let _ = reply.send(Err(panic_message(&*payload)));
+                    let _ = reply.send(Err(panic_message(&*payload).to_owned()));
                     return;
                 }
             };
             actix_rt::spawn(async move {
                 let caught = AssertUnwindSafe(future).catch_unwind();
                 if let Ok(result) = Abortable::new(caught, registration).await {
-                    let _ = reply.send(result.map_err(|payload| panic_message(&*payload)));
+                    let _ =
+                        reply.send(result.map_err(|payload| panic_message(&*payload).to_owned()));
                 }
             });
         }))?;
@@ -673,17 +675,6 @@ pub(crate) async fn log_panics<Fut: Future<Output = ()>>(future: Fut) {
             panic = %panic_message(&*payload),
             "a future spawned on the IoLoop panicked"
         );
-    }
-}
-
-/// The text of a panic payload (`panic!` with a literal or a format string).
-pub(crate) fn panic_message(payload: &(dyn Any + Send)) -> String {
-    if let Some(text) = payload.downcast_ref::<&str>() {
-        (*text).to_owned()
-    } else if let Some(text) = payload.downcast_ref::<String>() {
-        text.clone()
-    } else {
-        "non-string panic payload".to_owned()
     }
 }
 

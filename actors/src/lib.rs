@@ -83,6 +83,7 @@ pub mod executor;
 pub mod ioloop;
 pub mod iostream;
 pub mod netutil;
+pub mod panics;
 pub mod periodic;
 pub mod registry;
 pub mod resolver;

@@ -44,7 +44,8 @@ use std::{
     time::{Duration, Instant, SystemTime, UNIX_EPOCH},
 };
 
-use crate::ioloop::{IoLoop, LoopError, TimeoutHandle, log_panics, panic_message};
+use crate::ioloop::{IoLoop, LoopError, TimeoutHandle, log_panics};
+use crate::panics::panic_message;
 
 /// The shortest period accepted; a zero period would spin the loop.
 pub const MIN_PERIOD: Duration = Duration::from_millis(1);

@@ -353,7 +353,7 @@ fn panic_response(
     summary: &RequestSummary,
     panic: &(dyn std::any::Any + Send),
 ) -> HttpResponse {
-    let message = crate::handler::panic_message(panic);
+    let message = crate::handler::panic_message(panic).to_owned();
     tracing::error!(method = %summary.method, uri = %summary.uri, "handler panicked: {message}");
     let error = crate::errors::HttpError::panic(message);
     crate::errors::error_response(&error, app.settings.serve_traceback_enabled())

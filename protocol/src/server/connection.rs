@@ -46,6 +46,7 @@ use std::time::Duration;
 
 use actix::prelude::*;
 use bytes::{Buf, Bytes, BytesMut};
+use cyclone_actors::panics::panic_message;
 use cyclone_actors::registry::{ConnectionControl, ConnectionSlot};
 use futures::channel::mpsc;
 use futures::future::LocalBoxFuture;
@@ -1645,12 +1646,4 @@ fn encode_whole(
 fn log_panic(peer: SocketAddr, panic: &(dyn std::any::Any + Send)) {
     let message = panic_message(panic);
     tracing::error!(%peer, panic = message, "HTTP handler panicked; answered 500");
-}
-
-fn panic_message(panic: &(dyn std::any::Any + Send)) -> &str {
-    panic
-        .downcast_ref::<&str>()
-        .copied()
-        .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
-        .unwrap_or("(no message)")
 }

@@ -8,7 +8,6 @@
 //! asks the protocol for a [`ResponseWriter`], puts the writer in the cell, and hands the
 //! rest of the handler to the connection as the streamed answer's work.
 
-use std::any::Any;
 use std::cell::{Cell, RefCell};
 use std::future::Future;
 use std::net::SocketAddr;
@@ -136,16 +135,5 @@ fn stand_in_request() -> Option<HttpServerRequest> {
             Some(HttpServerRequest::from_parts(head, Bytes::new(), peer))
         }
         _ => None,
-    }
-}
-
-/// A panic payload's message.
-pub(crate) fn panic_message(panic: &(dyn Any + Send)) -> String {
-    if let Some(message) = panic.downcast_ref::<&str>() {
-        (*message).to_owned()
-    } else if let Some(message) = panic.downcast_ref::<String>() {
-        message.clone()
-    } else {
-        "a panic without a message".to_owned()
     }
 }

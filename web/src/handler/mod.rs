@@ -11,7 +11,8 @@ use http::Method;
 
 pub(crate) use context::AppRef;
 pub use context::RequestContext;
-pub(crate) use driver::{HandlerDriver, panic_message};
+pub(crate) use cyclone_actors::panics::panic_message;
+pub(crate) use driver::HandlerDriver;
 pub(crate) use run::{ErasedHandler, HandlerFactory};
 
 use crate::errors::HttpError;

@@ -12,7 +12,8 @@ use http::{HeaderValue, Method, StatusCode};
 
 use super::RequestHandler;
 use super::context::{AppRef, RequestContext};
-use super::driver::{HandlerDriver, panic_message};
+use super::driver::HandlerDriver;
+use super::panic_message;
 use crate::errors::{ErrorKind, HttpError};
 use crate::routing::PathArgs;
 
@@ -55,7 +56,7 @@ where
         match std::panic::catch_unwind(AssertUnwindSafe(|| (self.factory)())) {
             Ok(handler) => HandlerDriver::new(run(handler, cx)),
             Err(panic) => {
-                let error = HttpError::panic(panic_message(&*panic));
+                let error = HttpError::panic(panic_message(&*panic).to_owned());
                 log_error(&cx, &error);
                 cx.finish_with_panic_page(&error);
                 let response = cx.take_response();
@@ -126,7 +127,7 @@ fn after_panic<H: RequestHandler>(
     cx: &mut RequestContext,
     panic: &(dyn Any + Send),
 ) -> Option<HttpResponse> {
-    let error = HttpError::panic(panic_message(panic));
+    let error = HttpError::panic(panic_message(panic).to_owned());
     log_error(cx, &error);
     if cx.headers_sent() {
         return cut(cx);
@@ -149,7 +150,7 @@ async fn answer<H: RequestHandler>(
         .await
     {
         Ok(outcome) => outcome,
-        Err(panic) => Err(HttpError::panic(panic_message(&*panic))),
+        Err(panic) => Err(HttpError::panic(panic_message(&*panic).to_owned())),
     };
     if let Err(error) = outcome {
         match error.kind {
