@@ -2,7 +2,8 @@
 //! choice, echo of text and binary, pings and pongs both ways, close codes both ways, the
 //! message size limit (1009), permessage-deflate, `on_close` exactly once, a write from
 //! another thread through the connection's handle, `wait_for` holding reading back, and
-//! `prepare` refusing an upgrade without a valid signed cookie.
+//! `prepare` refusing an upgrade without a valid signed cookie, and a panicking handler closed
+//! with 1011 while the others go on.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, mpsc};
@@ -658,4 +659,74 @@ async fn prepare_refuses_an_upgrade_without_a_valid_signed_cookie() {
         next(&mut client).await,
         Some(Message::text("welcome alice"))
     );
+}
+
+/// Echoes; panics on "boom" (in `on_message`) and on "boom later" (in the future it waits for).
+#[derive(Default)]
+struct Fragile {
+    closes: Arc<AtomicUsize>,
+}
+
+impl WebSocketHandler for Fragile {
+    fn check_origin(&self, _: &str, _: &HttpServerRequest) -> bool {
+        true
+    }
+
+    fn on_message(&mut self, cx: &mut WebSocketContext<'_>, message: Message) {
+        if message == Message::text("boom") {
+            panic!("the handler broke");
+        }
+        if message == Message::text("boom later") {
+            cx.wait_for(async { panic!("the handler's future broke") });
+            return;
+        }
+        cx.write_message(message);
+    }
+
+    fn on_close(&mut self, _: Option<CloseCode>, _: Option<&str>) {
+        self.closes.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+#[actix_rt::test]
+async fn a_panicking_handler_closes_its_connection_with_1011_and_the_others_go_on() {
+    let closes = Arc::new(AtomicUsize::new(0));
+    let counter = closes.clone();
+    let app = Application::new([url(
+        "/fragile",
+        websocket_with(move || Fragile {
+            closes: counter.clone(),
+        }),
+    )])
+    .unwrap();
+    let server = TestServer::start(app).unwrap();
+    let mut bystander = server.websocket_connect("/fragile").await.unwrap();
+    for trigger in ["boom", "boom later"] {
+        let mut victim = server.websocket_connect("/fragile").await.unwrap();
+        victim.write_message(Message::text(trigger)).await.unwrap();
+        assert_eq!(
+            next(&mut victim).await,
+            None,
+            "{trigger}: the connection ends"
+        );
+        assert_eq!(
+            victim.close_frame().flatten().map(|frame| frame.code),
+            Some(CloseCode::INTERNAL_ERROR),
+            "{trigger}"
+        );
+        // The connection that shares the loop goes on.
+        bystander
+            .write_message(Message::text("still here"))
+            .await
+            .unwrap();
+        assert_eq!(
+            next(&mut bystander).await,
+            Some(Message::text("still here"))
+        );
+    }
+    wait_until(|| closes.load(Ordering::SeqCst) == 2).await;
+    // And new connections are accepted.
+    let mut newcomer = server.websocket_connect("/fragile").await.unwrap();
+    newcomer.write_message(Message::text("hi")).await.unwrap();
+    assert_eq!(next(&mut newcomer).await, Some(Message::text("hi")));
 }

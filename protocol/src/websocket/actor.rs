@@ -20,6 +20,7 @@ use std::collections::VecDeque;
 use std::fmt;
 use std::future::Future;
 use std::io;
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::Pin;
 use std::rc::Rc;
 use std::task::{Context as TaskContext, Poll, Waker};
@@ -27,6 +28,7 @@ use std::task::{Context as TaskContext, Poll, Waker};
 use actix::fut::ActorFuture;
 use actix::prelude::*;
 use bytes::{Buf, Bytes, BytesMut};
+use cyclone_actors::panics::panic_message;
 use cyclone_actors::registry::{ConnectionControl, ConnectionSlot, Notification};
 use futures::future::LocalBoxFuture;
 use tokio::io::{AsyncRead, AsyncWrite};
@@ -495,10 +497,20 @@ impl Core {
         {
             self.paused_until = None;
         }
-        if let Some(paused) = self.paused.as_mut()
-            && paused.as_mut().poll(task).is_ready()
-        {
-            self.paused = None;
+        if let Some(paused) = self.paused.as_mut() {
+            match catch_unwind(AssertUnwindSafe(|| paused.as_mut().poll(task))) {
+                Ok(Poll::Pending) => {}
+                Ok(Poll::Ready(())) => self.paused = None,
+                Err(panic) => {
+                    // The service's own future: a panic in it is the service's panic.
+                    self.paused = None;
+                    tracing::error!(
+                        panic = panic_message(&*panic),
+                        "websocket service future panicked; closing with 1011"
+                    );
+                    self.fail(CloseCode::INTERNAL_ERROR, "internal error".to_owned());
+                }
+            }
         }
     }
 
@@ -781,6 +793,24 @@ pub fn start_connection<S: WebSocketIo>(
     WebSocket { addr }
 }
 
+/// Runs one of the service's callbacks. A panic does not unwind through the loop (taking the
+/// other connections' task with it): it is logged, and the connection is failed with 1011
+/// (internal error), as an HTTP handler's panic is answered 500. Later data messages are not
+/// delivered; `on_close` still runs.
+fn guarded<T>(core: &mut Core, callback: impl FnOnce(&mut Core) -> T) -> Option<T> {
+    match catch_unwind(AssertUnwindSafe(|| callback(&mut *core))) {
+        Ok(value) => Some(value),
+        Err(panic) => {
+            tracing::error!(
+                panic = panic_message(&*panic),
+                "websocket service panicked; closing with 1011"
+            );
+            core.fail(CloseCode::INTERNAL_ERROR, "internal error".to_owned());
+            None
+        }
+    }
+}
+
 /// Hands one decoded frame to the service (answering pings and closes first).
 fn dispatch(
     core: &mut Core,
@@ -791,11 +821,15 @@ fn dispatch(
     match message {
         Message::Ping(data) => {
             core.queue(&Message::Pong(data.clone()));
-            service.on_ping(&data, &mut Session { core, handle });
+            guarded(core, |core| {
+                service.on_ping(&data, &mut Session { core, handle });
+            });
         }
         Message::Pong(data) => {
             core.ping_outstanding = None;
-            service.on_pong(&data, &mut Session { core, handle });
+            guarded(core, |core| {
+                service.on_pong(&data, &mut Session { core, handle });
+            });
         }
         Message::Close(frame) => {
             if !core.codec.close_sent() {
@@ -806,7 +840,9 @@ fn dispatch(
         }
         data => {
             if core.phase == Phase::Open
-                && let Some(work) = service.on_message(data, &mut Session { core, handle })
+                && let Some(Some(work)) = guarded(core, |core| {
+                    service.on_message(data, &mut Session { core, handle })
+                })
             {
                 core.add_pause(work);
             }
@@ -917,7 +953,13 @@ impl WebSocketConnection {
         self.core.progress.closed.set(true);
         self.core.progress.wake(None);
         self.core.phase = Phase::Done;
-        self.service.on_close(self.core.peer_close.as_ref());
+        let (service, close) = (&mut self.service, self.core.peer_close.as_ref());
+        if let Err(panic) = catch_unwind(AssertUnwindSafe(|| service.on_close(close))) {
+            tracing::error!(
+                panic = panic_message(&*panic),
+                "websocket on_close panicked"
+            );
+        }
     }
 }
 
@@ -945,9 +987,12 @@ impl Actor for WebSocketConnection {
             slot.register(ctx.address().recipient());
         }
         if let Some(handle) = self.handle.clone() {
-            self.service.on_open(&mut Session {
-                core: &mut self.core,
-                handle: &handle,
+            let service = &mut self.service;
+            guarded(&mut self.core, |core| {
+                service.on_open(&mut Session {
+                    core,
+                    handle: &handle,
+                });
             });
         }
         ctx.spawn(Driver.map(|(), connection: &mut WebSocketConnection, ctx| {
@@ -988,13 +1033,20 @@ impl Handler<ConnectionControl> for WebSocketConnection {
             }
             ConnectionControl::Notify(notification) => {
                 if let Some(handle) = self.handle.clone() {
-                    self.service.on_notify(
-                        notification,
-                        &mut Session {
-                            core: &mut self.core,
-                            handle: &handle,
-                        },
-                    );
+                    let service = &mut self.service;
+                    let notified = guarded(&mut self.core, |core| {
+                        service.on_notify(
+                            notification,
+                            &mut Session {
+                                core,
+                                handle: &handle,
+                            },
+                        );
+                    });
+                    if notified.is_none() {
+                        // The panic failed the connection: the driver writes the 1011 and ends.
+                        self.core.wake();
+                    }
                 }
             }
         }

@@ -108,6 +108,8 @@
 //! | bad frame, reserved bits/opcodes, bad fragmentation, unmasked client frame, invalid close code from the peer | 1002 |
 //! | text (or close reason) not UTF-8, checked per fragment; undecodable compressed data | 1007 |
 //! | message over `max_message_size` | 1009 |
+//! | the peer stopped reading: a message arrived with `max_write_queue` bytes queued | 1008 |
+//! | a service callback (or the future `on_message` returned) panicked | 1011 |
 
 mod actor;
 mod client;
