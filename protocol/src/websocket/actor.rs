@@ -15,6 +15,7 @@
 //! `ConnectionRegistry::close_all` (drop now), `Shutdown` (close handshake with 1001) and
 //! `notify_all` ([`WebSocketService::on_notify`]) reach it.
 
+use std::any::Any;
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::fmt;
@@ -417,6 +418,16 @@ impl Core {
         }
     }
 
+    /// A service callback, or a future it handed over, panicked: log it, and fail the
+    /// connection with 1011 (internal error), as an HTTP handler's panic is answered 500.
+    fn service_panicked(&mut self, panic: &(dyn Any + Send)) {
+        tracing::error!(
+            panic = panic_message(panic),
+            "websocket service panicked; closing with 1011"
+        );
+        self.fail(CloseCode::INTERNAL_ERROR, "internal error".to_owned());
+    }
+
     /// Answers a protocol error: a close frame with its code, then the socket is dropped.
     fn fail(&mut self, code: CloseCode, reason: String) {
         tracing::debug!(code = code.0, reason, "websocket protocol error");
@@ -504,11 +515,7 @@ impl Core {
                 Err(panic) => {
                     // The service's own future: a panic in it is the service's panic.
                     self.paused = None;
-                    tracing::error!(
-                        panic = panic_message(&*panic),
-                        "websocket service future panicked; closing with 1011"
-                    );
-                    self.fail(CloseCode::INTERNAL_ERROR, "internal error".to_owned());
+                    self.service_panicked(&*panic);
                 }
             }
         }
@@ -794,18 +801,14 @@ pub fn start_connection<S: WebSocketIo>(
 }
 
 /// Runs one of the service's callbacks. A panic does not unwind through the loop (taking the
-/// other connections' task with it): it is logged, and the connection is failed with 1011
-/// (internal error), as an HTTP handler's panic is answered 500. Later data messages are not
-/// delivered; `on_close` still runs.
+/// other connections' task with it): the connection fails with 1011
+/// ([`Core::service_panicked`]), later data messages are not delivered, and `on_close` still
+/// runs.
 fn guarded<T>(core: &mut Core, callback: impl FnOnce(&mut Core) -> T) -> Option<T> {
     match catch_unwind(AssertUnwindSafe(|| callback(&mut *core))) {
         Ok(value) => Some(value),
         Err(panic) => {
-            tracing::error!(
-                panic = panic_message(&*panic),
-                "websocket service panicked; closing with 1011"
-            );
-            core.fail(CloseCode::INTERNAL_ERROR, "internal error".to_owned());
+            core.service_panicked(&*panic);
             None
         }
     }
