@@ -19,7 +19,7 @@ use sha2::Sha256;
 use crate::cookies::CookieOptions;
 use crate::errors::HttpError;
 use crate::handler::RequestContext;
-use crate::settings::CookieSecret;
+use crate::settings::{CookieSecret, Settings};
 
 /// Tornado's default lifetime of a signed value when read: 31 days.
 pub const DEFAULT_MAX_AGE_DAYS: f64 = 31.0;
@@ -270,6 +270,27 @@ fn constant_time_eq(left: &[u8], right: &[u8]) -> bool {
             == 0
 }
 
+/// The value signed cookie `name` carries, if `cookie` verifies with the settings'
+/// `cookie_secret`, is younger than `max_age_days`, and is UTF-8.
+pub(crate) fn verified_cookie(
+    settings: &Settings,
+    name: &str,
+    cookie: &str,
+    max_age_days: f64,
+    min_version: SignedValueVersion,
+) -> Option<String> {
+    let secret = settings.cookie_secret.as_ref()?;
+    let value = decode_signed_value_with(
+        secret,
+        name,
+        cookie,
+        max_age_days,
+        SystemTime::now(),
+        min_version,
+    )?;
+    String::from_utf8(value).ok()
+}
+
 impl RequestContext {
     /// Sets a signed cookie (Tornado's `set_signed_cookie`); it expires in 30 days unless
     /// `options` say otherwise. Needs the `cookie_secret` setting.
@@ -316,16 +337,12 @@ impl RequestContext {
         max_age_days: f64,
         min_version: SignedValueVersion,
     ) -> Option<String> {
-        let secret = self.settings().cookie_secret.as_ref()?;
-        let cookie = self.get_cookie(name)?;
-        let value = decode_signed_value_with(
-            secret,
+        verified_cookie(
+            self.settings(),
             name,
-            cookie,
+            self.get_cookie(name)?,
             max_age_days,
-            SystemTime::now(),
             min_version,
-        )?;
-        String::from_utf8(value).ok()
+        )
     }
 }

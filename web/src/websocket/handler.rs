@@ -13,7 +13,7 @@ use http::header::HOST;
 use crate::errors::HttpError;
 use crate::routing::PathArgs;
 use crate::settings::Settings;
-use crate::signed::{SignedValueVersion, decode_signed_value_with};
+use crate::signed::{SignedValueVersion, verified_cookie};
 
 /// A Tornado-style WebSocket handler: one value per connection, made by the rule's factory when
 /// the upgrade request arrives. The handshake methods (`check_origin`, `select_subprotocol`,
@@ -185,16 +185,13 @@ impl<'a> UpgradeRequest<'a> {
     /// [`DEFAULT_MAX_AGE_DAYS`](crate::signed::DEFAULT_MAX_AGE_DAYS)), not UTF-8, or without a
     /// `cookie_secret` setting.
     pub fn get_signed_cookie(&self, name: &str, max_age_days: f64) -> Option<String> {
-        let secret = self.settings.cookie_secret.as_ref()?;
-        let value = decode_signed_value_with(
-            secret,
+        verified_cookie(
+            self.settings,
             name,
             self.get_cookie(name)?,
             max_age_days,
-            std::time::SystemTime::now(),
             SignedValueVersion::V2,
-        )?;
-        String::from_utf8(value).ok()
+        )
     }
 }
 
