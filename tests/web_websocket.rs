@@ -326,22 +326,32 @@ async fn close_codes_reach_on_close_and_the_client() {
 
 #[actix_rt::test]
 async fn a_message_over_the_size_setting_is_closed_1009() {
-    let seen = Arc::new(Seen::default());
-    let settings = Settings::default().websocket_max_message_size(1024);
-    let server = TestServer::start(app_with(&seen, settings)).unwrap();
-    let mut client = server.websocket_connect("/ws").await.unwrap();
-    client
-        .write_message(Message::text("a".repeat(1024)))
-        .await
-        .unwrap();
-    assert_eq!(
-        next(&mut client).await,
-        Some(Message::text("a".repeat(1024)))
-    );
-    let _ = client.write_message(Message::text("a".repeat(1025))).await;
-    assert_eq!(next(&mut client).await, None);
-    let frame = client.close_frame().flatten().expect("a close frame");
-    assert_eq!(frame.code, CloseCode::MESSAGE_TOO_BIG);
+    // The limit from Tornado's setting, from the base `websocket_config`, and from both (the
+    // named setting wins over the base).
+    for settings in [
+        Settings::default().websocket_max_message_size(1024),
+        Settings::default().websocket_config(WebSocketConfig::new().max_message_size(1024)),
+        Settings::default()
+            .websocket_config(WebSocketConfig::new().max_message_size(64))
+            .websocket_max_message_size(1024),
+    ] {
+        let seen = Arc::new(Seen::default());
+        assert_eq!(settings.websocket_max_message_size_or_default(), 1024);
+        let server = TestServer::start(app_with(&seen, settings)).unwrap();
+        let mut client = server.websocket_connect("/ws").await.unwrap();
+        client
+            .write_message(Message::text("a".repeat(1024)))
+            .await
+            .unwrap();
+        assert_eq!(
+            next(&mut client).await,
+            Some(Message::text("a".repeat(1024)))
+        );
+        let _ = client.write_message(Message::text("a".repeat(1025))).await;
+        assert_eq!(next(&mut client).await, None);
+        let frame = client.close_frame().flatten().expect("a close frame");
+        assert_eq!(frame.code, CloseCode::MESSAGE_TOO_BIG);
+    }
 }
 
 #[actix_rt::test]

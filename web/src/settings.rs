@@ -5,6 +5,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use cyclone_protocol::websocket::WebSocketConfig;
+
 use crate::access_log::LogFunction;
 use crate::cookies::CookieOptions;
 
@@ -121,6 +123,10 @@ pub struct Settings {
     pub websocket_ping_timeout: Option<Duration>,
     /// Largest WebSocket message. Default is 10 MiB (`None` means the default).
     pub websocket_max_message_size: Option<usize>,
+    /// The connection limits every WebSocket route starts from: write queue, mailbox, read
+    /// buffer, close timeout (the three `websocket_*` settings above apply on top when set).
+    /// Default: [`WebSocketConfig::new`].
+    pub websocket_config: Option<WebSocketConfig>,
 }
 
 impl Settings {
@@ -211,6 +217,12 @@ impl Settings {
         self
     }
 
+    /// Sets [`websocket_config`](Self::websocket_config).
+    pub fn websocket_config(mut self, config: WebSocketConfig) -> Self {
+        self.websocket_config = Some(config);
+        self
+    }
+
     /// Whether error pages show messages: `serve_traceback`, else `debug`.
     pub fn serve_traceback_enabled(&self) -> bool {
         self.serve_traceback.unwrap_or(self.debug)
@@ -238,9 +250,15 @@ impl Settings {
         })
     }
 
-    /// The WebSocket message limit in force.
+    /// The WebSocket message limit in force: the setting, else `websocket_config`'s, else
+    /// 10 MiB.
     pub fn websocket_max_message_size_or_default(&self) -> usize {
-        self.websocket_max_message_size
-            .unwrap_or(DEFAULT_WEBSOCKET_MAX_MESSAGE_SIZE)
+        self.websocket_max_message_size.unwrap_or_else(|| {
+            self.websocket_config
+                .as_ref()
+                .map_or(DEFAULT_WEBSOCKET_MAX_MESSAGE_SIZE, |config| {
+                    config.get_max_message_size()
+                })
+        })
     }
 }

@@ -20,13 +20,17 @@ use crate::settings::Settings;
 /// The older header Tornado also reads the origin from (drafts before RFC 6455).
 const SEC_WEBSOCKET_ORIGIN: HeaderName = HeaderName::from_static("sec-websocket-origin");
 
-/// The connection settings a route gets from the application's [`Settings`]:
-/// `websocket_max_message_size`, `websocket_ping_interval` and `websocket_ping_timeout`, the
-/// protocol's defaults for the rest.
+/// The connection settings a route gets from the application's [`Settings`]: its
+/// `websocket_config` (the protocol's defaults without one), with `websocket_max_message_size`,
+/// `websocket_ping_interval` and `websocket_ping_timeout` on top where they are set.
 pub fn config_from_settings(settings: &Settings) -> WebSocketConfig {
-    let mut config =
-        WebSocketConfig::new().max_message_size(settings.websocket_max_message_size_or_default());
-    config = config.ping_interval(settings.websocket_ping_interval);
+    let mut config = settings.websocket_config.clone().unwrap_or_default();
+    if let Some(bytes) = settings.websocket_max_message_size {
+        config = config.max_message_size(bytes);
+    }
+    if settings.websocket_ping_interval.is_some() {
+        config = config.ping_interval(settings.websocket_ping_interval);
+    }
     if let Some(timeout) = settings.websocket_ping_timeout_or_default() {
         config = config.ping_timeout(timeout);
     }
