@@ -22,7 +22,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::time::timeout;
 
 mod ws_support;
-use ws_support::{masked, raw_handshake, read_exactly, stays_silent};
+use ws_support::{BIG_ANSWER, assert_reading_is_paced, raw_handshake};
 
 /// Bounds every wait: tests must not hang.
 const WAIT: Duration = Duration::from_secs(10);
@@ -513,13 +513,10 @@ async fn write_futures_resolve_in_other_tasks_once_written_and_fail_once_closed(
     assert_eq!(*results.lock().unwrap(), ["Ok(())", "Err(Closed)"]);
 }
 
-/// Size of the answer to "big": more than loopback's socket buffers hold.
-const BIG_ANSWER: usize = 16 * 1024 * 1024;
-
 /// Reports every message's text; answers "big" with [`BIG_ANSWER`] bytes and
 /// `wait_for`s the write; on "hold", `wait_for`s a oneshot the test fires.
 struct Paced {
-    seen: tokio::sync::mpsc::UnboundedSender<String>,
+    seen: tokio::sync::mpsc::UnboundedSender<Message>,
     holds: tokio::sync::mpsc::UnboundedSender<tokio::sync::oneshot::Sender<()>>,
 }
 
@@ -529,8 +526,8 @@ impl WebSocketHandler for Paced {
     }
 
     fn on_message(&mut self, cx: &mut WebSocketContext<'_>, message: Message) {
+        let _ = self.seen.send(message.clone());
         let Message::Text(text) = message else { return };
-        let _ = self.seen.send(text.to_string());
         if text == "big" {
             let flushed = cx.write_message(Message::Binary(vec![b'b'; BIG_ANSWER].into()));
             cx.wait_for(flushed);
@@ -563,40 +560,7 @@ async fn wait_for_stops_reading_until_the_write_is_out_or_the_future_done() {
         .unwrap();
     let read = raw_handshake(&mut stream).await;
 
-    stream.write_all(&masked(0x1, b"big")).await.unwrap();
-    stream.write_all(&masked(0x1, b"after")).await.unwrap();
-    assert_eq!(
-        timeout(WAIT, seen.recv()).await.unwrap().as_deref(),
-        Some("big")
-    );
-    assert!(
-        stays_silent(&mut seen).await,
-        "read on before the answer was written"
-    );
-    // The whole answer (a 10-byte header, then the payload) lets the server read on.
-    let read = read_exactly(&mut stream, read, 10 + BIG_ANSWER).await;
-    assert_eq!(&read[..2], &[0x82, 127]);
-    assert_eq!(
-        timeout(WAIT, seen.recv()).await.unwrap().as_deref(),
-        Some("after")
-    );
-
-    stream.write_all(&masked(0x1, b"hold")).await.unwrap();
-    stream.write_all(&masked(0x1, b"released")).await.unwrap();
-    assert_eq!(
-        timeout(WAIT, seen.recv()).await.unwrap().as_deref(),
-        Some("hold")
-    );
-    let fire = timeout(WAIT, holds.recv()).await.unwrap().unwrap();
-    assert!(
-        stays_silent(&mut seen).await,
-        "read on before the future completed"
-    );
-    fire.send(()).unwrap();
-    assert_eq!(
-        timeout(WAIT, seen.recv()).await.unwrap().as_deref(),
-        Some("released")
-    );
+    assert_reading_is_paced(&mut stream, read, &mut seen, &mut holds).await;
 }
 
 /// Only for visitors with a signed `user` cookie; greets them by name on open.

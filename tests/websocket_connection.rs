@@ -26,7 +26,8 @@ use tokio::time::timeout;
 
 mod ws_support;
 use ws_support::{
-    WAIT, masked, raw_handshake, read_exactly, read_to_end, server_frames, stays_silent,
+    BIG_ANSWER, WAIT, assert_reading_is_paced, masked, raw_handshake, read_exactly, read_to_end,
+    server_frames,
 };
 
 /// Echoes every message; "close" makes it close with 4000; reports on_close.
@@ -538,10 +539,6 @@ impl WebSocketService for Forwarder {
     }
 }
 
-/// Size of the answer to "big": more than loopback's socket buffers hold, so it cannot be
-/// written until the peer reads.
-const BIG_ANSWER: usize = 16 * 1024 * 1024;
-
 /// Reports every message; answers "big" with [`BIG_ANSWER`] bytes and reads nothing more
 /// until they are written (`Session::pause_until`); answers "hold" by waiting for the test to
 /// fire a oneshot (a returned future).
@@ -585,41 +582,5 @@ async fn reading_waits_for_the_answer_to_be_written_and_for_returned_futures() {
     let mut stream = TcpStream::connect(address).await.unwrap();
     let read = raw_handshake(&mut stream).await;
 
-    // "big" cannot be answered while we do not read: "after" waits in the socket.
-    stream.write_all(&masked(0x1, b"big")).await.unwrap();
-    stream.write_all(&masked(0x1, b"after")).await.unwrap();
-    assert_eq!(
-        timeout(WAIT, seen.recv()).await.unwrap(),
-        Some(Message::text("big"))
-    );
-    assert!(
-        stays_silent(&mut seen).await,
-        "read on before the answer was written"
-    );
-    // Reading the whole answer lets the server read "after".
-    // A 10-byte header, then the payload.
-    let read = read_exactly(&mut stream, read, 10 + BIG_ANSWER).await;
-    assert_eq!(&read[..2], &[0x82, 127]);
-    assert_eq!(
-        timeout(WAIT, seen.recv()).await.unwrap(),
-        Some(Message::text("after"))
-    );
-
-    // A returned future holds reading the same way until it completes.
-    stream.write_all(&masked(0x1, b"hold")).await.unwrap();
-    stream.write_all(&masked(0x1, b"released")).await.unwrap();
-    assert_eq!(
-        timeout(WAIT, seen.recv()).await.unwrap(),
-        Some(Message::text("hold"))
-    );
-    let fire = timeout(WAIT, holds.recv()).await.unwrap().unwrap();
-    assert!(
-        stays_silent(&mut seen).await,
-        "read on before the future completed"
-    );
-    fire.send(()).unwrap();
-    assert_eq!(
-        timeout(WAIT, seen.recv()).await.unwrap(),
-        Some(Message::text("released"))
-    );
+    assert_reading_is_paced(&mut stream, read, &mut seen, &mut holds).await;
 }

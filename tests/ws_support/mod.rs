@@ -7,9 +7,10 @@
 use std::time::Duration;
 
 use bytes::{BufMut, BytesMut};
+use cyclone::websocket::Message;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 use tokio::time::timeout;
 
 /// The longest any single wait in these tests may take.
@@ -124,4 +125,57 @@ pub async fn stays_silent<T>(seen: &mut mpsc::UnboundedReceiver<T>) -> bool {
     timeout(Duration::from_millis(300), seen.recv())
         .await
         .is_err()
+}
+
+/// Size of the answer a paced server sends to "big": more than loopback's socket buffers
+/// hold, so it cannot be written until the peer reads.
+pub const BIG_ANSWER: usize = 16 * 1024 * 1024;
+
+/// Drives a paced server (one that reports every message to `seen`, answers "big" with a
+/// [`BIG_ANSWER`]-byte binary message and reads nothing more until it is written, and on
+/// "hold" reads nothing more until the oneshot it sends to `holds` fires) through both
+/// pauses, checking that the server reads on only when each is over. `read` holds the bytes
+/// already read past the handshake.
+pub async fn assert_reading_is_paced(
+    stream: &mut TcpStream,
+    read: Vec<u8>,
+    seen: &mut mpsc::UnboundedReceiver<Message>,
+    holds: &mut mpsc::UnboundedReceiver<oneshot::Sender<()>>,
+) {
+    // "big" cannot be answered while we do not read: "after" waits in the socket.
+    stream.write_all(&masked(0x1, b"big")).await.unwrap();
+    stream.write_all(&masked(0x1, b"after")).await.unwrap();
+    assert_eq!(
+        timeout(WAIT, seen.recv()).await.unwrap(),
+        Some(Message::text("big"))
+    );
+    assert!(
+        stays_silent(seen).await,
+        "read on before the answer was written"
+    );
+    // The whole answer (a 10-byte header, then the payload) lets the server read on.
+    let read = read_exactly(stream, read, 10 + BIG_ANSWER).await;
+    assert_eq!(&read[..2], &[0x82, 127]);
+    assert_eq!(
+        timeout(WAIT, seen.recv()).await.unwrap(),
+        Some(Message::text("after"))
+    );
+
+    // A future holds reading the same way until it completes.
+    stream.write_all(&masked(0x1, b"hold")).await.unwrap();
+    stream.write_all(&masked(0x1, b"released")).await.unwrap();
+    assert_eq!(
+        timeout(WAIT, seen.recv()).await.unwrap(),
+        Some(Message::text("hold"))
+    );
+    let fire = timeout(WAIT, holds.recv()).await.unwrap().unwrap();
+    assert!(
+        stays_silent(seen).await,
+        "read on before the future completed"
+    );
+    fire.send(()).unwrap();
+    assert_eq!(
+        timeout(WAIT, seen.recv()).await.unwrap(),
+        Some(Message::text("released"))
+    );
 }
