@@ -5,12 +5,12 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use actix::prelude::*;
-use cyclone::httpserver::{HttpResponse, HttpServerRequest};
+use cyclone::httpserver::{HttpRequestMessage, HttpResponse, HttpServerRequest};
 use cyclone::testing::TestServer;
 use cyclone::web::blocking::blocking;
 use cyclone::web::{
-    Application, HttpError, PathArgs, RequestContext, RequestHandler, RoutedRequest, Settings,
-    fallback, function, handler, routed_actor, url,
+    Application, HttpError, PathArgs, RequestContext, RequestHandler, Settings, actor, fallback,
+    function, handler, url,
 };
 use http::StatusCode;
 
@@ -31,10 +31,10 @@ impl Actor for Service {
     type Context = Context<Self>;
 }
 
-impl Handler<RoutedRequest> for Service {
+impl Handler<HttpRequestMessage> for Service {
     type Result = ();
 
-    fn handle(&mut self, message: RoutedRequest, ctx: &mut Context<Self>) {
+    fn handle(&mut self, message: HttpRequestMessage, ctx: &mut Context<Self>) {
         let mode = message.path_args.get(0).unwrap_or("").to_owned();
         match mode.as_str() {
             "whole" => {
@@ -118,7 +118,7 @@ async fn every_target_kind_is_logged_once_with_its_real_status() {
             ),
             url("/panics", function(falls_over)),
             url("/blocking", blocking(|_| HttpResponse::ok().text("done"))),
-            url(r"/actor/(\w+)", routed_actor(service.recipient())),
+            url(r"/actor/(\w+)", actor(service.recipient())),
             url("/mounted/.*", fallback(inner)),
         ],
         settings,

@@ -1,13 +1,11 @@
 //! Rule targets other than handler types, through real HTTP: actors (and actors composed by
-//! forwarding), mounted services (FallbackHandler), RedirectHandler and ErrorHandler.
+//! forwarding), mounted services (FallbackHandler), RedirectHandler and ErrorHandler. Every
+//! kind receives the same `HttpRequestMessage`, path arguments included.
 
 use actix::prelude::*;
 use cyclone::httpserver::{HttpRequestMessage, HttpResponse, HttpServerRequest};
 use cyclone::testing::TestServer;
-use cyclone::web::{
-    Application, ErrorHandler, RoutedRequest, actor, fallback, handler_with, redirect,
-    routed_actor, url,
-};
+use cyclone::web::{Application, ErrorHandler, actor, fallback, handler_with, redirect, url};
 use http::StatusCode;
 
 /// A long-lived actor counting the requests it answered.
@@ -124,10 +122,10 @@ impl Actor for ArgsEcho {
     type Context = Context<Self>;
 }
 
-impl Handler<RoutedRequest> for ArgsEcho {
+impl Handler<HttpRequestMessage> for ArgsEcho {
     type Result = ();
 
-    fn handle(&mut self, message: RoutedRequest, _: &mut Context<Self>) {
+    fn handle(&mut self, message: HttpRequestMessage, _: &mut Context<Self>) {
         let args = &message.path_args;
         let body = format!(
             "positional={:?} named={:?}",
@@ -140,17 +138,17 @@ impl Handler<RoutedRequest> for ArgsEcho {
 
 /// Forwards routed requests whose first group is not "blocked" to `next`, untouched.
 struct RoutedGate {
-    next: Recipient<RoutedRequest>,
+    next: Recipient<HttpRequestMessage>,
 }
 
 impl Actor for RoutedGate {
     type Context = Context<Self>;
 }
 
-impl Handler<RoutedRequest> for RoutedGate {
+impl Handler<HttpRequestMessage> for RoutedGate {
     type Result = ();
 
-    fn handle(&mut self, message: RoutedRequest, _: &mut Context<Self>) {
+    fn handle(&mut self, message: HttpRequestMessage, _: &mut Context<Self>) {
         if message.path_args.named("user") == Some("blocked") {
             let _ = message
                 .writer
@@ -169,12 +167,12 @@ async fn routed_actors_get_positional_and_named_path_arguments_decoded() {
     }
     .start();
     let app = Application::new([
-        url(r"/files/(\w+)/(.*)", routed_actor(echo.clone().recipient())),
+        url(r"/files/(\w+)/(.*)", actor(echo.clone().recipient())),
         url(
             r"/users/(?P<user>[^/]+)/(?P<tab>\w+)",
-            routed_actor(gate.recipient()),
+            actor(gate.recipient()),
         ),
-        url("/plain", echo.recipient::<RoutedRequest>()),
+        url("/plain", echo.recipient::<HttpRequestMessage>()),
     ])
     .unwrap();
     let server = TestServer::start(app).unwrap();

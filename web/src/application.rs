@@ -1,43 +1,69 @@
 //! [`Application`]: Tornado's `Application`, the rules and settings of a site. It is the
 //! [`HttpService`] of an [`HttpServer`]: [`listen`](Application::listen) starts one, or hand
-//! it to [`HttpServer::new`] yourself.
+//! it to [`HttpServer::new`] yourself. Each request message the server hands it is routed and
+//! delivered to the rule's [`Target`].
 
+use std::any::Any;
+use std::borrow::Cow;
 use std::future::Future;
-use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use cyclone_protocol::server::{
-    HttpResponse, HttpServer, HttpServerError, HttpServerRequest, HttpService, Reply,
+    HttpRequestMessage, HttpServer, HttpServerError, HttpServerRequest, HttpService,
 };
-use futures::FutureExt;
-use futures::future::LocalBoxFuture;
 use http::header::HeaderName;
 
 use crate::access_log::RequestSummary;
+use crate::app::AppContext;
 use crate::builtin::ErrorHandler;
-use crate::handler::{AppRef, HandlerDriver};
+use crate::handler::handler_with;
 use crate::routing::{Found, HostRules, PathArgs, RouteError, Router, Rule};
 use crate::settings::Settings;
-use crate::target::{Target, TargetKind, handler_with};
+use crate::target::{RouteTarget, Target, Work};
 
 /// What every request of an application shares: settings and compiled routes.
-#[derive(Clone)]
-pub(crate) struct AppShared {
-    /// The settings.
-    pub(crate) settings: Settings,
+struct AppShared {
+    /// Settings and named routes, handed to every target with each request.
+    context: AppContext,
+    /// `context` again, as the request's app data (one `Arc` clone per request), so a target
+    /// a request is forwarded to finds its application.
+    app_data: Arc<dyn Any + Send + Sync>,
     /// Host rule sets in the order tried; the last applies to every host.
     hosts: Vec<HostRules>,
     /// Answers requests no rule matches (Tornado's `default_handler_class`); else 404.
     default_target: Option<Target>,
-    /// Answers 404 when there is no default target, and 400 for undecodable path arguments.
+    /// Answers 404 when there is no default target.
     not_found: Target,
+    /// Answers 400 for path arguments that are not UTF-8 once decoded.
+    bad_request: Target,
     /// Whether any target streams request bodies (routing at head time is skipped if not).
     streaming: bool,
 }
 
 impl AppShared {
+    /// The application's parts, with `context` made from `settings` and the rules' names.
+    fn new(settings: Settings, hosts: Vec<HostRules>, default_target: Option<Target>) -> AppShared {
+        let context = AppContext::new(
+            settings,
+            hosts.iter().flat_map(|rules| rules.router.named_routes()),
+        );
+        let streaming = hosts.iter().any(|rules| rules.router.any_streaming())
+            || default_target
+                .as_ref()
+                .is_some_and(|target| target.kind().may_stream());
+        AppShared {
+            app_data: Arc::new(context.clone()),
+            context,
+            hosts,
+            default_target,
+            not_found: handler_with(|| ErrorHandler::new(http::StatusCode::NOT_FOUND)),
+            bad_request: handler_with(|| ErrorHandler::new(http::StatusCode::BAD_REQUEST)),
+            streaming,
+        }
+    }
+
     /// The rule for `request`, trying host rule sets in order.
     fn route(&self, request: &HttpServerRequest) -> Option<Found<'_>> {
         if let [only] = self.hosts.as_slice() {
@@ -54,7 +80,7 @@ impl AppShared {
             }
         }
         // Tornado's default_host: unknown hosts get that host's rules (not behind a proxy).
-        let default_host = self.settings.default_host.as_deref()?;
+        let default_host = self.context.settings().default_host.as_deref()?;
         if request
             .head()
             .contains_header(&HeaderName::from_static("x-real-ip"))
@@ -67,12 +93,24 @@ impl AppShared {
             .find_map(|rules| rules.router.find(path))
     }
 
-    pub(crate) fn reverse_url(&self, name: &str, args: &[&str]) -> Result<String, RouteError> {
-        self.hosts
-            .iter()
-            .find_map(|rules| rules.router.reverse(name))
-            .ok_or_else(|| RouteError::UnknownName(name.to_owned()))?
-            .format(args)
+    /// The target for `request` and its path arguments.
+    fn target_for(&self, request: &HttpServerRequest) -> (&Target, PathArgs) {
+        match self.route(request) {
+            Some(Found {
+                target,
+                args: Ok(args),
+            }) => (target, args),
+            Some(Found {
+                args: Err(error), ..
+            }) => {
+                tracing::warn!("{error}");
+                (&self.bad_request, PathArgs::default())
+            }
+            None => match &self.default_target {
+                Some(target) => (target, PathArgs::default()),
+                None => (&self.not_found, PathArgs::default()),
+            },
+        }
     }
 }
 
@@ -100,13 +138,13 @@ impl AppShared {
 #[derive(Clone)]
 pub struct Application {
     /// Settings and routes, shared by every request.
-    shared: AppRef,
+    shared: Arc<AppShared>,
 }
 
 impl std::fmt::Debug for Application {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Application")
-            .field("settings", &self.shared.settings)
+            .field("settings", self.shared.context.settings())
             .field("host_rule_sets", &self.shared.hosts.len())
             .finish_non_exhaustive()
     }
@@ -124,18 +162,12 @@ impl Application {
         settings: Settings,
     ) -> Result<Application, RouteError> {
         let router = Router::new(rules)?;
-        let streaming = router.any_streaming();
+        let hosts = vec![HostRules {
+            pattern: None,
+            router,
+        }];
         Ok(Application {
-            shared: Arc::new(AppShared {
-                settings,
-                hosts: vec![HostRules {
-                    pattern: None,
-                    router,
-                }],
-                default_target: None,
-                not_found: handler_with(|| ErrorHandler::new(http::StatusCode::NOT_FOUND)),
-                streaming,
-            }),
+            shared: Arc::new(AppShared::new(settings, hosts, None)),
         })
     }
 
@@ -147,31 +179,40 @@ impl Application {
         rules: impl IntoIterator<Item = Rule>,
     ) -> Result<(), RouteError> {
         let rules = HostRules::new(host_pattern, Router::new(rules)?)?;
-        let shared = Arc::make_mut(&mut self.shared);
-        shared.streaming |= rules.router.any_streaming();
-        let last = shared.hosts.len().saturating_sub(1);
-        shared.hosts.insert(last, rules);
+        let mut hosts = self.shared.hosts.clone();
+        let last = hosts.len().saturating_sub(1);
+        hosts.insert(last, rules);
+        self.rebuild(hosts, self.shared.default_target.clone());
         Ok(())
     }
 
     /// Answers requests no rule matches (Tornado's `default_handler_class`). Default: 404.
     pub fn default_handler(mut self, target: impl Into<Target>) -> Self {
-        let target = target.into();
-        let shared = Arc::make_mut(&mut self.shared);
-        shared.streaming |= target.may_stream();
-        shared.default_target = Some(target);
+        let hosts = self.shared.hosts.clone();
+        self.rebuild(hosts, Some(target.into()));
         self
+    }
+
+    /// Recompiles the shared parts after a change to the rules.
+    fn rebuild(&mut self, hosts: Vec<HostRules>, default_target: Option<Target>) {
+        let settings = self.shared.context.settings().clone();
+        self.shared = Arc::new(AppShared::new(settings, hosts, default_target));
     }
 
     /// The settings.
     pub fn settings(&self) -> &Settings {
-        &self.shared.settings
+        self.shared.context.settings()
+    }
+
+    /// The settings and named routes every target of this application gets.
+    pub fn context(&self) -> &AppContext {
+        &self.shared.context
     }
 
     /// The URL of the rule named `name` with `args` in its groups, percent-encoded (Tornado's
     /// `reverse_url`).
     pub fn reverse_url(&self, name: &str, args: &[&str]) -> Result<String, RouteError> {
-        self.shared.reverse_url(name, args)
+        self.shared.context.reverse_url(name, args)
     }
 
     /// Starts an [`HttpServer`] on `port` on every interface, on the current loop, and returns
@@ -190,171 +231,95 @@ impl Application {
         server.listen_on(port, address)?;
         Ok(server)
     }
-
-    fn dispatch(&self, target: &Target, request: HttpServerRequest, args: PathArgs) -> Dispatch {
-        match &target.kind {
-            TargetKind::Handler(handler) => Dispatch(DispatchKind::Handler(handler.start(
-                request,
-                args,
-                self.shared.clone(),
-            ))),
-            TargetKind::Function(function) => {
-                let summary = RequestSummary::of(&request);
-                let app = self.shared.clone();
-                let answer = AssertUnwindSafe(function(request, args)).catch_unwind();
-                Dispatch(DispatchKind::Boxed(Box::pin(async move {
-                    let response = match answer.await {
-                        Ok(response) => response,
-                        Err(panic) => panic_response(&app, &summary, &*panic),
-                    };
-                    summary.log(app.settings.log_function.as_ref(), response.status());
-                    response.into()
-                })))
-            }
-            TargetKind::Service(service) if service.logs_itself() => {
-                Dispatch(DispatchKind::Boxed(service.call(request)))
-            }
-            TargetKind::Service(service) => {
-                // A mounted service writes its own answer: the access log learns its status
-                // from the connection once it is sent.
-                let log = self.access_log_hook(&request);
-                let reply = service.call(request);
-                Dispatch(DispatchKind::Boxed(Box::pin(async move {
-                    reply.await.on_sent(log)
-                })))
-            }
-            TargetKind::Actor(actor) => {
-                let log = self.access_log_hook(&request);
-                Dispatch::ready(actor.call(request).into_inner().on_sent(log))
-            }
-            TargetKind::RoutedActor(recipient) => Dispatch::ready(crate::routed::dispatch(
-                recipient,
-                request,
-                args,
-                self.shared.settings.log_function.as_ref(),
-            )),
-            TargetKind::WebSocket(websocket) => {
-                Dispatch::ready(websocket.upgrade(request, args, &self.shared.settings))
-            }
-            TargetKind::Router(_) => {
-                // Routers are descended at routing time and never returned as targets.
-                Dispatch::ready(HttpResponse::new(http::StatusCode::NOT_FOUND).into())
-            }
-        }
-    }
-
-    /// Logs `request`'s access line with the status it is answered with, for answers the
-    /// application does not write itself (mounted services, actors).
-    fn access_log_hook(
-        &self,
-        request: &HttpServerRequest,
-    ) -> impl FnOnce(http::StatusCode) + 'static {
-        let summary = RequestSummary::of(request);
-        let log_function = self.shared.settings.log_function.clone();
-        move |status| summary.log(log_function.as_ref(), status)
-    }
-
-    fn target_for(&self, request: &HttpServerRequest) -> Option<&Target> {
-        match self.shared.route(request) {
-            Some(found) => Some(found.target),
-            None => self.shared.default_target.as_ref(),
-        }
-    }
 }
 
 impl HttpService for Application {
     type Future = Dispatch;
 
-    fn call(&self, request: HttpServerRequest) -> Dispatch {
-        let (target, args) = match self.shared.route(&request) {
-            Some(Found {
-                target,
-                args: Ok(args),
-            }) => (target, args),
-            Some(Found {
-                args: Err(error), ..
-            }) => {
-                tracing::warn!("{error}");
-                let bad = handler_with(|| ErrorHandler::new(http::StatusCode::BAD_REQUEST));
-                return self.dispatch(&bad, request, PathArgs::default());
-            }
-            None => match &self.shared.default_target {
-                Some(target) => (target, PathArgs::default()),
-                None => (&self.shared.not_found, PathArgs::default()),
-            },
-        };
-        self.dispatch(target, request, args)
+    fn call(&self, mut message: HttpRequestMessage) -> Dispatch {
+        let shared = &*self.shared;
+        let (target, args) = shared.target_for(&message.request);
+        message.path_args = args;
+        message.request.set_app_data(Arc::clone(&shared.app_data));
+        let target = target.kind();
+        if !target.logs_itself() {
+            // The target answers through the writer without us: the access log learns the
+            // status the client got once it is sent.
+            let summary = RequestSummary::of(&message.request);
+            let log_function = shared.context.settings().log_function.clone();
+            message
+                .writer
+                .on_sent(move |status| summary.log(log_function.as_ref(), status));
+        }
+        Dispatch(target.deliver(message, &shared.context))
     }
 
     fn stream_request_body(&self, request: &HttpServerRequest) -> bool {
         if !self.shared.streaming {
             return false;
         }
-        match self.target_for(request).map(|target| &target.kind) {
-            Some(TargetKind::Handler(handler)) => handler.streams(),
-            Some(TargetKind::Service(service)) => service.stream_request_body(request),
-            _ => false,
-        }
+        self.shared
+            .target_for(request)
+            .0
+            .kind()
+            .stream_request_body(request)
     }
 }
 
-/// The connection's future for one request to an [`Application`].
-pub struct Dispatch(DispatchKind);
-
-/// How a request is being answered.
-enum DispatchKind {
-    /// A `RequestHandler` on this loop.
-    Handler(HandlerDriver),
-    /// A function or mounted service.
-    Boxed(LocalBoxFuture<'static, Reply>),
-    /// An answer known at once (a message sent to an actor).
-    /// Boxed so the future the connection keeps per request stays small for handlers.
-    Ready(Option<Box<Reply>>),
-}
-
-impl Dispatch {
-    /// An answer known at once.
-    fn ready(reply: Reply) -> Self {
-        Dispatch(DispatchKind::Ready(Some(Box::new(reply))))
+/// An application mounted under a rule of another (Tornado's nested `Application`): it routes
+/// what reaches it with its own rules and settings, and logs its own answers.
+impl From<Application> for Target {
+    fn from(application: Application) -> Self {
+        Target::new(Mounted(application))
     }
 }
+
+/// The target an [`Application`] becomes when mounted.
+struct Mounted(Application);
+
+impl RouteTarget for Mounted {
+    fn deliver(&self, message: HttpRequestMessage, _app: &AppContext) -> Option<Work> {
+        self.0.call(message).0
+    }
+
+    fn stream_request_body(&self, request: &HttpServerRequest) -> bool {
+        self.0.stream_request_body(request)
+    }
+
+    fn may_stream(&self) -> bool {
+        self.0.shared.streaming
+    }
+
+    fn logs_itself(&self) -> bool {
+        true
+    }
+
+    fn name(&self) -> Cow<'static, str> {
+        "application".into()
+    }
+}
+
+/// The work the connection polls for one request to an [`Application`]: the target's, if it
+/// left any (a handler running the request, an async function's future).
+pub struct Dispatch(Option<Work>);
 
 impl std::fmt::Debug for Dispatch {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self.0 {
-            DispatchKind::Handler(_) => "Dispatch::Handler",
-            DispatchKind::Boxed(_) => "Dispatch::Boxed",
-            DispatchKind::Ready(_) => "Dispatch::Ready",
+        f.write_str(if self.0.is_some() {
+            "Dispatch(work)"
+        } else {
+            "Dispatch(done)"
         })
     }
 }
 
 impl Future for Dispatch {
-    type Output = Reply;
+    type Output = ();
 
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Reply> {
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         match &mut self.get_mut().0 {
-            DispatchKind::Handler(driver) => Pin::new(driver).poll(cx),
-            DispatchKind::Boxed(future) => future.as_mut().poll(cx),
-            DispatchKind::Ready(reply) => match reply.take() {
-                Some(reply) => Poll::Ready(*reply),
-                None => {
-                    Poll::Ready(HttpResponse::new(http::StatusCode::INTERNAL_SERVER_ERROR).into())
-                }
-            },
+            Some(work) => work.as_mut().poll(cx),
+            None => Poll::Ready(()),
         }
     }
-}
-
-/// The 500 page for a function target that panicked (the message only with
-/// `serve_traceback`), as a handler's panic gets.
-fn panic_response(
-    app: &AppShared,
-    summary: &RequestSummary,
-    panic: &(dyn std::any::Any + Send),
-) -> HttpResponse {
-    let message = crate::handler::panic_message(panic).to_owned();
-    tracing::error!(method = %summary.method, uri = %summary.uri, "handler panicked: {message}");
-    let error = crate::errors::HttpError::panic(message);
-    crate::errors::error_response(&error, app.settings.serve_traceback_enabled())
 }

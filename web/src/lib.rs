@@ -10,19 +10,23 @@
 //!   [`reverse_url`](Application::reverse_url), host rule sets
 //!   ([`add_handlers`](Application::add_handlers)), nested routers, a default handler or 404.
 //!   Literal routes are one hash lookup.
-//! - [`Target`]s, what a rule routes to:
-//!   - [`handler`] / [`handler_with`]: a [`RequestHandler`] type, a fresh instance per
-//!     request (the factory closure is Tornado's `initialize`), run on the connection's own
-//!     loop with no mailbox hop;
+//! - [`Target`]s, what a rule routes to. Every kind implements [`RouteTarget`] and receives
+//!   the same message, the protocol's [`HttpRequestMessage`](httpserver::HttpRequestMessage)
+//!   (the request, its [`PathArgs`], its writer), so any target can forward it to another
+//!   ([`Forward`]):
+//!   - [`handler`] / [`handler_with`]: a [`RequestHandler`] type; each request makes a fresh
+//!     handler (the factory closure is Tornado's `initialize`), run on the connection's own
+//!     loop with no mailbox hop, with an address of its own while it runs
+//!     ([`RequestContext::recipient`]);
 //!   - [`function`]: an async closure;
-//!   - [`routed_actor`]: any actor's `Recipient<RoutedRequest>`, a long-lived service actor
-//!     that gets the path arguments and whose answers are logged; [`actor`]: an actor taking
-//!     the protocol's bare `HttpRequestMessage`; actors compose by forwarding the message
-//!     (see `examples/composition.rs`);
+//!   - [`actor`]: one long-lived actor on any thread; [`per_worker`]: one actor per worker,
+//!     on the connection's own thread; actors compose by forwarding the message (see
+//!     `examples/composition.rs`);
 //!   - [`blocking::blocking`]: a synchronous function on the blocking pool (Tornado's
 //!     `WSGIContainer` role);
 //!   - [`fallback`]: any `HttpService` (Tornado's `FallbackHandler`); [`redirect`]
-//!     (`RedirectHandler`); [`ErrorHandler`].
+//!     (`RedirectHandler`); [`ErrorHandler`]; a nested [`Router`] or [`Application`];
+//!   - a kind of your own: implement [`RouteTarget`], wrap it with [`Target::new`].
 //! - [`RequestContext`]: a request's state, passed to every handler method: the request,
 //!   `set_status`, `set_header`, `write` / `write_json`, `flush` (streams chunked), `finish`,
 //!   `redirect`, arguments, files, cookies, signed cookies ([`signed`]), XSRF, `current_user`
@@ -85,6 +89,7 @@
 #![forbid(unsafe_code)]
 
 pub mod access_log;
+mod app;
 mod application;
 mod arguments;
 mod auth;
@@ -95,7 +100,6 @@ mod cookies;
 mod errors;
 mod etag;
 mod handler;
-mod routed;
 mod routing;
 mod settings;
 pub mod signed;
@@ -105,18 +109,21 @@ mod urljoin;
 pub mod websocket;
 mod xsrf;
 
+pub use app::AppContext;
 pub use application::{Application, Dispatch};
 pub use builtin::{ErrorHandler, RedirectHandler, fallback, redirect};
 pub use cookies::CookieOptions;
 pub use errors::{HttpError, MissingArgumentError, html_escape};
-pub use handler::{DEFAULT_SUPPORTED_METHODS, HandlerResult, RequestContext, RequestHandler};
-pub use routed::{RoutedRequest, RoutedWriter, routed_actor};
+pub use handler::{
+    DEFAULT_SUPPORTED_METHODS, HANDLER_INBOX_CAPACITY, HandlerResult, RequestContext,
+    RequestHandler, handler, handler_with,
+};
 pub use routing::{PathArgError, PathArgs, RouteError, Router, Rule, url};
 pub use settings::{
     CookieSecret, DEFAULT_STATIC_URL_PREFIX, DEFAULT_WEBSOCKET_MAX_MESSAGE_SIZE,
     DEFAULT_XSRF_COOKIE_NAME, Settings,
 };
-pub use target::{Target, actor, function, handler, handler_with, service};
+pub use target::{Forward, RouteTarget, Target, Work, actor, function, per_worker, service};
 pub use urljoin::RedirectUrlError;
 pub use websocket::{WebSocketHandler, websocket, websocket_with};
 

@@ -20,10 +20,14 @@ pub enum WriterError {
     /// more can be sent.
     #[error("the connection is closed")]
     Closed,
-    /// [`respond`](super::ResponseWriter::respond) after streamed data filled the queue; use
-    /// the async `flush`/`finish` instead.
-    #[error("the response queue is full")]
-    Full,
+    /// [`upgrade`](super::ResponseWriter::upgrade) after a flush: the head is gone, too late
+    /// to switch protocols.
+    #[error("the response head was already sent")]
+    HeadSent,
+    /// The writer was dropped before it finished the answer (the connection answers 500, or
+    /// cuts a streamed answer short).
+    #[error("the response writer was dropped unfinished")]
+    Abandoned,
 }
 
 /// Why a streamed request body ended early.

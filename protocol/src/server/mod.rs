@@ -5,20 +5,24 @@
 //!
 //! - [`HttpServer`]: the builder with Tornado's options, over [`TcpServer`] (accepting,
 //!   `max_connections`, registry, graceful shutdown).
-//! - [`HttpConnection`] (in `connection.rs`): the actor owning one connection; it reads into one
-//!   buffer, decodes, calls the service, and writes answers in request order, batched.
-//! - [`HttpService`]: what answers requests; any `Fn(HttpServerRequest) -> impl Future<Output =
-//!   HttpResponse>` is one. [`streaming`] makes one from a function that streams through a
-//!   [`ResponseWriter`]; [`actor`] sends each request to an actor as an
-//!   [`HttpRequestMessage`].
-//! - [`HttpServerRequest`] (Tornado's `HTTPServerRequest`), [`HttpResponse`],
-//!   [`RequestBody`] (a body streamed with flow control).
-//! - [`Reply::upgrade`] switches a connection to another protocol (WebSocket): the connection
-//!   writes `101 Switching Protocols` and hands an [`Upgraded`] (the transport as an
-//!   [`UpgradedIo`], the bytes read past the request, its head and its registry slot) to a
-//!   callback that starts the new owner.
+//! - The connection actor (in `connection/`): one per socket; it reads into one buffer,
+//!   decodes, hands each request to the service, and writes answers in request order, batched.
+//! - [`HttpRequestMessage`]: the one message every request travels as: the
+//!   [`HttpServerRequest`] (Tornado's `HTTPServerRequest`), its [`PathArgs`] and the
+//!   [`ResponseWriter`] for the answer. Whoever gets it answers through the writer, on the
+//!   connection's loop or from any actor on any thread; the connection reads the answer from
+//!   the writer's [`ResponseStream`].
+//! - [`HttpService`]: what the connection hands each message to; it returns work the
+//!   connection polls. Any `Fn(HttpServerRequest) -> impl Future<Output = impl Into<Reply>>`
+//!   is one; [`streaming`] makes one from a function that streams through the writer;
+//!   [`actor`] sends each message to an actor.
+//! - [`HttpResponse`] (a whole answer), [`RequestBody`] (a body streamed with flow control).
+//! - [`ResponseWriter::upgrade`] (or [`Reply::upgrade`]) switches a connection to another
+//!   protocol (WebSocket): the connection writes `101 Switching Protocols` and hands an
+//!   [`Upgraded`] (the transport as an [`UpgradedIo`], the bytes read past the request, its
+//!   head and its registry slot) to a callback that starts the new owner.
 //! - HTTPS with [`ssl_options`](HttpServer::ssl_options): each connection completes a rustls
-//!   handshake (cyclone_actors' `TlsFactory`) before its `HttpConnection` starts.
+//!   handshake (cyclone_actors' `TlsFactory`) before its connection actor starts.
 //!
 //! # Example
 //!
@@ -66,7 +70,9 @@ mod body;
 mod connection;
 mod decompress;
 mod error;
+mod message;
 mod options;
+mod path_args;
 mod request;
 mod response;
 mod sent;
@@ -90,14 +96,17 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 
 pub use body::RequestBody;
-pub use connection::{HttpConnection, LINGER_MAX_DISCARD, LINGER_TIMEOUT, serve_connection};
+use connection::serve_connection;
+pub use connection::{LINGER_MAX_DISCARD, LINGER_TIMEOUT};
 pub use error::{HttpServerError, RequestBodyError, WriterError};
+pub use message::HttpRequestMessage;
 pub use options::HttpServerOptions;
+pub use path_args::PathArgs;
 pub use request::HttpServerRequest;
-pub use response::{HttpResponse, RESPONSE_QUEUE_CHUNKS, ResponseWriter, recycled_header_map};
-pub use service::{
-    ActorService, HttpRequestMessage, HttpService, IntoReply, Reply, Streaming, actor, streaming,
+pub use response::{
+    HttpResponse, OnUpgrade, RESPONSE_QUEUE_CHUNKS, ResponseEvent, ResponseStream, ResponseWriter,
 };
+pub use service::{ActorService, Answering, HttpService, Reply, Streaming, actor, streaming};
 pub use upgrade::{Upgraded, UpgradedIo};
 
 /// Builds a worker's service; called once per worker thread.
@@ -386,7 +395,7 @@ thread_local! {
     static SERVICES: RefCell<Vec<(u64, Rc<dyn Any>)>> = const { RefCell::new(Vec::new()) };
 }
 
-/// Starts an [`HttpConnection`] for each accepted socket, with its worker's service.
+/// Starts a connection actor for each accepted socket, with its worker's service.
 struct ConnectionFactory<S> {
     /// This server's key in the per-thread service cache.
     id: u64,

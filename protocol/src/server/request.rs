@@ -1,7 +1,9 @@
 //! [`HttpServerRequest`]: Tornado's `HTTPServerRequest`, one parsed request as a handler sees it.
 
+use std::any::Any;
 use std::cell::OnceCell;
 use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -45,6 +47,9 @@ pub struct HttpServerRequest {
     /// Arguments, files and cookies, allocated on first use: most requests never ask, and a
     /// request moves through the connection several times, so it is kept small.
     parsed: OnceCell<Box<Parsed>>,
+    /// What the router that routed the request attached (the web layer's application), so
+    /// that whoever the request is forwarded to can reach it.
+    app_data: Option<Arc<dyn Any + Send + Sync>>,
 }
 
 impl Drop for HttpServerRequest {
@@ -88,22 +93,8 @@ impl HttpServerRequest {
             start,
             form_limits,
             parsed: OnceCell::new(),
+            app_data: None,
         }
-    }
-
-    /// A request built by hand, for tests of handlers: `head` as decoded, `body` whole, from
-    /// `peer`, over plain HTTP.
-    pub fn from_parts(head: RequestHead, body: Bytes, peer: SocketAddr) -> Self {
-        let mut request = Self::new(
-            head,
-            Instant::now(),
-            peer,
-            peer.ip(),
-            "http",
-            FormLimits::default(),
-        );
-        request.body = body;
-        request
     }
 
     pub(crate) fn set_body(&mut self, body: Bytes) {
@@ -116,6 +107,17 @@ impl HttpServerRequest {
 
     pub(crate) fn head_mut(&mut self) -> &mut RequestHead {
         &mut self.head
+    }
+
+    /// Attaches what a router wants every target the request reaches to find (the web
+    /// layer's application context), replacing what was attached before.
+    pub fn set_app_data(&mut self, data: Arc<dyn Any + Send + Sync>) {
+        self.app_data = Some(data);
+    }
+
+    /// What a router attached with [`set_app_data`](Self::set_app_data), if it is a `T`.
+    pub fn app_data<T: Any + Send + Sync>(&self) -> Option<Arc<T>> {
+        self.app_data.clone()?.downcast::<T>().ok()
     }
 
     /// The decoded head (method, target, version, fields and framing facts).

@@ -1,4 +1,4 @@
-//! [`Reply::on_sent`](super::Reply::on_sent)'s hook: tells whoever built an answer which status
+//! [`ResponseWriter::on_sent`](super::ResponseWriter::on_sent)'s hook: tells whoever built an answer which status
 //! its client got, once the answer is done, so that a layer above (the web framework's access
 //! log) can account for answers it did not write itself.
 
@@ -6,8 +6,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use http::StatusCode;
 
-/// A callback told the status an answer was sent with.
-pub(crate) type SentCallback = Box<dyn FnOnce(StatusCode)>;
+use super::response::SentCallback;
 
 /// One exchange's hook: the callback and, once the answer's head is encoded, its status. It
 /// fires when the exchange ends (the answer is complete, or cut after its head went out); an
@@ -38,7 +37,7 @@ impl Drop for SentHook {
         if let (Some(callback), Some(status)) = (self.callback.take(), self.status) {
             // A panicking hook must not take the connection with it.
             if catch_unwind(AssertUnwindSafe(|| callback(status))).is_err() {
-                tracing::error!("a Reply::on_sent callback panicked");
+                tracing::error!("an on_sent callback panicked");
             }
         }
     }

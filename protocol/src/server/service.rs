@@ -1,21 +1,23 @@
-//! The handler contract: [`HttpService`], what it returns ([`Reply`]), and the adapters for
-//! streaming functions ([`streaming`]) and actors ([`actor`], [`HttpRequestMessage`]).
+//! The handler contract: [`HttpService`], which receives every request as an
+//! [`HttpRequestMessage`], and the adapters that make one from a function ([`Reply`]), a
+//! streaming function ([`streaming`]) or an actor ([`actor`]).
 //!
-//! A service runs on the connection's own loop: `call` takes `&self` and its future need not be
-//! `Send`, so a plain function answers with no mailbox hop and no allocation. Actors are reached
-//! through a message, which is `Send` and carries the request and a [`ResponseWriter`].
+//! A service runs on the connection's own loop: `call` takes `&self` and the work it returns
+//! need not be `Send`; the connection polls that work (dropping it if the client leaves) and
+//! reads the answer from the message's writer. So a plain function answers with no mailbox
+//! hop, and an actor anywhere answers through the same writer.
 
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use actix::{Message, Recipient};
-use futures::future::LocalBoxFuture;
+use actix::Recipient;
+use http::StatusCode;
 
+use super::message::HttpRequestMessage;
 use super::request::HttpServerRequest;
-use super::response::{HttpResponse, ResponseEvents, ResponseWriter};
-use super::sent::SentCallback;
-use super::upgrade::{OnUpgrade, Upgraded};
+use super::response::{HttpResponse, ResponseWriter, SentCallback};
+use super::upgrade::Upgraded;
 
 /// Answers requests on one worker's loop. Built per worker by the server's factory, so it need
 /// not be `Send` or `Sync`.
@@ -32,12 +34,14 @@ use super::upgrade::{OnUpgrade, Upgraded};
 /// is_service(&hello);
 /// ```
 pub trait HttpService: 'static {
-    /// The answer being computed.
-    type Future: Future<Output = Reply> + 'static;
+    /// The work answering one request, polled on the connection's loop until it is done, or
+    /// dropped if the connection closes first.
+    type Future: Future<Output = ()> + 'static;
 
-    /// Answers `request`. Called when the body is complete, or when the head arrives if
-    /// [`stream_request_body`](Self::stream_request_body) says so.
-    fn call(&self, request: HttpServerRequest) -> Self::Future;
+    /// Takes one request. The answer goes through `message.writer` (now, from the returned
+    /// work, or from whoever the message is forwarded to). Called when the body is complete,
+    /// or when the head arrives if [`stream_request_body`](Self::stream_request_body) says so.
+    fn call(&self, message: HttpRequestMessage) -> Self::Future;
 
     /// Whether this request's body is handed over as a stream
     /// ([`HttpServerRequest::take_body_stream`]) as it arrives, instead of whole. Asked when
@@ -47,89 +51,39 @@ pub trait HttpService: 'static {
     }
 }
 
-/// What a service answers with: a whole [`HttpResponse`], a response streamed through a
-/// [`ResponseWriter`], or a switch to another protocol ([`Reply::upgrade`]).
+/// What a function service answers with: a whole [`HttpResponse`] or a switch to another
+/// protocol ([`Reply::upgrade`]), possibly with an [`on_sent`](Self::on_sent) callback. The
+/// function adapter hands it to the request's [`ResponseWriter`].
 pub struct Reply {
     /// Which kind of answer.
     kind: ReplyKind,
-    /// Told the status the client got once the answer is done ([`Reply::on_sent`]).
+    /// Told the status the client got once the answer is done.
     on_sent: Option<SentCallback>,
+}
+
+/// The two kinds of answer a function gives.
+enum ReplyKind {
+    /// Sent at once with `Content-Length`.
+    Whole(HttpResponse),
+    /// `101 Switching Protocols` with these headers, then the connection goes to the callback.
+    Upgrade(HttpResponse, super::response::OnUpgrade),
 }
 
 impl std::fmt::Debug for Reply {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Reply")
-            .field("kind", &self.kind)
-            .field("on_sent", &self.on_sent.is_some())
-            .finish()
-    }
-}
-
-/// The two kinds of answer, as the connection consumes them.
-pub(crate) enum ReplyKind {
-    /// Sent at once with `Content-Length`.
-    Whole(HttpResponse),
-    /// Pieces from a [`ResponseWriter`], with the work producing them.
-    Streamed {
-        /// The writer's pieces.
-        events: ResponseEvents,
-        /// The handler writing them, polled by the connection (so it stops with it).
-        driver: Option<LocalBoxFuture<'static, ()>>,
-    },
-    /// `101 Switching Protocols` with these headers, then the connection goes to `on_upgrade`.
-    Upgrade {
-        /// The 101's header fields.
-        response: HttpResponse,
-        /// Takes the connection over.
-        on_upgrade: OnUpgrade,
-    },
-}
-
-impl std::fmt::Debug for ReplyKind {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            ReplyKind::Whole(response) => f.debug_tuple("Whole").field(response).finish(),
-            ReplyKind::Streamed { .. } => f.write_str("Streamed"),
-            ReplyKind::Upgrade { response, .. } => {
-                f.debug_tuple("Upgrade").field(response).finish()
-            }
-        }
+        let mut debug = f.debug_struct("Reply");
+        match &self.kind {
+            ReplyKind::Whole(response) => debug.field("whole", response),
+            ReplyKind::Upgrade(response, _) => debug.field("upgrade", response),
+        };
+        debug.field("on_sent", &self.on_sent.is_some()).finish()
     }
 }
 
 impl Reply {
-    /// A streamed answer: `work` runs on the connection's loop (it is dropped if the
-    /// connection closes) and writes through the writer that goes with `events`.
-    pub(crate) fn streamed(events: ResponseEvents, work: LocalBoxFuture<'static, ()>) -> Self {
-        Reply {
-            kind: ReplyKind::Streamed {
-                events,
-                driver: Some(work),
-            },
-            on_sent: None,
-        }
-    }
-
-    /// Switches the connection to another protocol (RFC 9110 §7.8): the connection answers
-    /// `101 Switching Protocols` with `response`'s header fields, flushes it, and calls
-    /// `on_upgrade` with the connection (see [`Upgraded`]) on the connection's own loop; the
-    /// HTTP actor then stops without closing the socket.
-    ///
-    /// - `response`'s status is replaced by 101 and its body is not sent. Set the `Upgrade`
-    ///   field (and the new protocol's fields, such as `Sec-WebSocket-Accept`);
-    ///   `Connection: upgrade` is added when missing.
-    /// - Only a request that asked for it can be switched: an HTTP/1.1 request with
-    ///   `Connection: upgrade` and an `Upgrade` field
-    ///   ([`RequestHead::upgrade`](crate::h1::RequestHead::upgrade)). The connection decodes
-    ///   nothing after such a request until its answer is known, so the bytes after it are
-    ///   the new protocol's ([`Upgraded::read_buf`]). Any other request answered this way
-    ///   gets `500` and the connection closes; so does an upgrade answered during a graceful
-    ///   shutdown (`503`).
-    /// - A request with a body is switched only once its body has been read in full (the
-    ///   client sends the whole request before it speaks the new protocol); with
-    ///   `Expect: 100-continue` the `100` goes before the `101`.
-    /// - Answering such a request with an ordinary response ignores the `Upgrade` (as RFC 9110
-    ///   §7.8 allows) and the connection goes on serving HTTP.
+    /// Switches the connection to another protocol; see [`ResponseWriter::upgrade`] for the
+    /// rules (only a request that asked for it, after its body, 101 then the callback on the
+    /// connection's loop).
     ///
     /// ```
     /// use cyclone_protocol::server::{HttpResponse, HttpServerRequest, Reply};
@@ -161,28 +115,18 @@ impl Reply {
     /// }
     /// # drop(echo);
     /// ```
-    pub fn upgrade(response: HttpResponse, on_upgrade: impl FnOnce(Upgraded) + 'static) -> Self {
+    pub fn upgrade(
+        response: HttpResponse,
+        on_upgrade: impl FnOnce(Upgraded) + Send + 'static,
+    ) -> Self {
         Reply {
-            kind: ReplyKind::Upgrade {
-                response,
-                on_upgrade: Box::new(on_upgrade),
-            },
+            kind: ReplyKind::Upgrade(response, Box::new(on_upgrade)),
             on_sent: None,
         }
     }
 
-    /// The answer and its [`on_sent`](Self::on_sent) callback, for the connection.
-    pub(crate) fn into_parts(self) -> (ReplyKind, Option<SentCallback>) {
-        (self.kind, self.on_sent)
-    }
-
-    /// Calls `callback` with the status the client got once this answer is done: written
-    /// whole, streamed to its end, or cut after its head went out (a handler that panics
-    /// mid-stream, a client that leaves). It is not called when no head was sent (the client
-    /// left first). A layer that forwards requests to services it does not write itself (the
-    /// web framework's access log for mounted services and actors) learns the outcome this
-    /// way. Several callbacks run in the order they were added. It runs on the connection's
-    /// loop; a panic in it is caught and logged.
+    /// Calls `callback` with the status the client got once this answer is done (see
+    /// [`ResponseWriter::on_sent`]).
     ///
     /// ```
     /// use cyclone_protocol::server::{HttpResponse, Reply};
@@ -192,7 +136,7 @@ impl Reply {
     /// });
     /// # drop(reply);
     /// ```
-    pub fn on_sent(mut self, callback: impl FnOnce(http::StatusCode) + 'static) -> Self {
+    pub fn on_sent(mut self, callback: impl FnOnce(StatusCode) + Send + 'static) -> Self {
         self.on_sent = Some(match self.on_sent.take() {
             None => Box::new(callback),
             Some(earlier) => Box::new(move |status| {
@@ -201,6 +145,18 @@ impl Reply {
             }),
         });
         self
+    }
+
+    /// Hands this answer to `writer`.
+    pub fn send(self, mut writer: ResponseWriter) {
+        if let Some(callback) = self.on_sent {
+            writer.on_sent(callback);
+        }
+        // An error means the client is gone: there is nobody to tell.
+        let _ = match self.kind {
+            ReplyKind::Whole(response) => writer.respond(response),
+            ReplyKind::Upgrade(response, on_upgrade) => writer.upgrade(response, on_upgrade),
+        };
     }
 }
 
@@ -219,40 +175,50 @@ where
     Fut: Future + 'static,
     Fut::Output: Into<Reply>,
 {
-    type Future = IntoReply<Fut>;
+    type Future = Answering<Fut>;
 
-    fn call(&self, request: HttpServerRequest) -> Self::Future {
-        IntoReply {
+    fn call(&self, message: HttpRequestMessage) -> Self::Future {
+        let HttpRequestMessage {
+            request, writer, ..
+        } = message;
+        Answering {
             future: self(request),
+            writer: Some(writer),
         }
     }
 }
 
 pin_project_lite::pin_project! {
-    /// The future of a function service: its function's future, with the output converted
-    /// into a [`Reply`] (statically, where `map(Into::into)` would call through a pointer).
+    /// The work of a function service: its function's future, whose output goes to the
+    /// request's writer.
     #[derive(Debug)]
     #[must_use = "futures do nothing unless polled"]
-    pub struct IntoReply<Fut> {
+    pub struct Answering<Fut> {
         #[pin]
         future: Fut,
+        writer: Option<ResponseWriter>,
     }
 }
 
-impl<Fut> Future for IntoReply<Fut>
+impl<Fut> Future for Answering<Fut>
 where
     Fut: Future,
     Fut::Output: Into<Reply>,
 {
-    type Output = Reply;
+    type Output = ();
 
     #[inline]
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Reply> {
-        self.project().future.poll(cx).map(Into::into)
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let this = self.project();
+        let reply = std::task::ready!(this.future.poll(cx)).into();
+        if let Some(writer) = this.writer.take() {
+            reply.send(writer);
+        }
+        Poll::Ready(())
     }
 }
 
-/// A service from a function that streams: it gets the request and a [`ResponseWriter`].
+/// A service from a function that streams: it gets the request and its [`ResponseWriter`].
 ///
 /// ```
 /// use cyclone_protocol::server::{HttpServerRequest, ResponseWriter, streaming};
@@ -302,12 +268,10 @@ where
     F: Fn(HttpServerRequest, ResponseWriter) -> Fut + 'static,
     Fut: Future<Output = ()> + 'static,
 {
-    type Future = std::future::Ready<Reply>;
+    type Future = Fut;
 
-    fn call(&self, request: HttpServerRequest) -> Self::Future {
-        let (writer, events) = ResponseWriter::channel();
-        let work = (self.handler)(request, writer);
-        std::future::ready(Reply::streamed(events, Box::pin(work)))
+    fn call(&self, message: HttpRequestMessage) -> Fut {
+        (self.handler)(message.request, message.writer)
     }
 
     fn stream_request_body(&self, _request: &HttpServerRequest) -> bool {
@@ -315,23 +279,13 @@ where
     }
 }
 
-/// A request for an actor: the request and the writer for its answer.
+/// A service that sends each request to an actor, as the [`HttpRequestMessage`] it is (a
+/// mailbox hop; the actor may live on any thread).
 ///
-/// The message crosses threads (the actor may live on any Arbiter), so it is `Send`: the
-/// request holds only `Send` data and the writer is a bounded channel. The actor answers with
-/// [`ResponseWriter::respond`] (synchronously, from `handle`) or streams with `flush` /
-/// `finish` from a future it spawns. If the actor drops the writer unanswered, or is gone (the
-/// message is dropped with its writer), the client gets 500.
-#[derive(Debug, Message)]
-#[rtype(result = "()")]
-pub struct HttpRequestMessage {
-    /// The request.
-    pub request: HttpServerRequest,
-    /// Where the answer goes.
-    pub writer: ResponseWriter,
-}
-
-/// A service that sends each request to an actor as an [`HttpRequestMessage`].
+/// The message goes in without waiting: a request message exists only while its connection
+/// holds the exchange, so the messages in any mailbox are bounded by the server's
+/// `max_connections` × `max_pipelined_requests`, whatever the mailbox's own capacity. An actor
+/// that is gone drops the message, and its writer answers 500.
 ///
 /// ```
 /// use actix::prelude::*;
@@ -379,18 +333,11 @@ impl ActorService {
 }
 
 impl HttpService for ActorService {
-    type Future = std::future::Ready<Reply>;
+    type Future = std::future::Ready<()>;
 
-    fn call(&self, request: HttpServerRequest) -> Self::Future {
-        let (writer, events) = ResponseWriter::channel();
-        let delivery = self.recipient.send(HttpRequestMessage { request, writer });
-        let work: Pin<Box<dyn Future<Output = ()>>> = Box::pin(async move {
-            if delivery.await.is_err() {
-                // The message (and its writer) was dropped: the client gets an error answer.
-                tracing::warn!("request actor is gone; answering 500");
-            }
-        });
-        std::future::ready(Reply::streamed(events, work))
+    fn call(&self, message: HttpRequestMessage) -> Self::Future {
+        self.recipient.do_send(message);
+        std::future::ready(())
     }
 
     fn stream_request_body(&self, _request: &HttpServerRequest) -> bool {

@@ -1,4 +1,4 @@
-//! The protocol switch: what a service hands over with [`Reply::upgrade`](super::Reply::upgrade)
+//! The protocol switch: what a writer hands over with [`ResponseWriter::upgrade`](super::ResponseWriter::upgrade)
 //! and what its callback gets back once the `101 Switching Protocols` is on the wire
 //! ([`Upgraded`], with the transport as an [`UpgradedIo`]).
 //!
@@ -92,7 +92,7 @@ impl AsyncWrite for UpgradedIo {
 }
 
 /// A connection that switched protocols, handed to the callback of
-/// [`Reply::upgrade`](super::Reply::upgrade) once the 101 is written and flushed.
+/// [`ResponseWriter::upgrade`](super::ResponseWriter::upgrade) once the 101 is written and flushed.
 ///
 /// The callback runs on the connection's worker loop, so it can start an actor there with
 /// `Actor::create` and move this value (or its parts) into it. That actor now owns the socket
@@ -124,14 +124,11 @@ pub struct Upgraded {
     pub peer: SocketAddr,
 }
 
-/// The callback a service gives with [`Reply::upgrade`](super::Reply::upgrade).
-pub(crate) type OnUpgrade = Box<dyn FnOnce(Upgraded)>;
-
 /// A switch decided: the 101 is in the write buffer; once it is flushed the connection hands
 /// these to the callback.
 pub(crate) struct Switch {
     /// The request that asked for it.
     pub(crate) head: RequestHead,
     /// The service's callback.
-    pub(crate) on_upgrade: OnUpgrade,
+    pub(crate) on_upgrade: super::response::OnUpgrade,
 }

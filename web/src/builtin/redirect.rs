@@ -7,8 +7,9 @@ use cyclone_protocol::httputil::url_concat;
 use http::{Method, StatusCode};
 
 use crate::errors::HttpError;
+use crate::handler::handler_with;
 use crate::handler::{RequestContext, RequestHandler};
-use crate::target::{Target, handler_with};
+use crate::target::Target;
 
 /// Redirects GET (and HEAD) to `url`, in which `{0}`, `{1}`... are replaced by the path's
 /// positional groups and `{name}` by named ones; the request's query is appended, as

@@ -1,18 +1,14 @@
 //! [`RequestContext`]: one request's state as a handler sees it (Tornado's `RequestHandler`
-//! instance state): the request, the path arguments, the status, header fields and write
-//! buffer of the answer, and `finish` / `flush`.
-
-use std::sync::Arc;
+//! instance state): the request, the path arguments, the answer's status and header fields
+//! (kept in the request's writer), the written body, and `finish` / `flush`.
 
 use bytes::Bytes;
-use cyclone_protocol::server::{
-    HttpResponse, HttpServerRequest, ResponseWriter, recycled_header_map,
-};
+use cyclone_protocol::server::{HttpResponse, HttpServerRequest, ResponseWriter};
 use http::header::{CONTENT_ENCODING, CONTENT_LANGUAGE, CONTENT_TYPE, ETAG, HeaderName, LOCATION};
 use http::{HeaderMap, HeaderValue, Method, StatusCode};
 
 use crate::access_log::{AccessLogEntry, log_request};
-use crate::application::AppShared;
+use crate::app::AppContext;
 use crate::compress::GzipStream;
 use crate::errors::{HttpError, default_error_page};
 use crate::routing::{PathArgs, RouteError};
@@ -21,7 +17,7 @@ use crate::settings::Settings;
 use super::pieces::Pieces;
 
 /// The application a request belongs to: settings and routes, shared by every worker.
-pub(crate) type AppRef = Arc<AppShared>;
+pub(crate) type AppRef = AppContext;
 
 /// The default `Content-Type`, as Tornado's.
 const DEFAULT_CONTENT_TYPE: HeaderValue = HeaderValue::from_static("text/html; charset=UTF-8");
@@ -41,19 +37,18 @@ pub struct RequestContext {
     app: AppRef,
     /// The status to send.
     status: StatusCode,
-    /// The header fields to send (until the head is flushed): a recycled map, handed to the
-    /// response whole.
-    headers: Box<HeaderMap>,
+    /// The header fields to send (until the head is flushed): a pooled map, handed to the
+    /// response whole; `None` once it went (a read then sees an empty map).
+    headers: Option<Box<HeaderMap>>,
+    /// The request's writer; `None` once the answer is handed over whole or finished.
+    writer: Option<ResponseWriter>,
     /// Body pieces written since the last flush.
     buffer: Pieces,
     /// `finish` ran: nothing more may be written.
     finished: bool,
-    /// Set by the first `flush`: the answer is streamed through it from then on. Boxed: most
-    /// answers never flush, and a small context keeps the per-request future small.
+    /// Set by the first `flush`: the head is sent and the answer streams from then on. Boxed:
+    /// most answers never flush, and a small context keeps the per-request work small.
     stream: Option<Box<Stream>>,
-    /// The final body of an answer finished whole (status and header fields stay in their
-    /// fields), for the runner to send.
-    whole_body: Option<Bytes>,
     /// The user [`get_current_user`](crate::RequestHandler::get_current_user) returned.
     pub(crate) current_user: Option<String>,
     /// This request's XSRF token, once made (Tornado's `_xsrf_token`).
@@ -63,24 +58,24 @@ pub struct RequestContext {
     /// An error page asked for by [`send_error`](Self::send_error), rendered by the handler's
     /// `write_error` once its method returns (the context cannot reach the handler).
     send_error: Option<Box<HttpError>>,
+    /// The handler's mailbox, made the first time the handler hands out its address.
+    pub(crate) inbox: Option<Box<super::inbox::Inbox>>,
 }
 
-/// A streamed answer's writer and gzip stream.
+/// A streamed answer's gzip stream (with `compress_response`, when it is worth it).
 struct Stream {
-    /// The connection's writer.
-    writer: ResponseWriter,
-    /// The gzip stream, with `compress_response` when it is worth it.
+    /// The gzip stream, if the answer is compressed.
     gzip: Option<GzipStream>,
 }
 
 impl Stream {
     /// Hands `pieces` to the writer (through gzip if on).
-    fn write(&mut self, pieces: Pieces) -> Result<(), HttpError> {
+    fn write(&mut self, writer: &mut ResponseWriter, pieces: Pieces) -> Result<(), HttpError> {
         match &mut self.gzip {
-            Some(gzip) => self.writer.write(gzip.flush(pieces.into_iter())?),
+            Some(gzip) => writer.write(gzip.flush(pieces.into_iter())?),
             None => {
                 for piece in pieces {
-                    self.writer.write(piece);
+                    writer.write(piece);
                 }
             }
         }
@@ -88,9 +83,12 @@ impl Stream {
     }
 
     /// Sends the last `pieces` and ends the answer.
-    async fn finish(self: Box<Self>, pieces: Pieces) -> Result<(), HttpError> {
-        let Stream { mut writer, gzip } = *self;
-        match gzip {
+    async fn finish(
+        self: Box<Self>,
+        mut writer: ResponseWriter,
+        pieces: Pieces,
+    ) -> Result<(), HttpError> {
+        match self.gzip {
             Some(gzip) => writer.write(gzip.finish(pieces.into_iter())?),
             None => {
                 for piece in pieces {
@@ -116,21 +114,27 @@ impl std::fmt::Debug for RequestContext {
 }
 
 impl RequestContext {
-    pub(crate) fn new(request: HttpServerRequest, path_args: PathArgs, app: AppRef) -> Self {
+    pub(crate) fn new(
+        request: HttpServerRequest,
+        path_args: PathArgs,
+        writer: ResponseWriter,
+        app: AppRef,
+    ) -> Self {
         RequestContext {
             request,
             path_args,
             app,
             status: StatusCode::OK,
-            headers: recycled_header_map(),
+            headers: Some(HttpResponse::ok().into_boxed_parts().1),
+            writer: Some(writer),
             buffer: Pieces::Empty,
             finished: false,
             stream: None,
-            whole_body: None,
             current_user: None,
             xsrf_token: None,
             compute_etag: RequestContext::default_etag,
             send_error: None,
+            inbox: None,
         }
     }
 
@@ -151,7 +155,12 @@ impl RequestContext {
 
     /// The application's settings.
     pub fn settings(&self) -> &Settings {
-        &self.app.settings
+        self.app.settings()
+    }
+
+    /// The application's settings and named routes.
+    pub fn app(&self) -> &AppContext {
+        &self.app
     }
 
     /// The URL of the rule named `name` with `args` in its groups (Tornado's `reverse_url`).
@@ -169,40 +178,44 @@ impl RequestContext {
         self.status = status;
     }
 
-    /// The header fields to send.
+    /// The header fields to send (empty once the answer is handed over).
     pub fn headers(&self) -> &HeaderMap {
-        &self.headers
+        match &self.headers {
+            Some(headers) => headers,
+            None => empty_headers(),
+        }
     }
 
-    /// The header fields to send, to change directly.
+    /// The header fields to send, to change directly (after the answer is handed over,
+    /// changes reach nobody).
     pub fn headers_mut(&mut self) -> &mut HeaderMap {
-        &mut self.headers
+        self.headers.get_or_insert_with(Box::default)
     }
 
     /// Sets a header field, replacing its values. A name or value that cannot be sent (a
     /// newline smuggling another field, say) is an error (500), as in Tornado.
     pub fn set_header(&mut self, name: &str, value: &str) -> Result<(), HttpError> {
         let (name, value) = header_pair(name, value)?;
-        self.headers.insert(name, value);
+        self.headers_mut().insert(name, value);
         Ok(())
     }
 
     /// Adds a header field value, keeping earlier ones (for `Set-Cookie`, `Link`...).
     pub fn add_header(&mut self, name: &str, value: &str) -> Result<(), HttpError> {
         let (name, value) = header_pair(name, value)?;
-        self.headers.append(name, value);
+        self.headers_mut().append(name, value);
         Ok(())
     }
 
     /// Removes a header field.
     pub fn clear_header(&mut self, name: &str) {
-        self.headers.remove(name);
+        self.headers_mut().remove(name);
     }
 
     /// Resets the status, header fields and written body (Tornado's `clear`).
     pub fn clear(&mut self) {
         self.status = StatusCode::OK;
-        self.headers.clear();
+        self.headers_mut().clear();
         self.buffer.clear();
     }
 
@@ -223,7 +236,7 @@ impl RequestContext {
     /// `write(dict)`).
     pub fn write_json<T: serde::Serialize + ?Sized>(&mut self, value: &T) -> Result<(), HttpError> {
         let json = serde_json::to_vec(value)?;
-        self.headers.insert(
+        self.headers_mut().insert(
             CONTENT_TYPE,
             HeaderValue::from_static("application/json; charset=UTF-8"),
         );
@@ -261,24 +274,27 @@ impl RequestContext {
         if self.finished {
             return Err(HttpError::internal("flush() after finish()"));
         }
+        let Some(writer) = self.writer.as_mut() else {
+            return Err(HttpError::connection_closed());
+        };
         let stream = match &mut self.stream {
             Some(stream) => stream,
             None => {
-                let mut writer = super::driver::take_writer().await;
                 writer.set_status(self.status);
-                let mut headers = std::mem::take(&mut self.headers);
+                let headers = self.headers.get_or_insert_with(Box::default);
                 headers.entry(CONTENT_TYPE).or_insert(DEFAULT_CONTENT_TYPE);
-                let gzip = if self.app.settings.compress_response {
-                    GzipStream::start(self.request.headers(), &mut headers)
+                let gzip = if self.app.settings().compress_response {
+                    GzipStream::start(self.request.headers(), headers)
                 } else {
                     None
                 };
-                *writer.headers_mut() = *headers;
-                self.stream.insert(Box::new(Stream { writer, gzip }))
+                // The map is swapped into the writer's, not copied; ours is left empty.
+                std::mem::swap(writer.headers_mut(), headers);
+                self.stream.insert(Box::new(Stream { gzip }))
             }
         };
-        stream.write(std::mem::take(&mut self.buffer))?;
-        stream.writer.flush().await?;
+        stream.write(writer, std::mem::take(&mut self.buffer))?;
+        writer.flush().await?;
         Ok(())
     }
 
@@ -290,27 +306,32 @@ impl RequestContext {
         }
         self.finished = true;
         if let Some(stream) = self.stream.take() {
-            // Boxed: the streamed finish's future would otherwise sit in every request's.
-            let result = Box::pin(stream.finish(std::mem::take(&mut self.buffer))).await;
+            let result = match self.writer.take() {
+                // Boxed: the streamed finish's future would otherwise sit in every request's.
+                Some(writer) => {
+                    Box::pin(stream.finish(writer, std::mem::take(&mut self.buffer))).await
+                }
+                None => Err(HttpError::connection_closed()),
+            };
             self.log();
             return result;
         }
-        self.finish_whole();
+        let result = self.finish_whole();
         self.log();
-        Ok(())
+        result
     }
 
-    /// Tornado's `finish` for an answer sent whole.
-    fn finish_whole(&mut self) {
+    /// Tornado's `finish` for an answer sent whole: handed to the writer at once.
+    fn finish_whole(&mut self) -> Result<(), HttpError> {
         let method = self.request.method();
         if self.status == StatusCode::OK
             && (method == Method::GET || method == Method::HEAD)
-            && !self.headers.contains_key(ETAG)
+            && !self.headers().contains_key(ETAG)
             && let Some(etag) = (self.compute_etag)(self)
         {
             // The String's buffer becomes the value's: no copy.
             if let Ok(value) = HeaderValue::from_maybe_shared(Bytes::from(etag)) {
-                self.headers.insert(ETAG, value);
+                self.headers_mut().insert(ETAG, value);
             }
             if self.check_etag_header() {
                 self.buffer.clear();
@@ -318,30 +339,29 @@ impl RequestContext {
             }
         }
         let status = self.status;
-        let mut body = self.take_body();
+        let mut body = std::mem::take(&mut self.buffer).into_body();
+        let Some(writer) = self.writer.take() else {
+            return Err(HttpError::connection_closed());
+        };
+        let headers = self.headers.get_or_insert_with(Box::default);
         if status == StatusCode::NO_CONTENT
             || status == StatusCode::NOT_MODIFIED
             || status.is_informational()
         {
             body = Bytes::new();
             for name in [CONTENT_ENCODING, CONTENT_LANGUAGE, CONTENT_TYPE] {
-                self.headers.remove(name);
+                headers.remove(name);
             }
         } else {
-            self.headers
-                .entry(CONTENT_TYPE)
-                .or_insert(DEFAULT_CONTENT_TYPE);
-            if self.app.settings.compress_response {
-                body =
-                    crate::compress::gzip_response(self.request.headers(), &mut self.headers, body);
+            headers.entry(CONTENT_TYPE).or_insert(DEFAULT_CONTENT_TYPE);
+            if self.app.settings().compress_response {
+                body = crate::compress::gzip_response(self.request.headers(), headers, body);
             }
         }
-        self.whole_body = Some(body);
-    }
-
-    /// The written pieces as one body.
-    fn take_body(&mut self) -> Bytes {
-        std::mem::take(&mut self.buffer).into_body()
+        // The map goes with the response (the connection recycles it).
+        let headers = self.headers.take().unwrap_or_default();
+        writer.respond(HttpResponse::with_headers(status, headers).body(body))?;
+        Ok(())
     }
 
     /// The body written so far (before finish), for `compute_etag`.
@@ -391,7 +411,7 @@ impl RequestContext {
         let location = HeaderValue::from_bytes(location.as_bytes())
             .map_err(|_| HttpError::internal(format!("unsafe redirect location {url:?}")))?;
         self.status = status;
-        self.headers.insert(LOCATION, location);
+        self.headers_mut().insert(LOCATION, location);
         self.finish().await
     }
 
@@ -455,15 +475,15 @@ impl RequestContext {
     /// Writes Tornado's default error page for `error` (what the default `write_error` does).
     pub fn write_default_error(&mut self, error: &HttpError) {
         let (page, content_type) =
-            default_error_page(error, self.app.settings.serve_traceback_enabled());
-        self.headers
+            default_error_page(error, self.app.settings().serve_traceback_enabled());
+        self.headers_mut()
             .insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
         self.write(page);
     }
 
-    /// Whether the answer was finished whole (and logged), not yet taken.
+    /// Whether the answer was handed to the writer whole (and logged).
     pub(crate) fn answered_whole(&self) -> bool {
-        self.whole_body.is_some()
+        self.finished && self.writer.is_none() && self.stream.is_none()
     }
 
     /// Replaces whatever was under way (not flushed) with the default page for `error` (a
@@ -475,19 +495,20 @@ impl RequestContext {
         self.status = error.status;
         self.write_default_error(error);
         self.finished = true;
-        self.finish_whole();
+        // A client that left cannot be told.
+        let _ = self.finish_whole();
         self.log();
     }
 
-    pub(crate) fn take_response(&mut self) -> Option<HttpResponse> {
-        let body = self.whole_body.take()?;
-        let headers = std::mem::take(&mut self.headers);
-        Some(HttpResponse::with_headers(self.status, headers).body(body))
+    /// Gives up on the answer: a streamed one is cut (the connection closes), an unstarted one
+    /// answered 500 by the connection.
+    pub(crate) fn abandon(&mut self) {
+        self.writer = None;
     }
 
     /// Writes the access log line with the current status.
     pub(crate) fn log(&self) {
-        let log_function = self.app.settings.log_function.as_ref();
+        let log_function = self.app.settings().log_function.as_ref();
         if !crate::access_log::wanted(log_function, self.status) {
             return;
         }
@@ -512,4 +533,10 @@ fn header_pair(name: &str, value: &str) -> Result<(HeaderName, HeaderValue), Htt
     let value = HeaderValue::from_str(value)
         .map_err(|_| HttpError::internal(format!("unsafe header value {value:?}")))?;
     Ok((name, value))
+}
+
+/// The header map of a context whose answer is handed over.
+fn empty_headers() -> &'static HeaderMap {
+    static EMPTY: std::sync::LazyLock<HeaderMap> = std::sync::LazyLock::new(HeaderMap::new);
+    &EMPTY
 }

@@ -1,19 +1,28 @@
 //! Tornado's `RequestHandler`: the [`RequestHandler`] trait a handler type implements, the
-//! [`RequestContext`] each request's methods get, and the runner that drives one request.
+//! [`RequestContext`] each request's methods get, and how a handler runs as an actor.
+//!
+//! - `mod.rs` (here): the trait.
+//! - `target.rs`: [`handler`] / [`handler_with`], the route target: each request message
+//!   delivered there makes a fresh handler and runs it on the connection's loop.
+//! - `run.rs`: one request in Tornado's `_execute` order, with its error and panic paths.
+//! - `context.rs`: [`RequestContext`], the request and its answer (through the request's
+//!   writer); `pieces.rs`: the written body.
+//! - `inbox.rs`: the handler's mailbox: [`RequestContext::recipient`] and
+//!   [`RequestContext::receive`].
 
 mod context;
-mod driver;
+mod inbox;
 mod pieces;
 mod run;
+mod target;
 
 use bytes::Bytes;
 use http::Method;
 
-pub(crate) use context::AppRef;
 pub use context::RequestContext;
 pub(crate) use cyclone_actors::panics::panic_message;
-pub(crate) use driver::HandlerDriver;
-pub(crate) use run::{ErasedHandler, HandlerFactory};
+pub use inbox::HANDLER_INBOX_CAPACITY;
+pub use target::{handler, handler_with};
 
 use crate::errors::HttpError;
 
@@ -32,9 +41,12 @@ pub const DEFAULT_SUPPORTED_METHODS: &[Method] = &[
 /// [`HttpError`] for an error page (or Tornado's `Finish`).
 pub type HandlerResult = Result<(), HttpError>;
 
-/// A Tornado-style request handler: a fresh value is made for each request (by the rule's
-/// factory, Tornado's `initialize`), its methods run on the connection's own loop with no
-/// mailbox hop, and they get the request's [`RequestContext`].
+/// A Tornado-style request handler, and an actor: each request routed to it arrives as a
+/// message that makes a fresh value (by the rule's factory, Tornado's `initialize`), which
+/// owns its state, runs the request on the connection's own loop (delivery is a call, not a
+/// mailbox hop), and, while it runs, has an address other actors can send to
+/// ([`RequestContext::recipient`], [`RequestContext::receive`]). Its methods get the
+/// request's [`RequestContext`].
 ///
 /// Implement the HTTP methods you answer; the others answer 405 with `Allow`. `head` answers
 /// like `get` without the body unless overridden. Every method is `async`; the futures need

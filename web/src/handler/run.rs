@@ -1,78 +1,19 @@
-//! Runs one request through a [`RequestHandler`] in Tornado's `_execute` order, and the
-//! factory that erases the handler type for the routing table.
+//! Runs one request through a [`RequestHandler`] in Tornado's `_execute` order: method check,
+//! current user, XSRF, `prepare`, streamed body, the method, `finish`, `on_finish`, and the
+//! error and panic paths between them.
 
 use std::any::Any;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
 
-use cyclone_protocol::server::{HttpResponse, HttpServerRequest};
 use futures::FutureExt;
 use http::header::ALLOW;
 use http::{HeaderValue, Method, StatusCode};
 
 use super::RequestHandler;
-use super::context::{AppRef, RequestContext};
-use super::driver::HandlerDriver;
+use super::context::RequestContext;
 use super::panic_message;
 use crate::errors::{ErrorKind, HttpError};
-use crate::routing::PathArgs;
-
-/// A handler type behind the erasure: makes one per request and runs it.
-pub(crate) trait ErasedHandler: Send + Sync {
-    /// The future answering `request`.
-    fn start(&self, request: HttpServerRequest, args: PathArgs, app: AppRef) -> HandlerDriver;
-    /// Whether the handler streams request bodies.
-    fn streams(&self) -> bool;
-    /// The handler's type name, for `Debug`.
-    fn type_name(&self) -> &'static str;
-}
-
-/// Makes handlers of type `H` with the rule's factory.
-pub(crate) struct HandlerFactory<H, F> {
-    /// The rule's factory (Tornado's `initialize` arguments, captured).
-    factory: F,
-    /// The factory makes `H`s.
-    _handler: std::marker::PhantomData<fn() -> H>,
-}
-
-impl<H, F> HandlerFactory<H, F> {
-    pub(crate) fn new(factory: F) -> Self {
-        HandlerFactory {
-            factory,
-            _handler: std::marker::PhantomData,
-        }
-    }
-}
-
-impl<H, F> ErasedHandler for HandlerFactory<H, F>
-where
-    H: RequestHandler,
-    F: Fn() -> H + Send + Sync + 'static,
-{
-    fn start(&self, request: HttpServerRequest, args: PathArgs, app: AppRef) -> HandlerDriver {
-        let mut cx = RequestContext::new(request, args, app);
-        cx.compute_etag = H::compute_etag;
-        // The rule's factory is user code too: its panic is a 500 like a method's.
-        match std::panic::catch_unwind(AssertUnwindSafe(|| (self.factory)())) {
-            Ok(handler) => HandlerDriver::new(run(handler, cx)),
-            Err(panic) => {
-                let error = HttpError::panic(panic_message(&*panic).to_owned());
-                log_error(&cx, &error);
-                cx.finish_with_panic_page(&error);
-                let response = cx.take_response();
-                HandlerDriver::new(std::future::ready(response))
-            }
-        }
-    }
-
-    fn streams(&self) -> bool {
-        H::STREAM_REQUEST_BODY
-    }
-
-    fn type_name(&self) -> &'static str {
-        std::any::type_name::<H>()
-    }
-}
 
 /// Calls `on_connection_close` if the run is dropped (the client left) before it is done.
 struct CloseGuard<H: RequestHandler> {
@@ -90,8 +31,8 @@ impl<H: RequestHandler> Drop for CloseGuard<H> {
     }
 }
 
-/// One request through `handler`: Tornado's `_execute` and its error handling. The whole
-/// answer, or `None` when it was streamed, cut or the client left.
+/// One request through `handler`: Tornado's `_execute` and its error handling; the answer goes
+/// out through the context's writer.
 ///
 /// Panics are caught here, where the context survives them: a method's panic is a 500 page
 /// by `write_error` (as Tornado treats an uncaught exception), and a panic in `write_error`,
@@ -101,22 +42,18 @@ impl<H: RequestHandler> Drop for CloseGuard<H> {
 /// A plain function returning an `async move` block, not an `async fn`: an async fn's
 /// arguments get a slot of their own next to the locals they move into, and the context
 /// would be stored twice in every request's future.
-pub(crate) fn run<H: RequestHandler>(
-    handler: H,
-    cx: RequestContext,
-) -> impl Future<Output = Option<HttpResponse>> {
+pub(crate) fn run<H: RequestHandler>(handler: H, cx: RequestContext) -> impl Future<Output = ()> {
     let mut guard = CloseGuard {
         handler,
         done: false,
     };
     let mut cx = cx;
     async move {
-        match AssertUnwindSafe(answer(&mut guard, &mut cx))
+        if let Err(panic) = AssertUnwindSafe(answer(&mut guard, &mut cx))
             .catch_unwind()
             .await
         {
-            Ok(response) => response,
-            Err(panic) => after_panic(&mut guard, &mut cx, &*panic),
+            after_panic(&mut guard, &mut cx, &*panic);
         }
     }
 }
@@ -126,7 +63,7 @@ fn after_panic<H: RequestHandler>(
     guard: &mut CloseGuard<H>,
     cx: &mut RequestContext,
     panic: &(dyn Any + Send),
-) -> Option<HttpResponse> {
+) {
     let error = HttpError::panic(panic_message(panic).to_owned());
     log_error(cx, &error);
     if cx.headers_sent() {
@@ -137,14 +74,10 @@ fn after_panic<H: RequestHandler>(
     }
     // Answered (and logged): a panic in `on_finish` does not take the answer back.
     guard.done = true;
-    cx.take_response()
 }
 
 /// Tornado's `_execute`, then `finish` and `on_finish`.
-async fn answer<H: RequestHandler>(
-    guard: &mut CloseGuard<H>,
-    cx: &mut RequestContext,
-) -> Option<HttpResponse> {
+async fn answer<H: RequestHandler>(guard: &mut CloseGuard<H>, cx: &mut RequestContext) {
     let outcome = match AssertUnwindSafe(steps(&mut guard.handler, cx))
         .catch_unwind()
         .await
@@ -175,17 +108,16 @@ async fn answer<H: RequestHandler>(
     }
     guard.done = true;
     guard.handler.on_finish(cx);
-    cx.take_response()
 }
 
 /// The response broke off (the client left, or an error came after the head was flushed): the
 /// connection closes. If the head went out, the client saw its status: log that line (a
 /// finished stream logged its own).
-fn cut(cx: &RequestContext) -> Option<HttpResponse> {
+fn cut(cx: &mut RequestContext) {
     if cx.headers_sent() {
         cx.log();
     }
-    None
+    cx.abandon();
 }
 
 async fn steps<H: RequestHandler>(

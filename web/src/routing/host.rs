@@ -3,7 +3,8 @@
 
 use regex::Regex;
 
-use super::{RouteError, Router};
+use super::Router;
+use super::error::RouteError;
 
 /// Rules that apply to requests whose host name matches `pattern`.
 #[derive(Debug, Clone)]

@@ -1,60 +1,11 @@
 //! [`PathPattern`]: one rule's compiled path pattern, anchored like Tornado's (`$` implied),
-//! with a literal fast path, and [`PathArgs`], the groups it captured.
+//! with a literal fast path, capturing [`PathArgs`].
 
+use cyclone_protocol::server::PathArgs;
 use percent_encoding::percent_decode_str;
 use regex::Regex;
 
-use super::RouteError;
-
-/// The groups a pattern captured, percent-decoded (Tornado's `path_args` / `path_kwargs`).
-///
-/// A pattern with named groups passes only those (as Tornado passes only keyword arguments
-/// then); otherwise every group is positional. A group that did not take part in the match is
-/// `None`.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct PathArgs {
-    /// Unnamed groups in order.
-    positional: Vec<Option<String>>,
-    /// Named groups by name, in pattern order.
-    named: Vec<(String, Option<String>)>,
-}
-
-impl PathArgs {
-    /// The `index`th positional group, if it matched.
-    pub fn get(&self, index: usize) -> Option<&str> {
-        self.positional
-            .get(index)
-            .and_then(|value| value.as_deref())
-    }
-
-    /// The group named `name`, if it matched.
-    pub fn named(&self, name: &str) -> Option<&str> {
-        self.named
-            .iter()
-            .find(|(group, _)| group == name)
-            .and_then(|(_, value)| value.as_deref())
-    }
-
-    /// Positional groups.
-    pub fn positional(&self) -> &[Option<String>] {
-        &self.positional
-    }
-
-    /// Named groups.
-    pub fn named_groups(&self) -> &[(String, Option<String>)] {
-        &self.named
-    }
-
-    /// Number of groups (positional and named).
-    pub fn len(&self) -> usize {
-        self.positional.len() + self.named.len()
-    }
-
-    /// Whether the pattern captured nothing.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-}
+use super::error::RouteError;
 
 /// Why a path matched but its groups cannot be handed over: answered 400 as Tornado does.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -155,15 +106,16 @@ fn args_of(
                 .map_err(|_| PathArgError(group.as_str().to_owned())),
         }
     };
-    let mut args = PathArgs::default();
+    let mut positional = Vec::new();
+    let mut named_groups = Vec::new();
     for (index, name) in regex.capture_names().enumerate().skip(1) {
         match (named, name) {
-            (true, Some(name)) => args.named.push((name.to_owned(), decode(index)?)),
+            (true, Some(name)) => named_groups.push((name.to_owned(), decode(index)?)),
             (true, None) => {}
-            (false, _) => args.positional.push(decode(index)?),
+            (false, _) => positional.push(decode(index)?),
         }
     }
-    Ok(args)
+    Ok(PathArgs::new(positional, named_groups))
 }
 
 /// The string `body` matches exactly, if it is a literal (escaped punctuation allowed).

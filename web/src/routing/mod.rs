@@ -6,50 +6,28 @@
 //! only if it comes before the literal hit and its literal prefix matches the path, so the
 //! cost of a lookup does not grow with the number of literal routes.
 
+mod error;
 mod host;
 mod matcher;
-mod reverse;
+pub(crate) mod reverse;
 mod rule;
 
 use std::collections::HashMap;
 
+pub use cyclone_protocol::server::PathArgs;
+pub use error::RouteError;
 pub(crate) use host::HostRules;
+pub use matcher::PathArgError;
 pub(crate) use matcher::PathPattern;
-pub use matcher::{PathArgError, PathArgs};
 pub(crate) use reverse::ReverseTemplate;
 pub use rule::{Rule, url};
 
-use crate::target::{Target, TargetKind};
+use std::borrow::Cow;
 
-/// Why rules could not be compiled or a URL reversed.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum RouteError {
-    /// A path or host pattern is not a valid regex.
-    #[error("invalid route pattern {pattern:?}: {message}")]
-    Pattern {
-        /// The pattern as written.
-        pattern: String,
-        /// The regex compiler's complaint.
-        message: String,
-    },
-    /// No rule has this name.
-    #[error("no rule named {0:?}")]
-    UnknownName(String),
-    /// The named rule's pattern has nested groups or regex syntax outside its groups.
-    #[error("cannot reverse route pattern {0:?}")]
-    NotReversible(String),
-    /// `reverse_url` got a different number of arguments than the pattern has groups.
-    #[error("route pattern {pattern:?} has {expected} groups, {given} arguments given")]
-    ArgumentCount {
-        /// The pattern as written.
-        pattern: String,
-        /// Its groups.
-        expected: usize,
-        /// The arguments given.
-        given: usize,
-    },
-}
+use cyclone_protocol::server::{HttpRequestMessage, HttpResponse};
+
+use crate::app::AppContext;
+use crate::target::{RouteTarget, Target, Work};
 
 /// Compiled rules, tried in order (Tornado's `RuleRouter`). A router is also a
 /// [`Target`]: mount one under a rule to nest it (it sees the whole path).
@@ -158,27 +136,64 @@ impl Router {
     fn try_rule(&self, index: usize, path: &str) -> Option<Found<'_>> {
         let rule = &self.rules[index];
         let args = rule.pattern.matches(path)?;
-        match &rule.target.kind {
-            TargetKind::Router(nested) => nested.find(path),
-            _ => Some(Found {
+        match rule.target.kind().as_router() {
+            Some(nested) => nested.find(path),
+            None => Some(Found {
                 target: &rule.target,
                 args,
             }),
         }
     }
 
-    /// The URL template of the rule named `name`, here or in a nested router.
-    pub(crate) fn reverse(&self, name: &str) -> Option<&ReverseTemplate> {
-        self.names.get(name).or_else(|| {
-            self.rules.iter().find_map(|rule| match &rule.target.kind {
-                TargetKind::Router(nested) => nested.reverse(name),
-                _ => None,
-            })
-        })
+    /// Every named rule's URL template: this router's first, then nested routers' in rule
+    /// order (a name found earlier wins, as a lookup here would find it).
+    pub(crate) fn named_routes(&self) -> Vec<(&str, &ReverseTemplate)> {
+        let mut named: Vec<(&str, &ReverseTemplate)> = self
+            .names
+            .iter()
+            .map(|(name, template)| (name.as_str(), template))
+            .collect();
+        for rule in &self.rules {
+            if let Some(nested) = rule.target.kind().as_router() {
+                named.extend(nested.named_routes());
+            }
+        }
+        named
     }
 
     /// Whether any target under this router streams request bodies.
     pub(crate) fn any_streaming(&self) -> bool {
-        self.rules.iter().any(|rule| rule.target.may_stream())
+        self.rules
+            .iter()
+            .any(|rule| rule.target.kind().may_stream())
+    }
+}
+
+/// A router mounted under a rule: routing descends into it (it sees the whole path), so it is
+/// never delivered to.
+impl RouteTarget for Router {
+    fn deliver(&self, message: HttpRequestMessage, _app: &AppContext) -> Option<Work> {
+        let _ = message
+            .writer
+            .respond(HttpResponse::new(http::StatusCode::NOT_FOUND));
+        None
+    }
+
+    fn may_stream(&self) -> bool {
+        self.any_streaming()
+    }
+
+    fn name(&self) -> Cow<'static, str> {
+        "router".into()
+    }
+
+    fn as_router(&self) -> Option<&Router> {
+        Some(self)
+    }
+}
+
+impl From<Router> for Target {
+    fn from(router: Router) -> Self {
+        Target::new(router)
     }
 }

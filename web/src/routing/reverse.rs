@@ -3,7 +3,7 @@
 
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
-use super::RouteError;
+use super::error::RouteError;
 
 /// What Python's `urllib.parse.quote` leaves alone: unreserved characters and `/`.
 const QUOTE: &AsciiSet = &NON_ALPHANUMERIC

@@ -16,7 +16,8 @@ use crate::settings::Settings;
 use crate::signed::{SignedValueVersion, verified_cookie};
 
 /// A Tornado-style WebSocket handler: one value per connection, made by the rule's factory when
-/// the upgrade request arrives. The handshake methods (`check_origin`, `select_subprotocol`,
+/// the upgrade request arrives (on the connection's loop; it moves into the connection's actor
+/// with the switch, hence `Send`). The handshake methods (`check_origin`, `select_subprotocol`,
 /// `get_compression_options`) run on the request; after the 101 the other methods run inside
 /// the connection's actor, on the connection's own loop, one at a time.
 ///
@@ -35,7 +36,7 @@ use crate::signed::{SignedValueVersion, verified_cookie};
 ///     }
 /// }
 /// ```
-pub trait WebSocketHandler: 'static {
+pub trait WebSocketHandler: Send + 'static {
     /// Runs first on the upgrade request, before any handshake check (Tornado's `prepare`,
     /// where `get_current_user` and `@authenticated` act on a `WebSocketHandler`). Return an
     /// error to answer with its status and the default error page instead of upgrading: 401

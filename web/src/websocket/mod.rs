@@ -17,7 +17,7 @@
 //! | `Origin` refused by [`check_origin`](WebSocketHandler::check_origin) (same origin by default) | 403 |
 //! | accepted | 101, then `open` |
 //!
-//! The application's [`Settings`] give every connection its
+//! The application's [`Settings`](crate::Settings) give every connection its
 //! `websocket_max_message_size` (10 MiB; a bigger message is closed with 1009),
 //! `websocket_ping_interval` (off) and `websocket_ping_timeout`; see [`config_from_settings`].
 //!
@@ -47,9 +47,10 @@
 mod handler;
 mod upgrade;
 
-use std::sync::Arc;
+use std::borrow::Cow;
+use std::marker::PhantomData;
 
-use cyclone_protocol::server::{HttpServerRequest, Reply};
+use cyclone_protocol::server::HttpRequestMessage;
 
 pub use cyclone_protocol::websocket::{
     CloseCode, CloseFrame, DeflateConfig, Flushed, Message, Utf8Bytes, WebSocket, WebSocketConfig,
@@ -59,9 +60,8 @@ pub use handler::{UpgradeRequest, WebSocketContext, WebSocketHandler};
 pub use upgrade::{config_from_settings, upgrade};
 
 use crate::access_log::{AccessLogEntry, log_request};
-use crate::routing::PathArgs;
-use crate::settings::Settings;
-use crate::target::{Target, TargetKind};
+use crate::app::AppContext;
+use crate::target::{RouteTarget, Target, Work};
 
 /// A WebSocket route: a [`WebSocketHandler`] made with `Default` for each connection
 /// (Tornado's `(r"/ws", EchoWebSocket)` rule).
@@ -76,31 +76,32 @@ where
     H: WebSocketHandler,
     F: Fn() -> H + Send + Sync + 'static,
 {
-    Target {
-        kind: TargetKind::WebSocket(Arc::new(HandlerFactory { factory })),
-    }
-}
-
-/// A WebSocket handler type behind the erasure, for the routing table.
-pub(crate) trait ErasedWebSocket: Send + Sync {
-    /// Answers an upgrade request routed here.
-    fn upgrade(&self, request: HttpServerRequest, args: PathArgs, settings: &Settings) -> Reply;
-    /// The handler's type name, for `Debug`.
-    fn type_name(&self) -> &'static str;
+    Target::new(WebSocketTarget {
+        factory,
+        _handler: PhantomData,
+    })
 }
 
 /// Makes a route's handlers.
-struct HandlerFactory<F> {
+struct WebSocketTarget<H, F> {
     /// The rule's factory.
     factory: F,
+    /// The factory makes `H`s.
+    _handler: PhantomData<fn() -> H>,
 }
 
-impl<H, F> ErasedWebSocket for HandlerFactory<F>
+impl<H, F> RouteTarget for WebSocketTarget<H, F>
 where
     H: WebSocketHandler,
     F: Fn() -> H + Send + Sync + 'static,
 {
-    fn upgrade(&self, request: HttpServerRequest, args: PathArgs, settings: &Settings) -> Reply {
+    fn deliver(&self, message: HttpRequestMessage, app: &AppContext) -> Option<Work> {
+        let HttpRequestMessage {
+            request,
+            path_args,
+            writer,
+        } = message;
+        let settings = app.settings();
         let method = request.method().clone();
         let uri = request.uri().clone();
         let remote_ip = request.remote_ip();
@@ -108,7 +109,7 @@ where
         let (status, reply) = upgrade::upgrade_with_status(
             request,
             (self.factory)(),
-            args,
+            path_args,
             config_from_settings(settings),
             settings,
         );
@@ -121,10 +122,15 @@ where
             request_time,
         };
         log_request(settings.log_function.as_ref(), &entry);
-        reply
+        reply.send(writer);
+        None
     }
 
-    fn type_name(&self) -> &'static str {
-        std::any::type_name::<H>()
+    fn logs_itself(&self) -> bool {
+        true
+    }
+
+    fn name(&self) -> Cow<'static, str> {
+        std::any::type_name::<H>().into()
     }
 }

@@ -1,0 +1,364 @@
+//! Moving answers into the write buffer: in request order, from each exchange's writer (whole,
+//! streamed, or a protocol switch), or the connection's own error answers.
+
+use std::task::{Context as TaskContext, Poll};
+
+use bytes::BytesMut;
+use http::header::HeaderValue;
+use http::{StatusCode, Version};
+use tokio::io::{AsyncRead, AsyncWrite};
+
+use super::super::response::{HttpResponse, ResponseEvent};
+use super::super::sent::SentHook;
+use super::super::service::HttpService;
+use super::super::upgrade::Switch;
+use super::ExchangeLoop;
+use super::exchange::State;
+use crate::h1::{
+    BodyEncoder, BodyLength, CONTINUE_100, DateCache, ResponseContext, encode_response_head_cached,
+};
+
+/// What moving one exchange's answer came to.
+enum Outcome {
+    /// The answer is not (all) there yet, or the write buffer is full.
+    Waiting,
+    /// The answer is complete; close the connection after it if `true`.
+    Done(bool),
+    /// The state changed (a switch taken from the writer): look at the exchange again.
+    Again,
+}
+
+impl<S: HttpService, T: AsyncRead + AsyncWrite + Unpin> ExchangeLoop<S, T> {
+    /// Brings the cached `Date` up to date, once per poll: every answer a poll encodes shares
+    /// one clock read.
+    pub(super) fn refresh_date(&mut self) {
+        if !self.date_fresh {
+            self.date.refresh();
+            self.date_fresh = true;
+        }
+    }
+
+    /// Encodes the answers that are next in line, in order, into the write buffer.
+    pub(super) fn write_answers(&mut self, cx: &mut TaskContext<'_>) -> bool {
+        let mut progress = false;
+        if !self.queue.is_empty() {
+            self.refresh_date();
+        }
+        while !self.queue.is_empty() {
+            if self.write_buf.len() >= self.options.max_write_buffer_size {
+                break;
+            }
+            if self.send_continue() {
+                progress = true;
+            }
+            let close = match self.advance_front(cx) {
+                Outcome::Waiting => break,
+                Outcome::Again => continue,
+                Outcome::Done(close) => close,
+            };
+            if self.switch.is_some() {
+                // The 101 is in the buffer: nothing after it is HTTP.
+                self.accepting = false;
+                self.queue.clear();
+                self.answered += 1;
+                return true;
+            }
+            progress = true;
+            let Some(exchange) = self.queue.pop_front() else {
+                break;
+            };
+            let close = close || exchange.close_after;
+            if self
+                .upgrade_candidate
+                .as_ref()
+                .is_some_and(|candidate| candidate.id == exchange.id)
+            {
+                // Answered without a switch: what follows is HTTP after all, and its header
+                // clock starts now, not when it arrived behind the paused request.
+                self.upgrade_candidate = None;
+                self.head_started = None;
+            }
+            self.retire(exchange);
+            self.answered += 1;
+            if close {
+                self.closing = true;
+                self.accepting = false;
+                self.queue.clear();
+                self.reading = None;
+                self.waiting = None;
+                break;
+            }
+        }
+        progress
+    }
+
+    /// Writes `100 Continue` for the first exchange if it waits for one and its body is still
+    /// unread. Returns whether it did.
+    fn send_continue(&mut self) -> bool {
+        let Some(exchange) = self.queue.front_mut() else {
+            return false;
+        };
+        if !exchange.continue_pending {
+            return false;
+        }
+        exchange.continue_pending = false;
+        let body_unread = self.reading.as_ref().is_some_and(|r| r.id == exchange.id);
+        if body_unread {
+            self.write_buf.extend_from_slice(CONTINUE_100);
+        }
+        body_unread
+    }
+
+    /// Moves as much of the first exchange's answer as there is into the write buffer.
+    fn advance_front(&mut self, cx: &mut TaskContext<'_>) -> Outcome {
+        let reading_id = self.reading.as_ref().map(|reading| reading.id);
+        let body_open = !self.decoder.is_closed();
+        let max_write = self.options.max_write_buffer_size;
+        let Some(exchange) = self.queue.front_mut() else {
+            return Outcome::Waiting;
+        };
+        let body_unread = reading_id == Some(exchange.id);
+        match &mut exchange.state {
+            State::Collecting => Outcome::Waiting,
+            State::Whole(_) => {
+                if body_unread && exchange.context.version == Version::HTTP_11 && body_open {
+                    // Answered before its body was read: the client may or may not send it
+                    // now, so the next request's start is unknown. Close after.
+                    exchange.close_after = true;
+                }
+                let State::Whole(response) =
+                    std::mem::replace(&mut exchange.state, State::Collecting)
+                else {
+                    return Outcome::Waiting;
+                };
+                note_head(&mut exchange.sent, response.status());
+                Outcome::Done(encode_whole(
+                    &exchange.context,
+                    response,
+                    None,
+                    &self.date,
+                    &mut self.write_buf,
+                ))
+            }
+            State::Upgrade { .. } => {
+                if body_unread {
+                    // The client speaks the new protocol only after the whole request.
+                    return Outcome::Waiting;
+                }
+                self.switch_front()
+            }
+            State::Answering {
+                answer, encoder, ..
+            } => {
+                if exchange.sent.is_none()
+                    && let Some(callback) = answer.take_on_sent()
+                {
+                    exchange.sent = Some(SentHook::new(callback));
+                }
+                while self.write_buf.len() < max_write {
+                    let event = match answer.poll_event(cx) {
+                        Poll::Pending => return Outcome::Waiting,
+                        Poll::Ready(event) => event,
+                    };
+                    match event {
+                        Some(ResponseEvent::Whole(response)) => {
+                            if body_unread
+                                && exchange.context.version == Version::HTTP_11
+                                && body_open
+                            {
+                                exchange.close_after = true;
+                            }
+                            note_head(&mut exchange.sent, response.status());
+                            return Outcome::Done(encode_whole(
+                                &exchange.context,
+                                response,
+                                encoder.as_mut(),
+                                &self.date,
+                                &mut self.write_buf,
+                            ));
+                        }
+                        Some(ResponseEvent::Head(status, headers)) => {
+                            if encoder.is_none() {
+                                note_head(&mut exchange.sent, status);
+                                *encoder = Some(encode_response_head_cached(
+                                    &exchange.context,
+                                    status,
+                                    &headers,
+                                    BodyLength::Streaming,
+                                    &self.date,
+                                    &mut self.write_buf,
+                                ));
+                            }
+                            crate::h1::recycle_boxed(headers);
+                        }
+                        Some(ResponseEvent::Data(data)) => {
+                            let encoder = encoder.get_or_insert_with(|| {
+                                note_head(&mut exchange.sent, StatusCode::OK);
+                                encode_response_head_cached(
+                                    &exchange.context,
+                                    StatusCode::OK,
+                                    &http::HeaderMap::new(),
+                                    BodyLength::Streaming,
+                                    &self.date,
+                                    &mut self.write_buf,
+                                )
+                            });
+                            if encoder.encode_data(&data, &mut self.write_buf).is_err() {
+                                return Outcome::Done(true);
+                            }
+                        }
+                        Some(ResponseEvent::End) => {
+                            let close = match encoder {
+                                Some(encoder) => {
+                                    encoder.encode_end(None, &mut self.write_buf).is_err()
+                                        || encoder.must_close()
+                                }
+                                None => {
+                                    note_head(&mut exchange.sent, StatusCode::OK);
+                                    encode_whole(
+                                        &exchange.context,
+                                        HttpResponse::ok(),
+                                        None,
+                                        &self.date,
+                                        &mut self.write_buf,
+                                    )
+                                }
+                            };
+                            return Outcome::Done(close);
+                        }
+                        Some(ResponseEvent::Upgrade(response, on_upgrade)) => {
+                            if encoder.is_some() {
+                                // A switch after a streamed head cannot happen through the
+                                // writer's API; treat it as a broken answer.
+                                return Outcome::Done(true);
+                            }
+                            exchange.state = State::Upgrade {
+                                response,
+                                on_upgrade,
+                            };
+                            return Outcome::Again;
+                        }
+                        None => {
+                            // The writer was dropped unfinished: 500 if nothing was sent yet,
+                            // else the answer is cut and the connection closes.
+                            if encoder.is_none() {
+                                note_head(&mut exchange.sent, StatusCode::INTERNAL_SERVER_ERROR);
+                                encode_whole(
+                                    &exchange.context,
+                                    HttpResponse::new(StatusCode::INTERNAL_SERVER_ERROR),
+                                    None,
+                                    &self.date,
+                                    &mut self.write_buf,
+                                );
+                            }
+                            return Outcome::Done(true);
+                        }
+                    }
+                }
+                Outcome::Waiting
+            }
+        }
+    }
+
+    /// The first exchange answered with a protocol switch, its body read: write the 101 and
+    /// keep the switch for when it is flushed, or refuse it with 500 (not asked for, a broken
+    /// exchange) or 503 (during a graceful shutdown).
+    fn switch_front(&mut self) -> Outcome {
+        let shutting_down = self.shutdown.requested.get();
+        let Some(exchange) = self.queue.front_mut() else {
+            return Outcome::Waiting;
+        };
+        let State::Upgrade {
+            mut response,
+            on_upgrade,
+        } = std::mem::replace(&mut exchange.state, State::Collecting)
+        else {
+            return Outcome::Waiting;
+        };
+        let candidate = self
+            .upgrade_candidate
+            .take_if(|candidate| candidate.id == exchange.id);
+        let head = match candidate {
+            Some(candidate) if !exchange.close_after && !shutting_down => candidate.head,
+            candidate => {
+                let status = if candidate.is_some() && !exchange.close_after {
+                    StatusCode::SERVICE_UNAVAILABLE
+                } else {
+                    StatusCode::INTERNAL_SERVER_ERROR
+                };
+                tracing::warn!(peer = %self.peer, %status, "protocol switch refused");
+                exchange.close_after = true;
+                exchange.state = State::Whole(HttpResponse::new(status));
+                return Outcome::Again;
+            }
+        };
+        let headers = response.headers_mut();
+        if !headers.contains_key(http::header::CONNECTION) {
+            headers.insert(
+                http::header::CONNECTION,
+                HeaderValue::from_static("upgrade"),
+            );
+        }
+        note_head(&mut exchange.sent, StatusCode::SWITCHING_PROTOCOLS);
+        encode_response_head_cached(
+            &exchange.context,
+            StatusCode::SWITCHING_PROTOCOLS,
+            response.headers(),
+            BodyLength::Known(0),
+            &self.date,
+            &mut self.write_buf,
+        );
+        self.switch = Some(Switch { head, on_upgrade });
+        Outcome::Done(false)
+    }
+
+    /// An exchange whose answer is complete leaves the queue: work still running goes on in
+    /// the background, its answer channel is kept for reuse, its `on_sent` hook fires.
+    fn retire(&mut self, mut exchange: super::exchange::Exchange<S::Future>) {
+        let state = std::mem::replace(&mut exchange.state, State::Collecting);
+        if let State::Answering { work, answer, .. } = state {
+            if let Some(work) = work {
+                self.background.push(work);
+            }
+            self.recycle_answer(answer);
+        }
+    }
+}
+
+/// Records the status of the head an exchange's answer went out with (the first one counts:
+/// a head already sent is not replaced by what follows it).
+pub(super) fn note_head(sent: &mut Option<SentHook>, status: StatusCode) {
+    if let Some(hook) = sent {
+        hook.head_sent(status);
+    }
+}
+
+/// Encodes a whole answer (or, after a streamed head, its body and end). Returns whether the
+/// connection must close after it.
+pub(super) fn encode_whole(
+    context: &ResponseContext,
+    response: HttpResponse,
+    started: Option<&mut BodyEncoder>,
+    date: &DateCache,
+    dst: &mut BytesMut,
+) -> bool {
+    let (status, headers, body) = response.into_boxed_parts();
+    let mut fresh;
+    let encoder = match started {
+        Some(encoder) => encoder,
+        None => {
+            fresh = encode_response_head_cached(
+                context,
+                status,
+                &headers,
+                BodyLength::Known(body.len() as u64),
+                date,
+                dst,
+            );
+            &mut fresh
+        }
+    };
+    crate::h1::recycle_boxed(headers);
+    let failed = encoder.encode_data(&body, dst).is_err() || encoder.encode_end(None, dst).is_err();
+    failed || encoder.must_close()
+}

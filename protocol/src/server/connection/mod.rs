@@ -1,0 +1,448 @@
+//! The per-connection actor ([`HttpConnection`]) and the loop it runs over its socket.
+//!
+//! One actor per connection, on the worker that accepted it. It owns the socket through one
+//! future spawned in its context (the exchange loop), so the socket lives exactly as long as
+//! the actor: `ConnectionControl::Close` stops the actor and drops the socket,
+//! `ConnectionControl::Shutdown` lets the exchange in flight finish, then closes.
+//!
+//! # Files
+//!
+//! - `mod.rs` (here): the actor shell, the loop's state and its turns.
+//! - `intake.rs`: decoding requests and taking in their bodies (buffered or streamed).
+//! - `exchange.rs`: the queue of exchanges, delivering each request to the service and
+//!   polling the work it returns.
+//! - `answer.rs`: moving answers, in request order, from their writers into the write buffer.
+//! - `io.rs`: reading and writing the socket, end of input, lingering before the close.
+//! - `timers.rs`: the one timer and what the connection waits for (head, body, idle, write,
+//!   linger).
+//!
+//! # One turn of the loop
+//!
+//! 1. Decode what the read buffer holds into requests (heads, body pieces, ends), up to the
+//!    pipelining cap; a buffered request is delivered when its body is complete, a streaming
+//!    one when the head arrives. Each goes to the service as an
+//!    [`HttpRequestMessage`](super::HttpRequestMessage) carrying its writer.
+//! 2. Poll the work in flight; move every answer that is next in request order from its
+//!    writer into the write buffer (so several pipelined answers leave in one write).
+//! 3. Write the write buffer; read more if there is room for it (a full pipeline, a full
+//!    streamed-body queue or a full write buffer stop the reads: that is the flow control).
+//! 4. Arm the one timer for whatever the connection now waits on.
+//!
+//! Nothing here unwraps anything from the network; a panic in the service is caught around
+//! every call and poll and answered with 500.
+//!
+//! # Switching protocols
+//!
+//! After an HTTP/1.1 request with `Connection: upgrade` and an `Upgrade` field, decoding (and
+//! reading, once that request's body is in) pauses until its answer is known: what follows
+//! may not be HTTP. An ordinary answer resumes decoding. An upgrade answer
+//! ([`ResponseWriter::upgrade`](super::ResponseWriter::upgrade)) is written as
+//! `101 Switching Protocols` after the answers before it; once it is flushed, the loop ends
+//! and hands the transport, the unread bytes and the request head to the actor, which moves
+//! its [`ConnectionSlot`] into an [`Upgraded`] for the callback and stops without closing the
+//! socket.
+
+mod answer;
+mod exchange;
+mod intake;
+mod io;
+mod timers;
+
+use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::pin::Pin;
+use std::rc::Rc;
+use std::sync::Arc;
+use std::task::{Context as TaskContext, Poll, Waker};
+use std::time::Duration;
+
+use actix::prelude::*;
+use bytes::BytesMut;
+use cyclone_actors::panics::panic_message;
+use cyclone_actors::registry::{ConnectionControl, ConnectionSlot};
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::time::{Instant, Sleep};
+
+use super::options::HttpServerOptions;
+use super::request::HttpServerRequest;
+use super::response::ResponseStream;
+use super::service::HttpService;
+use super::upgrade::{Switch, Upgraded, UpgradedIo};
+use crate::h1::{DateCache, RequestDecoder};
+
+use exchange::{Exchange, FutureSlot};
+use intake::{Reading, UpgradeCandidate};
+
+/// How long a closing connection keeps reading (and discarding) what the client still sends
+/// after the last answer, so that the close does not turn into a reset that destroys the
+/// answer in the client's receive buffer. 1 second.
+pub const LINGER_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// Most bytes discarded while lingering before the socket is dropped anyway. 1 MiB.
+pub const LINGER_MAX_DISCARD: usize = 1024 * 1024;
+
+/// Loop turns in one poll before the connection yields to the others on its worker, so one
+/// client that always has bytes ready cannot starve them.
+const TURNS_PER_POLL: usize = 32;
+
+/// Starts the actor for one accepted connection on the current Arbiter.
+///
+/// The transport is generic so that a TLS stream can be served the same way: `protocol` is
+/// what requests report (`"http"` or `"https"`).
+pub(crate) fn serve_connection<S, T>(
+    io: T,
+    peer: SocketAddr,
+    slot: ConnectionSlot,
+    service: Rc<S>,
+    options: Arc<HttpServerOptions>,
+    protocol: &'static str,
+) -> Addr<HttpConnection>
+where
+    S: HttpService,
+    T: AsyncRead + AsyncWrite + Unpin + 'static,
+{
+    let shutdown = Rc::new(ShutdownSignal::default());
+    let mut exchange = ExchangeLoop::new(io, peer, service, options, protocol, shutdown.clone());
+    let run = async move {
+        let switch = (&mut exchange).await?;
+        Some((switch, exchange.into_transport()))
+    };
+    HttpConnection::create(move |ctx| {
+        slot.register(ctx.address().recipient());
+        ctx.spawn(actix::fut::wrap_future::<_, HttpConnection>(run).map(
+            move |switched, connection, ctx| {
+                if let Some((switch, (io, read_buf))) = switched
+                    && let Some(slot) = connection.slot.take()
+                {
+                    hand_over(switch, io, read_buf, slot, peer);
+                }
+                ctx.stop();
+            },
+        ));
+        HttpConnection {
+            slot: Some(slot),
+            shutdown,
+        }
+    })
+}
+
+/// Gives a switched connection to the writer's callback; a callback that panics loses this
+/// connection, not the worker.
+fn hand_over(
+    switch: Switch,
+    io: UpgradedIo,
+    read_buf: BytesMut,
+    slot: ConnectionSlot,
+    peer: SocketAddr,
+) {
+    let Switch { head, on_upgrade } = switch;
+    let upgraded = Upgraded {
+        io,
+        read_buf,
+        head,
+        slot,
+        peer,
+    };
+    if let Err(panic) = catch_unwind(AssertUnwindSafe(move || on_upgrade(upgraded))) {
+        let message = panic_message(&*panic);
+        tracing::error!(%peer, panic = message, "upgrade callback panicked; connection closed");
+    }
+}
+
+/// The actor owning one HTTP/1.1 connection; see the [server module docs](super).
+#[derive(Debug)]
+pub(crate) struct HttpConnection {
+    /// Keeps the connection listed in the server's registry (and its `max_connections` permit)
+    /// for exactly as long as the actor lives, unless it is moved on with the socket when the
+    /// connection switches protocols.
+    slot: Option<ConnectionSlot>,
+    /// Tells the exchange loop to finish what is in flight and close.
+    shutdown: Rc<ShutdownSignal>,
+}
+
+impl Actor for HttpConnection {
+    type Context = Context<Self>;
+}
+
+impl Handler<ConnectionControl> for HttpConnection {
+    type Result = ();
+
+    fn handle(&mut self, control: ConnectionControl, ctx: &mut Context<Self>) {
+        match control {
+            ConnectionControl::Close => {
+                tracing::debug!(id = ?self.slot.as_ref().map(ConnectionSlot::id), "closing on request");
+                ctx.stop();
+            }
+            ConnectionControl::Shutdown => self.shutdown.request(),
+            // HTTP exchanges have no use for broadcast values; WebSocket connections do.
+            ConnectionControl::Notify(_) => {}
+        }
+    }
+}
+
+/// A graceful-shutdown request from the actor to its exchange loop (same thread).
+#[derive(Debug, Default)]
+struct ShutdownSignal {
+    /// Set once by `ConnectionControl::Shutdown`.
+    requested: Cell<bool>,
+    /// The loop's waker, so the request is seen while it sleeps.
+    waker: RefCell<Option<Waker>>,
+}
+
+impl ShutdownSignal {
+    fn request(&self) {
+        self.requested.set(true);
+        if let Some(waker) = self.waker.borrow_mut().take() {
+            waker.wake();
+        }
+    }
+
+    fn register(&self, waker: &Waker) {
+        let mut slot = self.waker.borrow_mut();
+        if !slot
+            .as_ref()
+            .is_some_and(|current| current.will_wake(waker))
+        {
+            *slot = Some(waker.clone());
+        }
+    }
+}
+
+/// The loop one connection runs: see the module docs. Its `impl` blocks are spread over this
+/// module's files, one concern each.
+struct ExchangeLoop<S: HttpService, T> {
+    /// The socket (or TLS stream); nothing else touches it.
+    io: T,
+    /// The client's address.
+    peer: SocketAddr,
+    /// The worker's service.
+    service: Rc<S>,
+    /// The server's settings.
+    options: Arc<HttpServerOptions>,
+    /// `"http"` or `"https"`, before `xheaders`.
+    protocol: &'static str,
+    /// Graceful shutdown requests from the actor.
+    shutdown: Rc<ShutdownSignal>,
+    /// Bytes read and not yet decoded; request heads and bodies are split off it.
+    read_buf: BytesMut,
+    /// Answers encoded and not yet written; one write sends them all.
+    write_buf: BytesMut,
+    /// The sans-IO request decoder.
+    decoder: RequestDecoder,
+    /// The `Date` value, formatted once a second.
+    date: DateCache,
+    /// `date` was refreshed during this poll.
+    date_fresh: bool,
+    /// Exchanges in request order; the first is the one being answered.
+    queue: VecDeque<Exchange<S::Future>>,
+    /// Emptied work boxes, kept for reuse.
+    spare: Vec<FutureSlot<S::Future>>,
+    /// Answer channels whose writers are gone, kept for reuse: one channel allocation per
+    /// connection rather than one per request.
+    spare_answers: Vec<ResponseStream>,
+    /// Work still running after its answer was complete (Tornado lets a handler go on after
+    /// `finish`); polled until done, dropped when the connection closes.
+    background: Vec<FutureSlot<S::Future>>,
+    /// The request whose body is being read.
+    reading: Option<Reading>,
+    /// The buffered request whose body is being read, kept here rather than in [`Reading`] so
+    /// that `Reading` stays small: it is set and taken for every request.
+    waiting: Option<HttpServerRequest>,
+    /// Id of the next exchange.
+    next_id: u64,
+    /// Whether more requests are decoded: false after a request that closes, a parse error,
+    /// end of input or a shutdown.
+    accepting: bool,
+    /// An answer asked to close: write what is buffered, then close; nothing more is answered.
+    closing: bool,
+    /// The client half-closed (or reset); nothing more can be read.
+    read_closed: bool,
+    /// A streaming handler's body queue is full: do not read until it has room.
+    body_blocked: bool,
+    /// Requests answered; the first request waits under the header timeout, later ones under
+    /// the idle timeout.
+    answered: u64,
+    /// When the current incomplete head began to arrive.
+    head_started: Option<Instant>,
+    /// The last time bytes were read.
+    last_read: Instant,
+    /// The last time bytes were written, or the write buffer became empty.
+    last_write: Instant,
+    /// The connection's start.
+    started: Instant,
+    /// The socket needs a flush (TLS buffers writes).
+    needs_flush: bool,
+    /// Lingering: the write side is shut down, reads are discarded until this instant.
+    linger: Option<Instant>,
+    /// Bytes discarded while lingering.
+    discarded: usize,
+    /// The one timer, armed for `armed` (reset lazily: only when it fires early or must fire
+    /// sooner, not on every request).
+    timer: Pin<Box<Sleep>>,
+    /// The instant `timer` is set to.
+    armed: Instant,
+    /// The waker `timer` was last polled with (its registration), cleared when it is reset.
+    timer_waker: Option<Waker>,
+    /// The request that may switch protocols, while its answer is unknown: nothing after it is
+    /// decoded (it may not be HTTP). At most one, since decoding pauses behind it.
+    upgrade_candidate: Option<UpgradeCandidate>,
+    /// The socket said "not ready" to a read during this poll, so its waker is registered and
+    /// reading again before the next poll would only repeat the answer.
+    read_blocked: bool,
+    /// The time, read at most once per poll: every timestamp a poll takes (read, write, head
+    /// start) is within microseconds of it, and timeouts are whole seconds.
+    clock: Option<Instant>,
+    /// A switch whose 101 is being written; the loop ends once it is flushed.
+    switch: Option<Switch>,
+}
+
+impl<S: HttpService, T: AsyncRead + AsyncWrite + Unpin> ExchangeLoop<S, T> {
+    fn new(
+        io: T,
+        peer: SocketAddr,
+        service: Rc<S>,
+        options: Arc<HttpServerOptions>,
+        protocol: &'static str,
+        shutdown: Rc<ShutdownSignal>,
+    ) -> Self {
+        let now = Instant::now();
+        let far = now + Duration::from_secs(86_400 * 365);
+        ExchangeLoop {
+            io,
+            peer,
+            service,
+            decoder: RequestDecoder::new(options.limits),
+            options,
+            protocol,
+            shutdown,
+            read_buf: BytesMut::new(),
+            write_buf: BytesMut::new(),
+            date: DateCache::new(),
+            date_fresh: false,
+            queue: VecDeque::new(),
+            spare: Vec::new(),
+            spare_answers: Vec::new(),
+            background: Vec::new(),
+            reading: None,
+            waiting: None,
+            next_id: 0,
+            accepting: true,
+            closing: false,
+            read_closed: false,
+            body_blocked: false,
+            answered: 0,
+            head_started: None,
+            last_read: now,
+            last_write: now,
+            started: now,
+            needs_flush: false,
+            linger: None,
+            discarded: 0,
+            timer: Box::pin(tokio::time::sleep_until(far)),
+            armed: far,
+            timer_waker: None,
+            read_blocked: false,
+            clock: None,
+            upgrade_candidate: None,
+            switch: None,
+        }
+    }
+
+    /// One poll: turns of decode, answer, write, read until nothing moves.
+    fn poll_turns(&mut self, cx: &mut TaskContext<'_>) -> Poll<std::io::Result<()>> {
+        self.read_blocked = false;
+        self.clock = None;
+        self.date_fresh = false;
+        for _ in 0..TURNS_PER_POLL {
+            if self.linger.is_some() {
+                return self.poll_linger(cx);
+            }
+            if self.shutdown.requested.get() && self.accepting {
+                self.begin_shutdown();
+            }
+            let mut progress = self.decode(cx);
+            progress |= self.poll_exchanges(cx);
+            progress |= self.poll_write(cx)?;
+            if self.switch.is_some() && self.write_buf.is_empty() && !self.needs_flush {
+                // The 101 is out: the socket belongs to the new protocol now.
+                return Poll::Ready(Ok(()));
+            }
+            if self.write_buf.is_empty() && !self.needs_flush && self.finished() {
+                self.linger = Some(Instant::now() + LINGER_TIMEOUT);
+                continue;
+            }
+            progress |= self.poll_read(cx)?;
+            // Everything read was answered and written, and the socket has nothing more: a
+            // further turn would only find that out again (the common keep-alive case).
+            let settled = self.read_blocked
+                && self.read_buf.is_empty()
+                && self.write_buf.is_empty()
+                && self.queue.is_empty();
+            if !progress || settled {
+                if self.poll_timer(cx) {
+                    if self.on_timeout() {
+                        return Poll::Ready(Ok(()));
+                    }
+                    continue;
+                }
+                self.shutdown.register(cx.waker());
+                return Poll::Pending;
+            }
+        }
+        // Out of turns with work left: let the worker's other connections run first.
+        cx.waker().wake_by_ref();
+        Poll::Pending
+    }
+
+    /// Whether the connection has nothing more to do but close.
+    fn finished(&self) -> bool {
+        self.closing || (!self.accepting && self.queue.is_empty() && self.reading.is_none())
+    }
+
+    /// Graceful shutdown: answer what is in flight (its answers say `Connection: close`),
+    /// take nothing new.
+    fn begin_shutdown(&mut self) {
+        self.accepting = false;
+        for exchange in &mut self.queue {
+            exchange.context.keep_alive = false;
+        }
+        if self.reading.is_none() && !self.decoder.is_reading_body() {
+            // An unfinished head or unread pipelined requests are not answered.
+            self.read_buf.clear();
+        }
+    }
+}
+
+impl<S: HttpService, T: AsyncRead + AsyncWrite + Unpin + 'static> ExchangeLoop<S, T> {
+    /// After a switch: the transport and the bytes read past the switching request.
+    fn into_transport(self) -> (UpgradedIo, BytesMut) {
+        (UpgradedIo::new(self.io), self.read_buf)
+    }
+}
+
+/// Ends with the switch when the connection switched protocols (the transport is then still
+/// open, in the loop), with `None` when it closed.
+impl<S: HttpService, T: AsyncRead + AsyncWrite + Unpin> Future for ExchangeLoop<S, T> {
+    type Output = Option<Switch>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Option<Switch>> {
+        let this = self.get_mut();
+        match this.poll_turns(cx) {
+            Poll::Pending => Poll::Pending,
+            Poll::Ready(Ok(())) => Poll::Ready(this.switch.take()),
+            Poll::Ready(Err(error)) => {
+                tracing::debug!(peer = %this.peer, %error, "connection error");
+                Poll::Ready(None)
+            }
+        }
+    }
+}
+
+/// Logs a panic in the service (its call, its work, or a callback).
+fn log_panic(peer: SocketAddr, panic: &(dyn std::any::Any + Send)) {
+    let message = panic_message(panic);
+    tracing::error!(%peer, panic = message, "HTTP handler panicked; answered 500");
+}

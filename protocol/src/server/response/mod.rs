@@ -1,0 +1,20 @@
+//! Answers: [`HttpResponse`] (a whole response, the common case), and the one way every route
+//! target answers, a [`ResponseWriter`] paired with the [`ResponseStream`] the connection
+//! reads it through.
+//!
+//! - `whole.rs`: [`HttpResponse`].
+//! - `writer.rs`: [`ResponseWriter`], `Send`, for the connection's loop or any actor.
+//! - `stream.rs`: [`ResponseStream`] and the [`ResponseEvent`]s it yields.
+//! - `channel.rs`: what the two share: a queue of at most [`RESPONSE_QUEUE_CHUNKS`] events
+//!   and two wakers, behind a lock that is uncontended on the main path.
+
+mod channel;
+mod stream;
+mod whole;
+mod writer;
+
+pub use channel::RESPONSE_QUEUE_CHUNKS;
+pub(crate) use channel::SentCallback;
+pub use stream::{OnUpgrade, ResponseEvent, ResponseStream};
+pub use whole::HttpResponse;
+pub use writer::ResponseWriter;
