@@ -78,6 +78,12 @@ pub mod netutil {
     pub use cyclone_actors::resolver::*;
 }
 
+/// Local actors: actix actors whose messages from their own loop are handled by a direct
+/// call when they are idle (per-worker route targets, rooms on one loop).
+pub mod local {
+    pub use cyclone_actors::local::{LOCAL_MAILBOX_CAPACITY, LocalAddr, LocalContext};
+}
+
 /// TLS for servers and clients (Tornado's `ssl_options`), with rustls.
 pub mod tls {
     pub use cyclone_actors::tls::*;

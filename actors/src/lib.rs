@@ -82,6 +82,7 @@ pub mod connection;
 pub mod executor;
 pub mod ioloop;
 pub mod iostream;
+pub mod local;
 pub mod loop_local;
 pub mod netutil;
 pub mod panics;

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use actix::dev::ToEnvelope;
 use actix::{Actor, Addr, Handler, Recipient};
+use cyclone_actors::local::{LocalAddr, LocalContext};
 use cyclone_actors::loop_local::LoopLocal;
 use cyclone_protocol::server::HttpRequestMessage;
 
@@ -53,6 +54,16 @@ impl Forward for Target {
         if let Some(work) = self.deliver(message, &app) {
             actix::spawn(work);
         }
+    }
+}
+
+/// A local actor on this loop: delivered by a direct call when it is idle.
+impl<A> Forward for LocalAddr<A>
+where
+    A: Actor<Context = LocalContext<A>> + Handler<HttpRequestMessage>,
+{
+    fn forward(&self, message: HttpRequestMessage) {
+        self.deliver(message);
     }
 }
 
@@ -115,12 +126,15 @@ impl<F: Forward + Send + Sync> RouteTarget for ActorTarget<F> {
 }
 
 /// An actor per worker: `start` runs once on each worker's loop, at the first request it
-/// routes here, and what it returns (an `Addr`, a `Recipient`, a chain of actors ending in
-/// one...) takes that worker's requests. The actor lives on the same thread as the
-/// connections it serves, so delivery crosses no thread, and its state needs no lock (each
-/// worker has its own: a per-worker cache, counter or rate limit).
+/// routes here, and what it returns takes that worker's requests. The actor lives on the same
+/// thread as the connections it serves, so delivery crosses no thread, and its state needs no
+/// lock (each worker has its own: a per-worker cache, counter or rate limit).
 ///
-/// Supervise it as any actix actor: `start` may return `Supervisor::start(|_| MyActor)`.
+/// - Return a [`LocalAddr`] (an actor with a [`LocalContext`]) and a request reaching an idle
+///   actor is handled by a direct call: no mailbox, no scheduler round trip. The fast path.
+/// - Return an actix `Addr` or `Recipient` (an actor with a `Context`, or supervised with
+///   actix's `Supervisor::start(|_| MyActor)`) and each request goes through its mailbox, on
+///   the same thread.
 ///
 /// ```
 /// use actix::prelude::*;
