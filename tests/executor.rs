@@ -1,9 +1,10 @@
 //! The blocking pool: jobs run off the loop, the loop keeps ticking, the queue is bounded and
 //! a panicking job does not kill its worker.
 
+mod support;
+
 use std::{
     cell::RefCell,
-    panic::{AssertUnwindSafe, catch_unwind, resume_unwind},
     rc::Rc,
     sync::{
         Arc,
@@ -17,25 +18,11 @@ use std::{
 use cyclone::ioloop::{
     BlockingPool, ExecutorError, IoLoop, PeriodicCallback, Runtime, run_in_executor,
 };
-
-/// Runs `test` on its own thread and fails if it has not finished within `limit`.
-fn bounded<T: Send + 'static>(limit: Duration, test: impl FnOnce() -> T + Send + 'static) -> T {
-    let (done, outcome) = mpsc::channel();
-    thread::spawn(move || {
-        let _ = done.send(catch_unwind(AssertUnwindSafe(test)));
-    });
-    match outcome.recv_timeout(limit) {
-        Ok(Ok(value)) => value,
-        Ok(Err(panic)) => resume_unwind(panic),
-        Err(_) => panic!("test did not finish within {limit:?}"),
-    }
-}
-
-const WAIT: Duration = Duration::from_secs(20);
+use support::wait::{WAIT, on_own_thread};
 
 #[test]
 fn blocking_jobs_never_block_the_loop() {
-    bounded(Duration::from_secs(30), || {
+    on_own_thread(Duration::from_secs(30), || {
         Runtime::new().blocking_threads(4).run(async {
             let ticks = Rc::new(RefCell::new(Vec::<Instant>::new()));
             let ticker = {
@@ -87,7 +74,7 @@ fn blocking_jobs_never_block_the_loop() {
 
 #[test]
 fn a_full_pool_refuses_jobs_at_once() {
-    bounded(Duration::from_secs(30), || {
+    on_own_thread(Duration::from_secs(30), || {
         cyclone::run(async {
             let pool = BlockingPool::new(1, 2).unwrap();
             assert_eq!((pool.threads(), pool.queue_limit()), (1, 2));
@@ -124,7 +111,7 @@ fn a_full_pool_refuses_jobs_at_once() {
 
 #[test]
 fn runtime_settings_shape_the_default_pool() {
-    bounded(Duration::from_secs(30), || {
+    on_own_thread(Duration::from_secs(30), || {
         Runtime::new()
             .blocking_threads(1)
             .executor_queue_limit(1)
@@ -145,7 +132,7 @@ fn runtime_settings_shape_the_default_pool() {
 
 #[test]
 fn a_panicking_job_reports_panicked_and_its_worker_lives_on() {
-    bounded(Duration::from_secs(30), || {
+    on_own_thread(Duration::from_secs(30), || {
         cyclone::run(async {
             let pool = BlockingPool::new(1, 4).unwrap();
             let worker = pool.run(|| thread::current().id()).await.unwrap();
@@ -172,7 +159,7 @@ fn a_panicking_job_reports_panicked_and_its_worker_lives_on() {
 
 #[test]
 fn a_job_whose_caller_gave_up_before_it_started_is_skipped() {
-    bounded(Duration::from_secs(30), || {
+    on_own_thread(Duration::from_secs(30), || {
         cyclone::run(async {
             let pool = BlockingPool::new(1, 4).unwrap();
             let (release, released) = mpsc::channel::<()>();
@@ -193,7 +180,7 @@ fn a_job_whose_caller_gave_up_before_it_started_is_skipped() {
 
 #[test]
 fn run_in_executor_on_another_loop_comes_back_to_that_loop() {
-    bounded(Duration::from_secs(30), || {
+    on_own_thread(Duration::from_secs(30), || {
         cyclone::run(async {
             let io_loop = IoLoop::new().unwrap();
             let (reply, answer) = tokio::sync::oneshot::channel();
@@ -214,7 +201,7 @@ fn run_in_executor_on_another_loop_comes_back_to_that_loop() {
 
 #[test]
 fn outside_a_system_there_is_no_default_pool() {
-    bounded(Duration::from_secs(30), || {
+    on_own_thread(Duration::from_secs(30), || {
         let outcome = futures::executor::block_on(run_in_executor(|| 1));
         assert!(
             matches!(outcome, Err(ExecutorError::NoSystem)),
@@ -229,7 +216,7 @@ fn outside_a_system_there_is_no_default_pool() {
 
 #[test]
 fn jobs_do_not_wait_for_the_thread_that_created_the_pool() {
-    bounded(Duration::from_secs(30), || {
+    on_own_thread(Duration::from_secs(30), || {
         cyclone::run(async {
             // The pool is created here, on the System's first loop...
             let pool = BlockingPool::new(2, 16).unwrap();
@@ -243,7 +230,7 @@ fn jobs_do_not_wait_for_the_thread_that_created_the_pool() {
                 .unwrap();
             // ...and that loop is now blocked: a job submitted from another loop must still
             // reach a worker and come back.
-            let value = answer.recv_timeout(Duration::from_secs(10));
+            let value = answer.recv_timeout(WAIT);
             assert_eq!(value, Ok(Some(42)));
             io_loop.stop();
         })

@@ -2,13 +2,14 @@
 //! server answers each malformed, smuggling-shaped or over-limit request with, and whether it
 //! closes after.
 
-mod http_support;
+mod support;
 
 use std::time::Duration;
 
 use cyclone::httpserver::{HttpResponse, HttpServer, HttpServerRequest, HttpService};
 use http::StatusCode;
-use http_support::{Client, listen, one_shot};
+use support::raw_http::{Client, one_shot};
+use support::servers::listen_http;
 
 /// `GET /` says hello, `POST /echo` echoes, `/204` and `/304` answer with those (and try to
 /// send a body, which must not go out).
@@ -142,7 +143,7 @@ async fn each_bad_request_gets_its_status_and_a_close() {
             "HTTP/1.1 417 Expectation Failed",
         ),
     ];
-    let (_server, addr) = listen(server());
+    let (_server, addr) = listen_http(server());
     for (name, request, status_line) in cases {
         let (answer, closed) = one_shot(addr, request).await;
         assert_eq!(&answer.status_line, status_line, "{name}");
@@ -153,7 +154,7 @@ async fn each_bad_request_gets_its_status_and_a_close() {
 
 #[actix_rt::test]
 async fn oversize_heads_and_targets_get_431_and_414() {
-    let (_server, addr) = listen(server());
+    let (_server, addr) = listen_http(server());
     let mut big_head = b"GET / HTTP/1.1\r\nHost: h\r\n".to_vec();
     for index in 0..500 {
         big_head.extend_from_slice(format!("X-Filler-{index}: aaaaaaaaaaaaaaaa\r\n").as_bytes());
@@ -174,7 +175,7 @@ async fn oversize_heads_and_targets_get_431_and_414() {
 
 #[actix_rt::test]
 async fn a_smuggled_request_is_never_answered() {
-    let (_server, addr) = listen(server());
+    let (_server, addr) = listen_http(server());
     // A front end using Content-Length would see one request; one using chunked would see a
     // second, smuggled one. The server must refuse, not answer the smuggled GET.
     let request = b"POST /echo HTTP/1.1\r\nHost: h\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: h\r\n\r\n";
@@ -187,7 +188,7 @@ async fn a_smuggled_request_is_never_answered() {
 
 #[actix_rt::test]
 async fn expect_continue_is_answered_only_when_the_body_fits() {
-    let (_server, addr) = listen(server());
+    let (_server, addr) = listen_http(server());
     let mut client = Client::connect(addr).await;
     client
         .send(
@@ -212,7 +213,7 @@ async fn expect_continue_is_answered_only_when_the_body_fits() {
 
 #[actix_rt::test]
 async fn accepted_shapes_are_answered_and_keep_the_connection() {
-    let (_server, addr) = listen(server());
+    let (_server, addr) = listen_http(server());
     let mut client = Client::connect(addr).await;
     let requests: &[(&[u8], &[u8])] = &[
         (b"GET http://h/ HTTP/1.1\r\nHost: h\r\n\r\n", b"Hello, world"),
@@ -239,7 +240,7 @@ async fn accepted_shapes_are_answered_and_keep_the_connection() {
 
 #[actix_rt::test]
 async fn no_content_and_not_modified_carry_no_body() {
-    let (_server, addr) = listen(server());
+    let (_server, addr) = listen_http(server());
     let mut client = Client::connect(addr).await;
     client
         .send(b"GET /204 HTTP/1.1\r\nHost: h\r\n\r\nGET /304 HTTP/1.1\r\nHost: h\r\n\r\nGET / HTTP/1.1\r\nHost: h\r\n\r\n")
@@ -256,7 +257,7 @@ async fn no_content_and_not_modified_carry_no_body() {
 
 #[actix_rt::test]
 async fn a_request_split_at_every_byte_is_answered() {
-    let (_server, addr) = listen(server());
+    let (_server, addr) = listen_http(server());
     let request = b"POST /echo HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n";
     let mut client = Client::connect(addr).await;
     for byte in request.iter() {

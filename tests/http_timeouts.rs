@@ -1,12 +1,13 @@
 //! The server's timeouts over real sockets: a partial head gets 408, a stalled body 408, an idle
 //! or silent connection is closed without an answer, and a slow but moving body is not cut.
 
-mod http_support;
+mod support;
 
 use std::time::{Duration, Instant};
 
 use cyclone::httpserver::{HttpResponse, HttpServer, HttpServerRequest, HttpService};
-use http_support::{Client, listen};
+use support::raw_http::Client;
+use support::servers::listen_http;
 
 async fn echo(request: HttpServerRequest) -> HttpResponse {
     HttpResponse::ok().body(request.body().clone())
@@ -22,7 +23,7 @@ fn server() -> HttpServer<impl HttpService> {
 
 #[actix_rt::test]
 async fn a_head_that_never_ends_gets_408_then_close() {
-    let (_server, addr) = listen(server());
+    let (_server, addr) = listen_http(server());
     let mut client = Client::connect(addr).await;
     let start = Instant::now();
     client.send(b"GET / HTTP/1.1\r\nHost: h\r\n").await;
@@ -43,7 +44,7 @@ async fn a_head_that_never_ends_gets_408_then_close() {
 
 #[actix_rt::test]
 async fn a_connection_that_sends_nothing_is_closed_without_an_answer() {
-    let (_server, addr) = listen(server());
+    let (_server, addr) = listen_http(server());
     let mut client = Client::connect(addr).await;
     assert!(client.closed().await);
     assert!(client.buf.is_empty());
@@ -51,7 +52,7 @@ async fn a_connection_that_sends_nothing_is_closed_without_an_answer() {
 
 #[actix_rt::test]
 async fn an_idle_keep_alive_connection_is_closed_without_an_answer() {
-    let (_server, addr) = listen(server());
+    let (_server, addr) = listen_http(server());
     let mut client = Client::connect(addr).await;
     client
         .send(b"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 2\r\n\r\nhi")
@@ -63,7 +64,7 @@ async fn an_idle_keep_alive_connection_is_closed_without_an_answer() {
 
 #[actix_rt::test]
 async fn a_stalled_body_gets_408_then_close() {
-    let (_server, addr) = listen(server());
+    let (_server, addr) = listen_http(server());
     let mut client = Client::connect(addr).await;
     client
         .send(b"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 10\r\n\r\nabc")
@@ -75,7 +76,7 @@ async fn a_stalled_body_gets_408_then_close() {
 
 #[actix_rt::test]
 async fn a_slow_body_that_keeps_moving_is_not_cut() {
-    let (_server, addr) = listen(server());
+    let (_server, addr) = listen_http(server());
     let mut client = Client::connect(addr).await;
     client
         .send(b"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 8\r\n\r\n")

@@ -4,6 +4,8 @@
 //! are dropped without harm, a protocol switch hands over the TLS stream, and our WebSocket
 //! client speaks `wss://` to it, with and without permessage-deflate.
 
+mod support;
+
 use std::time::Duration;
 
 use cyclone::httpserver::{
@@ -14,34 +16,24 @@ use cyclone::netutil::Family;
 use cyclone::tcpclient::{ConnectOptions, TcpClient};
 use cyclone::tls::{TlsClientConfig, TlsServerConfig, TlsStream};
 use http::header::{HeaderValue, UPGRADE};
-use rcgen::{CertificateParams, CertifiedIssuer, IsCa, KeyPair};
+use support::servers::listen_http;
+use support::tls::Pki;
+use support::wait::WAIT;
+use support::ws::next_message;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::time::timeout;
 
-/// Upper bound for any single wait in these tests.
-const WAIT: Duration = Duration::from_secs(10);
-
-/// A CA and a server certificate it issued for `localhost`: (server config builder, client
-/// config trusting the CA and offering ALPN `h2` and `http/1.1`).
+/// A test PKI's server certificate (for `localhost`), and a client config trusting its CA and
+/// offering ALPN `h2` and `http/1.1`.
 fn certificates() -> (cyclone::tls::TlsServerBuilder, TlsClientConfig) {
-    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
-    ca_params.is_ca = IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
-    let ca = CertifiedIssuer::self_signed(ca_params, KeyPair::generate().unwrap()).unwrap();
-    let key = KeyPair::generate().unwrap();
-    let cert = CertificateParams::new(vec!["localhost".to_string()])
-        .unwrap()
-        .signed_by(&key, &ca)
-        .unwrap();
-    let server = TlsServerConfig::builder()
-        .cert_chain_pem(cert.pem().into_bytes())
-        .private_key_pem(key.serialize_pem().into_bytes());
+    let pki = Pki::generate();
     let client = TlsClientConfig::builder()
-        .ca_certs_pem(ca.pem().into_bytes())
+        .ca_certs_pem(pki.ca.as_bytes())
         .alpn_protocols(["h2", "http/1.1"])
         .build()
         .unwrap();
-    (server, client)
+    (pki.server(), client)
 }
 
 /// Answers with what the request knows of its scheme; `/echo` switches to echoing bytes.
@@ -81,12 +73,12 @@ fn https_server(
     tls: TlsServerConfig,
     max_connections: usize,
 ) -> (HttpServer<impl HttpService>, u16) {
-    let mut server = HttpServer::new(service)
-        .ssl_options(tls)
-        .max_connections(max_connections);
-    server.listen_on(0, Some("127.0.0.1")).unwrap();
-    let port = server.local_addrs()[0].port();
-    (server, port)
+    let (server, addr) = listen_http(
+        HttpServer::new(service)
+            .ssl_options(tls)
+            .max_connections(max_connections),
+    );
+    (server, addr.port())
 }
 
 /// Connects with TLS to `localhost:port` (IPv4).
@@ -262,13 +254,13 @@ async fn wss_our_client_echoes_through_tls_with_and_without_compression() {
         CloseCode, ConnectRequest, DeflateConfig, Message, WebSocketConfig, websocket_connect,
     };
     let (server_tls, client_tls) = certificates();
-    let mut server = HttpServer::new(|request: HttpServerRequest| async move {
+    let server = HttpServer::new(|request: HttpServerRequest| async move {
         let args = cyclone::web::PathArgs::default();
         cyclone::web::websocket::upgrade(request, WsEcho, args, WebSocketConfig::new())
     })
     .ssl_options(server_tls.build().unwrap());
-    server.listen_on(0, Some("127.0.0.1")).unwrap();
-    let port = server.local_addrs()[0].port();
+    let (_server, addr) = listen_http(server);
+    let port = addr.port();
     for compression in [None, Some(DeflateConfig::new())] {
         let compressed = compression.is_some();
         let request = ConnectRequest::new(format!("wss://localhost:{port}/ws"))
@@ -287,11 +279,11 @@ async fn wss_our_client_echoes_through_tls_with_and_without_compression() {
             Message::binary(vec![7u8; 3]),
         ] {
             client.write_message(message.clone()).await.unwrap();
-            let echoed = timeout(WAIT, client.read_message()).await.unwrap();
+            let echoed = next_message(&mut client).await;
             assert_eq!(echoed, Some(message), "compressed: {compressed}");
         }
         client.close(CloseCode::NORMAL, "done");
-        assert_eq!(timeout(WAIT, client.read_message()).await.unwrap(), None);
+        assert_eq!(next_message(&mut client).await, None);
         assert_eq!(
             client.close_frame().flatten().map(|frame| frame.code),
             Some(CloseCode::NORMAL)

@@ -4,7 +4,7 @@
 //! registry count, `close_all` and graceful shutdown reaching the new owner, a request with a
 //! body, an upgrade the handler declines, and upgrades the server refuses.
 
-mod http_support;
+mod support;
 
 use std::time::Duration;
 
@@ -13,7 +13,9 @@ use cyclone::httpserver::{HttpResponse, HttpServer, HttpServerRequest, Reply, Up
 use cyclone::tcpserver::{ConnectionControl, ConnectionSlot};
 use http::StatusCode;
 use http::header::{HeaderValue, UPGRADE};
-use http_support::{Client, WAIT, listen};
+use support::raw_http::Client;
+use support::servers::listen_http;
+use support::wait::{WAIT, bounded};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// The actor owning an upgraded connection: it echoes until the client closes, and stops (so
@@ -86,28 +88,6 @@ async fn service(request: HttpServerRequest) -> Reply {
 const UPGRADE_REQUEST: &[u8] =
     b"GET /echo HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\n";
 
-/// Reads exactly `expected.len()` bytes and compares them.
-async fn expect_bytes(client: &mut Client, expected: &[u8]) {
-    while client.buf.len() < expected.len() {
-        let mut chunk = [0u8; 4096];
-        let read = tokio::time::timeout(WAIT, client.stream.read(&mut chunk))
-            .await
-            .expect("read timed out")
-            .expect("read");
-        assert!(
-            read > 0,
-            "closed after {:?}",
-            String::from_utf8_lossy(&client.buf)
-        );
-        client.buf.extend_from_slice(&chunk[..read]);
-    }
-    let got: Vec<u8> = client.buf.drain(..expected.len()).collect();
-    assert_eq!(
-        String::from_utf8_lossy(&got),
-        String::from_utf8_lossy(expected)
-    );
-}
-
 /// Reads the 101 head and checks it.
 async fn expect_switch(client: &mut Client) {
     let answer = client.head_answer().await;
@@ -119,16 +99,18 @@ async fn expect_switch(client: &mut Client) {
 
 #[actix_rt::test]
 async fn bytes_after_the_request_head_belong_to_the_new_protocol() {
-    let (server, addr) = listen(HttpServer::new(service));
+    let (server, addr) = listen_http(HttpServer::new(service));
     let mut client = Client::connect(addr).await;
     // An HTTP request pipelined after the upgrade is the new protocol's: echoed, not answered.
     let mut packet = UPGRADE_REQUEST.to_vec();
     packet.extend_from_slice(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n");
     client.send(&packet).await;
     expect_switch(&mut client).await;
-    expect_bytes(&mut client, b"GET / HTTP/1.1\r\nHost: x\r\n\r\n").await;
+    client
+        .expect_bytes(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await;
     client.send(b"more bytes").await;
-    expect_bytes(&mut client, b"more bytes").await;
+    client.expect_bytes(b"more bytes").await;
 
     let registry = server.registry().unwrap();
     assert_eq!(
@@ -145,7 +127,7 @@ async fn bytes_after_the_request_head_belong_to_the_new_protocol() {
 
 #[actix_rt::test]
 async fn upgrade_after_a_request_body_and_after_earlier_answers() {
-    let (_server, addr) = listen(HttpServer::new(service));
+    let (_server, addr) = listen_http(HttpServer::new(service));
     let mut client = Client::connect(addr).await;
     let mut packet = b"GET / HTTP/1.1\r\nHost: x\r\n\r\n".to_vec();
     packet.extend_from_slice(
@@ -156,12 +138,12 @@ async fn upgrade_after_a_request_body_and_after_earlier_answers() {
     let first = client.answer().await.unwrap();
     assert_eq!(first.body, b"hello 0");
     expect_switch(&mut client).await;
-    expect_bytes(&mut client, b"EARLY").await;
+    client.expect_bytes(b"EARLY").await;
 }
 
 #[actix_rt::test]
 async fn a_declined_upgrade_goes_on_as_http() {
-    let (_server, addr) = listen(HttpServer::new(service));
+    let (_server, addr) = listen_http(HttpServer::new(service));
     let mut client = Client::connect(addr).await;
     let mut packet =
         b"GET /other HTTP/1.1\r\nHost: x\r\nConnection: upgrade\r\nUpgrade: echo\r\n\r\n".to_vec();
@@ -173,7 +155,7 @@ async fn a_declined_upgrade_goes_on_as_http() {
 
 #[actix_rt::test]
 async fn a_switch_nobody_asked_for_is_refused() {
-    let (_server, addr) = listen(HttpServer::new(service));
+    let (_server, addr) = listen_http(HttpServer::new(service));
     // No Upgrade field.
     let mut client = Client::connect(addr).await;
     client.send(b"GET /force HTTP/1.1\r\nHost: x\r\n\r\n").await;
@@ -190,12 +172,12 @@ async fn a_switch_nobody_asked_for_is_refused() {
 
 #[actix_rt::test]
 async fn close_all_reaches_the_upgraded_connection() {
-    let (server, addr) = listen(HttpServer::new(service));
+    let (server, addr) = listen_http(HttpServer::new(service));
     let mut client = Client::connect(addr).await;
     client.send(UPGRADE_REQUEST).await;
     expect_switch(&mut client).await;
     client.send(b"ping").await;
-    expect_bytes(&mut client, b"ping").await;
+    client.expect_bytes(b"ping").await;
 
     let registry = server.registry().unwrap().clone();
     assert_eq!(registry.close_all(), 1);
@@ -208,12 +190,12 @@ async fn close_all_reaches_the_upgraded_connection() {
 
 #[actix_rt::test]
 async fn graceful_shutdown_reaches_the_upgraded_connection() {
-    let (mut server, addr) = listen(HttpServer::new(service));
+    let (mut server, addr) = listen_http(HttpServer::new(service));
     let mut client = Client::connect(addr).await;
     client.send(UPGRADE_REQUEST).await;
     expect_switch(&mut client).await;
     client.send(b"ping").await;
-    expect_bytes(&mut client, b"ping").await;
+    client.expect_bytes(b"ping").await;
 
     let report = tokio::time::timeout(WAIT, server.shutdown(Duration::from_secs(5)))
         .await
@@ -224,7 +206,7 @@ async fn graceful_shutdown_reaches_the_upgraded_connection() {
 
 #[actix_rt::test]
 async fn many_upgraded_connections_keep_the_count_right() {
-    let (server, addr) = listen(HttpServer::new(service).max_connections(8));
+    let (server, addr) = listen_http(HttpServer::new(service).max_connections(8));
     let registry = server.registry().unwrap().clone();
     let mut clients = Vec::new();
     for round in 0..8u8 {
@@ -232,7 +214,7 @@ async fn many_upgraded_connections_keep_the_count_right() {
         client.send(UPGRADE_REQUEST).await;
         expect_switch(&mut client).await;
         client.send(&[round]).await;
-        expect_bytes(&mut client, &[round]).await;
+        client.expect_bytes(&[round]).await;
         clients.push(client);
     }
     assert_eq!(registry.len(), 8);
@@ -250,7 +232,7 @@ async fn many_upgraded_connections_keep_the_count_right() {
 
 #[actix_rt::test]
 async fn continue_goes_before_the_switch() {
-    let (_server, addr) = listen(HttpServer::new(service));
+    let (_server, addr) = listen_http(HttpServer::new(service));
     let mut client = Client::connect(addr).await;
     client
         .send(
@@ -261,18 +243,22 @@ async fn continue_goes_before_the_switch() {
     assert_eq!(client.answer().await.unwrap().status, 100);
     client.send(b"helloX").await;
     expect_switch(&mut client).await;
-    expect_bytes(&mut client, b"X").await;
+    client.expect_bytes(b"X").await;
 }
 
 #[actix_rt::test]
 async fn an_upgrade_answered_during_a_graceful_shutdown_is_refused() {
-    let (mut server, addr) = listen(HttpServer::new(service));
+    let (reached_sender, mut reached) = tokio::sync::mpsc::unbounded_channel();
+    let (mut server, addr) = listen_http(HttpServer::new(move |request: HttpServerRequest| {
+        let _ = reached_sender.send(());
+        service(request)
+    }));
     let mut client = Client::connect(addr).await;
     client
         .send(b"GET /slow HTTP/1.1\r\nHost: x\r\nConnection: upgrade\r\nUpgrade: echo\r\n\r\n")
         .await;
-    // Let the request reach its handler before the shutdown starts.
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    // The request reached its handler before the shutdown starts.
+    bounded(reached.recv()).await;
     let (report, answer) = tokio::join!(server.shutdown(WAIT), async {
         let answer = client.answer().await;
         (answer, client.closed().await)

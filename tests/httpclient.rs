@@ -1,7 +1,7 @@
 //! The HTTP client's request options and response shapes, end to end against raw servers on
 //! 127.0.0.1 that assert the exact bytes the client sends.
 
-mod httpclient_support;
+mod support;
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -12,7 +12,10 @@ use cyclone::httpclient::{
     AsyncHttpClient, ClientOptions, DEFAULT_USER_AGENT, HeaderValue, HttpClientError, HttpRequest,
     Method, TimeoutPhase, header,
 };
-use httpclient_support::{Request, bounded, echo, ok, serve_each};
+use support::raw_server::{
+    Request, echo, ok, read_request, read_request_body, read_request_head, serve, serve_each,
+};
+use support::wait::{self, bounded};
 
 /// `b"hello, inflated world! "` twenty times, gzipped (RFC 1952) and zlib-wrapped (RFC 1950).
 const INFLATED: &[u8] = b"hello, inflated world! ";
@@ -238,10 +241,8 @@ async fn idle_connections_close_after_the_idle_timeout() {
     let client = AsyncHttpClient::with_options(options);
     bounded(client.fetch(server.url("/"))).await.unwrap();
     assert_eq!(client.idle_connections(), 1);
-    bounded(async {
-        while client.idle_connections() > 0 {
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+    wait::until("the idle connection is closed", || {
+        client.idle_connections() == 0
     })
     .await;
     bounded(client.fetch(server.url("/"))).await.unwrap();
@@ -269,10 +270,10 @@ async fn chunked_bodies_and_their_trailers_arrive_whole() {
 
 #[actix_rt::test]
 async fn a_close_delimited_body_ends_at_eof_and_is_not_pooled() {
-    let server = httpclient_support::serve(|mut stream| async move {
+    let server = serve(|mut stream| async move {
         use tokio::io::AsyncWriteExt;
         let mut buf = Vec::new();
-        httpclient_support::read_request(&mut stream, &mut buf).await;
+        read_request(&mut stream, &mut buf).await;
         let _ = stream
             .write_all(b"HTTP/1.1 200 OK\r\n\r\nuntil the end")
             .await;
@@ -322,10 +323,9 @@ async fn interim_1xx_responses_are_skipped() {
 #[actix_rt::test]
 async fn expect_100_continue_holds_the_body_until_the_server_asks() {
     use tokio::io::AsyncWriteExt;
-    let server = httpclient_support::serve(|mut stream| async move {
+    let server = serve(|mut stream| async move {
         let mut buf = Vec::new();
-        let Some(mut request) = httpclient_support::read_request_head(&mut stream, &mut buf).await
-        else {
+        let Some(mut request) = read_request_head(&mut stream, &mut buf).await else {
             return;
         };
         // Nothing of the body may have arrived with the head.
@@ -337,7 +337,7 @@ async fn expect_100_continue_holds_the_body_until_the_server_asks() {
             return;
         }
         let _ = stream.write_all(b"HTTP/1.1 100 Continue\r\n\r\n").await;
-        httpclient_support::read_request_body(&mut stream, &mut buf, &mut request).await;
+        read_request_body(&mut stream, &mut buf, &mut request).await;
         let text = format!(
             "expect={} early={early} body={}",
             request.header("expect").unwrap_or("-"),
@@ -443,9 +443,9 @@ async fn streaming_and_header_callbacks_see_the_response_as_it_arrives() {
 #[actix_rt::test]
 async fn max_clients_queues_and_the_queue_times_out() {
     use tokio::io::AsyncWriteExt;
-    let server = httpclient_support::serve(|mut stream| async move {
+    let server = serve(|mut stream| async move {
         let mut buf = Vec::new();
-        while let Some(request) = httpclient_support::read_request(&mut stream, &mut buf).await {
+        while let Some(request) = read_request(&mut stream, &mut buf).await {
             if request.target() == "/slow" {
                 tokio::time::sleep(Duration::from_millis(600)).await;
             }
@@ -458,9 +458,8 @@ async fn max_clients_queues_and_the_queue_times_out() {
     let client = AsyncHttpClient::with_options(ClientOptions::new().max_clients(1));
     let slow = client.fetch(server.url("/slow"));
     let queued = async {
-        // Let the slow fetch take the only slot first.
-        tokio::time::sleep(Duration::from_millis(50)).await;
-        assert_eq!(client.active(), 1);
+        // The slow fetch takes the only slot first.
+        wait::until("the slow fetch is active", || client.active() == 1).await;
         let waiting = client.fetch(server.url("/fast"));
         let timed_out = client.fetch(
             HttpRequest::new(server.url("/fast")).connect_timeout(Duration::from_millis(100)),
@@ -486,7 +485,7 @@ async fn max_clients_queues_and_the_queue_times_out() {
         AsyncHttpClient::with_options(ClientOptions::new().max_clients(1).max_queue_size(0));
     let first = client.fetch(server.url("/slow"));
     let second = async {
-        tokio::time::sleep(Duration::from_millis(50)).await;
+        wait::until("the first fetch is active", || client.active() == 1).await;
         client.fetch(server.url("/fast")).await
     };
     let (first, second) = bounded(async { futures::join!(first, second) }).await;

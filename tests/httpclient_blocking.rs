@@ -1,10 +1,14 @@
 //! The blocking HttpClient from a plain thread, with no loop of the caller's own.
 
+mod support;
+
 use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::time::Duration;
 
 use cyclone::httpclient::{HttpClient, HttpClientError, HttpRequest};
+use support::net::free_port;
+use support::wait::WAIT;
 
 /// A std-thread server answering `count` requests on one keep-alive connection.
 fn keep_alive_server(count: usize) -> (String, std::thread::JoinHandle<usize>) {
@@ -16,9 +20,7 @@ fn keep_alive_server(count: usize) -> (String, std::thread::JoinHandle<usize>) {
         while answered < count {
             let (mut stream, _) = listener.accept().unwrap();
             accepted += 1;
-            stream
-                .set_read_timeout(Some(Duration::from_secs(10)))
-                .unwrap();
+            stream.set_read_timeout(Some(WAIT)).unwrap();
             let mut buf = Vec::new();
             while answered < count {
                 let mut chunk = [0u8; 1024];
@@ -58,11 +60,7 @@ fn the_blocking_client_fetches_and_keeps_its_connection_between_calls() {
 
 #[test]
 fn the_blocking_client_reports_errors() {
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = free_port();
     let client = HttpClient::new();
     let request = HttpRequest::new(format!("http://127.0.0.1:{port}/"))
         .connect_timeout(Duration::from_secs(2));

@@ -1,18 +1,18 @@
 //! Bad servers get typed errors, never hangs: each raw server here misbehaves in one way.
 
-mod httpclient_support;
+mod support;
 
-use std::net::SocketAddr;
 use std::time::Duration;
 
 use cyclone::httpclient::{
     AsyncHttpClient, ClientOptions, HttpClientError, HttpRequest, Method, TimeoutPhase,
 };
-use cyclone::tcpclient::{Family, ResolveError, Resolver, TcpClient};
+use cyclone::tcpclient::TcpClient;
 use cyclone_protocol::h1::{BodyError, ParseError};
-use futures::future::LocalBoxFuture;
-use httpclient_support::{RawServer, bounded, ok, read_request, serve};
-use tokio::io::AsyncWriteExt;
+use support::net::{StubResolver, free_port};
+use support::raw_server::{RawServer, ok, read_request, serve};
+use support::wait::bounded;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 /// A server that reads one request, writes `answer`, then closes.
@@ -97,8 +97,8 @@ async fn a_server_that_never_answers_times_out_during_the_request() {
     let server = serve(|mut stream: TcpStream| async move {
         let mut buf = Vec::new();
         let _ = read_request(&mut stream, &mut buf).await;
-        tokio::time::sleep(Duration::from_secs(30)).await;
-        drop(stream);
+        // Silent until the client gives up and closes.
+        let _ = stream.read(&mut [0u8; 1]).await;
     })
     .await;
     let request = HttpRequest::new(server.url("/")).request_timeout(Duration::from_millis(300));
@@ -118,24 +118,9 @@ async fn a_server_that_never_answers_times_out_during_the_request() {
     assert_eq!(error.code(), 599);
 }
 
-/// A resolver that never answers, so the connect phase can only end by its timeout.
-#[derive(Debug)]
-struct SilentResolver;
-
-impl Resolver for SilentResolver {
-    fn resolve(
-        &self,
-        _host: &str,
-        _port: u16,
-        _family: Family,
-    ) -> LocalBoxFuture<'static, Result<Vec<SocketAddr>, ResolveError>> {
-        Box::pin(futures::future::pending())
-    }
-}
-
 #[actix_rt::test]
 async fn a_connect_that_never_completes_times_out_while_connecting() {
-    let options = ClientOptions::new().tcp_client(TcpClient::with_resolver(SilentResolver));
+    let options = ClientOptions::new().tcp_client(TcpClient::with_resolver(StubResolver::Silent));
     let client = AsyncHttpClient::with_options(options);
     let request =
         HttpRequest::new("http://nowhere.test/").connect_timeout(Duration::from_millis(200));
@@ -154,10 +139,7 @@ async fn a_connect_that_never_completes_times_out_while_connecting() {
 
 #[actix_rt::test]
 async fn a_refused_connection_is_a_connect_error() {
-    let port = {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        listener.local_addr().unwrap().port()
-    };
+    let port = free_port();
     let error = bounded(AsyncHttpClient::new().fetch(format!("http://127.0.0.1:{port}/")))
         .await
         .unwrap_err();
@@ -215,17 +197,23 @@ async fn bodies_above_max_body_size_are_refused() {
 async fn a_pooled_connection_the_server_dropped_is_replaced_once() {
     // Answers one request per connection but claims keep-alive, like a server whose idle
     // timeout is shorter than the client's.
-    let server = serve(|mut stream: TcpStream| async move {
-        let mut buf = Vec::new();
-        if read_request(&mut stream, &mut buf).await.is_some() {
-            let _ = stream.write_all(&ok(b"fresh")).await;
+    let (closed_sender, mut closed) = tokio::sync::mpsc::unbounded_channel();
+    let server = serve(move |mut stream: TcpStream| {
+        let closed = closed_sender.clone();
+        async move {
+            let mut buf = Vec::new();
+            if read_request(&mut stream, &mut buf).await.is_some() {
+                let _ = stream.write_all(&ok(b"fresh")).await;
+            }
+            drop(stream);
+            let _ = closed.send(());
         }
     })
     .await;
     let client = AsyncHttpClient::new();
     bounded(client.fetch(server.url("/"))).await.unwrap();
-    // Let the close reach the client's socket so the pool may or may not notice it first.
-    tokio::time::sleep(Duration::from_millis(50)).await;
+    // The server has closed the pooled connection before the client reuses it.
+    bounded(closed.recv()).await;
     for _ in 0..3 {
         let request = HttpRequest::new(server.url("/"))
             .method(Method::POST)

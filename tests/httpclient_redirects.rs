@@ -1,7 +1,7 @@
 //! follow_redirects: chains, method changes, a redirect loop, and credentials that stay on
 //! their host.
 
-mod httpclient_support;
+mod support;
 
 use std::sync::{Arc, Mutex};
 
@@ -9,7 +9,8 @@ use cyclone::httpclient::{
     AsyncHttpClient, ClientOptions, HeaderValue, HttpClientError, HttpRequest, Method, header,
 };
 use cyclone::tcpclient::{OverrideResolver, TcpClient};
-use httpclient_support::{Request, bounded, echo, serve_each};
+use support::raw_server::{Request, echo, serve_each};
+use support::wait::bounded;
 
 fn redirect(code: u16, location: &str) -> Vec<u8> {
     format!("HTTP/1.1 {code} Moved\r\nLocation: {location}\r\nContent-Length: 3\r\n\r\nbye")

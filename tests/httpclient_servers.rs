@@ -1,15 +1,15 @@
 //! The client against real servers: cyclone's own HttpServer, and Python's
 //! `python3 -m http.server` started in a temporary directory (skipped when python3 is absent).
 
-mod httpclient_support;
+mod support;
 
-use std::net::TcpListener as StdListener;
 use std::process::{Child, Command, Stdio};
-use std::time::Duration;
 
 use cyclone::httpclient::{AsyncHttpClient, HttpClientError, HttpRequest, Method};
 use cyclone::httpserver::{HttpResponse, HttpServer, HttpServerRequest};
-use httpclient_support::bounded;
+use support::net::free_port;
+use support::servers::listen_http;
+use support::wait::{self, bounded};
 
 /// Echoes method, path, query and body; `/missing` is a 404.
 async fn handler(request: HttpServerRequest) -> HttpResponse {
@@ -28,9 +28,7 @@ async fn handler(request: HttpServerRequest) -> HttpResponse {
 
 #[actix_rt::test]
 async fn against_cyclone_http_server() {
-    let mut server = HttpServer::new(handler);
-    server.listen_on(0, Some("127.0.0.1")).unwrap();
-    let addr = server.local_addrs()[0];
+    let (mut server, addr) = listen_http(HttpServer::new(handler));
     let client = AsyncHttpClient::new();
     for round in 0..3 {
         let response = bounded(client.fetch(format!("http://{addr}/hello?round={round}")))
@@ -101,11 +99,7 @@ fn python_server() -> Option<PythonServer> {
     std::fs::create_dir_all(dir.join("sub")).unwrap();
     std::fs::write(dir.join("hello.txt"), b"hello from python\n").unwrap();
     std::fs::write(dir.join("sub/index.html"), b"<p>index</p>").unwrap();
-    let port = StdListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = free_port();
     let child = Command::new("python3")
         .args([
             "-m",
@@ -129,15 +123,11 @@ async fn against_python_http_server() {
     };
     let base = format!("http://127.0.0.1:{}", server.port);
     let client = AsyncHttpClient::new();
-    // Wait for it to listen: connection refused until then.
-    let response = bounded(async {
-        loop {
-            match client.fetch(format!("{base}/hello.txt")).await {
-                Err(HttpClientError::Connect(_)) => {
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                }
-                other => break other,
-            }
+    // Connections are refused until it listens.
+    let response = wait::until_some("python's http.server listens", || async {
+        match client.fetch(format!("{base}/hello.txt")).await {
+            Err(HttpClientError::Connect(_)) => None,
+            other => Some(other),
         }
     })
     .await

@@ -4,13 +4,13 @@
 //! The size is 1 GiB by default (well under a second over loopback, even in a debug build);
 //! `CYCLONE_HTTPCLIENT_STREAM_MIB` changes it for slower machines.
 
-mod httpclient_support;
+mod support;
 
 use std::cell::Cell;
 use std::rc::Rc;
 
 use cyclone::httpclient::{AsyncHttpClient, HttpRequest};
-use httpclient_support::{read_request, serve};
+use support::raw_server::{read_request, serve};
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 

@@ -1,7 +1,7 @@
 //! https and proxies: a TLS origin with a certificate from an rcgen CA, a plain HTTP proxy
 //! that must see absolute-form targets, and a CONNECT proxy that tunnels TLS.
 
-mod httpclient_support;
+mod support;
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -10,43 +10,17 @@ use std::sync::{Arc, Mutex};
 use cyclone::httpclient::{AsyncHttpClient, HttpClientError, HttpRequest};
 use cyclone::tls::TlsServerConfig;
 use cyclone::tls::tokio_rustls::TlsAcceptor;
-use httpclient_support::{Request, bounded, echo, read_request_head, serve, serve_each};
-use rcgen::{
-    BasicConstraints, CertificateParams, CertifiedIssuer, DnType, ExtendedKeyUsagePurpose, IsCa,
-    KeyPair, KeyUsagePurpose,
-};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use support::raw_server::{Request, echo, ok, read_request_head, serve, serve_each};
+use support::tls::Pki;
+use support::wait::bounded;
+use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
 
-/// A CA (its PEM written to a file, as `ca_certs` takes a path) and the TLS config of a
+/// A test CA, its PEM written to a file (`ca_certs` takes a path), and the TLS config of a
 /// server whose certificate it issued for `localhost` and `127.0.0.1`.
 fn pki(name: &str) -> (PathBuf, TlsServerConfig) {
-    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
-    ca_params
-        .distinguished_name
-        .push(DnType::CommonName, "cyclone httpclient test CA");
-    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    ca_params.key_usages = vec![
-        KeyUsagePurpose::KeyCertSign,
-        KeyUsagePurpose::DigitalSignature,
-    ];
-    let ca = CertifiedIssuer::self_signed(ca_params, KeyPair::generate().unwrap()).unwrap();
-    let mut params =
-        CertificateParams::new(vec!["localhost".to_owned(), "127.0.0.1".to_owned()]).unwrap();
-    params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
-    let key = KeyPair::generate().unwrap();
-    let cert = params.signed_by(&key, &ca).unwrap();
-    let path = std::env::temp_dir().join(format!(
-        "cyclone-httpclient-{name}-{}.pem",
-        std::process::id()
-    ));
-    std::fs::write(&path, ca.pem()).unwrap();
-    let server = TlsServerConfig::builder()
-        .cert_chain_pem(cert.pem().as_bytes())
-        .private_key_pem(key.serialize_pem().as_bytes())
-        .build()
-        .unwrap();
-    (path, server)
+    let pki = Pki::generate();
+    (pki.ca_file(name), pki.server().build().unwrap())
 }
 
 /// An https server answering every request on a connection with its request line.
@@ -65,19 +39,8 @@ async fn https_server(tls: TlsServerConfig) -> (u16, Arc<AtomicUsize>) {
                     return;
                 };
                 let mut buf = Vec::new();
-                loop {
-                    let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") else {
-                        let mut chunk = [0u8; 4096];
-                        match tls.read(&mut chunk).await {
-                            Ok(0) | Err(_) => return,
-                            Ok(n) => buf.extend_from_slice(&chunk[..n]),
-                        }
-                        continue;
-                    };
-                    let head = String::from_utf8_lossy(&buf[..end]).into_owned();
-                    buf.drain(..end + 4);
-                    let line = head.lines().next().unwrap_or("").to_owned();
-                    let answer = httpclient_support::ok(format!("secure: {line}").as_bytes());
+                while let Some(request) = read_request_head(&mut tls, &mut buf).await {
+                    let answer = ok(format!("secure: {}", request.line).as_bytes());
                     if tls.write_all(&answer).await.is_err() {
                         return;
                     }

@@ -1,13 +1,14 @@
 //! `IoLoop`: cross-thread callbacks, the backlog limit, panics, timers and `run_sync`, with real
 //! threads and real timers.
 
+mod support;
+
 use std::{
     cell::RefCell,
-    io::Write,
-    panic::{AssertUnwindSafe, catch_unwind, resume_unwind},
+    panic::catch_unwind,
     rc::Rc,
     sync::{
-        Arc, Mutex, OnceLock,
+        Arc, Mutex,
         atomic::{AtomicUsize, Ordering},
         mpsc,
     },
@@ -16,59 +17,14 @@ use std::{
 };
 
 use cyclone::ioloop::{IoLoop, LoopError};
-
-/// Runs `test` on its own thread and fails if it has not finished within `limit`.
-fn bounded<T: Send + 'static>(limit: Duration, test: impl FnOnce() -> T + Send + 'static) -> T {
-    let (done, outcome) = mpsc::channel();
-    thread::spawn(move || {
-        let _ = done.send(catch_unwind(AssertUnwindSafe(test)));
-    });
-    match outcome.recv_timeout(limit) {
-        Ok(Ok(value)) => value,
-        Ok(Err(panic)) => resume_unwind(panic),
-        Err(_) => panic!("test did not finish within {limit:?}"),
-    }
-}
-
-const WAIT: Duration = Duration::from_secs(20);
-
-/// Everything `tracing` logs in this test binary, so a test can check a panic was logged.
-fn captured_logs() -> Arc<Mutex<Vec<u8>>> {
-    static LOGS: OnceLock<Arc<Mutex<Vec<u8>>>> = OnceLock::new();
-    LOGS.get_or_init(|| {
-        let logs = Arc::new(Mutex::new(Vec::new()));
-        let sink = logs.clone();
-        let subscriber = tracing_subscriber::fmt()
-            .with_ansi(false)
-            .with_writer(move || LogSink(sink.clone()))
-            .finish();
-        tracing::subscriber::set_global_default(subscriber).unwrap();
-        logs
-    })
-    .clone()
-}
-
-struct LogSink(Arc<Mutex<Vec<u8>>>);
-
-impl Write for LogSink {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-fn logs_contain(logs: &Arc<Mutex<Vec<u8>>>, needle: &str) -> bool {
-    String::from_utf8_lossy(&logs.lock().unwrap()).contains(needle)
-}
+use support::logs::captured_tracing;
+use support::wait::{self, WAIT, on_own_thread};
 
 #[test]
 fn add_callback_from_eight_threads_runs_each_once_in_fifo_order_on_the_loop() {
     const PRODUCERS: usize = 8;
     const PER_PRODUCER: usize = 10_000;
-    bounded(Duration::from_secs(60), || {
+    on_own_thread(Duration::from_secs(60), || {
         cyclone::run(async {
             let io_loop = IoLoop::new().unwrap();
             let loop_thread = io_loop.thread_id();
@@ -129,7 +85,7 @@ fn add_callback_from_eight_threads_runs_each_once_in_fifo_order_on_the_loop() {
 
 #[test]
 fn a_full_backlog_refuses_callbacks_until_the_loop_catches_up() {
-    bounded(Duration::from_secs(30), || {
+    on_own_thread(Duration::from_secs(30), || {
         cyclone::run(async {
             let io_loop = IoLoop::with_callback_backlog(4).unwrap();
             assert_eq!(io_loop.callback_backlog(), 4);
@@ -162,16 +118,18 @@ fn a_full_backlog_refuses_callbacks_until_the_loop_catches_up() {
             assert!(matches!(refused, Err(LoopError::BacklogFull { limit: 4 })));
 
             release.send(()).unwrap();
-            let gave_up_at = Instant::now() + WAIT;
-            let value = loop {
-                match io_loop.run_sync_timeout(WAIT, || async { 7 }) {
-                    Err(LoopError::BacklogFull { .. }) if Instant::now() < gave_up_at => {
-                        thread::sleep(Duration::from_millis(5));
+            let mut value = None;
+            wait::blocking_until(
+                "the loop accepts callbacks once it caught up",
+                || match io_loop.run_sync_timeout(WAIT, || async { 7 }) {
+                    Err(LoopError::BacklogFull { .. }) => false,
+                    other => {
+                        value = Some(other.expect("the loop runs the callback"));
+                        true
                     }
-                    other => break other.expect("the loop accepts callbacks once it caught up"),
-                }
-            };
-            assert_eq!(value, 7);
+                },
+            );
+            assert_eq!(value, Some(7));
             assert_eq!(ran.load(Ordering::Relaxed), 4);
             assert_eq!(io_loop.pending_callbacks(), 0);
             io_loop.stop();
@@ -181,8 +139,8 @@ fn a_full_backlog_refuses_callbacks_until_the_loop_catches_up() {
 
 #[test]
 fn panicking_callbacks_timers_and_futures_are_logged_and_the_loop_goes_on() {
-    let logs = captured_logs();
-    bounded(Duration::from_secs(30), move || {
+    let logs = captured_tracing();
+    on_own_thread(Duration::from_secs(30), move || {
         cyclone::run(async move {
             let io_loop = IoLoop::new().unwrap();
             io_loop
@@ -204,13 +162,13 @@ fn panicking_callbacks_timers_and_futures_are_logged_and_the_loop_goes_on() {
         })
     });
     for marker in ["callback-boom-7731", "future-boom-7732", "timer-boom-7733"] {
-        assert!(logs_contain(&logs, marker), "panic {marker} was not logged");
+        assert!(logs.contain(marker), "panic {marker} was not logged");
     }
 }
 
 #[test]
 fn call_later_runs_in_deadline_order_and_equal_deadlines_in_scheduling_order() {
-    bounded(Duration::from_secs(30), || {
+    on_own_thread(Duration::from_secs(30), || {
         cyclone::run(async {
             let io_loop = IoLoop::current();
             let order = Rc::new(RefCell::new(Vec::new()));
@@ -255,7 +213,7 @@ fn call_later_runs_in_deadline_order_and_equal_deadlines_in_scheduling_order() {
 
 #[test]
 fn timeouts_cancelled_from_another_thread_never_run() {
-    bounded(Duration::from_secs(30), || {
+    on_own_thread(Duration::from_secs(30), || {
         cyclone::run(async {
             let io_loop = IoLoop::new().unwrap();
             let ran = Arc::new(AtomicUsize::new(0));
@@ -285,7 +243,7 @@ fn timeouts_cancelled_from_another_thread_never_run() {
 
 #[test]
 fn cancelled_timeouts_do_not_pile_up_in_the_timer_heap() {
-    bounded(Duration::from_secs(30), || {
+    on_own_thread(Duration::from_secs(30), || {
         cyclone::run(async {
             let io_loop = IoLoop::current();
             for _ in 0..10_000 {
@@ -309,7 +267,7 @@ fn cancelled_timeouts_do_not_pile_up_in_the_timer_heap() {
 
 #[test]
 fn loop_thread_operations_refuse_other_threads() {
-    bounded(Duration::from_secs(30), || {
+    on_own_thread(Duration::from_secs(30), || {
         cyclone::run(async {
             let io_loop = IoLoop::new().unwrap();
             assert!(!io_loop.is_current());
@@ -326,7 +284,7 @@ fn loop_thread_operations_refuse_other_threads() {
 
 #[test]
 fn current_is_the_same_loop_on_one_thread_and_absent_off_actix_threads() {
-    bounded(Duration::from_secs(30), || {
+    on_own_thread(Duration::from_secs(30), || {
         assert!(IoLoop::try_current().is_none());
         let panicked = catch_unwind(IoLoop::current);
         assert!(panicked.is_err(), "current() outside a System must panic");
@@ -351,7 +309,7 @@ fn current_is_the_same_loop_on_one_thread_and_absent_off_actix_threads() {
 
 #[test]
 fn run_sync_from_a_foreign_thread_returns_the_value() {
-    bounded(Duration::from_secs(30), || {
+    on_own_thread(Duration::from_secs(30), || {
         cyclone::run(async {
             let io_loop = IoLoop::new().unwrap();
             let handle = io_loop.clone();
@@ -388,22 +346,19 @@ fn run_sync_from_a_foreign_thread_returns_the_value() {
             }
 
             io_loop.stop();
-            let start = Instant::now();
-            let closed = loop {
-                match io_loop.run_sync_timeout(Duration::from_secs(1), || async {}) {
-                    Err(LoopError::Closed) => break true,
-                    _ if start.elapsed() > Duration::from_secs(10) => break false,
-                    _ => thread::sleep(Duration::from_millis(10)),
-                }
-            };
-            assert!(closed, "a stopped loop must answer Closed");
+            wait::blocking_until("the stopped loop answers Closed", || {
+                matches!(
+                    io_loop.run_sync_timeout(Duration::from_secs(1), || async {}),
+                    Err(LoopError::Closed)
+                )
+            });
         })
     });
 }
 
 #[test]
 fn run_sync_on_the_loops_own_thread_would_deadlock() {
-    bounded(Duration::from_secs(30), || {
+    on_own_thread(Duration::from_secs(30), || {
         cyclone::run(async {
             let io_loop = IoLoop::current();
             let refused = io_loop.run_sync(|| async { 1 });

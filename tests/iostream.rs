@@ -1,7 +1,8 @@
 //! `IoStream` over real sockets on 127.0.0.1: every read, the write queue and its limit, the
 //! close paths and their callback, `wait_for_close`, and split halves working at once.
 
-use std::future::Future;
+mod support;
+
 use std::io;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -12,6 +13,7 @@ use cyclone::iostream::{
     BufferSide, Bytes, CloseReason, IoStream, ReadHalf, Regex, StreamBufferFullError, StreamError,
     StreamLimits, UnsatisfiableReadError, WriteHalf,
 };
+use support::wait::{self, within};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::time::{sleep, timeout};
@@ -20,10 +22,6 @@ use tokio::time::{sleep, timeout};
 const TEST_LIMIT: Duration = Duration::from_secs(30);
 /// Long enough for the other side's read to run before the next piece arrives.
 const PAUSE: Duration = Duration::from_millis(15);
-
-async fn within<F: Future>(body: F) -> F::Output {
-    timeout(TEST_LIMIT, body).await.expect("test timed out")
-}
 
 /// A connected pair: (the accepted socket, the peer that connected to it).
 async fn sockets() -> (TcpStream, TcpStream) {
@@ -86,7 +84,7 @@ fn closed_reason(result: Result<impl std::fmt::Debug, StreamError>) -> CloseReas
 
 #[actix_rt::test]
 async fn read_until_finds_a_delimiter_split_at_every_offset() {
-    within(async {
+    within(TEST_LIMIT, async {
         let (mut stream, peer) = connect().await;
         let message = b"GET / HTTP/1.1\r\n\r\n".to_vec();
         // One message per split point, each sent in two pieces with a pause between.
@@ -108,7 +106,7 @@ async fn read_until_finds_a_delimiter_split_at_every_offset() {
 
 #[actix_rt::test]
 async fn read_until_over_many_one_byte_writes() {
-    within(async {
+    within(TEST_LIMIT, async {
         let (mut stream, peer) = connect().await;
         let data = b"first\nsecond line\n\nlast\n";
         let writer = trickle(peer, data.iter().map(|byte| vec![*byte]).collect());
@@ -127,7 +125,7 @@ async fn read_until_over_many_one_byte_writes() {
 
 #[actix_rt::test]
 async fn read_until_regex_matches_across_reads() {
-    within(async {
+    within(TEST_LIMIT, async {
         let (mut stream, peer) = connect().await;
         let data = b"abc123def456\r\nrest";
         let writer = trickle(peer, data.chunks(2).map(<[u8]>::to_vec).collect());
@@ -145,7 +143,7 @@ async fn read_until_regex_matches_across_reads() {
 
 #[actix_rt::test]
 async fn read_until_regex_past_max_bytes_is_unsatisfiable() {
-    within(async {
+    within(TEST_LIMIT, async {
         let (mut stream, mut peer) = connect().await;
         peer.write_all(&[b'a'; 64]).await.unwrap();
         let regex = Regex::new("b+").unwrap();
@@ -164,7 +162,7 @@ async fn read_until_regex_past_max_bytes_is_unsatisfiable() {
 
 #[actix_rt::test]
 async fn read_bytes_exact_then_partial() {
-    within(async {
+    within(TEST_LIMIT, async {
         let (mut stream, peer) = connect().await;
         let data: Vec<u8> = (0..=255u8).cycle().take(10_000).collect();
         let writer = trickle(peer, data.chunks(777).map(<[u8]>::to_vec).collect());
@@ -190,7 +188,7 @@ async fn read_bytes_exact_then_partial() {
 
 #[actix_rt::test]
 async fn read_into_exact_then_partial() {
-    within(async {
+    within(TEST_LIMIT, async {
         let (mut stream, peer) = connect().await;
         let writer = trickle(
             peer,
@@ -209,7 +207,7 @@ async fn read_into_exact_then_partial() {
 
 #[actix_rt::test]
 async fn read_until_close_returns_everything_then_the_stream_is_closed() {
-    within(async {
+    within(TEST_LIMIT, async {
         let (mut stream, mut peer) = connect().await;
         let closes = count_closes(&mut stream);
         let data: Vec<u8> = (0..=255u8).cycle().take(300_000).collect();
@@ -237,7 +235,7 @@ async fn read_until_close_returns_everything_then_the_stream_is_closed() {
 
 #[actix_rt::test]
 async fn read_until_past_max_bytes_is_unsatisfiable_and_closes() {
-    within(async {
+    within(TEST_LIMIT, async {
         let (mut stream, mut peer) = connect().await;
         let closes = count_closes(&mut stream);
         peer.write_all(&[b'x'; 100]).await.unwrap();
@@ -269,7 +267,7 @@ async fn read_until_past_max_bytes_is_unsatisfiable_and_closes() {
 
 #[actix_rt::test]
 async fn a_delimiter_ending_past_max_bytes_is_unsatisfiable() {
-    within(async {
+    within(TEST_LIMIT, async {
         let (mut stream, mut peer) = connect().await;
         peer.write_all(b"0123456789\n").await.unwrap();
         let error = stream.read_until(b"\n", Some(10)).await.unwrap_err();
@@ -286,7 +284,7 @@ async fn a_delimiter_ending_past_max_bytes_is_unsatisfiable() {
 
 #[actix_rt::test]
 async fn max_buffer_size_bounds_every_read() {
-    within(async {
+    within(TEST_LIMIT, async {
         let limit = 8 * 1024;
         let limits = StreamLimits {
             max_buffer_size: limit,
@@ -333,7 +331,7 @@ async fn max_buffer_size_bounds_every_read() {
 
 #[actix_rt::test]
 async fn reads_on_a_closed_stream_report_the_cause() {
-    within(async {
+    within(TEST_LIMIT, async {
         // The peer's end of file: buffered bytes stay readable, then the cause is PeerClosed.
         let (mut stream, mut peer) = connect().await;
         peer.write_all(b"tail").await.unwrap();
@@ -371,7 +369,7 @@ async fn reads_on_a_closed_stream_report_the_cause() {
 
 #[actix_rt::test]
 async fn write_resolves_and_the_peer_receives_exact_bytes() {
-    within(async {
+    within(TEST_LIMIT, async {
         let (mut stream, mut peer) = connect().await;
         // Larger than the socket buffers, so write must wait for the peer to read.
         let big: Vec<u8> = (0..=250u8).cycle().take(8 * 1024 * 1024).collect();
@@ -410,7 +408,7 @@ async fn write_resolves_and_the_peer_receives_exact_bytes() {
 
 #[actix_rt::test]
 async fn a_peer_that_never_reads_cannot_grow_the_write_buffer() {
-    within(async {
+    within(TEST_LIMIT, async {
         let limit = 256 * 1024;
         let limits = StreamLimits {
             max_write_buffer_size: limit,
@@ -453,7 +451,7 @@ async fn a_peer_that_never_reads_cannot_grow_the_write_buffer() {
 
 #[actix_rt::test]
 async fn the_close_callback_fires_exactly_once_on_every_path() {
-    within(async {
+    within(TEST_LIMIT, async {
         // Explicit close, twice, then drop.
         let (mut stream, _peer) = connect().await;
         let closes = count_closes(&mut stream);
@@ -521,12 +519,14 @@ async fn the_close_callback_fires_exactly_once_on_every_path() {
 
 #[actix_rt::test]
 async fn wait_for_close_resolves_with_the_reason() {
-    within(async {
+    within(TEST_LIMIT, async {
         let (mut stream, _peer) = connect().await;
         // 'static and Send: it can outlive the borrow and move to another task.
         let waiter = tokio::spawn(stream.wait_for_close());
-        sleep(PAUSE).await;
-        assert!(!waiter.is_finished());
+        wait::holds_for(PAUSE, "resolved while the stream was open", || {
+            !waiter.is_finished()
+        })
+        .await;
         stream.close();
         assert!(matches!(waiter.await.unwrap(), CloseReason::ClosedLocally));
         // Already closed: resolves at once.
@@ -552,7 +552,7 @@ async fn wait_for_close_resolves_with_the_reason() {
 
 #[actix_rt::test]
 async fn split_halves_read_and_write_at_once() {
-    within(async {
+    within(TEST_LIMIT, async {
         let (mut stream, mut peer) = connect().await;
         let closes = count_closes(&mut stream);
         let (mut reader, mut writer): (ReadHalf<TcpStream>, WriteHalf<TcpStream>) = stream.split();
@@ -617,7 +617,7 @@ async fn split_halves_read_and_write_at_once() {
 
 #[actix_rt::test]
 async fn tcp_options_and_addresses() {
-    within(async {
+    within(TEST_LIMIT, async {
         let (mut stream, peer) = connect().await;
         stream.set_nodelay(true).unwrap();
         assert!(stream.get_ref().unwrap().nodelay().unwrap());
@@ -665,7 +665,7 @@ impl Handler<Adopt> for LineEcho {
 
 #[actix_rt::test]
 async fn usable_inside_an_actor_future() {
-    within(async {
+    within(TEST_LIMIT, async {
         let (stream, mut peer) = connect().await;
         let actor = LineEcho.start();
         actor.send(Adopt(stream)).await.unwrap();

@@ -1,29 +1,17 @@
 //! `PeriodicCallback`: fires about every period, stops, skips missed runs instead of bursting.
 //! Real timers; the tolerances are wide because the machine is shared.
 
+mod support;
+
 use std::{
     cell::{Cell, RefCell},
-    panic::{AssertUnwindSafe, catch_unwind, resume_unwind},
     rc::Rc,
-    sync::mpsc,
     thread,
     time::{Duration, Instant},
 };
 
 use cyclone::ioloop::{LoopError, PeriodicCallback};
-
-/// Runs `test` on its own thread and fails if it has not finished within `limit`.
-fn bounded<T: Send + 'static>(limit: Duration, test: impl FnOnce() -> T + Send + 'static) -> T {
-    let (done, outcome) = mpsc::channel();
-    thread::spawn(move || {
-        let _ = done.send(catch_unwind(AssertUnwindSafe(test)));
-    });
-    match outcome.recv_timeout(limit) {
-        Ok(Ok(value)) => value,
-        Ok(Err(panic)) => resume_unwind(panic),
-        Err(_) => panic!("test did not finish within {limit:?}"),
-    }
-}
+use support::wait::{self, on_own_thread};
 
 /// A counter and a callback that bumps it.
 fn counter() -> (Rc<Cell<usize>>, impl FnMut() + 'static) {
@@ -38,7 +26,7 @@ async fn sleep_ms(millis: u64) {
 
 #[test]
 fn fires_about_every_period_and_stop_stops_it() {
-    bounded(Duration::from_secs(30), || {
+    on_own_thread(Duration::from_secs(30), || {
         cyclone::run(async {
             let (count, bump) = counter();
             let periodic = PeriodicCallback::new(bump, Duration::from_millis(20));
@@ -52,15 +40,17 @@ fn fires_about_every_period_and_stop_stops_it() {
             // 15 on an idle machine; missed runs are skipped, so never more than 300/20 + 1.
             assert!((5..=16).contains(&fired), "fired {fired} times in 300 ms");
 
-            sleep_ms(100).await;
-            assert_eq!(count.get(), fired, "ran after stop()");
+            wait::holds_for(Duration::from_millis(100), "ran after stop()", || {
+                count.get() == fired
+            })
+            .await;
         })
     });
 }
 
 #[test]
 fn starting_twice_does_not_double_the_rate() {
-    bounded(Duration::from_secs(30), || {
+    on_own_thread(Duration::from_secs(30), || {
         cyclone::run(async {
             let (count, bump) = counter();
             let periodic = PeriodicCallback::new(bump, Duration::from_millis(20));
@@ -73,16 +63,15 @@ fn starting_twice_does_not_double_the_rate() {
             // Restarting after a stop works.
             let before = count.get();
             periodic.start().unwrap();
-            sleep_ms(100).await;
+            wait::until("it fires after a restart", || count.get() > before).await;
             periodic.stop();
-            assert!(count.get() > before, "did not fire after a restart");
         })
     });
 }
 
 #[test]
 fn stop_from_inside_the_callback_stops_after_that_run() {
-    bounded(Duration::from_secs(30), || {
+    on_own_thread(Duration::from_secs(30), || {
         cyclone::run(async {
             let count = Rc::new(Cell::new(0));
             let handle = Rc::new(RefCell::new(None::<cyclone::ioloop::WeakPeriodicCallback>));
@@ -103,16 +92,22 @@ fn stop_from_inside_the_callback_stops_after_that_run() {
             };
             *handle.borrow_mut() = Some(periodic.downgrade());
             periodic.start().unwrap();
-            sleep_ms(250).await;
+            wait::until("the callback stops its schedule", || !periodic.is_running()).await;
             assert_eq!(count.get(), 3);
-            assert!(!periodic.is_running());
+            // Five more periods: no run after the one that stopped it.
+            wait::holds_for(
+                Duration::from_millis(50),
+                "ran after stopping itself",
+                || count.get() == 3,
+            )
+            .await;
         })
     });
 }
 
 #[test]
 fn a_slow_run_skips_the_missed_runs_instead_of_bursting() {
-    bounded(Duration::from_secs(30), || {
+    on_own_thread(Duration::from_secs(30), || {
         cyclone::run(async {
             let starts = Rc::new(RefCell::new(Vec::<Instant>::new()));
             let slow_run_ended = Rc::new(Cell::new(None::<Instant>));
@@ -156,7 +151,7 @@ fn a_slow_run_skips_the_missed_runs_instead_of_bursting() {
 
 #[test]
 fn a_panicking_callback_is_logged_and_keeps_its_schedule() {
-    bounded(Duration::from_secs(30), || {
+    on_own_thread(Duration::from_secs(30), || {
         cyclone::run(async {
             let count = Rc::new(Cell::new(0));
             let seen = count.clone();
@@ -172,19 +167,15 @@ fn a_panicking_callback_is_logged_and_keeps_its_schedule() {
             periodic.start().unwrap();
             // The panic hook may print a backtrace on the loop thread, which takes a while on
             // a busy machine: wait for the later runs rather than for a fixed time.
-            let gave_up_at = Instant::now() + Duration::from_secs(10);
-            while count.get() < 3 && Instant::now() < gave_up_at {
-                sleep_ms(10).await;
-            }
+            wait::until("two runs after the panicking one", || count.get() >= 3).await;
             periodic.stop();
-            assert!(count.get() >= 3, "only {} runs after a panic", count.get());
         })
     });
 }
 
 #[test]
 fn jitter_keeps_roughly_the_period() {
-    bounded(Duration::from_secs(30), || {
+    on_own_thread(Duration::from_secs(30), || {
         cyclone::run(async {
             let (count, bump) = counter();
             let periodic = PeriodicCallback::new(bump, Duration::from_millis(20)).with_jitter(0.5);
@@ -203,7 +194,7 @@ fn jitter_keeps_roughly_the_period() {
 
 #[test]
 fn an_async_callback_never_overlaps_itself() {
-    bounded(Duration::from_secs(30), || {
+    on_own_thread(Duration::from_secs(30), || {
         cyclone::run(async {
             let active = Rc::new(Cell::new(0));
             let most_active = Rc::new(Cell::new(0));
@@ -241,7 +232,7 @@ fn an_async_callback_never_overlaps_itself() {
 
 #[test]
 fn start_outside_a_loop_is_refused() {
-    bounded(Duration::from_secs(30), || {
+    on_own_thread(Duration::from_secs(30), || {
         let periodic = PeriodicCallback::new(|| {}, Duration::from_millis(10));
         assert!(matches!(periodic.start(), Err(LoopError::NotOnLoop)));
         assert!(!periodic.is_running());

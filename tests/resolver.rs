@@ -1,5 +1,7 @@
 //! Resolvers: IP literals, getaddrinfo on the blocking pool, and Tornado's OverrideResolver.
 
+mod support;
+
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -7,9 +9,7 @@ use cyclone::netutil::{DefaultResolver, OverrideResolver, ResolveError, Resolver
 // `Family` is taken from the tcpclient facade: netutil also has a `Family` (for bind_sockets)
 // until the two are merged, and a glob re-export of both is ambiguous.
 use cyclone::tcpclient::Family;
-
-/// Bounds every resolution in these tests; a hang is a failure, not a stuck CI job.
-const LIMIT: Duration = Duration::from_secs(10);
+use support::wait::{WAIT, bounded};
 
 async fn resolve(
     resolver: &dyn Resolver,
@@ -17,9 +17,7 @@ async fn resolve(
     port: u16,
     family: Family,
 ) -> Result<Vec<SocketAddr>, ResolveError> {
-    tokio::time::timeout(LIMIT, resolver.resolve(host, port, family))
-        .await
-        .expect("resolution finished within the limit")
+    bounded(resolver.resolve(host, port, family)).await
 }
 
 fn addr(text: &str) -> SocketAddr {
@@ -100,7 +98,7 @@ async fn a_lookup_past_its_limit_times_out() {
         let (release, wait) = std::sync::mpsc::channel::<()>();
         releases.push(release);
         occupied.push(pool.run(move || {
-            let _ = wait.recv_timeout(LIMIT);
+            let _ = wait.recv_timeout(WAIT);
         }));
     }
     let resolver = DefaultResolver::new().timeout(Duration::from_millis(200));

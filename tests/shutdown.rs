@@ -2,54 +2,28 @@
 //! refused, stragglers are force-closed after the timeout, handlers can see the shutdown
 //! coming, `stop` keeps live connections, and SIGTERM triggers `serve_until_signal`.
 
+mod support;
+
 use std::net::SocketAddr;
 use std::time::Duration;
 
 use cyclone::iostream::IoStream;
-use cyclone::tcpserver::{ConnectionInfo, ShutdownReport, TcpServer};
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use cyclone::tcpserver::{ConnectionInfo, ServeConnection, ShutdownReport, TcpServer};
+use support::lines::{LineClient, echo};
+use support::servers::{listen_tcp, start_tcp};
+use support::wait::{self, WAIT};
 use tokio::net::TcpStream;
 use tokio::time::timeout;
 
-/// Upper bound for any single wait in these tests.
-const WAIT: Duration = Duration::from_secs(10);
+/// How long a signal is given to stop the server before it is sent again.
+const RESIGNAL_AFTER: Duration = Duration::from_millis(50);
 
-/// Tornado's echo handler: each line back to the sender.
-async fn echo(mut stream: IoStream<TcpStream>, _info: ConnectionInfo) {
-    while let Ok(line) = stream.read_until(b"\n", None).await {
-        if stream.write(line).await.is_err() {
-            break;
-        }
-    }
-}
-
-/// Connects, panicking after [`WAIT`].
-async fn connect(addr: SocketAddr) -> BufReader<TcpStream> {
-    BufReader::new(
-        timeout(WAIT, TcpStream::connect(addr))
-            .await
-            .unwrap()
-            .unwrap(),
-    )
-}
-
-/// The next line, or an empty string at EOF.
-async fn line(client: &mut BufReader<TcpStream>) -> String {
-    let mut line = String::new();
-    timeout(WAIT, client.read_line(&mut line))
-        .await
-        .expect("no line in time")
-        .unwrap();
-    line
-}
-
-/// Whether the server closes the connection (EOF or reset) within the wait, sending nothing.
-async fn sees_close(client: &mut BufReader<TcpStream>) -> bool {
-    let mut rest = Vec::new();
-    matches!(
-        timeout(WAIT, client.read_to_end(&mut rest)).await,
-        Ok(Ok(_)) | Ok(Err(_))
-    ) && rest.is_empty()
+/// Waits until `server` lists `count` connections.
+async fn wait_for_connections<F: ServeConnection>(server: &TcpServer<F>, count: usize) {
+    wait::until(&format!("the server lists {count} connections"), || {
+        server.registry().len() == count
+    })
+    .await;
 }
 
 /// Waits until connecting to `addr` is refused, that is every listening socket is closed.
@@ -74,37 +48,20 @@ async fn wait_until_refused(addr: SocketAddr) -> usize {
     }
 }
 
-/// Waits until `server` lists `count` connections.
-async fn wait_for_connections<F: cyclone::tcpserver::ServeConnection>(
-    server: &TcpServer<F>,
-    count: usize,
-) {
-    let deadline = tokio::time::Instant::now() + WAIT;
-    while server.registry().len() != count {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "never saw {count} connections"
-        );
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-}
-
 #[actix_rt::test]
 async fn an_exchange_in_flight_finishes_while_new_connects_are_refused() {
     let mut server = TcpServer::new(echo);
-    server.bind(0, Some("127.0.0.1")).unwrap();
-    server.start(2).unwrap();
-    let addr = server.local_addrs()[0];
+    let addr = start_tcp(&mut server, 2);
 
-    let mut client = connect(addr).await;
-    client.get_mut().write_all(b"half a ").await.unwrap();
+    let mut client = LineClient::connect(addr).await;
+    client.send(b"half a ").await;
     wait_for_connections(&server, 1).await;
 
     let shutdown = actix_rt::spawn(async move { server.shutdown(WAIT).await });
     let probes = wait_until_refused(addr).await;
 
-    client.get_mut().write_all(b"line\n").await.unwrap();
-    assert_eq!(line(&mut client).await, "half a line\n");
+    client.send(b"line\n").await;
+    assert_eq!(client.line().await, "half a line\n");
     drop(client);
 
     let report = timeout(WAIT * 2, shutdown).await.unwrap().unwrap();
@@ -127,14 +84,12 @@ async fn an_exchange_in_flight_finishes_while_new_connects_are_refused() {
 #[actix_rt::test]
 async fn stragglers_are_closed_when_the_timeout_runs_out() {
     let mut server = TcpServer::new(echo);
-    server.bind(0, Some("127.0.0.1")).unwrap();
-    server.start(2).unwrap();
-    let addr = server.local_addrs()[0];
+    let addr = start_tcp(&mut server, 2);
 
-    let mut quiet = connect(addr).await;
-    let mut chatty = connect(addr).await;
-    chatty.get_mut().write_all(b"hi\n").await.unwrap();
-    assert_eq!(line(&mut chatty).await, "hi\n");
+    let mut quiet = LineClient::connect(addr).await;
+    let mut chatty = LineClient::connect(addr).await;
+    chatty.send(b"hi\n").await;
+    assert_eq!(chatty.line().await, "hi\n");
     wait_for_connections(&server, 2).await;
 
     let report = timeout(WAIT, server.shutdown(Duration::from_millis(200)))
@@ -148,8 +103,8 @@ async fn stragglers_are_closed_when_the_timeout_runs_out() {
             remaining: 0
         }
     );
-    assert!(sees_close(&mut quiet).await);
-    assert!(sees_close(&mut chatty).await);
+    assert!(quiet.sees_close().await);
+    assert!(chatty.sees_close().await);
     assert!(server.registry().is_empty());
 }
 
@@ -161,11 +116,9 @@ async fn a_handler_that_watches_for_shutdown_finishes_before_the_timeout() {
             let _ = stream.write(&b"bye\n"[..]).await;
         },
     );
-    server.bind(0, Some("127.0.0.1")).unwrap();
-    server.start(1).unwrap();
-    let addr = server.local_addrs()[0];
+    let addr = start_tcp(&mut server, 1);
 
-    let mut client = connect(addr).await;
+    let mut client = LineClient::connect(addr).await;
     wait_for_connections(&server, 1).await;
     // A timeout far longer than the test's own: the handler must end the connection itself.
     let report = timeout(WAIT, server.shutdown(Duration::from_secs(60)))
@@ -173,19 +126,18 @@ async fn a_handler_that_watches_for_shutdown_finishes_before_the_timeout() {
         .expect("the handler did not see the shutdown");
     assert_eq!(report.finished, 1);
     assert_eq!(report.forced, 0);
-    assert_eq!(line(&mut client).await, "bye\n");
-    assert!(sees_close(&mut client).await);
+    assert_eq!(client.line().await, "bye\n");
+    assert!(client.sees_close().await);
 }
 
 #[actix_rt::test]
 async fn stop_closes_the_listeners_and_keeps_live_connections() {
     let mut server = TcpServer::new(echo);
-    server.listen(0, Some("127.0.0.1")).unwrap();
-    let addr = server.local_addrs()[0];
+    let addr = listen_tcp(&mut server);
 
-    let mut client = connect(addr).await;
-    client.get_mut().write_all(b"one\n").await.unwrap();
-    assert_eq!(line(&mut client).await, "one\n");
+    let mut client = LineClient::connect(addr).await;
+    client.send(b"one\n").await;
+    assert_eq!(client.line().await, "one\n");
 
     timeout(WAIT, server.stop()).await.unwrap();
     match TcpStream::connect(addr).await {
@@ -193,12 +145,16 @@ async fn stop_closes_the_listeners_and_keeps_live_connections() {
         // The freed port can be handed to a listener of a test running alongside (bind to
         // port 0); what matters is that this server no longer takes the connection.
         Ok(_other_listener) => {
-            tokio::time::sleep(Duration::from_millis(100)).await;
-            assert_eq!(server.registry().len(), 1, "a stopped server accepted");
+            wait::holds_for(
+                Duration::from_millis(100),
+                "a stopped server accepted",
+                || server.registry().len() == 1,
+            )
+            .await;
         }
     }
-    client.get_mut().write_all(b"two\n").await.unwrap();
-    assert_eq!(line(&mut client).await, "two\n");
+    client.send(b"two\n").await;
+    assert_eq!(client.line().await, "two\n");
     assert_eq!(server.registry().len(), 1);
 }
 
@@ -210,14 +166,12 @@ async fn sigterm_shuts_down_a_server_waiting_in_serve_until_signal() {
         tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).unwrap();
 
     let mut server = TcpServer::new(echo);
-    server.bind(0, Some("127.0.0.1")).unwrap();
-    server.start(1).unwrap();
-    let addr = server.local_addrs()[0];
-    let mut client = connect(addr).await;
-    client.get_mut().write_all(b"ping\n").await.unwrap();
-    assert_eq!(line(&mut client).await, "ping\n");
+    let addr = start_tcp(&mut server, 1);
+    let mut client = LineClient::connect(addr).await;
+    client.send(b"ping\n").await;
+    assert_eq!(client.line().await, "ping\n");
 
-    let serving = actix_rt::spawn(server.serve_until_signal(Duration::from_millis(200)));
+    let mut serving = actix_rt::spawn(server.serve_until_signal(Duration::from_millis(200)));
     // serve_until_signal may not have installed its handler yet: repeat the signal until it
     // returns.
     let report = timeout(WAIT, async {
@@ -227,16 +181,15 @@ async fn sigterm_shuts_down_a_server_waiting_in_serve_until_signal() {
                 .status()
                 .unwrap();
             assert!(status.success());
-            tokio::time::sleep(Duration::from_millis(50)).await;
-            if serving.is_finished() {
-                break serving.await.unwrap().unwrap();
+            if let Ok(served) = timeout(RESIGNAL_AFTER, &mut serving).await {
+                break served.unwrap().unwrap();
             }
         }
     })
     .await
     .expect("SIGTERM did not stop the server");
     assert_eq!(report.forced, 1);
-    assert!(sees_close(&mut client).await);
+    assert!(client.sees_close().await);
     wait_until_refused(addr).await;
     keep_alive.recv().await;
 }

@@ -3,20 +3,17 @@
 //! the supervisor restarts it behind the same address, and connections (old and new) are
 //! served by the fresh actor.
 
-use std::net::SocketAddr;
+mod support;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::Duration;
 
 use actix::prelude::*;
 use cyclone::iostream::IoStream;
 use cyclone::tcpserver::{ConnectionInfo, TcpServer};
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use support::lines::LineClient;
+use support::servers::start_tcp;
 use tokio::net::TcpStream;
-use tokio::time::timeout;
-
-/// Upper bound for any single wait in this test.
-const WAIT: Duration = Duration::from_secs(10);
 
 /// Counts hits for all connections; state is lost (reset) when it crashes and restarts.
 struct Counter {
@@ -64,30 +61,6 @@ impl Handler<Request> for Counter {
     }
 }
 
-/// Connects and exchanges one line.
-async fn exchange(client: &mut BufReader<TcpStream>, request: &str) -> String {
-    client
-        .get_mut()
-        .write_all(request.as_bytes())
-        .await
-        .unwrap();
-    let mut answer = String::new();
-    timeout(WAIT, client.read_line(&mut answer))
-        .await
-        .expect("no answer in time")
-        .unwrap();
-    answer
-}
-
-async fn connect(addr: SocketAddr) -> BufReader<TcpStream> {
-    BufReader::new(
-        timeout(WAIT, TcpStream::connect(addr))
-            .await
-            .unwrap()
-            .unwrap(),
-    )
-}
-
 #[actix_rt::test]
 async fn connections_are_served_by_a_service_its_supervisor_restarted() {
     let restarts = Arc::new(AtomicUsize::new(0));
@@ -119,22 +92,20 @@ async fn connections_are_served_by_a_service_its_supervisor_restarted() {
             }
         },
     );
-    server.bind(0, Some("127.0.0.1")).unwrap();
-    server.start(2).unwrap();
-    let addr = server.local_addrs()[0];
+    let addr = start_tcp(&mut server, 2);
 
-    let mut before = connect(addr).await;
-    assert_eq!(exchange(&mut before, "hit\n").await, "1\n");
-    assert_eq!(exchange(&mut before, "hit\n").await, "2\n");
+    let mut before = LineClient::connect(addr).await;
+    assert_eq!(before.exchange("hit\n").await, "1\n");
+    assert_eq!(before.exchange("hit\n").await, "2\n");
 
-    let mut troublemaker = connect(addr).await;
-    assert_eq!(exchange(&mut troublemaker, "bad\n").await, "crashed\n");
+    let mut troublemaker = LineClient::connect(addr).await;
+    assert_eq!(troublemaker.exchange("bad\n").await, "crashed\n");
 
     // A connection accepted after the crash, and one from before it, both reach the restarted
     // service: the count starts again from zero.
-    let mut after = connect(addr).await;
-    assert_eq!(exchange(&mut after, "hit\n").await, "1\n");
-    assert_eq!(exchange(&mut before, "hit\n").await, "2\n");
+    let mut after = LineClient::connect(addr).await;
+    assert_eq!(after.exchange("hit\n").await, "1\n");
+    assert_eq!(before.exchange("hit\n").await, "2\n");
     assert_eq!(restarts.load(Ordering::SeqCst), 1);
     assert_eq!(server.registry().len(), 3);
 }

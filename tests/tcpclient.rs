@@ -1,35 +1,18 @@
 //! TcpClient over real loopback sockets: resolution, fall-through, the dual-stack race,
 //! timeouts, and source binding.
 
+mod support;
+
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use cyclone::iostream::StreamError;
-use cyclone::netutil::{OverrideResolver, ResolveError, Resolver};
+use cyclone::netutil::{OverrideResolver, ResolveError};
 use cyclone::tcpclient::{ConnectError, ConnectOptions, Family, TcpClient};
-use futures::future::LocalBoxFuture;
+use support::net::{StubResolver, free_port, refusing_address};
+use support::wait::WAIT;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
-
-/// Bounds every wait in these tests; a hang is a failure, not a stuck CI job.
-const LIMIT: Duration = Duration::from_secs(10);
-
-/// A resolver that answers every name with a fixed list: it lets a test choose which
-/// addresses the race sees, in which order, while the connects stay real.
-#[derive(Debug)]
-struct FixedResolver(Vec<SocketAddr>);
-
-impl Resolver for FixedResolver {
-    fn resolve(
-        &self,
-        _host: &str,
-        _port: u16,
-        _family: Family,
-    ) -> LocalBoxFuture<'static, Result<Vec<SocketAddr>, ResolveError>> {
-        let addresses = self.0.clone();
-        Box::pin(async move { Ok(addresses) })
-    }
-}
 
 async fn listener(ip: &str) -> TcpListener {
     TcpListener::bind((ip, 0)).await.unwrap()
@@ -44,13 +27,6 @@ async fn v6_listener() -> Option<TcpListener> {
             None
         }
     }
-}
-
-/// A loopback address where nothing listens: connecting is refused at once.
-fn refusing_address(ip: &str) -> SocketAddr {
-    let socket = std::net::TcpListener::bind((ip, 0)).unwrap();
-    socket.local_addr().unwrap()
-    // Dropped here: the port is closed, so a connect is refused.
 }
 
 /// A loopback listener whose accept queue is full and never drained: on Linux, further SYNs
@@ -73,7 +49,7 @@ fn black_hole(ip: &str) -> Option<BlackHole> {
     listener.bind(&bind.into()).ok()?;
     listener.listen(0).ok()?;
     let address = listener.local_addr().ok()?.as_socket()?;
-    let filler = std::net::TcpStream::connect_timeout(&address, LIMIT).ok()?;
+    let filler = std::net::TcpStream::connect_timeout(&address, WAIT).ok()?;
     // Probe: if a second connect completes, this platform does not black-hole.
     match std::net::TcpStream::connect_timeout(&address, Duration::from_millis(300)) {
         Err(error) if error.kind() == std::io::ErrorKind::TimedOut => Some(BlackHole {
@@ -90,7 +66,7 @@ fn black_hole(ip: &str) -> Option<BlackHole> {
 
 /// Accepts one connection and returns the client's address as the server sees it.
 async fn accept_peer(listener: &TcpListener) -> SocketAddr {
-    let (_stream, peer) = tokio::time::timeout(LIMIT, listener.accept())
+    let (_stream, peer) = tokio::time::timeout(WAIT, listener.accept())
         .await
         .expect("a connection arrived within the limit")
         .unwrap();
@@ -110,7 +86,7 @@ async fn connect(
     port: u16,
     options: &ConnectOptions,
 ) -> Result<cyclone::iostream::IoStream<tokio::net::TcpStream>, ConnectError> {
-    tokio::time::timeout(LIMIT + LIMIT, client.connect_with(host, port, options))
+    tokio::time::timeout(WAIT * 2, client.connect_with(host, port, options))
         .await
         .expect("connect finished within the limit")
 }
@@ -128,7 +104,7 @@ async fn connects_to_an_ip_literal_and_exchanges_bytes() {
     )
     .await
     .unwrap();
-    let (mut accepted, peer) = tokio::time::timeout(LIMIT, server.accept())
+    let (mut accepted, peer) = tokio::time::timeout(WAIT, server.accept())
         .await
         .unwrap()
         .unwrap();
@@ -136,18 +112,18 @@ async fn connects_to_an_ip_literal_and_exchanges_bytes() {
     assert_eq!(stream.local_addr().unwrap(), peer);
 
     accepted.write_all(b"hello\n").await.unwrap();
-    let line = tokio::time::timeout(LIMIT, stream.read_until(b"\n", None))
+    let line = tokio::time::timeout(WAIT, stream.read_until(b"\n", None))
         .await
         .unwrap()
         .unwrap();
     assert_eq!(&line[..], b"hello\n");
 
-    tokio::time::timeout(LIMIT, stream.write(&b"ping\n"[..]))
+    tokio::time::timeout(WAIT, stream.write(&b"ping\n"[..]))
         .await
         .unwrap()
         .unwrap();
     let mut received = [0u8; 5];
-    tokio::time::timeout(LIMIT, accepted.read_exact(&mut received))
+    tokio::time::timeout(WAIT, accepted.read_exact(&mut received))
         .await
         .unwrap()
         .unwrap();
@@ -161,12 +137,12 @@ async fn max_buffer_size_limits_the_resulting_stream() {
     let client = TcpClient::new();
     let options = ConnectOptions::new().max_buffer_size(16);
     let mut stream = connect(&client, "127.0.0.1", port, &options).await.unwrap();
-    let (mut accepted, _) = tokio::time::timeout(LIMIT, server.accept())
+    let (mut accepted, _) = tokio::time::timeout(WAIT, server.accept())
         .await
         .unwrap()
         .unwrap();
     accepted.write_all(&[b'x'; 64]).await.unwrap();
-    match tokio::time::timeout(LIMIT, stream.read_until(b"\n", None))
+    match tokio::time::timeout(WAIT, stream.read_until(b"\n", None))
         .await
         .unwrap()
     {
@@ -194,7 +170,7 @@ async fn connects_to_localhost_through_the_default_resolver() {
             None => v4.accept().await.unwrap().1,
         }
     };
-    let peer = tokio::time::timeout(LIMIT, accepted).await.unwrap();
+    let peer = tokio::time::timeout(WAIT, accepted).await.unwrap();
     assert!(peer.ip().is_loopback());
 }
 
@@ -232,7 +208,7 @@ async fn a_failed_address_falls_through_to_the_next() {
     let dead = refusing_address("127.0.0.1");
     let server = listener("127.0.0.1").await;
     let live = server.local_addr().unwrap();
-    let client = TcpClient::with_resolver(FixedResolver(vec![dead, live]));
+    let client = TcpClient::with_resolver(StubResolver::Answers(vec![dead, live]));
     let _stream = connect(&client, "anything", 0, &ConnectOptions::new())
         .await
         .unwrap();
@@ -243,7 +219,7 @@ async fn a_failed_address_falls_through_to_the_next() {
 async fn when_every_address_fails_the_last_one_is_named() {
     let first = refusing_address("127.0.0.1");
     let last = refusing_address("127.0.0.1");
-    let client = TcpClient::with_resolver(FixedResolver(vec![first, last]));
+    let client = TcpClient::with_resolver(StubResolver::Answers(vec![first, last]));
     match connect(&client, "anything", 0, &ConnectOptions::new()).await {
         Err(ConnectError::Io { address, .. }) => assert_eq!(address, last),
         other => panic!("expected an Io error, got {other:?}"),
@@ -252,7 +228,7 @@ async fn when_every_address_fails_the_last_one_is_named() {
 
 #[actix_rt::test]
 async fn no_addresses_is_its_own_error() {
-    let client = TcpClient::with_resolver(FixedResolver(Vec::new()));
+    let client = TcpClient::with_resolver(StubResolver::Answers(Vec::new()));
     match connect(&client, "nowhere.test", 7, &ConnectOptions::new()).await {
         Err(ConnectError::NoAddresses { host, port }) => {
             assert_eq!((host.as_str(), port), ("nowhere.test", 7));
@@ -292,24 +268,9 @@ async fn a_hanging_connect_times_out() {
     assert!(started.elapsed() >= Duration::from_millis(300));
 }
 
-/// A resolver that never answers, like a DNS server that dropped the query.
-#[derive(Debug)]
-struct SilentResolver;
-
-impl Resolver for SilentResolver {
-    fn resolve(
-        &self,
-        _host: &str,
-        _port: u16,
-        _family: Family,
-    ) -> LocalBoxFuture<'static, Result<Vec<SocketAddr>, ResolveError>> {
-        Box::pin(futures::future::pending())
-    }
-}
-
 #[actix_rt::test]
 async fn the_timeout_covers_resolution_too() {
-    let client = TcpClient::with_resolver(SilentResolver);
+    let client = TcpClient::with_resolver(StubResolver::Silent);
     let options = ConnectOptions::new().timeout(Duration::from_millis(200));
     match connect(&client, "slow.test", 80, &options).await {
         Err(ConnectError::Timeout { host, port, .. }) => {
@@ -328,10 +289,10 @@ async fn a_hanging_primary_loses_to_the_secondary_after_the_delay() {
         return;
     };
     let live = v6.local_addr().unwrap();
-    let client = TcpClient::with_resolver(FixedResolver(vec![hole.address, live]));
+    let client = TcpClient::with_resolver(StubResolver::Answers(vec![hole.address, live]));
     let options = ConnectOptions::new()
         .secondary_delay(Duration::from_millis(200))
-        .timeout(LIMIT);
+        .timeout(WAIT);
     let started = Instant::now();
     let _stream = connect(&client, "dual.test", 0, &options).await.unwrap();
     // The secondary waited for its delay: the race did not start both at once.
@@ -349,7 +310,7 @@ async fn a_hanging_v6_primary_loses_to_a_v4_secondary() {
     };
     let server = listener("127.0.0.1").await;
     let live = server.local_addr().unwrap();
-    let client = TcpClient::with_resolver(FixedResolver(vec![hole.address, live]));
+    let client = TcpClient::with_resolver(StubResolver::Answers(vec![hole.address, live]));
     let options = ConnectOptions::new().secondary_delay(Duration::from_millis(100));
     let _stream = connect(&client, "dual.test", 0, &options).await.unwrap();
     assert!(accept_peer(&server).await.is_ipv4());
@@ -362,11 +323,11 @@ async fn a_failed_primary_starts_the_secondary_without_waiting() {
     };
     let dead = refusing_address("127.0.0.1");
     let live = v6.local_addr().unwrap();
-    let client = TcpClient::with_resolver(FixedResolver(vec![dead, live]));
+    let client = TcpClient::with_resolver(StubResolver::Answers(vec![dead, live]));
     // If the race waited out this delay, the overall timeout would fire first.
     let options = ConnectOptions::new()
         .secondary_delay(Duration::from_secs(60))
-        .timeout(LIMIT);
+        .timeout(WAIT);
     let _stream = connect(&client, "dual.test", 0, &options).await.unwrap();
     assert!(accept_peer(&v6).await.is_ipv6());
 }
@@ -383,10 +344,10 @@ async fn any_failure_starts_the_secondary_while_primaries_remain() {
     let live = v6.local_addr().unwrap();
     // Tornado's rule: the first failure is a sign the primary family is broken, so the
     // secondary starts at once even though another primary (here a hanging one) is in flight.
-    let client = TcpClient::with_resolver(FixedResolver(vec![dead, hole.address, live]));
+    let client = TcpClient::with_resolver(StubResolver::Answers(vec![dead, hole.address, live]));
     let options = ConnectOptions::new()
         .secondary_delay(Duration::from_secs(60))
-        .timeout(LIMIT);
+        .timeout(WAIT);
     let _stream = connect(&client, "dual.test", 0, &options).await.unwrap();
     assert!(accept_peer(&v6).await.is_ipv6());
 }
@@ -398,7 +359,7 @@ async fn a_working_primary_wins_and_the_secondary_is_never_tried() {
     };
     let v4 = listener("127.0.0.1").await;
     let addresses = vec![v4.local_addr().unwrap(), v6.local_addr().unwrap()];
-    let client = TcpClient::with_resolver(FixedResolver(addresses));
+    let client = TcpClient::with_resolver(StubResolver::Answers(addresses));
     let options = ConnectOptions::new().secondary_delay(Duration::from_secs(60));
     let _stream = connect(&client, "dual.test", 0, &options).await.unwrap();
     assert!(accept_peer(&v4).await.is_ipv4());
@@ -412,7 +373,7 @@ async fn every_address_of_both_families_failing_is_an_error() {
     };
     let dead4 = refusing_address("127.0.0.1");
     let dead6 = refusing_address("::1");
-    let client = TcpClient::with_resolver(FixedResolver(vec![dead4, dead6]));
+    let client = TcpClient::with_resolver(StubResolver::Answers(vec![dead4, dead6]));
     match connect(&client, "dual.test", 0, &ConnectOptions::new()).await {
         Err(ConnectError::Io { address, .. }) => {
             assert!(address == dead4 || address == dead6, "named {address}");
@@ -425,8 +386,7 @@ async fn every_address_of_both_families_failing_is_an_error() {
 async fn source_port_is_what_the_peer_sees() {
     let server = listener("127.0.0.1").await;
     let port = server.local_addr().unwrap().port();
-    // A port that was free a moment ago; loopback ports are rarely taken in between.
-    let source_port = refusing_address("127.0.0.1").port();
+    let source_port = free_port();
     let client = TcpClient::new();
     let options = ConnectOptions::new().source_port(source_port);
     let _stream = connect(&client, "127.0.0.1", port, &options).await.unwrap();

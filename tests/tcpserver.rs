@@ -2,6 +2,8 @@
 //! `max_connections`, the registry (counts, notify_all, close_all), panics, the
 //! `ServeConnection` hook and `bind_sockets`.
 
+mod support;
+
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::thread::ThreadId;
@@ -15,79 +17,12 @@ use cyclone::tcpserver::{
     TcpServer,
 };
 use dashmap::DashMap;
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use support::lines::{LineClient, echo};
+use support::servers::{listen_tcp, start_tcp};
+use support::wait::{self, WAIT};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::time::timeout;
-
-/// Upper bound for any single wait in these tests.
-const WAIT: Duration = Duration::from_secs(10);
-
-/// Tornado's echo handler: each line back to the sender.
-async fn echo(mut stream: IoStream<TcpStream>, _info: ConnectionInfo) {
-    while let Ok(line) = stream.read_until(b"\n", None).await {
-        if stream.write(line).await.is_err() {
-            break;
-        }
-    }
-}
-
-/// A line-oriented test client.
-struct Client {
-    /// Buffered so `line` can read up to a newline.
-    stream: BufReader<TcpStream>,
-}
-
-impl Client {
-    async fn connect(addr: SocketAddr) -> Client {
-        let stream = timeout(WAIT, TcpStream::connect(addr))
-            .await
-            .unwrap()
-            .unwrap();
-        Client {
-            stream: BufReader::new(stream),
-        }
-    }
-
-    async fn send(&mut self, bytes: &[u8]) {
-        self.stream.get_mut().write_all(bytes).await.unwrap();
-    }
-
-    /// The next line, or an empty string at EOF.
-    async fn line(&mut self) -> String {
-        let mut line = String::new();
-        timeout(WAIT, self.stream.read_line(&mut line))
-            .await
-            .expect("no line in time")
-            .unwrap();
-        line
-    }
-
-    async fn exchange(&mut self, line: &str) -> String {
-        self.send(line.as_bytes()).await;
-        self.line().await
-    }
-
-    /// Whether the server closes the connection (EOF or reset) within the wait.
-    async fn sees_close(&mut self) -> bool {
-        let mut rest = Vec::new();
-        matches!(
-            timeout(WAIT, self.stream.read_to_end(&mut rest)).await,
-            Ok(Ok(_)) | Ok(Err(_))
-        ) && rest.is_empty()
-    }
-}
-
-/// Waits until `condition` holds, polling; panics after [`WAIT`].
-async fn eventually(what: &str, mut condition: impl FnMut() -> bool) {
-    let deadline = tokio::time::Instant::now() + WAIT;
-    while !condition() {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "timed out waiting: {what}"
-        );
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-}
 
 #[actix_rt::test]
 async fn a_thousand_clients_over_two_workers_all_get_their_bytes_back() {
@@ -97,12 +32,10 @@ async fn a_thousand_clients_over_two_workers_all_get_their_bytes_back() {
         *seen.entry(std::thread::current().id()).or_default() += 1;
         echo(stream, info)
     });
-    server.bind(0, Some("127.0.0.1")).unwrap();
-    server.start(2).unwrap();
-    let addr = server.local_addrs()[0];
+    let addr = start_tcp(&mut server, 2);
 
     let clients = (0..1000).map(|index| async move {
-        let mut client = Client::connect(addr).await;
+        let mut client = LineClient::connect(addr).await;
         let line = format!("client {index} says hello\n");
         assert_eq!(client.exchange(&line).await, line);
     });
@@ -123,17 +56,15 @@ async fn a_thousand_clients_over_two_workers_all_get_their_bytes_back() {
 #[actix_rt::test]
 async fn at_max_connections_the_next_client_is_served_only_after_one_closes() {
     let mut server = TcpServer::new(echo).max_connections(2);
-    server.bind(0, Some("127.0.0.1")).unwrap();
-    server.start(2).unwrap();
-    let addr = server.local_addrs()[0];
+    let addr = start_tcp(&mut server, 2);
 
-    let mut first = Client::connect(addr).await;
-    let mut second = Client::connect(addr).await;
+    let mut first = LineClient::connect(addr).await;
+    let mut second = LineClient::connect(addr).await;
     assert_eq!(first.exchange("one\n").await, "one\n");
     assert_eq!(second.exchange("two\n").await, "two\n");
 
     // The third connect succeeds (the kernel completes it) but nobody serves it yet.
-    let mut third = Client::connect(addr).await;
+    let mut third = LineClient::connect(addr).await;
     third.send(b"three\n").await;
     let mut early = String::new();
     let served_early = timeout(
@@ -175,14 +106,12 @@ async fn echo_and_relay(mut stream: IoStream<TcpStream>, mut info: ConnectionInf
 #[actix_rt::test]
 async fn the_registry_counts_notifies_and_closes_every_connection() {
     let mut server = TcpServer::new(echo_and_relay);
-    server.bind(0, Some("127.0.0.1")).unwrap();
-    server.start(2).unwrap();
-    let addr = server.local_addrs()[0];
+    let addr = start_tcp(&mut server, 2);
     let registry = server.registry().clone();
 
     let mut clients = Vec::new();
     for index in 0..10 {
-        let mut client = Client::connect(addr).await;
+        let mut client = LineClient::connect(addr).await;
         assert_eq!(
             client.exchange(&format!("{index}\n")).await,
             format!("{index}\n")
@@ -228,9 +157,8 @@ async fn echo_ignoring_notifications(stream: IoStream<TcpStream>, info: Connecti
 async fn notifications_beyond_the_inbox_bound_are_dropped_and_counted() {
     let factory = StreamFactory::new(echo_ignoring_notifications).inbox_capacity(2);
     let mut server = TcpServer::with_factory(factory);
-    server.bind(0, Some("127.0.0.1")).unwrap();
-    server.start(1).unwrap();
-    let mut client = Client::connect(server.local_addrs()[0]).await;
+    let addr = start_tcp(&mut server, 1);
+    let mut client = LineClient::connect(addr).await;
     assert_eq!(client.exchange("up\n").await, "up\n");
 
     let registry = server.registry().clone();
@@ -246,7 +174,7 @@ async fn notifications_beyond_the_inbox_bound_are_dropped_and_counted() {
         );
     }
     // Two fit the unread inbox; the actor drops and counts the other three.
-    eventually("three dropped notifications", || {
+    wait::until("three dropped notifications", || {
         registry.dropped_notifications() == 3
     })
     .await;
@@ -267,20 +195,18 @@ async fn a_panicking_handler_closes_its_connection_and_the_worker_serves_on() {
             }
         },
     );
-    server.bind(0, Some("127.0.0.1")).unwrap();
-    server.start(1).unwrap();
-    let addr = server.local_addrs()[0];
+    let addr = start_tcp(&mut server, 1);
 
-    let mut bystander = Client::connect(addr).await;
+    let mut bystander = LineClient::connect(addr).await;
     assert_eq!(bystander.exchange("before\n").await, "before\n");
-    let mut victim = Client::connect(addr).await;
+    let mut victim = LineClient::connect(addr).await;
     victim.send(b"panic\n").await;
     assert!(victim.sees_close().await);
     assert_eq!(bystander.exchange("after\n").await, "after\n");
-    let mut newcomer = Client::connect(addr).await;
+    let mut newcomer = LineClient::connect(addr).await;
     assert_eq!(newcomer.exchange("new\n").await, "new\n");
     let registry = server.registry().clone();
-    eventually("the panicked connection leaves the registry", || {
+    wait::until("the panicked connection leaves the registry", || {
         registry.len() == 2
     })
     .await;
@@ -293,8 +219,7 @@ async fn listen_serves_on_the_current_loop() {
         assert_eq!(std::thread::current().id(), server_thread);
         echo(stream, info)
     });
-    server.listen(0, Some("127.0.0.1")).unwrap();
-    let mut client = Client::connect(server.local_addrs()[0]).await;
+    let mut client = LineClient::connect(listen_tcp(&mut server)).await;
     assert_eq!(client.exchange("here\n").await, "here\n");
 }
 
@@ -352,10 +277,8 @@ impl ServeConnection for Greeters {
 #[actix_rt::test]
 async fn a_custom_connection_actor_uses_the_same_accept_loop_registry_and_limits() {
     let mut server = TcpServer::with_factory(Greeters);
-    server.bind(0, Some("127.0.0.1")).unwrap();
-    server.start(2).unwrap();
-    let addr = server.local_addrs()[0];
-    let mut client = Client::connect(addr).await;
+    let addr = start_tcp(&mut server, 2);
+    let mut client = LineClient::connect(addr).await;
     let greeting = client.line().await;
     assert!(greeting.starts_with("hello conn-"), "{greeting:?}");
     assert_eq!(server.registry().len(), 1);

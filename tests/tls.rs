@@ -4,6 +4,8 @@
 //! wrong name), client certificates, the handshake timeout, plaintext on the TLS port,
 //! shutdown during a handshake, workers, and configuration errors.
 
+mod support;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -16,85 +18,13 @@ use cyclone::tls::rustls::{self, CertificateError};
 use cyclone::tls::{
     HandshakeError, TlsClientConfig, TlsConfigError, TlsFactory, TlsServerConfig, TlsStream,
 };
-use rcgen::{
-    BasicConstraints, CertificateParams, CertifiedIssuer, DnType, ExtendedKeyUsagePurpose, IsCa,
-    KeyPair, KeyUsagePurpose,
-};
+use support::servers::{listen_tcp, start_tcp};
+use support::tls::Pki;
+use support::wait::{self, WAIT};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::mpsc;
 use tokio::time::timeout;
-
-/// Upper bound for any single wait in these tests.
-const WAIT: Duration = Duration::from_secs(10);
-
-/// A test PKI: one CA, a server certificate and a client certificate it issued.
-struct Pki {
-    /// The CA certificate, to trust on either side.
-    ca: String,
-    /// Server certificate for `localhost` and 127.0.0.1.
-    server_cert: String,
-    /// Its key (PKCS#8).
-    server_key: String,
-    /// Client certificate for mutual TLS.
-    client_cert: String,
-    /// Its key.
-    client_key: String,
-}
-
-impl Pki {
-    fn new() -> Pki {
-        let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
-        ca_params
-            .distinguished_name
-            .push(DnType::CommonName, "cyclone test CA");
-        ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        ca_params.key_usages = vec![
-            KeyUsagePurpose::KeyCertSign,
-            KeyUsagePurpose::CrlSign,
-            KeyUsagePurpose::DigitalSignature,
-        ];
-        let ca = CertifiedIssuer::self_signed(ca_params, KeyPair::generate().unwrap()).unwrap();
-
-        let issue = |names: Vec<String>, usage: ExtendedKeyUsagePurpose| {
-            let mut params = CertificateParams::new(names).unwrap();
-            params.extended_key_usages = vec![usage];
-            let key = KeyPair::generate().unwrap();
-            let cert = params.signed_by(&key, &ca).unwrap();
-            (cert.pem(), key.serialize_pem())
-        };
-        let (server_cert, server_key) = issue(
-            vec!["localhost".into(), "127.0.0.1".into()],
-            ExtendedKeyUsagePurpose::ServerAuth,
-        );
-        let (client_cert, client_key) = issue(
-            vec!["client.test".into()],
-            ExtendedKeyUsagePurpose::ClientAuth,
-        );
-        Pki {
-            ca: ca.pem(),
-            server_cert,
-            server_key,
-            client_cert,
-            client_key,
-        }
-    }
-
-    /// A server config with this PKI's certificate, left open for more settings.
-    fn server(&self) -> cyclone::tls::TlsServerBuilder {
-        TlsServerConfig::builder()
-            .cert_chain_pem(self.server_cert.as_bytes())
-            .private_key_pem(self.server_key.as_bytes())
-    }
-
-    /// A client that trusts this PKI's CA.
-    fn client(&self) -> TlsClientConfig {
-        TlsClientConfig::builder()
-            .ca_certs_pem(self.ca.as_bytes())
-            .build()
-            .unwrap()
-    }
-}
 
 /// What a test server tells the test about each connection it serves.
 #[derive(Debug)]
@@ -137,12 +67,6 @@ fn echo_server(
     TcpServer::with_factory(TlsFactory::new(StreamFactory::new(handler), tls))
 }
 
-/// Listens on an ephemeral port of 127.0.0.1 on this loop and returns the port.
-fn listen<F: cyclone::tcpserver::ServeConnection>(server: &mut TcpServer<F>) -> u16 {
-    server.listen(0, Some("127.0.0.1")).unwrap();
-    server.local_addrs()[0].port()
-}
-
 /// Connect options that stay on IPv4, where the test servers listen.
 fn v4() -> ConnectOptions {
     ConnectOptions::new().family(Family::V4).timeout(WAIT)
@@ -161,24 +85,13 @@ async fn round_trip(stream: &mut IoStream<TlsStream<TcpStream>>, line: &[u8]) {
     assert_eq!(&echoed[..], line);
 }
 
-/// Waits until the server's registry lists exactly `count` connections.
-async fn wait_for_len<F: cyclone::tcpserver::ServeConnection>(server: &TcpServer<F>, count: usize) {
-    timeout(WAIT, async {
-        while server.registry().len() != count {
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-    })
-    .await
-    .unwrap_or_else(|_| panic!("registry never reached {count}"));
-}
-
 #[actix_rt::test]
 async fn echo_over_tls_with_sni_alpn_and_a_clean_close() {
-    let pki = Pki::new();
+    let pki = Pki::generate();
     let (seen_tx, mut seen_rx) = mpsc::unbounded_channel();
     let tls = pki.server().alpn_protocols(["http/1.1"]).build().unwrap();
     let mut server = echo_server(tls, seen_tx);
-    let port = listen(&mut server);
+    let port = listen_tcp(&mut server).port();
 
     let client_tls = TlsClientConfig::builder()
         .ca_certs_pem(pki.ca.as_bytes())
@@ -222,10 +135,10 @@ async fn echo_over_tls_with_sni_alpn_and_a_clean_close() {
 
 #[actix_rt::test]
 async fn client_refuses_a_certificate_from_an_unknown_ca() {
-    let pki = Pki::new();
+    let pki = Pki::generate();
     let (seen_tx, mut seen_rx) = mpsc::unbounded_channel();
     let mut server = echo_server(pki.server().build().unwrap(), seen_tx);
-    let port = listen(&mut server);
+    let port = listen_tcp(&mut server).port();
 
     // Mozilla's roots do not include our test CA.
     let public_roots = TlsClientConfig::builder().build().unwrap();
@@ -251,10 +164,10 @@ async fn client_refuses_a_certificate_from_an_unknown_ca() {
 
 #[actix_rt::test]
 async fn ca_certs_trust_a_private_ca_but_names_are_still_checked() {
-    let pki = Pki::new();
+    let pki = Pki::generate();
     let (seen_tx, _seen_rx) = mpsc::unbounded_channel();
     let mut server = echo_server(pki.server().build().unwrap(), seen_tx);
-    let port = listen(&mut server);
+    let port = listen_tcp(&mut server).port();
 
     // By IP address: the certificate's IP SAN matches.
     let mut stream = TcpClient::new()
@@ -286,10 +199,10 @@ async fn ca_certs_trust_a_private_ca_but_names_are_still_checked() {
 
 #[actix_rt::test]
 async fn validate_cert_false_accepts_any_certificate() {
-    let pki = Pki::new();
+    let pki = Pki::generate();
     let (seen_tx, _seen_rx) = mpsc::unbounded_channel();
     let mut server = echo_server(pki.server().build().unwrap(), seen_tx);
-    let port = listen(&mut server);
+    let port = listen_tcp(&mut server).port();
 
     // Unknown issuer and a wrong name: both accepted.
     let insecure = TlsClientConfig::builder()
@@ -307,7 +220,7 @@ async fn validate_cert_false_accepts_any_certificate() {
 
 #[actix_rt::test]
 async fn required_client_certificate_on_worker_threads() {
-    let pki = Pki::new();
+    let pki = Pki::generate();
     let (seen_tx, mut seen_rx) = mpsc::unbounded_channel();
     let tls = pki
         .server()
@@ -315,9 +228,7 @@ async fn required_client_certificate_on_worker_threads() {
         .build()
         .unwrap();
     let mut server = echo_server(tls, seen_tx);
-    server.bind(0, Some("127.0.0.1")).unwrap();
-    server.start(2).unwrap();
-    let port = server.local_addrs()[0].port();
+    let port = start_tcp(&mut server, 2).port();
 
     // Without a certificate. In TLS 1.3 the client finishes its half of the handshake before
     // the server has checked anything, so the refusal (an alert) arrives on the first read.
@@ -369,7 +280,7 @@ async fn required_client_certificate_on_worker_threads() {
 
 #[actix_rt::test]
 async fn a_silent_client_loses_its_slot_at_the_handshake_timeout() {
-    let pki = Pki::new();
+    let pki = Pki::generate();
     let handshake_timeout = Duration::from_millis(300);
     let (seen_tx, _seen_rx) = mpsc::unbounded_channel();
     let tls = pki
@@ -378,11 +289,14 @@ async fn a_silent_client_loses_its_slot_at_the_handshake_timeout() {
         .build()
         .unwrap();
     let mut server = echo_server(tls, seen_tx);
-    let port = listen(&mut server);
+    let port = listen_tcp(&mut server).port();
 
     let started = Instant::now();
     let mut silent = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
-    wait_for_len(&server, 1).await;
+    wait::until("the server lists the connection", || {
+        server.registry().len() == 1
+    })
+    .await;
     // The server hangs up on its own: the read sees end of file (or a reset).
     let mut buffer = [0u8; 64];
     let read = timeout(WAIT, silent.read(&mut buffer))
@@ -402,10 +316,10 @@ async fn a_silent_client_loses_its_slot_at_the_handshake_timeout() {
 
 #[actix_rt::test]
 async fn plaintext_on_the_tls_port_is_dropped_and_the_next_client_served() {
-    let pki = Pki::new();
+    let pki = Pki::generate();
     let (seen_tx, mut seen_rx) = mpsc::unbounded_channel();
     let mut server = echo_server(pki.server().build().unwrap(), seen_tx);
-    let port = listen(&mut server);
+    let port = listen_tcp(&mut server).port();
 
     let mut plain = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
     plain
@@ -434,14 +348,17 @@ async fn plaintext_on_the_tls_port_is_dropped_and_the_next_client_served() {
 
 #[actix_rt::test]
 async fn shutdown_closes_connections_still_in_their_handshake() {
-    let pki = Pki::new();
+    let pki = Pki::generate();
     let (seen_tx, _seen_rx) = mpsc::unbounded_channel();
     // The default 10 s timeout: shutdown must not wait for it.
     let mut server = echo_server(pki.server().build().unwrap(), seen_tx);
-    let port = listen(&mut server);
+    let port = listen_tcp(&mut server).port();
 
     let mut silent = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
-    wait_for_len(&server, 1).await;
+    wait::until("the server lists the connection", || {
+        server.registry().len() == 1
+    })
+    .await;
     let report = timeout(
         Duration::from_secs(5),
         server.shutdown(Duration::from_secs(3)),
@@ -461,7 +378,7 @@ async fn shutdown_closes_connections_still_in_their_handshake() {
 
 #[actix_rt::test]
 async fn new_tls_serves_a_handle_stream_closure() {
-    let pki = Pki::new();
+    let pki = Pki::generate();
     let served = Arc::new(AtomicUsize::new(0));
     let counter = served.clone();
     let mut server = TcpServer::new_tls(
@@ -473,7 +390,7 @@ async fn new_tls_serves_a_handle_stream_closure() {
         },
         pki.server().build().unwrap(),
     );
-    let port = listen(&mut server);
+    let port = listen_tcp(&mut server).port();
     let mut stream = TcpClient::new()
         .connect_tls("localhost", port, &v4(), &pki.client())
         .await
@@ -488,8 +405,8 @@ async fn new_tls_serves_a_handle_stream_closure() {
 
 #[test]
 fn configuration_errors_are_typed() {
-    let pki = Pki::new();
-    let other = Pki::new();
+    let pki = Pki::generate();
+    let other = Pki::generate();
 
     let mismatch = TlsServerConfig::builder()
         .cert_chain_pem(pki.server_cert.as_bytes())
@@ -555,7 +472,7 @@ fn configuration_errors_are_typed() {
 
 #[test]
 fn pem_files_are_read_by_build() {
-    let pki = Pki::new();
+    let pki = Pki::generate();
     let dir = std::env::temp_dir().join(format!("cyclone-tls-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let cert = dir.join("cert.pem");

@@ -1,7 +1,8 @@
 //! The access log through real HTTP: every request through an `Application` is logged exactly
 //! once, with the status the client got, whatever kind of target answered it.
 
-use std::sync::{Arc, Mutex};
+mod support;
+
 use std::time::Duration;
 
 use actix::prelude::*;
@@ -13,6 +14,8 @@ use cyclone::web::{
     function, handler, url,
 };
 use http::StatusCode;
+use support::logs::AccessLog;
+use support::wait;
 
 #[derive(Default)]
 struct Hello;
@@ -64,30 +67,20 @@ async fn falls_over(_request: HttpServerRequest, _args: PathArgs) -> HttpRespons
     panic!("the function fell over")
 }
 
-/// The lines written so far.
-type Lines = Arc<Mutex<Vec<String>>>;
+/// How long the log is watched for a duplicate line once the expected ones are in.
+const DUPLICATE_WINDOW: Duration = Duration::from_millis(50);
 
-fn recording_settings() -> (Settings, Lines) {
-    let lines = Lines::default();
-    let sink = lines.clone();
-    let settings = Settings::default().log_function(move |entry| {
-        sink.lock().unwrap().push(entry.to_string());
-    });
-    (settings, lines)
-}
-
-/// Waits (bounded) until `count` lines are in: an actor's line may land just after the
-/// client read its answer.
-async fn wait_for_lines(lines: &Lines, count: usize) -> Vec<String> {
-    for _ in 0..200 {
-        if lines.lock().unwrap().len() >= count {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    // A little longer, so a duplicate line would show up too.
-    tokio::time::sleep(Duration::from_millis(50)).await;
-    lines.lock().unwrap().clone()
+/// Waits until `count` lines are in (an actor's line may land just after the client read its
+/// answer), then a little longer, so that a duplicate line would show up too.
+async fn wait_for_lines(log: &AccessLog, count: usize) -> Vec<String> {
+    wait::until(&format!("{count} access-log lines"), || log.len() >= count).await;
+    wait::holds_for(
+        DUPLICATE_WINDOW,
+        "more access-log lines than requests",
+        || log.len() == count,
+    )
+    .await;
+    log.lines()
 }
 
 fn assert_logged(lines: &[String], prefix: &str) {
@@ -97,9 +90,8 @@ fn assert_logged(lines: &[String], prefix: &str) {
 
 #[actix_rt::test]
 async fn every_target_kind_is_logged_once_with_its_real_status() {
-    let (settings, all_lines) = recording_settings();
-    let lines = all_lines.clone();
-    let (inner_settings, inner_lines) = recording_settings();
+    let (settings, all_lines) = AccessLog::record(Settings::default());
+    let (inner_settings, inner_lines) = AccessLog::record(Settings::default());
     let inner = Application::with_settings(
         [url(
             "/mounted/app",
@@ -143,7 +135,7 @@ async fn every_target_kind_is_logged_once_with_its_real_status() {
         server.fetch("/actor/streamed").await.unwrap().body.as_ref(),
         b"first second"
     );
-    let lines = wait_for_lines(&lines, expected.len() + 1).await;
+    let lines = wait_for_lines(&all_lines, expected.len() + 1).await;
     assert_eq!(lines.len(), expected.len() + 1, "{lines:#?}");
     for (path, status) in expected {
         if path == "/actor/streamed" {
@@ -165,7 +157,7 @@ async fn every_target_kind_is_logged_once_with_its_real_status() {
     assert_eq!(inner_lines.len(), 1, "{inner_lines:#?}");
     assert_logged(&inner_lines, "418 GET /mounted/app (127.0.0.1) ");
     assert_eq!(
-        all_lines.lock().unwrap().len(),
+        all_lines.len(),
         expected.len() + 1,
         "the mounting application adds no line"
     );
@@ -195,7 +187,7 @@ async fn legacy(_request: HttpServerRequest) -> HttpResponse {
 
 #[actix_rt::test]
 async fn bare_actors_and_mounted_services_are_logged_with_the_status_they_sent() {
-    let (settings, lines) = recording_settings();
+    let (settings, lines) = AccessLog::record(Settings::default());
     let bare = Bare.start();
     let app = Application::with_settings(
         [

@@ -1,13 +1,17 @@
 //! `on_connection_close` through real sockets: a long-polling handler learns at once that its
 //! client went away, as in Tornado, instead of at its next write.
 
+mod support;
+
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::Duration;
 
 use cyclone::testing::TestServer;
 use cyclone::web::{Application, HttpError, RequestContext, RequestHandler, handler, url};
-use tokio::io::AsyncWriteExt;
+use support::raw_http::{Client, loopback};
+use support::wait;
 
+/// How many long polls started waiting.
+static STARTED: AtomicUsize = AtomicUsize::new(0);
 /// How many long polls saw their client leave.
 static CLOSED: AtomicUsize = AtomicUsize::new(0);
 
@@ -17,6 +21,7 @@ struct LongPoll;
 
 impl RequestHandler for LongPoll {
     async fn get(&mut self, cx: &mut RequestContext) -> Result<(), HttpError> {
+        STARTED.fetch_add(1, Ordering::SeqCst);
         std::future::pending::<()>().await;
         cx.write("never");
         Ok(())
@@ -31,21 +36,21 @@ impl RequestHandler for LongPoll {
 async fn a_long_poll_learns_at_once_that_its_client_left() {
     let app = Application::new([url("/poll", handler::<LongPoll>())]).unwrap();
     let server = TestServer::start(app).unwrap();
-    let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", server.port()))
-        .await
-        .unwrap();
-    stream
-        .write_all(b"GET /poll HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
-        .await
-        .unwrap();
+    let mut client = Client::connect(loopback(server.port())).await;
+    client
+        .send(b"GET /poll HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        .await;
     // The handler is waiting; nothing has been written, and the client leaves.
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    wait::until("the long poll waits", || {
+        STARTED.load(Ordering::SeqCst) == 1
+    })
+    .await;
     assert_eq!(CLOSED.load(Ordering::SeqCst), 0);
-    drop(stream);
-    let deadline = std::time::Instant::now() + Duration::from_secs(5);
-    while CLOSED.load(Ordering::SeqCst) == 0 && std::time::Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    drop(client);
+    wait::until("the long poll sees its client leave", || {
+        CLOSED.load(Ordering::SeqCst) > 0
+    })
+    .await;
     assert_eq!(CLOSED.load(Ordering::SeqCst), 1);
     server.stop().await;
 }

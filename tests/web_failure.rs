@@ -1,6 +1,8 @@
 //! Failure through real HTTP: panicking handlers answer 500 and the server goes on; blocking
 //! handlers run on the pool while the loop keeps answering.
 
+mod support;
+
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
@@ -11,6 +13,8 @@ use cyclone::web::blocking::blocking;
 use cyclone::web::{
     Application, HttpError, RequestContext, RequestHandler, Settings, function, handler, url,
 };
+use support::logs::AccessLog;
+use support::wait::{self, WAIT};
 
 #[derive(Default)]
 struct Panics;
@@ -84,11 +88,7 @@ impl RequestHandler for PanicsEverywhere {
 
 #[actix_rt::test]
 async fn panics_anywhere_in_a_handler_answer_once_and_are_logged_once() {
-    let lines = Arc::new(Mutex::new(Vec::new()));
-    let sink = lines.clone();
-    let settings = Settings::default().log_function(move |entry| {
-        sink.lock().unwrap().push(entry.to_string());
-    });
+    let (settings, log) = AccessLog::record(Settings::default());
     let app = Application::with_settings(
         [
             url("/", handler::<PanicsEverywhere>()),
@@ -122,7 +122,7 @@ async fn panics_anywhere_in_a_handler_answer_once_and_are_logged_once() {
     // Mid-stream, the head is gone: the response is cut, logged with the status sent.
     assert!(server.fetch("/?at=streaming").await.is_err());
     assert_eq!(server.fetch("/").await.unwrap().body.as_ref(), b"fine");
-    let lines = lines.lock().unwrap().clone();
+    let lines = log.lines();
     let expected = [
         "500 GET /?at=method ",
         "500 GET /?at=write_error ",
@@ -158,10 +158,7 @@ async fn the_loop_answers_while_four_blocking_handlers_block() {
                 let mut open = job_gate.open.lock().unwrap();
                 while !*open {
                     // Bounded: a broken test must not hang the pool forever.
-                    let (guard, timeout) = job_gate
-                        .changed
-                        .wait_timeout(open, Duration::from_secs(10))
-                        .unwrap();
+                    let (guard, timeout) = job_gate.changed.wait_timeout(open, WAIT).unwrap();
                     open = guard;
                     if timeout.timed_out() {
                         break;
@@ -185,14 +182,10 @@ async fn the_loop_answers_while_four_blocking_handlers_block() {
             actix_rt::spawn(async move { server.fetch("/slow").await.unwrap() })
         })
         .collect();
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    while entered.load(Ordering::SeqCst) < 4 {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "4 jobs should be blocking"
-        );
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    wait::until("4 jobs are blocking", || {
+        entered.load(Ordering::SeqCst) >= 4
+    })
+    .await;
     // Four handlers block on the pool; the loop still answers.
     for _ in 0..5 {
         let response = tokio::time::timeout(Duration::from_secs(5), server.fetch("/fast"))

@@ -2,17 +2,18 @@
 //! sync-flushed at every `flush`, so the client inflates the first piece while the handler is
 //! still running.
 
+mod support;
+
 use std::io::Write;
 use std::sync::Arc;
-use std::time::Duration;
 
 use cyclone::testing::TestServer;
 use cyclone::web::{
     Application, HttpError, RequestContext, RequestHandler, Settings, handler_with, url,
 };
 use http::{HeaderValue, header};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
+use support::raw_http::{Client, loopback};
+use support::wait::WAIT;
 use tokio::sync::Notify;
 
 const FIRST: &str = "the first piece, flushed before the handler goes on. ";
@@ -34,9 +35,10 @@ impl RequestHandler for Streamer {
         cx.write(FIRST);
         cx.flush().await?;
         if cx.get_argument_or("wait", "")? == "1" {
-            // Longer than the test's read timeout, so a first piece held back until the end
-            // fails the test; bounded, so a test that never rings still ends.
-            let _ = tokio::time::timeout(Duration::from_secs(10), self.go_on.notified()).await;
+            // Longer than any read of the test (each is bounded by WAIT), so a first piece
+            // held back until the end fails the test; bounded, so a test that never rings
+            // still ends.
+            let _ = tokio::time::timeout(WAIT * 2, self.go_on.notified()).await;
         }
         cx.write(SECOND);
         Ok(())
@@ -54,20 +56,6 @@ fn app(go_on: Arc<Notify>) -> Application {
         Settings::default().compress_response(true),
     )
     .unwrap()
-}
-
-/// Reads from `socket` into `received` until `done` says the bytes suffice (bounded).
-async fn read_until(socket: &mut TcpStream, received: &mut Vec<u8>, done: impl Fn(&[u8]) -> bool) {
-    tokio::time::timeout(Duration::from_secs(5), async {
-        while !done(received) {
-            let mut buf = [0u8; 4096];
-            let read = socket.read(&mut buf).await.unwrap();
-            assert!(read > 0, "closed early: {received:?}");
-            received.extend_from_slice(&buf[..read]);
-        }
-    })
-    .await
-    .expect("the bytes arrive");
 }
 
 /// The chunked body's data so far (complete chunks only) and whether the last chunk came.
@@ -110,22 +98,17 @@ fn inflate_so_far(gzip: &[u8]) -> String {
 async fn a_flushed_answer_is_one_gzip_stream_decodable_as_it_arrives() {
     let go_on = Arc::new(Notify::new());
     let server = TestServer::start(app(go_on.clone())).unwrap();
-    let mut socket = TcpStream::connect(("127.0.0.1", server.port()))
-        .await
-        .unwrap();
-    socket
-        .write_all(
-            b"GET /stream?wait=1 HTTP/1.1\r\nHost: x\r\nAccept-Encoding: gzip, deflate\r\n\r\n",
-        )
-        .await
-        .unwrap();
-    let mut received = Vec::new();
+    let mut client = Client::connect(loopback(server.port())).await;
+    client
+        .send(b"GET /stream?wait=1 HTTP/1.1\r\nHost: x\r\nAccept-Encoding: gzip, deflate\r\n\r\n")
+        .await;
     // The first piece alone must inflate: the handler is parked until we ring.
-    read_until(&mut socket, &mut received, |bytes| {
-        split_head(bytes).is_some_and(|(_, body)| inflate_so_far(&dechunk(body).0) == FIRST)
-    })
-    .await;
-    let (head, _) = split_head(&received).unwrap();
+    client
+        .read_until(|bytes| {
+            split_head(bytes).is_some_and(|(_, body)| inflate_so_far(&dechunk(body).0) == FIRST)
+        })
+        .await;
+    let (head, _) = split_head(&client.buf).unwrap();
     assert!(head.starts_with("http/1.1 200 ok\r\n"), "{head}");
     assert!(head.contains("\r\ncontent-encoding: gzip"), "{head}");
     assert!(head.contains("\r\nvary: accept-encoding"), "{head}");
@@ -133,11 +116,10 @@ async fn a_flushed_answer_is_one_gzip_stream_decodable_as_it_arrives() {
     assert!(!head.contains("content-length"), "{head}");
 
     go_on.notify_one();
-    read_until(&mut socket, &mut received, |bytes| {
-        split_head(bytes).is_some_and(|(_, body)| dechunk(body).1)
-    })
-    .await;
-    let (_, body) = split_head(&received).unwrap();
+    client
+        .read_until(|bytes| split_head(bytes).is_some_and(|(_, body)| dechunk(body).1))
+        .await;
+    let (_, body) = split_head(&client.buf).unwrap();
     let (gzip, _) = dechunk(body);
     // The whole stream is one valid gzip member (trailer and CRC included).
     let mut whole = String::new();

@@ -1,8 +1,10 @@
 //! RequestHandler behaviour through real HTTP: writing, headers, errors, 405, HEAD, prepare,
 //! arguments, files, JSON, redirects and the lifecycle hooks.
 
+mod support;
+
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
 use cyclone::testing::TestServer;
@@ -10,6 +12,7 @@ use cyclone::web::{
     Application, HttpError, RequestContext, RequestHandler, Settings, handler, handler_with, url,
 };
 use http::{Method, StatusCode};
+use support::logs::AccessLog;
 
 #[derive(Default)]
 struct Hello;
@@ -277,11 +280,7 @@ impl RequestHandler for Redirecting {
 
 #[actix_rt::test]
 async fn redirects_and_the_access_log_function() {
-    let lines = Arc::new(Mutex::new(Vec::new()));
-    let sink = lines.clone();
-    let settings = Settings::default().log_function(move |entry| {
-        sink.lock().unwrap().push(entry.to_string());
-    });
+    let (settings, log) = AccessLog::record(Settings::default());
     let app = Application::with_settings([url("/go", handler::<Redirecting>())], settings).unwrap();
     let server = TestServer::start(app).unwrap();
     let response = server.fetch("/go").await.unwrap();
@@ -289,7 +288,7 @@ async fn redirects_and_the_access_log_function() {
     assert_eq!(response.headers["location"], "/elsewhere");
     assert_eq!(server.fetch("/go?permanent=1").await.unwrap().code, 301);
     assert_eq!(server.fetch("/missing").await.unwrap().code, 404);
-    let lines = lines.lock().unwrap().clone();
+    let lines = log.lines();
     assert_eq!(lines.len(), 3, "{lines:?}");
     assert!(
         lines[0].starts_with("302 GET /go (127.0.0.1) "),

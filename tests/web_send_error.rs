@@ -2,15 +2,17 @@
 //! handler's `write_error` renders the page, the request finishes; after a flush the response
 //! is cut instead.
 
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
+mod support;
 
 use cyclone::testing::TestServer;
 use cyclone::web::{
     Application, HttpError, RequestContext, RequestHandler, Settings, handler, url,
 };
 use http::StatusCode;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use support::logs::AccessLog;
+use support::raw_http::{Client, loopback};
+use support::wait::bounded;
+use tokio::io::AsyncReadExt;
 
 #[derive(Default)]
 struct Refuser;
@@ -49,11 +51,7 @@ impl RequestHandler for Refuser {
 
 #[actix_rt::test]
 async fn send_error_renders_write_error_and_finishes() {
-    let lines = Arc::new(Mutex::new(Vec::new()));
-    let sink = lines.clone();
-    let settings = Settings::default().log_function(move |entry| {
-        sink.lock().unwrap().push(entry.to_string());
-    });
+    let (settings, log) = AccessLog::record(Settings::default());
     let app = Application::with_settings([url("/", handler::<Refuser>())], settings).unwrap();
     let server = TestServer::start(app).unwrap();
 
@@ -74,7 +72,7 @@ async fn send_error_renders_write_error_and_finishes() {
         "the method did not run"
     );
 
-    let lines = lines.lock().unwrap().clone();
+    let lines = log.lines();
     assert!(lines[0].starts_with("418 GET / (127.0.0.1) "), "{lines:?}");
     assert!(
         lines[1].starts_with("503 GET /?in=prepare (127.0.0.1) "),
@@ -85,24 +83,17 @@ async fn send_error_renders_write_error_and_finishes() {
 
 #[actix_rt::test]
 async fn send_error_after_a_flush_cuts_the_response() {
-    let lines = Arc::new(Mutex::new(Vec::new()));
-    let sink = lines.clone();
-    let settings = Settings::default().log_function(move |entry| {
-        sink.lock().unwrap().push(entry.to_string());
-    });
+    let (settings, log) = AccessLog::record(Settings::default());
     let app = Application::with_settings([url("/", handler::<Refuser>())], settings).unwrap();
     let server = TestServer::start(app).unwrap();
-    let mut socket = tokio::net::TcpStream::connect(("127.0.0.1", server.port()))
-        .await
-        .unwrap();
-    socket
-        .write_all(b"GET /?flush=1 HTTP/1.1\r\nHost: x\r\n\r\n")
-        .await
-        .unwrap();
+    let mut client = Client::connect(loopback(server.port())).await;
+    client
+        .send(b"GET /?flush=1 HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await;
+    // The server closes the connection, cleanly: a reset would fail the read.
     let mut received = Vec::new();
-    tokio::time::timeout(Duration::from_secs(5), socket.read_to_end(&mut received))
+    bounded(client.stream.read_to_end(&mut received))
         .await
-        .expect("the server closes the connection")
         .unwrap();
     let received = String::from_utf8_lossy(&received);
     assert!(received.starts_with("HTTP/1.1 200 OK\r\n"), "{received}");
@@ -115,7 +106,7 @@ async fn send_error_after_a_flush_cuts_the_response() {
         !received.ends_with("0\r\n\r\n"),
         "no last chunk: the body is visibly cut: {received}"
     );
-    let lines = lines.lock().unwrap().clone();
+    let lines = log.lines();
     assert_eq!(lines.len(), 1, "{lines:?}");
     assert!(
         lines[0].starts_with("200 GET /?flush=1 (127.0.0.1) "),

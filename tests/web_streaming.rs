@@ -2,6 +2,8 @@
 //! `STREAM_REQUEST_BODY` handlers get `data_received`; a client that leaves triggers
 //! `on_connection_close`.
 
+mod support;
+
 use std::cell::RefCell;
 use std::rc::Rc;
 use std::sync::Arc;
@@ -12,6 +14,7 @@ use bytes::Bytes;
 use cyclone::testing::TestServer;
 use cyclone::web::{Application, HttpError, RequestContext, RequestHandler, handler_with, url};
 use http::Method;
+use support::wait::{self, WAIT};
 use tokio::sync::Notify;
 
 /// Flushes a first piece, waits for the test to say go, then writes the rest.
@@ -52,7 +55,7 @@ async fn flush_streams_chunks_before_the_handler_ends() {
         // The first piece arrived while the handler still waits: let it go on.
         release.notify_one();
     });
-    let response = tokio::time::timeout(Duration::from_secs(10), server.fetch_request(request))
+    let response = tokio::time::timeout(WAIT, server.fetch_request(request))
         .await
         .expect("the streamed response completes")
         .unwrap();
@@ -155,10 +158,10 @@ async fn a_client_leaving_calls_on_connection_close() {
         "the handler never finishes"
     );
     server.client().close();
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
-    while closes.load(Ordering::SeqCst) == 0 && tokio::time::Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    wait::until("the handler sees its client leave", || {
+        closes.load(Ordering::SeqCst) > 0
+    })
+    .await;
     assert_eq!(closes.load(Ordering::SeqCst), 1);
     // The server still answers.
     let ok = server.fetch("/missing").await.unwrap();

@@ -5,6 +5,8 @@
 //! `prepare` refusing an upgrade without a valid signed cookie, and a panicking handler closed
 //! with 1011 while the others go on.
 
+mod support;
+
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, mpsc};
 use std::time::Duration;
@@ -18,14 +20,17 @@ use cyclone::web::websocket::{
 };
 use cyclone::web::{Application, PathArgs, Settings, url};
 use cyclone::websocket::ConnectRequest;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::time::timeout;
+use support::logs::AccessLog;
+use support::raw_http::{Client, head_of_answer, loopback};
+use support::servers::listen_http;
+use support::wait::{self, WAIT};
+use support::ws::{
+    BIG_ANSWER, SAMPLE_ACCEPT_LOWERCASE, assert_reading_is_paced, next_message, raw_handshake,
+    upgrade_request,
+};
 
-mod ws_support;
-use ws_support::{BIG_ANSWER, assert_reading_is_paced, raw_handshake};
-
-/// Bounds every wait: tests must not hang.
-const WAIT: Duration = Duration::from_secs(10);
+/// How long `on_close` is watched for running a second time.
+const SECOND_CLOSE_WINDOW: Duration = Duration::from_millis(200);
 
 /// What the server side saw, shared with the test.
 #[derive(Default)]
@@ -147,48 +152,18 @@ fn start() -> (TestServer, Arc<Seen>) {
     (server, seen)
 }
 
-/// Sends `request` over a raw socket and returns the response head.
-async fn raw_head(port: u16, request: &str) -> String {
-    let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port))
-        .await
-        .unwrap();
-    stream.write_all(request.as_bytes()).await.unwrap();
-    let mut head = Vec::new();
-    let mut byte = [0u8; 1];
-    while !head.ends_with(b"\r\n\r\n") {
-        let read = timeout(WAIT, stream.read(&mut byte))
-            .await
-            .unwrap()
-            .unwrap();
-        assert_eq!(read, 1, "the server closed before the head ended: {head:?}");
-        head.push(byte[0]);
-    }
-    String::from_utf8(head).unwrap()
-}
-
-fn upgrade_request(path: &str, extra: &str) -> String {
-    format!(
-        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
-         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n{extra}\r\n"
-    )
-}
-
-async fn next(client: &mut cyclone::websocket::ClientConnection) -> Option<Message> {
-    timeout(WAIT, client.read_message()).await.unwrap()
-}
-
 #[actix_rt::test]
 async fn version_13_upgrades_with_the_rfc_accept_key() {
     let (server, _) = start();
-    let head = raw_head(
-        server.port(),
-        &upgrade_request("/plain", "Sec-WebSocket-Version: 13\r\n"),
+    let head = head_of_answer(
+        loopback(server.port()),
+        upgrade_request("/plain", "Sec-WebSocket-Version: 13\r\n").as_bytes(),
     )
     .await;
     assert!(head.starts_with("HTTP/1.1 101 "), "{head}");
     assert!(
         head.to_ascii_lowercase()
-            .contains("sec-websocket-accept: s3pplmbitxaq9kygzzhzrbk+xoo="),
+            .contains(&format!("sec-websocket-accept: {SAMPLE_ACCEPT_LOWERCASE}")),
         "{head}"
     );
 }
@@ -196,9 +171,9 @@ async fn version_13_upgrades_with_the_rfc_accept_key() {
 #[actix_rt::test]
 async fn another_version_is_answered_426_with_the_version_we_speak() {
     let (server, _) = start();
-    let head = raw_head(
-        server.port(),
-        &upgrade_request("/plain", "Sec-WebSocket-Version: 8\r\n"),
+    let head = head_of_answer(
+        loopback(server.port()),
+        upgrade_request("/plain", "Sec-WebSocket-Version: 8\r\n").as_bytes(),
     )
     .await;
     assert!(head.starts_with("HTTP/1.1 426 "), "{head}");
@@ -214,16 +189,28 @@ async fn a_request_that_is_not_an_upgrade_is_answered_400() {
     let (server, _) = start();
     let port = server.port();
     let plain_get = "GET /plain HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
-    assert!(raw_head(port, plain_get).await.starts_with("HTTP/1.1 400 "));
+    assert!(
+        head_of_answer(loopback(port), plain_get.as_bytes())
+            .await
+            .starts_with("HTTP/1.1 400 ")
+    );
     let post = upgrade_request(
         "/plain",
         "Sec-WebSocket-Version: 13\r\nContent-Length: 0\r\n",
     )
     .replacen("GET", "POST", 1);
-    assert!(raw_head(port, &post).await.starts_with("HTTP/1.1 400 "));
+    assert!(
+        head_of_answer(loopback(port), post.as_bytes())
+            .await
+            .starts_with("HTTP/1.1 400 ")
+    );
     let no_key = "GET /plain HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n\
                   Connection: Upgrade\r\nSec-WebSocket-Version: 13\r\n\r\n";
-    assert!(raw_head(port, no_key).await.starts_with("HTTP/1.1 400 "));
+    assert!(
+        head_of_answer(loopback(port), no_key.as_bytes())
+            .await
+            .starts_with("HTTP/1.1 400 ")
+    );
 }
 
 #[actix_rt::test]
@@ -245,7 +232,7 @@ async fn a_cross_origin_page_is_refused_403_and_the_same_origin_accepted() {
         .await
         .unwrap();
     client.write_message(Message::text("hi")).await.unwrap();
-    assert_eq!(next(&mut client).await, Some(Message::text("hi")));
+    assert_eq!(next_message(&mut client).await, Some(Message::text("hi")));
 }
 
 #[actix_rt::test]
@@ -263,7 +250,7 @@ async fn the_handler_selects_one_offered_subprotocol() {
         .write_message(Message::text("subprotocol?"))
         .await
         .unwrap();
-    assert_eq!(next(&mut client).await, Some(Message::text("chat")));
+    assert_eq!(next_message(&mut client).await, Some(Message::text("chat")));
     let mut none = server
         .websocket_connect_request(ConnectRequest::new(server.ws_url("/ws")).subprotocols(["x"]))
         .await
@@ -272,19 +259,25 @@ async fn the_handler_selects_one_offered_subprotocol() {
     none.write_message(Message::text("subprotocol?"))
         .await
         .unwrap();
-    assert_eq!(next(&mut none).await, Some(Message::text("none")));
+    assert_eq!(next_message(&mut none).await, Some(Message::text("none")));
 }
 
 #[actix_rt::test]
 async fn open_gets_the_path_arguments_and_messages_echo_as_text_and_binary() {
     let (server, _) = start();
     let mut client = server.websocket_connect("/ws/alice").await.unwrap();
-    assert_eq!(next(&mut client).await, Some(Message::text("hello alice")));
+    assert_eq!(
+        next_message(&mut client).await,
+        Some(Message::text("hello alice"))
+    );
     client.write_message(Message::text("héllo")).await.unwrap();
-    assert_eq!(next(&mut client).await, Some(Message::text("héllo")));
+    assert_eq!(
+        next_message(&mut client).await,
+        Some(Message::text("héllo"))
+    );
     let binary = Message::binary(vec![0u8, 255, 1, 254]);
     client.write_message(binary.clone()).await.unwrap();
-    assert_eq!(next(&mut client).await, Some(binary));
+    assert_eq!(next_message(&mut client).await, Some(binary));
 }
 
 #[actix_rt::test]
@@ -293,13 +286,13 @@ async fn pings_are_answered_and_reported_both_ways() {
     let mut client = server.websocket_connect("/ws").await.unwrap();
     client.handle().ping(Bytes::from_static(b"client")).unwrap();
     assert_eq!(
-        next(&mut client).await,
+        next_message(&mut client).await,
         Some(Message::text("on_ping client"))
     );
     // The server pings; our client's automatic pong reaches on_pong.
     client.write_message(Message::text("ping")).await.unwrap();
     assert_eq!(
-        next(&mut client).await,
+        next_message(&mut client).await,
         Some(Message::text("on_pong server"))
     );
 }
@@ -309,7 +302,7 @@ async fn close_codes_reach_on_close_and_the_client() {
     let (server, seen) = start();
     let client = server.websocket_connect("/ws").await.unwrap();
     client.close(CloseCode(4000), "client says bye");
-    wait_until(|| seen.closes.load(Ordering::SeqCst) == 1).await;
+    wait::until("on_close runs", || seen.closes.load(Ordering::SeqCst) == 1).await;
     assert_eq!(
         *seen.close.lock().unwrap(),
         Some((Some(4000), Some("client says bye".to_owned())))
@@ -317,7 +310,7 @@ async fn close_codes_reach_on_close_and_the_client() {
 
     let mut client = server.websocket_connect("/ws").await.unwrap();
     client.write_message(Message::text("close")).await.unwrap();
-    assert_eq!(next(&mut client).await, None);
+    assert_eq!(next_message(&mut client).await, None);
     assert_eq!(
         client.close_frame(),
         Some(Some(CloseFrame::new(CloseCode(4001), "server says bye")))
@@ -344,11 +337,11 @@ async fn a_message_over_the_size_setting_is_closed_1009() {
             .await
             .unwrap();
         assert_eq!(
-            next(&mut client).await,
+            next_message(&mut client).await,
             Some(Message::text("a".repeat(1024)))
         );
         let _ = client.write_message(Message::text("a".repeat(1025))).await;
-        assert_eq!(next(&mut client).await, None);
+        assert_eq!(next_message(&mut client).await, None);
         let frame = client.close_frame().flatten().expect("a close frame");
         assert_eq!(frame.code, CloseCode::MESSAGE_TOO_BIG);
     }
@@ -367,14 +360,17 @@ async fn compression_is_negotiated_when_both_sides_want_it_and_round_trips() {
         .write_message(Message::text("compressed?"))
         .await
         .unwrap();
-    assert_eq!(next(&mut client).await, Some(Message::text("true")));
+    assert_eq!(next_message(&mut client).await, Some(Message::text("true")));
     let big = "all work and no play ".repeat(5000);
     for _ in 0..3 {
         client
             .write_message(Message::text(big.clone()))
             .await
             .unwrap();
-        assert_eq!(next(&mut client).await, Some(Message::text(big.clone())));
+        assert_eq!(
+            next_message(&mut client).await,
+            Some(Message::text(big.clone()))
+        );
     }
 
     // A handler without compression options leaves it off even when offered.
@@ -389,22 +385,16 @@ async fn compression_is_negotiated_when_both_sides_want_it_and_round_trips() {
 #[actix_rt::test]
 async fn on_close_runs_once_when_the_peer_just_disconnects() {
     let (server, seen) = start();
-    let port = server.port();
-    let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port))
-        .await
-        .unwrap();
+    let mut client = Client::connect(loopback(server.port())).await;
     let request = upgrade_request("/ws", "Sec-WebSocket-Version: 13\r\n");
-    stream.write_all(request.as_bytes()).await.unwrap();
-    let mut head = [0u8; 12];
-    timeout(WAIT, stream.read_exact(&mut head))
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(&head, b"HTTP/1.1 101");
-    drop(stream);
-    wait_until(|| seen.closes.load(Ordering::SeqCst) >= 1).await;
-    tokio::time::sleep(Duration::from_millis(200)).await;
-    assert_eq!(seen.closes.load(Ordering::SeqCst), 1);
+    client.send(request.as_bytes()).await;
+    assert_eq!(client.head_answer().await.status, 101);
+    drop(client);
+    wait::until("on_close runs", || seen.closes.load(Ordering::SeqCst) >= 1).await;
+    wait::holds_for(SECOND_CLOSE_WINDOW, "on_close ran twice", || {
+        seen.closes.load(Ordering::SeqCst) == 1
+    })
+    .await;
     assert_eq!(*seen.close.lock().unwrap(), Some((None, None)));
 }
 
@@ -418,34 +408,19 @@ async fn another_thread_writes_through_the_handle() {
     let writer = std::thread::spawn(move || {
         futures::executor::block_on(handle.write_message(Message::text("from afar")))
     });
-    assert_eq!(next(&mut client).await, Some(Message::text("from afar")));
+    assert_eq!(
+        next_message(&mut client).await,
+        Some(Message::text("from afar"))
+    );
     let written = tokio::task::spawn_blocking(move || writer.join().unwrap())
         .await
         .unwrap();
     assert!(written.is_ok(), "{written:?}");
 }
 
-/// Polls `done` until it holds, failing after [`WAIT`].
-async fn wait_until(done: impl Fn() -> bool) {
-    let deadline = tokio::time::Instant::now() + WAIT;
-    while !done() {
-        assert!(tokio::time::Instant::now() < deadline, "timed out waiting");
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-}
-
 #[actix_rt::test]
 async fn the_access_log_records_the_upgrade_and_the_refusals() {
-    let logged = Arc::new(Mutex::new(Vec::new()));
-    let sink = logged.clone();
-    let settings = Settings::default().log_function(move |entry| {
-        sink.lock().unwrap().push(format!(
-            "{} {} {}",
-            entry.status.as_u16(),
-            entry.method,
-            entry.uri
-        ));
-    });
+    let (settings, log) = AccessLog::record(Settings::default());
     let server = TestServer::start(app_with(&Arc::new(Seen::default()), settings)).unwrap();
     let client = server.websocket_connect("/plain").await.unwrap();
     let refused = server
@@ -455,10 +430,13 @@ async fn the_access_log_records_the_upgrade_and_the_refusals() {
         .await;
     assert!(refused.is_err());
     drop(client);
-    assert_eq!(
-        *logged.lock().unwrap(),
-        ["101 GET /plain", "403 GET /plain"]
-    );
+    // Each line without its address and time.
+    let lines: Vec<String> = log
+        .lines()
+        .iter()
+        .map(|line| line.split(" (").next().unwrap_or_default().to_owned())
+        .collect();
+    assert_eq!(lines, ["101 GET /plain", "403 GET /plain"]);
 }
 
 #[actix_rt::test]
@@ -468,7 +446,10 @@ async fn the_ping_interval_setting_pings_the_client() {
     let server = TestServer::start(app_with(&seen, settings)).unwrap();
     let mut client = server.websocket_connect("/ws").await.unwrap();
     // The server's own ping, answered by our client's automatic pong, reaches on_pong.
-    assert_eq!(next(&mut client).await, Some(Message::text("on_pong ")));
+    assert_eq!(
+        next_message(&mut client).await,
+        Some(Message::text("on_pong "))
+    );
 }
 
 /// Awaits its writes' futures in tasks of their own and reports what they resolved to:
@@ -506,10 +487,19 @@ async fn write_futures_resolve_in_other_tasks_once_written_and_fail_once_closed(
     let server = TestServer::start(app).unwrap();
     let mut client = server.websocket_connect("/flush").await.unwrap();
     client.write_message(Message::text("write")).await.unwrap();
-    assert_eq!(next(&mut client).await, Some(Message::text("written")));
-    wait_until(|| results.lock().unwrap().len() == 1).await;
+    assert_eq!(
+        next_message(&mut client).await,
+        Some(Message::text("written"))
+    );
+    wait::until("the first write resolves", || {
+        results.lock().unwrap().len() == 1
+    })
+    .await;
     client.write_message(Message::text("close")).await.unwrap();
-    wait_until(|| results.lock().unwrap().len() == 2).await;
+    wait::until("the late write resolves", || {
+        results.lock().unwrap().len() == 2
+    })
+    .await;
     assert_eq!(*results.lock().unwrap(), ["Ok(())", "Err(Closed)"]);
 }
 
@@ -543,7 +533,7 @@ impl WebSocketHandler for Paced {
 async fn wait_for_stops_reading_until_the_write_is_out_or_the_future_done() {
     let (seen_sender, mut seen) = tokio::sync::mpsc::unbounded_channel();
     let (holds_sender, mut holds) = tokio::sync::mpsc::unbounded_channel();
-    let mut server = cyclone::httpserver::HttpServer::new(move |request| {
+    let server = cyclone::httpserver::HttpServer::new(move |request| {
         let handler = Paced {
             seen: seen_sender.clone(),
             holds: holds_sender.clone(),
@@ -552,12 +542,9 @@ async fn wait_for_stops_reading_until_the_write_is_out_or_the_future_done() {
         let config = WebSocketConfig::new().max_write_queue(4 * BIG_ANSWER);
         async move { cyclone::web::websocket::upgrade(request, handler, PathArgs::default(), config) }
     });
-    server.listen_on(0, Some("127.0.0.1")).unwrap();
-    let port = server.local_addrs()[0].port();
+    let (_server, addr) = listen_http(server);
     // A raw client: it reads only when the test says so.
-    let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port))
-        .await
-        .unwrap();
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
     let read = raw_handshake(&mut stream).await;
 
     assert_reading_is_paced(&mut stream, read, &mut seen, &mut holds).await;
@@ -612,7 +599,7 @@ async fn prepare_refuses_an_upgrade_without_a_valid_signed_cookie() {
         upgrade_request("/members", "Sec-WebSocket-Version: 13\r\n"),
         upgrade_with(&forged),
     ] {
-        let head = raw_head(server.port(), &request).await;
+        let head = head_of_answer(loopback(server.port()), request.as_bytes()).await;
         assert!(head.starts_with("HTTP/1.1 401 "), "{head}");
     }
     // A cookie signed with the application's secret upgrades, and `open` knows the user.
@@ -630,7 +617,7 @@ async fn prepare_refuses_an_upgrade_without_a_valid_signed_cookie() {
         .await
         .unwrap();
     assert_eq!(
-        next(&mut client).await,
+        next_message(&mut client).await,
         Some(Message::text("welcome alice"))
     );
 }
@@ -679,7 +666,7 @@ async fn a_panicking_handler_closes_its_connection_with_1011_and_the_others_go_o
         let mut victim = server.websocket_connect("/fragile").await.unwrap();
         victim.write_message(Message::text(trigger)).await.unwrap();
         assert_eq!(
-            next(&mut victim).await,
+            next_message(&mut victim).await,
             None,
             "{trigger}: the connection ends"
         );
@@ -694,13 +681,16 @@ async fn a_panicking_handler_closes_its_connection_with_1011_and_the_others_go_o
             .await
             .unwrap();
         assert_eq!(
-            next(&mut bystander).await,
+            next_message(&mut bystander).await,
             Some(Message::text("still here"))
         );
     }
-    wait_until(|| closes.load(Ordering::SeqCst) == 2).await;
+    wait::until("both victims are closed", || {
+        closes.load(Ordering::SeqCst) == 2
+    })
+    .await;
     // And new connections are accepted.
     let mut newcomer = server.websocket_connect("/fragile").await.unwrap();
     newcomer.write_message(Message::text("hi")).await.unwrap();
-    assert_eq!(next(&mut newcomer).await, Some(Message::text("hi")));
+    assert_eq!(next_message(&mut newcomer).await, Some(Message::text("hi")));
 }

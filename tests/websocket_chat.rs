@@ -6,19 +6,18 @@
 #[allow(dead_code)] // the example's `main` is not run here
 mod chat;
 
-use std::time::Duration;
+mod support;
 
 use actix::Actor;
 use chat::{ChatRoom, HISTORY_SIZE, Members, application};
 use cyclone::testing::TestServer;
 use cyclone::websocket::{ClientConnection, Message};
-use tokio::time::timeout;
+use support::wait;
+use support::ws::next_message;
 
-/// Bounds every wait: tests must not hang.
-const WAIT: Duration = Duration::from_secs(10);
-
+/// The next message, which must be text.
 async fn next_text(client: &mut ClientConnection) -> String {
-    match timeout(WAIT, client.read_message()).await.unwrap() {
+    match next_message(client).await {
         Some(Message::Text(text)) => text.to_string(),
         other => panic!("expected a text message, got {other:?}"),
     }
@@ -79,14 +78,10 @@ async fn two_members_exchange_escaped_messages_and_a_newcomer_gets_the_history()
 
     // Bob leaves (his client closes with 1000): the room drops him, the others go on talking.
     drop(bob);
-    let deadline = tokio::time::Instant::now() + WAIT;
-    while room.send(Members).await.unwrap() != 2 {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "bob never left the room"
-        );
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    wait::until_async("bob leaves the room", || async {
+        room.send(Members).await.unwrap() == 2
+    })
+    .await;
     let third = say(1, "bye bob", &mut [&mut alice, &mut carol]).await;
     assert_eq!(third[0], third[1]);
 }

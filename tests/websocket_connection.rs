@@ -5,30 +5,30 @@
 //! Until the HTTP server's upgrade hook exists, the server side here is a raw listener that
 //! runs the handshake with `ServerHandshake` and starts the actor on the stream.
 
+mod support;
+
 use std::cell::Cell;
 use std::net::SocketAddr;
 use std::rc::Rc;
 use std::time::Duration;
 
-use bytes::BytesMut;
 use cyclone::websocket::{
     CloseCode, CloseFrame, ConnectRequest, DeflateConfig, Message, ReconnectPolicy,
-    ReconnectingClient, Role, ServerHandshake, Session, WebSocketConfig, WebSocketError,
-    WebSocketService, encode_rejection, start_connection, websocket_connect,
+    ReconnectingClient, Session, WebSocketConfig, WebSocketError, WebSocketService,
+    websocket_connect,
 };
-use cyclone_protocol::h1::{Event, Limits, RequestDecoder};
 use futures::future::LocalBoxFuture;
-use futures::{SinkExt, StreamExt};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use futures::stream::FuturesUnordered;
+use futures::{FutureExt, SinkExt, StreamExt};
+use support::wait::{WAIT, bounded};
+use support::ws::{
+    BIG_ANSWER, assert_reading_is_paced, masked, next_message, raw_handshake, read_exactly,
+    read_to_end, server_frames, upgrade_and_start,
+};
+use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc;
 use tokio::time::timeout;
-
-mod ws_support;
-use ws_support::{
-    BIG_ANSWER, WAIT, assert_reading_is_paced, masked, raw_handshake, read_exactly, read_to_end,
-    server_frames,
-};
 
 /// Echoes every message; "close" makes it close with 4000; reports on_close.
 struct Echo {
@@ -63,40 +63,8 @@ async fn serve<S: WebSocketService>(
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = listener.local_addr().unwrap();
     actix_rt::spawn(async move {
-        while let Ok((mut stream, _)) = listener.accept().await {
-            let mut read = BytesMut::with_capacity(4096);
-            let mut decoder = RequestDecoder::new(Limits::default());
-            let head = loop {
-                if let Ok(Some(Event::Head(head))) = decoder.decode(&mut read) {
-                    break Some(head);
-                }
-                if stream.read_buf(&mut read).await.unwrap_or(0) == 0 {
-                    break None;
-                }
-            };
-            let Some(head) = head else { continue };
-            let mut out = BytesMut::new();
-            match ServerHandshake::from_head(&head) {
-                Ok(handshake) => {
-                    let chosen = handshake.subprotocols().first().cloned();
-                    let accepted = handshake.accept(chosen.as_deref(), config.get_compression());
-                    accepted.encode_response(&mut out);
-                    stream.write_all(&out).await.unwrap();
-                    start_connection(
-                        stream,
-                        read,
-                        Role::Server,
-                        &accepted.negotiated,
-                        config.clone(),
-                        make(),
-                        None,
-                    );
-                }
-                Err(error) => {
-                    encode_rejection(&error, &mut out);
-                    let _ = stream.write_all(&out).await;
-                }
-            }
+        while let Ok((stream, _)) = listener.accept().await {
+            upgrade_and_start(stream, config.clone(), make(), None).await;
         }
     });
     address
@@ -147,14 +115,11 @@ async fn our_client_and_actor_echo_with_and_without_compression() {
             Message::text(""),
         ] {
             client.write_message(message.clone()).await.unwrap();
-            assert_eq!(
-                timeout(WAIT, client.read_message()).await.unwrap(),
-                Some(message)
-            );
+            assert_eq!(next_message(&mut client).await, Some(message));
         }
         // The server closes with 4000 on request; the client sees the frame and the end.
         client.write_message(Message::text("close")).await.unwrap();
-        assert_eq!(timeout(WAIT, client.read_message()).await.unwrap(), None);
+        assert_eq!(next_message(&mut client).await, None);
         assert_eq!(
             client.close_frame(),
             Some(Some(CloseFrame::new(CloseCode(4000), "asked to")))
@@ -179,7 +144,7 @@ async fn client_close_reaches_the_server_with_its_code() {
     client.close(CloseCode::NORMAL, "done");
     let seen = timeout(WAIT, closed.recv()).await.unwrap().unwrap();
     assert_eq!(seen, Some(CloseFrame::new(CloseCode::NORMAL, "done")));
-    assert_eq!(timeout(WAIT, client.read_message()).await.unwrap(), None);
+    assert_eq!(next_message(&mut client).await, None);
     assert_eq!(
         client.close_frame(),
         Some(Some(CloseFrame::new(CloseCode::NORMAL, "")))
@@ -268,13 +233,10 @@ async fn our_client_against_a_tungstenite_server() {
         Message::binary(vec![3u8; 100_000]),
     ] {
         client.write_message(message.clone()).await.unwrap();
-        assert_eq!(
-            timeout(WAIT, client.read_message()).await.unwrap(),
-            Some(message)
-        );
+        assert_eq!(next_message(&mut client).await, Some(message));
     }
     client.close(CloseCode::NORMAL, "");
-    assert_eq!(timeout(WAIT, client.read_message()).await.unwrap(), None);
+    assert_eq!(next_message(&mut client).await, None);
     timeout(WAIT, server).await.unwrap().unwrap();
 }
 
@@ -289,10 +251,15 @@ async fn connections_on_one_loop_keep_their_half_frames_apart() {
     let mut second = TcpStream::connect(address).await.unwrap();
     let second_rest = raw_handshake(&mut second).await;
 
+    // Half a frame, sent with a whole one: the echo of the whole one shows the server read
+    // both, and holds the half.
     let half = masked(0x1, b"hello from the first");
-    first.write_all(&half[..9]).await.unwrap();
-    first.flush().await.unwrap();
-    tokio::time::sleep(Duration::from_millis(50)).await;
+    let mut packet = masked(0x1, b"sync");
+    packet.extend_from_slice(&half[..9]);
+    first.write_all(&packet).await.unwrap();
+    let first_rest = read_exactly(&mut first, first_rest, 6).await;
+    assert_eq!(&first_rest[..6], b"\x81\x04sync");
+    let first_rest = first_rest[6..].to_vec();
 
     let large: Vec<u8> = (0..10_000u32).map(|index| (index % 251) as u8).collect();
     let mut burst = masked(0x1, b"a");
@@ -368,21 +335,34 @@ async fn oversize_messages_get_1009() {
     assert_eq!(u16::from_be_bytes([answer[2], answer[3]]), 1009);
 }
 
-/// On open, writes 64 KiB messages to the peer for as long as the connection lives.
+/// On open, writes 64 KiB messages to the peer for as long as the connection takes them;
+/// reports the first write the connection refuses, which it does once its write queue
+/// reached the cap (or it ended).
 struct Flood {
+    /// Hears `on_close`.
     closed: mpsc::UnboundedSender<Option<CloseFrame>>,
+    /// Hears the first refused write.
+    refused: mpsc::UnboundedSender<()>,
 }
 
 impl WebSocketService for Flood {
     fn on_open(&mut self, session: &mut Session<'_>) {
         let handle = session.handle();
+        let refused = self.refused.clone();
         actix_rt::spawn(async move {
             let chunk = bytes::Bytes::from(vec![b'f'; 64 * 1024]);
+            // Each write resolves once written, or at once with an error when refused: many
+            // stay in flight, since the peer may not be reading.
+            let mut writes = FuturesUnordered::new();
             for _ in 0..100_000 {
-                match handle.try_write(Message::Binary(chunk.clone())) {
-                    Err(WebSocketError::Closed) => return,
-                    _ => actix_rt::task::yield_now().await,
+                writes.push(handle.write_message(Message::Binary(chunk.clone())));
+                while let Some(Some(written)) = writes.next().now_or_never() {
+                    if written.is_err() {
+                        let _ = refused.send(());
+                        return;
+                    }
                 }
+                actix_rt::task::yield_now().await;
             }
         });
     }
@@ -403,11 +383,13 @@ impl WebSocketService for Flood {
 #[actix_rt::test]
 async fn a_peer_that_stops_reading_is_dropped_at_the_write_queue_cap() {
     let (sender, mut closed) = mpsc::unbounded_channel();
+    let (refused, _refusals) = mpsc::unbounded_channel();
     let config = WebSocketConfig::new()
         .max_write_queue(256 * 1024)
         .close_timeout(Duration::from_millis(500));
     let address = serve(config, move || Flood {
         closed: sender.clone(),
+        refused: refused.clone(),
     })
     .await;
     let mut stream = TcpStream::connect(address).await.unwrap();
@@ -427,17 +409,20 @@ async fn a_peer_that_stops_reading_is_dropped_at_the_write_queue_cap() {
 #[actix_rt::test]
 async fn a_peer_that_reads_again_after_the_cap_gets_a_1008_close() {
     let (sender, mut closed) = mpsc::unbounded_channel();
+    let (refused, mut refusals) = mpsc::unbounded_channel();
     let config = WebSocketConfig::new()
         .max_write_queue(256 * 1024)
         .close_timeout(Duration::from_secs(5));
     let address = serve(config, move || Flood {
         closed: sender.clone(),
+        refused: refused.clone(),
     })
     .await;
     let mut stream = TcpStream::connect(address).await.unwrap();
     let rest = raw_handshake(&mut stream).await;
-    // Stop reading long enough for the flood to reach the cap, then drain everything.
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    // Read nothing until the flood reaches the cap (the server refuses a write), then drain
+    // everything.
+    bounded(refusals.recv()).await;
     let bytes = read_to_end(&mut stream, rest).await;
     let frames = server_frames(&bytes);
     let (opcode, payload) = frames.last().expect("frames arrived");
@@ -469,7 +454,7 @@ async fn ping_timeout_drops_a_silent_peer_and_pings_keep_a_live_one() {
         .await
         .unwrap();
     assert_eq!(
-        timeout(WAIT, client.read_message()).await.unwrap(),
+        next_message(&mut client).await,
         Some(Message::text("still here"))
     );
     // A raw peer that never answers is dropped.

@@ -1,23 +1,22 @@
 //! WebSocket connection actors join their server's connection registry: `notify_all` reaches
 //! them, a graceful shutdown closes them with 1001, `close_all` drops them.
 
+mod support;
+
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use bytes::BytesMut;
 use cyclone::tcpserver::{ConnectionSlot, Notification, ServeConnection, TcpServer};
 use cyclone::websocket::{
-    ClientConnection, CloseCode, Message, Role, ServerHandshake, Session, WebSocketConfig,
-    WebSocketService, start_connection, websocket_connect,
+    ClientConnection, CloseCode, Message, Session, WebSocketConfig, WebSocketService,
+    websocket_connect,
 };
-use cyclone_protocol::h1::{Event, Limits, RequestDecoder};
 use futures::future::LocalBoxFuture;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use support::servers::listen_tcp;
+use support::wait::{self, WAIT, bounded};
+use support::ws::{next_message, upgrade_and_start};
 use tokio::net::TcpStream;
-use tokio::time::timeout;
-
-const WAIT: Duration = Duration::from_secs(10);
 
 /// Writes every `String` broadcast to the peer.
 struct News;
@@ -43,49 +42,24 @@ impl WebSocketService for News {
 struct Upgrader;
 
 impl ServeConnection for Upgrader {
-    fn serve(&self, mut stream: TcpStream, _peer: SocketAddr, slot: ConnectionSlot) {
-        actix_rt::spawn(async move {
-            let mut read = BytesMut::with_capacity(4096);
-            let mut decoder = RequestDecoder::new(Limits::default());
-            let head = loop {
-                if let Ok(Some(Event::Head(head))) = decoder.decode(&mut read) {
-                    break head;
-                }
-                if stream.read_buf(&mut read).await.unwrap_or(0) == 0 {
-                    return;
-                }
-            };
-            let Ok(handshake) = ServerHandshake::from_head(&head) else {
-                return;
-            };
-            let accepted = handshake.accept(None, None);
-            let mut out = BytesMut::new();
-            accepted.encode_response(&mut out);
-            if stream.write_all(&out).await.is_ok() {
-                start_connection(
-                    stream,
-                    read,
-                    Role::Server,
-                    &accepted.negotiated,
-                    WebSocketConfig::new(),
-                    News,
-                    Some(slot),
-                );
-            }
-        });
+    fn serve(&self, stream: TcpStream, _peer: SocketAddr, slot: ConnectionSlot) {
+        actix_rt::spawn(upgrade_and_start(
+            stream,
+            WebSocketConfig::new(),
+            News,
+            Some(slot),
+        ));
     }
 }
 
 async fn start() -> (TcpServer<Upgrader>, Vec<ClientConnection>) {
     let mut server = TcpServer::with_factory(Upgrader);
-    server.listen(0, Some("127.0.0.1")).unwrap();
-    let port = server.local_addrs()[0].port();
+    let port = listen_tcp(&mut server).port();
     let mut clients = Vec::new();
     for _ in 0..3 {
         clients.push(
-            timeout(WAIT, websocket_connect(format!("ws://127.0.0.1:{port}/")))
+            bounded(websocket_connect(format!("ws://127.0.0.1:{port}/")))
                 .await
-                .unwrap()
                 .unwrap(),
         );
     }
@@ -96,32 +70,20 @@ async fn start() -> (TcpServer<Upgrader>, Vec<ClientConnection>) {
 async fn notify_all_reaches_websocket_actors_and_shutdown_closes_them_with_1001() {
     let (mut server, mut clients) = start().await;
     assert_eq!(server.registry().len(), 3);
-    // Registered once started: retry until every actor took its slot.
-    let mut delivered = 0;
-    for _ in 0..100 {
-        delivered = server
-            .registry()
-            .notify_all(Arc::new(String::from("news")))
-            .delivered;
-        if delivered == 3 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    assert_eq!(delivered, 3);
+    // Registered once started: broadcast again until every actor took its slot.
+    wait::until("the news reaches every actor", || {
+        let news = Arc::new(String::from("news"));
+        server.registry().notify_all(news).delivered == 3
+    })
+    .await;
     for client in &mut clients {
         // Earlier partial broadcasts may have reached some clients: read until the news.
-        assert_eq!(
-            timeout(WAIT, client.read_message()).await.unwrap(),
-            Some(Message::text("news"))
-        );
+        assert_eq!(next_message(client).await, Some(Message::text("news")));
     }
-    let report = timeout(WAIT, server.shutdown(Duration::from_secs(5)))
-        .await
-        .unwrap();
+    let report = bounded(server.shutdown(Duration::from_secs(5))).await;
     assert_eq!(report.finished, 3, "{report:?}");
     for client in &mut clients {
-        while let Some(message) = timeout(WAIT, client.read_message()).await.unwrap() {
+        while let Some(message) = next_message(client).await {
             assert_eq!(message, Message::text("news"));
         }
         let close = client.close_frame().unwrap().unwrap();
@@ -132,16 +94,14 @@ async fn notify_all_reaches_websocket_actors_and_shutdown_closes_them_with_1001(
 #[actix_rt::test]
 async fn close_all_drops_websocket_actors() {
     let (server, mut clients) = start().await;
-    for _ in 0..100 {
-        if server.registry().notify_all(Arc::new(0u8)).delivered == 3 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    wait::until("every actor took its slot", || {
+        server.registry().notify_all(Arc::new(0u8)).delivered == 3
+    })
+    .await;
     assert_eq!(server.registry().close_all(), 3);
     assert!(server.registry().wait_empty(WAIT).await);
     for client in &mut clients {
-        assert_eq!(timeout(WAIT, client.read_message()).await.unwrap(), None);
+        assert_eq!(next_message(client).await, None);
         assert_eq!(
             client.close_frame(),
             Some(None),

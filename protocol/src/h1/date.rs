@@ -1,14 +1,15 @@
 //! The `Date` header value (RFC 9110 §5.6.7 IMF-fixdate), formatted at most once per second.
+//!
+//! The calendar is the `httpdate` crate's (hyper's, widely used and kept); this module only
+//! caches its output per second, since every response head carries the field.
 
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::io::Write as _;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use httpdate::HttpDate;
 
 /// Length of an IMF-fixdate such as `Sun, 06 Nov 1994 08:49:37 GMT`.
 pub const DATE_VALUE_LENGTH: usize = 29;
-
-const WEEKDAYS: [&[u8; 3]; 7] = [b"Thu", b"Fri", b"Sat", b"Sun", b"Mon", b"Tue", b"Wed"];
-const MONTHS: [&[u8; 3]; 12] = [
-    b"Jan", b"Feb", b"Mar", b"Apr", b"May", b"Jun", b"Jul", b"Aug", b"Sep", b"Oct", b"Nov", b"Dec",
-];
 
 /// The current time as a `Date` header value, reformatted only when the second changes.
 ///
@@ -91,49 +92,17 @@ fn unix_second(time: SystemTime) -> u64 {
         .map_or(0, |elapsed| elapsed.as_secs())
 }
 
-/// Formats a Unix second as IMF-fixdate. Years past 9999 are shown as 9999 to keep the width.
+/// The last second `httpdate` formats: 9999-12-31 23:59:59 UTC (it refuses later ones).
+const LAST_FORMATTABLE_SECOND: u64 = 253_402_300_799;
+
+/// Formats a Unix second as IMF-fixdate. Seconds past the end of 9999 are written as its last
+/// second, which keeps the width (and stays in `httpdate`'s range).
 pub(crate) fn format_imf_fixdate(second: u64) -> [u8; DATE_VALUE_LENGTH] {
-    let days = second / 86_400;
-    let of_day = second % 86_400;
-    let (year, month, day) = civil_from_days(days);
-    let year = year.min(9999);
-    let (hour, minute, sec) = (of_day / 3600, of_day % 3600 / 60, of_day % 60);
-
+    let time = UNIX_EPOCH + Duration::from_secs(second.min(LAST_FORMATTABLE_SECOND));
     let mut out = *b"Thu, 01 Jan 1970 00:00:00 GMT";
-    out[..3].copy_from_slice(WEEKDAYS[(days % 7) as usize]);
-    two_digits(&mut out[5..7], day);
-    out[8..11].copy_from_slice(MONTHS[(month - 1) as usize]);
-    two_digits(&mut out[12..14], year / 100);
-    two_digits(&mut out[14..16], year % 100);
-    two_digits(&mut out[17..19], hour);
-    two_digits(&mut out[20..22], minute);
-    two_digits(&mut out[23..25], sec);
+    // An IMF-fixdate is always DATE_VALUE_LENGTH bytes, so the write fills `out` exactly.
+    let _ = write!(&mut out[..], "{}", HttpDate::from(time));
     out
-}
-
-fn two_digits(out: &mut [u8], value: u64) {
-    out[0] = b'0' + (value / 10 % 10) as u8;
-    out[1] = b'0' + (value % 10) as u8;
-}
-
-/// Days since 1970-01-01 to (year, month 1..=12, day 1..=31), after Howard Hinnant's
-/// `civil_from_days`, restricted to non-negative days.
-fn civil_from_days(days: u64) -> (u64, u64, u64) {
-    let z = days + 719_468;
-    let era = z / 146_097;
-    let day_of_era = z - era * 146_097;
-    let year_of_era =
-        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
-    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-    let shifted_month = (5 * day_of_year + 2) / 153;
-    let day = day_of_year - (153 * shifted_month + 2) / 5 + 1;
-    let month = if shifted_month < 10 {
-        shifted_month + 3
-    } else {
-        shifted_month - 9
-    };
-    let year = year_of_era + era * 400 + u64::from(month <= 2);
-    (year, month, day)
 }
 
 #[cfg(test)]
@@ -162,6 +131,23 @@ mod tests {
         assert_eq!(
             &format_imf_fixdate(1_709_164_800),
             b"Thu, 29 Feb 2024 00:00:00 GMT"
+        );
+        assert_eq!(
+            &format_imf_fixdate(LAST_FORMATTABLE_SECOND),
+            b"Fri, 31 Dec 9999 23:59:59 GMT"
+        );
+        assert_eq!(
+            &format_imf_fixdate(u64::MAX),
+            b"Fri, 31 Dec 9999 23:59:59 GMT"
+        );
+    }
+
+    #[test]
+    fn a_clock_before_1970_reads_as_1970() {
+        let before = UNIX_EPOCH - Duration::from_secs(1);
+        assert_eq!(
+            DateCache::at(before).as_bytes(),
+            b"Thu, 01 Jan 1970 00:00:00 GMT"
         );
     }
 

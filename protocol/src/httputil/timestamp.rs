@@ -7,8 +7,9 @@ use crate::h1::DateCache;
 /// Formats `time` as an IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`), as Tornado's
 /// `format_timestamp`, for `Expires`, `Last-Modified` and the like.
 ///
-/// Sub-second parts are dropped; times before 1970 are written as 1970-01-01 and years past
-/// 9999 as 9999 (the codec's `Date` formatter, shared so there is one calendar in the crate).
+/// Sub-second parts are dropped; times before 1970 are written as 1970-01-01 and times past
+/// 9999 as its last second (the codec's `Date` formatter, shared so there is one calendar in
+/// the crate).
 ///
 /// ```
 /// use std::time::{Duration, UNIX_EPOCH};

@@ -1,46 +1,125 @@
 //! A raw-socket WebSocket peer for the connection tests: it writes exact client frames and
 //! reads exactly what the server sent, and reads only when the test says so (a library client
-//! reads eagerly, which would hide backpressure).
-
-#![allow(dead_code)]
-
-use std::time::Duration;
+//! reads eagerly, which would hide backpressure). Also the server side of a raw upgrade, and a
+//! bounded read for library clients.
 
 use bytes::{BufMut, BytesMut};
-use cyclone::websocket::Message;
+use cyclone::tcpserver::ConnectionSlot;
+use cyclone::websocket::{
+    ClientConnection, DeflateConfig, Message, Negotiated, Role, ServerHandshake, WebSocketConfig,
+    WebSocketService, encode_rejection, start_connection,
+};
+use cyclone_protocol::h1::{Event, Limits, RequestDecoder};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::{mpsc, oneshot};
-use tokio::time::timeout;
+use tokio::time::{Duration, timeout};
 
-/// The longest any single wait in these tests may take.
-pub const WAIT: Duration = Duration::from_secs(10);
+use super::wait::{WAIT, bounded};
 
-/// Runs a client handshake (RFC 6455's sample key) for `GET /` on `stream`, checks the 101 and
-/// its accept key, and returns the bytes read past the head.
+/// RFC 6455's sample `Sec-WebSocket-Key`.
+pub const SAMPLE_KEY: &str = "dGhlIHNhbXBsZSBub25jZQ==";
+
+/// The `Sec-WebSocket-Accept` that answers [`SAMPLE_KEY`], lower-cased.
+pub const SAMPLE_ACCEPT_LOWERCASE: &str = "s3pplmbitxaq9kygzzhzrbk+xoo=";
+
+/// How long a server that must not read on is watched for reading on anyway.
+const SILENCE_WINDOW: Duration = Duration::from_millis(300);
+
+/// An upgrade request for `path` with [`SAMPLE_KEY`], plus the `extra` field lines (each
+/// ending in CRLF), such as the version.
+pub fn upgrade_request(path: &str, extra: &str) -> String {
+    format!(
+        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+         Sec-WebSocket-Key: {SAMPLE_KEY}\r\n{extra}\r\n"
+    )
+}
+
+/// Runs a client handshake for `GET /` on `stream`, checks the 101 and its accept key, and
+/// returns the bytes read past the head.
 pub async fn raw_handshake(stream: &mut TcpStream) -> Vec<u8> {
     stream
-        .write_all(b"GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
+        .write_all(upgrade_request("/", "Sec-WebSocket-Version: 13\r\n").as_bytes())
         .await
         .unwrap();
     let mut read = Vec::new();
-    while !read.windows(4).any(|w| w == b"\r\n\r\n") {
+    while !read.windows(4).any(|four| four == b"\r\n\r\n") {
         let mut chunk = [0u8; 1024];
-        let count = timeout(WAIT, stream.read(&mut chunk))
-            .await
-            .unwrap()
-            .unwrap();
+        let count = bounded(stream.read(&mut chunk)).await.unwrap();
         assert!(count > 0, "server hung up during the handshake");
         read.extend_from_slice(&chunk[..count]);
     }
-    let end = read.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
+    let end = read
+        .windows(4)
+        .position(|four| four == b"\r\n\r\n")
+        .unwrap()
+        + 4;
     assert!(read.starts_with(b"HTTP/1.1 101 Switching Protocols\r\n"));
     assert!(
         String::from_utf8_lossy(&read[..end])
             .to_ascii_lowercase()
-            .contains("sec-websocket-accept: s3pplmbitxaq9kygzzhzrbk+xoo=")
+            .contains(&format!("sec-websocket-accept: {SAMPLE_ACCEPT_LOWERCASE}"))
     );
     read[end..].to_vec()
+}
+
+/// The server side of a raw upgrade, without the HTTP server: reads a request head from
+/// `stream`, answers its handshake (choosing the first subprotocol offered, and the
+/// compression of `config` if the client offers it), and starts a connection actor running
+/// `service` (listed in `slot`'s registry, if given). Nothing starts if the client leaves or
+/// its request is refused (the refusal is written).
+pub async fn upgrade_and_start(
+    mut stream: TcpStream,
+    config: WebSocketConfig,
+    service: impl WebSocketService,
+    slot: Option<ConnectionSlot>,
+) {
+    let Some((read, negotiated)) = accept_upgrade(&mut stream, config.get_compression()).await
+    else {
+        return;
+    };
+    start_connection(
+        stream,
+        read,
+        Role::Server,
+        &negotiated,
+        config,
+        service,
+        slot,
+    );
+}
+
+/// Reads a request head from `stream` and answers its handshake; returns the bytes read past
+/// the head and what was agreed, or `None` if the client left or was refused.
+async fn accept_upgrade(
+    stream: &mut TcpStream,
+    compression: Option<&DeflateConfig>,
+) -> Option<(BytesMut, Negotiated)> {
+    let mut read = BytesMut::with_capacity(4096);
+    let mut decoder = RequestDecoder::new(Limits::default());
+    let head = loop {
+        if let Ok(Some(Event::Head(head))) = decoder.decode(&mut read) {
+            break head;
+        }
+        if stream.read_buf(&mut read).await.unwrap_or(0) == 0 {
+            return None;
+        }
+    };
+    let mut out = BytesMut::new();
+    match ServerHandshake::from_head(&head) {
+        Ok(handshake) => {
+            let chosen = handshake.subprotocols().first().cloned();
+            let accepted = handshake.accept(chosen.as_deref(), compression);
+            accepted.encode_response(&mut out);
+            stream.write_all(&out).await.ok()?;
+            Some((read, accepted.negotiated))
+        }
+        Err(error) => {
+            encode_rejection(&error, &mut out);
+            let _ = stream.write_all(&out).await;
+            None
+        }
+    }
 }
 
 /// A masked client frame with FIN set, any payload length.
@@ -60,7 +139,12 @@ pub fn masked(opcode: u8, payload: &[u8]) -> Vec<u8> {
         }
     }
     out.put_slice(&key);
-    out.extend(payload.iter().enumerate().map(|(i, b)| b ^ key[i % 4]));
+    out.extend(
+        payload
+            .iter()
+            .enumerate()
+            .map(|(index, byte)| byte ^ key[index % 4]),
+    );
     out.to_vec()
 }
 
@@ -120,11 +204,16 @@ pub fn server_frames(bytes: &[u8]) -> Vec<(u8, Vec<u8>)> {
     frames
 }
 
-/// Waits a while and says whether `seen` stayed silent: the server must not have read on.
+/// The next message a library client receives (`None` once the connection ended), bounded by
+/// [`WAIT`].
+pub async fn next_message(client: &mut ClientConnection) -> Option<Message> {
+    bounded(client.read_message()).await
+}
+
+/// Watches `seen` for a while and says whether it stayed silent: the server must not have
+/// read on.
 pub async fn stays_silent<T>(seen: &mut mpsc::UnboundedReceiver<T>) -> bool {
-    timeout(Duration::from_millis(300), seen.recv())
-        .await
-        .is_err()
+    timeout(SILENCE_WINDOW, seen.recv()).await.is_err()
 }
 
 /// Size of the answer a paced server sends to "big": more than loopback's socket buffers
@@ -145,10 +234,7 @@ pub async fn assert_reading_is_paced(
     // "big" cannot be answered while we do not read: "after" waits in the socket.
     stream.write_all(&masked(0x1, b"big")).await.unwrap();
     stream.write_all(&masked(0x1, b"after")).await.unwrap();
-    assert_eq!(
-        timeout(WAIT, seen.recv()).await.unwrap(),
-        Some(Message::text("big"))
-    );
+    assert_eq!(bounded(seen.recv()).await, Some(Message::text("big")));
     assert!(
         stays_silent(seen).await,
         "read on before the answer was written"
@@ -156,26 +242,17 @@ pub async fn assert_reading_is_paced(
     // The whole answer (a 10-byte header, then the payload) lets the server read on.
     let read = read_exactly(stream, read, 10 + BIG_ANSWER).await;
     assert_eq!(&read[..2], &[0x82, 127]);
-    assert_eq!(
-        timeout(WAIT, seen.recv()).await.unwrap(),
-        Some(Message::text("after"))
-    );
+    assert_eq!(bounded(seen.recv()).await, Some(Message::text("after")));
 
     // A future holds reading the same way until it completes.
     stream.write_all(&masked(0x1, b"hold")).await.unwrap();
     stream.write_all(&masked(0x1, b"released")).await.unwrap();
-    assert_eq!(
-        timeout(WAIT, seen.recv()).await.unwrap(),
-        Some(Message::text("hold"))
-    );
-    let fire = timeout(WAIT, holds.recv()).await.unwrap().unwrap();
+    assert_eq!(bounded(seen.recv()).await, Some(Message::text("hold")));
+    let fire = bounded(holds.recv()).await.unwrap();
     assert!(
         stays_silent(seen).await,
         "read on before the future completed"
     );
     fire.send(()).unwrap();
-    assert_eq!(
-        timeout(WAIT, seen.recv()).await.unwrap(),
-        Some(Message::text("released"))
-    );
+    assert_eq!(bounded(seen.recv()).await, Some(Message::text("released")));
 }

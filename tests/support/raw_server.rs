@@ -1,15 +1,13 @@
 //! Small raw HTTP servers for the client tests: each accepts on 127.0.0.1:0, counts accepted
 //! connections, and hands every connection to the test's own async handler, so a test can
-//! misbehave in exactly the way it needs.
-#![allow(dead_code)]
+//! misbehave in exactly the way it needs. The request readers work on any stream, TLS too.
 
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::Duration;
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
 /// A running raw server.
@@ -67,8 +65,8 @@ impl Request {
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
+            .find(|(field, _)| field == name)
+            .map(|(_, value)| value.as_str())
     }
 
     /// The request target.
@@ -82,44 +80,57 @@ impl Request {
     }
 }
 
-/// Reads bytes until `buf` holds a full head; returns the head length, or None at EOF.
-async fn read_head(stream: &mut TcpStream, buf: &mut Vec<u8>) -> Option<usize> {
-    loop {
-        if let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-            return Some(end + 4);
+/// Reads once more into `buf`; `None` at end of stream (or on an error).
+async fn read_more<S: AsyncRead + Unpin>(stream: &mut S, buf: &mut Vec<u8>) -> Option<()> {
+    let mut chunk = [0u8; 8192];
+    match stream.read(&mut chunk).await {
+        Ok(0) | Err(_) => None,
+        Ok(read) => {
+            buf.extend_from_slice(&chunk[..read]);
+            Some(())
         }
-        let mut chunk = [0u8; 4096];
-        let n = stream.read(&mut chunk).await.ok()?;
-        if n == 0 {
-            return None;
-        }
-        buf.extend_from_slice(&chunk[..n]);
     }
 }
 
-async fn fill(stream: &mut TcpStream, buf: &mut Vec<u8>, want: usize) -> Option<()> {
+/// Reads until `buf` holds `want` bytes; `None` if the stream ends first.
+async fn fill<S: AsyncRead + Unpin>(stream: &mut S, buf: &mut Vec<u8>, want: usize) -> Option<()> {
     while buf.len() < want {
-        let mut chunk = [0u8; 8192];
-        let n = stream.read(&mut chunk).await.ok()?;
-        if n == 0 {
-            return None;
-        }
-        buf.extend_from_slice(&chunk[..n]);
+        read_more(stream, buf).await?;
     }
     Some(())
 }
 
+/// Reads until `buf` holds `needle`; returns where it starts, or `None` at end of stream.
+async fn fill_until<S: AsyncRead + Unpin>(
+    stream: &mut S,
+    buf: &mut Vec<u8>,
+    needle: &[u8],
+) -> Option<usize> {
+    loop {
+        if let Some(at) = buf
+            .windows(needle.len())
+            .position(|window| window == needle)
+        {
+            return Some(at);
+        }
+        read_more(stream, buf).await?;
+    }
+}
+
 /// Reads one request head only (no body), keeping extra bytes in `buf`.
-pub async fn read_request_head(stream: &mut TcpStream, buf: &mut Vec<u8>) -> Option<Request> {
-    let length = read_head(stream, buf).await?;
+pub async fn read_request_head<S: AsyncRead + Unpin>(
+    stream: &mut S,
+    buf: &mut Vec<u8>,
+) -> Option<Request> {
+    let length = fill_until(stream, buf, b"\r\n\r\n").await? + 4;
     let head = String::from_utf8_lossy(&buf[..length]).into_owned();
     buf.drain(..length);
     let mut lines = head.split("\r\n");
     let line = lines.next()?.to_owned();
     let headers = lines
-        .filter(|l| !l.is_empty())
-        .filter_map(|l| l.split_once(':'))
-        .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_owned()))
+        .filter(|line| !line.is_empty())
+        .filter_map(|line| line.split_once(':'))
+        .map(|(name, value)| (name.trim().to_ascii_lowercase(), value.trim().to_owned()))
         .collect();
     Some(Request {
         line,
@@ -129,8 +140,8 @@ pub async fn read_request_head(stream: &mut TcpStream, buf: &mut Vec<u8>) -> Opt
 }
 
 /// Reads the body of `request` (Content-Length or chunked) from `buf` and the stream.
-pub async fn read_request_body(
-    stream: &mut TcpStream,
+pub async fn read_request_body<S: AsyncRead + Unpin>(
+    stream: &mut S,
     buf: &mut Vec<u8>,
     request: &mut Request,
 ) -> Option<()> {
@@ -140,13 +151,7 @@ pub async fn read_request_body(
         request.body = buf.drain(..length).collect();
     } else if request.header("transfer-encoding") == Some("chunked") {
         loop {
-            let line_end = loop {
-                if let Some(p) = buf.windows(2).position(|w| w == b"\r\n") {
-                    break p;
-                }
-                let want = buf.len() + 1;
-                fill(stream, buf, want).await?;
-            };
+            let line_end = fill_until(stream, buf, b"\r\n").await?;
             let size_text = String::from_utf8_lossy(&buf[..line_end]).into_owned();
             let size = usize::from_str_radix(size_text.split(';').next()?.trim(), 16).ok()?;
             buf.drain(..line_end + 2);
@@ -164,7 +169,10 @@ pub async fn read_request_body(
 }
 
 /// Reads one whole request.
-pub async fn read_request(stream: &mut TcpStream, buf: &mut Vec<u8>) -> Option<Request> {
+pub async fn read_request<S: AsyncRead + Unpin>(
+    stream: &mut S,
+    buf: &mut Vec<u8>,
+) -> Option<Request> {
     let mut request = read_request_head(stream, buf).await?;
     read_request_body(stream, buf, &mut request).await?;
     Some(request)
@@ -207,14 +215,4 @@ pub fn echo(request: &Request) -> Vec<u8> {
     let mut body = text.into_bytes();
     body.extend_from_slice(&request.body);
     ok(&body)
-}
-
-/// Bounds every test wait.
-pub const WAIT: Duration = Duration::from_secs(20);
-
-/// Runs `future` for at most [`WAIT`].
-pub async fn bounded<F: Future>(future: F) -> F::Output {
-    tokio::time::timeout(WAIT, future)
-        .await
-        .expect("the test took longer than its bound")
 }

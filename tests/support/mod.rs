@@ -1,0 +1,17 @@
+//! What the integration tests share, so that each test file holds only its scenarios: raw
+//! clients and servers that send and check exact bytes, test certificates, bounded waits and
+//! log capture.
+//!
+//! Every test binary compiles this whole module (`mod support;`) and uses a part of it.
+
+#![allow(dead_code)]
+
+pub mod lines;
+pub mod logs;
+pub mod net;
+pub mod raw_http;
+pub mod raw_server;
+pub mod servers;
+pub mod tls;
+pub mod wait;
+pub mod ws;
