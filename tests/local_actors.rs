@@ -10,8 +10,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
+mod support;
+
 use actix::prelude::*;
 use cyclone::local::{LocalAddr, LocalContext};
+use support::wait;
 
 /// Records what it handled, in order.
 struct Recorder {
@@ -100,15 +103,6 @@ fn recorder() -> (
     (addr, log, stopped)
 }
 
-/// Waits (bounded) until `done` holds, letting the loop run.
-async fn until(mut done: impl FnMut() -> bool) {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
-    while !done() {
-        assert!(tokio::time::Instant::now() < deadline, "timed out");
-        tokio::time::sleep(Duration::from_millis(1)).await;
-    }
-}
-
 #[actix_rt::test]
 async fn an_idle_actor_handles_a_local_message_before_deliver_returns() {
     let (addr, log, _) = recorder();
@@ -142,7 +136,7 @@ async fn a_message_to_a_busy_actor_waits_its_turn_in_order() {
     // The inner message was queued, not run inside the first handler.
     assert_eq!(*log.borrow(), ["first", "first done"]);
     addr.deliver(Note("second"));
-    until(|| log.borrow().len() == 4).await;
+    wait::until("both queued messages", || log.borrow().len() == 4).await;
     assert_eq!(
         *log.borrow(),
         ["first", "first done", "sent from inside", "second"],
@@ -161,11 +155,7 @@ async fn other_threads_reach_it_through_an_actix_address() {
         let count = actix_rt::System::new().block_on(async move { address.send(Count).await });
         let _ = answer.send(count);
     });
-    let count = tokio::time::timeout(Duration::from_secs(10), answered)
-        .await
-        .expect("answered in time")
-        .unwrap()
-        .unwrap();
+    let count = wait::bounded(answered).await.unwrap().unwrap();
     assert_eq!(count, 1);
     assert_eq!(*log.borrow(), ["local"]);
 }
@@ -174,7 +164,7 @@ async fn other_threads_reach_it_through_an_actix_address() {
 async fn the_actix_context_spawns_notifies_runs_later_and_stops() {
     let (addr, log, stopped) = recorder();
     addr.deliver(UseContext);
-    until(|| stopped.load(Ordering::SeqCst) == 1).await;
+    wait::until("the actor to stop", || stopped.load(Ordering::SeqCst) == 1).await;
     let log = log.borrow();
     assert!(log.contains(&"notified".to_owned()), "{log:?}");
     assert!(log.contains(&"spawned".to_owned()), "{log:?}");
@@ -189,7 +179,7 @@ async fn an_actor_nobody_can_reach_stops() {
     let (addr, _log, stopped) = recorder();
     addr.deliver(Note("x"));
     drop(addr);
-    until(|| stopped.load(Ordering::SeqCst) == 1).await;
+    wait::until("the actor to stop", || stopped.load(Ordering::SeqCst) == 1).await;
 }
 
 /// Panics on `Boom`; counts instances made.
@@ -247,7 +237,7 @@ async fn a_panic_stops_an_actor_and_restarts_a_supervised_one() {
     };
     let plain = LocalAddr::start(factory());
     plain.deliver(Boom); // caught: the panic does not unwind into this test
-    until(|| !plain.connected()).await;
+    wait::until("the panicked actor to stop", || !plain.connected()).await;
 
     let supervised = LocalAddr::start_supervised(factory);
     supervised.deliver(Boom);

@@ -6,7 +6,8 @@
 use std::rc::Rc;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::Duration;
+
+mod support;
 
 use actix::prelude::*;
 use cyclone::httpserver::{HttpRequestMessage, HttpResponse};
@@ -122,23 +123,16 @@ async fn a_running_handler_receives_a_message_from_another_actor_and_answers_wit
     };
     // Post until the waiter has subscribed (its subscription is a message too): a post that
     // reached nobody answers 0 and is simply repeated.
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    loop {
+    support::wait::until_async("the waiting handler to get the post", || async {
         let request = server
             .request("/post")
             .method(http::Method::POST)
             .body("hello");
         let response = server.fetch_request(request).await.unwrap();
         assert_eq!(response.code, 200);
-        if response.body.as_ref() == b"1" {
-            break;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "the handler never subscribed"
-        );
-        tokio::task::yield_now().await;
-    }
+        response.body.as_ref() == b"1"
+    })
+    .await;
     let answer = waiting.await.unwrap().unwrap();
     assert_eq!(answer.code, 200);
     assert_eq!(answer.body.as_ref(), b"got hello");
