@@ -15,6 +15,10 @@
 #   bench/callgrind.sh pipelined
 #   bench/callgrind.sh plain env WORKERS=1 ../shared/bench/peers/target/release/hyper-peer 9140
 #   bench/callgrind.sh ws env WORKERS=1 PORT=9140 ../shared/bench/peers/target/release/actix-peer
+#   URL_PATH=/api/x HEADER='Authorization: Bearer letmein' bench/callgrind.sh pipelined \
+#       target/release/examples/composition --port 9140 --workers 1 --budget 1000000000
+#
+# URL_PATH (default /) is the path wrk requests; HEADER, if set, one header it sends.
 #
 # Prints requests answered and instructions per request; the profile is left in
 # bench/logs/callgrind.<pid> for `callgrind_annotate --inclusive=yes`.
@@ -25,6 +29,11 @@ MODE=${1:-pipelined}
 shift || true
 PORT=${PORT:-9140}
 DURATION=${DURATION:-8}
+URL_PATH=${URL_PATH:-/}
+HEADERS=()
+if [ -n "${HEADER:-}" ]; then
+    HEADERS=(-H "$HEADER")
+fi
 BENCH_DIR=${CYCLONE_BENCH_DIR:-../shared/bench}
 
 WSLOAD=$BENCH_DIR/peers/target/release/wsload
@@ -62,7 +71,8 @@ if [ "$MODE" = ws ]; then
     REQUESTS=$("$WSLOAD" echo "ws://127.0.0.1:$PORT/ws" -c 64 -d "$DURATION" -w 1 -s 32 2>&1 \
         | sed -nE 's/^RESULT .*msgs=([0-9]+).*/\1/p')
 else
-    REQUESTS=$(wrk -t1 -c64 -d"$DURATION" "${SCRIPT[@]}" "http://127.0.0.1:$PORT/" "${ARGS[@]}" \
+    REQUESTS=$(wrk -t1 -c64 -d"$DURATION" "${HEADERS[@]}" "${SCRIPT[@]}" \
+        "http://127.0.0.1:$PORT$URL_PATH" "${ARGS[@]}" \
         | awk '/requests in/ {print $1}')
 fi
 kill -TERM "$SERVER"

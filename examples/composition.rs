@@ -1,46 +1,51 @@
 //! Handlers as actors that compose by forwarding the request message: an auth actor checks a
 //! bearer token and forwards authorised requests to a rate limiter, which forwards what is
-//! within budget to the backend actor. Each is a long-lived actor with its own state; the
-//! message (request + response writer) travels, nobody copies the body.
+//! within budget to the backend actor. Each is an actor with its own state, one chain per
+//! worker (`per_worker`), on the worker's own loop: a request reaching an idle actor is
+//! handled by a direct call, so the chain costs little more than one handler. The message
+//! (request + path arguments + writer) travels; nobody copies the body.
 //!
 //! ```text
 //! cargo run --example composition
 //! curl -H 'Authorization: Bearer letmein' localhost:8888/api/hello   # 200 from the backend
 //! curl localhost:8888/api/hello                                       # 401 from auth
 //! for i in $(seq 12); do curl -s -o /dev/null -w '%{http_code}\n' -H 'Authorization: Bearer letmein' localhost:8888/api/x; done  # 429s
+//! curl localhost:8888/direct/hello                                    # the backend alone
 //! ```
+//!
+//! Flags: `--port N` (8888), `--budget N` requests per second per worker (10),
+//! `--workers N` (one per core; the `WORKERS` environment variable too).
 
 use std::time::{Duration, Instant};
 
 use actix::prelude::*;
-use cyclone::httpserver::{HttpRequestMessage, HttpResponse};
-use cyclone::web::{Application, actor, url};
+use cyclone::httpserver::{HttpRequestMessage, HttpResponse, HttpServer};
+use cyclone::local::{LocalAddr, LocalContext};
+use cyclone::web::{Application, Forward, per_worker, url};
 use http::StatusCode;
 
 /// Checks the bearer token, then forwards to `next`.
 struct Auth {
-    /// Where authorised requests go.
-    next: Recipient<HttpRequestMessage>,
+    /// Where authorised requests go: any target (a local actor here).
+    next: Box<dyn Forward>,
     /// The accepted token.
-    token: String,
+    token: &'static str,
 }
 
 impl Actor for Auth {
-    type Context = Context<Self>;
+    type Context = LocalContext<Self>;
 }
 
 impl Handler<HttpRequestMessage> for Auth {
     type Result = ();
 
-    fn handle(&mut self, message: HttpRequestMessage, _: &mut Context<Self>) {
+    fn handle(&mut self, message: HttpRequestMessage, _: &mut LocalContext<Self>) {
         let presented = message
             .request
-            .headers()
-            .get(http::header::AUTHORIZATION)
-            .and_then(|value| value.to_str().ok())
+            .header_str(&http::header::AUTHORIZATION)
             .and_then(|value| value.strip_prefix("Bearer "));
-        if presented == Some(self.token.as_str()) {
-            self.next.do_send(message);
+        if presented == Some(self.token) {
+            self.next.forward(message);
         } else {
             let _ = message.writer.respond(
                 HttpResponse::new(StatusCode::UNAUTHORIZED).text("missing or wrong token\n"),
@@ -52,7 +57,7 @@ impl Handler<HttpRequestMessage> for Auth {
 /// Lets `budget` requests a second through to `next`; 429 beyond.
 struct RateLimiter {
     /// Where admitted requests go.
-    next: Recipient<HttpRequestMessage>,
+    next: Box<dyn Forward>,
     /// Requests allowed per window.
     budget: u32,
     /// Requests admitted in the current window.
@@ -62,20 +67,20 @@ struct RateLimiter {
 }
 
 impl Actor for RateLimiter {
-    type Context = Context<Self>;
+    type Context = LocalContext<Self>;
 }
 
 impl Handler<HttpRequestMessage> for RateLimiter {
     type Result = ();
 
-    fn handle(&mut self, message: HttpRequestMessage, _: &mut Context<Self>) {
+    fn handle(&mut self, message: HttpRequestMessage, _: &mut LocalContext<Self>) {
         if self.window.elapsed() >= Duration::from_secs(1) {
             self.window = Instant::now();
             self.used = 0;
         }
         if self.used < self.budget {
             self.used += 1;
-            self.next.do_send(message);
+            self.next.forward(message);
         } else {
             let _ = message
                 .writer
@@ -85,19 +90,20 @@ impl Handler<HttpRequestMessage> for RateLimiter {
 }
 
 /// The service itself: answers with the path and how many requests it has served.
+#[derive(Default)]
 struct Backend {
     /// Requests served.
     served: u64,
 }
 
 impl Actor for Backend {
-    type Context = Context<Self>;
+    type Context = LocalContext<Self>;
 }
 
 impl Handler<HttpRequestMessage> for Backend {
     type Result = ();
 
-    fn handle(&mut self, message: HttpRequestMessage, _: &mut Context<Self>) {
+    fn handle(&mut self, message: HttpRequestMessage, _: &mut LocalContext<Self>) {
         self.served += 1;
         let body = format!(
             "backend: {} (request #{})\n",
@@ -108,25 +114,49 @@ impl Handler<HttpRequestMessage> for Backend {
     }
 }
 
-fn main() {
-    cyclone::run(async {
-        let backend = Backend { served: 0 }.start();
-        let limiter = RateLimiter {
-            next: backend.recipient(),
-            budget: 10,
-            used: 0,
-            window: Instant::now(),
-        }
-        .start();
-        let auth = Auth {
-            next: limiter.recipient(),
-            token: "letmein".into(),
-        }
-        .start();
-        let app =
-            Application::new([url("/api/.*", actor(auth.recipient()))]).expect("valid routes");
-        let server = app.listen(8888).expect("port 8888 is free");
-        println!("listening on http://localhost:8888/api/ (token: letmein)");
-        let _ = server.serve_until_signal(Duration::from_secs(5)).await;
-    });
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let port = flag("--port").unwrap_or(8888);
+    let budget = flag("--budget").unwrap_or(10);
+    let workers = flag("--workers")
+        .or_else(|| std::env::var("WORKERS").ok()?.parse().ok())
+        .unwrap_or(0);
+    cyclone::run(async move {
+        let app = Application::new([
+            // The chain, one per worker: auth -> limiter -> backend.
+            url(
+                "/api/.*",
+                per_worker(move || {
+                    let backend = LocalAddr::start(Backend::default());
+                    let limiter = LocalAddr::start(RateLimiter {
+                        next: Box::new(backend),
+                        budget,
+                        used: 0,
+                        window: Instant::now(),
+                    });
+                    LocalAddr::start(Auth {
+                        next: Box::new(limiter),
+                        token: "letmein",
+                    })
+                }),
+            ),
+            // The backend alone, for comparison.
+            url(
+                "/direct/.*",
+                per_worker(|| LocalAddr::start(Backend::default())),
+            ),
+        ])?;
+        let mut server = HttpServer::new(app);
+        server.bind(port, Some("127.0.0.1"))?;
+        server.start(workers)?;
+        println!("listening on http://127.0.0.1:{port}/api/ (token: letmein)");
+        server.serve_until_signal(Duration::from_secs(5)).await?;
+        Ok(())
+    })
+}
+
+/// The value after `name` on the command line, if any.
+fn flag<T: std::str::FromStr>(name: &str) -> Option<T> {
+    let args: Vec<String> = std::env::args().collect();
+    let at = args.iter().position(|arg| arg == name)?;
+    args.get(at + 1)?.parse().ok()
 }

@@ -65,6 +65,12 @@ pub(crate) fn log_request(log_function: Option<&LogFunction>, entry: &AccessLogE
     }
 }
 
+/// Whether any line goes anywhere: to the application's `log_function`, or to a `tracing`
+/// subscriber listening to the access log at all. When not, nothing is prepared for one.
+pub(crate) fn enabled(log_function: Option<&LogFunction>) -> bool {
+    log_function.is_some() || tracing::enabled!(target: "cyclone::access", tracing::Level::ERROR)
+}
+
 /// Whether a line for `status` goes anywhere: to the application's `log_function`, or to a
 /// `tracing` subscriber listening at the status class's level. When not, the line is not made
 /// (no clock read, no formatting).

@@ -242,11 +242,12 @@ impl HttpService for Application {
         message.path_args = args;
         message.request.set_app_data(Arc::clone(&shared.app_data));
         let target = target.kind();
-        if !target.logs_itself() {
+        let log_function = shared.context.settings().log_function.as_ref();
+        if !target.logs_itself() && crate::access_log::enabled(log_function) {
             // The target answers through the writer without us: the access log learns the
             // status the client got once it is sent.
             let summary = RequestSummary::of(&message.request);
-            let log_function = shared.context.settings().log_function.clone();
+            let log_function = log_function.cloned();
             message
                 .writer
                 .on_sent(move |status| summary.log(log_function.as_ref(), status));

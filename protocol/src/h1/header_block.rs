@@ -61,6 +61,34 @@ impl HeaderBlock {
         self.map.get().is_some() || self.names & name_bit(name) != 0
     }
 
+    /// The first value of the field `name` (lower case, as `HeaderName` holds it), read from
+    /// the map if it was built, else straight from the bytes without building it: one field
+    /// looked up (an `Authorization` check) costs a scan of the head, not a map.
+    pub(crate) fn first_value(&self, name: &[u8]) -> Option<&[u8]> {
+        if let Some(map) = self.map.get() {
+            let name = HeaderName::from_bytes(name).ok()?;
+            return map.get(name).map(HeaderValue::as_bytes);
+        }
+        if self.names & name_bit(name) == 0 {
+            return None;
+        }
+        // The decoder accepted these lines: `name ":" OWS value OWS`, ending in LF or CRLF
+        // (no white space before the colon), so a line is ours if it starts with the name
+        // and a colon.
+        let mut rest = &self.raw[..];
+        while !rest.is_empty() {
+            let end = memchr::memchr(b'\n', rest).unwrap_or(rest.len());
+            let line = &rest[..end];
+            rest = rest.get(end + 1..).unwrap_or_default();
+            if line.get(name.len()) == Some(&b':') && line[..name.len()].eq_ignore_ascii_case(name)
+            {
+                let value = &line[name.len() + 1..];
+                return Some(value.strip_suffix(b"\r").unwrap_or(value).trim_ascii());
+            }
+        }
+        None
+    }
+
     /// The fields as a map to change, built first if need be.
     pub(crate) fn map_mut(&mut self) -> &mut HeaderMap {
         if self.map.get().is_none() {

@@ -88,6 +88,12 @@ impl RequestHead {
         }
     }
 
+    /// The first value of the field `name`, as bytes, without building the header map when it
+    /// is not built yet (a scan of the head's fields instead): the cheap way to read one field.
+    pub fn header_bytes(&self, name: &HeaderName) -> Option<&[u8]> {
+        self.headers.first_value(name.as_str().as_bytes())
+    }
+
     /// Whether the head has a field `name`; like [`header`](Self::header), an absent name is
     /// answered without building the header map.
     pub fn contains_header(&self, name: &HeaderName) -> bool {

@@ -25,9 +25,19 @@ const DEFAULT_HOST: &str = "127.0.0.1";
 /// Arguments and cookies are parsed on first use and kept; a request that never asks for them
 /// never parses them.
 ///
-/// It is `Send` (an actor on another thread may handle it) but not `Sync`.
+/// It is `Send` (an actor on another thread may handle it) but not `Sync`. It is one pointer:
+/// a request travels by value from the decoder to whoever answers it, through every actor a
+/// request message is forwarded to, and moving a pointer costs nothing where moving the
+/// request itself would copy hundreds of bytes each time.
 #[derive(Debug)]
 pub struct HttpServerRequest {
+    /// The request's parts, boxed once.
+    inner: Box<Inner>,
+}
+
+/// What a request holds.
+#[derive(Debug)]
+struct Inner {
     /// Request line and header fields, sharing the connection's read buffer.
     head: RequestHead,
     /// The whole body for a buffered handler; empty for a streaming one.
@@ -55,7 +65,7 @@ pub struct HttpServerRequest {
 impl Drop for HttpServerRequest {
     fn drop(&mut self) {
         // The head's map goes back to this thread's pool for the next request's head.
-        self.head.recycle_headers();
+        self.inner.head.recycle_headers();
     }
 }
 
@@ -84,108 +94,117 @@ impl HttpServerRequest {
         form_limits: FormLimits,
     ) -> Self {
         HttpServerRequest {
-            head,
-            body: Bytes::new(),
-            body_stream: None,
-            peer,
-            remote_ip,
-            protocol,
-            start,
-            form_limits,
-            parsed: OnceCell::new(),
-            app_data: None,
+            inner: Box::new(Inner {
+                head,
+                body: Bytes::new(),
+                body_stream: None,
+                peer,
+                remote_ip,
+                protocol,
+                start,
+                form_limits,
+                parsed: OnceCell::new(),
+                app_data: None,
+            }),
         }
     }
 
     pub(crate) fn set_body(&mut self, body: Bytes) {
-        self.body = body;
+        self.inner.body = body;
     }
 
     pub(crate) fn set_body_stream(&mut self, stream: RequestBody) {
-        self.body_stream = Some(stream);
+        self.inner.body_stream = Some(stream);
     }
 
     pub(crate) fn head_mut(&mut self) -> &mut RequestHead {
-        &mut self.head
+        &mut self.inner.head
     }
 
     /// Attaches what a router wants every target the request reaches to find (the web
     /// layer's application context), replacing what was attached before.
     pub fn set_app_data(&mut self, data: Arc<dyn Any + Send + Sync>) {
-        self.app_data = Some(data);
+        self.inner.app_data = Some(data);
     }
 
     /// What a router attached with [`set_app_data`](Self::set_app_data), if it is a `T`.
     pub fn app_data<T: Any + Send + Sync>(&self) -> Option<Arc<T>> {
-        self.app_data.clone()?.downcast::<T>().ok()
+        self.inner.app_data.clone()?.downcast::<T>().ok()
     }
 
     /// The decoded head (method, target, version, fields and framing facts).
     pub fn head(&self) -> &RequestHead {
-        &self.head
+        &self.inner.head
     }
 
     /// The method.
     pub fn method(&self) -> &Method {
-        &self.head.method
+        &self.inner.head.method
     }
 
     /// The request target as sent (`/path?query`, or absolute form).
     pub fn uri(&self) -> &Uri {
-        &self.head.uri
+        &self.inner.head.uri
     }
 
     /// The target's path.
     pub fn path(&self) -> &str {
-        self.head.uri.path()
+        self.inner.head.uri.path()
     }
 
     /// The target's query string, without `?`; empty when there is none.
     pub fn query(&self) -> &str {
-        self.head.uri.query().unwrap_or("")
+        self.inner.head.uri.query().unwrap_or("")
     }
 
     /// HTTP/1.0 or HTTP/1.1.
     pub fn version(&self) -> Version {
-        self.head.version
+        self.inner.head.version
     }
 
     /// The header fields (case-insensitive names, several values per name).
     pub fn headers(&self) -> &HeaderMap {
-        self.head.headers()
+        self.inner.head.headers()
+    }
+
+    /// The first value of the header field `name` as text, read without building the header
+    /// map (a scan of the head's fields): the cheap way to read one field. `None` when absent
+    /// or not UTF-8.
+    pub fn header_str(&self, name: &http::HeaderName) -> Option<&str> {
+        std::str::from_utf8(self.inner.head.header_bytes(name)?).ok()
     }
 
     /// The whole body, for a handler that does not stream it (empty for one that does).
     pub fn body(&self) -> &Bytes {
-        &self.body
+        &self.inner.body
     }
 
     /// Takes the body stream of a handler that asked for one (see
     /// [`HttpService::stream_request_body`](super::HttpService::stream_request_body)); `None`
     /// for a buffered request or once taken.
     pub fn take_body_stream(&mut self) -> Option<RequestBody> {
-        self.body_stream.take()
+        self.inner.body_stream.take()
     }
 
     /// The socket's peer address.
     pub fn peer(&self) -> SocketAddr {
-        self.peer
+        self.inner.peer
     }
 
     /// The client's IP address (from `X-Real-Ip` / `X-Forwarded-For` with `xheaders`).
     pub fn remote_ip(&self) -> IpAddr {
-        self.remote_ip
+        self.inner.remote_ip
     }
 
     /// `"http"` or `"https"` (from `X-Scheme` / `X-Forwarded-Proto` with `xheaders`).
     pub fn protocol(&self) -> &'static str {
-        self.protocol
+        self.inner.protocol
     }
 
     /// The host the request is for: an absolute-form target's authority, else `Host`, else
     /// `127.0.0.1` (Tornado's fallback).
     pub fn host(&self) -> &str {
-        self.head.host().unwrap_or(DEFAULT_HOST)
+        self.inner.head.host().unwrap_or(DEFAULT_HOST)
     }
 
     /// [`host`](Self::host) without the port, lower-cased only if it was not already.
@@ -196,16 +215,17 @@ impl HttpServerRequest {
     /// `protocol://host/path?query`.
     pub fn full_url(&self) -> String {
         let path = self
+            .inner
             .head
             .uri
             .path_and_query()
             .map_or("/", |path| path.as_str());
-        format!("{}://{}{}", self.protocol, self.host(), path)
+        format!("{}://{}{}", self.inner.protocol, self.host(), path)
     }
 
     /// Time since the head arrived (Tornado's `request_time()` while the request runs).
     pub fn request_time(&self) -> Duration {
-        self.start.elapsed()
+        self.inner.start.elapsed()
     }
 
     /// The query string's arguments (blank values kept, as Tornado).
@@ -213,7 +233,7 @@ impl HttpServerRequest {
         self.parsed()
             .query_arguments
             .get_or_init(|| {
-                parse_qs_bytes_with_limits(self.query().as_bytes(), true, &self.form_limits)
+                parse_qs_bytes_with_limits(self.query().as_bytes(), true, &self.inner.form_limits)
             })
             .as_ref()
             .map_err(Clone::clone)
@@ -247,7 +267,7 @@ impl HttpServerRequest {
     pub fn cookies(&self) -> &[(String, String)] {
         self.parsed().cookies.get_or_init(|| {
             let mut all = Vec::new();
-            for value in self.head.headers().get_all(http::header::COOKIE) {
+            for value in self.inner.head.headers().get_all(http::header::COOKIE) {
                 if let Ok(value) = value.to_str() {
                     all.extend(parse_cookie(value));
                 }
@@ -269,18 +289,19 @@ impl HttpServerRequest {
             .body_arguments
             .get_or_init(|| {
                 let content_type = self
+                    .inner
                     .head
                     .headers()
                     .get(http::header::CONTENT_TYPE)
                     .and_then(|value| value.to_str().ok())
                     .unwrap_or("");
-                parse_body_arguments(content_type, &self.body, &self.form_limits)
+                parse_body_arguments(content_type, &self.inner.body, &self.inner.form_limits)
             })
             .as_ref()
             .map_err(Clone::clone)
     }
 
     fn parsed(&self) -> &Parsed {
-        self.parsed.get_or_init(Box::default)
+        self.inner.parsed.get_or_init(Box::default)
     }
 }

@@ -679,3 +679,55 @@ fn single_header_lookups_agree_with_the_map() {
         "2"
     );
 }
+
+/// `header_bytes` reads one field from the head's bytes without building the map; it must
+/// agree with the map's first value for every name, whatever the case, white space or
+/// repetition, and see fields added after decoding.
+#[test]
+fn raw_header_lookups_agree_with_the_map() {
+    let input = b"GET / HTTP/1.1\r\nHost: h\r\nAuthorization:  Bearer  x \r\nX-A: 1\r\nx-a: 2\r\n\
+        authorization-extra: no\r\nCookie:c=1\r\nEmpty:\r\n\r\n";
+    let names = [
+        "host",
+        "authorization",
+        "x-a",
+        "authorization-extra",
+        "cookie",
+        "empty",
+        "x-b",
+        "auth",
+        "h",
+    ];
+    for name in names {
+        let name = http::HeaderName::from_static(name);
+        let fresh = head(input);
+        let reference = head(input);
+        assert_eq!(
+            fresh.header_bytes(&name),
+            reference
+                .headers()
+                .get(&name)
+                .map(http::HeaderValue::as_bytes),
+            "lookup of {name}"
+        );
+    }
+    let fresh = head(input);
+    assert_eq!(
+        fresh.header_bytes(&http::header::AUTHORIZATION),
+        Some(&b"Bearer  x"[..])
+    );
+    let mut changed = head(input);
+    changed
+        .headers_mut()
+        .insert("x-b", http::HeaderValue::from_static("3"));
+    assert_eq!(
+        changed.header_bytes(&http::HeaderName::from_static("x-b")),
+        Some(&b"3"[..])
+    );
+    // A bare LF ends a line as well as CRLF.
+    let lf = head(b"GET / HTTP/1.1\nHost: h\nX-A: lf \n\n");
+    assert_eq!(
+        lf.header_bytes(&http::HeaderName::from_static("x-a")),
+        Some(&b"lf"[..])
+    );
+}

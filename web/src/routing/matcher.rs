@@ -19,11 +19,13 @@ pub(crate) struct PathPattern {
     kind: PatternKind,
 }
 
-/// The two ways a pattern matches.
+/// The ways a pattern matches.
 #[derive(Debug, Clone)]
 enum PatternKind {
     /// No regex syntax: the path must equal this string (no regex run per request).
     Literal(String),
+    /// A literal followed by `.*`: the path must start with this string.
+    Prefix(String),
     /// A regex, anchored at both ends.
     Regex {
         /// `^(?:pattern)$`.
@@ -50,6 +52,13 @@ impl PathPattern {
                 kind: PatternKind::Literal(literal),
             });
         }
+        // `/api/.*`: a literal then anything (a path holds no newline for `.` to refuse), with
+        // no group to capture: a prefix test, no regex run per request.
+        if let Some(prefix) = body.strip_suffix(".*").and_then(literal_of) {
+            return Ok(PathPattern {
+                kind: PatternKind::Prefix(prefix),
+            });
+        }
         let regex = Regex::new(&format!("^(?:{body})$")).map_err(|error| RouteError::Pattern {
             pattern: pattern.to_owned(),
             message: error.to_string(),
@@ -68,7 +77,7 @@ impl PathPattern {
     pub(crate) fn literal(&self) -> Option<&str> {
         match &self.kind {
             PatternKind::Literal(literal) => Some(literal),
-            PatternKind::Regex { .. } => None,
+            PatternKind::Prefix(_) | PatternKind::Regex { .. } => None,
         }
     }
 
@@ -76,6 +85,9 @@ impl PathPattern {
     pub(crate) fn matches(&self, path: &str) -> Option<Result<PathArgs, PathArgError>> {
         match &self.kind {
             PatternKind::Literal(literal) => (literal == path).then(|| Ok(PathArgs::default())),
+            PatternKind::Prefix(prefix) => path
+                .starts_with(prefix.as_str())
+                .then(|| Ok(PathArgs::default())),
             PatternKind::Regex {
                 regex,
                 prefix,

@@ -13,6 +13,7 @@ pub(crate) mod reverse;
 mod rule;
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 
 pub use cyclone_protocol::server::PathArgs;
 pub use error::RouteError;
@@ -48,7 +49,7 @@ pub struct Router {
     /// The rules in order, compiled.
     rules: Vec<CompiledRule>,
     /// Literal patterns to the index of the first rule with that literal.
-    literals: HashMap<String, usize>,
+    literals: HashMap<String, usize, BuildHasherDefault<PathHasher>>,
     /// Indexes of the regex rules, ascending.
     regex_rules: Vec<usize>,
     /// Named rules' URL templates, for `reverse_url`.
@@ -195,5 +196,30 @@ impl RouteTarget for Router {
 impl From<Router> for Target {
     fn from(router: Router) -> Self {
         Target::new(router)
+    }
+}
+
+/// FNV-1a over a path: the literal table is fixed when the rules are compiled, so a request
+/// cannot grow its chains, and a short path hashes in a few instructions where SipHash takes
+/// over a hundred.
+#[derive(Default)]
+pub(crate) struct PathHasher(u64);
+
+impl Hasher for PathHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        let mut hash = if self.0 == 0 {
+            0xcbf2_9ce4_8422_2325
+        } else {
+            self.0
+        };
+        for byte in bytes {
+            hash ^= u64::from(*byte);
+            hash = hash.wrapping_mul(0x0100_0000_01b3);
+        }
+        self.0 = hash;
     }
 }
