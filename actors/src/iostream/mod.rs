@@ -3,6 +3,9 @@
 //!
 //! # Layout
 //!
+//! - `driven.rs`: owner-driven access for connection actors: decode from the read buffer,
+//!   encode into the write buffer, poll the transport ([`IoStream::poll_fill`],
+//!   [`IoStream::poll_send`]). The HTTP and WebSocket connections run on it.
 //! - [`IoStream`] (`stream.rs`): the stream; Tornado's reads (`read_until`,
 //!   `read_until_regex`, `read_bytes`, `read_into`, `read_until_close`), writes (`write`,
 //!   `queue_write`, `flush`), `close`, the close callback and [`IoStream::wait_for_close`].
@@ -42,8 +45,9 @@
 //! | [`StreamLimits::read_chunk_size`] | 64 KiB (Tornado's) | largest single read; reads start at 4 KiB |
 //! | `max_bytes` of `read_until*` | none (the read limit applies) | [`UnsatisfiableReadError`], stream closed |
 //!
-//! An idle stream holds no buffer memory: buffers are released whenever they empty, and a
-//! read parked on an empty buffer reserves 4 KiB.
+//! An idle stream holds little buffer memory: the read buffer is released whenever it empties
+//! (a driven read borrows the loop's spare buffer instead), a read parked on an empty buffer
+//! reserves 4 KiB, and the write buffer keeps at most 16 KiB once everything is written.
 //!
 //! # Closing
 //!
@@ -61,9 +65,11 @@
 //! panics on peer input. The close callback runs inside whatever operation closed the stream.
 
 mod close;
+mod driven;
 mod error;
 mod limits;
 mod read_buffer;
+mod spare;
 mod split;
 mod stream;
 mod tcp;

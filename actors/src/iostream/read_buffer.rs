@@ -4,11 +4,14 @@
 //! future loses nothing and the next read starts from the same bytes.
 
 use std::fmt;
+use std::io;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 
 use bytes::{BufMut, Bytes, BytesMut};
 use regex::bytes::Regex;
-use tokio::io::AsyncReadExt;
+use tokio::io::{AsyncRead, AsyncReadExt};
 
 use super::close::{CloseReason, CloseState};
 use super::error::{BufferSide, StreamBufferFullError, StreamError, UnsatisfiableReadError};
@@ -255,6 +258,44 @@ impl ReadBuffer {
                 Ok(())
             }
             Err(error) => Err(close.fail(transport, CloseReason::Io(Arc::new(error)))),
+        }
+    }
+
+    /// The buffered bytes, for an owner that decodes in place (splitting messages off).
+    pub(crate) fn buffer_mut(&mut self) -> &mut BytesMut {
+        &mut self.buffer
+    }
+
+    /// Reads once into the buffer for an owner that drives the stream: end of input is
+    /// `Ok(0)` and errors are returned as they are, the owner deciding what they mean (an HTTP
+    /// connection still answers a client that only half-closed). At least `room` free bytes
+    /// are made when less than an eighth of that is free. A buffer with no capacity borrows
+    /// the loop's spare, and one left empty when the transport has nothing gives it back, so
+    /// an idle stream holds no read buffer.
+    pub(crate) fn poll_fill_driven<T: AsyncRead + Unpin>(
+        &mut self,
+        transport: &mut T,
+        cx: &mut Context<'_>,
+        room: usize,
+    ) -> Poll<io::Result<usize>> {
+        if self.buffer.capacity() == 0 {
+            self.buffer = super::spare::take();
+        }
+        let room = room.max(1);
+        if self.buffer.capacity() - self.buffer.len() < room.div_ceil(8) {
+            self.buffer.reserve(room);
+        }
+        let polled = tokio_util::io::poll_read_buf(Pin::new(transport), cx, &mut self.buffer);
+        if polled.is_pending() {
+            self.release_if_empty();
+        }
+        polled
+    }
+
+    /// Gives the buffer back to the loop's spare if nothing is in it.
+    pub(crate) fn release_if_empty(&mut self) {
+        if self.buffer.is_empty() && self.buffer.capacity() > 0 {
+            super::spare::give_back(std::mem::take(&mut self.buffer));
         }
     }
 
