@@ -93,6 +93,7 @@ mod builtin;
 pub mod compress;
 mod cookies;
 mod errors;
+pub mod escape;
 mod etag;
 mod handler;
 mod routed;
