@@ -123,6 +123,10 @@ impl Application {
         rules: impl IntoIterator<Item = Rule>,
         settings: Settings,
     ) -> Result<Application, RouteError> {
+        // Tornado serves `static_path` before the application's own rules.
+        let rules = crate::static_files::static_rules(&settings)
+            .into_iter()
+            .chain(rules);
         let router = Router::new(rules)?;
         let streaming = router.any_streaming();
         Ok(Application {

@@ -100,6 +100,7 @@ mod routed;
 mod routing;
 mod settings;
 pub mod signed;
+pub mod static_files;
 mod target;
 pub mod testing;
 mod urljoin;
@@ -117,6 +118,7 @@ pub use settings::{
     CookieSecret, DEFAULT_STATIC_URL_PREFIX, DEFAULT_WEBSOCKET_MAX_MESSAGE_SIZE,
     DEFAULT_XSRF_COOKIE_NAME, Settings,
 };
+pub use static_files::{StaticFileHandler, StaticFileOptions};
 pub use target::{Target, actor, function, handler, handler_with, service};
 pub use urljoin::RedirectUrlError;
 pub use websocket::{WebSocketHandler, websocket, websocket_with};

@@ -9,6 +9,7 @@ use cyclone_protocol::websocket::WebSocketConfig;
 
 use crate::access_log::LogFunction;
 use crate::cookies::CookieOptions;
+use crate::static_files::StaticFileOptions;
 
 /// Default for [`Settings::websocket_max_message_size`]: 10 MiB, as Tornado.
 pub const DEFAULT_WEBSOCKET_MAX_MESSAGE_SIZE: usize = 10 * 1024 * 1024;
@@ -127,6 +128,13 @@ pub struct Settings {
     /// buffer, close timeout (the three `websocket_*` settings above apply on top when set).
     /// Default: [`WebSocketConfig::new`].
     pub websocket_config: Option<WebSocketConfig>,
+    /// Keep each static file's `static_url` hash once computed (Tornado's
+    /// `static_hash_cache`). Default: on, off with `debug` (a changed file then gets a new
+    /// hash on the next page).
+    pub static_hash_cache: Option<bool>,
+    /// How the `static_path` files are served (Tornado's `static_handler_args`). Default:
+    /// [`StaticFileOptions::default`].
+    pub static_handler_args: StaticFileOptions,
 }
 
 impl Settings {
@@ -203,6 +211,29 @@ impl Settings {
     pub fn template_path(mut self, path: impl Into<PathBuf>) -> Self {
         self.template_path = Some(path.into());
         self
+    }
+
+    /// Sets [`static_url_prefix`](Self::static_url_prefix) (it should start and end with `/`).
+    pub fn static_url_prefix(mut self, prefix: impl Into<String>) -> Self {
+        self.static_url_prefix = Some(prefix.into());
+        self
+    }
+
+    /// Sets [`static_hash_cache`](Self::static_hash_cache).
+    pub fn static_hash_cache(mut self, cache: bool) -> Self {
+        self.static_hash_cache = Some(cache);
+        self
+    }
+
+    /// Sets [`static_handler_args`](Self::static_handler_args).
+    pub fn static_handler_args(mut self, options: StaticFileOptions) -> Self {
+        self.static_handler_args = options;
+        self
+    }
+
+    /// Whether static file hashes are kept: `static_hash_cache`, else not `debug`.
+    pub fn static_hash_cache_enabled(&self) -> bool {
+        self.static_hash_cache.unwrap_or(!self.debug)
     }
 
     /// Sets [`websocket_ping_interval`](Self::websocket_ping_interval).
