@@ -102,6 +102,7 @@ mod settings;
 pub mod signed;
 pub mod static_files;
 mod target;
+pub mod template;
 pub mod testing;
 mod urljoin;
 pub mod websocket;
@@ -120,6 +121,7 @@ pub use settings::{
 };
 pub use static_files::{StaticFileHandler, StaticFileOptions};
 pub use target::{Target, actor, function, handler, handler_with, service};
+pub use template::{TemplateError, TemplateLoader, UiModule};
 pub use urljoin::RedirectUrlError;
 pub use websocket::{WebSocketHandler, websocket, websocket_with};
 

@@ -51,6 +51,14 @@ pub enum JsonError {
 /// quoted attribute values.
 pub fn xhtml_escape(value: &str) -> String {
     let mut escaped = String::with_capacity(value.len() + value.len() / 8);
+    // Writing to a String cannot fail.
+    let _ = write_xhtml_escaped(&mut escaped, value);
+    escaped
+}
+
+/// [`xhtml_escape`] written straight to `out`, for the template engine's output: no string in
+/// between.
+pub(crate) fn write_xhtml_escaped(out: &mut impl std::fmt::Write, value: &str) -> std::fmt::Result {
     let mut start = 0;
     for (index, byte) in value.bytes().enumerate() {
         let entity = match byte {
@@ -61,12 +69,11 @@ pub fn xhtml_escape(value: &str) -> String {
             b'\'' => "&#x27;",
             _ => continue,
         };
-        escaped.push_str(&value[start..index]);
-        escaped.push_str(entity);
+        out.write_str(&value[start..index])?;
+        out.write_str(entity)?;
         start = index + 1;
     }
-    escaped.push_str(&value[start..]);
-    escaped
+    out.write_str(&value[start..])
 }
 
 /// Decodes the character references in `value` as HTML5 does (Tornado's `xhtml_unescape`,

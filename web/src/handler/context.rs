@@ -154,6 +154,11 @@ impl RequestContext {
         &self.app.settings
     }
 
+    /// The application (settings and routes), for what outlives a borrow of the context.
+    pub(crate) fn app(&self) -> &AppRef {
+        &self.app
+    }
+
     /// The URL of the rule named `name` with `args` in its groups (Tornado's `reverse_url`).
     pub fn reverse_url(&self, name: &str, args: &[&str]) -> Result<String, RouteError> {
         self.app.reverse_url(name, args)

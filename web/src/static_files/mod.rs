@@ -66,6 +66,7 @@ use crate::target::{Target, handler_with};
 use range::RangeAnswer;
 use resolve::{Lookup, OpenFile};
 
+pub(crate) use version::{cached_version, hash_files};
 
 /// Default for [`StaticFileOptions::chunk_size`]: 64 KiB, as Tornado reads.
 pub const DEFAULT_STATIC_CHUNK_SIZE: usize = 64 * 1024;
