@@ -31,6 +31,12 @@
 //!   renders it.
 //! - [`websocket`](mod@websocket): Tornado's `WebSocketHandler` ([`WebSocketHandler`]) and its route
 //!   target [`websocket()`]; the connection is an actor with a cloneable handle.
+//! - [`template`]: Tornado's `tornado.template` on minijinja:
+//!   [`render`](RequestContext::render) / [`render_string`](RequestContext::render_string),
+//!   the [`TemplateLoader`], [UI modules](UiModule) and ui methods (guide: `docs/templates.md`).
+//! - [`static_files`]: Tornado's [`StaticFileHandler`], mounted for `static_path`, and
+//!   [`static_url`](RequestContext::static_url) (guide: `docs/static.md`).
+//! - [`escape`]: Tornado's `tornado.escape`.
 //! - [`testing`]: a [`TestServer`](testing::TestServer) on `127.0.0.1:0` with a client.
 //!
 //! # Example
@@ -68,6 +74,9 @@
 //! | signed cookie lifetime (read) | 31 days | [`signed::DEFAULT_MAX_AGE_DAYS`] |
 //! | signed cookie expiry (set) | 30 days | [`signed::DEFAULT_SIGNED_COOKIE_EXPIRES_DAYS`] |
 //! | WebSocket message size | 10 MiB | [`Settings::websocket_max_message_size`] |
+//! | compiled templates kept | yes; no with `debug` | [`Settings::compiled_template_cache`] |
+//! | static file read chunk (and whole-answer size) | 64 KiB | [`static_files::DEFAULT_STATIC_CHUNK_SIZE`] |
+//! | `Cache-Control` of `?v=` static URLs | one year, immutable | [`static_files::DEFAULT_STATIC_CACHE_MAX_AGE`] |
 //! | test fetch timeout | 10 s | [`testing::TEST_REQUEST_TIMEOUT`] |
 //!
 //! # Panics and cancellation
