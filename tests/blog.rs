@@ -268,7 +268,10 @@ async fn bad_input_gets_clear_answers() {
     sign_up(&mut browser).await;
     browser.get("/compose").await;
 
-    assert_eq!(browser.get("/entry/no-such-entry").await.status, 404);
+    let missing = browser.get("/entry/no-such-entry").await;
+    assert_eq!(missing.status, 404);
+    // The blog's own error page, through its layout.
+    assert!(text(&missing).contains("<h2 class=\"error-status\">404: No such entry</h2>"));
     assert_eq!(browser.get("/compose?id=999").await.status, 404);
     assert_eq!(browser.get("/compose?id=abc").await.status, 400);
 

@@ -461,3 +461,42 @@ fn temp_dir(name: &str) -> PathBuf {
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
+
+/// Renders its error pages from a template, as Tornado users do in `write_error`.
+#[derive(Default)]
+struct Missing;
+
+impl RequestHandler for Missing {
+    async fn get(&mut self, _cx: &mut RequestContext) -> Result<(), HttpError> {
+        Err(HttpError::not_found())
+    }
+
+    fn write_error(&mut self, cx: &mut RequestContext, error: &HttpError) {
+        let values = context! { status => error.status.as_u16(), reason => error.reason_phrase() };
+        match cx.render_string_now("error.html", values) {
+            Ok(page) => cx.write(page),
+            Err(_) => cx.write_default_error(error),
+        }
+    }
+}
+
+#[actix_rt::test]
+async fn write_error_renders_a_template_at_once() {
+    let loader = TemplateLoader::dict([(
+        "error.html",
+        "<h1>{{ status }}: {{ reason }}</h1><p>{{ request.path }} for {{ current_user }}</p>",
+    )]);
+    let settings = Settings::default().template_loader(loader);
+    let app = Application::with_settings(
+        [url("/missing", cyclone::web::handler::<Missing>())],
+        settings,
+    )
+    .unwrap();
+    let server = TestServer::start(app).unwrap();
+    let answer = get(address(&server), "/missing").await;
+    assert_eq!(answer.status, 404);
+    assert_eq!(
+        body(&answer),
+        "<h1>404: Not Found</h1><p>/missing for None</p>"
+    );
+}

@@ -53,6 +53,10 @@ pub struct Create {
 impl RequestHandler for Create {
     const SUPPORTED_METHODS: &'static [Method] = &[Method::GET, Method::HEAD, Method::POST];
 
+    fn write_error(&mut self, cx: &mut RequestContext, error: &HttpError) {
+        super::write_error(cx, error);
+    }
+
     async fn get(&mut self, cx: &mut RequestContext) -> Result<(), HttpError> {
         let next = next_url(cx)?;
         cx.render(
@@ -128,6 +132,10 @@ pub struct Login {
 
 impl RequestHandler for Login {
     const SUPPORTED_METHODS: &'static [Method] = &[Method::GET, Method::HEAD, Method::POST];
+
+    fn write_error(&mut self, cx: &mut RequestContext, error: &HttpError) {
+        super::write_error(cx, error);
+    }
 
     async fn get(&mut self, cx: &mut RequestContext) -> Result<(), HttpError> {
         let next = next_url(cx)?;

@@ -57,6 +57,10 @@ pub struct EntryPage {
 impl RequestHandler for EntryPage {
     const SUPPORTED_METHODS: &'static [Method] = &[Method::GET, Method::HEAD];
 
+    fn write_error(&mut self, cx: &mut RequestContext, error: &HttpError) {
+        super::write_error(cx, error);
+    }
+
     async fn prepare(&mut self, cx: &mut RequestContext) -> Result<(), HttpError> {
         self.site.current_author(cx).await.map(drop)
     }
@@ -135,6 +139,10 @@ pub struct Compose {
 
 impl RequestHandler for Compose {
     const SUPPORTED_METHODS: &'static [Method] = &[Method::GET, Method::HEAD, Method::POST];
+
+    fn write_error(&mut self, cx: &mut RequestContext, error: &HttpError) {
+        super::write_error(cx, error);
+    }
 
     async fn prepare(&mut self, cx: &mut RequestContext) -> Result<(), HttpError> {
         self.author = self.site.current_author(cx).await?;

@@ -78,6 +78,22 @@ where
     handler_with(move || make(site.clone()))
 }
 
+/// The blog's error pages, from `error.html` (Tornado's overridden `write_error`); in debug
+/// an internal error keeps the default page, which shows what went wrong.
+pub fn write_error(cx: &mut RequestContext, error: &HttpError) {
+    if cx.settings().serve_traceback_enabled() && error.status.is_server_error() {
+        return cx.write_default_error(error);
+    }
+    let values = cyclone::template::context! {
+        status => error.status.as_u16(),
+        reason => error.reason_phrase(),
+    };
+    match cx.render_string_now("error.html", values) {
+        Ok(page) => cx.write(page),
+        Err(_) => cx.write_default_error(error),
+    }
+}
+
 impl Site {
     /// Tornado's demo `BaseHandler.prepare`: the author of the signed user cookie, if any, as
     /// the request's current user (the author's name for templates; the row for the handler).

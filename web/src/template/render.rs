@@ -70,6 +70,45 @@ impl RequestContext {
             .await
     }
 
+    /// [`render_string`](Self::render_string) at once, in one pass, for
+    /// [`write_error`](crate::RequestHandler::write_error), which is not `async` (Tornado
+    /// users render their error pages there). A static file not hashed yet is linked without
+    /// `?v=`, and `xsrf_form_html()` is empty unless this request made its token already.
+    ///
+    /// ```
+    /// use cyclone_web::template::context;
+    /// use cyclone_web::{HttpError, RequestContext, RequestHandler};
+    ///
+    /// struct Page;
+    /// impl RequestHandler for Page {
+    ///     fn write_error(&mut self, cx: &mut RequestContext, error: &HttpError) {
+    ///         let status = error.status.as_u16();
+    ///         match cx.render_string_now("error.html", context! { status }) {
+    ///             Ok(page) => cx.write(page),
+    ///             Err(_) => cx.write_default_error(error),
+    ///         }
+    ///     }
+    /// }
+    /// ```
+    pub fn render_string_now(
+        &mut self,
+        name: &str,
+        context: impl serde::Serialize,
+    ) -> Result<String, HttpError> {
+        let app = self.app().clone();
+        let loader = loader_for(&app.settings, name)?;
+        let environment = loader.environment(app.settings.compiled_template_cache_enabled());
+        let token = self.xsrf_token.clone();
+        let namespace = Namespace::new(self, app, environment, token);
+        namespace.begin_pass();
+        Ok(render_pass(
+            &namespace,
+            name,
+            &Value::from_serialize(context),
+            false,
+        )?)
+    }
+
     /// Renders `name`, in two passes when the first found something missing.
     async fn render_template(
         &mut self,
