@@ -418,22 +418,32 @@ async fn a_missing_loader_is_a_500() {
 }
 
 #[actix_rt::test]
-async fn a_changed_template_is_reloaded_in_debug_only() {
-    for debug in [true, false] {
-        let dir = temp_dir(if debug {
-            "reload-debug"
-        } else {
-            "reload-cached"
-        });
+async fn a_changed_template_is_reloaded_without_the_cache_only() {
+    // (name, debug, compiled_template_cache, reloaded)
+    let cases = [
+        ("debug", true, None, true),
+        ("no-cache", false, Some(false), true),
+        ("cached", false, None, false),
+        ("debug-cached", true, Some(true), false),
+    ];
+    for (name, debug, cache, reloaded) in cases {
+        let dir = temp_dir(&format!("reload-{name}"));
         std::fs::write(dir.join("plain.html"), "version one").unwrap();
-        let settings = Settings::default().debug(debug).template_path(&dir);
+        let mut settings = Settings::default().debug(debug).template_path(&dir);
+        if let Some(cache) = cache {
+            settings = settings.compiled_template_cache(cache);
+        }
         let app = Application::with_settings([url("/", page("plain.html"))], settings).unwrap();
         let server = TestServer::start(app).unwrap();
         let addr = address(&server);
         assert_eq!(body(&get(addr, "/").await), "version one");
         std::fs::write(dir.join("plain.html"), "version two").unwrap();
-        let expected = if debug { "version two" } else { "version one" };
-        assert_eq!(body(&get(addr, "/").await), expected, "debug {debug}");
+        let expected = if reloaded {
+            "version two"
+        } else {
+            "version one"
+        };
+        assert_eq!(body(&get(addr, "/").await), expected, "{name}");
     }
 }
 
