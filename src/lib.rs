@@ -12,6 +12,9 @@
 //! | [`tcpserver`] | `cyclone-actors` | `tornado.tcpserver` |
 //! | [`tcpclient`] | `cyclone-actors` | `tornado.tcpclient` |
 //! | [`netutil`] | `cyclone-actors` | `tornado.netutil` |
+//! | [`web`] | `cyclone-web` | `tornado.web`, `tornado.routing` (with `StaticFileHandler`) |
+//! | [`template`] | `cyclone-web` | `tornado.template` (on minijinja) |
+//! | [`escape`] | `cyclone-web` | `tornado.escape` |
 //!
 //! # Example
 //!
@@ -112,6 +115,16 @@ pub mod websocket {
 /// Tornado's `tornado.web` and `tornado.routing`: Application, routing, RequestHandler.
 pub mod web {
     pub use cyclone_web::*;
+}
+
+/// Tornado's `tornado.template`: templates on minijinja, UI modules, the loader.
+pub mod template {
+    pub use cyclone_web::template::*;
+}
+
+/// Tornado's `tornado.escape`: HTML, URL and JSON escaping, `squeeze`, `linkify`.
+pub mod escape {
+    pub use cyclone_web::escape::*;
 }
 
 /// Tornado's `tornado.testing`: a test server on 127.0.0.1:0 and its client.

@@ -161,6 +161,10 @@ impl Application {
         rules: impl IntoIterator<Item = Rule>,
         settings: Settings,
     ) -> Result<Application, RouteError> {
+        // Tornado serves `static_path` before the application's own rules.
+        let rules = crate::static_files::static_rules(&settings)
+            .into_iter()
+            .chain(rules);
         let router = Router::new(rules)?;
         let hosts = vec![HostRules {
             pattern: None,

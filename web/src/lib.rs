@@ -35,6 +35,12 @@
 //!   renders it.
 //! - [`websocket`](mod@websocket): Tornado's `WebSocketHandler` ([`WebSocketHandler`]) and its route
 //!   target [`websocket()`]; the connection is an actor with a cloneable handle.
+//! - [`template`]: Tornado's `tornado.template` on minijinja:
+//!   [`render`](RequestContext::render) / [`render_string`](RequestContext::render_string),
+//!   the [`TemplateLoader`], [UI modules](UiModule) and ui methods (guide: `docs/templates.md`).
+//! - [`static_files`]: Tornado's [`StaticFileHandler`], mounted for `static_path`, and
+//!   [`static_url`](RequestContext::static_url) (guide: `docs/static.md`).
+//! - [`escape`]: Tornado's `tornado.escape`.
 //! - [`testing`]: a [`TestServer`](testing::TestServer) on `127.0.0.1:0` with a client.
 //!
 //! # Example
@@ -72,6 +78,9 @@
 //! | signed cookie lifetime (read) | 31 days | [`signed::DEFAULT_MAX_AGE_DAYS`] |
 //! | signed cookie expiry (set) | 30 days | [`signed::DEFAULT_SIGNED_COOKIE_EXPIRES_DAYS`] |
 //! | WebSocket message size | 10 MiB | [`Settings::websocket_max_message_size`] |
+//! | compiled templates kept | yes; no with `debug` | [`Settings::compiled_template_cache`] |
+//! | static file read chunk (and whole-answer size) | 64 KiB | [`static_files::DEFAULT_STATIC_CHUNK_SIZE`] |
+//! | `Cache-Control` of `?v=` static URLs | one year, immutable | [`static_files::DEFAULT_STATIC_CACHE_MAX_AGE`] |
 //! | test fetch timeout | 10 s | [`testing::TEST_REQUEST_TIMEOUT`] |
 //!
 //! # Panics and cancellation
@@ -98,12 +107,15 @@ mod builtin;
 pub mod compress;
 mod cookies;
 mod errors;
+pub mod escape;
 mod etag;
 mod handler;
 mod routing;
 mod settings;
 pub mod signed;
+pub mod static_files;
 mod target;
+pub mod template;
 pub mod testing;
 mod urljoin;
 pub mod websocket;
@@ -123,7 +135,9 @@ pub use settings::{
     CookieSecret, DEFAULT_STATIC_URL_PREFIX, DEFAULT_WEBSOCKET_MAX_MESSAGE_SIZE,
     DEFAULT_XSRF_COOKIE_NAME, Settings,
 };
+pub use static_files::{StaticFileHandler, StaticFileOptions};
 pub use target::{Forward, RouteTarget, Target, Work, actor, function, per_worker, service};
+pub use template::{TemplateError, TemplateLoader, UiModule};
 pub use urljoin::RedirectUrlError;
 pub use websocket::{WebSocketHandler, websocket, websocket_with};
 

@@ -9,6 +9,10 @@ use cyclone_protocol::websocket::WebSocketConfig;
 
 use crate::access_log::LogFunction;
 use crate::cookies::CookieOptions;
+use crate::static_files::StaticFileOptions;
+use crate::template::{
+    ModuleContext, NamespaceHook, TemplateLoader, TemplateNamespace, UiMethods, UiModule, UiModules,
+};
 
 /// Default for [`Settings::websocket_max_message_size`]: 10 MiB, as Tornado.
 pub const DEFAULT_WEBSOCKET_MAX_MESSAGE_SIZE: usize = 10 * 1024 * 1024;
@@ -127,6 +131,26 @@ pub struct Settings {
     /// buffer, close timeout (the three `websocket_*` settings above apply on top when set).
     /// Default: [`WebSocketConfig::new`].
     pub websocket_config: Option<WebSocketConfig>,
+    /// Keep compiled templates between requests (Tornado's `compiled_template_cache`).
+    /// Default: on, off with `debug` (a changed template is then read on the next request).
+    pub compiled_template_cache: Option<bool>,
+    /// Keep each static file's `static_url` hash once computed (Tornado's
+    /// `static_hash_cache`). Default: on, off with `debug` (a changed file then gets a new
+    /// hash on the next page).
+    pub static_hash_cache: Option<bool>,
+    /// The templates' loader (Tornado's `template_loader`). Default: one reading
+    /// `template_path`, shared by every application using that folder.
+    pub template_loader: Option<TemplateLoader>,
+    /// UI modules templates call as `modules.Name(..)` (Tornado's `ui_modules`). Default none.
+    pub ui_modules: UiModules,
+    /// Functions every template can call by name (Tornado's `ui_methods`). Default none.
+    pub ui_methods: UiMethods,
+    /// Adds names to every template's namespace (Tornado's overridden
+    /// `get_template_namespace`). Default none.
+    pub template_namespace: Option<NamespaceHook>,
+    /// How the `static_path` files are served (Tornado's `static_handler_args`). Default:
+    /// [`StaticFileOptions::default`].
+    pub static_handler_args: StaticFileOptions,
 }
 
 impl Settings {
@@ -203,6 +227,77 @@ impl Settings {
     pub fn template_path(mut self, path: impl Into<PathBuf>) -> Self {
         self.template_path = Some(path.into());
         self
+    }
+
+    /// Sets [`static_url_prefix`](Self::static_url_prefix) (it should start and end with `/`).
+    pub fn static_url_prefix(mut self, prefix: impl Into<String>) -> Self {
+        self.static_url_prefix = Some(prefix.into());
+        self
+    }
+
+    /// Sets [`compiled_template_cache`](Self::compiled_template_cache).
+    pub fn compiled_template_cache(mut self, cache: bool) -> Self {
+        self.compiled_template_cache = Some(cache);
+        self
+    }
+
+    /// Sets [`static_hash_cache`](Self::static_hash_cache).
+    pub fn static_hash_cache(mut self, cache: bool) -> Self {
+        self.static_hash_cache = Some(cache);
+        self
+    }
+
+    /// Sets [`template_loader`](Self::template_loader).
+    pub fn template_loader(mut self, loader: TemplateLoader) -> Self {
+        self.template_loader = Some(loader);
+        self
+    }
+
+    /// Adds the UI module `name` to [`ui_modules`](Self::ui_modules).
+    pub fn ui_module(mut self, name: impl Into<String>, module: impl UiModule) -> Self {
+        self.ui_modules.insert(name, module);
+        self
+    }
+
+    /// Adds the ui method `name` to [`ui_methods`](Self::ui_methods).
+    pub fn ui_method(
+        mut self,
+        name: impl Into<String>,
+        method: impl Fn(
+            &ModuleContext<'_>,
+            &[minijinja::Value],
+        ) -> Result<minijinja::Value, minijinja::Error>
+        + Send
+        + Sync
+        + 'static,
+    ) -> Self {
+        self.ui_methods.insert(name, method);
+        self
+    }
+
+    /// Sets [`template_namespace`](Self::template_namespace).
+    pub fn template_namespace(
+        mut self,
+        hook: impl Fn(&crate::RequestContext, &mut TemplateNamespace) + Send + Sync + 'static,
+    ) -> Self {
+        self.template_namespace = Some(NamespaceHook(Arc::new(hook)));
+        self
+    }
+
+    /// Sets [`static_handler_args`](Self::static_handler_args).
+    pub fn static_handler_args(mut self, options: StaticFileOptions) -> Self {
+        self.static_handler_args = options;
+        self
+    }
+
+    /// Whether compiled templates are kept: `compiled_template_cache`, else not `debug`.
+    pub fn compiled_template_cache_enabled(&self) -> bool {
+        self.compiled_template_cache.unwrap_or(!self.debug)
+    }
+
+    /// Whether static file hashes are kept: `static_hash_cache`, else not `debug`.
+    pub fn static_hash_cache_enabled(&self) -> bool {
+        self.static_hash_cache.unwrap_or(!self.debug)
     }
 
     /// Sets [`websocket_ping_interval`](Self::websocket_ping_interval).

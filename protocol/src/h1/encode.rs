@@ -52,7 +52,9 @@ pub enum BodyLength {
 /// The encoder owns the framing: it writes `Content-Length` or `Transfer-Encoding` from
 /// `length` and drops those fields from `headers` (except a `Content-Length` the caller gives on
 /// a 304, or on a HEAD response with [`BodyLength::Streaming`], which describe the body that is
-/// not sent). It adds `Date` (from `date`, refreshed here) unless `headers` has one, and a
+/// not sent). A [`BodyLength::Streaming`] body whose `headers` carry one valid
+/// `Content-Length` is framed with that length, as [`BodyLength::Known`] (a file of known size
+/// streamed in pieces); without one it is chunked. It adds `Date` (from `date`, refreshed here) unless `headers` has one, and a
 /// `Connection` token when the default for the version is wrong. A `Connection` field in
 /// `headers` is written as given, and `close` in it makes the connection close. Every other
 /// field is written as given, in order.
@@ -93,6 +95,14 @@ pub(crate) fn encode_response_head_cached(
             BodyLength::Streaming => (Kind::Discard, Framing::CallersLength),
         }
     } else {
+        // A streamed body whose length the caller knows (a file) goes out with that
+        // `Content-Length`, checked like any other, rather than chunked.
+        let length = match length {
+            BodyLength::Streaming => {
+                callers_content_length(headers).map_or(length, BodyLength::Known)
+            }
+            known => known,
+        };
         match length {
             BodyLength::Known(length) => (
                 Kind::Length {
@@ -169,6 +179,20 @@ pub(crate) fn encode_response_head_cached(
     dst.extend_from_slice(b"\r\n");
 
     BodyEncoder { kind, must_close }
+}
+
+/// The one `Content-Length` among `headers`, if there is exactly one and it is a number.
+fn callers_content_length(headers: &HeaderMap) -> Option<u64> {
+    let mut values = headers.get_all(CONTENT_LENGTH).iter();
+    let value = values.next()?;
+    if values.next().is_some() {
+        return None;
+    }
+    let digits = value.to_str().ok()?;
+    if digits.is_empty() || !digits.bytes().all(|byte| byte.is_ascii_digit()) {
+        return None;
+    }
+    digits.parse().ok()
 }
 
 /// `HTTP/1.x CODE Reason\r\n`, in one append for the statuses most answers carry.

@@ -378,3 +378,67 @@ fn error_and_expectation_answers() {
         "HTTP/1.1 417 Expectation Failed\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
     );
 }
+
+#[test]
+fn streaming_with_the_callers_content_length_is_not_chunked() {
+    let mut headers = HeaderMap::new();
+    headers.insert(CONTENT_LENGTH, HeaderValue::from_static("8"));
+    let mut out = BytesMut::new();
+    let mut body = encode_response_head(
+        &ResponseContext::default(),
+        StatusCode::OK,
+        &headers,
+        BodyLength::Streaming,
+        &mut DateCache::new(),
+        &mut out,
+    );
+    body.encode_data(b"abcd", &mut out).unwrap();
+    body.encode_data(b"efgh", &mut out).unwrap();
+    assert_eq!(
+        body.encode_data(b"i", &mut out),
+        Err(EncodeError::BodyTooLong { announced: 8 })
+    );
+    body.encode_end(None, &mut out).unwrap();
+    assert!(!body.must_close());
+    assert_eq!(
+        without_date(&out),
+        "HTTP/1.1 200 OK\r\ncontent-length: 8\r\n\r\nabcdefgh"
+    );
+
+    // A short body cannot be fixed: the connection closes.
+    let mut out = BytesMut::new();
+    let mut body = encode_response_head(
+        &ResponseContext::default(),
+        StatusCode::OK,
+        &headers,
+        BodyLength::Streaming,
+        &mut DateCache::new(),
+        &mut out,
+    );
+    body.encode_data(b"abc", &mut out).unwrap();
+    assert_eq!(
+        body.encode_end(None, &mut out),
+        Err(EncodeError::BodyTooShort { missing: 5 })
+    );
+    assert!(body.must_close());
+
+    // A value that is not one number is ignored: chunked, and the field dropped.
+    for bad in ["", "8, 8", "-1", "eight"] {
+        let mut headers = HeaderMap::new();
+        headers.insert(CONTENT_LENGTH, HeaderValue::from_static(bad));
+        let mut out = BytesMut::new();
+        encode_response_head(
+            &ResponseContext::default(),
+            StatusCode::OK,
+            &headers,
+            BodyLength::Streaming,
+            &mut DateCache::new(),
+            &mut out,
+        );
+        assert_eq!(
+            without_date(&out),
+            "HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n",
+            "{bad:?}"
+        );
+    }
+}

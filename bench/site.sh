@@ -1,0 +1,197 @@
+#!/usr/bin/env bash
+# site.sh: a site's two workloads, cyclone against its peers in one run.
+#
+#   fortunes    TechEmpower's "fortunes" page: 12 rows read from SQLite on a blocking thread,
+#               one added at request time, sorted, HTML-escaped, rendered through a layout
+#               template. cyclone (minijinja, run_in_executor) against actix-web (askama,
+#               web::block) and Tornado (its own templates, sqlite3 through run_in_executor).
+#   static-4k   a 4 KiB file from the static folder: cyclone's StaticFileHandler against
+#   static-1m   actix-files (and Tornado's StaticFileHandler), and the same for a 1 MiB file.
+#
+#   bench/site.sh                                       # every server and test, ~3 min
+#   DURATION=2 WARMUP=1 bench/site.sh                   # a quick smoke run
+#   ONLY="cyclone actix" TESTS=fortunes bench/site.sh
+#
+# Each server runs one worker on CPU 0 (taskset), wrk one thread on CPU 1, one server at a
+# time, in the same run. Run it on a quiet machine and quote ratios from one run, never absolute
+# numbers from different runs. The servers' answers are checked (13 rows, escaped) first.
+#
+# Knobs (defaults): DURATION=10 WARMUP=2 CONNS=64 PORT=18380 ONLY="cyclone actix tornado"
+#   TESTS="fortunes static-4k static-1m" BUILD=1 (0: use the binaries built) PIN=1 (0: no
+#   taskset) TORNADO_PYTHON (a python with tornado; else bench/site/.venv is made with pip)
+# Needs wrk and python3. Output: the table on stdout and in bench/results/site-<date>.md.
+set -euo pipefail
+
+if [[ "${1:-}" == "-h" || "${1:-}" == "--help" ]]; then
+  sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'
+  exit 0
+fi
+
+DURATION=${DURATION:-10}
+WARMUP=${WARMUP:-2}
+CONNS=${CONNS:-64}
+PORT=${PORT:-18380}
+ONLY=${ONLY:-"cyclone actix tornado"}
+TESTS=${TESTS:-"fortunes static-4k static-1m"}
+BUILD=${BUILD:-1}
+PIN=${PIN:-1}
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+command -v wrk >/dev/null || { echo "site.sh: needs wrk (apt-get install wrk)" >&2; exit 2; }
+
+work=$(mktemp -d)
+server_pid=""
+cleanup() {
+  if [[ -n "$server_pid" ]]; then
+    kill "$server_pid" 2>/dev/null || true
+    wait "$server_pid" 2>/dev/null || true
+  fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+# The data every server reads: TechEmpower's twelve fortunes and two static files.
+python3 - "$work" <<'PY'
+import os, sqlite3, sys
+work = sys.argv[1]
+fortunes = [
+    "fortune: No such file or directory",
+    "A computer scientist is someone who fixes things that aren't broken.",
+    "After enough decimal places, nobody gives a damn.",
+    "A bad random number generator: 1, 1, 1, 1, 1, 4.33e+67, 1, 1, 1",
+    "A computer program does what you tell it to do, not what you want it to do.",
+    "Emacs is a nice operating system, but I prefer UNIX. \u2014 Tom Christaensen",
+    "Any program that runs right is obsolete.",
+    "A list is only as strong as its weakest link. \u2014 Donald Knuth",
+    "Feature: A bug with seniority.",
+    "Computers make very fast, very accurate mistakes.",
+    '<script>alert("This should not be displayed in a browser alert box.");</script>',
+    "\u30d5\u30ec\u30fc\u30e0\u30ef\u30fc\u30af\u306e\u30d9\u30f3\u30c1\u30de\u30fc\u30af",
+]
+db = sqlite3.connect(os.path.join(work, "fortunes.db"))
+db.execute("CREATE TABLE Fortune (id INTEGER PRIMARY KEY, message TEXT NOT NULL)")
+db.executemany("INSERT INTO Fortune (id, message) VALUES (?, ?)", enumerate(fortunes, 1))
+db.commit()
+os.makedirs(os.path.join(work, "static"))
+with open(os.path.join(work, "static", "4k.bin"), "wb") as f:
+    f.write(os.urandom(4096))
+with open(os.path.join(work, "static", "1m.bin"), "wb") as f:
+    f.write(os.urandom(1024 * 1024))
+PY
+
+target_dir=${CARGO_TARGET_DIR:-bench/site/target}
+if [[ "$BUILD" == 1 ]]; then
+  cargo build --release --manifest-path bench/site/Cargo.toml >&2
+fi
+
+python=""
+if [[ " $ONLY " == *" tornado "* ]]; then
+  python=${TORNADO_PYTHON:-}
+  if [[ -z "$python" ]]; then
+    if [[ ! -x bench/site/.venv/bin/python ]]; then
+      python3 -m venv bench/site/.venv
+      bench/site/.venv/bin/pip install -q "tornado>=6.5,<7"
+    fi
+    python=bench/site/.venv/bin/python
+  fi
+fi
+
+server_cpu=()
+load_cpu=()
+if [[ "$PIN" == 1 ]] && command -v taskset >/dev/null && (($(nproc) >= 2)); then
+  server_cpu=(taskset -c 0)
+  load_cpu=(taskset -c 1)
+fi
+
+args=(--port "$PORT" --db "$work/fortunes.db" --static "$work/static")
+start_server() {
+  case "$1" in
+    cyclone) "${server_cpu[@]}" "$target_dir/release/cyclone_site" "${args[@]}" --workers 1 & ;;
+    actix) "${server_cpu[@]}" "$target_dir/release/actix_site" "${args[@]}" --workers 1 & ;;
+    tornado) "${server_cpu[@]}" "$python" bench/site/tornado_site.py "${args[@]}" & ;;
+  esac
+  server_pid=$!
+  for _ in $(seq 100); do
+    if (echo >"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then
+      return 0
+    fi
+    sleep 0.1
+  done
+  echo "site.sh: $1 did not listen on $PORT" >&2
+  exit 1
+}
+stop_server() {
+  kill "$server_pid" 2>/dev/null || true
+  wait "$server_pid" 2>/dev/null || true
+  server_pid=""
+}
+
+path_of() {
+  case "$1" in
+    fortunes) echo /fortunes ;;
+    static-4k) echo /static/4k.bin ;;
+    static-1m) echo /static/1m.bin ;;
+  esac
+}
+
+# Every server must answer alike before anything is measured.
+check() {
+  local server=$1 page
+  page=$(python3 -c 'import sys, urllib.request; print(urllib.request.urlopen(sys.argv[1]).read().decode())' \
+    "http://127.0.0.1:$PORT/fortunes")
+  local rows
+  rows=$(grep -o '<td>' <<<"$page" | wc -l)
+  # Escaped as entities, named (&lt;) or numbered (&#60;), never as a live tag.
+  if [[ "$rows" != 26 ]] || grep -q '<script>' <<<"$page" || ! grep -q 'script&[#a-z0-9]*;alert(' <<<"$page" \
+    || ! grep -q 'Additional fortune added at request time.' <<<"$page"; then
+    echo "site.sh: $server's fortunes page is wrong:" >&2
+    echo "$page" >&2
+    exit 1
+  fi
+}
+
+stamp=$(date +%Y-%m-%d-%H%M%S)
+mkdir -p bench/results
+report=bench/results/site-$stamp.md
+commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+git diff --quiet HEAD 2>/dev/null || commit+=" (with uncommitted changes)"
+declare -A result
+for server in $ONLY; do
+  start_server "$server"
+  check "$server"
+  for test in $TESTS; do
+    url="http://127.0.0.1:$PORT$(path_of "$test")"
+    "${load_cpu[@]}" wrk -t1 -c"$CONNS" -d"${WARMUP}s" "$url" >/dev/null
+    out=$("${load_cpu[@]}" wrk -t1 -c"$CONNS" -d"${DURATION}s" --latency "$url")
+    rps=$(awk '/^Requests\/sec/ { print $2 }' <<<"$out")
+    p99=$(awk '$1 == "99%" { print $2 }' <<<"$out")
+    errors=$(awk '/Non-2xx|Socket errors/ { print }' <<<"$out" | tr '\n' ' ')
+    result[$server,$test]="$rps|$p99|$errors"
+    echo "$server $test: $rps requests/s, p99 $p99 $errors" >&2
+  done
+  stop_server
+done
+
+{
+  echo "# site workloads, $(date -u +%Y-%m-%dT%H:%MZ)"
+  echo
+  echo "cyclone $commit; $(nproc) CPUs; one worker per server; wrk -t1 -c$CONNS -d${DURATION}s" \
+    "(warm-up ${WARMUP}s); PIN=$PIN"
+  echo
+  echo "| test | server | requests/s | p99 latency | vs cyclone | errors |"
+  echo "|---|---|---:|---:|---:|---|"
+  for test in $TESTS; do
+    base=${result[cyclone,$test]:-}
+    base=${base%%|*}
+    for server in $ONLY; do
+      IFS='|' read -r rps p99 errors <<<"${result[$server,$test]}"
+      ratio=""
+      if [[ -n "$base" && "$server" != cyclone ]]; then
+        ratio=$(awk -v a="$base" -v b="$rps" 'BEGIN { if (b > 0) printf "%.2fx", a / b }')
+      fi
+      echo "| $test | $server | $rps | $p99 | $ratio | $errors |"
+    done
+  done
+} | tee "$report"
+echo "written to $report" >&2

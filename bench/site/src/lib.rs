@@ -1,0 +1,64 @@
+//! What the two Rust servers share: the fortunes, read from SQLite on a blocking thread with
+//! one connection per thread, as TechEmpower's "fortunes" test asks.
+
+use std::cell::RefCell;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+/// One row of the `Fortune` table.
+#[derive(Debug, Clone, Serialize)]
+pub struct Fortune {
+    /// The row id.
+    pub id: i64,
+    /// The text, escaped by the template.
+    pub message: String,
+}
+
+/// The fortune every answer adds before sorting.
+pub const ADDED_AT_REQUEST_TIME: &str = "Additional fortune added at request time.";
+
+thread_local! {
+    /// This blocking thread's connection and its file.
+    static CONNECTION: RefCell<Option<(PathBuf, rusqlite::Connection)>> = const { RefCell::new(None) };
+}
+
+/// Every fortune, plus the one added at request time, sorted by message. Blocking: call it on
+/// a blocking thread.
+pub fn fortunes(database: &Path) -> rusqlite::Result<Vec<Fortune>> {
+    CONNECTION.with(|cell| {
+        let mut cell = cell.borrow_mut();
+        if cell.as_ref().is_none_or(|(path, _)| path != database) {
+            let connection = rusqlite::Connection::open_with_flags(
+                database,
+                rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+            )?;
+            *cell = Some((database.to_owned(), connection));
+        }
+        let Some((_, connection)) = cell.as_ref() else {
+            return Ok(Vec::new());
+        };
+        let mut statement = connection.prepare_cached("SELECT id, message FROM Fortune")?;
+        let mut rows: Vec<Fortune> = statement
+            .query_map([], |row| {
+                Ok(Fortune {
+                    id: row.get(0)?,
+                    message: row.get(1)?,
+                })
+            })?
+            .collect::<rusqlite::Result<_>>()?;
+        rows.push(Fortune {
+            id: 0,
+            message: ADDED_AT_REQUEST_TIME.to_owned(),
+        });
+        rows.sort_by(|a, b| a.message.cmp(&b.message));
+        Ok(rows)
+    })
+}
+
+/// The value after `name` on the command line, if any.
+pub fn flag<T: std::str::FromStr>(name: &str) -> Option<T> {
+    let args: Vec<String> = std::env::args().collect();
+    let at = args.iter().position(|arg| arg == name)?;
+    args.get(at + 1)?.parse().ok()
+}

@@ -1,0 +1,59 @@
+"""The Tornado peer: /fortunes from SQLite through the executor (sqlite3 is blocking),
+rendered by Tornado's own template engine with a layout; /static/ from --static.
+
+    python tornado_site.py --port 8080 --db fortunes.db --static DIR
+"""
+
+import argparse
+import asyncio
+import os.path
+import sqlite3
+import threading
+
+import tornado.ioloop
+import tornado.web
+
+ADDED_AT_REQUEST_TIME = "Additional fortune added at request time."
+_local = threading.local()
+
+
+def read_fortunes(database):
+    # One connection per executor thread, as the Rust peers keep one per blocking thread.
+    connection = getattr(_local, "connection", None)
+    if connection is None:
+        connection = sqlite3.connect("file:%s?mode=ro" % database, uri=True)
+        _local.connection = connection
+    rows = connection.execute("SELECT id, message FROM Fortune").fetchall()
+    rows.append((0, ADDED_AT_REQUEST_TIME))
+    rows.sort(key=lambda row: row[1])
+    return rows
+
+
+class FortunesHandler(tornado.web.RequestHandler):
+    def initialize(self, database):
+        self.database = database
+
+    async def get(self):
+        fortunes = await tornado.ioloop.IOLoop.current().run_in_executor(
+            None, read_fortunes, self.database
+        )
+        self.render("fortunes.html", fortunes=fortunes)
+
+
+async def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--port", type=int, default=8080)
+    parser.add_argument("--db", default="fortunes.db")
+    parser.add_argument("--static", default="static")
+    args = parser.parse_args()
+    app = tornado.web.Application(
+        [(r"/fortunes", FortunesHandler, {"database": args.db})],
+        template_path=os.path.join(os.path.dirname(__file__), "tornado_templates"),
+        static_path=args.static,
+    )
+    app.listen(args.port, address="127.0.0.1")
+    await asyncio.Event().wait()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

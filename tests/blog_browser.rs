@@ -1,0 +1,325 @@
+//! The blog example in a real browser: Debian's headless Chromium, driven through chromedriver
+//! (WebDriver) by fantoccini, against the blog started in this process on 127.0.0.1:0 with a
+//! fresh database. It signs up, logs out and in, composes an entry in Markdown, finds it on the
+//! home page and in the feed, and sees a forged form refused.
+//!
+//! Needs the `chromium` and `chromium-driver` packages (`$CHROMIUM` / `$CHROMEDRIVER` name
+//! other binaries). Without them the test says so and passes, except under CI (`CI=true`),
+//! where it fails: CI must never pass by skipping. The whole run is bounded by [`TEST_TIMEOUT`].
+
+#[allow(dead_code)] // the example's helpers this test does not call
+#[path = "../examples/blog/site/mod.rs"]
+mod site;
+
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use cyclone::testing::TestServer;
+use fantoccini::wd::Capabilities;
+use fantoccini::{Client, ClientBuilder, Locator};
+use futures::FutureExt;
+use hyper_util::client::legacy::connect::HttpConnector;
+
+/// The most the browser part may take, start to finish.
+const TEST_TIMEOUT: Duration = Duration::from_secs(180);
+
+/// The most one page or element may take to appear.
+const STEP_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// The most chromedriver may take to listen.
+const DRIVER_START_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// What to install when the browser is missing.
+const PACKAGES: &str = "apt-get install -y chromium chromium-driver";
+
+/// `$variable` if set, else the first of `candidates`; only if it is a file.
+fn binary(variable: &str, candidates: &[&str]) -> Option<PathBuf> {
+    if let Some(path) = std::env::var_os(variable) {
+        return Some(PathBuf::from(path)).filter(|path| path.is_file());
+    }
+    candidates
+        .iter()
+        .map(PathBuf::from)
+        .find(|path| path.is_file())
+}
+
+/// chromedriver, run by this test on a free loopback port; killed when dropped.
+struct Driver {
+    /// The process.
+    child: Child,
+    /// Its WebDriver URL.
+    url: String,
+}
+
+impl Driver {
+    fn start(driver: &Path) -> Driver {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .and_then(|listener| listener.local_addr())
+            .map(|address| address.port())
+            .expect("a free port");
+        let child = Command::new(driver)
+            .arg(format!("--port={port}"))
+            .arg("--allowed-ips=127.0.0.1")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|error| panic!("cannot start {}: {error}", driver.display()));
+        let address = SocketAddr::from(([127, 0, 0, 1], port));
+        let started = Instant::now();
+        while TcpStream::connect_timeout(&address, Duration::from_millis(200)).is_err() {
+            assert!(
+                started.elapsed() < DRIVER_START_TIMEOUT,
+                "chromedriver did not listen within {DRIVER_START_TIMEOUT:?}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Driver {
+            child,
+            url: format!("http://127.0.0.1:{port}"),
+        }
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Headless Chromium with nothing that reaches the network, in a fresh profile.
+fn capabilities(chromium: &Path, profile: &Path) -> Capabilities {
+    let options = serde_json::json!({
+        "binary": chromium.display().to_string(),
+        "args": [
+            "--headless=new",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--disable-extensions",
+            "--disable-default-apps",
+            "--no-first-run",
+            "--no-default-browser-check",
+            format!("--user-data-dir={}", profile.display()),
+        ],
+    });
+    let mut capabilities = Capabilities::new();
+    capabilities.insert("goog:chromeOptions".into(), options);
+    capabilities
+}
+
+#[actix_rt::test]
+async fn a_browser_signs_up_writes_an_entry_and_is_refused_a_forged_form() {
+    let chromium = binary(
+        "CHROMIUM",
+        &["/usr/bin/chromium", "/usr/bin/chromium-browser"],
+    );
+    let driver = binary("CHROMEDRIVER", &["/usr/bin/chromedriver"]);
+    let (Some(chromium), Some(driver)) = (chromium, driver) else {
+        let message = format!("no chromium or chromedriver; install them with `{PACKAGES}`");
+        if std::env::var("CI").is_ok_and(|ci| ci == "true") {
+            panic!("{message} (CI must run the browser test)");
+        }
+        eprintln!("skipped: {message}");
+        return;
+    };
+
+    let dir = std::env::temp_dir().join(format!("cyclone-blog-browser-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let app = site::application(&site::BlogOptions {
+        database: dir.join("blog.db"),
+        debug: false,
+    })
+    .await
+    .unwrap();
+    let server = TestServer::start(app).unwrap();
+    let driver = Driver::start(&driver);
+    let mut builder = ClientBuilder::new(HttpConnector::new());
+    builder.capabilities(capabilities(&chromium, &dir.join("profile")));
+    let browser = tokio::time::timeout(STEP_TIMEOUT, builder.connect(&driver.url))
+        .await
+        .expect("a browser session in time")
+        .expect("a browser session");
+    // A failing step must still close the browser (chromium outlives a killed chromedriver).
+    let run = std::panic::AssertUnwindSafe(scenario(&browser, &server)).catch_unwind();
+    let outcome = tokio::time::timeout(TEST_TIMEOUT, run).await;
+    let _ = browser.close().await;
+    drop(driver);
+    let _ = std::fs::remove_dir_all(&dir);
+    match outcome {
+        Ok(Ok(())) => {}
+        Ok(Err(panic)) => std::panic::resume_unwind(panic),
+        Err(_) => panic!("the browser scenario took more than {TEST_TIMEOUT:?}"),
+    }
+}
+
+/// What a person does, step by step.
+async fn scenario(browser: &Client, server: &TestServer) {
+    let url = |path: &str| server.url(path);
+
+    // An empty blog: composing sends the visitor to log in, which sends them to sign up.
+    browser.goto(&url("/compose")).await.unwrap();
+    let email = wait_for(browser, Locator::Css("form#signup #email")).await;
+    assert!(path_of(browser).await.starts_with("/auth/create"));
+    email.send_keys("ada@example.com").await.unwrap();
+    find(browser, "#name")
+        .await
+        .send_keys("Ada Lovelace")
+        .await
+        .unwrap();
+    find(browser, "#password")
+        .await
+        .send_keys("analytical engine")
+        .await
+        .unwrap();
+    find(browser, "#submit").await.click().await.unwrap();
+    wait_for(browser, Locator::Css("form#compose")).await;
+    assert_eq!(path_of(browser).await, "/compose");
+    assert_eq!(
+        find(browser, ".user").await.text().await.unwrap(),
+        "Ada Lovelace"
+    );
+
+    // Log out and back in.
+    browser.goto(&url("/auth/logout")).await.unwrap();
+    browser
+        .goto(&url("/auth/login?next=%2Fcompose"))
+        .await
+        .unwrap();
+    wait_for(browser, Locator::Css("form#login")).await;
+    find(browser, "#email")
+        .await
+        .send_keys("ada@example.com")
+        .await
+        .unwrap();
+    find(browser, "#password")
+        .await
+        .send_keys("wrong password")
+        .await
+        .unwrap();
+    find(browser, "#submit").await.click().await.unwrap();
+    let error = wait_for(browser, Locator::Css("#error")).await;
+    assert_eq!(error.text().await.unwrap(), "Incorrect password.");
+    find(browser, "#password")
+        .await
+        .send_keys("analytical engine")
+        .await
+        .unwrap();
+    find(browser, "#submit").await.click().await.unwrap();
+    wait_for(browser, Locator::Css("form#compose")).await;
+
+    // Compose in Markdown.
+    find(browser, "#title")
+        .await
+        .send_keys("Notes on the Engine")
+        .await
+        .unwrap();
+    find(browser, "#markdown")
+        .await
+        .send_keys("The engine **weaves** patterns.\n\n- cards\n- gears\n\n<b>raw</b>")
+        .await
+        .unwrap();
+    find(browser, "#publish").await.click().await.unwrap();
+    let strong = wait_for(browser, Locator::Css(".entry .body strong")).await;
+    assert_eq!(strong.text().await.unwrap(), "weaves");
+    assert_eq!(path_of(browser).await, "/entry/notes-on-the-engine");
+    let items = browser
+        .find_all(Locator::Css(".entry .body li"))
+        .await
+        .unwrap();
+    assert_eq!(items.len(), 2);
+    // Raw HTML is shown as text.
+    let body = find(browser, ".entry .body").await.text().await.unwrap();
+    assert!(body.contains("<b>raw</b>"), "{body}");
+    // The page's stylesheet and script came through static_url and loaded.
+    let styled = browser
+        .execute(
+            "return getComputedStyle(document.querySelector('#header')).borderBottomStyle",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(styled, serde_json::json!("solid"));
+
+    // On the home page, and in the feed.
+    browser.goto(&url("/")).await.unwrap();
+    let title = wait_for(browser, Locator::Css(".entry h1 a")).await;
+    assert_eq!(title.text().await.unwrap(), "Notes on the Engine");
+    let feed = browser
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             fetch('/feed').then(r => r.text()).then(done, e => done(String(e)));",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let feed = feed.as_str().unwrap_or_default().to_owned();
+    assert!(
+        feed.contains("<title type=\"text\">Notes on the Engine</title>"),
+        "{feed}"
+    );
+    assert!(
+        feed.contains("&lt;strong&gt;weaves&lt;/strong&gt;"),
+        "{feed}"
+    );
+
+    // A forged form: the page's XSRF token replaced before submitting. Refused, nothing written.
+    browser.goto(&url("/compose")).await.unwrap();
+    wait_for(browser, Locator::Css("form#compose")).await;
+    find(browser, "#title")
+        .await
+        .send_keys("Forged entry")
+        .await
+        .unwrap();
+    find(browser, "#markdown")
+        .await
+        .send_keys("should not exist")
+        .await
+        .unwrap();
+    browser
+        .execute(
+            "document.querySelector('input[name=_xsrf]').value = '2|00000000|0123456789abcdef0123456789abcdef|1';",
+            vec![],
+        )
+        .await
+        .unwrap();
+    find(browser, "#publish").await.click().await.unwrap();
+    wait_for(browser, Locator::XPath("//title[contains(., '403')]")).await;
+    browser.goto(&url("/archive")).await.unwrap();
+    wait_for(browser, Locator::Css("ul.archive")).await;
+    let archive = browser.source().await.unwrap();
+    assert!(archive.contains("Notes on the Engine"));
+    assert!(!archive.contains("Forged entry"));
+}
+
+async fn find(browser: &Client, css: &str) -> fantoccini::elements::Element {
+    wait_for(browser, Locator::Css(css)).await
+}
+
+/// The element, once the page shows it (within [`STEP_TIMEOUT`]).
+async fn wait_for(browser: &Client, locator: Locator<'_>) -> fantoccini::elements::Element {
+    match browser
+        .wait()
+        .at_most(STEP_TIMEOUT)
+        .for_element(locator)
+        .await
+    {
+        Ok(element) => element,
+        Err(error) => {
+            let page = browser.source().await.unwrap_or_default();
+            panic!("{locator:?} did not appear: {error}\npage:\n{page}");
+        }
+    }
+}
+
+/// The path of the page shown.
+async fn path_of(browser: &Client) -> String {
+    browser.current_url().await.unwrap().path().to_owned()
+}
