@@ -96,7 +96,7 @@ impl RequestContext {
         context: impl serde::Serialize,
     ) -> Result<String, HttpError> {
         let app = self.app().clone();
-        let loader = loader_for(&app.settings(), name)?;
+        let loader = loader_for(app.settings(), name)?;
         let environment = loader.environment(app.settings().compiled_template_cache_enabled());
         let token = self.xsrf_token.clone();
         let namespace = Namespace::new(self, app, environment, token);
@@ -117,7 +117,7 @@ impl RequestContext {
         whole_page: bool,
     ) -> Result<String, HttpError> {
         let app = self.app().clone();
-        let loader = loader_for(&app.settings(), name)?;
+        let loader = loader_for(app.settings(), name)?;
         let environment = loader.environment(app.settings().compiled_template_cache_enabled());
         let xsrf = self.prepare_xsrf()?;
         let namespace = Namespace::new(self, app, environment, xsrf.token.clone());
