@@ -39,6 +39,14 @@ impl<S: AsyncRead + AsyncWrite + Unpin> IoStream<S> {
         reader.poll_fill_driven(transport, cx, room)
     }
 
+    /// Whether a driven read keeps its read buffer when the transport has nothing, rather than
+    /// lending it back to the loop. Default: lend it back (an idle stream holds no read
+    /// buffer). Keeping it saves a hand-over per read for a connection that is rarely idle
+    /// for long (HTTP keep-alive answering request after request).
+    pub fn keep_read_buffer(&mut self, keep: bool) {
+        self.reader.keep_idle(keep);
+    }
+
     /// Gives an empty read buffer back to the loop's spare now (an owner about to wait on
     /// something other than its transport).
     pub fn release_read_buffer(&mut self) {

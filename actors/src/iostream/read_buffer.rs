@@ -32,6 +32,10 @@ pub(crate) struct ReadBuffer {
     /// The size of the next read while data keeps arriving: doubles each time a read comes back
     /// full, up to `read_chunk_size`, so bulk transfers use few system calls.
     next_read_size: usize,
+    /// A driven read keeps its buffer when the transport has nothing (a connection answering
+    /// request after request), instead of lending it back to the loop (a WebSocket mostly
+    /// idle among thousands).
+    keep_idle: bool,
 }
 
 impl ReadBuffer {
@@ -42,6 +46,7 @@ impl ReadBuffer {
             max_buffer_size: 0,
             read_chunk_size: 1,
             next_read_size: 1,
+            keep_idle: false,
         };
         buffer.set_limits(limits);
         buffer
@@ -286,10 +291,15 @@ impl ReadBuffer {
             self.buffer.reserve(room);
         }
         let polled = tokio_util::io::poll_read_buf(Pin::new(transport), cx, &mut self.buffer);
-        if polled.is_pending() {
+        if polled.is_pending() && !self.keep_idle {
             self.release_if_empty();
         }
         polled
+    }
+
+    /// See [`IoStream::keep_read_buffer`](super::IoStream::keep_read_buffer).
+    pub(crate) fn keep_idle(&mut self, keep: bool) {
+        self.keep_idle = keep;
     }
 
     /// Gives the buffer back to the loop's spare if nothing is in it.

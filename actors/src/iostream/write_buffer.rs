@@ -23,8 +23,9 @@ use super::transport::Transport;
 
 /// Writes shorter than this, queued behind others, are copied into the tail buffer.
 const COALESCE_BELOW: usize = 1024;
-/// The most slices handed to one vectored write (Linux's `UIO_MAXIOV` is 1024).
-const MAX_SLICES: usize = 64;
+/// The most slices handed to one vectored write (Linux's `UIO_MAXIOV` is 1024; more than a
+/// few large chunks at once gains nothing, and the slice array is filled on every write).
+const MAX_SLICES: usize = 16;
 /// A tail this large or smaller keeps its allocation once everything is written, so a
 /// connection answering request after request encodes into the same memory; a larger one (a
 /// big answer) is freed, so idle streams hold little. 16 KiB.
@@ -171,7 +172,10 @@ impl WriteBuffer {
     ) -> Poll<io::Result<bool>> {
         let mut moved = false;
         while self.len() > 0 {
-            let result = {
+            let result = if self.chunks.is_empty() {
+                // The common case: everything is in the tail (encoded answers, small writes).
+                Pin::new(&mut *transport).poll_write(cx, &self.tail)
+            } else {
                 let mut slices = [IoSlice::new(&[]); MAX_SLICES];
                 let mut count = 0;
                 for chunk in self.chunks.iter().take(MAX_SLICES) {
@@ -214,6 +218,12 @@ impl WriteBuffer {
     /// Forgets the first `written` bytes. Once the queue is empty, a small tail keeps its
     /// allocation for the next bytes and a large one is freed, so idle streams hold little.
     fn advance(&mut self, written: usize) {
+        if self.chunks.is_empty() && written >= self.tail.len() {
+            // The common case: the whole tail went in one write.
+            self.written += self.tail.len() as u64;
+            self.drained();
+            return;
+        }
         // A transport claiming more than it was offered must not make us panic.
         let mut written = written.min(self.len());
         self.written += written as u64;
@@ -236,12 +246,17 @@ impl WriteBuffer {
             }
         }
         if self.len() == 0 {
-            if self.tail.capacity() > KEEP_TAIL_CAPACITY {
-                self.tail = BytesMut::new();
-            } else {
-                // Emptied: back to the start of its allocation.
-                self.tail.clear();
-            }
+            self.drained();
+        }
+    }
+
+    /// Everything is written: a small tail keeps its allocation for the next bytes, a large
+    /// one is freed, so idle streams hold little.
+    fn drained(&mut self) {
+        if self.tail.capacity() > KEEP_TAIL_CAPACITY {
+            self.tail = BytesMut::new();
+        } else {
+            self.tail.clear();
         }
     }
 }

@@ -2,7 +2,7 @@
 //! encoder owns, and body framing (Content-Length, chunked, or close-delimited), all appended to
 //! a caller's write buffer so that pipelined responses go out in one write.
 
-use bytes::BytesMut;
+use bytes::{Bytes, BytesMut};
 use http::header::{CONNECTION, CONTENT_LENGTH, DATE, TRANSFER_ENCODING};
 use http::{HeaderMap, StatusCode, Version};
 
@@ -314,6 +314,42 @@ impl BodyEncoder {
             Kind::Finished => return Err(EncodeError::BodyFinished),
         }
         Ok(())
+    }
+
+    /// [`encode_data`](Self::encode_data) for a piece held in `Bytes`, without copying it:
+    /// the framing before the piece goes into `dst`, and the piece comes back to be sent as it
+    /// is, right after `dst`'s bytes, followed by the returned suffix (`\r\n` after a chunk).
+    /// `Ok(None)`: nothing of it is sent (a response without a body, an empty piece).
+    pub fn encode_data_shared(
+        &mut self,
+        data: Bytes,
+        dst: &mut BytesMut,
+    ) -> Result<Option<(Bytes, &'static [u8])>, EncodeError> {
+        if data.is_empty() {
+            return Ok(None);
+        }
+        match &mut self.kind {
+            Kind::Length {
+                announced,
+                remaining,
+            } => {
+                let length = data.len() as u64;
+                if length > *remaining {
+                    return Err(EncodeError::BodyTooLong {
+                        announced: *announced,
+                    });
+                }
+                *remaining -= length;
+                Ok(Some((data, b"")))
+            }
+            Kind::Chunked => {
+                write_chunk_size(data.len() as u64, dst);
+                Ok(Some((data, b"\r\n")))
+            }
+            Kind::CloseDelimited => Ok(Some((data, b""))),
+            Kind::Discard => Ok(None),
+            Kind::Finished => Err(EncodeError::BodyFinished),
+        }
     }
 
     /// Ends the body: the last chunk and `trailers` for a chunked body (trailers are dropped

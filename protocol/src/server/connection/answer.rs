@@ -3,7 +3,8 @@
 
 use std::task::{Context as TaskContext, Poll};
 
-use bytes::BytesMut;
+use bytes::Bytes;
+use cyclone_actors::iostream::IoStream;
 use http::header::HeaderValue;
 use http::{StatusCode, Version};
 use tokio::io::{AsyncRead, AsyncWrite};
@@ -15,7 +16,8 @@ use super::super::upgrade::Switch;
 use super::ExchangeLoop;
 use super::exchange::State;
 use crate::h1::{
-    BodyEncoder, BodyLength, CONTINUE_100, DateCache, ResponseContext, encode_response_head_cached,
+    BodyEncoder, BodyLength, CONTINUE_100, DateCache, EncodeError, ResponseContext,
+    encode_response_head_cached,
 };
 
 /// What moving one exchange's answer came to.
@@ -45,7 +47,7 @@ impl<S: HttpService, T: AsyncRead + AsyncWrite + Unpin> ExchangeLoop<S, T> {
             self.refresh_date();
         }
         while !self.queue.is_empty() {
-            if self.write_buf.len() >= self.options.max_write_buffer_size {
+            if self.stream.write_buffer_len() >= self.options.max_write_buffer_size {
                 break;
             }
             if self.send_continue() {
@@ -104,7 +106,9 @@ impl<S: HttpService, T: AsyncRead + AsyncWrite + Unpin> ExchangeLoop<S, T> {
         exchange.continue_pending = false;
         let body_unread = self.reading.as_ref().is_some_and(|r| r.id == exchange.id);
         if body_unread {
-            self.write_buf.extend_from_slice(CONTINUE_100);
+            self.stream
+                .write_buffer_mut()
+                .extend_from_slice(CONTINUE_100);
         }
         body_unread
     }
@@ -137,7 +141,7 @@ impl<S: HttpService, T: AsyncRead + AsyncWrite + Unpin> ExchangeLoop<S, T> {
                     response,
                     None,
                     &self.date,
-                    &mut self.write_buf,
+                    &mut self.stream,
                 ))
             }
             State::Upgrade { .. } => {
@@ -155,7 +159,7 @@ impl<S: HttpService, T: AsyncRead + AsyncWrite + Unpin> ExchangeLoop<S, T> {
                 {
                     exchange.sent = Some(SentHook::new(callback));
                 }
-                while self.write_buf.len() < max_write {
+                while self.stream.write_buffer_len() < max_write {
                     let event = match answer.poll_event(cx) {
                         Poll::Pending => return Outcome::Waiting,
                         Poll::Ready(event) => event,
@@ -174,7 +178,7 @@ impl<S: HttpService, T: AsyncRead + AsyncWrite + Unpin> ExchangeLoop<S, T> {
                                 response,
                                 encoder.as_mut(),
                                 &self.date,
-                                &mut self.write_buf,
+                                &mut self.stream,
                             ));
                         }
                         Some(ResponseEvent::Head(status, headers)) => {
@@ -186,7 +190,7 @@ impl<S: HttpService, T: AsyncRead + AsyncWrite + Unpin> ExchangeLoop<S, T> {
                                     &headers,
                                     BodyLength::Streaming,
                                     &self.date,
-                                    &mut self.write_buf,
+                                    self.stream.write_buffer_mut(),
                                 ));
                             }
                             crate::h1::recycle_boxed(headers);
@@ -200,17 +204,19 @@ impl<S: HttpService, T: AsyncRead + AsyncWrite + Unpin> ExchangeLoop<S, T> {
                                     &http::HeaderMap::new(),
                                     BodyLength::Streaming,
                                     &self.date,
-                                    &mut self.write_buf,
+                                    self.stream.write_buffer_mut(),
                                 )
                             });
-                            if encoder.encode_data(&data, &mut self.write_buf).is_err() {
+                            if queue_data(encoder, data, &mut self.stream).is_err() {
                                 return Outcome::Done(true);
                             }
                         }
                         Some(ResponseEvent::End) => {
                             let close = match encoder {
                                 Some(encoder) => {
-                                    encoder.encode_end(None, &mut self.write_buf).is_err()
+                                    encoder
+                                        .encode_end(None, self.stream.write_buffer_mut())
+                                        .is_err()
                                         || encoder.must_close()
                                 }
                                 None => {
@@ -220,7 +226,7 @@ impl<S: HttpService, T: AsyncRead + AsyncWrite + Unpin> ExchangeLoop<S, T> {
                                         HttpResponse::ok(),
                                         None,
                                         &self.date,
-                                        &mut self.write_buf,
+                                        &mut self.stream,
                                     )
                                 }
                             };
@@ -248,7 +254,7 @@ impl<S: HttpService, T: AsyncRead + AsyncWrite + Unpin> ExchangeLoop<S, T> {
                                     HttpResponse::new(StatusCode::INTERNAL_SERVER_ERROR),
                                     None,
                                     &self.date,
-                                    &mut self.write_buf,
+                                    &mut self.stream,
                                 );
                             }
                             return Outcome::Done(true);
@@ -306,7 +312,7 @@ impl<S: HttpService, T: AsyncRead + AsyncWrite + Unpin> ExchangeLoop<S, T> {
             response.headers(),
             BodyLength::Known(0),
             &self.date,
-            &mut self.write_buf,
+            self.stream.write_buffer_mut(),
         );
         self.switch = Some(Switch { head, on_upgrade });
         Outcome::Done(false)
@@ -333,14 +339,35 @@ pub(super) fn note_head(sent: &mut Option<SentHook>, status: StatusCode) {
     }
 }
 
-/// Encodes a whole answer (or, after a streamed head, its body and end). Returns whether the
-/// connection must close after it.
-pub(super) fn encode_whole(
+/// Body pieces at least this large are queued as they are instead of copied into the write
+/// buffer: past a few KiB, one more slice in a vectored write is cheaper than the copy. 4 KiB.
+const SHARE_BODY_FROM: usize = 4 * 1024;
+
+/// Frames and queues one body piece: copied into the write buffer when small, queued as it is
+/// when large.
+pub(super) fn queue_data<T: AsyncRead + AsyncWrite + Unpin>(
+    encoder: &mut BodyEncoder,
+    data: Bytes,
+    stream: &mut IoStream<T>,
+) -> Result<(), EncodeError> {
+    if data.len() < SHARE_BODY_FROM {
+        return encoder.encode_data(&data, stream.write_buffer_mut());
+    }
+    if let Some((data, suffix)) = encoder.encode_data_shared(data, stream.write_buffer_mut())? {
+        stream.push_write(data);
+        stream.write_buffer_mut().extend_from_slice(suffix);
+    }
+    Ok(())
+}
+
+/// Encodes a whole answer (or, after a streamed head, its body and end) into the stream's
+/// write queue. Returns whether the connection must close after it.
+pub(super) fn encode_whole<T: AsyncRead + AsyncWrite + Unpin>(
     context: &ResponseContext,
     response: HttpResponse,
     started: Option<&mut BodyEncoder>,
     date: &DateCache,
-    dst: &mut BytesMut,
+    stream: &mut IoStream<T>,
 ) -> bool {
     let (status, headers, body) = response.into_boxed_parts();
     let mut fresh;
@@ -353,12 +380,13 @@ pub(super) fn encode_whole(
                 &headers,
                 BodyLength::Known(body.len() as u64),
                 date,
-                dst,
+                stream.write_buffer_mut(),
             );
             &mut fresh
         }
     };
     crate::h1::recycle_boxed(headers);
-    let failed = encoder.encode_data(&body, dst).is_err() || encoder.encode_end(None, dst).is_err();
+    let failed = queue_data(encoder, body, stream).is_err()
+        || encoder.encode_end(None, stream.write_buffer_mut()).is_err();
     failed || encoder.must_close()
 }

@@ -187,7 +187,7 @@ impl<S: HttpService, T: AsyncRead + AsyncWrite + Unpin> ExchangeLoop<S, T> {
         super::answer::note_head(&mut sent, response.status());
         self.refresh_date();
         let close =
-            super::answer::encode_whole(context, response, None, &self.date, &mut self.write_buf);
+            super::answer::encode_whole(context, response, None, &self.date, &mut self.stream);
         // Dropping the hook reports the status sent.
         drop(sent);
         if let Some(work) = work {

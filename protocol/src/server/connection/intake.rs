@@ -122,13 +122,13 @@ impl<S: HttpService, T: AsyncRead + AsyncWrite + Unpin> ExchangeLoop<S, T> {
             } else if !self.accepting
                 || self.closing
                 || self.upgrade_candidate.is_some()
-                || self.read_buf.is_empty()
+                || self.stream.read_buffer_len() == 0
                 || self.queue.len() >= self.options.max_pipelined_requests.max(1)
-                || self.write_buf.len() >= self.options.max_write_buffer_size
+                || self.stream.write_buffer_len() >= self.options.max_write_buffer_size
             {
                 break;
             }
-            match self.decoder.decode(&mut self.read_buf) {
+            match self.decoder.decode(self.stream.read_buffer_mut()) {
                 Ok(None) => break,
                 Ok(Some(Event::Head(head))) => self.on_head(head, cx),
                 Ok(Some(Event::Data(data))) => self.on_data(data),
@@ -147,7 +147,7 @@ impl<S: HttpService, T: AsyncRead + AsyncWrite + Unpin> ExchangeLoop<S, T> {
 
     /// Starts the header timeout when the first byte of a head is waiting, stops it otherwise.
     fn update_head_clock(&mut self) {
-        let partial_head = !self.decoder.is_reading_body() && !self.read_buf.is_empty();
+        let partial_head = !self.decoder.is_reading_body() && self.stream.read_buffer_len() > 0;
         match (partial_head, self.head_started) {
             (true, None) => self.head_started = Some(self.now()),
             (false, Some(_)) => self.head_started = None,
@@ -217,7 +217,7 @@ impl<S: HttpService, T: AsyncRead + AsyncWrite + Unpin> ExchangeLoop<S, T> {
             Some(false) if bodyless => {
                 let nothing_ahead = self.queue.is_empty()
                     && self.upgrade_candidate.is_none()
-                    && self.write_buf.len() < self.options.max_write_buffer_size;
+                    && self.stream.write_buffer_len() < self.options.max_write_buffer_size;
                 let queued = if nothing_ahead {
                     self.call_and_answer(request, &context, cx)
                 } else {
@@ -373,7 +373,7 @@ impl<S: HttpService, T: AsyncRead + AsyncWrite + Unpin> ExchangeLoop<S, T> {
             self.push_error(answer.status, None);
         }
         self.accepting = false;
-        self.read_buf.clear();
+        self.stream.read_buffer_mut().clear();
     }
 
     /// The body being read broke off: tell a streaming handler, answer `status` if the answer
@@ -437,7 +437,7 @@ impl<S: HttpService, T: AsyncRead + AsyncWrite + Unpin> ExchangeLoop<S, T> {
     /// After the queued answers, close (no more decoding).
     pub(super) fn closing_after_queue(&mut self) {
         self.accepting = false;
-        self.read_buf.clear();
+        self.stream.read_buffer_mut().clear();
     }
 }
 

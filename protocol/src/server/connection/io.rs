@@ -1,11 +1,10 @@
-//! The socket: reading into the read buffer when there is room for what is read, writing the
-//! write buffer, the client's end of input, and lingering before the close.
+//! The socket, through the connection's `IoStream`: reading into its read buffer when there
+//! is room for what is read, writing its write buffer, the client's end of input, and
+//! lingering before the close.
 
 use std::io;
-use std::pin::Pin;
 use std::task::{Context as TaskContext, Poll};
 
-use bytes::Buf;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::time::Instant;
 
@@ -17,35 +16,19 @@ use super::{ExchangeLoop, LINGER_MAX_DISCARD};
 const HEAD_READ_CAPACITY: usize = 8 * 1024;
 
 impl<S: HttpService, T: AsyncRead + AsyncWrite + Unpin> ExchangeLoop<S, T> {
-    /// Writes the write buffer. Returns whether bytes moved; errors end the connection.
+    /// Writes what the stream has queued (flushing TLS once it is all out). Returns whether
+    /// bytes moved; errors end the connection.
     pub(super) fn poll_write(&mut self, cx: &mut TaskContext<'_>) -> io::Result<bool> {
-        let mut progress = false;
-        while !self.write_buf.is_empty() {
-            match Pin::new(&mut self.io).poll_write(cx, &self.write_buf) {
-                Poll::Ready(Ok(0)) => return Err(io::ErrorKind::WriteZero.into()),
-                Poll::Ready(Ok(written)) => {
-                    self.write_buf.advance(written);
-                    self.needs_flush = true;
-                    progress = true;
+        match self.stream.poll_send(cx) {
+            Poll::Ready(Ok(moved)) => {
+                if moved {
+                    self.last_write = self.now();
                 }
-                Poll::Ready(Err(error)) => return Err(error),
-                Poll::Pending => break,
+                Ok(moved)
             }
+            Poll::Ready(Err(error)) => Err(error),
+            Poll::Pending => Ok(false),
         }
-        if progress {
-            self.last_write = self.now();
-        }
-        if self.write_buf.is_empty() {
-            self.write_buf.clear();
-            if self.needs_flush {
-                match Pin::new(&mut self.io).poll_flush(cx) {
-                    Poll::Ready(Ok(())) => self.needs_flush = false,
-                    Poll::Ready(Err(error)) => return Err(error),
-                    Poll::Pending => {}
-                }
-            }
-        }
-        Ok(progress)
     }
 
     /// The time as of this poll (one clock read per poll).
@@ -60,7 +43,7 @@ impl<S: HttpService, T: AsyncRead + AsyncWrite + Unpin> ExchangeLoop<S, T> {
             && !self.closing
             && (self.accepting || self.reading.is_some())
             && !self.body_blocked
-            && self.write_buf.len() < self.options.max_write_buffer_size
+            && self.stream.write_buffer_len() < self.options.max_write_buffer_size
             && (reading_body
                 || (self.upgrade_candidate.is_none()
                     && self.queue.len() < self.options.max_pipelined_requests.max(1)));
@@ -72,10 +55,7 @@ impl<S: HttpService, T: AsyncRead + AsyncWrite + Unpin> ExchangeLoop<S, T> {
         } else {
             HEAD_READ_CAPACITY
         };
-        if self.read_buf.capacity() - self.read_buf.len() < want / 8 {
-            self.read_buf.reserve(want);
-        }
-        match tokio_util::io::poll_read_buf(Pin::new(&mut self.io), cx, &mut self.read_buf) {
+        match self.stream.poll_fill(cx, want) {
             Poll::Pending => {
                 self.read_blocked = true;
                 Ok(false)
@@ -107,7 +87,7 @@ impl<S: HttpService, T: AsyncRead + AsyncWrite + Unpin> ExchangeLoop<S, T> {
         if self.reading.is_some() {
             self.fail_body(None);
         }
-        self.read_buf.clear();
+        self.stream.read_buffer_mut().clear();
         let computing = self
             .queue
             .iter()
@@ -118,7 +98,7 @@ impl<S: HttpService, T: AsyncRead + AsyncWrite + Unpin> ExchangeLoop<S, T> {
             }) {
                 self.upgrade_candidate = None;
             }
-            // Dropping the exchanges drops the handlers' futures (and streamed writers).
+            // Dropping the exchanges drops the handlers' work (and their writers' streams).
             self.queue.truncate(first);
             self.reading = None;
             self.waiting = None;
@@ -129,15 +109,12 @@ impl<S: HttpService, T: AsyncRead + AsyncWrite + Unpin> ExchangeLoop<S, T> {
     /// Closing: shut the write side, then discard reads until the client closes or the linger
     /// time or byte budget runs out.
     pub(super) fn poll_linger(&mut self, cx: &mut TaskContext<'_>) -> Poll<io::Result<()>> {
-        if Pin::new(&mut self.io).poll_shutdown(cx).is_pending() {
+        if self.stream.poll_shutdown(cx).is_pending() {
             return self.linger_wait(cx);
         }
         while !self.read_closed && self.discarded < LINGER_MAX_DISCARD {
-            self.read_buf.clear();
-            if self.read_buf.capacity() < HEAD_READ_CAPACITY {
-                self.read_buf.reserve(HEAD_READ_CAPACITY);
-            }
-            match tokio_util::io::poll_read_buf(Pin::new(&mut self.io), cx, &mut self.read_buf) {
+            self.stream.read_buffer_mut().clear();
+            match self.stream.poll_fill(cx, HEAD_READ_CAPACITY) {
                 Poll::Ready(Ok(0)) | Poll::Ready(Err(_)) => self.read_closed = true,
                 Poll::Ready(Ok(read)) => self.discarded += read,
                 Poll::Pending => return self.linger_wait(cx),

@@ -61,6 +61,7 @@ use std::time::Duration;
 
 use actix::prelude::*;
 use bytes::BytesMut;
+use cyclone_actors::iostream::IoStream;
 use cyclone_actors::panics::panic_message;
 use cyclone_actors::registry::{ConnectionControl, ConnectionSlot};
 use tokio::io::{AsyncRead, AsyncWrite};
@@ -108,7 +109,7 @@ where
     let mut exchange = ExchangeLoop::new(io, peer, service, options, protocol, shutdown.clone());
     let run = async move {
         let switch = (&mut exchange).await?;
-        Some((switch, exchange.into_transport()))
+        Some((switch, exchange.into_transport()?))
     };
     HttpConnection::create(move |ctx| {
         slot.register(ctx.address().recipient());
@@ -214,8 +215,10 @@ impl ShutdownSignal {
 /// The loop one connection runs: see the module docs. Its `impl` blocks are spread over this
 /// module's files, one concern each.
 struct ExchangeLoop<S: HttpService, T> {
-    /// The socket (or TLS stream); nothing else touches it.
-    io: T,
+    /// The socket (or TLS stream) with its read and write buffers; nothing else touches it.
+    /// Requests are decoded straight from its read buffer, answers encoded straight into its
+    /// write buffer, large bodies queued without a copy.
+    stream: IoStream<T>,
     /// The client's address.
     peer: SocketAddr,
     /// The worker's service.
@@ -226,10 +229,6 @@ struct ExchangeLoop<S: HttpService, T> {
     protocol: &'static str,
     /// Graceful shutdown requests from the actor.
     shutdown: Rc<ShutdownSignal>,
-    /// Bytes read and not yet decoded; request heads and bodies are split off it.
-    read_buf: BytesMut,
-    /// Answers encoded and not yet written; one write sends them all.
-    write_buf: BytesMut,
     /// The sans-IO request decoder.
     decoder: RequestDecoder,
     /// The `Date` value, formatted once a second.
@@ -273,8 +272,6 @@ struct ExchangeLoop<S: HttpService, T> {
     last_write: Instant,
     /// The connection's start.
     started: Instant,
-    /// The socket needs a flush (TLS buffers writes).
-    needs_flush: bool,
     /// Lingering: the write side is shut down, reads are discarded until this instant.
     linger: Option<Instant>,
     /// Bytes discarded while lingering.
@@ -310,16 +307,17 @@ impl<S: HttpService, T: AsyncRead + AsyncWrite + Unpin> ExchangeLoop<S, T> {
     ) -> Self {
         let now = Instant::now();
         let far = now + Duration::from_secs(86_400 * 365);
+        let mut stream = IoStream::new(io);
+        // Answering request after request: the read buffer is kept between them.
+        stream.keep_read_buffer(true);
         ExchangeLoop {
-            io,
+            stream,
             peer,
             service,
             decoder: RequestDecoder::new(options.limits),
             options,
             protocol,
             shutdown,
-            read_buf: BytesMut::new(),
-            write_buf: BytesMut::new(),
             date: DateCache::new(),
             date_fresh: false,
             queue: VecDeque::new(),
@@ -338,7 +336,6 @@ impl<S: HttpService, T: AsyncRead + AsyncWrite + Unpin> ExchangeLoop<S, T> {
             last_read: now,
             last_write: now,
             started: now,
-            needs_flush: false,
             linger: None,
             discarded: 0,
             timer: Box::pin(tokio::time::sleep_until(far)),
@@ -366,11 +363,11 @@ impl<S: HttpService, T: AsyncRead + AsyncWrite + Unpin> ExchangeLoop<S, T> {
             let mut progress = self.decode(cx);
             progress |= self.poll_exchanges(cx);
             progress |= self.poll_write(cx)?;
-            if self.switch.is_some() && self.write_buf.is_empty() && !self.needs_flush {
+            if self.switch.is_some() && self.stream.is_flushed() {
                 // The 101 is out: the socket belongs to the new protocol now.
                 return Poll::Ready(Ok(()));
             }
-            if self.write_buf.is_empty() && !self.needs_flush && self.finished() {
+            if self.stream.is_flushed() && self.finished() {
                 self.linger = Some(Instant::now() + LINGER_TIMEOUT);
                 continue;
             }
@@ -378,8 +375,8 @@ impl<S: HttpService, T: AsyncRead + AsyncWrite + Unpin> ExchangeLoop<S, T> {
             // Everything read was answered and written, and the socket has nothing more: a
             // further turn would only find that out again (the common keep-alive case).
             let settled = self.read_blocked
-                && self.read_buf.is_empty()
-                && self.write_buf.is_empty()
+                && self.stream.read_buffer_len() == 0
+                && self.stream.write_buffer_len() == 0
                 && self.queue.is_empty();
             if !progress || settled {
                 if self.poll_timer(cx) {
@@ -411,15 +408,16 @@ impl<S: HttpService, T: AsyncRead + AsyncWrite + Unpin> ExchangeLoop<S, T> {
         }
         if self.reading.is_none() && !self.decoder.is_reading_body() {
             // An unfinished head or unread pipelined requests are not answered.
-            self.read_buf.clear();
+            self.stream.read_buffer_mut().clear();
         }
     }
 }
 
 impl<S: HttpService, T: AsyncRead + AsyncWrite + Unpin + 'static> ExchangeLoop<S, T> {
     /// After a switch: the transport and the bytes read past the switching request.
-    fn into_transport(self) -> (UpgradedIo, BytesMut) {
-        (UpgradedIo::new(self.io), self.read_buf)
+    fn into_transport(self) -> Option<(UpgradedIo, BytesMut)> {
+        let (io, read_buf) = self.stream.into_parts()?;
+        Some((UpgradedIo::new(io), read_buf))
     }
 }
 

@@ -33,7 +33,7 @@ impl<S: HttpService, T: AsyncRead + AsyncWrite + Unpin> ExchangeLoop<S, T> {
         if let Some(until) = self.linger {
             return Some((Wait::Linger, until));
         }
-        if !self.write_buf.is_empty() {
+        if self.stream.write_buffer_len() > 0 {
             return Some((
                 Wait::Write,
                 self.last_write + options.idle_connection_timeout,
