@@ -26,9 +26,9 @@ use tokio::io::AsyncWriteExt;
 use tokio::sync::{mpsc, oneshot};
 
 use super::Message;
-use super::actor::{Session, WebSocket, WebSocketIo, WebSocketService, start_connection};
 use super::close::{CloseCode, CloseFrame};
 use super::codec::Role;
+use super::connection::{Session, WebSocket, WebSocketIo, WebSocketService, start_connection};
 use super::error::WebSocketError;
 use super::handshake::{ClientHandshake, Negotiated};
 use super::limits::WebSocketConfig;

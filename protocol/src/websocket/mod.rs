@@ -111,10 +111,10 @@
 //! | the peer stopped reading: a message arrived with `max_write_queue` bytes queued | 1008 |
 //! | a service callback (or the future `on_message` returned) panicked | 1011 |
 
-mod actor;
 mod client;
 mod close;
 mod codec;
+mod connection;
 mod deflate;
 mod error;
 mod frame;
@@ -130,16 +130,16 @@ use bytes::Bytes;
 /// cyclone and tungstenite without a copy.
 pub use tungstenite::Utf8Bytes;
 
-pub use actor::{
-    Flushed, Session, WebSocket, WebSocketConnection, WebSocketIo, WebSocketService,
-    start_connection,
-};
 pub use client::{
     ClientConnection, ConnectRequest, DEFAULT_CONNECT_TIMEOUT, DEFAULT_INCOMING_QUEUE,
     ReconnectPolicy, ReconnectingClient, Resubscribe, websocket_connect, websocket_connect_actor,
 };
 pub use close::{CloseCode, CloseFrame};
 pub use codec::{Codec, Role};
+pub use connection::{
+    Flushed, Session, WebSocket, WebSocketConnection, WebSocketIo, WebSocketService,
+    start_connection,
+};
 pub use deflate::{
     DEFAULT_MEMORY_BUDGET, DeflateConfig, DeflateParams, PERMESSAGE_DEFLATE, accept_answer,
     negotiate,
