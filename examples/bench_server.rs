@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use cyclone::httpserver::{HttpResponse, HttpServer, HttpServerRequest, Reply};
 use cyclone::web::PathArgs;
-use cyclone::web::websocket::{
+use cyclone::websocket::{
     DeflateConfig, Message, WebSocketConfig, WebSocketContext, WebSocketHandler, upgrade,
 };
 use http::{Method, StatusCode};

@@ -13,10 +13,10 @@ use std::time::Duration;
 
 use actix::prelude::*;
 use cyclone::httpserver::{HttpResponse, HttpServerRequest};
-use cyclone::web::websocket::{
-    CloseCode, Message, Utf8Bytes, WebSocket, WebSocketContext, WebSocketHandler,
+use cyclone::web::{Application, PathArgs, RouteError, function, html_escape, url};
+use cyclone::websocket::{
+    CloseCode, Message, Utf8Bytes, WebSocket, WebSocketContext, WebSocketHandler, websocket_with,
 };
-use cyclone::web::{Application, PathArgs, RouteError, function, html_escape, url, websocket_with};
 use http::header::{CONTENT_TYPE, HeaderValue};
 
 /// Messages the room keeps for newcomers (Tornado's `cache_size`).

@@ -39,7 +39,7 @@ use actix::prelude::*;
 use bytes::Bytes;
 use cyclone::httpserver::{HttpResponse, HttpServer, HttpServerRequest, HttpService, Reply};
 use cyclone::web::PathArgs;
-use cyclone::web::websocket::{
+use cyclone::websocket::{
     CloseCode, Message, Utf8Bytes, WebSocket, WebSocketConfig, WebSocketContext, WebSocketHandler,
     upgrade,
 };

@@ -7,11 +7,23 @@
 //!
 //! | module | from | Tornado's |
 //! |---|---|---|
+//! | [`run`], [`Runtime`] | `cyclone-actors` | `asyncio.run` / `IOLoop.current().start()` |
 //! | [`ioloop`] | `cyclone-actors` | `tornado.ioloop` (with `run_in_executor`'s pool) |
 //! | [`iostream`] | `cyclone-actors` | `tornado.iostream` |
 //! | [`tcpserver`] | `cyclone-actors` | `tornado.tcpserver` |
 //! | [`tcpclient`] | `cyclone-actors` | `tornado.tcpclient` |
 //! | [`netutil`] | `cyclone-actors` | `tornado.netutil` |
+//! | [`tls`] | `cyclone-actors` | `ssl_options` |
+//! | [`local`] | `cyclone-actors` | (actors delivered to by a call on their own loop) |
+//! | [`httpserver`] | `cyclone-protocol` | `tornado.httpserver` |
+//! | [`httputil`] | `cyclone-protocol` | `tornado.httputil` |
+//! | [`httpclient`] | `cyclone-protocol` | `tornado.httpclient` |
+//! | [`websocket`] | `cyclone-protocol`, `cyclone-web` | `tornado.websocket`: handler, client, handle |
+//! | [`web`] | `cyclone-web` | `tornado.web`, `tornado.routing` |
+//! | [`template`], [`escape`] | `cyclone-web` | `tornado.template`, `tornado.escape` |
+//! | [`testing`] | `cyclone-web` | `tornado.testing` |
+//!
+//! Each item has one path: the modules re-export explicit lists, no globs.
 //! | [`web`] | `cyclone-web` | `tornado.web`, `tornado.routing` (with `StaticFileHandler`) |
 //! | [`template`] | `cyclone-web` | `tornado.template` (on minijinja) |
 //! | [`escape`] | `cyclone-web` | `tornado.escape` |
@@ -49,36 +61,55 @@
 #![deny(missing_docs, missing_debug_implementations, rust_2018_idioms)]
 #![forbid(unsafe_code)]
 
-/// Tornado's `tornado.ioloop`: the event loop handle, timers, periodic callbacks, the blocking pool.
+/// Tornado's `tornado.ioloop`: the event loop handle, timers, periodic callbacks, the blocking
+/// pool. Start a loop with [`run`] or [`Runtime`].
 pub mod ioloop {
-    pub use cyclone_actors::executor::*;
-    pub use cyclone_actors::ioloop::*;
-    pub use cyclone_actors::periodic::*;
-    pub use cyclone_actors::runtime::*;
+    pub use cyclone_actors::executor::{
+        BlockingPool, DEFAULT_EXECUTOR_QUEUE_LIMIT, ExecutorError, MAX_DEFAULT_BLOCKING_THREADS,
+        default_blocking_threads, default_pool, run_in_executor,
+    };
+    pub use cyclone_actors::ioloop::{DEFAULT_CALLBACK_BACKLOG, IoLoop, LoopError, TimeoutHandle};
+    pub use cyclone_actors::loop_local::LoopLocal;
+    pub use cyclone_actors::periodic::{MIN_PERIOD, PeriodicCallback, WeakPeriodicCallback};
 }
 
 /// Tornado's `tornado.iostream`: buffered streams with limits.
 pub mod iostream {
-    pub use cyclone_actors::iostream::*;
+    pub use cyclone_actors::iostream::{
+        BufferSide, Bytes, CloseReason, IoStream, ReadHalf, Regex, StreamBufferFullError,
+        StreamClosedError, StreamError, StreamLimits, TcpStream, UnsatisfiableReadError, WriteHalf,
+    };
 }
 
-/// Tornado's `tornado.tcpserver`: the multi-worker TCP server, its connection actors and registry.
+/// Tornado's `tornado.tcpserver`: the multi-worker TCP server, its connection actors and
+/// registry.
 pub mod tcpserver {
-    pub use cyclone_actors::connection::*;
-    pub use cyclone_actors::registry::*;
-    pub use cyclone_actors::tcpserver::*;
+    pub use cyclone_actors::connection::{
+        ConnectionInfo, DEFAULT_INBOX_CAPACITY, HandleStream, StreamConnection, StreamFactory,
+    };
+    pub use cyclone_actors::registry::{
+        ConnectionControl, ConnectionId, ConnectionRegistry, ConnectionSlot, ConnectionSummary,
+        Delivery, Notification,
+    };
+    pub use cyclone_actors::tcpserver::{
+        DEFAULT_ACCEPT_ERROR_BACKOFF, DEFAULT_MAX_CONNECTIONS, FORCE_CLOSE_GRACE, ServeConnection,
+        ShutdownReport, TcpServer, TcpServerError,
+    };
 }
 
-/// Tornado's `tornado.tcpclient`: dual-stack connects with resolvers.
+/// Tornado's `tornado.tcpclient`: dual-stack connects.
 pub mod tcpclient {
-    pub use cyclone_actors::resolver::*;
-    pub use cyclone_actors::tcpclient::*;
+    pub use cyclone_actors::tcpclient::{
+        CONNECT_SECONDARY_DELAY, ConnectError, ConnectOptions, DEFAULT_CONNECT_TIMEOUT, TcpClient,
+    };
 }
 
 /// Tornado's `tornado.netutil`: listening sockets and resolvers.
 pub mod netutil {
-    pub use cyclone_actors::netutil::*;
-    pub use cyclone_actors::resolver::*;
+    pub use cyclone_actors::netutil::{DEFAULT_BACKLOG, bind_socket, bind_sockets};
+    pub use cyclone_actors::resolver::{
+        DEFAULT_RESOLVE_TIMEOUT, DefaultResolver, Family, OverrideResolver, ResolveError, Resolver,
+    };
 }
 
 /// Local actors: actix actors whose messages from their own loop are handled by a direct
@@ -89,47 +120,126 @@ pub mod local {
 
 /// TLS for servers and clients (Tornado's `ssl_options`), with rustls.
 pub mod tls {
-    pub use cyclone_actors::tls::*;
+    pub use cyclone_actors::tls::{
+        DEFAULT_HANDSHAKE_TIMEOUT, HandshakeError, MAX_PEM_FILE_SIZE, TlsClientBuilder,
+        TlsClientConfig, TlsConfigError, TlsFactory, TlsServerBuilder, TlsServerConfig, TlsStream,
+        rustls, tokio_rustls,
+    };
 }
 
-/// Tornado's `tornado.httpserver`: the HTTP/1.1 server, its connection actor and handler contract.
+/// Tornado's `tornado.httpserver`: the HTTP/1.1 server, the request message every handler
+/// gets, and the writer that answers it.
 pub mod httpserver {
-    pub use cyclone_protocol::server::*;
+    pub use cyclone_protocol::server::{
+        ActorService, Answering, HttpRequestMessage, HttpResponse, HttpServer, HttpServerError,
+        HttpServerOptions, HttpServerRequest, HttpService, LINGER_MAX_DISCARD, LINGER_TIMEOUT,
+        OnUpgrade, PathArgs, RESPONSE_QUEUE_CHUNKS, Reply, RequestBody, RequestBodyError,
+        ResponseEvent, ResponseStream, ResponseWriter, Streaming, Upgraded, UpgradedIo,
+        WriterError, actor, streaming,
+    };
 }
 
 /// Tornado's `tornado.httputil`: arguments, files, cookies and URL helpers.
 pub mod httputil {
-    pub use cyclone_protocol::httputil::*;
+    pub use cyclone_protocol::httputil::{
+        Arguments, CookieError, Files, FormError, FormLimits, HttpFile, SameSite, SetCookie,
+        format_timestamp, parse_body_arguments, parse_cookie, parse_multipart_form_data,
+        parse_qs_bytes, parse_qs_bytes_with_limits, split_host_and_port, url_concat,
+    };
 }
 
 /// Tornado's `tornado.httpclient`: the pooled HTTP/1.1 client and its blocking wrapper.
 pub mod httpclient {
-    pub use cyclone_protocol::client::*;
+    pub use cyclone_protocol::client::{
+        AsyncHttpClient, ClientOptions, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_BODY_SIZE,
+        DEFAULT_MAX_CLIENTS, DEFAULT_MAX_HEADER_SIZE, DEFAULT_MAX_IDLE_PER_HOST,
+        DEFAULT_MAX_IDLE_TOTAL, DEFAULT_MAX_QUEUE_SIZE, DEFAULT_MAX_REDIRECTS, DEFAULT_TIMEOUT,
+        DEFAULT_USER_AGENT, HeaderMap, HeaderName, HeaderValue, HttpClient, HttpClientError,
+        HttpRequest, HttpResponse, Method, StatusCode, StatusError, TimeInfo, TimeoutPhase, header,
+    };
 }
 
-/// Tornado's `tornado.websocket`: the WebSocket codec, connection actor and client.
+/// Tornado's `tornado.websocket`, all of it in one place: the handler side
+/// ([`WebSocketHandler`](websocket::WebSocketHandler) and its route targets), the client
+/// ([`websocket_connect`](websocket::websocket_connect)), the cloneable handle any actor
+/// writes through ([`WebSocket`](websocket::WebSocket)), messages, limits, and the sans-IO
+/// codec and handshake underneath.
 pub mod websocket {
-    pub use cyclone_protocol::websocket::*;
+    pub use cyclone_protocol::websocket::{
+        Accepted, ClientConnection, ClientHandshake, CloseCode, CloseFrame, Codec, ConnectRequest,
+        DEFAULT_CLOSE_TIMEOUT, DEFAULT_CONNECT_TIMEOUT, DEFAULT_INCOMING_QUEUE,
+        DEFAULT_MAILBOX_CAPACITY, DEFAULT_MAX_MESSAGE_SIZE, DEFAULT_MAX_WRITE_QUEUE,
+        DEFAULT_MEMORY_BUDGET, DEFAULT_PING_TIMEOUT, DEFAULT_READ_BUFFER_SIZE, DeflateConfig,
+        DeflateParams, Flushed, HandshakeError, Message, Negotiated, PERMESSAGE_DEFLATE,
+        ProtocolError, ReconnectPolicy, ReconnectingClient, Resubscribe, Role, ServerHandshake,
+        Session, Utf8Bytes, WebSocket, WebSocketConfig, WebSocketConnection, WebSocketError,
+        WebSocketIo, WebSocketService, accept_answer, accept_key, encode_rejection, negotiate,
+        start_connection, websocket_connect, websocket_connect_actor,
+    };
+    pub use cyclone_web::websocket::{
+        UpgradeRequest, WebSocketContext, WebSocketHandler, config_from_settings, upgrade,
+        websocket, websocket_with,
+    };
 }
 
-/// Tornado's `tornado.web` and `tornado.routing`: Application, routing, RequestHandler.
+/// Tornado's `tornado.web` and `tornado.routing`: `Application`, routing, `RequestHandler`,
+/// route targets (handlers, actors, functions, services), cookies, XSRF, static files. The
+/// WebSocket handler is in [`websocket`], templates in [`template`].
 pub mod web {
-    pub use cyclone_web::*;
+    pub use cyclone_web::{
+        AppContext, Application, CookieOptions, CookieSecret, DEFAULT_STATIC_URL_PREFIX,
+        DEFAULT_SUPPORTED_METHODS, DEFAULT_WEBSOCKET_MAX_MESSAGE_SIZE, DEFAULT_XSRF_COOKIE_NAME,
+        Dispatch, ErrorHandler, Forward, HANDLER_INBOX_CAPACITY, HandlerResult, HttpError,
+        MissingArgumentError, PathArgError, PathArgs, RedirectHandler, RedirectUrlError,
+        RequestContext, RequestHandler, RouteError, RouteTarget, Router, Rule, Settings,
+        StaticFileHandler, StaticFileOptions, Target, Work, actor, fallback, function, handler,
+        handler_with, html_escape, per_worker, redirect, service, url,
+    };
+    pub use cyclone_web::{access_log, blocking, compress, signed, static_files};
 }
 
 /// Tornado's `tornado.template`: templates on minijinja, UI modules, the loader.
 pub mod template {
-    pub use cyclone_web::template::*;
+    pub use cyclone_web::template::{
+        Autoescape, ModuleContext, NamespaceHook, RequestInfo, TemplateError, TemplateLoader,
+        TemplateNamespace, UiMethod, UiMethods, UiModule, UiModules, context, minijinja,
+    };
 }
 
 /// Tornado's `tornado.escape`: HTML, URL and JSON escaping, `squeeze`, `linkify`.
 pub mod escape {
-    pub use cyclone_web::escape::*;
+    pub use cyclone_web::escape::{
+        ExtraParams, JsonError, LinkifyOptions, json_decode, json_encode, linkify, linkify_with,
+        squeeze, url_escape, url_unescape, url_unescape_bytes, xhtml_escape, xhtml_unescape,
+    };
 }
 
 /// Tornado's `tornado.testing`: a test server on 127.0.0.1:0 and its client.
 pub mod testing {
-    pub use cyclone_web::testing::*;
+    pub use cyclone_web::testing::{TEST_REQUEST_TIMEOUT, TestServer};
 }
 
-pub use cyclone_actors::runtime::*;
+pub use cyclone_actors::runtime::{Runtime, run};
+
+/// The guide (`docs/` in the repository), chapter by chapter; its examples are compiled and
+/// run as doctests, so they stay true.
+pub mod guide {
+    #[doc = include_str!("../docs/runtime.md")]
+    pub mod runtime {}
+    #[doc = include_str!("../docs/http.md")]
+    pub mod http {}
+    #[doc = include_str!("../docs/httpclient.md")]
+    pub mod httpclient {}
+    #[doc = include_str!("../docs/web.md")]
+    pub mod web {}
+    #[doc = include_str!("../docs/templates.md")]
+    pub mod templates {}
+    #[doc = include_str!("../docs/static.md")]
+    pub mod static_files {}
+    #[doc = include_str!("../docs/websocket.md")]
+    pub mod websocket {}
+    #[doc = include_str!("../docs/performance.md")]
+    pub mod performance {}
+    #[doc = include_str!("../docs/accept-strategy.md")]
+    pub mod accept_strategy {}
+}

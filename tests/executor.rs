@@ -15,9 +15,8 @@ use std::{
     time::{Duration, Instant},
 };
 
-use cyclone::ioloop::{
-    BlockingPool, ExecutorError, IoLoop, PeriodicCallback, Runtime, run_in_executor,
-};
+use cyclone::Runtime;
+use cyclone::ioloop::{BlockingPool, ExecutorError, IoLoop, PeriodicCallback, run_in_executor};
 use support::wait::{WAIT, on_own_thread};
 
 #[test]

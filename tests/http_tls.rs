@@ -233,14 +233,14 @@ async fn a_protocol_switch_hands_over_the_tls_stream() {
 /// Echoes every WebSocket message; offers permessage-deflate.
 struct WsEcho;
 
-impl cyclone::web::websocket::WebSocketHandler for WsEcho {
+impl cyclone::websocket::WebSocketHandler for WsEcho {
     fn get_compression_options(&self) -> Option<cyclone::websocket::DeflateConfig> {
         Some(cyclone::websocket::DeflateConfig::new())
     }
 
     fn on_message(
         &mut self,
-        cx: &mut cyclone::web::websocket::WebSocketContext<'_>,
+        cx: &mut cyclone::websocket::WebSocketContext<'_>,
         message: cyclone::websocket::Message,
     ) {
         let flushed = cx.write_message(message);
@@ -256,7 +256,7 @@ async fn wss_our_client_echoes_through_tls_with_and_without_compression() {
     let (server_tls, client_tls) = certificates();
     let server = HttpServer::new(|request: HttpServerRequest| async move {
         let args = cyclone::web::PathArgs::default();
-        cyclone::web::websocket::upgrade(request, WsEcho, args, WebSocketConfig::new())
+        cyclone::websocket::upgrade(request, WsEcho, args, WebSocketConfig::new())
     })
     .ssl_options(server_tls.build().unwrap());
     let (_server, addr) = listen_http(server);

@@ -8,7 +8,8 @@ use std::sync::{Arc, Mutex};
 use cyclone::httpclient::{
     AsyncHttpClient, ClientOptions, HeaderValue, HttpClientError, HttpRequest, Method, header,
 };
-use cyclone::tcpclient::{OverrideResolver, TcpClient};
+use cyclone::netutil::OverrideResolver;
+use cyclone::tcpclient::TcpClient;
 use support::raw_server::{Request, echo, serve_each};
 use support::wait::bounded;
 

@@ -8,7 +8,7 @@ use std::time::Duration;
 use cyclone::netutil::{DefaultResolver, OverrideResolver, ResolveError, Resolver};
 // `Family` is taken from the tcpclient facade: netutil also has a `Family` (for bind_sockets)
 // until the two are merged, and a glob re-export of both is ambiguous.
-use cyclone::tcpclient::Family;
+use cyclone::netutil::Family;
 use support::wait::{WAIT, bounded};
 
 async fn resolve(

@@ -7,8 +7,9 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use cyclone::iostream::StreamError;
+use cyclone::netutil::Family;
 use cyclone::netutil::{OverrideResolver, ResolveError};
-use cyclone::tcpclient::{ConnectError, ConnectOptions, Family, TcpClient};
+use cyclone::tcpclient::{ConnectError, ConnectOptions, TcpClient};
 use support::net::{StubResolver, free_port, refusing_address};
 use support::wait::WAIT;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};

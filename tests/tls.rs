@@ -12,7 +12,8 @@ use std::time::{Duration, Instant};
 
 use cyclone::iostream::IoStream;
 use cyclone::netutil::Family;
-use cyclone::tcpclient::{ConnectError, ConnectOptions, OverrideResolver, TcpClient};
+use cyclone::netutil::OverrideResolver;
+use cyclone::tcpclient::{ConnectError, ConnectOptions, TcpClient};
 use cyclone::tcpserver::{ConnectionInfo, StreamFactory, TcpServer};
 use cyclone::tls::rustls::{self, CertificateError};
 use cyclone::tls::{

@@ -4,8 +4,8 @@
 use std::process::Command;
 use std::time::{Duration, UNIX_EPOCH};
 
+use cyclone::httputil::SameSite;
 use cyclone::testing::TestServer;
-use cyclone::web::httputil::SameSite;
 use cyclone::web::signed::{
     DEFAULT_MAX_AGE_DAYS, SignedValueVersion, create_signed_value, decode_signed_value,
     decode_signed_value_with,

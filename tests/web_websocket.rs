@@ -14,12 +14,12 @@ use std::time::Duration;
 use bytes::Bytes;
 use cyclone::httpserver::HttpServerRequest;
 use cyclone::testing::TestServer;
-use cyclone::web::websocket::{
+use cyclone::web::{Application, PathArgs, Settings, url};
+use cyclone::websocket::ConnectRequest;
+use cyclone::websocket::{
     CloseCode, CloseFrame, DeflateConfig, Message, WebSocket, WebSocketConfig, WebSocketContext,
     WebSocketHandler, websocket, websocket_with,
 };
-use cyclone::web::{Application, PathArgs, Settings, url};
-use cyclone::websocket::ConnectRequest;
 use support::logs::AccessLog;
 use support::raw_http::{Client, head_of_answer, loopback};
 use support::servers::listen_http;
@@ -540,7 +540,7 @@ async fn wait_for_stops_reading_until_the_write_is_out_or_the_future_done() {
         };
         // A write queue cap above the answer: only `wait_for` keeps the server from reading.
         let config = WebSocketConfig::new().max_write_queue(4 * BIG_ANSWER);
-        async move { cyclone::web::websocket::upgrade(request, handler, PathArgs::default(), config) }
+        async move { cyclone::websocket::upgrade(request, handler, PathArgs::default(), config) }
     });
     let (_server, addr) = listen_http(server);
     // A raw client: it reads only when the test says so.
@@ -559,7 +559,7 @@ struct MembersOnly {
 impl WebSocketHandler for MembersOnly {
     fn prepare(
         &mut self,
-        upgrade: &cyclone::web::websocket::UpgradeRequest<'_>,
+        upgrade: &cyclone::websocket::UpgradeRequest<'_>,
     ) -> Result<(), cyclone::web::HttpError> {
         let user = upgrade.get_signed_cookie("user", 31.0);
         self.user = user.ok_or(cyclone::web::HttpError::new(http::StatusCode::UNAUTHORIZED))?;

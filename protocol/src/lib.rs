@@ -7,12 +7,14 @@
 //!   request events (head, body data, end); [`h1::encode_response_head`] and
 //!   [`h1::BodyEncoder`] append responses to a write buffer; [`h1::ResponseDecoder`] is the
 //!   client side. Body framing ([`h1::BodyDecoder`]) is shared by both sides. No sockets, no
-//!   tokio, no actix: the connection actor owns the socket and the two buffers.
+//!   tokio, no actix: the connection actor owns the connection's `IoStream` (the socket and
+//!   its two buffers) and decodes from and encodes into them in place.
 //! - [`httputil`]: query and form arguments, multipart bodies with files, cookies and
 //!   `Set-Cookie`, pure functions over bytes.
-//! - [`server`]: `HttpServer` and its per-connection **actor** (`HttpConnection`), which owns
-//!   the socket, drives [`h1`], and calls an `HttpService` on the connection's own loop (or
-//!   forwards the request to any actor as an `HttpRequestMessage`). See `docs/http.md`.
+//! - [`server`]: `HttpServer` and its per-connection **actor**, which owns the connection's
+//!   `IoStream`, drives [`h1`], and hands every request to an `HttpService` on the connection's
+//!   own loop as one `HttpRequestMessage` (request, path arguments, `ResponseWriter`), which
+//!   the service may answer itself or forward to any actor. See `docs/http.md`.
 //! - [`client`]: `AsyncHttpClient` (keep-alive pool, redirects, streaming, TLS, proxies) and
 //!   the blocking `HttpClient`. See `docs/httpclient.md`.
 //! - [`websocket`]: RFC 6455 with permessage-deflate: a sans-IO codec and handshake, the

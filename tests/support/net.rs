@@ -2,7 +2,7 @@
 
 use std::net::SocketAddr;
 
-use cyclone::tcpclient::{Family, ResolveError, Resolver};
+use cyclone::netutil::{Family, ResolveError, Resolver};
 use futures::future::LocalBoxFuture;
 
 /// A loopback address on `ip` where nothing listens: connecting is refused at once. (The port

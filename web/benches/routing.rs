@@ -5,7 +5,7 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use cyclone_web::httpserver::HttpResponse;
+use cyclone_protocol::server::HttpResponse;
 use cyclone_web::{Router, Rule, function, url};
 
 fn table() -> Router {

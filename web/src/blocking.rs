@@ -16,7 +16,7 @@ use crate::target::{Target, function};
 ///
 /// ```
 /// use cyclone_web::{blocking::blocking, url};
-/// use cyclone_web::httpserver::HttpResponse;
+/// use cyclone_protocol::server::HttpResponse;
 ///
 /// let rule = url("/report", blocking(|_request| {
 ///     std::thread::sleep(std::time::Duration::from_millis(10)); // a blocking library call

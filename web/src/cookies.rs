@@ -11,7 +11,7 @@ use cyclone_protocol::httputil::{CookieError, SameSite, SetCookie};
 ///
 /// ```
 /// use cyclone_web::CookieOptions;
-/// use cyclone_web::httputil::SameSite;
+/// use cyclone_protocol::httputil::SameSite;
 ///
 /// let options = CookieOptions::default().http_only(true).secure(true).same_site(SameSite::Strict);
 /// # drop(options);

@@ -3,7 +3,7 @@
 //! # Layout
 //!
 //! - [`Application`] (Tornado's `Application`): rules, host rule sets and [`Settings`]. It is
-//!   an [`HttpService`](httpserver::HttpService): [`Application::listen`] starts an
+//!   an [`HttpService`](cyclone_protocol::server::HttpService): [`Application::listen`] starts an
 //!   `HttpServer`, or give it to `HttpServer::new` yourself.
 //! - Routing ([`url`], [`Rule`], [`Router`]): regex rules anchored like Tornado's (`$`
 //!   implied), groups percent-decoded into [`PathArgs`], named rules and
@@ -11,7 +11,7 @@
 //!   ([`add_handlers`](Application::add_handlers)), nested routers, a default handler or 404.
 //!   Literal routes are one hash lookup.
 //! - [`Target`]s, what a rule routes to. Every kind implements [`RouteTarget`] and receives
-//!   the same message, the protocol's [`HttpRequestMessage`](httpserver::HttpRequestMessage)
+//!   the same message, the protocol's [`HttpRequestMessage`](cyclone_protocol::server::HttpRequestMessage)
 //!   (the request, its [`PathArgs`], its writer), so any target can forward it to another
 //!   ([`Forward`]):
 //!   - [`handler`] / [`handler_with`]: a [`RequestHandler`] type; each request makes a fresh
@@ -140,13 +140,3 @@ pub use target::{Forward, RouteTarget, Target, Work, actor, function, per_worker
 pub use template::{TemplateError, TemplateLoader, UiModule};
 pub use urljoin::RedirectUrlError;
 pub use websocket::{WebSocketHandler, websocket, websocket_with};
-
-/// The HTTP server types an application runs in (re-exported from `cyclone-protocol`).
-pub mod httpserver {
-    pub use cyclone_protocol::server::*;
-}
-
-/// Tornado's `httputil` helpers (re-exported from `cyclone-protocol`).
-pub mod httputil {
-    pub use cyclone_protocol::httputil::*;
-}

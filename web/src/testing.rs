@@ -4,7 +4,7 @@
 //!
 //! ```
 //! use cyclone_web::{Application, function, url};
-//! use cyclone_web::httpserver::HttpResponse;
+//! use cyclone_protocol::server::HttpResponse;
 //! use cyclone_web::testing::TestServer;
 //!
 //! actix_rt::System::new().block_on(async {

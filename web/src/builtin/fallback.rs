@@ -14,7 +14,7 @@ use crate::target::{Target, service};
 ///
 /// ```
 /// use cyclone_web::{fallback, url};
-/// use cyclone_web::httpserver::{HttpResponse, HttpServerRequest};
+/// use cyclone_protocol::server::{HttpResponse, HttpServerRequest};
 ///
 /// async fn legacy(_request: HttpServerRequest) -> HttpResponse {
 ///     HttpResponse::ok().text("from the legacy service")

@@ -35,7 +35,7 @@ use crate::target::{RouteTarget, Target, Work};
 ///
 /// ```
 /// use cyclone_web::{Router, url, function};
-/// use cyclone_web::httpserver::HttpResponse;
+/// use cyclone_protocol::server::HttpResponse;
 ///
 /// let api = Router::new([
 ///     url("/api/ping", function(|_, _| async { HttpResponse::ok().text("pong") })),

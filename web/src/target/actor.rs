@@ -81,7 +81,7 @@ impl<F: Forward + ?Sized> Forward for Arc<F> {
 /// ```
 /// use actix::prelude::*;
 /// use cyclone_web::{Application, actor, url};
-/// use cyclone_web::httpserver::{HttpRequestMessage, HttpResponse};
+/// use cyclone_protocol::server::{HttpRequestMessage, HttpResponse};
 ///
 /// struct Users;
 /// impl Actor for Users {
@@ -139,7 +139,7 @@ impl<F: Forward + Send + Sync> RouteTarget for ActorTarget<F> {
 /// ```
 /// use actix::prelude::*;
 /// use cyclone_web::{Application, per_worker, url};
-/// use cyclone_web::httpserver::{HttpRequestMessage, HttpResponse};
+/// use cyclone_protocol::server::{HttpRequestMessage, HttpResponse};
 ///
 /// #[derive(Default)]
 /// struct Counter(u64);

@@ -17,7 +17,7 @@ use crate::routing::PathArgs;
 ///
 /// ```
 /// use cyclone_web::{function, url};
-/// use cyclone_web::httpserver::HttpResponse;
+/// use cyclone_protocol::server::HttpResponse;
 ///
 /// let rule = url(r"/hello/(\w+)", function(|_request, args| async move {
 ///     HttpResponse::ok().text(format!("hello {}", args.get(0).unwrap_or("")))

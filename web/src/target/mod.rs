@@ -41,7 +41,7 @@ pub type Work = LocalBoxFuture<'static, ()>;
 ///
 /// ```
 /// use std::borrow::Cow;
-/// use cyclone_web::httpserver::{HttpRequestMessage, HttpResponse};
+/// use cyclone_protocol::server::{HttpRequestMessage, HttpResponse};
 /// use cyclone_web::{AppContext, RouteTarget, Target, Work, url};
 ///
 /// /// Answers with the request's path, upper-cased.

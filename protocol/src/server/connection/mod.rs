@@ -1,4 +1,4 @@
-//! The per-connection actor ([`HttpConnection`]) and the loop it runs over its socket.
+//! The per-connection actor (`HttpConnection`) and the loop it runs over its `IoStream`.
 //!
 //! One actor per connection, on the worker that accepted it. It owns the socket through one
 //! future spawned in its context (the exchange loop), so the socket lives exactly as long as
