@@ -224,6 +224,8 @@ pub use cyclone_actors::runtime::{Runtime, run};
 /// The guide (`docs/` in the repository), chapter by chapter; its examples are compiled and
 /// run as doctests, so they stay true.
 pub mod guide {
+    #[doc = include_str!("../docs/architecture.md")]
+    pub mod architecture {}
     #[doc = include_str!("../docs/runtime.md")]
     pub mod runtime {}
     #[doc = include_str!("../docs/http.md")]
