@@ -19,7 +19,11 @@
 #                 idle-connection tests too; 0 runs its HTTP tests only
 #   IDLE_CONNS    idle WebSocket connections for the RSS test (compare.sh's default, 10000,
 #                 when WS=1; 0 when WS=0)
-#   BUILD=1       0: use target/release/examples/bench_server as it is
+#   BUILD=1       0: use target/release/examples/$EXAMPLE as it is
+#   EXAMPLE=bench_server   the candidate: bench_server (the bare HttpServer, the default) or
+#                 hello (Tornado's hello through Application and a RequestHandler), or any
+#                 example taking --port and --workers; it runs with --logging none, as the
+#                 peers log nothing per request
 # Output: the table on stdout and in bench/results/<date>.md (git-ignored; commit a result
 # deliberately with `git add -f`).
 set -euo pipefail
@@ -39,13 +43,18 @@ fi
 
 WS=${WS:-1}
 BUILD=${BUILD:-1}
+EXAMPLE=${EXAMPLE:-bench_server}
+if [[ "$EXAMPLE" != bench_server ]]; then
+  # Only bench_server serves the WebSocket echo.
+  WS=0
+fi
 if [[ "$BUILD" == 1 ]]; then
-  cargo build --release --example bench_server >&2
+  cargo build --release --example "$EXAMPLE" >&2
 fi
 
 # compare.sh runs the command with `bash -c` from this directory, PORT and WORKERS in its
 # environment; `exec` makes the pid it stops the server itself.
-server='exec target/release/examples/bench_server --port $PORT'
+server="exec target/release/examples/$EXAMPLE --logging none --port \$PORT"
 unset CANDIDATE CANDIDATE_HTTP CANDIDATE_WS
 if [[ "$WS" == 1 ]]; then
   export CANDIDATE=$server
@@ -54,7 +63,7 @@ else
   export CANDIDATE_HTTP=$server
   export IDLE_CONNS=${IDLE_CONNS:-0}
 fi
-export CANDIDATE_NAME=cyclone
+export CANDIDATE_NAME=cyclone-$EXAMPLE
 
 stamp=$(date +%Y-%m-%d-%H%M%S)
 mkdir -p bench/results
@@ -68,7 +77,7 @@ cpu=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo 2>/dev/null ||
   echo
   echo "cyclone $commit; $(nproc) CPUs${cpu:+ ($cpu)}; knobs:" \
     "ONLY=\"${ONLY:-all}\" REPEAT=${REPEAT:-2} DURATION=${DURATION:-5} PIN=${PIN:-1}" \
-    "WS=$WS IDLE_CONNS=${IDLE_CONNS:-10000}"
+    "WS=$WS IDLE_CONNS=${IDLE_CONNS:-10000} EXAMPLE=$EXAMPLE"
   "$bench_dir/compare.sh"
 } | tee "$report"
 echo "written to $report" >&2

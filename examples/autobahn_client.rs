@@ -55,6 +55,7 @@ async fn update_reports(url: &str, agent: &str) -> Result<(), Box<dyn std::error
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
+    cyclone::log::enable_pretty_logging_with(cyclone::log::LogOptions::default().level("warning"))?;
     let url = std::env::var("AUTOBAHN_URL").unwrap_or_else(|_| "ws://127.0.0.1:9001".into());
     let agent = std::env::var("AUTOBAHN_AGENT").unwrap_or_else(|_| "cyclone".into());
     actix_rt::System::new().block_on(async {

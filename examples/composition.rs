@@ -120,6 +120,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let workers = flag("--workers")
         .or_else(|| std::env::var("WORKERS").ok()?.parse().ok())
         .unwrap_or(0);
+    // Tornado's log lines (the access log among them); `--logging none` (or `warning`...) as Tornado.
+    cyclone::log::enable_pretty_logging_with(cyclone::log::LogOptions {
+        level: flag("--logging"),
+        ..Default::default()
+    })?;
     cyclone::run(async move {
         let app = Application::new([
             // The chain, one per worker: auth -> limiter -> backend.

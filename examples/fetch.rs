@@ -14,6 +14,10 @@ use std::io::Write;
 use cyclone::httpclient::{HttpClient, HttpClientError, HttpRequest};
 
 fn main() {
+    // Errors and warnings from the client, as Tornado's command line prints them.
+    let _ = cyclone::log::enable_pretty_logging_with(
+        cyclone::log::LogOptions::default().level("warning"),
+    );
     let args: Vec<String> = std::env::args().skip(1).collect();
     let print_headers = flag(&args, "print_headers", false);
     let print_body = flag(&args, "print_body", true);

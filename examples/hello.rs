@@ -32,6 +32,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .unwrap_or(0);
     let max_body_size = flag("--max-body-size").unwrap_or(100 * 1024 * 1024);
     let address: String = flag("--address").unwrap_or_else(|| "127.0.0.1".into());
+    // Tornado's log lines (the access log among them); `--logging none` (or `warning`...) as Tornado.
+    cyclone::log::enable_pretty_logging_with(cyclone::log::LogOptions {
+        level: flag("--logging"),
+        ..Default::default()
+    })?;
     cyclone::run(async move {
         let app = Application::new([url("/", handler::<MainHandler>())])?;
         let mut server = HttpServer::new(app).max_body_size(max_body_size);

@@ -24,6 +24,11 @@ async fn handle_stream(mut stream: IoStream<TcpStream>, _info: ConnectionInfo) {
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let port = flag("--port").unwrap_or(8888);
     let workers = flag("--workers").unwrap_or(1);
+    // Tornado's log lines (the access log among them); `--logging none` (or `warning`...) as Tornado.
+    cyclone::log::enable_pretty_logging_with(cyclone::log::LogOptions {
+        level: flag("--logging"),
+        ..Default::default()
+    })?;
     cyclone::run(async move {
         let mut server = TcpServer::new(handle_stream);
         server.bind(port, Some("127.0.0.1"))?;

@@ -212,6 +212,11 @@ pub fn application(room: Addr<ChatRoom>) -> Result<Application, RouteError> {
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let port = flag("--port").unwrap_or(8888);
+    // Tornado's log lines (the access log among them); `--logging none` (or `warning`...) as Tornado.
+    cyclone::log::enable_pretty_logging_with(cyclone::log::LogOptions {
+        level: flag("--logging"),
+        ..Default::default()
+    })?;
     cyclone::run(async move {
         let room = ChatRoom::default().start();
         let server = application(room)?.listen_on(port, Some("127.0.0.1"))?;

@@ -280,11 +280,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let max_connections = flag("--max-connections").unwrap_or(DEFAULT_MAX_CONNECTIONS);
     let text = std::env::args().any(|arg| arg == "--text");
     // RUST_LOG=cyclone_protocol=debug shows why connections closed (timeouts, full queues).
-    tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
-        .with_writer(std::io::stderr)
-        .with_ansi(false)
-        .init();
+    cyclone::log::enable_pretty_logging_with(cyclone::log::LogOptions {
+        level: flag("--logging"),
+        ..Default::default()
+    })?;
     if let Some((soft, hard)) = open_files_limits()
         && soft < max_connections
     {

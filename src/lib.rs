@@ -73,6 +73,41 @@ pub mod ioloop {
     pub use cyclone_actors::periodic::{MIN_PERIOD, PeriodicCallback, WeakPeriodicCallback};
 }
 
+/// Tornado's `tornado.log`: Tornado-style log lines (`[I 261202 09:30:41 cyclone::access:87]
+/// 200 GET / ...`) through `tracing`.
+pub mod log {
+    pub use cyclone_actors::log::{
+        DEFAULT_LOG_LEVEL, LogError, LogOptions, TornadoFormat, enable_pretty_logging,
+        enable_pretty_logging_with,
+    };
+}
+
+/// One `use` for a handler file: `use cyclone::prelude::*;` brings the application and its
+/// handlers, the request context and errors, settings, route targets, WebSocket handlers and
+/// messages (the WebSocket `Message` as `WsMessage`, so actix's `Message` stays usable), the
+/// blocking pool, local actors, logging, and actix's actor traits.
+pub mod prelude {
+    pub use crate::httpserver::{HttpRequestMessage, HttpResponse, HttpServer, HttpServerRequest};
+    pub use crate::ioloop::{IoLoop, PeriodicCallback, run_in_executor};
+    pub use crate::local::{LocalAddr, LocalContext};
+    pub use crate::log::enable_pretty_logging;
+    pub use crate::web::{
+        Application, BaseHandler, CookieOptions, CookieSecret, Forward, HandlerResult, HttpError,
+        RequestContext, RequestHandler, Settings, StateActor, StateAddr, actor, fallback, function,
+        handler, handler_with, per_worker, redirect, url,
+    };
+    pub use crate::websocket::{
+        CloseCode, Message as WsMessage, UpgradeRequest, WebSocket, WebSocketContext,
+        WebSocketHandler, websocket, websocket_with,
+    };
+    pub use crate::{Runtime, run};
+    pub use actix::prelude::{
+        Actor, ActorContext, Addr, AsyncContext, Context, Handler, Message, MessageResult,
+        Recipient,
+    };
+    pub use http::StatusCode;
+}
+
 /// Tornado's `tornado.iostream`: buffered streams with limits.
 pub mod iostream {
     pub use cyclone_actors::iostream::{
@@ -187,13 +222,14 @@ pub mod websocket {
 /// WebSocket handler is in [`websocket`], templates in [`template`].
 pub mod web {
     pub use cyclone_web::{
-        AppContext, Application, CookieOptions, CookieSecret, DEFAULT_STATIC_URL_PREFIX,
-        DEFAULT_SUPPORTED_METHODS, DEFAULT_WEBSOCKET_MAX_MESSAGE_SIZE, DEFAULT_XSRF_COOKIE_NAME,
-        Dispatch, ErrorHandler, Forward, HANDLER_INBOX_CAPACITY, HandlerResult, HttpError,
-        MissingArgumentError, PathArgError, PathArgs, RedirectHandler, RedirectUrlError,
-        RequestContext, RequestHandler, RouteError, RouteTarget, Router, Rule, Settings,
-        StaticFileHandler, StaticFileOptions, Target, Work, actor, fallback, function, handler,
-        handler_with, html_escape, per_worker, redirect, service, url,
+        AppContext, Application, Ask, BaseHandler, CookieOptions, CookieSecret,
+        DEFAULT_ASK_TIMEOUT, DEFAULT_STATIC_URL_PREFIX, DEFAULT_SUPPORTED_METHODS,
+        DEFAULT_WEBSOCKET_MAX_MESSAGE_SIZE, DEFAULT_XSRF_COOKIE_NAME, Dispatch, ErrorHandler,
+        Forward, HANDLER_INBOX_CAPACITY, HandlerResult, HttpError, MissingArgumentError,
+        PathArgError, PathArgs, RedirectHandler, RedirectUrlError, RequestContext, RequestHandler,
+        RouteError, RouteTarget, Router, Rule, Settings, StateActor, StateAddr, StaticFileHandler,
+        StaticFileOptions, Target, Work, actor, fallback, function, handler, handler_with,
+        html_escape, per_worker, redirect, service, url,
     };
     pub use cyclone_web::{access_log, blocking, compress, signed, static_files};
 }

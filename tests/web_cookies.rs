@@ -31,17 +31,15 @@ impl RequestHandler for Cookies {
                     .http_only(true)
                     .same_site(SameSite::None)
                     .partitioned(true);
-                cx.set_cookie("full", "v1", &options)?;
-                cx.set_cookie("plain", "v2", &CookieOptions::default())?;
+                cx.set_cookie_with("full", "v1", &options)?;
+                cx.set_cookie("plain", "v2")?;
             }
-            "clear" => cx.clear_cookie("plain", &CookieOptions::default())?,
-            "clear_all" => cx.clear_all_cookies(&CookieOptions::default())?,
-            "sign" => cx.set_signed_cookie("user", "ada", &CookieOptions::default())?,
+            "clear" => cx.clear_cookie("plain")?,
+            "clear_all" => cx.clear_all_cookies()?,
+            "sign" => cx.set_signed_cookie("user", "ada")?,
             _ => {
                 let plain = cx.get_cookie("plain").unwrap_or("-").to_owned();
-                let signed = cx
-                    .get_signed_cookie("user", DEFAULT_MAX_AGE_DAYS)
-                    .unwrap_or_else(|| "-".into());
+                let signed = cx.get_signed_cookie("user").unwrap_or_else(|| "-".into());
                 cx.write(format!("plain={plain} signed={signed}"));
             }
         }
@@ -363,7 +361,7 @@ struct Form;
 
 impl RequestHandler for Form {
     async fn get(&mut self, cx: &mut RequestContext) -> Result<(), HttpError> {
-        let html = cx.xsrf_form_html()?;
+        let html = cx.xsrf_form_html();
         cx.write(html);
         Ok(())
     }
@@ -466,7 +464,7 @@ struct Admin;
 
 impl RequestHandler for Admin {
     fn get_current_user(&mut self, cx: &RequestContext) -> Option<String> {
-        cx.get_signed_cookie("user", DEFAULT_MAX_AGE_DAYS)
+        cx.get_signed_cookie("user")
     }
 
     async fn get(&mut self, cx: &mut RequestContext) -> Result<(), HttpError> {

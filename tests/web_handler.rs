@@ -87,6 +87,63 @@ async fn unsupported_methods_are_405_with_allow_and_head_follows_get() {
     server.stop().await;
 }
 
+/// Implements only GET and POST, keeping the default `SUPPORTED_METHODS`.
+#[derive(Default)]
+struct GetAndPost;
+
+impl RequestHandler for GetAndPost {
+    async fn get(&mut self, cx: &mut RequestContext) -> Result<(), HttpError> {
+        cx.write("got");
+        Ok(())
+    }
+
+    async fn post(&mut self, cx: &mut RequestContext) -> Result<(), HttpError> {
+        cx.write("posted");
+        Ok(())
+    }
+}
+
+/// The issue this fixes: a 405 for PUT listed PUT (and every other default method) in `Allow`.
+#[actix_rt::test]
+async fn a_405_never_advertises_a_method_that_would_be_refused() {
+    let server =
+        TestServer::start(Application::new([url("/", handler::<GetAndPost>())]).unwrap()).unwrap();
+    let allow_for = |method: Method| {
+        let server = &server;
+        async move {
+            let mut request = server.request("/").method(method.clone());
+            if method == Method::PUT {
+                request = request.body("");
+            }
+            let response = server.fetch_request(request).await.unwrap();
+            assert_eq!(response.code, 405);
+            response.headers["allow"].to_str().unwrap().to_owned()
+        }
+    };
+    // Before anything worked, nothing is advertised: never a method that would be refused.
+    assert_eq!(allow_for(Method::PUT).await, "");
+    assert_eq!(server.fetch("/").await.unwrap().code, 200);
+    let response = server
+        .fetch_request(server.request("/").method(Method::POST).body(""))
+        .await
+        .unwrap();
+    assert_eq!(response.code, 200);
+    let allow = allow_for(Method::PUT).await;
+    assert_eq!(allow, "GET, POST, HEAD");
+    // Every method it lists works, and the ones it refused are not in it.
+    for method in allow.split(", ") {
+        let method = Method::from_bytes(method.as_bytes()).unwrap();
+        let mut request = server.request("/").method(method.clone());
+        if method == Method::POST {
+            request = request.body("");
+        }
+        let response = server.fetch_request(request).await.unwrap();
+        assert_eq!(response.code, 200, "{method} is advertised and must work");
+    }
+    assert_eq!(allow_for(Method::DELETE).await, "GET, HEAD, POST");
+    server.stop().await;
+}
+
 /// Fails in the ways Tornado handlers fail.
 #[derive(Default)]
 struct Failing;

@@ -561,7 +561,7 @@ impl WebSocketHandler for MembersOnly {
         &mut self,
         upgrade: &cyclone::websocket::UpgradeRequest<'_>,
     ) -> Result<(), cyclone::web::HttpError> {
-        let user = upgrade.get_signed_cookie("user", 31.0);
+        let user = upgrade.get_signed_cookie("user");
         self.user = user.ok_or(cyclone::web::HttpError::new(http::StatusCode::UNAUTHORIZED))?;
         Ok(())
     }

@@ -83,6 +83,7 @@ pub mod executor;
 pub mod ioloop;
 pub mod iostream;
 pub mod local;
+pub mod log;
 pub mod loop_local;
 pub mod netutil;
 pub mod panics;

@@ -29,6 +29,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let db: PathBuf = flag("--db").unwrap_or_else(|| "blog.db".into());
     let workers = flag("--workers").unwrap_or(0);
     let debug = std::env::args().any(|arg| arg == "--debug");
+    // Tornado's log lines (the access log among them); `--logging none` (or `warning`...) as Tornado.
+    cyclone::log::enable_pretty_logging_with(cyclone::log::LogOptions {
+        level: flag("--logging"),
+        ..Default::default()
+    })?;
     cyclone::run(async move {
         let app = site::application(&site::BlogOptions {
             database: db.clone(),

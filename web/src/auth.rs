@@ -18,7 +18,7 @@ impl RequestContext {
     /// struct Admin;
     /// impl RequestHandler for Admin {
     ///     fn get_current_user(&mut self, cx: &RequestContext) -> Option<String> {
-    ///         cx.get_signed_cookie("user", 31.0)
+    ///         cx.get_signed_cookie("user")
     ///     }
     ///     async fn get(&mut self, cx: &mut RequestContext) -> Result<(), HttpError> {
     ///         let user = cx.authenticated().await?;

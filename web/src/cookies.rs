@@ -134,9 +134,16 @@ impl crate::handler::RequestContext {
         self.request().cookie(name)
     }
 
-    /// Sets cookie `name` to `value` with `options` (a `Set-Cookie` field; Tornado's
-    /// `set_cookie`). An invalid name, value or attribute is an error (500).
-    pub fn set_cookie(
+    /// Sets cookie `name` to `value` for the whole site (`Path=/`), a session cookie
+    /// (Tornado's `set_cookie(name, value)`). An invalid name or value is an error (500).
+    pub fn set_cookie(&mut self, name: &str, value: &str) -> Result<(), crate::HttpError> {
+        self.set_cookie_with(name, value, &CookieOptions::default())
+    }
+
+    /// Sets cookie `name` to `value` with `options` (`expires_days`, `domain`, `secure`,
+    /// `http_only`, `same_site`...: Tornado's `set_cookie` keyword arguments). An invalid name,
+    /// value or attribute is an error (500).
+    pub fn set_cookie_with(
         &mut self,
         name: &str,
         value: &str,
@@ -146,9 +153,14 @@ impl crate::handler::RequestContext {
         self.add_header("set-cookie", &header)
     }
 
-    /// Deletes cookie `name` (for `options`' path and domain): sets it empty, expired a year
-    /// ago, with `Max-Age=0` (Tornado's `clear_cookie`).
-    pub fn clear_cookie(
+    /// Deletes cookie `name` (path `/`): sets it empty, expired a year ago, with `Max-Age=0`
+    /// (Tornado's `clear_cookie`).
+    pub fn clear_cookie(&mut self, name: &str) -> Result<(), crate::HttpError> {
+        self.clear_cookie_with(name, &CookieOptions::default())
+    }
+
+    /// [`clear_cookie`](Self::clear_cookie) for the path and domain in `options`.
+    pub fn clear_cookie_with(
         &mut self,
         name: &str,
         options: &CookieOptions,
@@ -157,11 +169,19 @@ impl crate::handler::RequestContext {
         expired.expires = Some(SystemTime::now() - Duration::from_secs(365 * 86_400));
         expired.expires_days = None;
         expired.max_age = Some(Duration::ZERO);
-        self.set_cookie(name, "", &expired)
+        self.set_cookie_with(name, "", &expired)
     }
 
     /// Deletes every cookie the request sent (Tornado's `clear_all_cookies`).
-    pub fn clear_all_cookies(&mut self, options: &CookieOptions) -> Result<(), crate::HttpError> {
+    pub fn clear_all_cookies(&mut self) -> Result<(), crate::HttpError> {
+        self.clear_all_cookies_with(&CookieOptions::default())
+    }
+
+    /// [`clear_all_cookies`](Self::clear_all_cookies) for the path and domain in `options`.
+    pub fn clear_all_cookies_with(
+        &mut self,
+        options: &CookieOptions,
+    ) -> Result<(), crate::HttpError> {
         let names: Vec<String> = self
             .request()
             .cookies()
@@ -169,7 +189,7 @@ impl crate::handler::RequestContext {
             .map(|(name, _)| name.clone())
             .collect();
         for name in names {
-            self.clear_cookie(&name, options)?;
+            self.clear_cookie_with(&name, options)?;
         }
         Ok(())
     }

@@ -41,6 +41,8 @@ pub(crate) enum ErrorKind {
     ConnectionClosed,
     /// A handler panicked; `log_message` holds the panic message (served only in debug).
     Panic,
+    /// A `RequestHandler` method the handler does not implement (the trait's default): 405.
+    Unimplemented,
 }
 
 impl HttpError {
@@ -103,6 +105,15 @@ impl HttpError {
     /// Whether the client left (a flush found the connection closed).
     pub fn is_connection_closed(&self) -> bool {
         self.kind == ErrorKind::ConnectionClosed
+    }
+
+    /// The trait's default for a method a handler does not implement: 405, and the method
+    /// is left out of the `Allow` header the handler's 405s carry.
+    pub(crate) fn unimplemented_method() -> Self {
+        HttpError {
+            kind: ErrorKind::Unimplemented,
+            ..Self::new(StatusCode::METHOD_NOT_ALLOWED)
+        }
     }
 
     pub(crate) fn connection_closed() -> Self {
@@ -168,6 +179,40 @@ impl From<serde_json::Error> for HttpError {
 impl From<std::io::Error> for HttpError {
     fn from(error: std::io::Error) -> Self {
         HttpError::internal(error)
+    }
+}
+
+/// An actor a handler asked is gone or timed out (`addr.send(msg).await?`): 500, the cause
+/// logged.
+impl From<actix::MailboxError> for HttpError {
+    fn from(error: actix::MailboxError) -> Self {
+        HttpError::internal(format!("actor request failed: {error}"))
+    }
+}
+
+/// An actor's mailbox refused a message (`addr.try_send(msg)?`): 503 when it was full (the
+/// actor is overloaded; the client may retry), 500 when the actor is gone.
+impl<M> From<actix::prelude::SendError<M>> for HttpError {
+    fn from(error: actix::prelude::SendError<M>) -> Self {
+        match error {
+            actix::prelude::SendError::Full(_) => {
+                HttpError::new(StatusCode::SERVICE_UNAVAILABLE).log_message("actor mailbox full")
+            }
+            actix::prelude::SendError::Closed(_) => HttpError::internal("actor is gone"),
+        }
+    }
+}
+
+/// A blocking job failed (`run_in_executor(f).await?`): 503 when the pool's queue is full,
+/// 500 when the job panicked or the pool is gone; the cause is logged.
+impl From<cyclone_actors::executor::ExecutorError> for HttpError {
+    fn from(error: cyclone_actors::executor::ExecutorError) -> Self {
+        match error {
+            cyclone_actors::executor::ExecutorError::QueueFull { .. } => {
+                HttpError::new(StatusCode::SERVICE_UNAVAILABLE).log_message(error.to_string())
+            }
+            other => HttpError::internal(other),
+        }
     }
 }
 

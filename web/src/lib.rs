@@ -98,6 +98,7 @@
 #![forbid(unsafe_code)]
 
 pub mod access_log;
+mod actors;
 mod app;
 mod application;
 mod arguments;
@@ -121,13 +122,14 @@ mod urljoin;
 pub mod websocket;
 mod xsrf;
 
+pub use actors::{Ask, DEFAULT_ASK_TIMEOUT, StateActor, StateAddr};
 pub use app::AppContext;
 pub use application::{Application, Dispatch};
 pub use builtin::{ErrorHandler, RedirectHandler, fallback, redirect};
 pub use cookies::CookieOptions;
 pub use errors::{HttpError, MissingArgumentError, html_escape};
 pub use handler::{
-    DEFAULT_SUPPORTED_METHODS, HANDLER_INBOX_CAPACITY, HandlerResult, RequestContext,
+    BaseHandler, DEFAULT_SUPPORTED_METHODS, HANDLER_INBOX_CAPACITY, HandlerResult, RequestContext,
     RequestHandler, handler, handler_with,
 };
 pub use routing::{PathArgError, PathArgs, RouteError, Router, Rule, url};

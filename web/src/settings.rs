@@ -151,9 +151,28 @@ pub struct Settings {
     /// How the `static_path` files are served (Tornado's `static_handler_args`). Default:
     /// [`StaticFileOptions::default`].
     pub static_handler_args: StaticFileOptions,
+    /// How long [`RequestContext::ask`](crate::RequestContext::ask) waits for an actor's
+    /// answer. Default [`DEFAULT_ASK_TIMEOUT`](crate::DEFAULT_ASK_TIMEOUT) (10 s).
+    pub ask_timeout: Option<Duration>,
+    /// Behaviour every handler of the application shares (Tornado's `BaseHandler`): its current
+    /// user, its `prepare`, its error page. See [`BaseHandler`](crate::BaseHandler). Default
+    /// none.
+    pub base_handler: Option<crate::handler::SharedBase>,
 }
 
 impl Settings {
+    /// Sets [`ask_timeout`](Self::ask_timeout).
+    pub fn ask_timeout(mut self, timeout: Duration) -> Self {
+        self.ask_timeout = Some(timeout);
+        self
+    }
+
+    /// Sets [`base_handler`](Self::base_handler): behaviour shared by every handler.
+    pub fn base_handler(mut self, base: impl crate::BaseHandler) -> Self {
+        self.base_handler = Some(crate::handler::SharedBase::new(base));
+        self
+    }
+
     /// Sets [`debug`](Self::debug).
     pub fn debug(mut self, debug: bool) -> Self {
         self.debug = debug;

@@ -292,9 +292,15 @@ pub(crate) fn verified_cookie(
 }
 
 impl RequestContext {
-    /// Sets a signed cookie (Tornado's `set_signed_cookie`); it expires in 30 days unless
-    /// `options` say otherwise. Needs the `cookie_secret` setting.
-    pub fn set_signed_cookie(
+    /// Sets a signed cookie that expires in 30 days (Tornado's `set_signed_cookie(name,
+    /// value)`). Needs the `cookie_secret` setting (else 500).
+    pub fn set_signed_cookie(&mut self, name: &str, value: &str) -> Result<(), HttpError> {
+        self.set_signed_cookie_with(name, value, &CookieOptions::default())
+    }
+
+    /// [`set_signed_cookie`](Self::set_signed_cookie) with `options`; it expires in 30 days
+    /// unless they say otherwise.
+    pub fn set_signed_cookie_with(
         &mut self,
         name: &str,
         value: &str,
@@ -314,20 +320,22 @@ impl RequestContext {
         {
             options.expires_days = Some(DEFAULT_SIGNED_COOKIE_EXPIRES_DAYS);
         }
-        self.set_cookie(name, &signed, &options)
+        self.set_cookie_with(name, &signed, &options)
     }
 
     /// The verified value of signed cookie `name`, if present, valid, UTF-8 and younger than
-    /// `max_age_days` (Tornado's default is 31: [`DEFAULT_MAX_AGE_DAYS`]). `None` without a
+    /// 31 days ([`DEFAULT_MAX_AGE_DAYS`], Tornado's default). `None` without a
     /// `cookie_secret`.
     ///
     /// Only version-2 values are accepted; see
-    /// [`get_signed_cookie_with`](Self::get_signed_cookie_with) for Tornado's version 1.
-    pub fn get_signed_cookie(&self, name: &str, max_age_days: f64) -> Option<String> {
-        self.get_signed_cookie_with(name, max_age_days, SignedValueVersion::V2)
+    /// [`get_signed_cookie_with`](Self::get_signed_cookie_with) for another age or Tornado's
+    /// version 1.
+    pub fn get_signed_cookie(&self, name: &str) -> Option<String> {
+        self.get_signed_cookie_with(name, DEFAULT_MAX_AGE_DAYS, SignedValueVersion::V2)
     }
 
-    /// As [`get_signed_cookie`](Self::get_signed_cookie), accepting formats down to
+    /// As [`get_signed_cookie`](Self::get_signed_cookie), with `max_age_days` and accepting
+    /// formats down to
     /// `min_version` (Tornado's `get_signed_cookie(name, max_age_days=, min_version=)`): with
     /// [`SignedValueVersion::V1`], cookies an older Tornado set in version 1 verify too (with a
     /// single, unversioned `cookie_secret`).

@@ -55,20 +55,28 @@ impl RequestContext {
             {
                 options.expires_days = Some(30.0);
             }
-            self.set_cookie(&cookie_name, &token, &options)?;
+            self.set_cookie_with(&cookie_name, &token, &options)?;
         }
         self.xsrf_token = Some(token.clone());
         Ok(token)
     }
 
     /// `<input type="hidden" name="_xsrf" value="..."/>` for a form (Tornado's
-    /// `xsrf_form_html`).
-    pub fn xsrf_form_html(&mut self) -> Result<String, HttpError> {
-        let token = self.xsrf_token()?;
-        Ok(format!(
-            "<input type=\"hidden\" name=\"_xsrf\" value=\"{}\"/>",
-            html_escape(&token)
-        ))
+    /// `xsrf_form_html`); sets the XSRF cookie if the request had none (hence `&mut`). If no
+    /// token can be made (the system's random source failed, or a misconfigured
+    /// `xsrf_cookie_name`), the error is logged and the field is left out: the form's post
+    /// then fails the XSRF check with 403, visibly.
+    pub fn xsrf_form_html(&mut self) -> String {
+        match self.xsrf_token() {
+            Ok(token) => format!(
+                "<input type=\"hidden\" name=\"_xsrf\" value=\"{}\"/>",
+                html_escape(&token)
+            ),
+            Err(error) => {
+                tracing::error!(%error, "cannot make an XSRF token");
+                String::new()
+            }
+        }
     }
 
     /// Checks the request's `_xsrf` argument or `X-XSRFToken` / `X-CSRFToken` header against

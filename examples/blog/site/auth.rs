@@ -97,7 +97,7 @@ impl RequestHandler for Create {
             let problem = "That email address already has an account; log in instead.";
             return show_form(cx, "create_author.html", problem, &email, &name, &next).await;
         };
-        cx.set_signed_cookie(USER_COOKIE, &id.to_string(), &user_cookie())?;
+        cx.set_signed_cookie_with(USER_COOKIE, &id.to_string(), &user_cookie())?;
         cx.redirect(&next, false).await
     }
 }
@@ -173,7 +173,7 @@ impl RequestHandler for Login {
         if !matches {
             return show_form(cx, "login.html", "Incorrect password.", &email, "", &next).await;
         }
-        cx.set_signed_cookie(USER_COOKIE, &author.id.to_string(), &user_cookie())?;
+        cx.set_signed_cookie_with(USER_COOKIE, &author.id.to_string(), &user_cookie())?;
         cx.redirect(&next, false).await
     }
 }
@@ -190,7 +190,7 @@ impl RequestHandler for Logout {
     const SUPPORTED_METHODS: &'static [Method] = &[Method::GET];
 
     async fn get(&mut self, cx: &mut RequestContext) -> Result<(), HttpError> {
-        cx.clear_cookie(USER_COOKIE, &CookieOptions::default())?;
+        cx.clear_cookie(USER_COOKIE)?;
         let next = next_url(cx)?;
         cx.redirect(&next, false).await
     }

@@ -102,7 +102,7 @@ impl Site {
         cx: &mut RequestContext,
     ) -> Result<Option<Author>, HttpError> {
         let Some(id) = cx
-            .get_signed_cookie(USER_COOKIE, 31.0)
+            .get_signed_cookie(USER_COOKIE)
             .and_then(|id| id.parse::<i64>().ok())
         else {
             return Ok(None);

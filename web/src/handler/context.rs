@@ -60,6 +60,8 @@ pub struct RequestContext {
     send_error: Option<Box<HttpError>>,
     /// The handler's mailbox, made the first time the handler hands out its address.
     pub(crate) inbox: Option<Box<super::inbox::Inbox>>,
+    /// The route's record of which handler methods work, for a 405's `Allow`.
+    pub(crate) methods_seen: Option<super::methods_seen::MethodsSeen>,
 }
 
 /// A streamed answer's gzip stream (with `compress_response`, when it is worth it).
@@ -135,6 +137,7 @@ impl RequestContext {
             compute_etag: RequestContext::default_etag,
             send_error: None,
             inbox: None,
+            methods_seen: None,
         }
     }
 

@@ -10,8 +10,10 @@
 //! - `inbox.rs`: the handler's mailbox: [`RequestContext::recipient`] and
 //!   [`RequestContext::receive`].
 
+mod base;
 mod context;
 mod inbox;
+mod methods_seen;
 mod pieces;
 mod run;
 mod target;
@@ -19,6 +21,7 @@ mod target;
 use bytes::Bytes;
 use http::Method;
 
+pub use base::{BaseHandler, SharedBase};
 pub use context::RequestContext;
 pub(crate) use cyclone_actors::panics::panic_message;
 pub use inbox::HANDLER_INBOX_CAPACITY;
@@ -89,7 +92,8 @@ pub trait RequestHandler: 'static {
     const CHECK_XSRF_COOKIE: bool = true;
 
     /// The user of this request (Tornado's `get_current_user`), read through
-    /// [`RequestContext::current_user`]. Called once, before `prepare`. Default none.
+    /// [`RequestContext::current_user`]. Called once, before `prepare`. Default: the
+    /// application's [`BaseHandler`]'s answer, else none.
     fn get_current_user(&mut self, cx: &RequestContext) -> Option<String> {
         let _ = cx;
         None
@@ -110,7 +114,7 @@ pub trait RequestHandler: 'static {
     /// Answers GET.
     async fn get(&mut self, cx: &mut RequestContext) -> HandlerResult {
         let _ = cx;
-        Err(HttpError::new(http::StatusCode::METHOD_NOT_ALLOWED))
+        Err(HttpError::unimplemented_method())
     }
 
     /// Answers HEAD; by default as GET, the body left unsent.
@@ -121,37 +125,38 @@ pub trait RequestHandler: 'static {
     /// Answers POST.
     async fn post(&mut self, cx: &mut RequestContext) -> HandlerResult {
         let _ = cx;
-        Err(HttpError::new(http::StatusCode::METHOD_NOT_ALLOWED))
+        Err(HttpError::unimplemented_method())
     }
 
     /// Answers PUT.
     async fn put(&mut self, cx: &mut RequestContext) -> HandlerResult {
         let _ = cx;
-        Err(HttpError::new(http::StatusCode::METHOD_NOT_ALLOWED))
+        Err(HttpError::unimplemented_method())
     }
 
     /// Answers DELETE.
     async fn delete(&mut self, cx: &mut RequestContext) -> HandlerResult {
         let _ = cx;
-        Err(HttpError::new(http::StatusCode::METHOD_NOT_ALLOWED))
+        Err(HttpError::unimplemented_method())
     }
 
     /// Answers PATCH.
     async fn patch(&mut self, cx: &mut RequestContext) -> HandlerResult {
         let _ = cx;
-        Err(HttpError::new(http::StatusCode::METHOD_NOT_ALLOWED))
+        Err(HttpError::unimplemented_method())
     }
 
     /// Answers OPTIONS.
     async fn options(&mut self, cx: &mut RequestContext) -> HandlerResult {
         let _ = cx;
-        Err(HttpError::new(http::StatusCode::METHOD_NOT_ALLOWED))
+        Err(HttpError::unimplemented_method())
     }
 
-    /// Writes the error page for `error` (status already set, response cleared). Default:
-    /// Tornado's small HTML page, or with `serve_traceback` the internal error's message.
+    /// Writes the error page for `error` (status already set, response cleared). Default: the
+    /// application's [`BaseHandler`]'s page, else Tornado's small HTML page, or with
+    /// `serve_traceback` the internal error's message.
     fn write_error(&mut self, cx: &mut RequestContext, error: &HttpError) {
-        cx.write_default_error(error);
+        cx.write_error_page(error);
     }
 
     /// The response's ETag (quoted), or `None` for no ETag, computed at finish for 200

@@ -12,6 +12,7 @@ use http::{HeaderValue, Method, StatusCode};
 
 use super::RequestHandler;
 use super::context::RequestContext;
+use super::methods_seen::MethodsSeen;
 use super::panic_message;
 use crate::errors::{ErrorKind, HttpError};
 
@@ -89,7 +90,7 @@ async fn answer<H: RequestHandler>(guard: &mut CloseGuard<H>, cx: &mut RequestCo
         match error.kind {
             ErrorKind::Finish => {}
             ErrorKind::ConnectionClosed => return cut(cx),
-            ErrorKind::Page | ErrorKind::Panic => {
+            ErrorKind::Page | ErrorKind::Panic | ErrorKind::Unimplemented => {
                 log_error(cx, &error);
                 if send_error(&mut guard.handler, cx, &error).await.is_err() {
                     return cut(cx);
@@ -130,7 +131,13 @@ async fn steps<H: RequestHandler>(
     if !supported {
         return Err(HttpError::new(StatusCode::METHOD_NOT_ALLOWED));
     }
+    let base = cx.settings().base_handler.clone();
     cx.current_user = handler.get_current_user(cx);
+    if cx.current_user.is_none()
+        && let Some(base) = &base
+    {
+        cx.current_user = base.0.get_current_user(cx);
+    }
     if H::CHECK_XSRF_COOKIE
         && cx.settings().xsrf_cookies
         && method != Method::GET
@@ -138,6 +145,12 @@ async fn steps<H: RequestHandler>(
         && method != Method::OPTIONS
     {
         cx.check_xsrf_cookie()?;
+    }
+    if let Some(base) = &base {
+        base.0.prepare(cx)?;
+        if cx.is_finished() {
+            return Ok(());
+        }
     }
     handler.prepare(cx).await?;
     if cx.is_finished() {
@@ -152,7 +165,7 @@ async fn steps<H: RequestHandler>(
             handler.data_received(cx, chunk).await?;
         }
     }
-    match method {
+    let outcome = match method {
         Method::GET => handler.get(cx).await,
         Method::HEAD => handler.head(cx).await,
         Method::POST => handler.post(cx).await,
@@ -161,7 +174,12 @@ async fn steps<H: RequestHandler>(
         Method::PATCH => handler.patch(cx).await,
         Method::OPTIONS => handler.options(cx).await,
         _ => Err(HttpError::new(StatusCode::METHOD_NOT_ALLOWED)),
+    };
+    let unimplemented = matches!(&outcome, Err(error) if error.kind == ErrorKind::Unimplemented);
+    if !unimplemented && let Some(seen) = &cx.methods_seen {
+        seen.note(&method);
     }
+    outcome
 }
 
 /// Tornado's `send_error`: clear, set the status, let the handler write its page, finish.
@@ -180,7 +198,8 @@ async fn send_error<H: RequestHandler>(
     cx.clear();
     cx.set_status(error.status);
     if error.status == StatusCode::METHOD_NOT_ALLOWED {
-        let allow = allow_header(H::SUPPORTED_METHODS);
+        let refused = cx.request.method().clone();
+        let allow = allow_header::<H>(cx.methods_seen.as_ref(), &refused);
         cx.headers_mut().insert(ALLOW, allow);
     }
     handler.write_error(cx, error);
@@ -190,13 +209,25 @@ async fn send_error<H: RequestHandler>(
     Ok(())
 }
 
-/// The methods for `Allow` (HEAD with GET, as it is answered automatically).
-fn allow_header(methods: &[Method]) -> HeaderValue {
-    let mut names: Vec<&str> = methods.iter().map(Method::as_str).collect();
-    if methods.contains(&Method::GET) && !methods.contains(&Method::HEAD) {
+/// The methods for `Allow`: never one that would be refused. A handler that declares its
+/// `SUPPORTED_METHODS` gets those (HEAD with GET, as it is answered automatically), less the
+/// refused one. One that keeps the default seven gets those it has been seen to implement
+/// (answered without the trait's default 405), since a method it does not implement would be
+/// refused too.
+fn allow_header<H: RequestHandler>(seen: Option<&MethodsSeen>, refused: &Method) -> HeaderValue {
+    let declared = H::SUPPORTED_METHODS != super::DEFAULT_SUPPORTED_METHODS;
+    let mut names: Vec<&str> = H::SUPPORTED_METHODS
+        .iter()
+        .filter(|method| {
+            *method != refused && (declared || seen.is_some_and(|seen| seen.contains(method)))
+        })
+        .map(Method::as_str)
+        .collect();
+    let get = names.contains(&"GET");
+    if get && !names.contains(&"HEAD") && refused != Method::HEAD {
         names.push("HEAD");
     }
-    HeaderValue::from_str(&names.join(", ")).unwrap_or(HeaderValue::from_static("GET"))
+    HeaderValue::from_str(&names.join(", ")).unwrap_or(HeaderValue::from_static(""))
 }
 
 /// Tornado's `log_exception`: a warning for client errors with a message, an error for

@@ -10,6 +10,7 @@ use std::panic::AssertUnwindSafe;
 use cyclone_protocol::server::{HttpRequestMessage, HttpServerRequest};
 
 use super::context::RequestContext;
+use super::methods_seen::MethodsSeen;
 use super::{RequestHandler, panic_message, run};
 use crate::app::AppContext;
 use crate::errors::HttpError;
@@ -45,6 +46,7 @@ where
 {
     Target::new(HandlerTarget {
         factory,
+        methods_seen: MethodsSeen::default(),
         _handler: PhantomData,
     })
 }
@@ -53,6 +55,8 @@ where
 struct HandlerTarget<H, F> {
     /// The rule's factory (Tornado's `initialize` arguments, captured).
     factory: F,
+    /// Which of the handler's methods have been seen working (for a 405's `Allow`).
+    methods_seen: MethodsSeen,
     /// The factory makes `H`s.
     _handler: PhantomData<fn() -> H>,
 }
@@ -70,6 +74,7 @@ where
         } = message;
         let mut cx = RequestContext::new(request, path_args, writer, app.clone());
         cx.compute_etag = H::compute_etag;
+        cx.methods_seen = Some(self.methods_seen.clone());
         // The rule's factory is user code too: its panic is a 500 like a method's.
         match std::panic::catch_unwind(AssertUnwindSafe(|| (self.factory)())) {
             Ok(handler) => Some(Box::pin(run::run(handler, cx))),

@@ -58,7 +58,7 @@ pub trait WebSocketHandler: Send + 'static {
     ///
     /// impl WebSocketHandler for Members {
     ///     fn prepare(&mut self, upgrade: &UpgradeRequest<'_>) -> Result<(), HttpError> {
-    ///         let user = upgrade.get_signed_cookie("user", 31.0);
+    ///         let user = upgrade.get_signed_cookie("user");
     ///         self.user = user.ok_or(HttpError::new(StatusCode::UNAUTHORIZED))?;
     ///         Ok(())
     ///     }
@@ -182,10 +182,15 @@ impl<'a> UpgradeRequest<'a> {
 
     /// The verified value of signed cookie `name` (Tornado's `get_signed_cookie`, as
     /// [`RequestContext::get_signed_cookie`](crate::RequestContext::get_signed_cookie)):
-    /// `None` when absent, forged, older than `max_age_days` (Tornado's default is 31:
-    /// [`DEFAULT_MAX_AGE_DAYS`](crate::signed::DEFAULT_MAX_AGE_DAYS)), not UTF-8, or without a
-    /// `cookie_secret` setting.
-    pub fn get_signed_cookie(&self, name: &str, max_age_days: f64) -> Option<String> {
+    /// `None` when absent, forged, older than 31 days
+    /// ([`DEFAULT_MAX_AGE_DAYS`](crate::signed::DEFAULT_MAX_AGE_DAYS)), not UTF-8, or without
+    /// a `cookie_secret` setting.
+    pub fn get_signed_cookie(&self, name: &str) -> Option<String> {
+        self.get_signed_cookie_with(name, crate::signed::DEFAULT_MAX_AGE_DAYS)
+    }
+
+    /// [`get_signed_cookie`](Self::get_signed_cookie) with another maximum age.
+    pub fn get_signed_cookie_with(&self, name: &str, max_age_days: f64) -> Option<String> {
         verified_cookie(
             self.settings,
             name,
