@@ -15,6 +15,7 @@
 //! | [`web`] | `cyclone-web` | `tornado.web`, `tornado.routing` (with `StaticFileHandler`) |
 //! | [`template`] | `cyclone-web` | `tornado.template` (on minijinja) |
 //! | [`escape`] | `cyclone-web` | `tornado.escape` |
+//! | [`locale`] | `cyclone-web` | `tornado.locale` |
 //!
 //! # Example
 //!
@@ -125,6 +126,12 @@ pub mod template {
 /// Tornado's `tornado.escape`: HTML, URL and JSON escaping, `squeeze`, `linkify`.
 pub mod escape {
     pub use cyclone_web::escape::*;
+}
+
+/// Tornado's `tornado.locale`: translations (CSV, gettext `.po`/`.mo`), plural forms and
+/// contexts, dates, lists and numbers as Tornado words them.
+pub mod locale {
+    pub use cyclone_web::locale::*;
 }
 
 /// Tornado's `tornado.testing`: a test server on 127.0.0.1:0 and its client.

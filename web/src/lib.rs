@@ -41,6 +41,9 @@
 //! - [`static_files`]: Tornado's [`StaticFileHandler`], mounted for `static_path`, and
 //!   [`static_url`](RequestContext::static_url) (guide: `docs/static.md`).
 //! - [`escape`]: Tornado's `tornado.escape`.
+//! - [`locale`]: Tornado's `tornado.locale`: CSV and gettext catalogs, plural forms and
+//!   contexts, dates and numbers as Tornado words them, the request's locale from
+//!   `Accept-Language` (guide: `docs/locale.md`).
 //! - [`testing`]: a [`TestServer`](testing::TestServer) on `127.0.0.1:0` with a client.
 //!
 //! # Example
@@ -110,6 +113,7 @@ mod errors;
 pub mod escape;
 mod etag;
 mod handler;
+pub mod locale;
 mod routing;
 mod settings;
 pub mod signed;

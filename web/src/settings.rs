@@ -9,6 +9,7 @@ use cyclone_protocol::websocket::WebSocketConfig;
 
 use crate::access_log::LogFunction;
 use crate::cookies::CookieOptions;
+use crate::locale::{Locale, Translations, UserLocaleHook};
 use crate::static_files::StaticFileOptions;
 use crate::template::{
     ModuleContext, NamespaceHook, TemplateLoader, TemplateNamespace, UiMethods, UiModule, UiModules,
@@ -151,6 +152,13 @@ pub struct Settings {
     /// How the `static_path` files are served (Tornado's `static_handler_args`). Default:
     /// [`StaticFileOptions::default`].
     pub static_handler_args: StaticFileOptions,
+    /// The translations and default locale (Tornado's `load_translations` /
+    /// `load_gettext_translations` / `set_default_locale`, kept per application here).
+    /// Default none: every message is its own, and the default locale is `en_US`.
+    pub translations: Option<Translations>,
+    /// Chooses a request's locale before `Accept-Language` is read (Tornado's overridden
+    /// `get_user_locale`). Default none.
+    pub user_locale: Option<UserLocaleHook>,
 }
 
 impl Settings {
@@ -287,6 +295,31 @@ impl Settings {
     /// Sets [`static_handler_args`](Self::static_handler_args).
     pub fn static_handler_args(mut self, options: StaticFileOptions) -> Self {
         self.static_handler_args = options;
+        self
+    }
+
+    /// Sets [`translations`](Self::translations).
+    pub fn translations(mut self, translations: Translations) -> Self {
+        self.translations = Some(translations);
+        self
+    }
+
+    /// Makes `code` the default locale (Tornado's `set_default_locale`): the language of the
+    /// application's own strings, and the locale of requests whose `Accept-Language` names no
+    /// supported one. Default `en_US`.
+    pub fn default_locale(mut self, code: impl Into<String>) -> Self {
+        let translations = self.translations.take().unwrap_or_default();
+        self.translations = Some(translations.default_locale(code));
+        self
+    }
+
+    /// Sets [`user_locale`](Self::user_locale): `hook` returns the user's locale (from a
+    /// profile, a cookie), or `None` to use the browser's.
+    pub fn user_locale(
+        mut self,
+        hook: impl Fn(&crate::RequestContext) -> Option<Locale> + Send + Sync + 'static,
+    ) -> Self {
+        self.user_locale = Some(UserLocaleHook(Arc::new(hook)));
         self
     }
 
