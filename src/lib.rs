@@ -16,6 +16,7 @@
 //! | [`template`] | `cyclone-web` | `tornado.template` (on minijinja) |
 //! | [`escape`] | `cyclone-web` | `tornado.escape` |
 //! | [`locale`] | `cyclone-web` | `tornado.locale` |
+//! | [`auth`] | `cyclone-web` | `tornado.auth` |
 //!
 //! # Example
 //!
@@ -126,6 +127,12 @@ pub mod template {
 /// Tornado's `tornado.escape`: HTML, URL and JSON escaping, `squeeze`, `linkify`.
 pub mod escape {
     pub use cyclone_web::escape::*;
+}
+
+/// Tornado's `tornado.auth`: OAuth 2.0 logins (Google, GitHub, Facebook presets) with a
+/// `state` bound to a signed cookie, and OAuth 1.0a signing.
+pub mod auth {
+    pub use cyclone_web::auth::*;
 }
 
 /// Tornado's `tornado.locale`: translations (CSV, gettext `.po`/`.mo`), plural forms and

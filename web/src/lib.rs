@@ -41,6 +41,8 @@
 //! - [`static_files`]: Tornado's [`StaticFileHandler`], mounted for `static_path`, and
 //!   [`static_url`](RequestContext::static_url) (guide: `docs/static.md`).
 //! - [`escape`]: Tornado's `tornado.escape`.
+//! - [`auth`]: Tornado's `tornado.auth`: OAuth 2.0 logins (Google, GitHub, Facebook) and
+//!   OAuth 1.0a signing (guide: `docs/auth.md`).
 //! - [`locale`]: Tornado's `tornado.locale`: CSV and gettext catalogs, plural forms and
 //!   contexts, dates and numbers as Tornado words them, the request's locale from
 //!   `Accept-Language` (guide: `docs/locale.md`).
@@ -104,7 +106,8 @@ pub mod access_log;
 mod app;
 mod application;
 mod arguments;
-mod auth;
+pub mod auth;
+mod authenticated;
 pub mod blocking;
 mod builtin;
 pub mod compress;
