@@ -17,6 +17,7 @@
 //! | [`escape`] | `cyclone-web` | `tornado.escape` |
 //! | [`locale`] | `cyclone-web` | `tornado.locale` |
 //! | [`auth`] | `cyclone-web` | `tornado.auth` |
+//! | [`options`] | `cyclone-options` | `tornado.options` |
 //!
 //! # Example
 //!
@@ -133,6 +134,11 @@ pub mod escape {
 /// `state` bound to a signed cookie, and OAuth 1.0a signing.
 pub mod auth {
     pub use cyclone_web::auth::*;
+}
+
+/// Tornado's `tornado.options`: `define`, `parse_command_line`, `parse_config_file` (TOML).
+pub mod options {
+    pub use cyclone_options::*;
 }
 
 /// Tornado's `tornado.locale`: translations (CSV, gettext `.po`/`.mo`), plural forms and
