@@ -18,6 +18,7 @@
 //! | [`locale`] | `cyclone-web` | `tornado.locale` |
 //! | [`auth`] | `cyclone-web` | `tornado.auth` |
 //! | [`options`] | `cyclone-options` | `tornado.options` |
+//! | [`process`] | `cyclone-actors` | `tornado.process` |
 //!
 //! # Example
 //!
@@ -139,6 +140,12 @@ pub mod auth {
 /// Tornado's `tornado.options`: `define`, `parse_command_line`, `parse_config_file` (TOML).
 pub mod options {
     pub use cyclone_options::*;
+}
+
+/// Tornado's `tornado.process`: worker processes sharing listening sockets, and child
+/// processes with their pipes as `IoStream`s.
+pub mod process {
+    pub use cyclone_actors::process::*;
 }
 
 /// Tornado's `tornado.locale`: translations (CSV, gettext `.po`/`.mo`), plural forms and

@@ -15,6 +15,7 @@
 //! | [`registry`] | [`ConnectionRegistry`](registry::ConnectionRegistry): count, message, drain the live connections | |
 //! | [`tcpclient`], [`resolver`] | [`TcpClient`](tcpclient::TcpClient) with the dual-stack race; resolvers | `tornado.tcpclient`, `netutil.Resolver` |
 //! | [`netutil`] | [`bind_sockets`](netutil::bind_sockets) | `tornado.netutil` |
+//! | [`process`] | [`fork_processes`](process::fork_processes), [`Subprocess`](process::Subprocess) | `tornado.process` |
 //!
 //! The rule that keeps this as simple as Tornado: code on one loop is single-threaded, and the
 //! only ways in from another thread are mailboxes ([`IoLoop::add_callback`](ioloop::IoLoop::add_callback),
@@ -87,6 +88,7 @@ pub mod loop_local;
 pub mod netutil;
 pub mod panics;
 pub mod periodic;
+pub mod process;
 pub mod registry;
 pub mod resolver;
 pub mod runtime;

@@ -317,6 +317,15 @@ impl<S: HttpService> HttpServer<S> {
         Ok(self.tcp().listen(port, address)?)
     }
 
+    /// Serves already-bound listening sockets on the current loop (Tornado's `add_sockets`):
+    /// from `netutil::bind_sockets`, or a worker's from `process::fork_processes`.
+    pub fn add_sockets(
+        &mut self,
+        listeners: Vec<std::net::TcpListener>,
+    ) -> Result<(), HttpServerError> {
+        Ok(self.tcp().add_sockets(listeners)?)
+    }
+
     /// Binds `port` on `address` for [`start`](Self::start) (Tornado's `bind`).
     pub fn bind(&mut self, port: u16, address: Option<&str>) -> Result<(), HttpServerError> {
         Ok(self.tcp().bind(port, address)?)
