@@ -19,6 +19,7 @@
 //! | [`auth`] | `cyclone-web` | `tornado.auth` |
 //! | [`options`] | `cyclone-options` | `tornado.options` |
 //! | [`process`] | `cyclone-actors` | `tornado.process` |
+//! | [`autoreload`] | `cyclone-actors` | `tornado.autoreload` |
 //!
 //! # Example
 //!
@@ -146,6 +147,12 @@ pub mod options {
 /// processes with their pipes as `IoStream`s.
 pub mod process {
     pub use cyclone_actors::process::*;
+}
+
+/// Tornado's `tornado.autoreload`: restart on a changed executable or watched file, keeping
+/// the listening sockets.
+pub mod autoreload {
+    pub use cyclone_actors::autoreload::*;
 }
 
 /// Tornado's `tornado.locale`: translations (CSV, gettext `.po`/`.mo`), plural forms and

@@ -34,7 +34,7 @@ fn hello_takes_its_port_from_the_command_line() {
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
-        .expect("the hello example (built by cargo test)");
+        .expect("the hello example (cargo test builds it; for one test, `cargo build --examples` first)");
     let mut running = Running(child);
     let stdout = running.0.stdout.take().expect("its stdout");
     let mut line = String::new();

@@ -67,7 +67,7 @@ fn workers_share_the_socket_and_a_dead_one_is_restarted() {
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
-        .expect("the fork_hello example (built by cargo test)");
+        .expect("the fork_hello example (cargo test builds it; for one test, `cargo build --examples` first)");
     let stdout = child.stdout.take().unwrap();
     let parent = Parent(child);
     let (lines_in, lines) = mpsc::channel();

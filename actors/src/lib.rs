@@ -15,6 +15,7 @@
 //! | [`registry`] | [`ConnectionRegistry`](registry::ConnectionRegistry): count, message, drain the live connections | |
 //! | [`tcpclient`], [`resolver`] | [`TcpClient`](tcpclient::TcpClient) with the dual-stack race; resolvers | `tornado.tcpclient`, `netutil.Resolver` |
 //! | [`netutil`] | [`bind_sockets`](netutil::bind_sockets) | `tornado.netutil` |
+//! | [`autoreload`] | [`start`](autoreload::start), [`watch`](autoreload::watch): restart on a changed executable or file, keeping the sockets | `tornado.autoreload` |
 //! | [`process`] | [`fork_processes`](process::fork_processes), [`Subprocess`](process::Subprocess) | `tornado.process` |
 //!
 //! The rule that keeps this as simple as Tornado: code on one loop is single-threaded, and the
@@ -79,6 +80,7 @@
 #![deny(missing_docs, missing_debug_implementations, rust_2018_idioms)]
 #![forbid(unsafe_code)]
 
+pub mod autoreload;
 pub mod connection;
 pub mod executor;
 pub mod ioloop;

@@ -86,6 +86,24 @@ pub fn fork_processes(
     std::process::exit(0)
 }
 
+/// The listening sockets this process was started with (by [`fork_processes`] or an
+/// [`autoreload`](crate::autoreload) restart: `LISTEN_FDS`, from descriptor 3, the systemd
+/// protocol), else the ones `bind` makes. A program that reloads itself binds once and gets
+/// the same sockets back each time, so the port never refuses connections.
+pub fn inherited_sockets_or(
+    bind: impl FnOnce() -> std::io::Result<Vec<TcpListener>>,
+) -> std::io::Result<Vec<TcpListener>> {
+    let inherited = inherited_sockets().map_err(|error| match error {
+        ProcessError::Io(error) => error,
+        other => std::io::Error::other(other),
+    })?;
+    if inherited.is_empty() {
+        bind()
+    } else {
+        Ok(inherited)
+    }
+}
+
 /// The task id this process was started with, if it is a worker.
 fn inherited_task_id() -> Option<usize> {
     std::env::var(TASK_ID_VAR).ok()?.parse().ok()

@@ -17,7 +17,7 @@
 mod fork;
 mod subprocess;
 
-pub use fork::{DEFAULT_MAX_RESTARTS, TASK_ID_VAR, fork_processes, task_id};
+pub use fork::{DEFAULT_MAX_RESTARTS, TASK_ID_VAR, fork_processes, inherited_sockets_or, task_id};
 pub use subprocess::{Pipe, Subprocess};
 
 use std::process::ExitStatus;
