@@ -161,9 +161,22 @@ pub mod locale {
     pub use cyclone_web::locale::*;
 }
 
-/// Tornado's `tornado.testing`: a test server on 127.0.0.1:0 and its client.
+/// Tornado's `tornado.testing`: a test server on 127.0.0.1:0 and its client, `run_test`
+/// (behind `#[cyclone::test]`), `ExpectLog`, `bind_unused_port`.
 pub mod testing {
     pub use cyclone_web::testing::*;
 }
+
+/// Tornado's `@gen_test`: an `async fn` test on a fresh loop, with a timeout (5 s, or
+/// `ASYNC_TEST_TIMEOUT`, or `#[cyclone::test(timeout = 30)]`).
+///
+/// ```
+/// #[cyclone::test]
+/// async fn answers() {
+///     assert_eq!(async { 42 }.await, 42);
+/// }
+/// # fn main() {}
+/// ```
+pub use cyclone_macros::test;
 
 pub use cyclone_actors::runtime::*;
