@@ -59,7 +59,7 @@ impl std::fmt::Debug for ExpectLog {
 impl ExpectLog {
     /// Captures this thread's events whose target starts with `target` (Tornado's logger
     /// name; `""` for any) and whose message matches `pattern` (a regex, searched). Events of
-    /// every level count; see [`level`](Self::level). An invalid pattern panics (a test bug).
+    /// every level count; see [`with_level`](Self::with_level). An invalid pattern panics (a test bug).
     pub fn new(target: &str, pattern: &str) -> Self {
         Self::with_level(target, pattern, Level::TRACE)
     }
