@@ -46,6 +46,8 @@
 //! - [`locale`]: Tornado's `tornado.locale`: CSV and gettext catalogs, plural forms and
 //!   contexts, dates and numbers as Tornado words them, the request's locale from
 //!   `Accept-Language` (guide: `docs/locale.md`).
+//! - [`tower_bridge`]: an [`Application`] is a `tower::Service`; any `tower::Service` (an axum
+//!   `Router`, tower-http middleware) is a route target or wraps the application.
 //! - [`testing`]: a [`TestServer`](testing::TestServer) on `127.0.0.1:0` with a client.
 //!
 //! # Example
@@ -124,6 +126,7 @@ pub mod static_files;
 mod target;
 pub mod template;
 pub mod testing;
+pub mod tower_bridge;
 mod urljoin;
 pub mod websocket;
 mod xsrf;
