@@ -41,6 +41,8 @@ struct AppShared {
     bad_request: Target,
     /// Whether any target streams request bodies (routing at head time is skipped if not).
     streaming: bool,
+    /// The fields every answer gets where it sets none (`Server`, `default_headers`).
+    answer_defaults: Option<Arc<http::HeaderMap>>,
 }
 
 impl AppShared {
@@ -55,6 +57,7 @@ impl AppShared {
                 .as_ref()
                 .is_some_and(|target| target.kind().may_stream());
         AppShared {
+            answer_defaults: context.settings().answer_defaults().map(Arc::new),
             app_data: Arc::new(context.clone()),
             context,
             hosts,
@@ -248,6 +251,9 @@ impl HttpService for Application {
         let (target, args) = shared.target_for(&message.request);
         message.path_args = args;
         message.request.set_app_data(Arc::clone(&shared.app_data));
+        if let Some(defaults) = &shared.answer_defaults {
+            message.writer.set_default_headers(Arc::clone(defaults));
+        }
         let target = target.kind();
         let log_function = shared.context.settings().log_function.as_ref();
         if !target.logs_itself() && crate::access_log::enabled(log_function) {

@@ -142,8 +142,8 @@ pub use handler::{
 };
 pub use routing::{PathArgError, PathArgs, RouteError, Router, Rule, url};
 pub use settings::{
-    CookieSecret, DEFAULT_STATIC_URL_PREFIX, DEFAULT_WEBSOCKET_MAX_MESSAGE_SIZE,
-    DEFAULT_XSRF_COOKIE_NAME, Settings,
+    CookieSecret, DEFAULT_SERVER_HEADER, DEFAULT_STATIC_URL_PREFIX,
+    DEFAULT_WEBSOCKET_MAX_MESSAGE_SIZE, DEFAULT_XSRF_COOKIE_NAME, Settings,
 };
 pub use static_files::{StaticFileHandler, StaticFileOptions};
 pub use target::{Forward, RouteTarget, Target, Work, actor, function, per_worker, service};

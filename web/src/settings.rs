@@ -18,6 +18,15 @@ use crate::template::{
 /// Default for [`Settings::websocket_max_message_size`]: 10 MiB, as Tornado.
 pub const DEFAULT_WEBSOCKET_MAX_MESSAGE_SIZE: usize = 10 * 1024 * 1024;
 
+/// The `Server` field every answer of an application carries by default (Tornado sends
+/// `TornadoServer/<version>`): `cyclone/<major>.<minor>`.
+pub const DEFAULT_SERVER_HEADER: &str = concat!(
+    "cyclone/",
+    env!("CARGO_PKG_VERSION_MAJOR"),
+    ".",
+    env!("CARGO_PKG_VERSION_MINOR")
+);
+
 /// Default for [`Settings::static_url_prefix`].
 pub const DEFAULT_STATIC_URL_PREFIX: &str = "/static/";
 
@@ -124,7 +133,8 @@ pub struct Settings {
     pub template_path: Option<PathBuf>,
     /// Ping WebSocket clients this often. Default none (no pings).
     pub websocket_ping_interval: Option<Duration>,
-    /// Close a WebSocket whose pong is this late. Default: 3 ping intervals, at least 30 s.
+    /// Close a WebSocket whose pong is this late. Default: the ping interval, as Tornado 6.5;
+    /// a longer timeout is cut to the interval, and zero turns the timeout off.
     pub websocket_ping_timeout: Option<Duration>,
     /// Largest WebSocket message. Default is 10 MiB (`None` means the default).
     pub websocket_max_message_size: Option<usize>,
@@ -159,6 +169,13 @@ pub struct Settings {
     /// Chooses a request's locale before `Accept-Language` is read (Tornado's overridden
     /// `get_user_locale`). Default none.
     pub user_locale: Option<UserLocaleHook>,
+    /// The `Server` field of every answer, unless the answer sets one. Default `None`:
+    /// [`DEFAULT_SERVER_HEADER`]; an empty string sends none.
+    pub server_header: Option<String>,
+    /// Header fields every answer of the application carries unless it sets them itself
+    /// (Tornado's `set_default_headers`, for the whole application): security headers, a
+    /// `Cache-Control` policy. Default none.
+    pub default_headers: http::HeaderMap,
 }
 
 impl Settings {
@@ -323,6 +340,40 @@ impl Settings {
         self
     }
 
+    /// Sets [`server_header`](Self::server_header) (empty: no `Server` field).
+    pub fn server_header(mut self, server: impl Into<String>) -> Self {
+        self.server_header = Some(server.into());
+        self
+    }
+
+    /// Adds a field to [`default_headers`](Self::default_headers). A name or value that cannot
+    /// be sent is a programming error and panics here, at start-up, not per request.
+    pub fn default_header(mut self, name: &str, value: &str) -> Self {
+        let name = http::HeaderName::from_bytes(name.as_bytes())
+            .unwrap_or_else(|_| panic!("default_header: invalid name {name:?}"));
+        let value = http::HeaderValue::from_str(value)
+            .unwrap_or_else(|_| panic!("default_header: invalid value {value:?}"));
+        self.default_headers.append(name, value);
+        self
+    }
+
+    /// The fields every answer gets where it sets none: the `Server` field and
+    /// [`default_headers`](Self::default_headers); `None` when there are none.
+    pub fn answer_defaults(&self) -> Option<http::HeaderMap> {
+        let mut defaults = self.default_headers.clone();
+        let server = self
+            .server_header
+            .as_deref()
+            .unwrap_or(DEFAULT_SERVER_HEADER);
+        if !server.is_empty()
+            && !defaults.contains_key(http::header::SERVER)
+            && let Ok(value) = http::HeaderValue::from_str(server)
+        {
+            defaults.insert(http::header::SERVER, value);
+        }
+        (!defaults.is_empty()).then_some(defaults)
+    }
+
     /// Whether compiled templates are kept: `compiled_template_cache`, else not `debug`.
     pub fn compiled_template_cache_enabled(&self) -> bool {
         self.compiled_template_cache.unwrap_or(!self.debug)
@@ -336,6 +387,12 @@ impl Settings {
     /// Sets [`websocket_ping_interval`](Self::websocket_ping_interval).
     pub fn websocket_ping_interval(mut self, interval: Duration) -> Self {
         self.websocket_ping_interval = Some(interval);
+        self
+    }
+
+    /// Sets [`websocket_ping_timeout`](Self::websocket_ping_timeout) (zero: no timeout).
+    pub fn websocket_ping_timeout(mut self, timeout: Duration) -> Self {
+        self.websocket_ping_timeout = Some(timeout);
         self
     }
 
@@ -370,12 +427,21 @@ impl Settings {
             .unwrap_or(DEFAULT_STATIC_URL_PREFIX)
     }
 
-    /// The WebSocket ping timeout in force: the setting, else 3 intervals but at least 30 s.
+    /// The WebSocket ping timeout in force, as Tornado 6.5 has it: the setting, cut to the ping
+    /// interval when longer; else the interval; `None` when the setting is zero or there are no
+    /// pings.
     pub fn websocket_ping_timeout_or_default(&self) -> Option<Duration> {
-        self.websocket_ping_timeout.or_else(|| {
-            self.websocket_ping_interval
-                .map(|interval| (interval * 3).max(Duration::from_secs(30)))
-        })
+        let interval = self
+            .websocket_ping_interval
+            .filter(|interval| !interval.is_zero());
+        match self.websocket_ping_timeout {
+            Some(timeout) if timeout.is_zero() => None,
+            Some(timeout) => Some(match interval {
+                Some(interval) if timeout > interval => interval,
+                _ => timeout,
+            }),
+            None => interval,
+        }
     }
 
     /// The WebSocket message limit in force: the setting, else `websocket_config`'s, else
