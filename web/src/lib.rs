@@ -30,7 +30,8 @@
 //! - [`RequestContext`]: a request's state, passed to every handler method: the request,
 //!   `set_status`, `set_header`, `write` / `write_json`, `flush` (streams chunked), `finish`,
 //!   `redirect`, arguments, files, cookies, signed cookies ([`signed`]), XSRF, `current_user`
-//!   and [`authenticated`](RequestContext::authenticated), ETags.
+//!   and [`authenticated`](RequestContext::authenticated), [`addslash`](RequestContext::addslash) /
+//!   [`removeslash`](RequestContext::removeslash), ETags.
 //! - [`HttpError`]: Tornado's `HTTPError`, returned with `?`; the handler's `write_error`
 //!   renders it.
 //! - [`websocket`](mod@websocket): Tornado's `WebSocketHandler` ([`WebSocketHandler`]) and its route
@@ -122,6 +123,7 @@ pub mod locale;
 mod routing;
 mod settings;
 pub mod signed;
+mod slash;
 pub mod static_files;
 mod target;
 pub mod template;
