@@ -21,6 +21,7 @@ use std::time::{Duration, Instant};
 use actix::prelude::*;
 use cyclone::httpserver::{HttpRequestMessage, HttpResponse, HttpServer};
 use cyclone::local::{LocalAddr, LocalContext};
+use cyclone::options::{define, options, parse_command_line};
 use cyclone::web::{Application, Forward, per_worker, url};
 use http::StatusCode;
 
@@ -115,16 +116,20 @@ impl Handler<HttpRequestMessage> for Backend {
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let port = flag("--port").unwrap_or(8888);
-    let budget = flag("--budget").unwrap_or(10);
-    let workers = flag("--workers")
-        .or_else(|| std::env::var("WORKERS").ok()?.parse().ok())
-        .unwrap_or(0);
-    // Tornado's log lines (the access log among them); `--logging none` (or `warning`...) as Tornado.
-    cyclone::log::enable_pretty_logging_with(cyclone::log::LogOptions {
-        level: flag("--logging"),
-        ..Default::default()
-    })?;
+    define("port", 8888u16)?.help("run on the given port");
+    define("budget", 10u32)?.help("requests a second the rate limiter lets through");
+    define(
+        "workers",
+        std::env::var("WORKERS")
+            .ok()
+            .and_then(|workers| workers.parse().ok())
+            .unwrap_or(0usize),
+    )?
+    .help("worker threads, 0 for one per core; WORKERS sets the default");
+    parse_command_line();
+    let port: u16 = options().get("port")?;
+    let budget: u32 = options().get("budget")?;
+    let workers: usize = options().get("workers")?;
     cyclone::run(async move {
         let app = Application::new([
             // The chain, one per worker: auth -> limiter -> backend.
@@ -157,11 +162,4 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         server.serve_until_signal(Duration::from_secs(5)).await?;
         Ok(())
     })
-}
-
-/// The value after `name` on the command line, if any.
-fn flag<T: std::str::FromStr>(name: &str) -> Option<T> {
-    let args: Vec<String> = std::env::args().collect();
-    let at = args.iter().position(|arg| arg == name)?;
-    args.get(at + 1)?.parse().ok()
 }

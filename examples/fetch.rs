@@ -5,27 +5,31 @@
 //! cargo run --example fetch -- --print_headers --follow_redirects=false https://example.com/
 //! ```
 //!
-//! Flags (Tornado's names; `--flag` alone means true): `--print_headers` (false),
+//! Flags (Tornado's names, through `cyclone::options`; `--flag` alone means true; `--help`
+//! lists them): `--print_headers` (false),
 //! `--print_body` (true), `--follow_redirects` (true), `--validate_cert` (true),
 //! `--proxy_host H` and `--proxy_port N`. A non-2xx response is printed all the same.
 
 use std::io::Write;
 
 use cyclone::httpclient::{HttpClient, HttpClientError, HttpRequest};
+use cyclone::options::{define, options, parse_command_line};
 
-fn main() {
-    // Errors and warnings from the client, as Tornado's command line prints them.
-    let _ = cyclone::log::enable_pretty_logging_with(
-        cyclone::log::LogOptions::default().level("warning"),
-    );
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let print_headers = flag(&args, "print_headers", false);
-    let print_body = flag(&args, "print_body", true);
-    let follow_redirects = flag(&args, "follow_redirects", true);
-    let validate_cert = flag(&args, "validate_cert", true);
-    let proxy_host = value(&args, "proxy_host");
-    let proxy_port = value(&args, "proxy_port").and_then(|port| port.parse().ok());
-    let urls: Vec<&String> = urls(&args);
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    // Tornado's own flags for `python -m tornado.httpclient`, through tornado.options.
+    define("print_headers", false)?.help("print the response's status line and header fields");
+    define("print_body", true)?.help("print the response's body");
+    define("follow_redirects", true)?.help("follow redirects");
+    define("validate_cert", true)?.help("check the server's certificate");
+    define::<String>("proxy_host", None)?.help("send requests through this proxy");
+    define::<u16>("proxy_port", None)?.help("the proxy's port");
+    let urls = parse_command_line();
+    let print_headers: bool = options().get("print_headers")?;
+    let print_body: bool = options().get("print_body")?;
+    let follow_redirects: bool = options().get("follow_redirects")?;
+    let validate_cert: bool = options().get("validate_cert")?;
+    let proxy_host: Option<String> = options().get("proxy_host").ok();
+    let proxy_port: Option<u16> = options().get("proxy_port").ok();
     if urls.is_empty() {
         eprintln!("usage: fetch [--print_headers] [--follow_redirects=false] URL...");
         std::process::exit(2);
@@ -59,51 +63,5 @@ fn main() {
             let _ = out.write_all(&response.body);
         }
     }
-}
-
-/// `--name`, `--name=true|false`; `default` when absent.
-fn flag(args: &[String], name: &str, default: bool) -> bool {
-    let bare = format!("--{name}");
-    let prefix = format!("--{name}=");
-    for arg in args {
-        if *arg == bare {
-            return true;
-        }
-        if let Some(value) = arg.strip_prefix(&prefix) {
-            return matches!(value, "true" | "True" | "1" | "yes");
-        }
-    }
-    default
-}
-
-/// `--name value` or `--name=value`.
-fn value(args: &[String], name: &str) -> Option<String> {
-    let bare = format!("--{name}");
-    let prefix = format!("--{name}=");
-    let mut iter = args.iter();
-    while let Some(arg) = iter.next() {
-        if *arg == bare {
-            return iter.next().cloned();
-        }
-        if let Some(value) = arg.strip_prefix(&prefix) {
-            return Some(value.to_owned());
-        }
-    }
-    None
-}
-
-/// The arguments that are not flags (nor a flag's separate value).
-fn urls(args: &[String]) -> Vec<&String> {
-    let mut urls = Vec::new();
-    let mut skip_next = false;
-    for arg in args {
-        if skip_next {
-            skip_next = false;
-        } else if arg == "--proxy_host" || arg == "--proxy_port" {
-            skip_next = true;
-        } else if !arg.starts_with("--") {
-            urls.push(arg);
-        }
-    }
-    urls
+    Ok(())
 }

@@ -13,6 +13,7 @@
 use std::time::Duration;
 
 use cyclone::httpserver::HttpServer;
+use cyclone::options::{define, options, parse_command_line};
 use cyclone::web::{Application, HttpError, RequestContext, RequestHandler, handler, url};
 
 #[derive(Default)]
@@ -26,17 +27,23 @@ impl RequestHandler for MainHandler {
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let port = flag("--port").unwrap_or(8888);
-    let workers = flag("--workers")
-        .or_else(|| std::env::var("WORKERS").ok()?.parse().ok())
-        .unwrap_or(0);
-    let max_body_size = flag("--max-body-size").unwrap_or(100 * 1024 * 1024);
-    let address: String = flag("--address").unwrap_or_else(|| "127.0.0.1".into());
-    // Tornado's log lines (the access log among them); `--logging none` (or `warning`...) as Tornado.
-    cyclone::log::enable_pretty_logging_with(cyclone::log::LogOptions {
-        level: flag("--logging"),
-        ..Default::default()
-    })?;
+    // Tornado's tornado.options: `--port=8000` or `--port 8000`; `--help` lists them.
+    define("port", 8888u16)?.help("run on the given port");
+    define("address", String::from("127.0.0.1"))?.help("listen on this address");
+    define(
+        "workers",
+        std::env::var("WORKERS")
+            .ok()
+            .and_then(|workers| workers.parse().ok())
+            .unwrap_or(0usize),
+    )?
+    .help("worker threads, 0 for one per core; WORKERS sets the default");
+    define("max_body_size", 100u64 * 1024 * 1024)?.help("largest request body, in bytes");
+    parse_command_line();
+    let port: u16 = options().get("port")?;
+    let address: String = options().get("address")?;
+    let workers: usize = options().get("workers")?;
+    let max_body_size: u64 = options().get("max_body_size")?;
     cyclone::run(async move {
         let app = Application::new([url("/", handler::<MainHandler>())])?;
         let mut server = HttpServer::new(app).max_body_size(max_body_size);
@@ -46,11 +53,4 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         server.serve_until_signal(Duration::from_secs(5)).await?;
         Ok(())
     })
-}
-
-/// The value after `name` on the command line, if any.
-fn flag<T: std::str::FromStr>(name: &str) -> Option<T> {
-    let args: Vec<String> = std::env::args().collect();
-    let at = args.iter().position(|arg| arg == name)?;
-    args.get(at + 1)?.parse().ok()
 }

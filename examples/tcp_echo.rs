@@ -10,6 +10,7 @@
 use std::time::Duration;
 
 use cyclone::iostream::{IoStream, TcpStream};
+use cyclone::options::{define, options, parse_command_line};
 use cyclone::tcpserver::{ConnectionInfo, TcpServer};
 
 /// Reads lines and writes each one back until the client hangs up.
@@ -22,13 +23,11 @@ async fn handle_stream(mut stream: IoStream<TcpStream>, _info: ConnectionInfo) {
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let port = flag("--port").unwrap_or(8888);
-    let workers = flag("--workers").unwrap_or(1);
-    // Tornado's log lines (the access log among them); `--logging none` (or `warning`...) as Tornado.
-    cyclone::log::enable_pretty_logging_with(cyclone::log::LogOptions {
-        level: flag("--logging"),
-        ..Default::default()
-    })?;
+    define("port", 8888u16)?.help("run on the given port");
+    define("workers", 1usize)?.help("worker threads");
+    parse_command_line();
+    let port: u16 = options().get("port")?;
+    let workers: usize = options().get("workers")?;
     cyclone::run(async move {
         let mut server = TcpServer::new(handle_stream);
         server.bind(port, Some("127.0.0.1"))?;
@@ -37,11 +36,4 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         server.serve_until_signal(Duration::from_secs(5)).await?;
         Ok(())
     })
-}
-
-/// The number after `name` on the command line, if any.
-fn flag<T: std::str::FromStr>(name: &str) -> Option<T> {
-    let args: Vec<String> = std::env::args().collect();
-    let at = args.iter().position(|arg| arg == name)?;
-    args.get(at + 1)?.parse().ok()
 }

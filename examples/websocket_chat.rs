@@ -13,6 +13,7 @@ use std::time::Duration;
 
 use actix::prelude::*;
 use cyclone::httpserver::{HttpResponse, HttpServerRequest};
+use cyclone::options::{define, options, parse_command_line};
 use cyclone::web::{Application, PathArgs, RouteError, function, html_escape, url};
 use cyclone::websocket::{
     CloseCode, Message, Utf8Bytes, WebSocket, WebSocketContext, WebSocketHandler, websocket_with,
@@ -211,12 +212,9 @@ pub fn application(room: Addr<ChatRoom>) -> Result<Application, RouteError> {
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let port = flag("--port").unwrap_or(8888);
-    // Tornado's log lines (the access log among them); `--logging none` (or `warning`...) as Tornado.
-    cyclone::log::enable_pretty_logging_with(cyclone::log::LogOptions {
-        level: flag("--logging"),
-        ..Default::default()
-    })?;
+    define("port", 8888u16)?.help("run on the given port");
+    parse_command_line();
+    let port: u16 = options().get("port")?;
     cyclone::run(async move {
         let room = ChatRoom::default().start();
         let server = application(room)?.listen_on(port, Some("127.0.0.1"))?;
@@ -224,11 +222,4 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         server.serve_until_signal(Duration::from_secs(5)).await?;
         Ok(())
     })
-}
-
-/// The value after `name` on the command line, if any.
-fn flag<T: std::str::FromStr>(name: &str) -> Option<T> {
-    let args: Vec<String> = std::env::args().collect();
-    let at = args.iter().position(|arg| arg == name)?;
-    args.get(at + 1)?.parse().ok()
 }

@@ -38,6 +38,7 @@ use std::time::Duration;
 use actix::prelude::*;
 use bytes::Bytes;
 use cyclone::httpserver::{HttpResponse, HttpServer, HttpServerRequest, HttpService, Reply};
+use cyclone::options::{define, options, parse_command_line};
 use cyclone::web::PathArgs;
 use cyclone::websocket::{
     CloseCode, Message, Utf8Bytes, WebSocket, WebSocketConfig, WebSocketContext, WebSocketHandler,
@@ -274,16 +275,18 @@ pub fn fanout_server(rooms: Rooms, max_connections: usize) -> HttpServer<impl Ht
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let port = flag("--port").unwrap_or(8888);
-    let address: String = flag("--address").unwrap_or_else(|| "127.0.0.1".into());
-    let workers = flag("--workers").unwrap_or(0);
-    let max_connections = flag("--max-connections").unwrap_or(DEFAULT_MAX_CONNECTIONS);
-    let text = std::env::args().any(|arg| arg == "--text");
-    // RUST_LOG=cyclone_protocol=debug shows why connections closed (timeouts, full queues).
-    cyclone::log::enable_pretty_logging_with(cyclone::log::LogOptions {
-        level: flag("--logging"),
-        ..Default::default()
-    })?;
+    define("port", 8888u16)?.help("run on the given port");
+    define("address", String::from("127.0.0.1"))?.help("listen on this address");
+    define("workers", 0usize)?.help("worker threads, 0 for one per core");
+    define("max_connections", DEFAULT_MAX_CONNECTIONS)?.help("most live connections");
+    define("text", false)?.help("broadcast text messages instead of binary ones");
+    parse_command_line();
+    let port: u16 = options().get("port")?;
+    let address: String = options().get("address")?;
+    let workers: usize = options().get("workers")?;
+    let max_connections: usize = options().get("max_connections")?;
+    let text: bool = options().get("text")?;
+    // --logging debug shows why connections closed (timeouts, full queues).
     if let Some((soft, hard)) = open_files_limits()
         && soft < max_connections
     {
@@ -324,11 +327,4 @@ fn open_files_limits() -> Option<(usize, usize)> {
     let soft = values.next()?.parse().ok()?;
     let hard = values.next()?.parse().ok()?;
     Some((soft, hard))
-}
-
-/// The value after `name` on the command line, if any.
-fn flag<T: std::str::FromStr>(name: &str) -> Option<T> {
-    let args: Vec<String> = std::env::args().collect();
-    let at = args.iter().position(|arg| arg == name)?;
-    args.get(at + 1)?.parse().ok()
 }

@@ -19,14 +19,18 @@
 //! | [`httputil`] | `cyclone-protocol` | `tornado.httputil` |
 //! | [`httpclient`] | `cyclone-protocol` | `tornado.httpclient` |
 //! | [`websocket`] | `cyclone-protocol`, `cyclone-web` | `tornado.websocket`: handler, client, handle |
-//! | [`web`] | `cyclone-web` | `tornado.web`, `tornado.routing` |
-//! | [`template`], [`escape`] | `cyclone-web` | `tornado.template`, `tornado.escape` |
-//! | [`testing`] | `cyclone-web` | `tornado.testing` |
-//!
-//! Each item has one path: the modules re-export explicit lists, no globs.
 //! | [`web`] | `cyclone-web` | `tornado.web`, `tornado.routing` (with `StaticFileHandler`) |
 //! | [`template`] | `cyclone-web` | `tornado.template` (on minijinja) |
 //! | [`escape`] | `cyclone-web` | `tornado.escape` |
+//! | [`locale`] | `cyclone-web` | `tornado.locale` |
+//! | [`auth`] | `cyclone-web` | `tornado.auth` |
+//! | [`testing`] | `cyclone-web` | `tornado.testing` |
+//! | [`log`] | `cyclone-actors` | `tornado.log` |
+//! | [`options`] | `cyclone-options` | `tornado.options` |
+//! | [`process`] | `cyclone-actors` | `tornado.process` |
+//! | [`autoreload`] | `cyclone-actors` | `tornado.autoreload` |
+//!
+//! Each item has one path: the modules re-export explicit lists, no globs.
 //!
 //! # Example
 //!
@@ -111,8 +115,9 @@ pub mod prelude {
 /// Tornado's `tornado.iostream`: buffered streams with limits.
 pub mod iostream {
     pub use cyclone_actors::iostream::{
-        BufferSide, Bytes, CloseReason, IoStream, ReadHalf, Regex, StreamBufferFullError,
-        StreamClosedError, StreamError, StreamLimits, TcpStream, UnsatisfiableReadError, WriteHalf,
+        BufferSide, Bytes, CloseReason, IoStream, ReadHalf, Regex, StartTlsError,
+        StreamBufferFullError, StreamClosedError, StreamError, StreamLimits, TcpStream,
+        UnsatisfiableReadError, WriteHalf,
     };
 }
 
@@ -141,7 +146,9 @@ pub mod tcpclient {
 
 /// Tornado's `tornado.netutil`: listening sockets and resolvers.
 pub mod netutil {
-    pub use cyclone_actors::netutil::{DEFAULT_BACKLOG, bind_socket, bind_sockets};
+    pub use cyclone_actors::netutil::{
+        DEFAULT_BACKLOG, bind_socket, bind_sockets, bind_unix_socket,
+    };
     pub use cyclone_actors::resolver::{
         DEFAULT_RESOLVE_TIMEOUT, DefaultResolver, Family, OverrideResolver, ResolveError, Resolver,
     };
@@ -186,11 +193,12 @@ pub mod httputil {
 /// Tornado's `tornado.httpclient`: the pooled HTTP/1.1 client and its blocking wrapper.
 pub mod httpclient {
     pub use cyclone_protocol::client::{
-        AsyncHttpClient, ClientOptions, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_BODY_SIZE,
+        AsyncHttpClient, AuthMode, ClientOptions, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_BODY_SIZE,
         DEFAULT_MAX_CLIENTS, DEFAULT_MAX_HEADER_SIZE, DEFAULT_MAX_IDLE_PER_HOST,
         DEFAULT_MAX_IDLE_TOTAL, DEFAULT_MAX_QUEUE_SIZE, DEFAULT_MAX_REDIRECTS, DEFAULT_TIMEOUT,
         DEFAULT_USER_AGENT, HeaderMap, HeaderName, HeaderValue, HttpClient, HttpClientError,
-        HttpRequest, HttpResponse, Method, StatusCode, StatusError, TimeInfo, TimeoutPhase, header,
+        HttpRequest, HttpResponse, Method, StatusCode, StatusError, TimeInfo, TimeoutPhase,
+        digest_authorization, header,
     };
 }
 
@@ -223,15 +231,15 @@ pub mod websocket {
 pub mod web {
     pub use cyclone_web::{
         AppContext, Application, Ask, BaseHandler, CookieOptions, CookieSecret,
-        DEFAULT_ASK_TIMEOUT, DEFAULT_STATIC_URL_PREFIX, DEFAULT_SUPPORTED_METHODS,
-        DEFAULT_WEBSOCKET_MAX_MESSAGE_SIZE, DEFAULT_XSRF_COOKIE_NAME, Dispatch, ErrorHandler,
-        Forward, HANDLER_INBOX_CAPACITY, HandlerResult, HttpError, MissingArgumentError,
-        PathArgError, PathArgs, RedirectHandler, RedirectUrlError, RequestContext, RequestHandler,
-        RouteError, RouteTarget, Router, Rule, Settings, StateActor, StateAddr, StaticFileHandler,
-        StaticFileOptions, Target, Work, actor, fallback, function, handler, handler_with,
-        html_escape, per_worker, redirect, service, url,
+        DEFAULT_ASK_TIMEOUT, DEFAULT_SERVER_HEADER, DEFAULT_STATIC_URL_PREFIX,
+        DEFAULT_SUPPORTED_METHODS, DEFAULT_WEBSOCKET_MAX_MESSAGE_SIZE, DEFAULT_XSRF_COOKIE_NAME,
+        Dispatch, ErrorHandler, Forward, HANDLER_INBOX_CAPACITY, HandlerResult, HttpError,
+        MissingArgumentError, PathArgError, PathArgs, RedirectHandler, RedirectUrlError,
+        RequestContext, RequestHandler, RouteError, RouteTarget, Router, Rule, Settings,
+        StateActor, StateAddr, StaticFileHandler, StaticFileOptions, Target, Work, actor, fallback,
+        function, handler, handler_with, html_escape, per_worker, redirect, service, url,
     };
-    pub use cyclone_web::{access_log, blocking, compress, signed, static_files};
+    pub use cyclone_web::{access_log, blocking, compress, signed, static_files, tower_bridge};
 }
 
 /// Tornado's `tornado.template`: templates on minijinja, UI modules, the loader.
@@ -250,10 +258,69 @@ pub mod escape {
     };
 }
 
-/// Tornado's `tornado.testing`: a test server on 127.0.0.1:0 and its client.
-pub mod testing {
-    pub use cyclone_web::testing::{TEST_REQUEST_TIMEOUT, TestServer};
+/// Tornado's `tornado.auth`: OAuth 2.0 logins (Google, GitHub, Facebook presets) with a
+/// `state` bound to a signed cookie, and OAuth 1.0a signing.
+pub mod auth {
+    pub use cyclone_web::auth::{
+        AuthError, DEFAULT_STATE_COOKIE, DEFAULT_STATE_MAX_AGE, OAuth2Client, OAuth2Provider,
+        OAuth2Token, TokenPlacement, TokenRequest, oauth1,
+    };
 }
+
+/// Tornado's `tornado.options`: `define`, `parse_command_line`, `parse_config_file` (TOML).
+pub mod options {
+    pub use cyclone_options::{
+        Define, Kind, OptionParser, OptionValue, OptionsError, Value, add_parse_callback, define,
+        options, parse_command_line, parse_config_file, print_help,
+    };
+}
+
+/// Tornado's `tornado.process`: worker processes sharing listening sockets, and child
+/// processes with their pipes as `IoStream`s.
+pub mod process {
+    pub use cyclone_actors::process::{
+        DEFAULT_MAX_RESTARTS, Pipe, ProcessError, Subprocess, TASK_ID_VAR, fork_processes,
+        inherited_sockets_or, task_id,
+    };
+}
+
+/// Tornado's `tornado.autoreload`: restart on a changed executable or watched file, keeping
+/// the listening sockets.
+pub mod autoreload {
+    pub use cyclone_actors::autoreload::{
+        AutoreloadError, SETTLE_TIME, add_reload_hook, start, watch,
+    };
+}
+
+/// Tornado's `tornado.locale`: translations (CSV, gettext `.po`/`.mo`), plural forms and
+/// contexts, dates, lists and numbers as Tornado words them.
+pub mod locale {
+    pub use cyclone_web::locale::{
+        DEFAULT_LOCALE, DateFormat, Locale, LocaleError, Translations, UserLocaleHook, interpolate,
+        parse_accept_language,
+    };
+}
+
+/// Tornado's `tornado.testing`: a test server on 127.0.0.1:0 and its client, `run_test`
+/// (behind `#[cyclone::test]`), `ExpectLog`, `bind_unused_port`.
+pub mod testing {
+    pub use cyclone_web::testing::{
+        DEFAULT_ASYNC_TEST_TIMEOUT, ExpectLog, TEST_REQUEST_TIMEOUT, TestServer,
+        async_test_timeout, bind_unused_port, run_test,
+    };
+}
+
+/// Tornado's `@gen_test`: an `async fn` test on a fresh loop, with a timeout (5 s, or
+/// `ASYNC_TEST_TIMEOUT`, or `#[cyclone::test(timeout = 30)]`).
+///
+/// ```
+/// #[cyclone::test]
+/// async fn answers() {
+///     assert_eq!(async { 42 }.await, 42);
+/// }
+/// # fn main() {}
+/// ```
+pub use cyclone_macros::test;
 
 pub use cyclone_actors::runtime::{Runtime, run};
 

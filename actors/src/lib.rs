@@ -15,6 +15,8 @@
 //! | [`registry`] | [`ConnectionRegistry`](registry::ConnectionRegistry): count, message, drain the live connections | |
 //! | [`tcpclient`], [`resolver`] | [`TcpClient`](tcpclient::TcpClient) with the dual-stack race; resolvers | `tornado.tcpclient`, `netutil.Resolver` |
 //! | [`netutil`] | [`bind_sockets`](netutil::bind_sockets) | `tornado.netutil` |
+//! | [`autoreload`] | [`start`](autoreload::start), [`watch`](autoreload::watch): restart on a changed executable or file, keeping the sockets | `tornado.autoreload` |
+//! | [`process`] | [`fork_processes`](process::fork_processes), [`Subprocess`](process::Subprocess) | `tornado.process` |
 //!
 //! The rule that keeps this as simple as Tornado: code on one loop is single-threaded, and the
 //! only ways in from another thread are mailboxes ([`IoLoop::add_callback`](ioloop::IoLoop::add_callback),
@@ -78,6 +80,7 @@
 #![deny(missing_docs, missing_debug_implementations, rust_2018_idioms)]
 #![forbid(unsafe_code)]
 
+pub mod autoreload;
 pub mod connection;
 pub mod executor;
 pub mod ioloop;
@@ -88,6 +91,7 @@ pub mod loop_local;
 pub mod netutil;
 pub mod panics;
 pub mod periodic;
+pub mod process;
 pub mod registry;
 pub mod resolver;
 pub mod runtime;

@@ -146,3 +146,42 @@ fn ipv6_missing(error: &io::Error) -> bool {
 /// Linux's "address family not supported" (a kernel built or booted without IPv6); std maps it
 /// to no `ErrorKind`, and we take no libc dependency for one constant.
 const EAFNOSUPPORT: i32 = 97;
+
+/// Binds a listening Unix domain socket at `path` (Tornado's `bind_unix_socket`): a socket file
+/// left there by an earlier run is removed first (any other kind of file is an error, never
+/// deleted), the file gets the permissions `mode` (Tornado's default is `0o600`), and the
+/// listener is non-blocking, for [`TcpServer::add_unix_socket`](crate::tcpserver::TcpServer::add_unix_socket).
+///
+/// ```
+/// let path = std::env::temp_dir().join(format!("cyclone-doc-{}.sock", std::process::id()));
+/// let listener = cyclone_actors::netutil::bind_unix_socket(&path, 0o600, 128).unwrap();
+/// # drop(listener);
+/// # std::fs::remove_file(&path).unwrap();
+/// ```
+pub fn bind_unix_socket(
+    path: impl AsRef<std::path::Path>,
+    mode: u32,
+    backlog: i32,
+) -> io::Result<std::os::unix::net::UnixListener> {
+    use std::os::unix::fs::{FileTypeExt, PermissionsExt};
+    let path = path.as_ref();
+    match std::fs::symlink_metadata(path) {
+        Ok(metadata) if metadata.file_type().is_socket() => std::fs::remove_file(path)?,
+        Ok(_) => {
+            return Err(io::Error::new(
+                io::ErrorKind::AlreadyExists,
+                format!("{} exists and is not a socket", path.display()),
+            ));
+        }
+        Err(error) if error.kind() == io::ErrorKind::NotFound => {}
+        Err(error) => return Err(error),
+    }
+    let socket = Socket::new(Domain::UNIX, Type::STREAM, None)?;
+    socket.set_nonblocking(true)?;
+    socket.bind(&SockAddr::unix(path)?)?;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))?;
+    socket.listen(backlog)?;
+    Ok(std::os::unix::net::UnixListener::from(
+        std::os::fd::OwnedFd::from(socket),
+    ))
+}

@@ -22,18 +22,20 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use cyclone::httpserver::HttpServer;
+use cyclone::options::{define, options, parse_command_line};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let port = flag("--port").unwrap_or(8888);
-    let address: String = flag("--address").unwrap_or_else(|| "127.0.0.1".into());
-    let db: PathBuf = flag("--db").unwrap_or_else(|| "blog.db".into());
-    let workers = flag("--workers").unwrap_or(0);
-    let debug = std::env::args().any(|arg| arg == "--debug");
-    // Tornado's log lines (the access log among them); `--logging none` (or `warning`...) as Tornado.
-    cyclone::log::enable_pretty_logging_with(cyclone::log::LogOptions {
-        level: flag("--logging"),
-        ..Default::default()
-    })?;
+    define("port", 8888u16)?.help("run on the given port");
+    define("address", String::from("127.0.0.1"))?.help("listen on this address");
+    define("db", PathBuf::from("blog.db"))?.help("the SQLite file, created on first start");
+    define("workers", 0usize)?.help("worker threads, 0 for one per core");
+    define("debug", false)?.help("reload templates and static files, detailed error pages");
+    parse_command_line();
+    let port: u16 = options().get("port")?;
+    let address: String = options().get("address")?;
+    let db: PathBuf = options().get("db")?;
+    let workers: usize = options().get("workers")?;
+    let debug: bool = options().get("debug")?;
     cyclone::run(async move {
         let app = site::application(&site::BlogOptions {
             database: db.clone(),
@@ -51,11 +53,4 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         server.serve_until_signal(Duration::from_secs(5)).await?;
         Ok(())
     })
-}
-
-/// The value after `name` on the command line, if any.
-fn flag<T: std::str::FromStr>(name: &str) -> Option<T> {
-    let args: Vec<String> = std::env::args().collect();
-    let at = args.iter().position(|arg| arg == name)?;
-    args.get(at + 1)?.parse().ok()
 }

@@ -8,6 +8,7 @@ use std::borrow::Cow;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::{Context, Poll};
 
 use cyclone_protocol::server::{
@@ -40,6 +41,8 @@ struct AppShared {
     bad_request: Target,
     /// Whether any target streams request bodies (routing at head time is skipped if not).
     streaming: bool,
+    /// The fields every answer gets where it sets none (`Server`, `default_headers`).
+    answer_defaults: Option<Arc<http::HeaderMap>>,
 }
 
 impl AppShared {
@@ -54,6 +57,7 @@ impl AppShared {
                 .as_ref()
                 .is_some_and(|target| target.kind().may_stream());
         AppShared {
+            answer_defaults: context.settings().answer_defaults().map(Arc::new),
             app_data: Arc::new(context.clone()),
             context,
             hosts,
@@ -241,10 +245,15 @@ impl HttpService for Application {
     type Future = Dispatch;
 
     fn call(&self, mut message: HttpRequestMessage) -> Dispatch {
+        let span = request_span(&mut message);
+        let entered = span.enter();
         let shared = &*self.shared;
         let (target, args) = shared.target_for(&message.request);
         message.path_args = args;
         message.request.set_app_data(Arc::clone(&shared.app_data));
+        if let Some(defaults) = &shared.answer_defaults {
+            message.writer.set_default_headers(Arc::clone(defaults));
+        }
         let target = target.kind();
         let log_function = shared.context.settings().log_function.as_ref();
         if !target.logs_itself() && crate::access_log::enabled(log_function) {
@@ -256,7 +265,9 @@ impl HttpService for Application {
                 .writer
                 .on_sent(move |status| summary.log(log_function.as_ref(), status));
         }
-        Dispatch(target.deliver(message, &shared.context))
+        let work = target.deliver(message, &shared.context);
+        drop(entered);
+        Dispatch { work, span }
     }
 
     fn stream_request_body(&self, request: &HttpServerRequest) -> bool {
@@ -284,7 +295,14 @@ struct Mounted(Application);
 
 impl RouteTarget for Mounted {
     fn deliver(&self, message: HttpRequestMessage, _app: &AppContext) -> Option<Work> {
-        self.0.call(message).0
+        let Dispatch { work, span } = self.0.call(message);
+        match work {
+            // The mounted application's span stays around its work.
+            Some(work) if !span.is_disabled() => {
+                Some(Box::pin(tracing::Instrument::instrument(work, span)))
+            }
+            work => work,
+        }
     }
 
     fn stream_request_body(&self, request: &HttpServerRequest) -> bool {
@@ -304,13 +322,48 @@ impl RouteTarget for Mounted {
     }
 }
 
+/// Numbers the requests of this process for their spans.
+static NEXT_REQUEST_ID: AtomicU64 = AtomicU64::new(1);
+
+/// The request's `tracing` span (target `cyclone::request`, at info): method, path, a request
+/// id numbering the process's requests, and the status the client got, recorded when the
+/// answer is sent. Disabled (and nothing recorded or allocated) when no subscriber wants it.
+fn request_span(message: &mut HttpRequestMessage) -> tracing::Span {
+    let request = &message.request;
+    let span = tracing::info_span!(
+        target: "cyclone::request",
+        "request",
+        method = %request.method(),
+        path = request.path(),
+        request_id = tracing::field::Empty,
+        status = tracing::field::Empty,
+    );
+    if !span.is_disabled() {
+        span.record(
+            "request_id",
+            NEXT_REQUEST_ID.fetch_add(1, Ordering::Relaxed),
+        );
+        let recorder = span.clone();
+        message.writer.on_sent(move |status| {
+            recorder.record("status", status.as_u16());
+        });
+    }
+    span
+}
+
 /// The work the connection polls for one request to an [`Application`]: the target's, if it
-/// left any (a handler running the request, an async function's future).
-pub struct Dispatch(Option<Work>);
+/// left any (a handler running the request, an async function's future), polled inside the
+/// request's `tracing` span.
+pub struct Dispatch {
+    /// The target's work.
+    work: Option<Work>,
+    /// The request's span (method, path, request id, status).
+    span: tracing::Span,
+}
 
 impl std::fmt::Debug for Dispatch {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(if self.0.is_some() {
+        f.write_str(if self.work.is_some() {
             "Dispatch(work)"
         } else {
             "Dispatch(done)"
@@ -322,8 +375,12 @@ impl Future for Dispatch {
     type Output = ();
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        match &mut self.get_mut().0 {
-            Some(work) => work.as_mut().poll(cx),
+        let this = self.get_mut();
+        match &mut this.work {
+            Some(work) => {
+                let _entered = this.span.enter();
+                work.as_mut().poll(cx)
+            }
             None => Poll::Ready(()),
         }
     }

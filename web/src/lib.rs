@@ -30,7 +30,8 @@
 //! - [`RequestContext`]: a request's state, passed to every handler method: the request,
 //!   `set_status`, `set_header`, `write` / `write_json`, `flush` (streams chunked), `finish`,
 //!   `redirect`, arguments, files, cookies, signed cookies ([`signed`]), XSRF, `current_user`
-//!   and [`authenticated`](RequestContext::authenticated), ETags.
+//!   and [`authenticated`](RequestContext::authenticated), [`addslash`](RequestContext::addslash) /
+//!   [`removeslash`](RequestContext::removeslash), ETags.
 //! - [`HttpError`]: Tornado's `HTTPError`, returned with `?`; the handler's `write_error`
 //!   renders it.
 //! - [`websocket`](mod@websocket): Tornado's `WebSocketHandler` ([`WebSocketHandler`]) and its route
@@ -41,6 +42,13 @@
 //! - [`static_files`]: Tornado's [`StaticFileHandler`], mounted for `static_path`, and
 //!   [`static_url`](RequestContext::static_url) (guide: `docs/static.md`).
 //! - [`escape`]: Tornado's `tornado.escape`.
+//! - [`auth`]: Tornado's `tornado.auth`: OAuth 2.0 logins (Google, GitHub, Facebook) and
+//!   OAuth 1.0a signing (guide: `docs/auth.md`).
+//! - [`locale`]: Tornado's `tornado.locale`: CSV and gettext catalogs, plural forms and
+//!   contexts, dates and numbers as Tornado words them, the request's locale from
+//!   `Accept-Language` (guide: `docs/locale.md`).
+//! - [`tower_bridge`]: an [`Application`] is a `tower::Service`; any `tower::Service` (an axum
+//!   `Router`, tower-http middleware) is a route target or wraps the application.
 //! - [`testing`]: a [`TestServer`](testing::TestServer) on `127.0.0.1:0` with a client.
 //!
 //! # Example
@@ -102,7 +110,8 @@ mod actors;
 mod app;
 mod application;
 mod arguments;
-mod auth;
+pub mod auth;
+mod authenticated;
 pub mod blocking;
 mod builtin;
 pub mod compress;
@@ -111,13 +120,16 @@ mod errors;
 pub mod escape;
 mod etag;
 mod handler;
+pub mod locale;
 mod routing;
 mod settings;
 pub mod signed;
+mod slash;
 pub mod static_files;
 mod target;
 pub mod template;
 pub mod testing;
+pub mod tower_bridge;
 mod urljoin;
 pub mod websocket;
 mod xsrf;
@@ -134,8 +146,8 @@ pub use handler::{
 };
 pub use routing::{PathArgError, PathArgs, RouteError, Router, Rule, url};
 pub use settings::{
-    CookieSecret, DEFAULT_STATIC_URL_PREFIX, DEFAULT_WEBSOCKET_MAX_MESSAGE_SIZE,
-    DEFAULT_XSRF_COOKIE_NAME, Settings,
+    CookieSecret, DEFAULT_SERVER_HEADER, DEFAULT_STATIC_URL_PREFIX,
+    DEFAULT_WEBSOCKET_MAX_MESSAGE_SIZE, DEFAULT_XSRF_COOKIE_NAME, Settings,
 };
 pub use static_files::{StaticFileHandler, StaticFileOptions};
 pub use target::{Forward, RouteTarget, Target, Work, actor, function, per_worker, service};

@@ -9,6 +9,7 @@ use cyclone_protocol::websocket::WebSocketConfig;
 
 use crate::access_log::LogFunction;
 use crate::cookies::CookieOptions;
+use crate::locale::{Locale, Translations, UserLocaleHook};
 use crate::static_files::StaticFileOptions;
 use crate::template::{
     ModuleContext, NamespaceHook, TemplateLoader, TemplateNamespace, UiMethods, UiModule, UiModules,
@@ -16,6 +17,15 @@ use crate::template::{
 
 /// Default for [`Settings::websocket_max_message_size`]: 10 MiB, as Tornado.
 pub const DEFAULT_WEBSOCKET_MAX_MESSAGE_SIZE: usize = 10 * 1024 * 1024;
+
+/// The `Server` field every answer of an application carries by default (Tornado sends
+/// `TornadoServer/<version>`): `cyclone/<major>.<minor>`.
+pub const DEFAULT_SERVER_HEADER: &str = concat!(
+    "cyclone/",
+    env!("CARGO_PKG_VERSION_MAJOR"),
+    ".",
+    env!("CARGO_PKG_VERSION_MINOR")
+);
 
 /// Default for [`Settings::static_url_prefix`].
 pub const DEFAULT_STATIC_URL_PREFIX: &str = "/static/";
@@ -123,7 +133,8 @@ pub struct Settings {
     pub template_path: Option<PathBuf>,
     /// Ping WebSocket clients this often. Default none (no pings).
     pub websocket_ping_interval: Option<Duration>,
-    /// Close a WebSocket whose pong is this late. Default: 3 ping intervals, at least 30 s.
+    /// Close a WebSocket whose pong is this late. Default: the ping interval, as Tornado 6.5;
+    /// a longer timeout is cut to the interval, and zero turns the timeout off.
     pub websocket_ping_timeout: Option<Duration>,
     /// Largest WebSocket message. Default is 10 MiB (`None` means the default).
     pub websocket_max_message_size: Option<usize>,
@@ -158,6 +169,20 @@ pub struct Settings {
     /// user, its `prepare`, its error page. See [`BaseHandler`](crate::BaseHandler). Default
     /// none.
     pub base_handler: Option<crate::handler::SharedBase>,
+    /// The translations and default locale (Tornado's `load_translations` /
+    /// `load_gettext_translations` / `set_default_locale`, kept per application here).
+    /// Default none: every message is its own, and the default locale is `en_US`.
+    pub translations: Option<Translations>,
+    /// Chooses a request's locale before `Accept-Language` is read (Tornado's overridden
+    /// `get_user_locale`). Default none.
+    pub user_locale: Option<UserLocaleHook>,
+    /// The `Server` field of every answer, unless the answer sets one. Default `None`:
+    /// [`DEFAULT_SERVER_HEADER`]; an empty string sends none.
+    pub server_header: Option<String>,
+    /// Header fields every answer of the application carries unless it sets them itself
+    /// (Tornado's `set_default_headers`, for the whole application): security headers, a
+    /// `Cache-Control` policy. Default none.
+    pub default_headers: http::HeaderMap,
 }
 
 impl Settings {
@@ -309,6 +334,65 @@ impl Settings {
         self
     }
 
+    /// Sets [`translations`](Self::translations).
+    pub fn translations(mut self, translations: Translations) -> Self {
+        self.translations = Some(translations);
+        self
+    }
+
+    /// Makes `code` the default locale (Tornado's `set_default_locale`): the language of the
+    /// application's own strings, and the locale of requests whose `Accept-Language` names no
+    /// supported one. Default `en_US`.
+    pub fn default_locale(mut self, code: impl Into<String>) -> Self {
+        let translations = self.translations.take().unwrap_or_default();
+        self.translations = Some(translations.default_locale(code));
+        self
+    }
+
+    /// Sets [`user_locale`](Self::user_locale): `hook` returns the user's locale (from a
+    /// profile, a cookie), or `None` to use the browser's.
+    pub fn user_locale(
+        mut self,
+        hook: impl Fn(&crate::RequestContext) -> Option<Locale> + Send + Sync + 'static,
+    ) -> Self {
+        self.user_locale = Some(UserLocaleHook(Arc::new(hook)));
+        self
+    }
+
+    /// Sets [`server_header`](Self::server_header) (empty: no `Server` field).
+    pub fn server_header(mut self, server: impl Into<String>) -> Self {
+        self.server_header = Some(server.into());
+        self
+    }
+
+    /// Adds a field to [`default_headers`](Self::default_headers). A name or value that cannot
+    /// be sent is a programming error and panics here, at start-up, not per request.
+    pub fn default_header(mut self, name: &str, value: &str) -> Self {
+        let name = http::HeaderName::from_bytes(name.as_bytes())
+            .unwrap_or_else(|_| panic!("default_header: invalid name {name:?}"));
+        let value = http::HeaderValue::from_str(value)
+            .unwrap_or_else(|_| panic!("default_header: invalid value {value:?}"));
+        self.default_headers.append(name, value);
+        self
+    }
+
+    /// The fields every answer gets where it sets none: the `Server` field and
+    /// [`default_headers`](Self::default_headers); `None` when there are none.
+    pub fn answer_defaults(&self) -> Option<http::HeaderMap> {
+        let mut defaults = self.default_headers.clone();
+        let server = self
+            .server_header
+            .as_deref()
+            .unwrap_or(DEFAULT_SERVER_HEADER);
+        if !server.is_empty()
+            && !defaults.contains_key(http::header::SERVER)
+            && let Ok(value) = http::HeaderValue::from_str(server)
+        {
+            defaults.insert(http::header::SERVER, value);
+        }
+        (!defaults.is_empty()).then_some(defaults)
+    }
+
     /// Whether compiled templates are kept: `compiled_template_cache`, else not `debug`.
     pub fn compiled_template_cache_enabled(&self) -> bool {
         self.compiled_template_cache.unwrap_or(!self.debug)
@@ -322,6 +406,12 @@ impl Settings {
     /// Sets [`websocket_ping_interval`](Self::websocket_ping_interval).
     pub fn websocket_ping_interval(mut self, interval: Duration) -> Self {
         self.websocket_ping_interval = Some(interval);
+        self
+    }
+
+    /// Sets [`websocket_ping_timeout`](Self::websocket_ping_timeout) (zero: no timeout).
+    pub fn websocket_ping_timeout(mut self, timeout: Duration) -> Self {
+        self.websocket_ping_timeout = Some(timeout);
         self
     }
 
@@ -356,12 +446,21 @@ impl Settings {
             .unwrap_or(DEFAULT_STATIC_URL_PREFIX)
     }
 
-    /// The WebSocket ping timeout in force: the setting, else 3 intervals but at least 30 s.
+    /// The WebSocket ping timeout in force, as Tornado 6.5 has it: the setting, cut to the ping
+    /// interval when longer; else the interval; `None` when the setting is zero or there are no
+    /// pings.
     pub fn websocket_ping_timeout_or_default(&self) -> Option<Duration> {
-        self.websocket_ping_timeout.or_else(|| {
-            self.websocket_ping_interval
-                .map(|interval| (interval * 3).max(Duration::from_secs(30)))
-        })
+        let interval = self
+            .websocket_ping_interval
+            .filter(|interval| !interval.is_zero());
+        match self.websocket_ping_timeout {
+            Some(timeout) if timeout.is_zero() => None,
+            Some(timeout) => Some(match interval {
+                Some(interval) if timeout > interval => interval,
+                _ => timeout,
+            }),
+            None => interval,
+        }
     }
 
     /// The WebSocket message limit in force: the setting, else `websocket_config`'s, else

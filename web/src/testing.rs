@@ -1,6 +1,8 @@
 //! Tornado's `tornado.testing` for cyclone: a [`TestServer`] serving an [`Application`] on
 //! `127.0.0.1` on a free port, with a client, so an app is tested through real HTTP in three
-//! lines.
+//! lines (Tornado's `AsyncHTTPTestCase`: `fetch`, `websocket_connect`, `url`); [`run_test`],
+//! which `#[cyclone::test]` expands to (Tornado's `gen_test`); [`ExpectLog`] over `tracing`;
+//! [`bind_unused_port`].
 //!
 //! ```
 //! use cyclone_web::{Application, function, url};
@@ -14,6 +16,9 @@
 //! });
 //! ```
 
+mod expect_log;
+mod gen_test;
+
 use std::time::Duration;
 
 use cyclone_protocol::client::{AsyncHttpClient, HttpClientError, HttpRequest, HttpResponse};
@@ -21,6 +26,27 @@ use cyclone_protocol::server::{HttpServer, HttpServerError};
 use cyclone_protocol::websocket::{ClientConnection, ConnectRequest, WebSocketError};
 
 use crate::application::Application;
+
+pub use expect_log::ExpectLog;
+pub use gen_test::{DEFAULT_ASYNC_TEST_TIMEOUT, async_test_timeout, run_test};
+
+/// A listening socket on a free port of 127.0.0.1 and its port (Tornado's
+/// `bind_unused_port`), for a server of your own in a test.
+///
+/// ```
+/// let (listener, port) = cyclone_web::testing::bind_unused_port().unwrap();
+/// assert_eq!(listener.local_addr().unwrap().port(), port);
+/// assert_ne!(port, 0);
+/// ```
+pub fn bind_unused_port() -> std::io::Result<(std::net::TcpListener, u16)> {
+    use cyclone_actors::netutil::{DEFAULT_BACKLOG, Family, bind_sockets};
+    let mut sockets = bind_sockets(0, Some("127.0.0.1"), Family::V4, DEFAULT_BACKLOG, false)?;
+    let listener = sockets
+        .pop()
+        .ok_or_else(|| std::io::Error::other("no socket bound"))?;
+    let port = listener.local_addr()?.port();
+    Ok((listener, port))
+}
 
 /// How long a test fetch may take before it fails: 10 s (tests must not hang).
 pub const TEST_REQUEST_TIMEOUT: Duration = Duration::from_secs(10);

@@ -71,6 +71,7 @@ mod limits;
 mod read_buffer;
 mod spare;
 mod split;
+mod start_tls;
 mod stream;
 mod tcp;
 mod transport;
@@ -82,6 +83,7 @@ pub use error::{
 };
 pub use limits::StreamLimits;
 pub use split::{ReadHalf, WriteHalf};
+pub use start_tls::StartTlsError;
 pub use stream::IoStream;
 
 /// The bytes type reads return and writes accept, re-exported so callers need not match our

@@ -72,6 +72,7 @@
 //! [`ServeConnection`] and calling [`TcpServer::with_factory`].
 
 mod accept;
+mod unix;
 
 use std::future::Future;
 use std::io;
@@ -358,6 +359,28 @@ impl<F: ServeConnection> TcpServer<F> {
             let alive = self.alive_token()?;
             actix_rt::spawn(accept_loop(listener, shared.clone(), stop, alive));
         }
+        Ok(())
+    }
+
+    /// Serves a listening Unix domain socket on the current loop (Tornado's `add_socket` of a
+    /// [`bind_unix_socket`](crate::netutil::bind_unix_socket)), under the same
+    /// `max_connections`, registry and shutdown as the TCP sockets; its connections report the
+    /// peer `0.0.0.0:0`.
+    pub fn add_unix_socket(
+        &mut self,
+        listener: std::os::unix::net::UnixListener,
+    ) -> Result<(), TcpServerError>
+    where
+        F: ServeConnection<tokio::net::UnixStream>,
+    {
+        self.ensure_loop()?;
+        listener
+            .set_nonblocking(true)
+            .map_err(TcpServerError::Bind)?;
+        let shared = self.shared();
+        let stop = self.stop.subscribe();
+        let alive = self.alive_token()?;
+        actix_rt::spawn(unix::unix_accept_loop(listener, shared, stop, alive));
         Ok(())
     }
 

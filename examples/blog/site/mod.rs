@@ -9,6 +9,7 @@ pub mod modules;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use cyclone::locale::Translations;
 use cyclone::web::{
     Application, CookieSecret, HttpError, RequestContext, Settings, handler_with, url,
 };
@@ -47,7 +48,11 @@ pub async fn application(options: &BlogOptions) -> Result<Application, Box<dyn s
     let db = Db::open(options.database.clone()).await?;
     let cookie_secret = db.cookie_secret().await?;
     let site = Arc::new(Site { db });
+    // The pages in English (their own strings) and French (`locale/fr_FR/LC_MESSAGES/blog.po`),
+    // chosen by the browser's Accept-Language.
+    let translations = Translations::load_gettext(example_dir().join("locale"), "blog")?;
     let settings = Settings::default()
+        .translations(translations)
         .debug(options.debug)
         .template_path(example_dir().join("templates"))
         .static_path(example_dir().join("static"))

@@ -17,6 +17,7 @@ use super::redirect::{is_redirect, next_request};
 use super::request::HttpRequest;
 use super::response::{HttpResponse, StatusError, TimeInfo};
 use super::tls::TlsConfigs;
+use http::HeaderValue;
 
 /// An HTTP/1.1 client for one loop (Tornado's `AsyncHTTPClient`). Cheap to clone: clones share
 /// the pool and the `max_clients` slots.
@@ -153,6 +154,7 @@ impl AsyncHttpClient {
             queue: started.elapsed(),
             ..TimeInfo::default()
         };
+        let mut digest_answered = false;
         loop {
             let timeout = request.request_timeout;
             let hop = self.hop(&request, &url, &mut time_info);
@@ -167,6 +169,15 @@ impl AsyncHttpClient {
                 request = next;
                 url = parse_url(next_url.as_str())?;
                 time_info.redirects += 1;
+                continue;
+            }
+            if !digest_answered && let Some(authorization) = digest_answer(&request, &url, &outcome)
+            {
+                // One more round trip with the answer to the server's challenge.
+                digest_answered = true;
+                request
+                    .headers
+                    .insert(http::header::AUTHORIZATION, authorization);
                 continue;
             }
             let exhausted = request.follow_redirects
@@ -289,4 +300,58 @@ fn build_response(
         time_info,
         error,
     }
+}
+
+/// The `Authorization` answering a `401`'s Digest challenge, when the request asked for
+/// Digest, has credentials (its own or the URL's) and a body that can be sent again.
+fn digest_answer(request: &HttpRequest, url: &Url, outcome: &Outcome) -> Option<HeaderValue> {
+    if request.auth_mode != super::AuthMode::Digest
+        || outcome.head.status != http::StatusCode::UNAUTHORIZED
+        || matches!(request.body, super::request::RequestBody::Producer(_))
+    {
+        return None;
+    }
+    let (username, password) = request.auth.clone().or_else(|| {
+        (!url.username().is_empty()).then(|| {
+            (
+                url.username().to_owned(),
+                url.password().unwrap_or_default().to_owned(),
+            )
+        })
+    })?;
+    let target = match url.query() {
+        Some(query) => format!("{}?{query}", url.path()),
+        None => url.path().to_owned(),
+    };
+    // The client nonce only needs to be unpredictable to the server: std's randomly keyed
+    // hasher gives such bytes, as the WebSocket handshake's key does.
+    let cnonce = {
+        use std::hash::{BuildHasher, Hasher};
+        let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+        hasher.write_u128(
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |since| since.as_nanos()),
+        );
+        hasher.finish().to_le_bytes()
+    };
+    let cnonce: String = cnonce.iter().map(|byte| format!("{byte:02x}")).collect();
+    outcome
+        .head
+        .headers
+        .get_all(http::header::WWW_AUTHENTICATE)
+        .iter()
+        .filter_map(|challenge| challenge.to_str().ok())
+        .find_map(|challenge| {
+            super::digest_authorization(
+                challenge,
+                &username,
+                &password,
+                request.method.as_str(),
+                &target,
+                &cnonce,
+                1,
+            )
+        })
+        .and_then(|answer| HeaderValue::from_str(&answer).ok())
 }

@@ -138,6 +138,7 @@ pub(crate) fn request_head(
         )
     });
     if let Some((username, password)) = request.auth.clone().or(url_credentials)
+        && request.auth_mode == super::AuthMode::Basic
         && !headers.contains_key(AUTHORIZATION)
     {
         let value = basic_credentials(&username, &password)

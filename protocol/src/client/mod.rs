@@ -63,6 +63,7 @@ mod body;
 mod connect;
 pub(crate) mod connection;
 mod decompress;
+mod digest;
 mod encode;
 mod error;
 mod exchange;
@@ -77,6 +78,7 @@ mod tls;
 
 pub use async_client::AsyncHttpClient;
 pub use blocking::HttpClient;
+pub use digest::{AuthMode, digest_authorization};
 pub use error::{HttpClientError, TimeoutPhase};
 pub use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header};
 pub use options::ClientOptions;

@@ -115,6 +115,8 @@ pub struct HttpRequest {
     pub(crate) body: RequestBody,
     /// Basic credentials (`auth_username`, `auth_password`); dropped on a redirect to another host.
     pub(crate) auth: Option<(String, String)>,
+    /// How `auth` is sent: Basic at once, or Digest in answer to a challenge.
+    pub(crate) auth_mode: super::AuthMode,
     /// Bounds resolving and connecting.
     pub(crate) connect_timeout: Duration,
     /// Bounds the whole fetch after queueing: connect, send, receive.
@@ -195,6 +197,7 @@ impl HttpRequest {
             headers: HeaderMap::new(),
             body: RequestBody::Empty,
             auth: None,
+            auth_mode: super::AuthMode::Basic,
             connect_timeout: DEFAULT_TIMEOUT,
             request_timeout: DEFAULT_TIMEOUT,
             if_modified_since: None,
@@ -273,6 +276,15 @@ impl HttpRequest {
     /// after a redirect to another host.
     pub fn auth(mut self, username: impl Into<String>, password: impl Into<String>) -> Self {
         self.auth = Some((username.into(), password.into()));
+        self
+    }
+
+    /// How the [`auth`](Self::auth) credentials are sent (Tornado's `auth_mode`): Basic with
+    /// the request (default), or Digest (RFC 7616) in answer to the server's `401`
+    /// challenge, which costs one round trip more. A request with a streamed body is not
+    /// sent twice, so its challenge is returned as the `401`.
+    pub fn auth_mode(mut self, mode: super::AuthMode) -> Self {
+        self.auth_mode = mode;
         self
     }
 

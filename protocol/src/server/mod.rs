@@ -317,6 +317,25 @@ impl<S: HttpService> HttpServer<S> {
         Ok(self.tcp().listen(port, address)?)
     }
 
+    /// Serves already-bound listening sockets on the current loop (Tornado's `add_sockets`):
+    /// from `netutil::bind_sockets`, or a worker's from `process::fork_processes`.
+    pub fn add_sockets(
+        &mut self,
+        listeners: Vec<std::net::TcpListener>,
+    ) -> Result<(), HttpServerError> {
+        Ok(self.tcp().add_sockets(listeners)?)
+    }
+
+    /// Serves HTTP on a listening Unix domain socket on the current loop (Tornado's
+    /// `add_socket(bind_unix_socket(path))`), behind a local proxy such as nginx. Requests
+    /// report `remote_ip` `0.0.0.0` (with `xheaders`, the proxy's `X-Real-Ip`).
+    pub fn add_unix_socket(
+        &mut self,
+        listener: std::os::unix::net::UnixListener,
+    ) -> Result<(), HttpServerError> {
+        Ok(self.tcp().add_unix_socket(listener)?)
+    }
+
     /// Binds `port` on `address` for [`start`](Self::start) (Tornado's `bind`).
     pub fn bind(&mut self, port: u16, address: Option<&str>) -> Result<(), HttpServerError> {
         Ok(self.tcp().bind(port, address)?)
@@ -467,6 +486,15 @@ impl<S> std::fmt::Debug for Transport<S> {
         match self {
             Transport::Plain(factory) => f.debug_tuple("Plain").field(factory).finish(),
             Transport::Tls(factory) => f.debug_tuple("Tls").field(factory.inner()).finish(),
+        }
+    }
+}
+
+impl<S: HttpService> ServeConnection<tokio::net::UnixStream> for Transport<S> {
+    fn serve(&self, stream: tokio::net::UnixStream, peer: SocketAddr, slot: ConnectionSlot) {
+        match self {
+            Transport::Plain(factory) => factory.serve(stream, peer, slot),
+            Transport::Tls(factory) => factory.serve(stream, peer, slot),
         }
     }
 }

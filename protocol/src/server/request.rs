@@ -109,6 +109,23 @@ impl HttpServerRequest {
         }
     }
 
+    /// A whole request made outside a connection: from another stack's request (a `tower`
+    /// bridge), or in a test. `head` is what [`RequestDecoder`](crate::h1::RequestDecoder)
+    /// decoded, `body` the whole body, `peer` the client (also its `remote_ip`); the protocol
+    /// is `http` and the form limits are the defaults.
+    pub fn from_head(head: RequestHead, body: Bytes, peer: SocketAddr) -> Self {
+        let mut request = Self::new(
+            head,
+            Instant::now(),
+            peer,
+            peer.ip(),
+            "http",
+            FormLimits::default(),
+        );
+        request.set_body(body);
+        request
+    }
+
     pub(crate) fn set_body(&mut self, body: Bytes) {
         self.inner.body = body;
     }

@@ -258,6 +258,8 @@ pub(crate) struct Namespace {
     pub(crate) current_user: Option<String>,
     /// What the settings' [`NamespaceHook`] added.
     extras: TemplateNamespace,
+    /// The request's locale (Tornado's `locale`, behind `_` and `pgettext`).
+    locale: crate::locale::Locale,
     /// The XSRF token.
     pub(crate) xsrf: Mutex<XsrfSlot>,
     /// Static file versions.
@@ -292,6 +294,7 @@ impl Namespace {
             request: Arc::new(RequestInfo::of(cx)),
             current_user: cx.current_user().map(str::to_owned),
             extras,
+            locale: cx.locale(),
             xsrf: Mutex::new(XsrfSlot {
                 token: xsrf_token,
                 ..XsrfSlot::default()
@@ -336,6 +339,9 @@ impl Namespace {
             "reverse_url" => function(FunctionKind::ReverseUrl),
             "xsrf_form_html" => function(FunctionKind::XsrfFormHtml),
             "xsrf_token" => function(FunctionKind::XsrfToken),
+            "locale" => crate::locale::template::locale_object(&self.locale),
+            "_" => crate::locale::template::translate_function(&self.locale),
+            "pgettext" => crate::locale::template::pgettext_function(&self.locale),
             _ => {
                 let method = self.settings().ui_methods.get(name)?;
                 Value::from_object(UiMethodCall {

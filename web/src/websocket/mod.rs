@@ -45,6 +45,7 @@
 //! ```
 
 mod handler;
+mod json;
 mod upgrade;
 
 use std::borrow::Cow;

@@ -7,10 +7,10 @@
 //! the lock is never contended: locking it is one atomic instruction each way.
 
 use std::collections::VecDeque;
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use futures::task::AtomicWaker;
-use http::StatusCode;
+use http::{HeaderMap, StatusCode};
 
 use super::{HttpResponse, ResponseEvent};
 
@@ -55,6 +55,9 @@ pub(crate) struct State {
     /// Called with the status sent, once the answer is done (see
     /// [`ResponseWriter::on_sent`](super::ResponseWriter::on_sent)).
     pub(crate) on_sent: Option<SentCallback>,
+    /// Header fields the answer carries unless it sets them (see
+    /// [`ResponseWriter::set_default_headers`](super::ResponseWriter::set_default_headers)).
+    pub(crate) default_headers: Option<Arc<HeaderMap>>,
 }
 
 impl std::fmt::Debug for State {
@@ -86,6 +89,18 @@ impl State {
         self.writer_gone = false;
         self.receiver_gone = false;
         self.on_sent = None;
+        self.default_headers = None;
+    }
+}
+
+/// Adds to `headers` each field of `defaults` it does not set itself.
+pub(crate) fn add_defaults(headers: &mut HeaderMap, defaults: &HeaderMap) {
+    for name in defaults.keys() {
+        if !headers.contains_key(name) {
+            for value in defaults.get_all(name) {
+                headers.append(name.clone(), value.clone());
+            }
+        }
     }
 }
 

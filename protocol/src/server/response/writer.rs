@@ -9,7 +9,7 @@ use bytes::Bytes;
 use http::header::{HeaderName, HeaderValue};
 use http::{HeaderMap, StatusCode};
 
-use super::channel::Channel;
+use super::channel::{Channel, add_defaults};
 use super::{HttpResponse, ResponseEvent, ResponseStream};
 use crate::server::error::WriterError;
 use crate::server::upgrade::Upgraded;
@@ -192,18 +192,51 @@ impl ResponseWriter {
         });
     }
 
+    /// Header fields the answer carries unless it sets them itself: added, where missing, to a
+    /// whole answer's fields, to a streamed answer's head and to a `101` switch. The web
+    /// framework's `Server` field and `Settings::default_headers` (Tornado's
+    /// `set_default_headers`) travel this way. Set before answering; replaces earlier defaults.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use cyclone_protocol::server::{HttpResponse, ResponseWriter};
+    /// use http::{HeaderMap, HeaderValue, header::SERVER};
+    ///
+    /// # futures::executor::block_on(async {
+    /// let mut defaults = HeaderMap::new();
+    /// defaults.insert(SERVER, HeaderValue::from_static("cyclone/0.1"));
+    /// let (mut writer, answer) = ResponseWriter::channel();
+    /// writer.set_default_headers(Arc::new(defaults));
+    /// writer.respond(HttpResponse::ok()).unwrap();
+    /// let response = answer.into_response().await.unwrap();
+    /// assert_eq!(response.headers()[SERVER], "cyclone/0.1");
+    /// # });
+    /// ```
+    pub fn set_default_headers(&mut self, headers: Arc<HeaderMap>) {
+        self.channel.lock().default_headers = Some(headers);
+    }
+
     /// Sends the head (the first time) and everything written so far, waiting while the
     /// connection's queue is full. Fails with [`WriterError::Closed`] once the client is gone.
     pub async fn flush(&mut self) -> Result<(), WriterError> {
+        // Read before the head goes out only: later flushes take no extra lock.
+        let defaults = if self.head_sent() {
+            None
+        } else {
+            self.channel.lock().default_headers.clone()
+        };
         let building = self.building();
         let head = if building.head_sent {
             None
         } else {
             building.head_sent = true;
-            let headers = building
+            let mut headers = building
                 .headers
                 .take()
                 .unwrap_or_else(crate::h1::boxed_header_map);
+            if let Some(defaults) = &defaults {
+                add_defaults(&mut headers, defaults);
+            }
             Some(ResponseEvent::Head(building.status, headers))
         };
         let pending = std::mem::take(&mut building.pending);
@@ -247,12 +280,15 @@ impl ResponseWriter {
     /// gone: `response`'s body ends the stream (the queue may then hold two events more than
     /// its bound, once: this writer is used up). Fails with [`WriterError::Closed`] when the
     /// client is gone.
-    pub fn respond(mut self, response: HttpResponse) -> Result<(), WriterError> {
+    pub fn respond(mut self, mut response: HttpResponse) -> Result<(), WriterError> {
         self.done = true;
         let head_sent = self.head_sent();
         let mut state = self.channel.lock();
         if state.receiver_gone {
             return Err(WriterError::Closed);
+        }
+        if !head_sent && let Some(defaults) = &state.default_headers {
+            add_defaults(response.headers_mut(), defaults);
         }
         if head_sent {
             let (_, headers, body) = response.into_boxed_parts();
@@ -295,7 +331,7 @@ impl ResponseWriter {
     /// [`WriterError::HeadSent`] after a flush (too late to switch).
     pub fn upgrade(
         mut self,
-        response: HttpResponse,
+        mut response: HttpResponse,
         on_upgrade: impl FnOnce(Upgraded) + Send + 'static,
     ) -> Result<(), WriterError> {
         if self.head_sent() {
@@ -305,6 +341,9 @@ impl ResponseWriter {
         let mut state = self.channel.lock();
         if state.receiver_gone {
             return Err(WriterError::Closed);
+        }
+        if let Some(defaults) = &state.default_headers {
+            add_defaults(response.headers_mut(), defaults);
         }
         state
             .events

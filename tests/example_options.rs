@@ -1,0 +1,83 @@
+//! The examples take their flags through `cyclone::options` (Tornado's `tornado.options`): the
+//! hello example started with `--port=0 --workers=1` serves on the port it reports, `--help`
+//! lists its options grouped as Tornado's, and a bad value is refused with status 2.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+
+/// The example binary cargo built next to this test.
+fn example(name: &str) -> PathBuf {
+    let mut path = std::env::current_exe().expect("the test's path");
+    path.pop(); // the test binary
+    if path.ends_with("deps") {
+        path.pop();
+    }
+    path.join("examples").join(name)
+}
+
+/// Kills the example when the test ends, however it ends.
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn hello_takes_its_port_from_the_command_line() {
+    let child = Command::new(example("hello"))
+        .args(["--port=0", "--workers", "1", "--address=127.0.0.1"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("the hello example (cargo test builds it; for one test, `cargo build --examples` first)");
+    let mut running = Running(child);
+    let stdout = running.0.stdout.take().expect("its stdout");
+    let mut line = String::new();
+    BufReader::new(stdout).read_line(&mut line).unwrap();
+    let address = line
+        .trim()
+        .strip_prefix("listening on http://")
+        .unwrap_or_else(|| panic!("unexpected first line {line:?}"));
+    let mut stream = TcpStream::connect(address).unwrap();
+    stream
+        .write_all(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200 OK\r\n"), "{answer}");
+    assert!(answer.ends_with("\r\n\r\nHello, world"), "{answer}");
+}
+
+#[test]
+fn hello_help_lists_its_options() {
+    let output = Command::new(example("hello"))
+        .arg("--help")
+        .output()
+        .expect("the hello example");
+    assert!(output.status.success());
+    let help = String::from_utf8(output.stderr).unwrap();
+    assert!(help.contains("\nexamples/hello.rs options:\n"), "{help}");
+    assert!(
+        help.contains("  --port                           run on the given port (default 8888)\n"),
+        "{help}"
+    );
+}
+
+#[test]
+fn a_bad_value_is_refused() {
+    let output = Command::new(example("hello"))
+        .arg("--port=http")
+        .output()
+        .expect("the hello example");
+    assert_eq!(output.status.code(), Some(2));
+    let error = String::from_utf8(output.stderr).unwrap();
+    assert!(
+        error.ends_with("error: option \"port\": \"http\" is not an integer\n"),
+        "{error}"
+    );
+}

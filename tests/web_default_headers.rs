@@ -1,0 +1,104 @@
+//! Every answer of an application carries `Server: cyclone/0.1` (Tornado's `Server:
+//! TornadoServer/x`) and the `default_headers` setting's fields where it sets none itself
+//! (Tornado's `set_default_headers`), whatever kind of target answered, whole or streamed.
+
+mod support;
+
+use cyclone::httpserver::{HttpResponse, HttpServerRequest};
+use cyclone::testing::TestServer;
+use cyclone::web::{
+    Application, DEFAULT_SERVER_HEADER, HttpError, PathArgs, RequestContext, RequestHandler,
+    Settings, function, handler, url,
+};
+use support::raw_http::{Answer, Client, loopback};
+
+#[derive(Default)]
+struct Page;
+
+impl RequestHandler for Page {
+    async fn get(&mut self, cx: &mut RequestContext) -> Result<(), HttpError> {
+        if cx.get_query_argument_or("stream", "")? == "1" {
+            cx.write("part one,");
+            cx.flush().await?;
+        }
+        if cx.get_query_argument_or("own", "")? == "1" {
+            cx.set_header("Server", "my-server")?;
+            cx.set_header("X-Frame-Options", "SAMEORIGIN")?;
+        }
+        cx.write("page");
+        Ok(())
+    }
+}
+
+fn app(settings: Settings) -> Application {
+    Application::with_settings(
+        [
+            url("/page", handler::<Page>()),
+            url(
+                "/function",
+                function(|_: HttpServerRequest, _: PathArgs| async {
+                    HttpResponse::ok().text("f")
+                }),
+            ),
+        ],
+        settings,
+    )
+    .unwrap()
+}
+
+async fn get(server: &TestServer, path: &str) -> Answer {
+    let mut client = Client::connect(loopback(server.port())).await;
+    client
+        .send(format!("GET {path} HTTP/1.1\r\nHost: x\r\n\r\n").as_bytes())
+        .await;
+    client.answer().await.expect("an answer")
+}
+
+fn all(answer: &Answer, name: &str) -> Vec<String> {
+    answer
+        .headers
+        .iter()
+        .filter(|(field, _)| field == name)
+        .map(|(_, value)| value.clone())
+        .collect()
+}
+
+#[cyclone::test]
+async fn every_kind_of_answer_carries_the_server_field() {
+    assert_eq!(DEFAULT_SERVER_HEADER, "cyclone/0.1");
+    let server = TestServer::start(app(Settings::default())).unwrap();
+    for path in ["/page", "/page?stream=1", "/function", "/missing"] {
+        let answer = get(&server, path).await;
+        assert_eq!(all(&answer, "server"), ["cyclone/0.1"], "{path}");
+    }
+    // An answer that sets its own keeps it.
+    assert_eq!(
+        all(&get(&server, "/page?own=1").await, "server"),
+        ["my-server"]
+    );
+    server.stop().await;
+}
+
+#[cyclone::test]
+async fn default_headers_and_no_server_field() {
+    let settings = Settings::default()
+        .server_header("")
+        .default_header("X-Frame-Options", "DENY")
+        .default_header("Link", "</a>; rel=preload")
+        .default_header("Link", "</b>; rel=preload");
+    let server = TestServer::start(app(settings)).unwrap();
+    for path in ["/page", "/page?stream=1", "/function", "/missing"] {
+        let answer = get(&server, path).await;
+        assert!(all(&answer, "server").is_empty(), "{path}");
+        assert_eq!(all(&answer, "x-frame-options"), ["DENY"], "{path}");
+        assert_eq!(
+            all(&answer, "link"),
+            ["</a>; rel=preload", "</b>; rel=preload"],
+            "{path}"
+        );
+    }
+    let own = get(&server, "/page?own=1").await;
+    assert_eq!(all(&own, "x-frame-options"), ["SAMEORIGIN"]);
+    assert_eq!(all(&own, "server"), ["my-server"]);
+    server.stop().await;
+}
