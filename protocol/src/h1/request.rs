@@ -263,7 +263,13 @@ impl RequestDecoder {
             heap.resize_with(max_headers, MaybeUninit::uninit);
             &mut heap[..]
         };
-        let bytes: &[u8] = buf;
+        // Only the complete lines are parsed: httparse would also judge the partial line
+        // after the last LF, so an error in it would show or not depending on how the bytes
+        // were split into reads. Judged when its LF arrives, the answer depends on the bytes
+        // alone.
+        let last_line_end =
+            search_from + memchr::memrchr(b'\n', &buf[search_from..]).unwrap_or(found);
+        let bytes: &[u8] = &buf[..=last_line_end];
         let mut request = httparse::Request::new(&mut []);
         let head_length = match request.parse_with_uninit_headers(bytes, storage) {
             Ok(httparse::Status::Complete(length)) => length,

@@ -160,10 +160,14 @@ impl ResponseDecoder {
     ) -> Result<Option<ResponseEvent>, ParseError> {
         let line_start = leading_empty_lines(buf);
         let search_from = self.scanned.max(line_start).min(buf.len());
-        if memchr::memchr(b'\n', &buf[search_from..]).is_none() {
+        // Only the complete lines are parsed (see the request decoder): an error in the
+        // partial line after the last LF is judged when its LF arrives, however the bytes
+        // were split into reads.
+        let Some(last_line_end) = memchr::memrchr(b'\n', &buf[search_from..]) else {
             self.scanned = buf.len();
             return self.check_partial(buf).map(|()| None);
-        }
+        };
+        let last_line_end = search_from + last_line_end;
         let max_headers = self.limits.max_headers;
         let mut stack = [const { MaybeUninit::<httparse::Header<'_>>::uninit() }; STACK_HEADERS];
         let mut heap = Vec::new();
@@ -173,7 +177,7 @@ impl ResponseDecoder {
             heap.resize_with(max_headers, MaybeUninit::uninit);
             &mut heap[..]
         };
-        let bytes: &[u8] = buf;
+        let bytes: &[u8] = &buf[..=last_line_end];
         let mut response = httparse::Response::new(&mut []);
         let parsed = httparse::ParserConfig::default().parse_response_with_uninit_headers(
             &mut response,

@@ -276,3 +276,49 @@ fn body_decoder_alone() {
     );
     assert_eq!(chunks.decode_eof(&mut buf), Err(BodyError::Incomplete));
 }
+
+/// Found by the `http_chunked` fuzz target: after a chunk size over the limit the size line
+/// was already consumed, so the next call found an empty buffer and answered `Ok(None)` as if
+/// the body could go on. Errors are final, as the head decoders' are.
+#[test]
+fn body_decoder_errors_are_final() {
+    let limits = Limits::default();
+    let mut decoder = BodyDecoder::new(BodyFraming::Chunked, &limits);
+    let mut buf = BytesMut::from(&b"ffffffffffffffff\r\n"[..]);
+    assert_eq!(decoder.decode(&mut buf), Err(BodyError::TooLarge));
+    assert_eq!(decoder.decode(&mut buf), Err(BodyError::TooLarge));
+    buf.extend_from_slice(b"more bytes\r\n");
+    assert_eq!(decoder.decode_eof(&mut buf), Err(BodyError::TooLarge));
+    assert!(!decoder.is_done());
+
+    let mut short = BodyDecoder::new(BodyFraming::Length(5), &limits);
+    let mut buf = BytesMut::from(&b""[..]);
+    assert_eq!(short.decode_eof(&mut buf), Err(BodyError::Incomplete));
+    assert_eq!(short.decode(&mut buf), Err(BodyError::Incomplete));
+}
+
+/// Found by the `http_chunked` fuzz target: an extension with a bare CR past the size budget
+/// was `ChunkExtensionsTooLarge` while its line was arriving but `InvalidChunkExtension` when
+/// it came whole. The rules are now applied left to right as bytes arrive, so the first broken
+/// one by position decides, at every split.
+#[test]
+fn chunk_extension_errors_do_not_depend_on_the_reads() {
+    let mut limits = Limits::default();
+    limits.max_chunk_extensions_size = 16;
+    let input = chunked(b"5;name=value\r\xc6hello\r\n0\r\n\r\n");
+    assert_eq!(
+        requests(&input, limits).unwrap_err(),
+        ParseError::Body(BodyError::InvalidChunkExtension)
+    );
+    // A bare CR in the extension is that error, not the missing CR before the LF.
+    let bare_cr = chunked(b"5;e=1\r&\nhello\r\n0\r\n\r\n");
+    assert_eq!(
+        requests(&bare_cr, limits).unwrap_err(),
+        ParseError::Body(BodyError::InvalidChunkExtension)
+    );
+    let long = chunked(b"5;name=value-that-is-long\r\n\x01");
+    assert_eq!(
+        requests(&long, limits).unwrap_err(),
+        ParseError::Body(BodyError::ChunkExtensionsTooLarge)
+    );
+}
