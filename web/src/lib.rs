@@ -138,7 +138,7 @@ pub use settings::{
 pub use static_files::{StaticFileHandler, StaticFileOptions};
 pub use target::{Forward, RouteTarget, Target, Work, actor, function, per_worker, service};
 pub use template::{TemplateError, TemplateLoader, UiModule};
-pub use urljoin::RedirectUrlError;
+pub use urljoin::{RedirectUrlError, urljoin};
 pub use websocket::{WebSocketHandler, websocket, websocket_with};
 
 /// The HTTP server types an application runs in (re-exported from `cyclone-protocol`).

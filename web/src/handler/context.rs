@@ -407,7 +407,7 @@ impl RequestContext {
             .uri()
             .path_and_query()
             .map_or("/", |target| target.as_str());
-        let location = crate::urljoin::join(base, url).map_err(HttpError::internal)?;
+        let location = crate::urljoin::urljoin(base, url).map_err(HttpError::internal)?;
         let location = HeaderValue::from_bytes(location.as_bytes())
             .map_err(|_| HttpError::internal(format!("unsafe redirect location {url:?}")))?;
         self.status = status;
