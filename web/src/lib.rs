@@ -110,6 +110,7 @@ mod errors;
 pub mod escape;
 mod etag;
 mod handler;
+mod origin;
 mod routing;
 mod settings;
 pub mod signed;
@@ -140,6 +141,7 @@ pub use target::{Forward, RouteTarget, Target, Work, actor, function, per_worker
 pub use template::{TemplateError, TemplateLoader, UiModule};
 pub use urljoin::{RedirectUrlError, urljoin};
 pub use websocket::{WebSocketHandler, websocket, websocket_with};
+pub use xsrf::XsrfCookieVersion;
 
 /// The HTTP server types an application runs in (re-exported from `cyclone-protocol`).
 pub mod httpserver {
