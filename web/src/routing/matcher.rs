@@ -165,8 +165,13 @@ fn literal_prefix(body: &str) -> String {
         } else {
             character
         };
-        if matches!(characters.peek(), Some('?' | '*' | '{' | '|')) {
-            break; // optional or repeated: not certain to be there
+        // A character followed by quantifiers is certain only if they are all `+` (`a+*` is
+        // `(a+)*`, which may match nothing).
+        let mut quantifiers = characters
+            .clone()
+            .take_while(|c| matches!(c, '?' | '*' | '+' | '{'));
+        if quantifiers.any(|c| c != '+') || characters.peek() == Some(&'|') {
+            break;
         }
         prefix.push(next);
     }
@@ -196,5 +201,8 @@ mod tests {
         assert_eq!(literal_prefix(r"/story/([0-9]+)"), "/story/");
         assert_eq!(literal_prefix(r"/ab?c"), "/a");
         assert_eq!(literal_prefix(r"/a|/b"), "");
+        // Found by the routing fuzz target: `@+*` may match nothing, so `@` is not certain.
+        assert_eq!(literal_prefix(r"@++*"), "");
+        assert_eq!(literal_prefix(r"/a+b"), "/a");
     }
 }
