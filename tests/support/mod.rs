@@ -6,6 +6,7 @@
 
 #![allow(dead_code)]
 
+pub mod deps;
 pub mod lines;
 pub mod logs;
 pub mod net;
