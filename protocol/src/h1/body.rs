@@ -276,15 +276,19 @@ impl BodyDecoder {
         if buf.as_ref() == b"\r" {
             return Ok(None);
         }
-        let Some(first_line_end) = self.find_line_end(buf) else {
-            if buf.len() > self.limits.max_trailer_size {
-                return Err(BodyError::TrailersTooLarge);
-            }
+        // What is parsed does not depend on how the bytes were split into reads: below the
+        // limit the complete lines only (an error in the partial line after the last LF is
+        // judged when its LF arrives), past it exactly the first `max_trailer_size` bytes.
+        let over_limit = buf.len() > self.limits.max_trailer_size;
+        if self.find_line_end(buf).is_none() && !over_limit {
             return Ok(None);
+        }
+        let parsed = if over_limit {
+            &buf[..self.limits.max_trailer_size]
+        } else {
+            let last_line_end = memchr::memrchr(b'\n', buf).unwrap_or_default();
+            &buf[..=last_line_end]
         };
-        // Only complete lines are parsed, so that an error in the partial line after the
-        // last LF is judged when its LF arrives, however the bytes were split into reads.
-        let last_line_end = memchr::memrchr(b'\n', buf).unwrap_or(first_line_end);
         // The scan above consumed the record of what was searched; a partial parse restores it.
         let searched = buf.len();
         let max_fields = self.limits.max_headers;
@@ -296,11 +300,9 @@ impl BodyDecoder {
             heap.resize(max_fields, httparse::EMPTY_HEADER);
             &mut heap
         };
-        match httparse::parse_headers(&buf[..=last_line_end], fields) {
+        match httparse::parse_headers(parsed, fields) {
+            Ok(httparse::Status::Partial) if over_limit => Err(BodyError::TrailersTooLarge),
             Ok(httparse::Status::Partial) => {
-                if buf.len() > self.limits.max_trailer_size {
-                    return Err(BodyError::TrailersTooLarge);
-                }
                 self.scanned = searched;
                 Ok(None)
             }

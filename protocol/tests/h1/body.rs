@@ -322,3 +322,21 @@ fn chunk_extension_errors_do_not_depend_on_the_reads() {
         ParseError::Body(BodyError::ChunkExtensionsTooLarge)
     );
 }
+
+/// Found by the `http_chunked` fuzz target: a trailer line with a bad byte, longer than
+/// `max_trailer_size`, was `TrailersTooLarge` or `InvalidTrailer` depending on the reads.
+#[test]
+fn a_bad_trailer_byte_before_the_limit_is_that_error_at_every_split() {
+    let mut limits = Limits::default();
+    limits.max_trailer_size = 64;
+    let input = chunked(format!("0\r\nrTi\u{ff}{}aler: x\r\n\r\n", "y".repeat(80)).as_bytes());
+    assert_eq!(
+        requests(&input, limits).unwrap_err(),
+        ParseError::Body(BodyError::InvalidTrailer)
+    );
+    let long = chunked(format!("0\r\nX-Long: {}\r\n\r\n", "y".repeat(80)).as_bytes());
+    assert_eq!(
+        requests(&long, limits).unwrap_err(),
+        ParseError::Body(BodyError::TrailersTooLarge)
+    );
+}

@@ -766,3 +766,30 @@ fn a_broken_partial_line_is_judged_when_its_line_ends() {
         ParseError::InvalidHeaderName
     );
 }
+
+/// Found by the `http_request` fuzz target: a long line with a bad byte early was
+/// `InvalidHeaderName` when its LF came in the same read, and 431 when the buffer passed
+/// `max_head_size` before the LF arrived. Past the limit exactly the first `max_head_size`
+/// bytes are parsed now, so an error in them wins at every split, and a head that is fine
+/// there is 431.
+#[test]
+fn a_bad_byte_before_the_head_limit_is_that_error_at_every_split() {
+    let mut limits = Limits::default();
+    limits.max_head_size = 256;
+    let bad = format!(
+        "GET / HTTP/1.1\r\nHost: h\r\nBad Name{}: v\r\n\r\n",
+        "x".repeat(300)
+    );
+    assert_eq!(
+        requests(bad.as_bytes(), limits).unwrap_err(),
+        ParseError::InvalidHeaderName
+    );
+    let long_then_bad = format!(
+        "GET / HTTP/1.1\r\nHost: h\r\nX-Long: {}\r\nBad Name: v\r\n\r\n",
+        "x".repeat(300)
+    );
+    assert_eq!(
+        requests(long_then_bad.as_bytes(), limits).unwrap_err(),
+        ParseError::HeadTooLarge
+    );
+}

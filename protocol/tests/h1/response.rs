@@ -154,3 +154,14 @@ fn a_broken_partial_line_in_a_response_head_waits_for_its_line_end() {
         Some(ParseError::Body(BodyError::Incomplete))
     );
 }
+
+/// Found by the `http_response` fuzz target: a status line broken early but longer than
+/// `max_head_size` was `InvalidStatusLine` or `HeadTooLarge` depending on the reads.
+#[test]
+fn a_broken_status_line_longer_than_the_limit_is_that_error_at_every_split() {
+    let input = format!("HTTP/1.1 2000 {}\r\n\r\n", "x".repeat(70 * 1024));
+    assert_eq!(
+        responses(input.as_bytes(), Method::GET).error,
+        Some(ParseError::InvalidStatusLine)
+    );
+}
