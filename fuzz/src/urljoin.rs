@@ -21,7 +21,9 @@ fn authority(url: &str) -> Option<String> {
     let end = |rest: &str| rest.find(['/', '?', '#']).unwrap_or(rest.len());
     if let Some(rest) = cleaned.strip_prefix("//") {
         let rest = rest.trim_start_matches('/');
-        return Some(format!("//{}", &rest[..end(rest)]).to_ascii_lowercase());
+        // `//` with no host after it names nothing a browser can go to.
+        let host = &rest[..end(rest)];
+        return (!host.is_empty()).then(|| format!("//{host}").to_ascii_lowercase());
     }
     let (scheme, rest) = cleaned.split_once(':')?;
     let mut chars = scheme.chars();
