@@ -183,12 +183,17 @@ impl BodyDecoder {
                     if buf.is_empty() {
                         return Ok(None);
                     }
-                    self.received = self
-                        .received
-                        .checked_add(buf.len() as u64)
-                        .filter(|total| *total <= self.limits.max_body_size)
-                        .ok_or(BodyError::TooLarge)?;
-                    return Ok(Some(BodyEvent::Data(buf.split().freeze())));
+                    // The body up to the limit is delivered, the byte past it is the error:
+                    // where the limit falls does not depend on how the bytes were read.
+                    let room = self.limits.max_body_size.saturating_sub(self.received);
+                    if room == 0 {
+                        return Err(BodyError::TooLarge);
+                    }
+                    let Some(data) = take_up_to(buf, room) else {
+                        return Ok(None);
+                    };
+                    self.received += data.len() as u64;
+                    return Ok(Some(BodyEvent::Data(data)));
                 }
                 State::Done => return Ok(None),
                 State::Failed(error) => return Err(error),

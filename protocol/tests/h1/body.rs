@@ -340,3 +340,41 @@ fn a_bad_trailer_byte_before_the_limit_is_that_error_at_every_split() {
         ParseError::Body(BodyError::TrailersTooLarge)
     );
 }
+
+/// Found by the `http_chunked` and `http_response` fuzz targets: a close-delimited body
+/// refused every byte of a read that crossed `max_body_size`, so what came before the limit
+/// was delivered or not depending on the reads. Now the body up to the limit is delivered
+/// and the byte past it is the error, at every split.
+#[test]
+fn a_close_delimited_body_is_cut_exactly_at_the_limit() {
+    let mut limits = Limits::default();
+    limits.max_body_size = 10;
+    let whole = |pieces: &[&[u8]]| {
+        let mut decoder = BodyDecoder::new(BodyFraming::CloseDelimited, &limits);
+        let mut buf = BytesMut::new();
+        let mut body = Vec::new();
+        for piece in pieces {
+            buf.extend_from_slice(piece);
+            loop {
+                match decoder.decode(&mut buf) {
+                    Ok(Some(BodyEvent::Data(data))) => body.extend_from_slice(&data),
+                    Ok(Some(BodyEvent::End { .. })) => unreachable!("no end before the close"),
+                    Ok(None) => break,
+                    Err(error) => return (body, Some(error)),
+                }
+            }
+        }
+        (body, None)
+    };
+    let input = b"0123456789abcdef";
+    let expected = (b"0123456789".to_vec(), Some(BodyError::TooLarge));
+    assert_eq!(whole(&[input]), expected);
+    for cut in 1..input.len() {
+        assert_eq!(
+            whole(&[&input[..cut], &input[cut..]]),
+            expected,
+            "cut at {cut}"
+        );
+    }
+    assert_eq!(whole(&[b"0123456789"]), (b"0123456789".to_vec(), None));
+}
