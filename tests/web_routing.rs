@@ -232,3 +232,26 @@ async fn a_quantified_repetition_does_not_make_its_character_certain() {
     }
     server.stop().await;
 }
+
+/// Found by the `routing` fuzz target: an unbalanced `)` in a pattern closed the group that
+/// anchors it, so `/admin)|(.*` compiled to `^(?:/admin)|(.*)$` and matched every path. Such
+/// a pattern is refused, as Tornado's `re.compile` refuses it; host patterns too.
+#[test]
+fn a_pattern_that_would_break_out_of_its_anchoring_is_refused() {
+    let target = || function(|_, _| async { HttpResponse::ok() });
+    for pattern in [r"/admin)|(.*", r"/)?(", r"/a)(b"] {
+        assert!(
+            Application::new([url(pattern, target())]).is_err(),
+            "{pattern} was accepted"
+        );
+    }
+    let mut app = Application::new([url("/", target())]).unwrap();
+    assert!(
+        app.add_handlers(r"example\.com)|(.*", [url("/", target())])
+            .is_err()
+    );
+    assert!(
+        app.add_handlers(r"(www\.)?example\.com", [url("/", target())])
+            .is_ok()
+    );
+}

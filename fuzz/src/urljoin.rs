@@ -9,11 +9,12 @@ use cyclone_web::{PathArgs, RedirectHandler, urljoin};
 use super::input::Input;
 
 /// What a browser reads as the scheme and host of `url` (after the clean-up browsers apply:
-/// leading spaces and controls dropped, tabs and newlines removed, backslashes as slashes):
+/// spaces and controls at either end dropped, tabs and newlines removed, backslashes as
+/// slashes):
 /// `scheme:` up to the path, or `//host`; `None` for a URL relative to the page's host.
 fn authority(url: &str) -> Option<String> {
     let cleaned: String = url
-        .trim_start_matches(|c: char| c <= ' ')
+        .trim_matches(|c: char| c <= ' ')
         .chars()
         .filter(|c| !matches!(c, '\t' | '\n' | '\r'))
         .map(|c| if c == '\\' { '/' } else { c })

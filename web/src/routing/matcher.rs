@@ -59,10 +59,7 @@ impl PathPattern {
                 kind: PatternKind::Prefix(prefix),
             });
         }
-        let regex = Regex::new(&format!("^(?:{body})$")).map_err(|error| RouteError::Pattern {
-            pattern: pattern.to_owned(),
-            message: error.to_string(),
-        })?;
+        let regex = anchored(pattern, body)?;
         let named = regex.capture_names().flatten().next().is_some();
         Ok(PathPattern {
             kind: PatternKind::Regex {
@@ -101,6 +98,20 @@ impl PathPattern {
             }
         }
     }
+}
+
+/// `^(?:body)$`, compiled, for `pattern` (whose `^`/`$` were taken off to make `body`).
+///
+/// `body` must be a regex on its own first: wrapped unchecked, a `)` in it would close the
+/// wrapper's group (`/a)|(b` would become `^(?:/a)|(b)$`, which matches any path ending in
+/// `b`), turning an unbalanced pattern, which Tornado refuses, into one that is not anchored.
+pub(crate) fn anchored(pattern: &str, body: &str) -> Result<Regex, RouteError> {
+    let refused = |error: regex::Error| RouteError::Pattern {
+        pattern: pattern.to_owned(),
+        message: error.to_string(),
+    };
+    Regex::new(body).map_err(refused)?;
+    Regex::new(&format!("^(?:{body})$")).map_err(refused)
 }
 
 /// Percent-decodes each group (never `+`, as Tornado's `_unquote_or_none`).
@@ -203,6 +214,9 @@ mod tests {
         assert_eq!(literal_prefix(r"/a|/b"), "");
         // Found by the routing fuzz target: `@+*` may match nothing, so `@` is not certain.
         assert_eq!(literal_prefix(r"@++*"), "");
+        // Found by the routing fuzz target: an unbalanced `)` closed the anchoring group.
+        assert!(PathPattern::new(r"/)?(").is_err());
+        assert!(PathPattern::new(r"/a)|(b").is_err());
         assert_eq!(literal_prefix(r"/a+b"), "/a");
     }
 }
