@@ -39,7 +39,7 @@ async fn garbage_on_the_http_and_websocket_ports_is_refused_and_the_server_goes_
     normal.send(b"GET / HTTP/1.1\r\nHost: target\r\n\r\n").await;
     assert_eq!(normal.answer().await.unwrap().status, 200);
     let descriptors_before = open_descriptors();
-    let mut garbage = Garbage::new(0x5eed_0f_c7c1);
+    let mut garbage = Garbage::new(0x5eed_c7c1);
 
     // HTTP: garbage where a request should be.
     let mut throws = Vec::new();

@@ -42,9 +42,12 @@ pub mod websocket_deflate;
 pub mod websocket_extensions;
 pub mod websocket_frames;
 
+/// A target's check: panics if an invariant breaks for this input.
+pub type Check = fn(&[u8]);
+
 /// Every target: its name (the folder under `corpus/`, the binary in `fuzz_targets/`) and its
 /// check. `run.sh` and the replay test walk this list.
-pub const TARGETS: &[(&str, fn(&[u8]))] = &[
+pub const TARGETS: &[(&str, Check)] = &[
     ("http_request", http_request::check),
     ("http_chunked", http_chunked::check),
     ("http_response", http_response::check),

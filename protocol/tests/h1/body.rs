@@ -64,7 +64,7 @@ fn invalid_chunk_sizes_are_400() {
         let error = request_error(&chunked(body));
         assert_eq!(
             error,
-            ParseError::Body(expected.clone()),
+            ParseError::Body(expected),
             "{:?}",
             String::from_utf8_lossy(body)
         );
