@@ -23,7 +23,8 @@ fn authority(url: &str) -> Option<String> {
     if let Some(rest) = cleaned.strip_prefix("//") {
         let rest = rest.trim_start_matches('/');
         // `//` with no host after it names nothing a browser can go to.
-        let host = &rest[..end(rest)];
+        // Spaces are not host bytes: a browser refuses them (or the URL ends before them).
+        let host = rest[..end(rest)].trim();
         return (!host.is_empty()).then(|| format!("//{host}").to_ascii_lowercase());
     }
     let (scheme, rest) = cleaned.split_once(':')?;
@@ -35,7 +36,7 @@ fn authority(url: &str) -> Option<String> {
     }
     let host = rest
         .strip_prefix("//")
-        .map_or("", |rest| &rest[..end(rest)]);
+        .map_or("", |rest| rest[..end(rest)].trim());
     Some(format!("{scheme}://{host}").to_ascii_lowercase())
 }
 

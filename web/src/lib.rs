@@ -78,6 +78,8 @@
 //! | signed cookie lifetime (read) | 31 days | [`signed::DEFAULT_MAX_AGE_DAYS`] |
 //! | signed cookie expiry (set) | 30 days | [`signed::DEFAULT_SIGNED_COOKIE_EXPIRES_DAYS`] |
 //! | WebSocket message size | 10 MiB | [`Settings::websocket_max_message_size`] |
+//! | cross-origin protection of unsafe methods (Tornado 6.6) | off; always on for WebSocket upgrades | [`Settings::cross_origin_protection`], [`Settings::trusted_origins`] |
+//! | XSRF token format | version 2 (masked per page) | [`Settings::xsrf_cookie_version`] |
 //! | compiled templates kept | yes; no with `debug` | [`Settings::compiled_template_cache`] |
 //! | static file read chunk (and whole-answer size) | 64 KiB | [`static_files::DEFAULT_STATIC_CHUNK_SIZE`] |
 //! | `Cache-Control` of `?v=` static URLs | one year, immutable | [`static_files::DEFAULT_STATIC_CACHE_MAX_AGE`] |
