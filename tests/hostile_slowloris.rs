@@ -47,9 +47,7 @@ async fn a_thousand_trickled_heads_neither_starve_a_client_nor_stay() {
         stream.write_all(start.as_bytes()).await.unwrap();
         slow.push(stream);
     }
-    target
-        .until_held_at_most(SLOW_CLIENTS + 1, "the slow heads are accepted")
-        .await;
+    // All held at once (accepting a thousand takes far less than the 5 s header timeout).
     support::wait::until("every slow head is held", || {
         target.held() == SLOW_CLIENTS + 1
     })
