@@ -163,9 +163,9 @@ pub mod local {
 /// TLS for servers and clients (Tornado's `ssl_options`), with rustls.
 pub mod tls {
     pub use cyclone_actors::tls::{
-        DEFAULT_HANDSHAKE_TIMEOUT, HandshakeError, MAX_PEM_FILE_SIZE, TlsClientBuilder,
-        TlsClientConfig, TlsConfigError, TlsFactory, TlsServerBuilder, TlsServerConfig, TlsStream,
-        rustls, tokio_rustls,
+        DEFAULT_HANDSHAKE_TIMEOUT, DEFAULT_SESSION_CACHE_SIZE, HandshakeError, MAX_PEM_FILE_SIZE,
+        TlsClientBuilder, TlsClientConfig, TlsConfigError, TlsFactory, TlsServerBuilder,
+        TlsServerConfig, TlsStream, rustls, tokio_rustls,
     };
 }
 
@@ -236,8 +236,9 @@ pub mod web {
         Dispatch, ErrorHandler, Forward, HANDLER_INBOX_CAPACITY, HandlerResult, HttpError,
         MissingArgumentError, PathArgError, PathArgs, RedirectHandler, RedirectUrlError,
         RequestContext, RequestHandler, RouteError, RouteTarget, Router, Rule, Settings,
-        StateActor, StateAddr, StaticFileHandler, StaticFileOptions, Target, Work, actor, fallback,
-        function, handler, handler_with, html_escape, per_worker, redirect, service, url,
+        StateActor, StateAddr, StaticFileHandler, StaticFileOptions, Target, Work,
+        XsrfCookieVersion, actor, fallback, function, handler, handler_with, html_escape,
+        per_worker, redirect, service, url, urljoin,
     };
     pub use cyclone_web::{access_log, blocking, compress, signed, static_files, tower_bridge};
 }

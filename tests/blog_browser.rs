@@ -5,14 +5,17 @@
 //!
 //! Needs the `chromium` and `chromium-driver` packages (`$CHROMIUM` / `$CHROMEDRIVER` name
 //! other binaries). Without them the test says so and passes, except under CI (`CI=true`),
-//! where it fails: CI must never pass by skipping. The whole run is bounded by [`TEST_TIMEOUT`].
+//! where it fails: CI must never pass by skipping (`support::deps`). The whole run is bounded
+//! by [`TEST_TIMEOUT`].
+
+mod support;
 
 #[allow(dead_code)] // the example's helpers this test does not call
 #[path = "../examples/blog/site/mod.rs"]
 mod site;
 
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -33,17 +36,6 @@ const DRIVER_START_TIMEOUT: Duration = Duration::from_secs(20);
 
 /// What to install when the browser is missing.
 const PACKAGES: &str = "apt-get install -y chromium chromium-driver";
-
-/// `$variable` if set, else the first of `candidates`; only if it is a file.
-fn binary(variable: &str, candidates: &[&str]) -> Option<PathBuf> {
-    if let Some(path) = std::env::var_os(variable) {
-        return Some(PathBuf::from(path)).filter(|path| path.is_file());
-    }
-    candidates
-        .iter()
-        .map(PathBuf::from)
-        .find(|path| path.is_file())
-}
 
 /// chromedriver, run by this test on a free loopback port; killed when dropped.
 struct Driver {
@@ -116,17 +108,17 @@ fn capabilities(chromium: &Path, profile: &Path) -> Capabilities {
 
 #[actix_rt::test]
 async fn a_browser_signs_up_writes_an_entry_and_is_refused_a_forged_form() {
-    let chromium = binary(
+    let install = format!("install them with `{PACKAGES}`");
+    let Some(chromium) = support::deps::require_binary(
         "CHROMIUM",
         &["/usr/bin/chromium", "/usr/bin/chromium-browser"],
-    );
-    let driver = binary("CHROMEDRIVER", &["/usr/bin/chromedriver"]);
-    let (Some(chromium), Some(driver)) = (chromium, driver) else {
-        let message = format!("no chromium or chromedriver; install them with `{PACKAGES}`");
-        if std::env::var("CI").is_ok_and(|ci| ci == "true") {
-            panic!("{message} (CI must run the browser test)");
-        }
-        eprintln!("skipped: {message}");
+        &install,
+    ) else {
+        return;
+    };
+    let Some(driver) =
+        support::deps::require_binary("CHROMEDRIVER", &["/usr/bin/chromedriver"], &install)
+    else {
         return;
     };
 

@@ -19,15 +19,11 @@ async fn listener(ip: &str) -> TcpListener {
     TcpListener::bind((ip, 0)).await.unwrap()
 }
 
-/// An IPv6 loopback listener, or `None` (and the test is skipped) where `::1` is unavailable.
+/// An IPv6 loopback listener, or `None` (and the test is skipped, or under CI fails) where
+/// `::1` is unavailable.
 async fn v6_listener() -> Option<TcpListener> {
-    match TcpListener::bind("[::1]:0").await {
-        Ok(listener) => Some(listener),
-        Err(error) => {
-            eprintln!("skipping: IPv6 loopback unavailable ({error})");
-            None
-        }
-    }
+    support::deps::require_ipv6_loopback()?;
+    Some(TcpListener::bind("[::1]:0").await.unwrap())
 }
 
 /// A loopback listener whose accept queue is full and never drained: on Linux, further SYNs
@@ -41,16 +37,16 @@ struct BlackHole {
     address: SocketAddr,
 }
 
-/// A hanging address on `ip`, or `None` (and the test is skipped) where the platform answers
-/// a full accept queue some other way.
+/// A hanging address on `ip`, or `None` (and the test is skipped, or under CI fails) where
+/// the platform answers a full accept queue some other way.
 fn black_hole(ip: &str) -> Option<BlackHole> {
     use socket2::{Domain, Socket, Type};
     let bind: SocketAddr = SocketAddr::new(ip.parse().unwrap(), 0);
-    let listener = Socket::new(Domain::for_address(bind), Type::STREAM, None).ok()?;
-    listener.bind(&bind.into()).ok()?;
-    listener.listen(0).ok()?;
-    let address = listener.local_addr().ok()?.as_socket()?;
-    let filler = std::net::TcpStream::connect_timeout(&address, WAIT).ok()?;
+    let listener = Socket::new(Domain::for_address(bind), Type::STREAM, None).unwrap();
+    listener.bind(&bind.into()).unwrap();
+    listener.listen(0).unwrap();
+    let address = listener.local_addr().unwrap().as_socket().unwrap();
+    let filler = std::net::TcpStream::connect_timeout(&address, WAIT).unwrap();
     // Probe: if a second connect completes, this platform does not black-hole.
     match std::net::TcpStream::connect_timeout(&address, Duration::from_millis(300)) {
         Err(error) if error.kind() == std::io::ErrorKind::TimedOut => Some(BlackHole {
@@ -58,10 +54,10 @@ fn black_hole(ip: &str) -> Option<BlackHole> {
             _filler: filler,
             address,
         }),
-        other => {
-            eprintln!("skipping: a full accept queue does not black-hole here ({other:?})");
-            None
-        }
+        other => support::deps::missing(
+            &format!("a loopback whose full accept queue drops connects ({other:?})"),
+            "run on Linux, where it does",
+        ),
     }
 }
 

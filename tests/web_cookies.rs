@@ -1,5 +1,10 @@
 //! Cookies, signed cookies (byte-compatible with Python Tornado's version 2), XSRF and the
 //! `authenticated` guard, through real HTTP.
+//!
+//! The comparisons with Python's Tornado need it installed (`support::deps`): under CI they
+//! fail without it.
+
+mod support;
 
 use std::process::Command;
 use std::time::{Duration, UNIX_EPOCH};
@@ -177,23 +182,9 @@ fn signed_values_expire_and_check_the_name_and_key_version() {
     }
 }
 
-/// A Python with Tornado importable: `$CYCLONE_TORNADO_PYTHON`, else `python3`.
-fn tornado_python() -> Option<String> {
-    let candidates = std::env::var("CYCLONE_TORNADO_PYTHON")
-        .into_iter()
-        .chain(["python3".to_owned()]);
-    candidates.into_iter().find(|python| {
-        Command::new(python)
-            .args(["-c", "import tornado.web"])
-            .output()
-            .is_ok_and(|output| output.status.success())
-    })
-}
-
 #[test]
 fn signed_values_are_byte_compatible_with_python_tornado() {
-    let Some(python) = tornado_python() else {
-        eprintln!("skipped: no python3 with tornado (set CYCLONE_TORNADO_PYTHON)");
+    let Some(python) = support::deps::require_python_tornado() else {
         return;
     };
     let at = 1_300_000_000u64;
@@ -265,8 +256,7 @@ impl RequestHandler for LegacyCookie {
 
 #[actix_rt::test]
 async fn version_1_cookies_signed_by_python_tornado_verify_when_asked_for() {
-    let Some(python) = tornado_python() else {
-        eprintln!("skipped: no python3 with tornado (set CYCLONE_TORNADO_PYTHON)");
+    let Some(python) = support::deps::require_python_tornado() else {
         return;
     };
     let at = 1_300_000_000u64;

@@ -205,3 +205,53 @@ async fn nested_routers_and_default_handler() {
 async fn invalid_patterns_are_errors_not_panics() {
     assert!(Application::new([url(r"/broken/(", text("x"))]).is_err());
 }
+
+/// Found by the `routing` fuzz target: the literal-prefix shortcut took `/x` as certain in
+/// `/x+*` (which is `/(x+)*` and matches `/` too), so the router refused paths its own regex
+/// matches. Requests now reach the rule whenever the pattern matches.
+#[actix_rt::test]
+async fn a_quantified_repetition_does_not_make_its_character_certain() {
+    let app = Application::new([
+        url(
+            "/x+*",
+            function(|_, _| async { HttpResponse::ok().text("starred") }),
+        ),
+        url(
+            "/.*",
+            function(|_, _| async { HttpResponse::ok().text("fallback") }),
+        ),
+    ])
+    .unwrap();
+    let router = Router::new([url("a+*b", function(|_, _| async { HttpResponse::ok() }))]).unwrap();
+    assert!(router.matches("b"));
+    assert!(router.matches("aab"));
+    let server = TestServer::start(app).unwrap();
+    for (path, body) in [("/", "starred"), ("/xxx", "starred"), ("/y", "fallback")] {
+        let response = server.fetch(path).await.unwrap();
+        assert_eq!(response.body.as_ref(), body.as_bytes(), "{path}");
+    }
+    server.stop().await;
+}
+
+/// Found by the `routing` fuzz target: an unbalanced `)` in a pattern closed the group that
+/// anchors it, so `/admin)|(.*` compiled to `^(?:/admin)|(.*)$` and matched every path. Such
+/// a pattern is refused, as Tornado's `re.compile` refuses it; host patterns too.
+#[test]
+fn a_pattern_that_would_break_out_of_its_anchoring_is_refused() {
+    let target = || function(|_, _| async { HttpResponse::ok() });
+    for pattern in [r"/admin)|(.*", r"/)?(", r"/a)(b"] {
+        assert!(
+            Application::new([url(pattern, target())]).is_err(),
+            "{pattern} was accepted"
+        );
+    }
+    let mut app = Application::new([url("/", target())]).unwrap();
+    assert!(
+        app.add_handlers(r"example\.com)|(.*", [url("/", target())])
+            .is_err()
+    );
+    assert!(
+        app.add_handlers(r"(www\.)?example\.com", [url("/", target())])
+            .is_ok()
+    );
+}

@@ -114,3 +114,39 @@ async fn send_error_after_a_flush_cuts_the_response() {
     );
     server.stop().await;
 }
+
+/// Sets a session cookie, then fails.
+#[derive(Default)]
+struct CookieThenError;
+
+impl RequestHandler for CookieThenError {
+    async fn get(&mut self, cx: &mut RequestContext) -> Result<(), HttpError> {
+        cx.set_cookie("session", "fresh")?;
+        cx.set_header("X-Dropped", "yes")?;
+        match cx.get_argument_or("how", "")?.as_str() {
+            "send_error" => cx.send_error(StatusCode::FORBIDDEN),
+            "panic" => panic!("after setting a cookie"),
+            _ => Err(HttpError::new(StatusCode::CONFLICT)),
+        }
+    }
+}
+
+/// Tornado keeps cookies apart from the header fields, so `clear()` (and the error page)
+/// keeps them: a log-out that clears a cookie and then fails still logs out.
+#[actix_rt::test]
+async fn cookies_set_before_an_error_survive_it() {
+    let app = Application::new([url("/", handler::<CookieThenError>())]).unwrap();
+    let server = TestServer::start(app).unwrap();
+    for (how, status) in [("send_error", 403), ("error", 409), ("panic", 500)] {
+        let response = server.fetch(&format!("/?how={how}")).await.unwrap();
+        assert_eq!(response.code, status, "{how}");
+        let cookies: Vec<_> = response.headers.get_all("set-cookie").iter().collect();
+        assert_eq!(cookies.len(), 1, "{how}: {cookies:?}");
+        assert!(
+            cookies[0].to_str().unwrap().starts_with("session=fresh;"),
+            "{how}: {cookies:?}"
+        );
+        assert!(!response.headers.contains_key("x-dropped"), "{how}");
+    }
+    server.stop().await;
+}

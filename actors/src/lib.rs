@@ -65,6 +65,8 @@
 //! | listen backlog | 1 024 | [`TcpServer::backlog`](tcpserver::TcpServer::backlog) |
 //! | notifications queued per connection | 32 | [`StreamFactory::inbox_capacity`](connection::StreamFactory::inbox_capacity) |
 //! | connect timeout | 20 s | [`ConnectOptions::timeout`](tcpclient::ConnectOptions::timeout) |
+//! | TLS handshake (server) | 10 s | [`TlsServerBuilder::handshake_timeout`](tls::TlsServerBuilder::handshake_timeout) |
+//! | TLS sessions kept for resumption | 256 per server, 256 per client config | [`TlsServerBuilder::session_cache_size`](tls::TlsServerBuilder::session_cache_size) |
 //!
 //! # Panics and cancellation
 //!

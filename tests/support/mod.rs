@@ -6,6 +6,8 @@
 
 #![allow(dead_code)]
 
+pub mod deps;
+pub mod hostile;
 pub mod lines;
 pub mod logs;
 pub mod net;

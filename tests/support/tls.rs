@@ -21,6 +21,8 @@ pub struct Pki {
     pub client_cert: String,
     /// Its key.
     pub client_key: String,
+    /// The CA, to issue more certificates with.
+    issuer: CertifiedIssuer<'static, KeyPair>,
 }
 
 impl Pki {
@@ -38,13 +40,7 @@ impl Pki {
         ];
         let ca = CertifiedIssuer::self_signed(ca_params, KeyPair::generate().unwrap()).unwrap();
 
-        let issue = |names: Vec<String>, usage: ExtendedKeyUsagePurpose| {
-            let mut params = CertificateParams::new(names).unwrap();
-            params.extended_key_usages = vec![usage];
-            let key = KeyPair::generate().unwrap();
-            let cert = params.signed_by(&key, &ca).unwrap();
-            (cert.pem(), key.serialize_pem())
-        };
+        let issue = |names: Vec<String>, usage: ExtendedKeyUsagePurpose| issue(&ca, names, usage);
         let (server_cert, server_key) = issue(
             vec!["localhost".into(), "127.0.0.1".into()],
             ExtendedKeyUsagePurpose::ServerAuth,
@@ -59,7 +55,18 @@ impl Pki {
             server_key,
             client_cert,
             client_key,
+            issuer: ca,
         }
+    }
+
+    /// A server certificate (PEM) and key for `names` (host names, `*.` patterns or IP
+    /// addresses), issued by this PKI's CA.
+    pub fn issue_server(&self, names: &[&str]) -> (String, String) {
+        issue(
+            &self.issuer,
+            names.iter().map(|name| (*name).to_owned()).collect(),
+            ExtendedKeyUsagePurpose::ServerAuth,
+        )
     }
 
     /// A server config with this PKI's certificate, left open for more settings.
@@ -85,4 +92,17 @@ impl Pki {
         std::fs::write(&path, &self.ca).unwrap();
         path
     }
+}
+
+/// A certificate for `names` with `usage`, signed by `ca`: its PEM and its key's.
+fn issue(
+    ca: &CertifiedIssuer<'static, KeyPair>,
+    names: Vec<String>,
+    usage: ExtendedKeyUsagePurpose,
+) -> (String, String) {
+    let mut params = CertificateParams::new(names).unwrap();
+    params.extended_key_usages = vec![usage];
+    let key = KeyPair::generate().unwrap();
+    let cert = params.signed_by(&key, ca).unwrap();
+    (cert.pem(), key.serialize_pem())
 }

@@ -38,8 +38,13 @@ pub fn upgrade_request(path: &str, extra: &str) -> String {
 /// Runs a client handshake for `GET /` on `stream`, checks the 101 and its accept key, and
 /// returns the bytes read past the head.
 pub async fn raw_handshake(stream: &mut TcpStream) -> Vec<u8> {
+    raw_handshake_at(stream, "/").await
+}
+
+/// [`raw_handshake`] for `GET path`.
+pub async fn raw_handshake_at(stream: &mut TcpStream, path: &str) -> Vec<u8> {
     stream
-        .write_all(upgrade_request("/", "Sec-WebSocket-Version: 13\r\n").as_bytes())
+        .write_all(upgrade_request(path, "Sec-WebSocket-Version: 13\r\n").as_bytes())
         .await
         .unwrap();
     let mut read = Vec::new();

@@ -86,6 +86,8 @@
 //! | signed cookie lifetime (read) | 31 days | [`signed::DEFAULT_MAX_AGE_DAYS`] |
 //! | signed cookie expiry (set) | 30 days | [`signed::DEFAULT_SIGNED_COOKIE_EXPIRES_DAYS`] |
 //! | WebSocket message size | 10 MiB | [`Settings::websocket_max_message_size`] |
+//! | cross-origin protection of unsafe methods (Tornado 6.6) | off; always on for WebSocket upgrades | [`Settings::cross_origin_protection`], [`Settings::trusted_origins`] |
+//! | XSRF token format | version 2 (masked per page) | [`Settings::xsrf_cookie_version`] |
 //! | compiled templates kept | yes; no with `debug` | [`Settings::compiled_template_cache`] |
 //! | static file read chunk (and whole-answer size) | 64 KiB | [`static_files::DEFAULT_STATIC_CHUNK_SIZE`] |
 //! | `Cache-Control` of `?v=` static URLs | one year, immutable | [`static_files::DEFAULT_STATIC_CACHE_MAX_AGE`] |
@@ -121,6 +123,7 @@ pub mod escape;
 mod etag;
 mod handler;
 pub mod locale;
+mod origin;
 mod routing;
 mod settings;
 pub mod signed;
@@ -152,5 +155,6 @@ pub use settings::{
 pub use static_files::{StaticFileHandler, StaticFileOptions};
 pub use target::{Forward, RouteTarget, Target, Work, actor, function, per_worker, service};
 pub use template::{TemplateError, TemplateLoader, UiModule};
-pub use urljoin::RedirectUrlError;
+pub use urljoin::{RedirectUrlError, urljoin};
 pub use websocket::{WebSocketHandler, websocket, websocket_with};
+pub use xsrf::XsrfCookieVersion;

@@ -14,6 +14,7 @@ use crate::static_files::StaticFileOptions;
 use crate::template::{
     ModuleContext, NamespaceHook, TemplateLoader, TemplateNamespace, UiMethods, UiModule, UiModules,
 };
+use crate::xsrf::XsrfCookieVersion;
 
 /// Default for [`Settings::websocket_max_message_size`]: 10 MiB, as Tornado.
 pub const DEFAULT_WEBSOCKET_MAX_MESSAGE_SIZE: usize = 10 * 1024 * 1024;
@@ -112,6 +113,23 @@ pub struct Settings {
     pub xsrf_cookie_name: Option<String>,
     /// Attributes of the XSRF cookie (Tornado's `xsrf_cookie_kwargs`). Default none.
     pub xsrf_cookie_kwargs: CookieOptions,
+    /// The format [`xsrf_token`](crate::RequestContext::xsrf_token) writes (Tornado's
+    /// `xsrf_cookie_version`): version 2, masked afresh on every page (defeats BREACH), or
+    /// version 1, the token in plain hex, for pages shared with old Tornado code. Both are
+    /// read. Default version 2.
+    pub xsrf_cookie_version: XsrfCookieVersion,
+    /// Refuse unsafe requests (not GET, HEAD or OPTIONS) that a browser sent from another
+    /// site, judged from `Sec-Fetch-Site` and `Origin` (Tornado 6.6's
+    /// `cross_origin_protection`): 403 before `prepare`. Only [`RequestHandler`]s are
+    /// checked; a handler opts out with
+    /// [`check_trusted_origin`](crate::RequestHandler::check_trusted_origin). Default off.
+    ///
+    /// [`RequestHandler`]: crate::RequestHandler
+    pub cross_origin_protection: bool,
+    /// Origins (`scheme://host[:port]`, exactly as browsers send them in `Origin`) whose
+    /// cross-origin requests and WebSocket connections are accepted (Tornado 6.6's
+    /// `trusted_origins`). Default none.
+    pub trusted_origins: Vec<String>,
     /// Where [`authenticated`](crate::RequestContext::authenticated) sends anonymous GET and
     /// HEAD requests (with `?next=`). Default none: they get 403.
     pub login_url: Option<String>,
@@ -219,6 +237,27 @@ impl Settings {
     /// Sets [`xsrf_cookies`](Self::xsrf_cookies).
     pub fn xsrf_cookies(mut self, check: bool) -> Self {
         self.xsrf_cookies = check;
+        self
+    }
+
+    /// Sets [`xsrf_cookie_version`](Self::xsrf_cookie_version).
+    pub fn xsrf_cookie_version(mut self, version: XsrfCookieVersion) -> Self {
+        self.xsrf_cookie_version = version;
+        self
+    }
+
+    /// Sets [`cross_origin_protection`](Self::cross_origin_protection).
+    pub fn cross_origin_protection(mut self, protect: bool) -> Self {
+        self.cross_origin_protection = protect;
+        self
+    }
+
+    /// Sets [`trusted_origins`](Self::trusted_origins).
+    pub fn trusted_origins<O: Into<String>>(
+        mut self,
+        origins: impl IntoIterator<Item = O>,
+    ) -> Self {
+        self.trusted_origins = origins.into_iter().map(Into::into).collect();
         self
     }
 

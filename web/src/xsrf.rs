@@ -10,6 +10,19 @@ use http::HeaderName;
 use crate::errors::{HttpError, html_escape};
 use crate::handler::RequestContext;
 
+/// The format of the XSRF token a page and a new cookie carry (Tornado's
+/// `xsrf_cookie_version` setting). Both formats are always read back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum XsrfCookieVersion {
+    /// The token in plain hex, as Tornado before 3.2.2 wrote it: the same text on every page,
+    /// so a compressed page that also reflects attacker input can leak it (BREACH). Only for
+    /// sharing cookies with old code.
+    V1,
+    /// `2|mask|masked token|timestamp`, masked afresh for every page. Tornado's default.
+    #[default]
+    V2,
+}
+
 /// Bytes of randomness in a token.
 const TOKEN_BYTES: usize = 16;
 
@@ -22,8 +35,9 @@ struct RawToken {
 }
 
 impl RequestContext {
-    /// This request's masked XSRF token (Tornado's `xsrf_token`); sets the XSRF cookie if the
-    /// request had none.
+    /// This request's XSRF token (Tornado's `xsrf_token`), masked afresh unless the
+    /// `xsrf_cookie_version` setting asks for version 1; sets the XSRF cookie if the request
+    /// had none.
     pub fn xsrf_token(&mut self) -> Result<String, HttpError> {
         if let Some(token) = &self.xsrf_token {
             return Ok(token.clone());
@@ -40,13 +54,18 @@ impl RequestContext {
                     .map_or(0, |since| since.as_secs()),
             },
         };
-        let mask = random_bytes(4)?;
-        let token = format!(
-            "2|{}|{}|{}",
-            hex(&mask),
-            hex(&apply_mask(&mask, &raw.token)),
-            raw.timestamp
-        );
+        let token = match self.settings().xsrf_cookie_version {
+            XsrfCookieVersion::V1 => hex(&raw.token),
+            XsrfCookieVersion::V2 => {
+                let mask = random_bytes(4)?;
+                format!(
+                    "2|{}|{}|{}",
+                    hex(&mask),
+                    hex(&apply_mask(&mask, &raw.token)),
+                    raw.timestamp
+                )
+            }
+        };
         if !had_cookie {
             let mut options = self.settings().xsrf_cookie_kwargs.clone();
             if self.current_user().is_some()

@@ -1,6 +1,11 @@
 //! `cyclone_web::escape`: Tornado's `tornado.escape`, by example, by property (round trips) and,
 //! when a Python with Tornado is at hand, byte for byte against Tornado itself.
 
+/// The workspace's rule for outside dependencies (CI fails where a developer's run skips).
+#[allow(dead_code)]
+#[path = "../../tests/support/deps.rs"]
+mod deps;
+
 use std::process::Command;
 
 use cyclone_web::escape::{
@@ -163,24 +168,9 @@ proptest! {
     }
 }
 
-/// A Python with Tornado importable: `$CYCLONE_TORNADO_PYTHON`, else `python3`.
-fn tornado_python() -> Option<String> {
-    let candidates = std::env::var("CYCLONE_TORNADO_PYTHON")
-        .ok()
-        .into_iter()
-        .chain(["python3".to_owned()]);
-    candidates.into_iter().find(|python| {
-        Command::new(python)
-            .args(["-c", "import tornado.escape"])
-            .output()
-            .is_ok_and(|output| output.status.success())
-    })
-}
-
 #[test]
 fn outputs_match_python_tornado() {
-    let Some(python) = tornado_python() else {
-        eprintln!("skipped: no python3 with tornado (set CYCLONE_TORNADO_PYTHON)");
+    let Some(python) = deps::require_python_tornado() else {
         return;
     };
     let inputs = [

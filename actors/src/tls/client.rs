@@ -5,6 +5,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use rustls::client::Resumption;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::{CryptoProvider, verify_tls12_signature, verify_tls13_signature};
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
@@ -14,6 +15,7 @@ use tokio_rustls::TlsConnector;
 
 use super::error::{HandshakeError, TlsConfigError};
 use super::pem::PemSource;
+use super::server::DEFAULT_SESSION_CACHE_SIZE;
 use super::stream::TlsStream;
 
 /// How a client checks servers and which certificate it presents. Built once with
@@ -83,6 +85,8 @@ pub struct TlsClientBuilder {
     client_cert: Option<(PemSource, PemSource)>,
     /// Protocols offered to ALPN, in preference order.
     alpn_protocols: Vec<Vec<u8>>,
+    /// Sessions remembered to resume later connections (0: none).
+    session_cache_size: usize,
 }
 
 impl Default for TlsClientBuilder {
@@ -92,6 +96,7 @@ impl Default for TlsClientBuilder {
             ca_certs: None,
             client_cert: None,
             alpn_protocols: Vec::new(),
+            session_cache_size: DEFAULT_SESSION_CACHE_SIZE,
         }
     }
 }
@@ -164,6 +169,15 @@ impl TlsClientBuilder {
         self
     }
 
+    /// How many sessions (per server name) this configuration remembers, so that a later
+    /// connection to the same server resumes instead of repeating the full handshake. Every
+    /// connection made with clones of one built configuration shares them. 0 turns resumption
+    /// off. Default is 256.
+    pub fn session_cache_size(mut self, sessions: usize) -> Self {
+        self.session_cache_size = sessions;
+        self
+    }
+
     /// Reads and checks everything, giving the configuration to connect with.
     pub fn build(self) -> Result<TlsClientConfig, TlsConfigError> {
         let provider = Arc::new(rustls::crypto::ring::default_provider());
@@ -197,6 +211,11 @@ impl TlsClientBuilder {
             }
         };
         config.alpn_protocols = self.alpn_protocols;
+        config.resumption = if self.session_cache_size == 0 {
+            Resumption::disabled()
+        } else {
+            Resumption::in_memory_sessions(self.session_cache_size)
+        };
         Ok(TlsClientConfig {
             rustls: Arc::new(config),
         })

@@ -56,6 +56,10 @@ pub enum TlsConfigError {
     /// A server config was built without a certificate chain or key.
     #[error("a TLS server needs a {0}")]
     Missing(&'static str),
+    /// An [SNI](super::TlsServerBuilder::sni_cert_pem) name that is not a host name or a
+    /// `*.` pattern over one.
+    #[error("{0:?} is not a host name or a *.domain pattern")]
+    BadSniName(String),
     /// The private key is not the one of the certificate.
     #[error("the private key does not match the certificate: {0}")]
     KeyMismatch(#[source] rustls::Error),

@@ -2,8 +2,9 @@
 //!
 //! # Layout
 //!
-//! - [`TlsServerConfig`] (`server.rs`): certificate chain and key, client authentication,
-//!   ALPN, handshake timeout. [`TlsFactory`] puts any [`ServeConnection`] hook behind a
+//! - [`TlsServerConfig`] (`server.rs`): certificate chain and key, more certificates chosen by
+//!   the client's SNI (`sni.rs`, several hosts on one listener), session resumption, client
+//!   authentication, ALPN, handshake timeout. [`TlsFactory`] puts any [`ServeConnection`] hook behind a
 //!   handshake; [`TcpServer::new_tls`] is the `handle_stream` sugar on top. While a
 //!   connection handshakes it is a small actor of its own (listed in the registry, holding its
 //!   `max_connections` permit, closed by `Close`/`Shutdown`).
@@ -61,6 +62,10 @@
 //! | [`TlsServerBuilder::handshake_timeout`] | 10 s ([`DEFAULT_HANDSHAKE_TIMEOUT`]) | an accepted connection that has not completed its handshake by then is closed and its slot released |
 //! | client handshake | the connect timeout ([`ConnectOptions::timeout`], 20 s) | resolution, connection and handshake share one deadline |
 //! | [`TlsServerBuilder::client_cert_required`] | `true` once a client CA is set | Tornado's `CERT_REQUIRED` |
+//! | [`TlsServerBuilder::sni_cert_pem`] | none | more certificates, chosen by the name the client asks for; the main one is the default |
+//! | [`TlsServerBuilder::session_cache_size`] | 256 sessions ([`DEFAULT_SESSION_CACHE_SIZE`]) | returning clients resume (no certificate exchange); 0 turns it off |
+//! | [`TlsServerBuilder::session_tickets`] | off | stateless tickets, key rotated every 6 h |
+//! | [`TlsClientBuilder::session_cache_size`] | 256 sessions | resumption of the client's earlier sessions; 0 turns it off |
 //! | [`TlsClientBuilder::validate_cert`] | `true`, against Mozilla's roots | `false` accepts any certificate (see its docs) |
 //! | ALPN | none | set with `alpn_protocols`, e.g. `["http/1.1"]` |
 //! | [`MAX_PEM_FILE_SIZE`] | 16 MiB | larger PEM files are refused |
@@ -85,12 +90,16 @@ mod client;
 mod error;
 mod pem;
 mod server;
+mod sni;
 mod stream;
 
 pub use client::{TlsClientBuilder, TlsClientConfig};
 pub use error::{HandshakeError, TlsConfigError};
 pub use pem::MAX_PEM_FILE_SIZE;
-pub use server::{DEFAULT_HANDSHAKE_TIMEOUT, TlsFactory, TlsServerBuilder, TlsServerConfig};
+pub use server::{
+    DEFAULT_HANDSHAKE_TIMEOUT, DEFAULT_SESSION_CACHE_SIZE, TlsFactory, TlsServerBuilder,
+    TlsServerConfig,
+};
 pub use stream::TlsStream;
 
 /// The rustls crate, re-exported so callers can match on [`rustls::Error`] inside a

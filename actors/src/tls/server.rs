@@ -18,6 +18,7 @@ use tokio_rustls::TlsAcceptor;
 
 use super::error::{HandshakeError, TlsConfigError};
 use super::pem::PemSource;
+use super::sni::{SniEntry, SniResolver, certified_key};
 use super::stream::TlsStream;
 use crate::connection::{ConnectionInfo, StreamFactory};
 use crate::iostream::IoStream;
@@ -28,6 +29,10 @@ use crate::tcpserver::{ServeConnection, TcpServer};
 /// seconds. A client that opens TCP and never speaks TLS holds a connection slot (and a
 /// `max_connections` permit) until then, and no longer.
 pub const DEFAULT_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How many TLS sessions a server remembers for resumption by default: 256 (rustls's
+/// default). Each is a few hundred bytes.
+pub const DEFAULT_SESSION_CACHE_SIZE: usize = 256;
 
 /// A server's TLS settings: its certificate and key, client authentication, ALPN and the
 /// handshake timeout (Tornado's `ssl_options`). Built once with [`builder`](Self::builder) and
@@ -103,6 +108,12 @@ pub struct TlsServerBuilder {
     alpn_protocols: Vec<Vec<u8>>,
     /// Bounds how long a connection may hold its slot before it has spoken TLS.
     handshake_timeout: Duration,
+    /// Certificates for other host names, chosen by the client's SNI.
+    sni: Vec<SniEntry>,
+    /// Sessions remembered for resumption (0: none).
+    session_cache_size: usize,
+    /// Whether stateless session tickets are issued.
+    session_tickets: bool,
 }
 
 impl Default for TlsServerBuilder {
@@ -114,13 +125,18 @@ impl Default for TlsServerBuilder {
             client_cert_required: true,
             alpn_protocols: Vec::new(),
             handshake_timeout: DEFAULT_HANDSHAKE_TIMEOUT,
+            sni: Vec::new(),
+            session_cache_size: DEFAULT_SESSION_CACHE_SIZE,
+            session_tickets: false,
         }
     }
 }
 
 impl TlsServerBuilder {
     /// The certificate chain as PEM text: the server's certificate first, then intermediates.
-    /// Required.
+    /// Required, unless [`sni_cert_pem`](Self::sni_cert_pem) gives certificates by name (it is
+    /// then the default: for clients that send no name or one without a certificate of its
+    /// own).
     pub fn cert_chain_pem(mut self, pem: impl Into<Vec<u8>>) -> Self {
         self.cert_chain = Some(PemSource::Bytes(pem.into()));
         self
@@ -133,7 +149,7 @@ impl TlsServerBuilder {
     }
 
     /// The private key as PEM text: PKCS#8 (`PRIVATE KEY`), RSA (`RSA PRIVATE KEY`) or SEC1
-    /// (`EC PRIVATE KEY`); the first key found is used. Required.
+    /// (`EC PRIVATE KEY`); the first key found is used. Required with the certificate chain.
     pub fn private_key_pem(mut self, pem: impl Into<Vec<u8>>) -> Self {
         self.private_key = Some(PemSource::Bytes(pem.into()));
         self
@@ -183,6 +199,69 @@ impl TlsServerBuilder {
         self
     }
 
+    /// Another certificate on the same listener, for clients asking for `name` in their TLS
+    /// hello (SNI): several hosts served by one server (Tornado's `sni_callback`). `name` is
+    /// a host name (`api.example.com`) or a pattern for any one label before a domain
+    /// (`*.example.com`, which covers `a.example.com` but not `example.com` or
+    /// `a.b.example.com`); exact names win over patterns. Clients asking for no name or an
+    /// unknown one get the [default certificate](Self::cert_chain_pem), or, without one, a
+    /// failed handshake. The certificate should cover `name`: clients verify that.
+    ///
+    /// ```
+    /// use cyclone_actors::tls::TlsServerConfig;
+    ///
+    /// let builder = TlsServerConfig::builder()
+    ///     .sni_cert_files("api.example.com", "api.pem", "api.key")
+    ///     .sni_cert_files("*.example.com", "wildcard.pem", "wildcard.key");
+    /// # drop(builder);
+    /// ```
+    pub fn sni_cert_pem(
+        mut self,
+        name: impl Into<String>,
+        cert_chain: impl Into<Vec<u8>>,
+        private_key: impl Into<Vec<u8>>,
+    ) -> Self {
+        self.sni.push(SniEntry {
+            name: name.into(),
+            chain: PemSource::Bytes(cert_chain.into()),
+            key: PemSource::Bytes(private_key.into()),
+        });
+        self
+    }
+
+    /// [`sni_cert_pem`](Self::sni_cert_pem) from PEM files, read by `build`.
+    pub fn sni_cert_files(
+        mut self,
+        name: impl Into<String>,
+        cert_chain: impl Into<PathBuf>,
+        private_key: impl Into<PathBuf>,
+    ) -> Self {
+        self.sni.push(SniEntry {
+            name: name.into(),
+            chain: PemSource::File(cert_chain.into()),
+            key: PemSource::File(private_key.into()),
+        });
+        self
+    }
+
+    /// How many sessions the server remembers so that returning clients resume them (an
+    /// abbreviated handshake: no certificate sent or verified, one round trip less). Shared by
+    /// every worker of the server. 0 turns stateful resumption off. Default is 256
+    /// ([`DEFAULT_SESSION_CACHE_SIZE`]).
+    pub fn session_cache_size(mut self, sessions: usize) -> Self {
+        self.session_cache_size = sessions;
+        self
+    }
+
+    /// Issues stateless session tickets (RFC 5077 / TLS 1.3 tickets encrypted with a key
+    /// rotated every 6 hours), so clients resume without the server remembering them. The key
+    /// lives in this process: tickets do not resume on another server. Default is off (the
+    /// [session cache](Self::session_cache_size) resumes).
+    pub fn session_tickets(mut self, on: bool) -> Self {
+        self.session_tickets = on;
+        self
+    }
+
     /// How long a connection has, from its accept, to complete the handshake. A connection
     /// that does not is closed and its slot released, so clients that connect and stay silent
     /// cannot use up `max_connections`. Default is 10 s ([`DEFAULT_HANDSHAKE_TIMEOUT`]).
@@ -193,14 +272,6 @@ impl TlsServerBuilder {
 
     /// Reads and checks everything, giving the configuration to hand to a server.
     pub fn build(self) -> Result<TlsServerConfig, TlsConfigError> {
-        let chain = self
-            .cert_chain
-            .ok_or(TlsConfigError::Missing("certificate chain"))?
-            .certificates("certificate chain")?;
-        let key = self
-            .private_key
-            .ok_or(TlsConfigError::Missing("private key"))?
-            .private_key("private key")?;
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         let builder = ServerConfig::builder_with_provider(provider.clone())
             .with_safe_default_protocol_versions()
@@ -209,7 +280,8 @@ impl TlsServerBuilder {
             None => builder.with_no_client_auth(),
             Some(client_ca) => {
                 let roots = Arc::new(client_ca.root_store("client CA certificates")?);
-                let mut verifier = WebPkiClientVerifier::builder_with_provider(roots, provider);
+                let mut verifier =
+                    WebPkiClientVerifier::builder_with_provider(roots, provider.clone());
                 if !self.client_cert_required {
                     verifier = verifier.allow_unauthenticated();
                 }
@@ -218,13 +290,27 @@ impl TlsServerBuilder {
                 )
             }
         };
-        let mut config = builder
-            .with_single_cert(chain, key)
-            .map_err(|error| match error {
-                rustls::Error::InconsistentKeys(_) => TlsConfigError::KeyMismatch(error),
-                error => TlsConfigError::Rustls(error),
-            })?;
+        let default = match (&self.cert_chain, &self.private_key) {
+            (Some(chain), Some(key)) => Some(certified_key(chain, key, &provider)?),
+            (None, None) if !self.sni.is_empty() => None,
+            (None, _) => return Err(TlsConfigError::Missing("certificate chain")),
+            (Some(_), None) => return Err(TlsConfigError::Missing("private key")),
+        };
+        let resolver = SniResolver::new(&self.sni, default, &provider)?;
+        let mut config = builder.with_cert_resolver(Arc::new(resolver));
         config.alpn_protocols = self.alpn_protocols;
+        config.session_storage = if self.session_cache_size == 0 {
+            Arc::new(rustls::server::NoServerSessionStorage {})
+        } else {
+            rustls::server::ServerSessionMemoryCache::new(self.session_cache_size)
+        };
+        if self.session_tickets {
+            config.ticketer =
+                rustls::crypto::ring::Ticketer::new().map_err(TlsConfigError::Rustls)?;
+        } else if self.session_cache_size == 0 {
+            // Nothing could resume: TLS 1.3 tickets would only cost bytes.
+            config.send_tls13_tickets = 0;
+        }
         Ok(TlsServerConfig {
             rustls: Arc::new(config),
             handshake_timeout: self.handshake_timeout,

@@ -74,6 +74,14 @@ impl<S> TlsStream<S> {
         self.session().and_then(CommonState::protocol_version)
     }
 
+    /// Whether the handshake resumed an earlier session (Python's `SSLSocket.session_reused`):
+    /// no certificate was sent or verified this time.
+    pub fn session_reused(&self) -> bool {
+        self.session()
+            .and_then(CommonState::handshake_kind)
+            .is_some_and(|kind| kind == rustls::HandshakeKind::Resumed)
+    }
+
     /// On a server: the host name the client asked for with SNI, if it sent one.
     pub fn server_name(&self) -> Option<&str> {
         match self.inner.as_ref()? {

@@ -51,19 +51,29 @@ pub struct BodyDecoder {
     /// Bytes at the front of the buffer already searched for a line end, so that a chunk-size
     /// line or trailer section trickling in is not searched again from its start on every read.
     scanned: usize,
+    /// How much of the current chunk-size line's extension has been checked while it
+    /// arrives, so that a trickled extension is checked once, not again on every read.
+    extension: ExtensionScan,
     /// The limits the body is held to.
     limits: Limits,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum State {
-    Length { remaining: u64 },
+    Length {
+        remaining: u64,
+    },
     ChunkSize,
-    ChunkData { remaining: u64 },
+    ChunkData {
+        remaining: u64,
+    },
     ChunkDataEnd,
     Trailers,
     CloseDelimited,
     Done,
+    /// An error was returned: it is returned again on every call, as the head decoders do,
+    /// so that a caller that tries again never reads past broken framing.
+    Failed(BodyError),
 }
 
 impl BodyDecoder {
@@ -83,6 +93,7 @@ impl BodyDecoder {
             received: 0,
             extensions_budget: limits.max_chunk_extensions_size,
             scanned: 0,
+            extension: ExtensionScan::default(),
             limits: *limits,
         }
     }
@@ -97,7 +108,17 @@ impl BodyDecoder {
     /// `Ok(None)` means more bytes are needed (the caller appends to `buf` and calls again).
     /// After [`BodyEvent::End`] every call returns `Ok(None)` and leaves `buf` alone: what
     /// remains belongs to the next message. Between calls the caller may only append to `buf`.
+    /// An error is final: every later call returns it again.
     pub fn decode(&mut self, buf: &mut BytesMut) -> Result<Option<BodyEvent>, BodyError> {
+        let result = self.step(buf);
+        if let Err(error) = result {
+            self.state = State::Failed(error);
+        }
+        result
+    }
+
+    /// One [`decode`](Self::decode) step, before its error is made final.
+    fn step(&mut self, buf: &mut BytesMut) -> Result<Option<BodyEvent>, BodyError> {
         loop {
             match self.state {
                 State::Length { remaining: 0 } => {
@@ -162,14 +183,20 @@ impl BodyDecoder {
                     if buf.is_empty() {
                         return Ok(None);
                     }
-                    self.received = self
-                        .received
-                        .checked_add(buf.len() as u64)
-                        .filter(|total| *total <= self.limits.max_body_size)
-                        .ok_or(BodyError::TooLarge)?;
-                    return Ok(Some(BodyEvent::Data(buf.split().freeze())));
+                    // The body up to the limit is delivered, the byte past it is the error:
+                    // where the limit falls does not depend on how the bytes were read.
+                    let room = self.limits.max_body_size.saturating_sub(self.received);
+                    if room == 0 {
+                        return Err(BodyError::TooLarge);
+                    }
+                    let Some(data) = take_up_to(buf, room) else {
+                        return Ok(None);
+                    };
+                    self.received += data.len() as u64;
+                    return Ok(Some(BodyEvent::Data(data)));
                 }
                 State::Done => return Ok(None),
+                State::Failed(error) => return Err(error),
             }
         }
     }
@@ -189,7 +216,10 @@ impl BodyDecoder {
                 self.state = State::Done;
                 Ok(Some(BodyEvent::End { trailers: None }))
             }
-            _ => Err(BodyError::Incomplete),
+            _ => {
+                self.state = State::Failed(BodyError::Incomplete);
+                Err(BodyError::Incomplete)
+            }
         }
     }
 
@@ -207,43 +237,29 @@ impl BodyDecoder {
             return Err(BodyError::InvalidChunkSize);
         }
         let Some(line_end) = self.find_line_end(buf) else {
-            // Everything after the digits but a final CR is extension.
-            let extension_so_far = buf.len().saturating_sub(digits + 1);
-            if extension_so_far > self.extensions_budget {
-                return Err(BodyError::ChunkExtensionsTooLarge);
-            }
+            // Everything after the digits but a final CR (which may begin the CRLF) is
+            // extension so far: judged now, by the same left-to-right rules as a whole line,
+            // so that the error does not depend on how the line was split into reads.
+            let so_far = &buf[digits..];
+            let so_far = so_far.strip_suffix(b"\r").unwrap_or(so_far);
+            self.extension.check(so_far, self.extensions_budget)?;
             return Ok(None);
         };
-        let line = buf
-            .get(..line_end)
-            .and_then(|line| line.strip_suffix(b"\r"))
-            .ok_or(BodyError::InvalidChunkSize)?;
-        let extension = &line[digits..];
-        match extension.first() {
-            None | Some(b';' | b' ' | b'\t') => {}
-            Some(_) => return Err(BodyError::InvalidChunkSize),
+        let line = &buf[..line_end];
+        // A bare CR inside the extension is judged before the missing CR at the end, so that
+        // the error is the same whether the LF came with the rest or later.
+        let (content, crlf) = match line.strip_suffix(b"\r") {
+            Some(content) => (content, true),
+            None => (line, false),
+        };
+        let extension = &content[digits..];
+        self.extension.check(extension, self.extensions_budget)?;
+        if !crlf {
+            return Err(BodyError::InvalidChunkSize);
         }
-        if extension
-            .iter()
-            .any(|byte| *byte != b'\t' && (*byte < 0x20 || *byte == 0x7f))
-        {
-            return Err(BodyError::InvalidChunkExtension);
-        }
-        let mut extension_started = false;
-        for byte in extension {
-            match byte {
-                b' ' | b'\t' if !extension_started => {}
-                b';' => extension_started = true,
-                _ if extension_started => {}
-                // Whitespace after the size may only lead to a ';' (trailing whitespace alone is
-                // tolerated, as some clients send it).
-                _ => return Err(BodyError::InvalidChunkSize),
-            }
-        }
-        self.extensions_budget = self
-            .extensions_budget
-            .checked_sub(extension.len())
-            .ok_or(BodyError::ChunkExtensionsTooLarge)?;
+        self.extension = ExtensionScan::default();
+        // Checked against the budget just above.
+        self.extensions_budget -= extension.len();
         let size = line[..digits].iter().fold(0u64, |size, byte| {
             // At most 16 hex digits were counted, so this cannot overflow.
             (size << 4) | u64::from(hex_value(*byte))
@@ -265,12 +281,19 @@ impl BodyDecoder {
         if buf.as_ref() == b"\r" {
             return Ok(None);
         }
-        if self.find_line_end(buf).is_none() {
-            if buf.len() > self.limits.max_trailer_size {
-                return Err(BodyError::TrailersTooLarge);
-            }
+        // What is parsed does not depend on how the bytes were split into reads: below the
+        // limit the complete lines only (an error in the partial line after the last LF is
+        // judged when its LF arrives), past it exactly the first `max_trailer_size` bytes.
+        let over_limit = buf.len() > self.limits.max_trailer_size;
+        if self.find_line_end(buf).is_none() && !over_limit {
             return Ok(None);
         }
+        let parsed = if over_limit {
+            &buf[..self.limits.max_trailer_size]
+        } else {
+            let last_line_end = memchr::memrchr(b'\n', buf).unwrap_or_default();
+            &buf[..=last_line_end]
+        };
         // The scan above consumed the record of what was searched; a partial parse restores it.
         let searched = buf.len();
         let max_fields = self.limits.max_headers;
@@ -282,11 +305,9 @@ impl BodyDecoder {
             heap.resize(max_fields, httparse::EMPTY_HEADER);
             &mut heap
         };
-        match httparse::parse_headers(buf, fields) {
+        match httparse::parse_headers(parsed, fields) {
+            Ok(httparse::Status::Partial) if over_limit => Err(BodyError::TrailersTooLarge),
             Ok(httparse::Status::Partial) => {
-                if buf.len() > self.limits.max_trailer_size {
-                    return Err(BodyError::TrailersTooLarge);
-                }
                 self.scanned = searched;
                 Ok(None)
             }
@@ -329,6 +350,42 @@ impl BodyDecoder {
                 None
             }
         }
+    }
+}
+
+/// The checks on the bytes after a chunk size (`[ BWS ] *( ";" chunk-ext )`, without the
+/// CRLF), made left to right as they arrive: the first broken rule, by position, is the error,
+/// so it does not depend on how the line was split into reads. White space may only lead to a
+/// `;` (trailing white space alone is tolerated, as some clients send it), no control
+/// character but HTAB may appear, and one body's extensions may not add up to more than its
+/// budget.
+#[derive(Debug, Default, Clone, Copy)]
+struct ExtensionScan {
+    /// Bytes of the extension checked so far.
+    checked: usize,
+    /// A `;` has been seen: what follows is extension text, not white space.
+    started: bool,
+}
+
+impl ExtensionScan {
+    /// Checks the bytes of `extension` (all of it so far) not checked yet.
+    fn check(&mut self, extension: &[u8], budget: usize) -> Result<(), BodyError> {
+        for (index, &byte) in extension.iter().enumerate().skip(self.checked) {
+            match byte {
+                b';' => self.started = true,
+                b' ' | b'\t' => {}
+                _ if !self.started => return Err(BodyError::InvalidChunkSize),
+                _ => {}
+            }
+            if byte != b'\t' && (byte < 0x20 || byte == 0x7f) {
+                return Err(BodyError::InvalidChunkExtension);
+            }
+            if index >= budget {
+                return Err(BodyError::ChunkExtensionsTooLarge);
+            }
+        }
+        self.checked = self.checked.max(extension.len());
+        Ok(())
     }
 }
 

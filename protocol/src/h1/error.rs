@@ -81,7 +81,7 @@ pub enum ParseError {
 }
 
 /// A message body that breaks its framing (RFC 9112 §6, §7) or a configured limit.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum BodyError {
     /// A chunk-size line without hex digits, with a bad byte after them, or not ended by CRLF.

@@ -242,6 +242,12 @@ fn parse_decimal(digits: &[u8]) -> Option<u64> {
 /// Checked against RFC 3986's grammar in place: every request carries a `Host`, and building an
 /// `http::uri::Authority` to check it would copy the value into a fresh allocation.
 fn validate_host(value: &[u8]) -> Result<(), ParseError> {
+    // RFC 3986 allows a comma in a reg-name, DNS does not, and a proxy that joins repeated
+    // `Host` lines makes `a, b` of two: refused, as Tornado does, so that a duplicate smuggled
+    // through a proxy is not read as one host.
+    if value.contains(&b',') {
+        return Err(ParseError::InvalidHost);
+    }
     let (host_ok, port) = match value.strip_prefix(b"[") {
         // IP-literal = "[" ( IPv6address / IPvFuture ) "]"
         Some(rest) => {

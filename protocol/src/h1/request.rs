@@ -244,14 +244,17 @@ impl RequestDecoder {
 
     fn decode_head(&mut self, buf: &mut BytesMut) -> Result<Option<RequestEvent>, ParseError> {
         let line_start = leading_empty_lines(buf);
+        // Past the limit, the head must be complete within its first `max_head_size` bytes.
+        let over_limit = buf.len() > self.limits.max_head_size;
         // Only a new line end can complete a head, or reveal an error in a complete line.
         let search_from = self.scanned.max(line_start).min(buf.len());
-        let Some(found) = memchr::memchr(b'\n', &buf[search_from..]) else {
+        let found = memchr::memchr(b'\n', &buf[search_from..]);
+        if found.is_none() && !over_limit {
             self.scanned = buf.len();
-            return self.check_partial(buf, line_start).map(|()| None);
-        };
+            return self.check_request_line(buf, line_start).map(|()| None);
+        }
         // When the search began at the line's start, its first line end is the request line's.
-        let line_end = (search_from == line_start).then_some(found);
+        let line_end = found.filter(|_| search_from == line_start);
         self.check_request_line_ending(buf, line_start, line_end)?;
 
         let max_headers = self.limits.max_headers;
@@ -263,13 +266,27 @@ impl RequestDecoder {
             heap.resize_with(max_headers, MaybeUninit::uninit);
             &mut heap[..]
         };
-        let bytes: &[u8] = buf;
+        // What is parsed must not depend on how the bytes were split into reads:
+        // - below the limit, the complete lines only (httparse would also judge the partial
+        //   line after the last LF, so an error in it would show or not depending on the
+        //   reads; it is judged when its LF arrives);
+        // - past it, exactly the first `max_head_size` bytes, once: a head complete in them
+        //   is fine, an error in them is that error (it comes before the limit), anything
+        //   else is 431.
+        let bytes: &[u8] = if over_limit {
+            &buf[..self.limits.max_head_size]
+        } else {
+            let last_line_end =
+                search_from + memchr::memrchr(b'\n', &buf[search_from..]).unwrap_or_default();
+            &buf[..=last_line_end]
+        };
         let mut request = httparse::Request::new(&mut []);
         let head_length = match request.parse_with_uninit_headers(bytes, storage) {
             Ok(httparse::Status::Complete(length)) => length,
+            Ok(httparse::Status::Partial) if over_limit => return Err(ParseError::HeadTooLarge),
             Ok(httparse::Status::Partial) => {
                 self.scanned = buf.len();
-                return self.check_partial(buf, line_start).map(|()| None);
+                return Ok(None);
             }
             Err(httparse::Error::Version) => {
                 return Err(version_error(&buf[line_start..]));
@@ -326,15 +343,6 @@ impl RequestDecoder {
             keep_alive: head.keep_alive,
         };
         Ok(Some(Event::Head(head)))
-    }
-
-    /// Limits that must hold while a head is still incomplete.
-    fn check_partial(&self, buf: &[u8], line_start: usize) -> Result<(), ParseError> {
-        self.check_request_line(buf, line_start)?;
-        if buf.len() > self.limits.max_head_size {
-            return Err(ParseError::HeadTooLarge);
-        }
-        Ok(())
     }
 
     /// 414 for a request line over the limit, whether or not its end has arrived; checked before

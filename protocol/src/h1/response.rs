@@ -160,9 +160,14 @@ impl ResponseDecoder {
     ) -> Result<Option<ResponseEvent>, ParseError> {
         let line_start = leading_empty_lines(buf);
         let search_from = self.scanned.max(line_start).min(buf.len());
-        if memchr::memchr(b'\n', &buf[search_from..]).is_none() {
+        // What is parsed does not depend on how the bytes were split into reads (see the
+        // request decoder): below the limit the complete lines only, past it exactly the
+        // first `max_head_size` bytes.
+        let over_limit = buf.len() > self.limits.max_head_size;
+        let last_line_end = memchr::memrchr(b'\n', &buf[search_from..]);
+        if last_line_end.is_none() && !over_limit {
             self.scanned = buf.len();
-            return self.check_partial(buf).map(|()| None);
+            return Ok(None);
         }
         let max_headers = self.limits.max_headers;
         let mut stack = [const { MaybeUninit::<httparse::Header<'_>>::uninit() }; STACK_HEADERS];
@@ -173,7 +178,10 @@ impl ResponseDecoder {
             heap.resize_with(max_headers, MaybeUninit::uninit);
             &mut heap[..]
         };
-        let bytes: &[u8] = buf;
+        let bytes: &[u8] = match last_line_end {
+            Some(end) if !over_limit => &buf[..=search_from + end],
+            _ => &buf[..self.limits.max_head_size],
+        };
         let mut response = httparse::Response::new(&mut []);
         let parsed = httparse::ParserConfig::default().parse_response_with_uninit_headers(
             &mut response,
@@ -182,9 +190,10 @@ impl ResponseDecoder {
         );
         let head_length = match parsed {
             Ok(httparse::Status::Complete(length)) => length,
+            Ok(httparse::Status::Partial) if over_limit => return Err(ParseError::HeadTooLarge),
             Ok(httparse::Status::Partial) => {
                 self.scanned = buf.len();
-                return self.check_partial(buf).map(|()| None);
+                return Ok(None);
             }
             Err(httparse::Error::Version) => {
                 let line = &buf[line_start..];
@@ -237,13 +246,6 @@ impl ResponseDecoder {
             then,
         };
         Ok(Some(Event::Head(head)))
-    }
-
-    fn check_partial(&self, buf: &[u8]) -> Result<(), ParseError> {
-        if buf.len() > self.limits.max_head_size {
-            return Err(ParseError::HeadTooLarge);
-        }
-        Ok(())
     }
 }
 

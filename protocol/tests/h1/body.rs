@@ -64,7 +64,7 @@ fn invalid_chunk_sizes_are_400() {
         let error = request_error(&chunked(body));
         assert_eq!(
             error,
-            ParseError::Body(expected.clone()),
+            ParseError::Body(expected),
             "{:?}",
             String::from_utf8_lossy(body)
         );
@@ -275,4 +275,106 @@ fn body_decoder_alone() {
         Ok(Some(BodyEvent::Data("ab".into())))
     );
     assert_eq!(chunks.decode_eof(&mut buf), Err(BodyError::Incomplete));
+}
+
+/// Found by the `http_chunked` fuzz target: after a chunk size over the limit the size line
+/// was already consumed, so the next call found an empty buffer and answered `Ok(None)` as if
+/// the body could go on. Errors are final, as the head decoders' are.
+#[test]
+fn body_decoder_errors_are_final() {
+    let limits = Limits::default();
+    let mut decoder = BodyDecoder::new(BodyFraming::Chunked, &limits);
+    let mut buf = BytesMut::from(&b"ffffffffffffffff\r\n"[..]);
+    assert_eq!(decoder.decode(&mut buf), Err(BodyError::TooLarge));
+    assert_eq!(decoder.decode(&mut buf), Err(BodyError::TooLarge));
+    buf.extend_from_slice(b"more bytes\r\n");
+    assert_eq!(decoder.decode_eof(&mut buf), Err(BodyError::TooLarge));
+    assert!(!decoder.is_done());
+
+    let mut short = BodyDecoder::new(BodyFraming::Length(5), &limits);
+    let mut buf = BytesMut::from(&b""[..]);
+    assert_eq!(short.decode_eof(&mut buf), Err(BodyError::Incomplete));
+    assert_eq!(short.decode(&mut buf), Err(BodyError::Incomplete));
+}
+
+/// Found by the `http_chunked` fuzz target: an extension with a bare CR past the size budget
+/// was `ChunkExtensionsTooLarge` while its line was arriving but `InvalidChunkExtension` when
+/// it came whole. The rules are now applied left to right as bytes arrive, so the first broken
+/// one by position decides, at every split.
+#[test]
+fn chunk_extension_errors_do_not_depend_on_the_reads() {
+    let mut limits = Limits::default();
+    limits.max_chunk_extensions_size = 16;
+    let input = chunked(b"5;name=value\r\xc6hello\r\n0\r\n\r\n");
+    assert_eq!(
+        requests(&input, limits).unwrap_err(),
+        ParseError::Body(BodyError::InvalidChunkExtension)
+    );
+    // A bare CR in the extension is that error, not the missing CR before the LF.
+    let bare_cr = chunked(b"5;e=1\r&\nhello\r\n0\r\n\r\n");
+    assert_eq!(
+        requests(&bare_cr, limits).unwrap_err(),
+        ParseError::Body(BodyError::InvalidChunkExtension)
+    );
+    let long = chunked(b"5;name=value-that-is-long\r\n\x01");
+    assert_eq!(
+        requests(&long, limits).unwrap_err(),
+        ParseError::Body(BodyError::ChunkExtensionsTooLarge)
+    );
+}
+
+/// Found by the `http_chunked` fuzz target: a trailer line with a bad byte, longer than
+/// `max_trailer_size`, was `TrailersTooLarge` or `InvalidTrailer` depending on the reads.
+#[test]
+fn a_bad_trailer_byte_before_the_limit_is_that_error_at_every_split() {
+    let mut limits = Limits::default();
+    limits.max_trailer_size = 64;
+    let input = chunked(format!("0\r\nrTi\u{ff}{}aler: x\r\n\r\n", "y".repeat(80)).as_bytes());
+    assert_eq!(
+        requests(&input, limits).unwrap_err(),
+        ParseError::Body(BodyError::InvalidTrailer)
+    );
+    let long = chunked(format!("0\r\nX-Long: {}\r\n\r\n", "y".repeat(80)).as_bytes());
+    assert_eq!(
+        requests(&long, limits).unwrap_err(),
+        ParseError::Body(BodyError::TrailersTooLarge)
+    );
+}
+
+/// Found by the `http_chunked` and `http_response` fuzz targets: a close-delimited body
+/// refused every byte of a read that crossed `max_body_size`, so what came before the limit
+/// was delivered or not depending on the reads. Now the body up to the limit is delivered
+/// and the byte past it is the error, at every split.
+#[test]
+fn a_close_delimited_body_is_cut_exactly_at_the_limit() {
+    let mut limits = Limits::default();
+    limits.max_body_size = 10;
+    let whole = |pieces: &[&[u8]]| {
+        let mut decoder = BodyDecoder::new(BodyFraming::CloseDelimited, &limits);
+        let mut buf = BytesMut::new();
+        let mut body = Vec::new();
+        for piece in pieces {
+            buf.extend_from_slice(piece);
+            loop {
+                match decoder.decode(&mut buf) {
+                    Ok(Some(BodyEvent::Data(data))) => body.extend_from_slice(&data),
+                    Ok(Some(BodyEvent::End { .. })) => unreachable!("no end before the close"),
+                    Ok(None) => break,
+                    Err(error) => return (body, Some(error)),
+                }
+            }
+        }
+        (body, None)
+    };
+    let input = b"0123456789abcdef";
+    let expected = (b"0123456789".to_vec(), Some(BodyError::TooLarge));
+    assert_eq!(whole(&[input]), expected);
+    for cut in 1..input.len() {
+        assert_eq!(
+            whole(&[&input[..cut], &input[cut..]]),
+            expected,
+            "cut at {cut}"
+        );
+    }
+    assert_eq!(whole(&[b"0123456789"]), (b"0123456789".to_vec(), None));
 }

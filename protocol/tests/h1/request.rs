@@ -348,6 +348,22 @@ fn host_is_required_once_in_http11() {
     assert_eq!(head(b"GET / HTTP/1.0\r\n\r\n").host(), None);
 }
 
+/// Found by the `host` fuzz target, whose invariant is that every `Host` we accept Tornado
+/// 6.6 accepts too: a comma is legal in an RFC 3986 reg-name, but a proxy that joins repeated
+/// `Host` lines makes `a, b` of two, so Tornado refuses it and so do we.
+#[test]
+fn a_host_with_a_comma_is_400() {
+    for host in [
+        &b"a,b"[..],
+        b"a, b",
+        b"example.com,evil.example",
+        b"[::1],x",
+    ] {
+        let input = [&b"GET / HTTP/1.1\r\nHost: "[..], host, b"\r\n\r\n"].concat();
+        assert_eq!(request_error(&input), ParseError::InvalidHost, "{host:?}");
+    }
+}
+
 #[test]
 fn versions() {
     for input in [
@@ -729,5 +745,51 @@ fn raw_header_lookups_agree_with_the_map() {
     assert_eq!(
         lf.header_bytes(&http::HeaderName::from_static("x-a")),
         Some(&b"lf"[..])
+    );
+}
+
+/// Found by the `http_request` fuzz target: httparse judged the partial line after the last
+/// LF too, so `\r` followed by a byte other than LF was 400 when the bytes came in one read
+/// and nothing (a wait for more) when they came one by one. Now a line is judged when its LF
+/// arrives, whatever the reads were (`request` decodes every split and compares).
+#[test]
+fn a_broken_partial_line_is_judged_when_its_line_ends() {
+    let outcome = request(b"GET / HTTP/1.0\r\n\r\x0b");
+    assert_eq!(outcome.error, None);
+    assert!(outcome.steps.is_empty());
+    assert_eq!(
+        request_error(b"GET / HTTP/1.0\r\n\r\x0b\n"),
+        ParseError::InvalidLineEnding
+    );
+    assert_eq!(
+        request_error(b"GET / HTTP/1.1\r\nHost: h\r\nBad Name: x\r\n\r\n"),
+        ParseError::InvalidHeaderName
+    );
+}
+
+/// Found by the `http_request` fuzz target: a long line with a bad byte early was
+/// `InvalidHeaderName` when its LF came in the same read, and 431 when the buffer passed
+/// `max_head_size` before the LF arrived. Past the limit exactly the first `max_head_size`
+/// bytes are parsed now, so an error in them wins at every split, and a head that is fine
+/// there is 431.
+#[test]
+fn a_bad_byte_before_the_head_limit_is_that_error_at_every_split() {
+    let mut limits = Limits::default();
+    limits.max_head_size = 256;
+    let bad = format!(
+        "GET / HTTP/1.1\r\nHost: h\r\nBad Name{}: v\r\n\r\n",
+        "x".repeat(300)
+    );
+    assert_eq!(
+        requests(bad.as_bytes(), limits).unwrap_err(),
+        ParseError::InvalidHeaderName
+    );
+    let long_then_bad = format!(
+        "GET / HTTP/1.1\r\nHost: h\r\nX-Long: {}\r\nBad Name: v\r\n\r\n",
+        "x".repeat(300)
+    );
+    assert_eq!(
+        requests(long_then_bad.as_bytes(), limits).unwrap_err(),
+        ParseError::HeadTooLarge
     );
 }

@@ -127,3 +127,41 @@ fn malformed_status_lines() {
         );
     }
 }
+
+/// Found by the `http_response` fuzz target: a bad byte after a CR in an unfinished head was
+/// 400 when it came in one read with the head, and a wait for more when it came later; now
+/// both wait for the line's end (and the server's close makes the head incomplete).
+#[test]
+fn a_broken_partial_line_in_a_response_head_waits_for_its_line_end() {
+    let outcome = responses(
+        b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\xebok",
+        Method::GET,
+    );
+    assert_eq!(outcome.error, None);
+    assert!(outcome.steps.is_empty());
+    let cut = response_until_close(
+        b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\xebok",
+        &Method::GET,
+    );
+    assert_eq!(cut.error, Some(ParseError::Body(BodyError::Incomplete)));
+
+    // The same in a trailer section.
+    let trailer =
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\nEtag: x\r\n\r\xdf";
+    assert_eq!(responses(trailer, Method::GET).error, None);
+    assert_eq!(
+        response_until_close(trailer, &Method::GET).error,
+        Some(ParseError::Body(BodyError::Incomplete))
+    );
+}
+
+/// Found by the `http_response` fuzz target: a status line broken early but longer than
+/// `max_head_size` was `InvalidStatusLine` or `HeadTooLarge` depending on the reads.
+#[test]
+fn a_broken_status_line_longer_than_the_limit_is_that_error_at_every_split() {
+    let input = format!("HTTP/1.1 2000 {}\r\n\r\n", "x".repeat(70 * 1024));
+    assert_eq!(
+        responses(input.as_bytes(), Method::GET).error,
+        Some(ParseError::InvalidStatusLine)
+    );
+}

@@ -4,7 +4,9 @@
 
 use bytes::Bytes;
 use cyclone_protocol::server::{HttpResponse, HttpServerRequest, ResponseWriter};
-use http::header::{CONTENT_ENCODING, CONTENT_LANGUAGE, CONTENT_TYPE, ETAG, HeaderName, LOCATION};
+use http::header::{
+    CONTENT_ENCODING, CONTENT_LANGUAGE, CONTENT_TYPE, ETAG, HeaderName, LOCATION, SET_COOKIE,
+};
 use http::{HeaderMap, HeaderValue, Method, StatusCode};
 
 use crate::access_log::{AccessLogEntry, log_request};
@@ -215,11 +217,25 @@ impl RequestContext {
         self.headers_mut().remove(name);
     }
 
-    /// Resets the status, header fields and written body (Tornado's `clear`).
+    /// Resets the status, header fields and written body (Tornado's `clear`). Cookies set
+    /// with [`set_cookie`](Self::set_cookie) (its `Set-Cookie` fields) stay, as in Tornado,
+    /// which keeps them apart from the header fields: a session or XSRF cookie set before an
+    /// error survives [`send_error`](Self::send_error) and the error page.
     pub fn clear(&mut self) {
         self.status = StatusCode::OK;
-        self.headers_mut().clear();
         self.buffer.clear();
+        let Some(headers) = self.headers.as_deref_mut() else {
+            return;
+        };
+        if !headers.contains_key(SET_COOKIE) {
+            headers.clear();
+            return;
+        }
+        let cookies: Vec<HeaderValue> = headers.get_all(SET_COOKIE).iter().cloned().collect();
+        headers.clear();
+        for cookie in cookies {
+            headers.append(SET_COOKIE, cookie);
+        }
     }
 
     /// Appends body bytes (text, bytes, a `String`...). After `finish` it is ignored and
@@ -410,7 +426,7 @@ impl RequestContext {
             .uri()
             .path_and_query()
             .map_or("/", |target| target.as_str());
-        let location = crate::urljoin::join(base, url).map_err(HttpError::internal)?;
+        let location = crate::urljoin::urljoin(base, url).map_err(HttpError::internal)?;
         let location = HeaderValue::from_bytes(location.as_bytes())
             .map_err(|_| HttpError::internal(format!("unsafe redirect location {url:?}")))?;
         self.status = status;

@@ -55,8 +55,9 @@ pub type HandlerResult = Result<(), HttpError>;
 /// like `get` without the body unless overridden. Every method is `async`; the futures need
 /// not be `Send`.
 ///
-/// The request runs as Tornado's `_execute`: method check (405), `get_current_user`, the XSRF
-/// check for unsafe methods when `xsrf_cookies` is on (403), `prepare` (which may finish the
+/// The request runs as Tornado's `_execute`: method check (405), `get_current_user`, for
+/// unsafe methods the XSRF check when `xsrf_cookies` is on and the cross-origin check when
+/// `cross_origin_protection` is on (403), `prepare` (which may finish the
 /// request), `data_received` for each body chunk if `STREAM_REQUEST_BODY`, the method, then
 /// `finish` if the method did not, then `on_finish`. An error at any step clears the response
 /// and calls `write_error`. If the client leaves first, `on_connection_close` runs instead.
@@ -90,6 +91,19 @@ pub trait RequestHandler: 'static {
     /// on; turn it off for an API authenticated otherwise (Tornado's overridden
     /// `check_xsrf_cookie`).
     const CHECK_XSRF_COOKIE: bool = true;
+
+    /// Whether an unsafe request (not GET, HEAD or OPTIONS) that looks cross-origin may go
+    /// on, given its `Origin` header (Tornado 6.6's `check_trusted_origin`). Called only with
+    /// the `cross_origin_protection` setting, before `prepare`, and only for requests a
+    /// browser marked as coming from another site (see
+    /// [`Settings::cross_origin_protection`](crate::Settings::cross_origin_protection));
+    /// `false` answers 403. Default: `origin` is one of the `trusted_origins` setting.
+    ///
+    /// Return `true` for an endpoint meant to be called from any site, if it does not rely on
+    /// cookies to authenticate (or checks an XSRF token itself).
+    fn check_trusted_origin(&self, origin: &str, cx: &RequestContext) -> bool {
+        crate::origin::is_trusted(cx.settings(), origin)
+    }
 
     /// The user of this request (Tornado's `get_current_user`), read through
     /// [`RequestContext::current_user`]. Called once, before `prepare`. Default: the

@@ -138,13 +138,19 @@ async fn steps<H: RequestHandler>(
     {
         cx.current_user = base.0.get_current_user(cx);
     }
-    if H::CHECK_XSRF_COOKIE
-        && cx.settings().xsrf_cookies
-        && method != Method::GET
-        && method != Method::HEAD
-        && method != Method::OPTIONS
-    {
-        cx.check_xsrf_cookie()?;
+    // Tornado's `_cross_origin_protection`: unsafe methods only; WebSocket upgrades (GETs)
+    // are checked by their own handler.
+    if method != Method::GET && method != Method::HEAD && method != Method::OPTIONS {
+        if H::CHECK_XSRF_COOKIE && cx.settings().xsrf_cookies {
+            cx.check_xsrf_cookie()?;
+        }
+        if cx.settings().cross_origin_protection
+            && let Some(refusal) = crate::origin::cross_origin_error(cx.request(), |origin| {
+                handler.check_trusted_origin(origin, cx)
+            })
+        {
+            return Err(HttpError::forbidden().log_message(refusal));
+        }
     }
     if let Some(base) = &base {
         base.0.prepare(cx)?;

@@ -21,10 +21,7 @@ impl HostRules {
     pub(crate) fn new(pattern: &str, router: Router) -> Result<HostRules, RouteError> {
         let body = pattern.strip_prefix('^').unwrap_or(pattern);
         let body = body.strip_suffix('$').unwrap_or(body);
-        let regex = Regex::new(&format!("^(?:{body})$")).map_err(|error| RouteError::Pattern {
-            pattern: pattern.to_owned(),
-            message: error.to_string(),
-        })?;
+        let regex = super::matcher::anchored(pattern, body)?;
         Ok(HostRules {
             pattern: Some(regex),
             router,

@@ -59,10 +59,7 @@ impl PathPattern {
                 kind: PatternKind::Prefix(prefix),
             });
         }
-        let regex = Regex::new(&format!("^(?:{body})$")).map_err(|error| RouteError::Pattern {
-            pattern: pattern.to_owned(),
-            message: error.to_string(),
-        })?;
+        let regex = anchored(pattern, body)?;
         let named = regex.capture_names().flatten().next().is_some();
         Ok(PathPattern {
             kind: PatternKind::Regex {
@@ -101,6 +98,20 @@ impl PathPattern {
             }
         }
     }
+}
+
+/// `^(?:body)$`, compiled, for `pattern` (whose `^`/`$` were taken off to make `body`).
+///
+/// `body` must be a regex on its own first: wrapped unchecked, a `)` in it would close the
+/// wrapper's group (`/a)|(b` would become `^(?:/a)|(b)$`, which matches any path ending in
+/// `b`), turning an unbalanced pattern, which Tornado refuses, into one that is not anchored.
+pub(crate) fn anchored(pattern: &str, body: &str) -> Result<Regex, RouteError> {
+    let refused = |error: regex::Error| RouteError::Pattern {
+        pattern: pattern.to_owned(),
+        message: error.to_string(),
+    };
+    Regex::new(body).map_err(refused)?;
+    Regex::new(&format!("^(?:{body})$")).map_err(refused)
 }
 
 /// Percent-decodes each group (never `+`, as Tornado's `_unquote_or_none`).
@@ -165,8 +176,13 @@ fn literal_prefix(body: &str) -> String {
         } else {
             character
         };
-        if matches!(characters.peek(), Some('?' | '*' | '{' | '|')) {
-            break; // optional or repeated: not certain to be there
+        // A character followed by quantifiers is certain only if they are all `+` (`a+*` is
+        // `(a+)*`, which may match nothing).
+        let mut quantifiers = characters
+            .clone()
+            .take_while(|c| matches!(c, '?' | '*' | '+' | '{'));
+        if quantifiers.any(|c| c != '+') || characters.peek() == Some(&'|') {
+            break;
         }
         prefix.push(next);
     }
@@ -196,5 +212,11 @@ mod tests {
         assert_eq!(literal_prefix(r"/story/([0-9]+)"), "/story/");
         assert_eq!(literal_prefix(r"/ab?c"), "/a");
         assert_eq!(literal_prefix(r"/a|/b"), "");
+        // Found by the routing fuzz target: `@+*` may match nothing, so `@` is not certain.
+        assert_eq!(literal_prefix(r"@++*"), "");
+        // Found by the routing fuzz target: an unbalanced `)` closed the anchoring group.
+        assert!(PathPattern::new(r"/)?(").is_err());
+        assert!(PathPattern::new(r"/a)|(b").is_err());
+        assert_eq!(literal_prefix(r"/a+b"), "/a");
     }
 }

@@ -167,6 +167,45 @@ impl StaticFileHandler {
         handler_with(move || handler.clone())
     }
 
+    /// The file a request for `path` (a route group, percent-decoded) would be served from:
+    /// the canonical path of a file under `root` (its `default_filename` for a directory
+    /// asked for with a trailing `/`), as Tornado's `get_absolute_path` and
+    /// `validate_absolute_path` together. Touches the file system: call it off the loop.
+    ///
+    /// Nothing outside `root` is ever returned, however `path` tries: `..` above the root,
+    /// absolute paths, backslashes, NUL bytes, and symlinks that lead out are all refused.
+    ///
+    /// ```
+    /// use cyclone_web::StaticFileHandler;
+    ///
+    /// let root = std::env::temp_dir().join("cyclone-resolve-path-doc");
+    /// std::fs::create_dir_all(&root)?;
+    /// std::fs::write(root.join("app.js"), "")?;
+    /// let found = StaticFileHandler::resolve_path(&root, "app.js", None)?;
+    /// assert_eq!(found, root.canonicalize()?.join("app.js"));
+    /// assert_eq!(
+    ///     StaticFileHandler::resolve_path(&root, "../../etc/passwd", None).unwrap_err().status(),
+    ///     http::StatusCode::FORBIDDEN
+    /// );
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`StaticFileError::Forbidden`] (leads out, or not a file: a directory without a default
+    /// file, or one asked for without its trailing `/`), [`StaticFileError::NotFound`],
+    /// [`StaticFileError::Io`].
+    pub fn resolve_path(
+        root: &std::path::Path,
+        path: &str,
+        default_filename: Option<&str>,
+    ) -> Result<PathBuf, StaticFileError> {
+        match resolve::open(root, path, default_filename, false)? {
+            Lookup::File(file) => Ok(file.path),
+            Lookup::AddSlash => Err(StaticFileError::Forbidden(path.to_owned())),
+        }
+    }
+
     /// Forgets every file version `static_url` computed (Tornado's `StaticFileHandler.reset`).
     pub fn reset() {
         version::reset();

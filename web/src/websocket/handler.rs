@@ -4,16 +4,15 @@
 use std::any::Any;
 use std::future::Future;
 
-use bytes::Bytes;
-use cyclone_protocol::server::HttpServerRequest;
-use cyclone_protocol::websocket::{CloseCode, DeflateConfig, Flushed, Message, Session, WebSocket};
-use futures::future::LocalBoxFuture;
-use http::header::HOST;
-
+use crate::app::AppContext;
 use crate::errors::HttpError;
 use crate::routing::PathArgs;
 use crate::settings::Settings;
 use crate::signed::{SignedValueVersion, verified_cookie};
+use bytes::Bytes;
+use cyclone_protocol::server::HttpServerRequest;
+use cyclone_protocol::websocket::{CloseCode, DeflateConfig, Flushed, Message, Session, WebSocket};
+use futures::future::LocalBoxFuture;
 
 /// A Tornado-style WebSocket handler: one value per connection, made by the rule's factory when
 /// the upgrade request arrives (on the connection's loop; it moves into the connection's actor
@@ -75,12 +74,19 @@ pub trait WebSocketHandler: Send + 'static {
         Ok(())
     }
 
-    /// Whether a browser page from `origin` may connect (Tornado's `check_origin`). Default:
-    /// same origin only, the `Origin`'s host and port equal to the request's `Host`
-    /// (case-insensitive); refused requests are answered 403. Requests without an `Origin`
-    /// (non-browser clients) are not checked.
+    /// Whether a browser page from `origin`, another site's, may connect (Tornado 6.6's
+    /// `check_origin`); refused requests are answered 403.
+    ///
+    /// Called only for requests that look cross-origin, by Tornado 6.6's rule (always on for
+    /// WebSockets, which browsers let any page open): not when `Sec-Fetch-Site` says
+    /// `same-origin` (or `none`), not when, without `Sec-Fetch-Site`, the `Origin`'s host and
+    /// port equal `Host`, and not for clients that send no `Origin` (not browsers). A
+    /// `Sec-Fetch-Site` of `cross-site` or `same-site` without an `Origin` is refused
+    /// outright. Default: `origin` is one of the application's `trusted_origins`.
     fn check_origin(&self, origin: &str, request: &HttpServerRequest) -> bool {
-        same_origin(origin, request)
+        request
+            .app_data::<AppContext>()
+            .is_some_and(|app| crate::origin::is_trusted(app.settings(), origin))
     }
 
     /// Picks one of the subprotocols the client offered (most preferred first), or none
@@ -199,22 +205,6 @@ impl<'a> UpgradeRequest<'a> {
             SignedValueVersion::V2,
         )
     }
-}
-
-/// Tornado's default origin check: the `Origin`'s `host[:port]`, lowercased, equals `Host`.
-fn same_origin(origin: &str, request: &HttpServerRequest) -> bool {
-    let origin_host = origin
-        .split_once("://")
-        .map_or(origin, |(_, rest)| rest)
-        .split(['/', '?', '#'])
-        .next()
-        .unwrap_or("");
-    let host = request
-        .headers()
-        .get(HOST)
-        .and_then(|host| host.to_str().ok())
-        .unwrap_or("");
-    !origin_host.is_empty() && origin_host.eq_ignore_ascii_case(host.trim())
 }
 
 /// A handler's view of its connection during one callback (Tornado's `self` in a handler

@@ -10,15 +10,12 @@ use cyclone_protocol::websocket::{
 };
 use futures::future::LocalBoxFuture;
 use http::StatusCode;
-use http::header::{HeaderName, HeaderValue, ORIGIN, SEC_WEBSOCKET_VERSION};
+use http::header::{HeaderValue, SEC_WEBSOCKET_VERSION};
 
 use super::handler::{UpgradeRequest, WebSocketContext, WebSocketHandler};
 use crate::errors::error_response;
 use crate::routing::PathArgs;
 use crate::settings::Settings;
-
-/// The older header Tornado also reads the origin from (drafts before RFC 6455).
-const SEC_WEBSOCKET_ORIGIN: HeaderName = HeaderName::from_static("sec-websocket-origin");
 
 /// The connection settings a route gets from the application's [`Settings`]: its
 /// `websocket_config` (the protocol's defaults without one), with `websocket_max_message_size`,
@@ -81,20 +78,15 @@ pub(crate) fn upgrade_with_status<H: WebSocketHandler>(
                 return (refusal.status(), refusal.into());
             }
         };
-    let origin = request
-        .headers()
-        .get(ORIGIN)
-        .or_else(|| request.headers().get(SEC_WEBSOCKET_ORIGIN));
-    if let Some(origin) = origin {
-        let allowed = origin
-            .to_str()
-            .is_ok_and(|origin| handler.check_origin(origin, &request));
-        if !allowed {
-            tracing::debug!(origin = ?origin, "websocket origin refused");
-            let forbidden = HttpResponse::new(StatusCode::FORBIDDEN)
-                .text("Cross origin websockets not allowed");
-            return (StatusCode::FORBIDDEN, forbidden.into());
-        }
+    // Browsers let any page open a WebSocket, so the cross-origin check is always on here
+    // (Tornado 6.6), with the handler's `check_origin` for origins that look foreign.
+    if let Some(refusal) =
+        crate::origin::cross_origin_error(&request, |origin| handler.check_origin(origin, &request))
+    {
+        tracing::debug!("Cross origin websockets not allowed: {refusal}");
+        let forbidden =
+            HttpResponse::new(StatusCode::FORBIDDEN).text("Cross origin websockets not allowed");
+        return (StatusCode::FORBIDDEN, forbidden.into());
     }
     let subprotocol = handler.select_subprotocol(handshake.subprotocols());
     let compression = handler.get_compression_options();

@@ -1,0 +1,8 @@
+//! Fuzz target `static_path`: see `cyclone_fuzz::static_path` for what it checks.
+
+#![no_main]
+
+#[global_allocator]
+static ALLOCATOR: cyclone_fuzz::alloc::Counting = cyclone_fuzz::alloc::Counting;
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| cyclone_fuzz::static_path::check(data));

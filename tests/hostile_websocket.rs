@@ -1,0 +1,117 @@
+//! WebSocket clients that send large messages and never read the echoes, against the real
+//! server with its default settings (an echo handler that does not wait for its writes). The
+//! echoes pile up in each connection's write queue; once `max_write_queue` (1 MiB) is queued
+//! the connection stops reading, so the flood stalls in the kernel's buffers: each flooder
+//! hands over a bounded number of bytes, the server holds only the connections it was given
+//! and a bounded amount of memory, a well-behaved WebSocket client is served throughout, and
+//! the connections are let go when the flooders leave. (Nothing closes a flooder that stays:
+//! without `websocket_ping_interval` that needs a write timeout, which the server does not
+//! have yet.)
+
+mod support;
+
+use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
+use std::time::Duration;
+
+use bytes::Bytes;
+use cyclone::websocket::{ConnectRequest, Message, websocket_connect};
+use support::hostile::{MIB, flood, resident_bytes, start_target, until_stalled};
+use support::wait::bounded;
+use support::ws::{masked, next_message, raw_handshake_at};
+use tokio::net::TcpStream;
+
+/// Clients flooding at once.
+const FLOODERS: usize = 8;
+
+/// Each message: 256 KiB of binary.
+const MESSAGE: usize = 256 * 1024;
+
+/// How long a flood must make no progress to count as stalled.
+const STALL_WINDOW: Duration = Duration::from_millis(500);
+
+/// What one flooder would send if nothing stopped it.
+const FLOOD_LIMIT: u64 = 256 * MIB;
+
+/// The most one flooder hands over before its writes stall: its 1 MiB write queue of echoes,
+/// the message being read, and the kernel's socket buffers on both ends.
+const BYTES_BOUND: u64 = 64 * MIB;
+
+/// What the server may hold for all the flooders (about 2 MiB each, with allocator slack).
+const MEMORY_BOUND: u64 = 64 * MIB;
+
+#[actix_rt::test]
+async fn flooders_that_never_read_stall_and_a_polite_client_is_served() {
+    let target = start_target();
+    let url = format!("ws://{}/ws", target.addr);
+    let mut polite = bounded(websocket_connect(ConnectRequest::new(url.clone())))
+        .await
+        .unwrap();
+    let memory_before = resident_bytes();
+
+    let frame = Bytes::from(masked(0x2, &vec![b'x'; MESSAGE]));
+    let mut counters = Vec::new();
+    let mut floods = Vec::new();
+    for _ in 0..FLOODERS {
+        let mut stream = bounded(TcpStream::connect(target.addr)).await.unwrap();
+        let leftover = raw_handshake_at(&mut stream, "/ws").await;
+        assert!(leftover.is_empty(), "the server spoke first");
+        let sent = Arc::new(AtomicU64::new(0));
+        counters.push(sent.clone());
+        floods.push(tokio::spawn(flood(
+            stream,
+            frame.clone(),
+            FLOOD_LIMIT,
+            sent,
+        )));
+    }
+    let mut totals = Vec::new();
+    for sent in &counters {
+        totals.push(until_stalled(sent, STALL_WINDOW).await);
+    }
+    let memory_during = resident_bytes();
+    eprintln!(
+        "{FLOODERS} flooders stalled after {:?} MiB each; {} MiB resident more",
+        totals.iter().map(|total| total / MIB).collect::<Vec<_>>(),
+        memory_during.saturating_sub(memory_before) / MIB
+    );
+    for (index, total) in totals.iter().enumerate() {
+        assert!(
+            *total < BYTES_BOUND,
+            "flooder {index} handed over {} MiB",
+            total / MIB
+        );
+        assert!(
+            *total >= MIB,
+            "flooder {index} stalled before filling its queue"
+        );
+    }
+    assert!(
+        memory_during.saturating_sub(memory_before) < MEMORY_BOUND,
+        "the flood took {} MiB",
+        (memory_during - memory_before) / MIB
+    );
+    assert_eq!(
+        target.held(),
+        FLOODERS + 1,
+        "the flooders and the polite client, no more"
+    );
+
+    // The polite client, connected all along, is still echoed.
+    polite
+        .write_message(Message::text("still here"))
+        .await
+        .unwrap();
+    assert_eq!(
+        next_message(&mut polite).await,
+        Some(Message::text("still here"))
+    );
+
+    // The flooders leave without reading: their connections are let go.
+    for flood in floods {
+        flood.abort();
+    }
+    target
+        .until_held_at_most(1, "the flooders' connections are released")
+        .await;
+}
