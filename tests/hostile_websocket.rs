@@ -4,9 +4,8 @@
 //! the connection stops reading, so the flood stalls in the kernel's buffers: each flooder
 //! hands over a bounded number of bytes, the server holds only the connections it was given
 //! and a bounded amount of memory, a well-behaved WebSocket client is served throughout, and
-//! the connections are let go when the flooders leave. (Nothing closes a flooder that stays:
-//! without `websocket_ping_interval` that needs a write timeout, which the server does not
-//! have yet.)
+//! the connections are let go when the flooders leave. (A flooder that stays is dropped by the
+//! write timeout, 60 s by default: `tests/write_timeout.rs`.)
 
 mod support;
 

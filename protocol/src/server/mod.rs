@@ -206,10 +206,18 @@ impl<S: HttpService> HttpServer<S> {
     }
 
     /// How long a keep-alive connection may wait for its next request (then it closes without
-    /// an answer), and how long an answer may wait for a client that does not read. Default
-    /// is 60 s.
+    /// an answer). Default is 60 s.
     pub fn idle_connection_timeout(mut self, timeout: Duration) -> Self {
         self.options.idle_connection_timeout = timeout;
+        self
+    }
+
+    /// How long answer bytes may wait for a client that takes none of them (it stopped
+    /// reading): then the connection is dropped, every pending write of its handlers fails
+    /// with [`WriterError::Closed`], and its buffers are freed. Each byte the client reads
+    /// restarts the clock, so slow readers are served. Default is 60 s.
+    pub fn write_timeout(mut self, timeout: Duration) -> Self {
+        self.options.write_timeout = timeout;
         self
     }
 

@@ -29,9 +29,14 @@ pub struct HttpServerOptions {
     pub header_timeout: Duration,
     /// Longest wait for the next bytes of a request body while one is being read. Default 60 s.
     pub body_timeout: Duration,
-    /// How long a keep-alive connection may sit between requests, and how long a response may
-    /// wait for a client that does not read it. Default 60 s.
+    /// How long a keep-alive connection may sit between requests. Default 60 s.
     pub idle_connection_timeout: Duration,
+    /// How long answer bytes may wait for a client that reads none of them: past it the
+    /// connection is dropped, the handlers' pending writes fail with a closed error, and the
+    /// buffers are released. The clock restarts at every byte the client takes, so a slow
+    /// reader is not cut off, only a stopped one. Default 60 s (Tornado has no such limit: its
+    /// streams wait for ever).
+    pub write_timeout: Duration,
     /// Inflate `Content-Encoding: gzip` request bodies (the inflated size is held to
     /// `max_body_size`). Default off.
     pub decompress_request: bool,
@@ -57,6 +62,8 @@ impl HttpServerOptions {
     pub const DEFAULT_BODY_TIMEOUT: Duration = Duration::from_secs(60);
     /// Default of [`idle_connection_timeout`](Self::idle_connection_timeout): 60 s.
     pub const DEFAULT_IDLE_CONNECTION_TIMEOUT: Duration = Duration::from_secs(60);
+    /// Default of [`write_timeout`](Self::write_timeout): 60 s.
+    pub const DEFAULT_WRITE_TIMEOUT: Duration = Duration::from_secs(60);
     /// Default of [`chunk_size`](Self::chunk_size): 64 KiB (Tornado's).
     pub const DEFAULT_CHUNK_SIZE: usize = 64 * 1024;
     /// Default of [`max_pipelined_requests`](Self::max_pipelined_requests): 16.
@@ -77,6 +84,7 @@ impl Default for HttpServerOptions {
             header_timeout: Self::DEFAULT_HEADER_TIMEOUT,
             body_timeout: Self::DEFAULT_BODY_TIMEOUT,
             idle_connection_timeout: Self::DEFAULT_IDLE_CONNECTION_TIMEOUT,
+            write_timeout: Self::DEFAULT_WRITE_TIMEOUT,
             decompress_request: false,
             chunk_size: Self::DEFAULT_CHUNK_SIZE,
             no_keep_alive: false,

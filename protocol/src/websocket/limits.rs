@@ -16,6 +16,9 @@ pub const DEFAULT_MAX_WRITE_QUEUE: usize = 1024 * 1024;
 pub const DEFAULT_PING_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long to wait for the peer's close frame (and then its FIN) after sending ours. 5 s.
 pub const DEFAULT_CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long queued bytes may wait for a peer that reads none of them before its socket is
+/// dropped. 60 s.
+pub const DEFAULT_WRITE_TIMEOUT: Duration = Duration::from_secs(60);
 /// Messages from other actors queued in one connection's mailbox. 64.
 pub const DEFAULT_MAILBOX_CAPACITY: usize = 64;
 
@@ -30,6 +33,7 @@ pub const DEFAULT_MAILBOX_CAPACITY: usize = 64;
 /// | [`ping_interval`](Self::ping_interval) | off | — |
 /// | [`ping_timeout`](Self::ping_timeout) | 30 s | socket dropped (peer dead) |
 /// | [`close_timeout`](Self::close_timeout) | 5 s | socket dropped |
+/// | [`write_timeout`](Self::write_timeout) | 60 s | socket dropped; pending writes fail with `Closed` |
 /// | [`mailbox_capacity`](Self::mailbox_capacity) | 64 | `write_message` waits; `try_write` fails |
 /// | [`compression`](Self::compression) | off | — |
 #[derive(Debug, Clone)]
@@ -46,6 +50,8 @@ pub struct WebSocketConfig {
     pub(crate) ping_timeout: Duration,
     /// See [`close_timeout`](Self::close_timeout).
     pub(crate) close_timeout: Duration,
+    /// See [`write_timeout`](Self::write_timeout).
+    pub(crate) write_timeout: Duration,
     /// See [`mailbox_capacity`](Self::mailbox_capacity).
     pub(crate) mailbox_capacity: usize,
     /// See [`compression`](Self::compression).
@@ -61,6 +67,7 @@ impl Default for WebSocketConfig {
             ping_interval: None,
             ping_timeout: DEFAULT_PING_TIMEOUT,
             close_timeout: DEFAULT_CLOSE_TIMEOUT,
+            write_timeout: DEFAULT_WRITE_TIMEOUT,
             mailbox_capacity: DEFAULT_MAILBOX_CAPACITY,
             compression: None,
         }
@@ -116,6 +123,19 @@ impl WebSocketConfig {
     /// Default is 5 s.
     pub fn close_timeout(mut self, timeout: Duration) -> Self {
         self.close_timeout = timeout;
+        self
+    }
+
+    /// How long bytes may stay queued while the peer reads none of them (it stopped reading,
+    /// or its network is gone without a reset). Past it the socket is dropped, every pending
+    /// [`Flushed`](super::Flushed) and `write_message` fails with
+    /// [`WebSocketError::Closed`](super::WebSocketError::Closed), and the queue is freed: no
+    /// close frame is sent, as it would wait behind the same queue. Each write that moves
+    /// bytes restarts the wait, so a slow reader is served; the check runs once per period, so
+    /// a stopped peer is dropped between one and two periods after its last byte read. Values
+    /// below 1 ms mean 1 ms. Default is 60 s (Tornado has no such limit).
+    pub fn write_timeout(mut self, timeout: Duration) -> Self {
+        self.write_timeout = timeout.max(Duration::from_millis(1));
         self
     }
 

@@ -34,10 +34,7 @@ impl<S: HttpService, T: AsyncRead + AsyncWrite + Unpin> ExchangeLoop<S, T> {
             return Some((Wait::Linger, until));
         }
         if self.stream.write_buffer_len() > 0 {
-            return Some((
-                Wait::Write,
-                self.last_write + options.idle_connection_timeout,
-            ));
+            return Some((Wait::Write, self.last_write + options.write_timeout));
         }
         if self.reading.is_some() {
             if self.body_blocked || !self.decoder.is_reading_body() {

@@ -82,6 +82,10 @@ pub(super) struct Core {
     pub(super) timer: Option<Pin<Box<Sleep>>>,
     /// The instant `timer` is set to.
     pub(super) armed: Instant,
+    /// Bytes are queued and the socket took none at the last write: since when, and how far
+    /// writes had reached then. Checked when the write timeout comes due (the clock is read
+    /// when a stall starts and at each check, never per write).
+    pub(super) write_stall: Option<(Instant, u64)>,
     /// Wakes the driver when a mailbox message queued bytes.
     pub(super) waker: Option<Waker>,
     /// The driver is running: bytes queued now are written in its next turn without waking
@@ -198,7 +202,14 @@ impl Core {
             Poll::Pending => false,
         };
         let written = self.stream.bytes_written();
-        if !self.stream.is_flushed() || self.progress.flushed.get() == written {
+        if !self.stream.is_flushed() {
+            if self.write_stall.is_none() {
+                self.write_stall = Some((Instant::now(), written));
+            }
+            return Ok(progress);
+        }
+        self.write_stall = None;
+        if self.progress.flushed.get() == written {
             return Ok(progress);
         }
         self.progress.flushed.set(written);
@@ -265,8 +276,8 @@ impl Core {
         }
     }
 
-    /// The earliest deadline the connection has (close handshake, ping timeout, next ping),
-    /// if any.
+    /// The earliest deadline the connection has (close handshake, ping timeout, next ping,
+    /// write timeout), if any.
     pub(super) fn next_deadline(&self) -> Option<Instant> {
         let mut next: Option<Instant> = None;
         let mut consider = |at: Instant| next = Some(next.map_or(at, |next| next.min(at)));
@@ -278,6 +289,9 @@ impl Core {
         }
         if let Some(due) = self.next_ping {
             consider(due);
+        }
+        if let Some((since, _)) = self.write_stall {
+            consider(since + self.config.write_timeout);
         }
         next
     }
@@ -313,6 +327,22 @@ impl Core {
 
     /// Acts on the deadlines that passed by `now`. Returns whether the connection is done.
     pub(super) fn run_due_timers(&mut self, now: Instant) -> bool {
+        if let Some((since, mark)) = self.write_stall
+            && now >= since + self.config.write_timeout
+        {
+            let written = self.stream.bytes_written();
+            if written == mark && !self.stream.is_flushed() {
+                tracing::debug!(
+                    queued = self.stream.write_buffer_len(),
+                    "websocket peer read nothing for its write timeout; dropping it"
+                );
+                self.phase = Phase::Done;
+                return true;
+            }
+            // Bytes moved since the stall began: still stalled now, so the next check is one
+            // period from here.
+            self.write_stall = (!self.stream.is_flushed()).then_some((now, written));
+        }
         if let Phase::Closing { deadline } = self.phase
             && now >= deadline
         {

@@ -128,6 +128,7 @@ pub fn start_connection<S: WebSocketIo>(
         ping_outstanding: None,
         timer: None,
         armed: now,
+        write_stall: None,
         waker: None,
         driving: false,
         config,
