@@ -133,6 +133,7 @@ mod target;
 pub mod template;
 pub mod testing;
 pub mod tower_bridge;
+mod transform;
 mod urljoin;
 pub mod websocket;
 mod xsrf;
@@ -155,6 +156,7 @@ pub use settings::{
 pub use static_files::{StaticFileHandler, StaticFileOptions};
 pub use target::{Forward, RouteTarget, Target, Work, actor, function, per_worker, service};
 pub use template::{TemplateError, TemplateLoader, UiModule};
+pub use transform::{OutputTransform, TransformFactory};
 pub use urljoin::{RedirectUrlError, urljoin};
 pub use websocket::{WebSocketHandler, websocket, websocket_with};
 pub use xsrf::XsrfCookieVersion;

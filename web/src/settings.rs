@@ -201,9 +201,25 @@ pub struct Settings {
     /// (Tornado's `set_default_headers`, for the whole application): security headers, a
     /// `Cache-Control` policy. Default none.
     pub default_headers: http::HeaderMap,
+    /// Rewrite every `RequestHandler` answer on its way out, in order (Tornado's
+    /// `Application(transforms=...)`); see [`OutputTransform`](crate::OutputTransform).
+    /// Default none.
+    pub transforms: Vec<crate::TransformFactory>,
 }
 
 impl Settings {
+    /// Adds an output transform: `factory` makes one per request (Tornado's
+    /// `transforms=[...]`, whose classes are instantiated with the request). Transforms run in
+    /// the order added, before `compress_response`'s gzip.
+    pub fn transform<T, F>(mut self, factory: F) -> Self
+    where
+        T: crate::OutputTransform,
+        F: Fn(&cyclone_protocol::server::HttpServerRequest) -> T + Send + Sync + 'static,
+    {
+        self.transforms.push(crate::TransformFactory::new(factory));
+        self
+    }
+
     /// Sets [`ask_timeout`](Self::ask_timeout).
     pub fn ask_timeout(mut self, timeout: Duration) -> Self {
         self.ask_timeout = Some(timeout);

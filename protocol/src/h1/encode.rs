@@ -71,7 +71,7 @@ pub fn encode_response_head(
     dst: &mut BytesMut,
 ) -> BodyEncoder {
     date.refresh();
-    encode_response_head_cached(context, status, headers, length, date, dst)
+    encode_response_head_cached(context, status, None, headers, length, date, dst)
 }
 
 /// [`encode_response_head`] with `date` as the caller last refreshed it: a connection that
@@ -79,6 +79,7 @@ pub fn encode_response_head(
 pub(crate) fn encode_response_head_cached(
     context: &ResponseContext,
     status: StatusCode,
+    reason: Option<&str>,
     headers: &HeaderMap,
     length: BodyLength,
     date: &DateCache,
@@ -138,7 +139,7 @@ pub(crate) fn encode_response_head_cached(
     let must_close = !context.keep_alive || kind == Kind::CloseDelimited || callers_close;
 
     dst.reserve(128 + fields_size);
-    write_status_line(context.version, status, dst);
+    write_status_line(context.version, status, reason, dst);
     if !interim && !callers_date {
         dst.extend_from_slice(date.line());
     }
@@ -195,9 +196,25 @@ fn callers_content_length(headers: &HeaderMap) -> Option<u64> {
     digits.parse().ok()
 }
 
-/// `HTTP/1.x CODE Reason\r\n`, in one append for the statuses most answers carry.
-fn write_status_line(version: Version, status: StatusCode, dst: &mut BytesMut) {
+/// Whether `reason` may be sent as a status line's reason phrase (RFC 9112 §4:
+/// `*( HTAB / SP / VCHAR / obs-text )`; obs-text is refused, as RFC 9110 asks senders not to
+/// generate it): no CR or LF that would split the head, no other control character.
+pub(crate) fn is_reason_phrase(reason: &str) -> bool {
+    reason
+        .bytes()
+        .all(|byte| byte == b'\t' || byte == b' ' || byte.is_ascii_graphic())
+}
+
+/// `HTTP/1.x CODE Reason\r\n`, in one append for the statuses most answers carry. A custom
+/// `reason` (already checked by [`is_reason_phrase`]) replaces the standard one.
+fn write_status_line(
+    version: Version,
+    status: StatusCode,
+    reason: Option<&str>,
+    dst: &mut BytesMut,
+) {
     let common: Option<&[u8]> = match (version == Version::HTTP_10, status.as_u16()) {
+        _ if reason.is_some() => None,
         (false, 200) => Some(b"HTTP/1.1 200 OK\r\n"),
         (false, 404) => Some(b"HTTP/1.1 404 Not Found\r\n"),
         (false, 304) => Some(b"HTTP/1.1 304 Not Modified\r\n"),
@@ -215,7 +232,8 @@ fn write_status_line(version: Version, status: StatusCode, dst: &mut BytesMut) {
     });
     dst.extend_from_slice(status.as_str().as_bytes());
     dst.extend_from_slice(b" ");
-    dst.extend_from_slice(status.canonical_reason().unwrap_or("").as_bytes());
+    let reason = reason.or(status.canonical_reason()).unwrap_or("");
+    dst.extend_from_slice(reason.as_bytes());
     dst.extend_from_slice(b"\r\n");
 }
 

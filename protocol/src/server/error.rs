@@ -12,6 +12,14 @@ pub enum HttpServerError {
     Tcp(#[from] TcpServerError),
 }
 
+/// A reason phrase that cannot go in a status line: it holds CR, LF, another control
+/// character or a non-ASCII one (RFC 9112 §4). Returned by
+/// [`HttpResponse::with_reason`](super::HttpResponse::with_reason) and
+/// [`ResponseWriter::set_reason`](super::ResponseWriter::set_reason).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("a reason phrase may hold only visible ASCII, spaces and tabs")]
+pub struct InvalidReasonPhrase;
+
 /// Why a [`ResponseWriter`](super::ResponseWriter) could not send.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]

@@ -98,7 +98,7 @@ use tokio::net::TcpStream;
 pub use body::RequestBody;
 use connection::serve_connection;
 pub use connection::{LINGER_MAX_DISCARD, LINGER_TIMEOUT};
-pub use error::{HttpServerError, RequestBodyError, WriterError};
+pub use error::{HttpServerError, InvalidReasonPhrase, RequestBodyError, WriterError};
 pub use message::HttpRequestMessage;
 pub use options::HttpServerOptions;
 pub use path_args::PathArgs;

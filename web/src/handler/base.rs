@@ -58,6 +58,13 @@ pub trait BaseHandler: Send + Sync + 'static {
         None
     }
 
+    /// Sets the header fields every answer of the application's handlers starts with
+    /// (Tornado's `set_default_headers`): run before the handler's own, at the start of each
+    /// request and again when an error page replaces the answer. Default does nothing.
+    fn set_default_headers(&self, cx: &mut RequestContext) {
+        let _ = cx;
+    }
+
     /// Runs before every handler's own `prepare` and method; finish the request or return an
     /// error to stop there. Default does nothing.
     fn prepare(&self, cx: &mut RequestContext) -> HandlerResult {

@@ -15,6 +15,7 @@ use crate::compress::GzipStream;
 use crate::errors::{HttpError, default_error_page};
 use crate::routing::{PathArgs, RouteError};
 use crate::settings::Settings;
+use crate::transform::Transforms;
 
 use super::pieces::Pieces;
 
@@ -39,6 +40,9 @@ pub struct RequestContext {
     app: AppRef,
     /// The status to send.
     status: StatusCode,
+    /// A reason phrase of the handler's for the status line (Tornado's `set_status(code,
+    /// reason)`), already checked.
+    reason: Option<Box<str>>,
     /// The header fields to send (until the head is flushed): a pooled map, handed to the
     /// response whole; `None` once it went (a read then sees an empty map).
     headers: Option<Box<HeaderMap>>,
@@ -70,11 +74,22 @@ pub struct RequestContext {
 struct Stream {
     /// The gzip stream, if the answer is compressed.
     gzip: Option<GzipStream>,
+    /// The application's output transforms, if it has any.
+    transforms: Option<Transforms>,
 }
 
 impl Stream {
-    /// Hands `pieces` to the writer (through gzip if on).
+    /// Hands `pieces` to the writer (through the transforms and gzip, if any).
     fn write(&mut self, writer: &mut ResponseWriter, pieces: Pieces) -> Result<(), HttpError> {
+        let pieces = match &mut self.transforms {
+            Some(transforms) => Pieces::One(transforms.chunk(pieces.into_body(), false)),
+            None => pieces,
+        };
+        self.send(writer, pieces)
+    }
+
+    /// Hands `pieces` to the writer (through gzip if on).
+    fn send(&mut self, writer: &mut ResponseWriter, pieces: Pieces) -> Result<(), HttpError> {
         match &mut self.gzip {
             Some(gzip) => writer.write(gzip.flush(pieces.into_iter())?),
             None => {
@@ -88,10 +103,14 @@ impl Stream {
 
     /// Sends the last `pieces` and ends the answer.
     async fn finish(
-        self: Box<Self>,
+        mut self: Box<Self>,
         mut writer: ResponseWriter,
         pieces: Pieces,
     ) -> Result<(), HttpError> {
+        let pieces = match &mut self.transforms {
+            Some(transforms) => Pieces::One(transforms.chunk(pieces.into_body(), true)),
+            None => pieces,
+        };
         match self.gzip {
             Some(gzip) => writer.write(gzip.finish(pieces.into_iter())?),
             None => {
@@ -103,6 +122,13 @@ impl Stream {
         writer.finish().await?;
         Ok(())
     }
+}
+
+/// Whether an answer with `status` carries no body (204, 304, 1xx).
+fn bodiless(status: StatusCode) -> bool {
+    status == StatusCode::NO_CONTENT
+        || status == StatusCode::NOT_MODIFIED
+        || status.is_informational()
 }
 
 impl std::fmt::Debug for RequestContext {
@@ -129,6 +155,7 @@ impl RequestContext {
             path_args,
             app,
             status: StatusCode::OK,
+            reason: None,
             headers: Some(HttpResponse::ok().into_boxed_parts().1),
             writer: Some(writer),
             buffer: Pieces::Empty,
@@ -178,9 +205,38 @@ impl RequestContext {
         self.status
     }
 
-    /// Sets the status (before the head is flushed).
+    /// Sets the status (before the head is flushed), with its standard reason phrase.
     pub fn set_status(&mut self, status: StatusCode) {
         self.status = status;
+        self.reason = None;
+    }
+
+    /// Sets the status with a reason phrase of the handler's in the status line (Tornado's
+    /// `set_status(code, reason)`): a status the `http` crate does not name, or wording of the
+    /// application's. A reason that cannot go in a status line (CR, LF, another control
+    /// character, non-ASCII) is the application's mistake: 500, logged.
+    pub fn set_status_with_reason(
+        &mut self,
+        status: StatusCode,
+        reason: &str,
+    ) -> Result<(), HttpError> {
+        if !reason
+            .bytes()
+            .all(|byte| byte == b'\t' || byte == b' ' || byte.is_ascii_graphic())
+        {
+            return Err(HttpError::internal(format!(
+                "reason phrase {reason:?} cannot go in a status line"
+            )));
+        }
+        self.status = status;
+        self.reason = Some(Box::from(reason));
+        Ok(())
+    }
+
+    /// The custom reason phrase set with
+    /// [`set_status_with_reason`](Self::set_status_with_reason), if any.
+    pub fn reason(&self) -> Option<&str> {
+        self.reason.as_deref()
     }
 
     /// The header fields to send (empty once the answer is handed over).
@@ -223,6 +279,7 @@ impl RequestContext {
     /// error survives [`send_error`](Self::send_error) and the error page.
     pub fn clear(&mut self) {
         self.status = StatusCode::OK;
+        self.reason = None;
         self.buffer.clear();
         let Some(headers) = self.headers.as_deref_mut() else {
             return;
@@ -299,9 +356,21 @@ impl RequestContext {
         let stream = match &mut self.stream {
             Some(stream) => stream,
             None => {
-                writer.set_status(self.status);
                 let headers = self.headers.get_or_insert_with(Box::default);
                 headers.entry(CONTENT_TYPE).or_insert(DEFAULT_CONTENT_TYPE);
+                let mut transforms =
+                    Transforms::start(&self.app.settings().transforms, &self.request);
+                let mut first = std::mem::take(&mut self.buffer);
+                if let Some(transforms) = &mut transforms {
+                    let chunk =
+                        transforms.first_chunk(&mut self.status, headers, first.into_body(), false);
+                    first = Pieces::One(chunk);
+                }
+                writer.set_status(self.status);
+                if let Some(reason) = &self.reason {
+                    // Checked when set.
+                    let _ = writer.set_reason(reason);
+                }
                 let gzip = if self.app.settings().compress_response {
                     GzipStream::start(self.request.headers(), headers)
                 } else {
@@ -309,7 +378,10 @@ impl RequestContext {
                 };
                 // The map is swapped into the writer's, not copied; ours is left empty.
                 std::mem::swap(writer.headers_mut(), headers);
-                self.stream.insert(Box::new(Stream { gzip }))
+                let stream = self.stream.insert(Box::new(Stream { gzip, transforms }));
+                stream.send(writer, first)?;
+                writer.flush().await?;
+                return Ok(());
             }
         };
         stream.write(writer, std::mem::take(&mut self.buffer))?;
@@ -357,16 +429,22 @@ impl RequestContext {
                 self.status = StatusCode::NOT_MODIFIED;
             }
         }
-        let status = self.status;
+        let mut status = self.status;
         let mut body = std::mem::take(&mut self.buffer).into_body();
         let Some(writer) = self.writer.take() else {
             return Err(HttpError::connection_closed());
         };
         let headers = self.headers.get_or_insert_with(Box::default);
-        if status == StatusCode::NO_CONTENT
-            || status == StatusCode::NOT_MODIFIED
-            || status.is_informational()
+        if let Some(mut transforms) =
+            Transforms::start(&self.app.settings().transforms, &self.request)
         {
+            if !bodiless(status) {
+                headers.entry(CONTENT_TYPE).or_insert(DEFAULT_CONTENT_TYPE);
+            }
+            body = transforms.first_chunk(&mut status, headers, body, true);
+            self.status = status;
+        }
+        if bodiless(status) {
             body = Bytes::new();
             for name in [CONTENT_ENCODING, CONTENT_LANGUAGE, CONTENT_TYPE] {
                 headers.remove(name);
@@ -379,7 +457,12 @@ impl RequestContext {
         }
         // The map goes with the response (the connection recycles it).
         let headers = self.headers.take().unwrap_or_default();
-        writer.respond(HttpResponse::with_headers(status, headers).body(body))?;
+        let mut response = HttpResponse::with_headers(status, headers).body(body);
+        if let Some(reason) = &self.reason {
+            // Checked when set.
+            let _ = response.set_reason(Some(reason));
+        }
+        writer.respond(response)?;
         Ok(())
     }
 

@@ -113,6 +113,14 @@ pub trait RequestHandler: 'static {
         None
     }
 
+    /// Sets the header fields this handler's answers start with (Tornado's
+    /// `set_default_headers`): called first thing for every request, after the application's
+    /// [`BaseHandler`] has set its own, and again when an error page replaces the answer (the
+    /// fields set before the error are cleared, these come back). Default does nothing.
+    fn set_default_headers(&mut self, cx: &mut RequestContext) {
+        let _ = cx;
+    }
+
     /// Runs before the method; finish the request here (or return an error) to skip it.
     async fn prepare(&mut self, cx: &mut RequestContext) -> HandlerResult {
         let _ = cx;

@@ -79,6 +79,7 @@ fn after_panic<H: RequestHandler>(
 
 /// Tornado's `_execute`, then `finish` and `on_finish`.
 async fn answer<H: RequestHandler>(guard: &mut CloseGuard<H>, cx: &mut RequestContext) {
+    set_default_headers(&mut guard.handler, cx);
     let outcome = match AssertUnwindSafe(steps(&mut guard.handler, cx))
         .catch_unwind()
         .await
@@ -202,6 +203,7 @@ async fn send_error<H: RequestHandler>(
         return Ok(());
     }
     cx.clear();
+    set_default_headers(handler, cx);
     cx.set_status(error.status);
     if error.status == StatusCode::METHOD_NOT_ALLOWED {
         let refused = cx.request.method().clone();
@@ -213,6 +215,15 @@ async fn send_error<H: RequestHandler>(
         cx.finish().await?;
     }
     Ok(())
+}
+
+/// Tornado's `clear()` ends with `set_default_headers`: the application's base first, then
+/// the handler's own.
+fn set_default_headers<H: RequestHandler>(handler: &mut H, cx: &mut RequestContext) {
+    if let Some(base) = cx.settings().base_handler.clone() {
+        base.0.set_default_headers(cx);
+    }
+    handler.set_default_headers(cx);
 }
 
 /// The methods for `Allow`: never one that would be refused. A handler that declares its

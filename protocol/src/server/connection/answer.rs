@@ -184,9 +184,11 @@ impl<S: HttpService, T: AsyncRead + AsyncWrite + Unpin> ExchangeLoop<S, T> {
                         Some(ResponseEvent::Head(status, headers)) => {
                             if encoder.is_none() {
                                 note_head(&mut exchange.sent, status);
+                                let reason = answer.take_reason();
                                 *encoder = Some(encode_response_head_cached(
                                     &exchange.context,
                                     status,
+                                    reason.as_deref(),
                                     &headers,
                                     BodyLength::Streaming,
                                     &self.date,
@@ -201,6 +203,7 @@ impl<S: HttpService, T: AsyncRead + AsyncWrite + Unpin> ExchangeLoop<S, T> {
                                 encode_response_head_cached(
                                     &exchange.context,
                                     StatusCode::OK,
+                                    None,
                                     &http::HeaderMap::new(),
                                     BodyLength::Streaming,
                                     &self.date,
@@ -309,6 +312,7 @@ impl<S: HttpService, T: AsyncRead + AsyncWrite + Unpin> ExchangeLoop<S, T> {
         encode_response_head_cached(
             &exchange.context,
             StatusCode::SWITCHING_PROTOCOLS,
+            None,
             response.headers(),
             BodyLength::Known(0),
             &self.date,
@@ -364,11 +368,12 @@ pub(super) fn queue_data<T: AsyncRead + AsyncWrite + Unpin>(
 /// write queue. Returns whether the connection must close after it.
 pub(super) fn encode_whole<T: AsyncRead + AsyncWrite + Unpin>(
     context: &ResponseContext,
-    response: HttpResponse,
+    mut response: HttpResponse,
     started: Option<&mut BodyEncoder>,
     date: &DateCache,
     stream: &mut IoStream<T>,
 ) -> bool {
+    let reason = response.take_reason();
     let (status, headers, body) = response.into_boxed_parts();
     let mut fresh;
     let encoder = match started {
@@ -377,6 +382,7 @@ pub(super) fn encode_whole<T: AsyncRead + AsyncWrite + Unpin>(
             fresh = encode_response_head_cached(
                 context,
                 status,
+                reason.as_deref(),
                 &headers,
                 BodyLength::Known(body.len() as u64),
                 date,

@@ -58,6 +58,10 @@ pub(crate) struct State {
     /// Header fields the answer carries unless it sets them (see
     /// [`ResponseWriter::set_default_headers`](super::ResponseWriter::set_default_headers)).
     pub(crate) default_headers: Option<Arc<HeaderMap>>,
+    /// A streamed head's custom reason phrase (see
+    /// [`ResponseWriter::set_reason`](super::ResponseWriter::set_reason)), put here with the
+    /// head so that the head event stays two words.
+    pub(crate) reason: Option<Box<str>>,
 }
 
 impl std::fmt::Debug for State {
@@ -90,6 +94,7 @@ impl State {
         self.receiver_gone = false;
         self.on_sent = None;
         self.default_headers = None;
+        self.reason = None;
     }
 }
 

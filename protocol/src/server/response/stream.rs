@@ -62,6 +62,12 @@ pub struct ResponseStream {
 }
 
 impl ResponseStream {
+    /// The custom reason phrase a streamed head carries, if its writer set one (read when
+    /// the head event is encoded).
+    pub(crate) fn take_reason(&self) -> Option<Box<str>> {
+        self.channel.lock().reason.take()
+    }
+
     /// The stream on `channel`.
     pub(crate) fn on(channel: Arc<Channel>) -> Self {
         ResponseStream { channel }
@@ -125,7 +131,11 @@ impl ResponseStream {
                 Some(ResponseEvent::End) => {
                     let (status, headers) =
                         head.unwrap_or_else(|| (StatusCode::OK, crate::h1::boxed_header_map()));
-                    return Ok(HttpResponse::with_headers(status, headers).body(body.freeze()));
+                    let mut response =
+                        HttpResponse::with_headers(status, headers).body(body.freeze());
+                    // Checked when the writer took it.
+                    let _ = response.set_reason(self.take_reason().as_deref());
+                    return Ok(response);
                 }
                 Some(ResponseEvent::Upgrade(..)) => return Err(WriterError::HeadSent),
             }

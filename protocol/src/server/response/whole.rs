@@ -1,6 +1,8 @@
 //! [`HttpResponse`]: a whole response (status, header fields, body), the common answer.
 
 use bytes::Bytes;
+
+use crate::server::error::InvalidReasonPhrase;
 use http::header::{CONTENT_TYPE, HeaderName, HeaderValue};
 use http::{HeaderMap, StatusCode};
 
@@ -25,6 +27,9 @@ pub struct HttpResponse {
     headers: Box<HeaderMap>,
     /// The body; shared, not copied, when written.
     body: Bytes,
+    /// A reason phrase of the application's in place of the standard one (Tornado's
+    /// `set_status(code, reason)`); checked when set.
+    reason: Option<Box<str>>,
 }
 
 impl HttpResponse {
@@ -41,6 +46,7 @@ impl HttpResponse {
             status,
             headers,
             body: Bytes::new(),
+            reason: None,
         }
     }
 
@@ -79,6 +85,48 @@ impl HttpResponse {
     /// Changes the status code.
     pub fn set_status(&mut self, status: StatusCode) {
         self.status = status;
+    }
+
+    /// Sends `reason` in the status line instead of the status's standard phrase (Tornado's
+    /// `set_status(code, reason)`), as a status the `http` crate does not name needs. Refused
+    /// if it holds a character a reason phrase may not (CR, LF, any other control character,
+    /// or non-ASCII).
+    ///
+    /// ```
+    /// use cyclone_protocol::server::HttpResponse;
+    /// use http::StatusCode;
+    ///
+    /// let response = HttpResponse::new(StatusCode::from_u16(599).unwrap())
+    ///     .with_reason("Network Connect Timeout")
+    ///     .unwrap();
+    /// assert_eq!(response.reason(), Some("Network Connect Timeout"));
+    /// assert!(HttpResponse::ok().with_reason("split\r\nSet-Cookie: x=1").is_err());
+    /// ```
+    pub fn with_reason(mut self, reason: &str) -> Result<Self, InvalidReasonPhrase> {
+        self.set_reason(Some(reason))?;
+        Ok(self)
+    }
+
+    /// Sets (or with `None` clears) the custom reason phrase; see
+    /// [`with_reason`](Self::with_reason).
+    pub fn set_reason(&mut self, reason: Option<&str>) -> Result<(), InvalidReasonPhrase> {
+        self.reason = match reason {
+            Some(reason) if !crate::h1::is_reason_phrase(reason) => {
+                return Err(InvalidReasonPhrase);
+            }
+            reason => reason.map(Box::from),
+        };
+        Ok(())
+    }
+
+    /// The custom reason phrase, if one was set.
+    pub fn reason(&self) -> Option<&str> {
+        self.reason.as_deref()
+    }
+
+    /// Takes the custom reason phrase out (the connection, before it splits the response).
+    pub(crate) fn take_reason(&mut self) -> Option<Box<str>> {
+        self.reason.take()
     }
 
     /// The header fields.

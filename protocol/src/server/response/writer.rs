@@ -11,7 +11,7 @@ use http::{HeaderMap, StatusCode};
 
 use super::channel::{Channel, add_defaults};
 use super::{HttpResponse, ResponseEvent, ResponseStream};
-use crate::server::error::WriterError;
+use crate::server::error::{InvalidReasonPhrase, WriterError};
 use crate::server::upgrade::Upgraded;
 
 /// Writes one response, like Tornado's `RequestHandler.write` / `flush` / `finish`: every
@@ -74,6 +74,8 @@ struct Building {
     pending: Vec<Bytes>,
     /// The head went out; later flushes send only body.
     head_sent: bool,
+    /// A custom reason phrase for the head.
+    reason: Option<Box<str>>,
 }
 
 impl Default for Building {
@@ -83,6 +85,7 @@ impl Default for Building {
             headers: None,
             pending: Vec::new(),
             head_sent: false,
+            reason: None,
         }
     }
 }
@@ -111,6 +114,18 @@ impl ResponseWriter {
     /// Sets the status (before the first flush; ignored after). Default 200.
     pub fn set_status(&mut self, status: StatusCode) {
         self.building().status = status;
+    }
+
+    /// Sends `reason` in a streamed answer's status line instead of the status's standard
+    /// phrase (before the first flush; a whole answer carries its own, see
+    /// [`HttpResponse::with_reason`]). Refused if it holds CR, LF, another control character
+    /// or non-ASCII.
+    pub fn set_reason(&mut self, reason: &str) -> Result<(), InvalidReasonPhrase> {
+        if !crate::h1::is_reason_phrase(reason) {
+            return Err(InvalidReasonPhrase);
+        }
+        self.building().reason = Some(Box::from(reason));
+        Ok(())
     }
 
     /// The status that is (or will be) sent.
@@ -223,7 +238,15 @@ impl ResponseWriter {
         let defaults = if self.head_sent() {
             None
         } else {
-            self.channel.lock().default_headers.clone()
+            let reason = self
+                .building
+                .as_mut()
+                .and_then(|building| building.reason.take());
+            let mut state = self.channel.lock();
+            if reason.is_some() {
+                state.reason = reason;
+            }
+            state.default_headers.clone()
         };
         let building = self.building();
         let head = if building.head_sent {
