@@ -6,32 +6,14 @@ mod support;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
+use support::examples::{Running, example};
+
 /// How long a line from the example may take.
 const LINE_WAIT: Duration = Duration::from_secs(20);
-
-fn example(name: &str) -> PathBuf {
-    let mut path = std::env::current_exe().expect("the test's path");
-    path.pop();
-    if path.ends_with("deps") {
-        path.pop();
-    }
-    path.join("examples").join(name)
-}
-
-/// The example, killed when the test ends.
-struct Running(Child);
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 fn get(address: SocketAddr) -> String {
     let mut stream = TcpStream::connect(address).expect("the socket is always there");

@@ -2,30 +2,13 @@
 //! hello example started with `--port=0 --workers=1` serves on the port it reports, `--help`
 //! lists its options grouped as Tornado's, and a bad value is refused with status 2.
 
+mod support;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 
-/// The example binary cargo built next to this test.
-fn example(name: &str) -> PathBuf {
-    let mut path = std::env::current_exe().expect("the test's path");
-    path.pop(); // the test binary
-    if path.ends_with("deps") {
-        path.pop();
-    }
-    path.join("examples").join(name)
-}
-
-/// Kills the example when the test ends, however it ends.
-struct Running(Child);
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
+use support::examples::{Running, example};
 
 #[test]
 fn hello_takes_its_port_from_the_command_line() {

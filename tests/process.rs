@@ -6,35 +6,16 @@ mod support;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
+
+use support::examples::{Running, example};
 
 use cyclone::process::{ProcessError, Subprocess};
 
 /// How long a line from the example may take.
 const LINE_WAIT: Duration = Duration::from_secs(20);
-
-/// The example binary cargo built next to this test.
-fn example(name: &str) -> PathBuf {
-    let mut path = std::env::current_exe().expect("the test's path");
-    path.pop();
-    if path.ends_with("deps") {
-        path.pop();
-    }
-    path.join("examples").join(name)
-}
-
-/// The parent process, killed when the test ends however it ends.
-struct Parent(Child);
-
-impl Drop for Parent {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 /// GET `path`; the body, or `None` if the connection closed without an answer.
 fn get(address: SocketAddr, path: &str) -> Option<String> {
@@ -69,7 +50,7 @@ fn workers_share_the_socket_and_a_dead_one_is_restarted() {
         .spawn()
         .expect("the fork_hello example (cargo test builds it; for one test, `cargo build --examples` first)");
     let stdout = child.stdout.take().unwrap();
-    let parent = Parent(child);
+    let parent = Running(child);
     let (lines_in, lines) = mpsc::channel();
     std::thread::spawn(move || {
         for line in BufReader::new(stdout).lines().map_while(Result::ok) {
@@ -127,7 +108,7 @@ fn workers_share_the_socket_and_a_dead_one_is_restarted() {
     support::wait::blocking_until("the workers are gone with their parent", || {
         worker_pids
             .iter()
-            .all(|pid| !PathBuf::from(format!("/proc/{pid}")).exists() || is_zombie(*pid))
+            .all(|pid| !std::path::Path::new(&format!("/proc/{pid}")).exists() || is_zombie(*pid))
     });
 }
 

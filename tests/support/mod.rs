@@ -7,6 +7,7 @@
 #![allow(dead_code)]
 
 pub mod deps;
+pub mod examples;
 pub mod hostile;
 pub mod lines;
 pub mod logs;
