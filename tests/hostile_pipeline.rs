@@ -7,12 +7,10 @@
 
 mod support;
 
-use std::sync::Arc;
-use std::sync::atomic::AtomicU64;
 use std::time::Duration;
 
 use bytes::Bytes;
-use support::hostile::{MIB, flood, resident_bytes, start_target, until_stalled};
+use support::hostile::{Floods, MIB, resident_bytes, start_target};
 use support::raw_http::Client;
 use support::wait::bounded;
 use tokio::net::TcpStream;
@@ -51,23 +49,12 @@ async fn pipelined_echoes_never_read_stall_the_client_not_the_server() {
     chunk.resize(chunk.len() + BODY, b'x');
     let chunk = Bytes::from(chunk);
 
-    let mut counters = Vec::new();
-    let mut floods = Vec::new();
+    let mut streams = Vec::new();
     for _ in 0..FLOODERS {
-        let stream = bounded(TcpStream::connect(target.addr)).await.unwrap();
-        let sent = Arc::new(AtomicU64::new(0));
-        counters.push(sent.clone());
-        floods.push(tokio::spawn(flood(
-            stream,
-            chunk.clone(),
-            FLOOD_LIMIT,
-            sent,
-        )));
+        streams.push(bounded(TcpStream::connect(target.addr)).await.unwrap());
     }
-    let mut totals = Vec::new();
-    for sent in &counters {
-        totals.push(until_stalled(sent, STALL_WINDOW).await);
-    }
+    let floods = Floods::start(streams, &chunk, FLOOD_LIMIT);
+    let totals = floods.until_stalled(STALL_WINDOW).await;
     let memory_during = resident_bytes();
     eprintln!(
         "{FLOODERS} flooders stalled after {:?} MiB each; {} MiB resident more",
@@ -106,9 +93,7 @@ async fn pipelined_echoes_never_read_stall_the_client_not_the_server() {
     drop(normal);
 
     // The flooders leave without reading: the server lets every connection go.
-    for flood in floods {
-        flood.abort();
-    }
+    drop(floods);
     target
         .until_held_at_most(0, "the flooders' connections are released")
         .await;

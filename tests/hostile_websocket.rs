@@ -9,13 +9,11 @@
 
 mod support;
 
-use std::sync::Arc;
-use std::sync::atomic::AtomicU64;
 use std::time::Duration;
 
 use bytes::Bytes;
 use cyclone::websocket::{ConnectRequest, Message, websocket_connect};
-use support::hostile::{MIB, flood, resident_bytes, start_target, until_stalled};
+use support::hostile::{Floods, MIB, resident_bytes, start_target};
 use support::wait::bounded;
 use support::ws::{masked, next_message, raw_handshake_at};
 use tokio::net::TcpStream;
@@ -49,25 +47,15 @@ async fn flooders_that_never_read_stall_and_a_polite_client_is_served() {
     let memory_before = resident_bytes();
 
     let frame = Bytes::from(masked(0x2, &vec![b'x'; MESSAGE]));
-    let mut counters = Vec::new();
-    let mut floods = Vec::new();
+    let mut streams = Vec::new();
     for _ in 0..FLOODERS {
         let mut stream = bounded(TcpStream::connect(target.addr)).await.unwrap();
         let leftover = raw_handshake_at(&mut stream, "/ws").await;
         assert!(leftover.is_empty(), "the server spoke first");
-        let sent = Arc::new(AtomicU64::new(0));
-        counters.push(sent.clone());
-        floods.push(tokio::spawn(flood(
-            stream,
-            frame.clone(),
-            FLOOD_LIMIT,
-            sent,
-        )));
+        streams.push(stream);
     }
-    let mut totals = Vec::new();
-    for sent in &counters {
-        totals.push(until_stalled(sent, STALL_WINDOW).await);
-    }
+    let floods = Floods::start(streams, &frame, FLOOD_LIMIT);
+    let totals = floods.until_stalled(STALL_WINDOW).await;
     let memory_during = resident_bytes();
     eprintln!(
         "{FLOODERS} flooders stalled after {:?} MiB each; {} MiB resident more",
@@ -107,9 +95,7 @@ async fn flooders_that_never_read_stall_and_a_polite_client_is_served() {
     );
 
     // The flooders leave without reading: their connections are let go.
-    for flood in floods {
-        flood.abort();
-    }
+    drop(floods);
     target
         .until_held_at_most(1, "the flooders' connections are released")
         .await;

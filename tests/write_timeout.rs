@@ -17,7 +17,7 @@ use cyclone::web::{Application, Settings, url};
 use cyclone::websocket::{
     Message, WebSocketConfig, WebSocketContext, WebSocketError, WebSocketHandler, websocket_with,
 };
-use support::hostile::{MIB, flood};
+use support::hostile::{Floods, MIB};
 use support::wait::{bounded, until};
 use support::ws::{masked, raw_handshake_at};
 use tokio::io::AsyncWriteExt;
@@ -160,9 +160,8 @@ async fn a_websocket_flooder_that_never_reads_is_dropped_and_its_writes_fail() {
     let leftover = raw_handshake_at(&mut stream, "/ws").await;
     assert!(leftover.is_empty(), "the server spoke first");
     let frame = Bytes::from(masked(0x2, &vec![b'x'; 256 * 1024]));
-    let sent = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
     // Floods until the server stops taking bytes, then waits for its writes to fail.
-    let flooder = tokio::spawn(flood(stream, frame, 256 * MIB, sent));
+    let flooder = Floods::start(vec![stream], &frame, 256 * MIB);
 
     let failed = bounded(async {
         loop {
@@ -179,5 +178,5 @@ async fn a_websocket_flooder_that_never_reads_is_dropped_and_its_writes_fail() {
         "a pending write failed with {failed:?}"
     );
     until("the flooder's connection is let go", || held(&server) == 0).await;
-    flooder.abort();
+    drop(flooder);
 }

@@ -131,6 +131,49 @@ pub async fn flood(mut stream: TcpStream, chunk: Bytes, limit: u64, sent: Arc<At
     }
 }
 
+/// Clients flooding one target, each on its own task, each counting what its socket took.
+pub struct Floods {
+    /// Bytes each flooder's socket accepted so far.
+    pub sent: Vec<Arc<AtomicU64>>,
+    /// The flooders' tasks; aborted on drop (the clients leave).
+    pub tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl Floods {
+    /// Starts a flooder on each of `streams` writing `chunk` (at most `limit` bytes each).
+    pub fn start(streams: Vec<TcpStream>, chunk: &Bytes, limit: u64) -> Floods {
+        let mut floods = Floods {
+            sent: Vec::new(),
+            tasks: Vec::new(),
+        };
+        for stream in streams {
+            let sent = Arc::new(AtomicU64::new(0));
+            floods.sent.push(sent.clone());
+            floods
+                .tasks
+                .push(tokio::spawn(flood(stream, chunk.clone(), limit, sent)));
+        }
+        floods
+    }
+
+    /// Waits until every flooder has stalled for `window`; each one's total.
+    pub async fn until_stalled(&self, window: Duration) -> Vec<u64> {
+        let mut totals = Vec::new();
+        for sent in &self.sent {
+            totals.push(until_stalled(sent, window).await);
+        }
+        totals
+    }
+}
+
+impl Drop for Floods {
+    fn drop(&mut self) {
+        for task in &self.tasks {
+            task.abort();
+        }
+    }
+}
+
 /// Waits until `sent` stops growing for `window`: the flood has stalled (the server stopped
 /// reading) or ended. Returns the total. Fails if it is still growing after [`WAIT`].
 pub async fn until_stalled(sent: &AtomicU64, window: Duration) -> u64 {
