@@ -128,8 +128,8 @@ pub mod tcpserver {
         ConnectionInfo, DEFAULT_INBOX_CAPACITY, HandleStream, StreamConnection, StreamFactory,
     };
     pub use cyclone_actors::registry::{
-        ConnectionControl, ConnectionId, ConnectionRegistry, ConnectionSlot, ConnectionSummary,
-        Delivery, Notification,
+        ConnectionControl, ConnectionId, ConnectionRegistry, ConnectionSlot, ConnectionStats,
+        ConnectionSummary, Delivery, Notification, StatsRequest,
     };
     pub use cyclone_actors::tcpserver::{
         DEFAULT_ACCEPT_ERROR_BACKOFF, DEFAULT_MAX_CONNECTIONS, FORCE_CLOSE_GRACE, ServeConnection,

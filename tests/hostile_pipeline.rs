@@ -79,6 +79,23 @@ async fn pipelined_echoes_never_read_stall_the_client_not_the_server() {
         FLOODERS,
         "every flooder is held, none dropped or leaked"
     );
+    // Each connection's own counters: at most the write buffer's cap plus the one answer that
+    // crossed it, a bounded read buffer, no more requests in flight than the pipelining cap.
+    let stats = target.stats().await;
+    assert_eq!(stats.len(), FLOODERS, "{stats:?}");
+    for one in &stats {
+        assert_eq!(one.protocol, "http");
+        let queued = one
+            .write_queued
+            .expect("an HTTP connection counts its bytes");
+        let buffered = one
+            .read_buffered
+            .expect("an HTTP connection counts its bytes");
+        assert!(queued <= MIB as usize + 2 * BODY, "{one:?}");
+        assert!(buffered <= 2 * BODY, "{one:?}");
+        assert!(one.in_flight <= 16, "{one:?}");
+    }
+    eprintln!("per connection: {stats:?}");
 
     // A normal client is answered while the flooders wait.
     let mut normal = Client::connect(target.addr).await;

@@ -83,6 +83,22 @@ async fn flooders_that_never_read_stall_and_a_polite_client_is_served() {
         FLOODERS + 1,
         "the flooders and the polite client, no more"
     );
+    // Each connection's own counters: the write queue's cap plus the one echo that crossed
+    // it, a read buffer of at most about one message.
+    let stats = target.stats().await;
+    assert_eq!(stats.len(), FLOODERS + 1, "{stats:?}");
+    for one in &stats {
+        assert_eq!(one.protocol, "websocket");
+        let queued = one.write_queued.expect("a WebSocket counts its bytes");
+        let buffered = one.read_buffered.expect("a WebSocket counts its bytes");
+        assert!(queued <= MIB as usize + 2 * MESSAGE, "{one:?}");
+        assert!(buffered <= 2 * MESSAGE, "{one:?}");
+    }
+    let stalled = stats
+        .iter()
+        .filter(|one| one.write_queued >= Some(MIB as usize))
+        .count();
+    assert_eq!(stalled, FLOODERS, "each flooder's queue is full: {stats:?}");
 
     // The polite client, connected all along, is still echoed.
     polite

@@ -113,7 +113,8 @@ use tokio::sync::{mpsc, watch};
 use crate::iostream::IoStream;
 use crate::panics::panic_message;
 use crate::registry::{
-    ConnectionControl, ConnectionId, ConnectionRegistry, ConnectionSlot, Notification,
+    ConnectionControl, ConnectionId, ConnectionRegistry, ConnectionSlot, ConnectionStats,
+    Notification,
 };
 use crate::tcpserver::ServeConnection;
 
@@ -290,6 +291,10 @@ impl Handler<ConnectionControl> for StreamConnection {
                 if self.inbox.try_send(notification).is_err() {
                     self.slot.registry().count_dropped_notification();
                 }
+            }
+            // The stream is the handler's: its buffers cannot be seen from here.
+            ConnectionControl::Stats(request) => {
+                request.reply(ConnectionStats::opaque(self.slot.id(), "tcp"));
             }
         }
     }

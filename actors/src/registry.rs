@@ -27,7 +27,7 @@ use std::time::{Duration, Instant};
 
 use actix::{Message, Recipient};
 use dashmap::DashMap;
-use tokio::sync::{Notify, OwnedSemaphorePermit};
+use tokio::sync::{Notify, OwnedSemaphorePermit, mpsc};
 
 /// A value broadcast to connections with [`ConnectionRegistry::notify_all`]; the receiver
 /// downcasts it to the type it expects (`notification.downcast_ref::<String>()`).
@@ -65,6 +65,54 @@ pub enum ConnectionControl {
     /// An application value from [`ConnectionRegistry::notify_all`] (a chat message, a config
     /// reload). What the actor does with it is up to the actor type.
     Notify(Notification),
+    /// Report what the connection holds now to [`ConnectionRegistry::stats`] (answer with
+    /// [`StatsRequest::reply`]; an actor that does not answer is simply missing from the list).
+    Stats(StatsRequest),
+}
+
+/// What one connection holds right now, as its actor reports it to
+/// [`ConnectionRegistry::stats`]: the server's own view of how much a client costs it, which
+/// is how the hostile-client tests bound buffering per connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConnectionStats {
+    /// The connection's id.
+    pub id: ConnectionId,
+    /// What the connection speaks: `"tcp"` (a `handle_stream` function, whose stream the
+    /// connection cannot see: no byte counts), `"tls-handshake"`, `"http"` or `"websocket"`.
+    pub protocol: &'static str,
+    /// Bytes read from the socket and not consumed yet (`None` where unknown).
+    pub read_buffered: Option<usize>,
+    /// Bytes queued for the peer and not written yet (`None` where unknown).
+    pub write_queued: Option<usize>,
+    /// Work in flight: requests read and not yet answered (HTTP), writes waiting for their
+    /// bytes to leave (WebSocket).
+    pub in_flight: usize,
+}
+
+impl ConnectionStats {
+    /// Stats of a connection that knows nothing of its bytes.
+    pub fn opaque(id: ConnectionId, protocol: &'static str) -> Self {
+        ConnectionStats {
+            id,
+            protocol,
+            read_buffered: None,
+            write_queued: None,
+            in_flight: 0,
+        }
+    }
+}
+
+/// Where a connection sends its [`ConnectionStats`] (the registry's collection of one
+/// [`ConnectionRegistry::stats`] call). Cloned into every connection's message; the call ends
+/// when every clone is gone.
+#[derive(Debug, Clone)]
+pub struct StatsRequest(mpsc::UnboundedSender<ConnectionStats>);
+
+impl StatsRequest {
+    /// Hands this connection's stats to the caller of [`ConnectionRegistry::stats`].
+    pub fn reply(&self, stats: ConnectionStats) {
+        let _ = self.0.send(stats);
+    }
 }
 
 /// What happened to one [`ConnectionRegistry::notify_all`] broadcast.
@@ -197,6 +245,28 @@ impl ConnectionRegistry {
             }
         }
         delivery
+    }
+
+    /// Asks every registered connection what it holds now (buffered bytes, queued bytes, work
+    /// in flight) and collects the answers: one [`ConnectionStats`] per connection that
+    /// answered, in no particular order. Each connection answers from its own loop, between
+    /// two turns of its work; a connection that closes meanwhile is missing from the list.
+    /// Meant for tests, monitoring pages and debugging, not for every request: it messages
+    /// every connection.
+    pub async fn stats(&self) -> Vec<ConnectionStats> {
+        let (reply, mut answers) = mpsc::unbounded_channel();
+        let request = StatsRequest(reply);
+        for recipient in self.recipients() {
+            recipient.do_send(ConnectionControl::Stats(request.clone()));
+        }
+        drop(request);
+        let mut stats = Vec::new();
+        // Ends when every connection's clone of the request is gone: answered, or dropped
+        // with a connection that stopped.
+        while let Some(one) = answers.recv().await {
+            stats.push(one);
+        }
+        stats
     }
 
     /// Tells every registered connection to close now and returns how many were told. Returns

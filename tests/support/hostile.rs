@@ -3,11 +3,12 @@
 //! echo on a worker thread of its own), the process's own counters that bound what an attack
 //! may cost (open descriptors, resident memory), and a deterministic source of garbage.
 //!
-//! The server keeps no per-connection byte counters that a test could read (the connection
-//! actors' buffers are private), so the tests bound buffering by what the server holds as a
-//! whole: the connections in its registry, the process's resident memory (a coarse bound:
-//! clients and server share the process, but the clients reuse one buffer), and how many
-//! bytes a client manages to hand over before the server stops taking them.
+//! The tests bound buffering by the server's own counters: what each connection reports
+//! holding ([`ConnectionRegistry::stats`](cyclone::tcpserver::ConnectionRegistry::stats):
+//! bytes read and not consumed, bytes queued for the peer, work in flight), the connections in
+//! its registry, and, more coarsely, the process's resident memory (clients and server share
+//! the process, but the clients reuse one buffer) and how many bytes a client manages to hand
+//! over before the server stops taking them.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -36,6 +37,14 @@ impl Target {
     /// Connections the server holds right now (its registry, over all workers).
     pub fn held(&self) -> usize {
         self.server.registry().map_or(0, |registry| registry.len())
+    }
+
+    /// What each connection of the server reports holding now (its own counters).
+    pub async fn stats(&self) -> Vec<cyclone::tcpserver::ConnectionStats> {
+        match self.server.registry() {
+            Some(registry) => super::wait::bounded(registry.stats()).await,
+            None => Vec::new(),
+        }
     }
 
     /// Waits until the server holds at most `count` connections; fails after [`WAIT`].

@@ -22,7 +22,7 @@ use super::sni::{SniEntry, SniResolver, certified_key};
 use super::stream::TlsStream;
 use crate::connection::{ConnectionInfo, StreamFactory};
 use crate::iostream::IoStream;
-use crate::registry::{ConnectionControl, ConnectionSlot};
+use crate::registry::{ConnectionControl, ConnectionSlot, ConnectionStats};
 use crate::tcpserver::{ServeConnection, TcpServer};
 
 /// How long an accepted connection may take to complete its TLS handshake by default: 10
@@ -460,6 +460,11 @@ impl Handler<ConnectionControl> for TlsHandshake {
             ConnectionControl::Notify(_) => {
                 if let Some(slot) = &self.slot {
                     slot.registry().count_dropped_notification();
+                }
+            }
+            ConnectionControl::Stats(request) => {
+                if let Some(slot) = &self.slot {
+                    request.reply(ConnectionStats::opaque(slot.id(), "tls-handshake"));
                 }
             }
         }

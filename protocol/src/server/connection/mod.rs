@@ -63,7 +63,9 @@ use actix::prelude::*;
 use bytes::BytesMut;
 use cyclone_actors::iostream::IoStream;
 use cyclone_actors::panics::panic_message;
-use cyclone_actors::registry::{ConnectionControl, ConnectionSlot};
+use cyclone_actors::registry::{
+    ConnectionControl, ConnectionId, ConnectionSlot, ConnectionStats, StatsRequest,
+};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::time::{Instant, Sleep};
 
@@ -180,15 +182,26 @@ impl Handler<ConnectionControl> for HttpConnection {
             ConnectionControl::Shutdown => self.shutdown.request(),
             // HTTP exchanges have no use for broadcast values; WebSocket connections do.
             ConnectionControl::Notify(_) => {}
+            // The buffers are the exchange loop's: it answers on its next turn.
+            ConnectionControl::Stats(request) => {
+                if let Some(slot) = &self.slot {
+                    self.shutdown.want_stats(slot.id(), request);
+                }
+            }
         }
     }
 }
 
-/// A graceful-shutdown request from the actor to its exchange loop (same thread).
+/// Requests from the actor to its exchange loop (same thread): a graceful shutdown, and
+/// reports of what the connection holds.
 #[derive(Debug, Default)]
 struct ShutdownSignal {
     /// Set once by `ConnectionControl::Shutdown`.
     requested: Cell<bool>,
+    /// Some `ConnectionControl::Stats` wait in `stats_requests`: one flag read per poll.
+    stats_wanted: Cell<bool>,
+    /// Who asked for the connection's stats, with its id.
+    stats_requests: RefCell<Vec<(ConnectionId, StatsRequest)>>,
     /// The loop's waker, so the request is seen while it sleeps.
     waker: RefCell<Option<Waker>>,
 }
@@ -196,6 +209,17 @@ struct ShutdownSignal {
 impl ShutdownSignal {
     fn request(&self) {
         self.requested.set(true);
+        self.wake();
+    }
+
+    /// Queues a stats request for the loop's next turn.
+    fn want_stats(&self, id: ConnectionId, request: StatsRequest) {
+        self.stats_requests.borrow_mut().push((id, request));
+        self.stats_wanted.set(true);
+        self.wake();
+    }
+
+    fn wake(&self) {
         if let Some(waker) = self.waker.borrow_mut().take() {
             waker.wake();
         }
@@ -350,6 +374,9 @@ impl<S: HttpService, T: AsyncRead + AsyncWrite + Unpin> ExchangeLoop<S, T> {
 
     /// One poll: turns of decode, answer, write, read until nothing moves.
     fn poll_turns(&mut self, cx: &mut TaskContext<'_>) -> Poll<std::io::Result<()>> {
+        if self.shutdown.stats_wanted.get() {
+            self.report_stats();
+        }
         self.read_blocked = false;
         self.clock = None;
         self.date_fresh = false;
@@ -392,6 +419,20 @@ impl<S: HttpService, T: AsyncRead + AsyncWrite + Unpin> ExchangeLoop<S, T> {
         // Out of turns with work left: let the worker's other connections run first.
         cx.waker().wake_by_ref();
         Poll::Pending
+    }
+
+    /// Answers the actor's stats requests with what the loop holds now.
+    fn report_stats(&mut self) {
+        self.shutdown.stats_wanted.set(false);
+        for (id, request) in self.shutdown.stats_requests.borrow_mut().drain(..) {
+            request.reply(ConnectionStats {
+                id,
+                protocol: "http",
+                read_buffered: Some(self.stream.read_buffer_len()),
+                write_queued: Some(self.stream.write_buffer_len()),
+                in_flight: self.queue.len(),
+            });
+        }
     }
 
     /// Whether the connection has nothing more to do but close.

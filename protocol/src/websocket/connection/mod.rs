@@ -42,7 +42,7 @@ use actix::prelude::*;
 use bytes::BytesMut;
 use cyclone_actors::iostream::IoStream;
 use cyclone_actors::panics::panic_message;
-use cyclone_actors::registry::{ConnectionControl, ConnectionSlot};
+use cyclone_actors::registry::{ConnectionControl, ConnectionSlot, ConnectionStats};
 use tokio::time::Instant;
 
 use super::Message;
@@ -383,6 +383,17 @@ impl Handler<ConnectionControl> for WebSocketConnection {
                     CloseCode::GOING_AWAY,
                     "server shutdown",
                 ))));
+            }
+            ConnectionControl::Stats(request) => {
+                if let Some(slot) = &self.slot {
+                    request.reply(ConnectionStats {
+                        id: slot.id(),
+                        protocol: "websocket",
+                        read_buffered: Some(self.core.stream.read_buffer_len()),
+                        write_queued: Some(self.core.stream.write_buffer_len()),
+                        in_flight: self.core.waiters.len(),
+                    });
+                }
             }
             ConnectionControl::Notify(notification) => {
                 if let Some(handle) = self.handle.clone() {
