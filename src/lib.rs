@@ -344,6 +344,16 @@ pub mod guide {
     pub mod static_files {}
     #[doc = include_str!("../docs/websocket.md")]
     pub mod websocket {}
+    #[doc = include_str!("../docs/locale.md")]
+    pub mod locale {}
+    #[doc = include_str!("../docs/auth.md")]
+    pub mod auth {}
+    #[doc = include_str!("../docs/options.md")]
+    pub mod options {}
+    #[doc = include_str!("../docs/process.md")]
+    pub mod process {}
+    #[doc = include_str!("../docs/tower.md")]
+    pub mod tower {}
     #[doc = include_str!("../docs/performance.md")]
     pub mod performance {}
     #[doc = include_str!("../docs/accept-strategy.md")]

@@ -216,6 +216,30 @@ impl From<cyclone_actors::executor::ExecutorError> for HttpError {
     }
 }
 
+/// A URL could not be reversed (`cx.reverse_url(name, args)?`: no such rule, or the wrong
+/// number of arguments), a mistake in the application as Tornado's `KeyError`: 500, the cause
+/// logged.
+///
+/// ```
+/// use cyclone_web::{HttpError, RequestContext, RequestHandler, RouteError};
+///
+/// struct NewStory;
+/// impl RequestHandler for NewStory {
+///     async fn post(&mut self, cx: &mut RequestContext) -> Result<(), HttpError> {
+///         let location = cx.reverse_url("story", &["42"])?;
+///         cx.redirect(&location, false).await
+///     }
+/// }
+///
+/// let error = HttpError::from(RouteError::UnknownName("story".into()));
+/// assert_eq!(error.status, http::StatusCode::INTERNAL_SERVER_ERROR);
+/// ```
+impl From<crate::routing::RouteError> for HttpError {
+    fn from(error: crate::routing::RouteError) -> Self {
+        HttpError::internal(error)
+    }
+}
+
 impl From<cyclone_protocol::server::WriterError> for HttpError {
     fn from(_: cyclone_protocol::server::WriterError) -> Self {
         HttpError::connection_closed()

@@ -85,9 +85,7 @@ impl RequestHandler for Create {
         if let Some(problem) = problem {
             return show_form(cx, "create_author.html", &problem, &email, &name, &next).await;
         }
-        let hashed = run_in_executor(move || hash_password(&password))
-            .await
-            .map_err(HttpError::internal)??;
+        let hashed = run_in_executor(move || hash_password(&password)).await??;
         let created = self
             .site
             .db
@@ -167,9 +165,7 @@ impl RequestHandler for Login {
             .await;
         };
         let hashed = author.hashed_password.clone();
-        let matches = run_in_executor(move || verify_password(&password, &hashed))
-            .await
-            .map_err(HttpError::internal)?;
+        let matches = run_in_executor(move || verify_password(&password, &hashed)).await?;
         if !matches {
             return show_form(cx, "login.html", "Incorrect password.", &email, "", &next).await;
         }
@@ -202,7 +198,8 @@ fn hash_password(password: &str) -> Result<String, HttpError> {
     Argon2::default()
         .hash_password(password.as_bytes(), &salt)
         .map(|hash| hash.to_string())
-        .map_err(HttpError::internal)
+        // argon2's error has no conversion into HttpError: say what failed.
+        .map_err(|error| HttpError::internal(format!("hashing a password: {error}")))
 }
 
 /// Whether `password` matches the stored `hashed` one.

@@ -218,9 +218,7 @@ impl RequestHandler for Compose {
                 .ok_or_else(|| HttpError::not_found().reason("No such entry"))?,
             None => self.site.db.insert_entry(author.id, text).await?,
         };
-        let location = cx
-            .reverse_url("entry", &[&slug])
-            .map_err(HttpError::internal)?;
+        let location = cx.reverse_url("entry", &[&slug])?;
         cx.redirect(&location, false).await
     }
 }
