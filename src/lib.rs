@@ -97,8 +97,8 @@ pub mod prelude {
     pub use crate::log::enable_pretty_logging;
     pub use crate::web::{
         Application, BaseHandler, CookieOptions, CookieSecret, Forward, HandlerResult, HttpError,
-        RequestContext, RequestHandler, Settings, StateActor, StateAddr, actor, fallback, function,
-        handler, handler_with, per_worker, redirect, url,
+        PathArgs, RequestContext, RequestHandler, Settings, StateActor, StateAddr, actor, fallback,
+        function, handler, handler_with, per_worker, redirect, url,
     };
     pub use crate::websocket::{
         CloseCode, Message as WsMessage, UpgradeRequest, WebSocket, WebSocketContext,

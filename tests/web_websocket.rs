@@ -694,3 +694,55 @@ async fn a_panicking_handler_closes_its_connection_with_1011_and_the_others_go_o
     newcomer.write_message(Message::text("hi")).await.unwrap();
     assert_eq!(next_message(&mut newcomer).await, Some(Message::text("hi")));
 }
+
+/// `open` waits for work (Tornado's coroutine `open`): the test's gate, then a note.
+struct GatedOpen {
+    gate: Arc<Mutex<Option<tokio::sync::oneshot::Receiver<()>>>>,
+    order: Arc<Mutex<Vec<String>>>,
+}
+
+impl WebSocketHandler for GatedOpen {
+    fn open(&mut self, cx: &mut WebSocketContext<'_>, _: &PathArgs, _: &HttpServerRequest) {
+        let gate = self.gate.lock().unwrap().take();
+        let order = self.order.clone();
+        cx.wait_for(async move {
+            if let Some(gate) = gate {
+                let _ = gate.await;
+            }
+            order.lock().unwrap().push("open done".to_owned());
+        });
+    }
+
+    fn on_message(&mut self, cx: &mut WebSocketContext<'_>, message: Message) {
+        if let Message::Text(text) = &message {
+            self.order.lock().unwrap().push(text.as_str().to_owned());
+        }
+        cx.write_message(message);
+    }
+}
+
+#[actix_rt::test]
+async fn work_open_waits_for_runs_before_the_first_message_is_read() {
+    let (release, gate) = tokio::sync::oneshot::channel();
+    let gate = Arc::new(Mutex::new(Some(gate)));
+    let order = Arc::new(Mutex::new(Vec::new()));
+    let (handler_gate, handler_order) = (gate.clone(), order.clone());
+    let app = Application::new([url(
+        "/gated",
+        websocket_with(move || GatedOpen {
+            gate: handler_gate.clone(),
+            order: handler_order.clone(),
+        }),
+    )])
+    .unwrap();
+    let server = TestServer::start(app).unwrap();
+    let mut client = server.websocket_connect("/gated").await.unwrap();
+    client.write_message(Message::text("first")).await.unwrap();
+    release.send(()).unwrap();
+    assert_eq!(
+        next_message(&mut client).await,
+        Some(Message::text("first"))
+    );
+    assert_eq!(*order.lock().unwrap(), ["open done", "first"]);
+    server.stop().await;
+}

@@ -42,8 +42,10 @@
 //! - Values are read with a type, `options.get::<u16>("port")`, not as attributes.
 //! - `--name value` works as well as `--name=value` (except for `bool`, where a bare flag is
 //!   `true` as in Tornado).
-//! - Tornado's logging options (`--logging`, `--log-file-prefix`...) are not predefined:
-//!   cyclone logs through `tracing`, whose subscriber the program sets up.
+//! - Of Tornado's logging options only `--logging` is predefined (its levels, and `none`): the
+//!   final parse installs Tornado-style logging through `tracing`. The file and rotation
+//!   options (`--log-file-prefix`...) are not: a `tracing` subscriber of the program's own
+//!   writes files.
 //! - `define` reports a duplicate name as an error value instead of raising.
 
 #![deny(missing_docs, missing_debug_implementations, rust_2018_idioms)]

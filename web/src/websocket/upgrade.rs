@@ -140,6 +140,10 @@ impl<H: WebSocketHandler> WebSocketService for HandlerService<H> {
         if let Some((args, request)) = self.opening.take() {
             let mut cx = WebSocketContext::new(session, self.subprotocol.as_deref());
             self.handler.open(&mut cx, &args, &request);
+            // Tornado's coroutine `open`: no message is read until its work is done.
+            if let Some(work) = cx.paused.take() {
+                session.pause(work);
+            }
         }
     }
 
@@ -156,11 +160,17 @@ impl<H: WebSocketHandler> WebSocketService for HandlerService<H> {
     fn on_ping(&mut self, data: &Bytes, session: &mut Session<'_>) {
         let mut cx = WebSocketContext::new(session, self.subprotocol.as_deref());
         self.handler.on_ping(&mut cx, data);
+        if let Some(work) = cx.paused.take() {
+            session.pause(work);
+        }
     }
 
     fn on_pong(&mut self, data: &Bytes, session: &mut Session<'_>) {
         let mut cx = WebSocketContext::new(session, self.subprotocol.as_deref());
         self.handler.on_pong(&mut cx, data);
+        if let Some(work) = cx.paused.take() {
+            session.pause(work);
+        }
     }
 
     fn on_close(&mut self, close: Option<&CloseFrame>) {

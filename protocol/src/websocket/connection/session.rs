@@ -189,6 +189,13 @@ impl Session<'_> {
         }
     }
 
+    /// Reads nothing more from the peer until `work` completes: what `on_message` returns,
+    /// for the callbacks that return nothing (`on_open`, `on_ping`, a notification). Waits add
+    /// up; reading resumes when all are done.
+    pub fn pause(&mut self, work: LocalBoxFuture<'static, ()>) {
+        self.core.add_pause(work);
+    }
+
     /// Queues `message` without a completion future.
     pub fn send(&mut self, message: Message) {
         self.core.queue(&message);
