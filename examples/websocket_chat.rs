@@ -77,7 +77,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let rooms = if redis.is_empty() {
             Rooms::local(RoomOptions::default())
         } else {
-            return Err("--redis needs the Redis broker (not built yet)".into());
+            Rooms::redis(&redis, RoomOptions::default())?
         };
         let server = application(rooms, &secret)?.listen_on(port, Some("127.0.0.1"))?;
         println!("listening on http://{}", server.local_addrs()[0]);

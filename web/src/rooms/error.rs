@@ -26,6 +26,9 @@ pub enum RoomError {
     /// The broker cannot take messages now (Redis is down): nothing was posted. Try again.
     #[error("the room's broker is unavailable: {0}")]
     Unavailable(String),
+    /// The broker's URL is not one it can use (`redis://host:port/db`).
+    #[error("bad broker URL: {0}")]
+    BrokerUrl(String),
     /// The room restarted while handling this (a panic, logged): nothing was posted.
     #[error("the room restarted while posting; nothing was posted")]
     Restarted,
@@ -40,12 +43,13 @@ pub enum RoomError {
 
 impl RoomError {
     /// The HTTP status that answers this error, one per kind: a client's fault is 400, a
-    /// passing condition (broker down, room restarting, full) is 503.
+    /// passing condition (broker down, room restarting, full) is 503, a bad broker URL 500.
     pub fn status(&self) -> StatusCode {
         match self {
             RoomError::InvalidName { .. } | RoomError::TooLong { .. } | RoomError::Rejected(_) => {
                 StatusCode::BAD_REQUEST
             }
+            RoomError::BrokerUrl(_) => StatusCode::INTERNAL_SERVER_ERROR,
             RoomError::Unavailable(_) | RoomError::Restarted | RoomError::TooManyWaiters { .. } => {
                 StatusCode::SERVICE_UNAVAILABLE
             }

@@ -11,6 +11,7 @@ use dashmap::DashMap;
 use super::cursor::Cursor;
 use super::error::RoomError;
 use super::message::RoomMessage;
+use super::redis::{RedisBroker, read_loop};
 use super::room::{CancelWait, GetStats, Join, Leave, MemberId, Post, Room, Since, WaiterId};
 use super::{RoomOptions, RoomStats};
 
@@ -24,6 +25,8 @@ pub(crate) struct RoomsInner {
     pub(crate) rooms: DashMap<Arc<str>, Addr<Room>>,
     /// Every room's limits and hooks.
     pub(crate) options: Arc<RoomOptions>,
+    /// The Redis broker, or none for the local one.
+    pub(crate) redis: Option<RedisBroker>,
 }
 
 /// The rooms of this process, by name: cloneable and `Send`, one registry shared by every
@@ -53,8 +56,26 @@ impl Rooms {
             inner: Arc::new(RoomsInner {
                 rooms: DashMap::new(),
                 options: Arc::new(options),
+                redis: None,
             }),
         }
+    }
+
+    /// Rooms shared by every process using the Redis at `url` (`redis://host:port/db`):
+    /// messages go through one Redis stream per room, and one reader per process hands them
+    /// to the rooms here (see `docs/rooms.md`). Nothing connects yet: a Redis that is down
+    /// now is retried, and posts fail with [`RoomError::Unavailable`] until it is up.
+    ///
+    /// Call it inside a running loop: the reader starts on this thread's loop.
+    pub fn redis(url: &str, options: RoomOptions) -> Result<Rooms, RoomError> {
+        let (broker, client) = RedisBroker::new(url, options.history_size)?;
+        let inner = Arc::new(RoomsInner {
+            rooms: DashMap::new(),
+            options: Arc::new(options),
+            redis: Some(broker),
+        });
+        actix::spawn(read_loop(Arc::downgrade(&inner), client));
+        Ok(Rooms { inner })
     }
 
     /// The room called `name`, made (and started under a supervisor on this thread's loop)
@@ -160,6 +181,9 @@ impl RoomHandle {
         }
         if let Some(hook) = &options.on_post {
             body = hook(&body).map_err(RoomError::Rejected)?;
+        }
+        if let Some(redis) = &self.rooms.inner.redis {
+            return redis.post(&self.name, body).await;
         }
         // A room retires only after its grace period with nobody in it; a handle kept
         // past that finds its successor.

@@ -75,8 +75,9 @@ pub struct Room {
     registry: Weak<RoomsInner>,
     /// The last `history_size` messages.
     history: History,
-    /// WebSocket members, by id.
-    sockets: HashMap<MemberId, WebSocket>,
+    /// WebSocket members, by id, each with the newest message it has (sent in its history
+    /// frame or asked for with `since`): it is not sent that one or older again.
+    sockets: HashMap<MemberId, (WebSocket, Option<Cursor>)>,
     /// Long-poll requests waiting for a message.
     waiters: HashMap<WaiterId, Waiter>,
     /// The local broker's last sequence number (the Redis broker's cursors come from Redis).
@@ -159,21 +160,45 @@ impl Room {
         }
     }
 
-    /// Adds `message` to the history and sends it to every member and waiter, waiting on
-    /// none: a member whose mailbox is full is closed with 1008 and dropped (counted in
-    /// `slow_closed`), a waiter that cannot take it is dropped (counted in `waiters_dropped`).
-    fn deliver(&mut self, message: RoomMessage) {
-        if self.history.last().is_some_and(|last| message.id <= last) {
-            return; // delivered before (a broker resuming after a fault): none twice
+    /// Adds `messages` (in cursor order) to the history and sends the new ones to every
+    /// member and waiter, waiting on none: a member whose mailbox is full is closed with 1008
+    /// and dropped (counted in `slow_closed`), a waiter that cannot take them is dropped
+    /// (counted in `waiters_dropped`). One new message goes as a message frame; several (a
+    /// broker catching up) as one history frame, so a catch-up takes one mailbox slot.
+    fn deliver(&mut self, messages: Vec<RoomMessage>) {
+        let mut fresh = Vec::with_capacity(messages.len());
+        for message in messages {
+            if self.history.last().is_some_and(|last| message.id <= last) {
+                continue; // delivered before (a broker resuming after a fault): none twice
+            }
+            if let Some(hook) = &self.options.on_deliver {
+                // The application's code, inside the room: a panic here restarts the room.
+                hook(&self.name, &message);
+            }
+            self.history.push(message.clone());
+            self.stats.posted += 1;
+            fresh.push(message);
         }
-        if let Some(hook) = &self.options.on_deliver {
-            // The application's code, inside the room: a panic here restarts the room.
-            hook(&self.name, &message);
-        }
-        self.history.push(message.clone());
-        self.stats.posted += 1;
-        let frame = message.frame();
-        if self.broadcast(&frame) > 0 {
+        let Some(newest) = fresh.last().map(|message| message.id) else {
+            return;
+        };
+        let single = (fresh.len() == 1).then(|| fresh[0].frame());
+        let before = self.sockets.len();
+        let mut slow = 0;
+        self.sockets.retain(|member, (socket, floor)| {
+            let frame = match (&single, *floor) {
+                (_, Some(floor)) if floor >= newest => return true,
+                (Some(frame), _) => frame.clone(),
+                (None, floor) => {
+                    let start = fresh.partition_point(|message| Some(message.id) <= floor);
+                    history_frame(&fresh[start..])
+                }
+            };
+            *floor = Some(newest);
+            keep(member, socket, frame, &mut slow)
+        });
+        self.stats.slow_closed += slow;
+        if self.sockets.len() < before {
             self.announce("leave");
         }
         for (_, waiter) in self.waiters.drain() {
@@ -186,24 +211,13 @@ impl Room {
         }
     }
 
-    /// Sends `frame` (a clone of one message: the bytes are shared) to every WebSocket member
-    /// with `try_write`; returns how many members it dropped.
-    fn broadcast(&mut self, frame: &cyclone_protocol::websocket::Message) -> usize {
-        let before = self.sockets.len();
+    /// Sends `frame` (the bytes are shared by every clone) to every WebSocket member with
+    /// `try_write`.
+    fn broadcast(&mut self, frame: &cyclone_protocol::websocket::Message) {
         let mut slow = 0;
         self.sockets
-            .retain(|member, socket| match socket.try_write(frame.clone()) {
-                Ok(()) => true,
-                Err(WebSocketError::Full) => {
-                    tracing::debug!(?member, "room member too slow; closing it with 1008");
-                    socket.close(CloseCode::POLICY_VIOLATION, "too slow for the room");
-                    slow += 1;
-                    false
-                }
-                Err(_) => false,
-            });
+            .retain(|member, (socket, _)| keep(member, socket, frame.clone(), &mut slow));
         self.stats.slow_closed += slow;
-        before - self.sockets.len()
     }
 
     /// Tells every member how many members there are now (`join` or `leave`).
@@ -236,6 +250,26 @@ impl Room {
     }
 }
 
+/// Sends `frame` to `socket` without waiting; whether the member stays. A full mailbox
+/// closes it with 1008 (counted in `slow`); a closed one just goes.
+fn keep(
+    member: &MemberId,
+    socket: &WebSocket,
+    frame: cyclone_protocol::websocket::Message,
+    slow: &mut u64,
+) -> bool {
+    match socket.try_write(frame) {
+        Ok(()) => true,
+        Err(WebSocketError::Full) => {
+            tracing::debug!(?member, "room member too slow; closing it with 1008");
+            socket.close(CloseCode::POLICY_VIOLATION, "too slow for the room");
+            *slow += 1;
+            false
+        }
+        Err(_) => false,
+    }
+}
+
 impl Actor for Room {
     type Context = Context<Self>;
 
@@ -249,7 +283,7 @@ impl Supervised for Room {
         self.stats.restarts += 1;
         // Members whose connection ended meanwhile go; the others stay attached and keep
         // receiving. The history is kept as it was.
-        self.sockets.retain(|_, socket| socket.is_connected());
+        self.sockets.retain(|_, (socket, _)| socket.is_connected());
         self.waiters.retain(|_, waiter| waiter.reply.connected());
         tracing::warn!(
             room = %self.name,
@@ -283,7 +317,8 @@ impl Handler<Join> for Room {
         if !missed.is_empty() || join.since.is_none() {
             let _ = join.socket.try_write(history_frame(&missed));
         }
-        self.sockets.insert(join.member, join.socket);
+        let floor = self.history.last().max(join.since);
+        self.sockets.insert(join.member, (join.socket, floor));
         self.announce("join");
     }
 }
@@ -322,24 +357,24 @@ impl Handler<Post> for Room {
         self.guarded(ctx, |room| {
             room.sequence += 1;
             let message = RoomMessage::new(Cursor::local(room.sequence), post.body);
-            room.deliver(message.clone());
+            room.deliver(vec![message.clone()]);
             Ok(message)
         })
     }
 }
 
-/// A message already numbered by a broker (Redis): keep it and send it, unless it was
-/// delivered before.
+/// Messages already numbered by a broker (Redis), in order: keep them and send them, those
+/// not delivered before.
 #[derive(Debug, Message)]
 #[rtype(result = "()")]
-pub(crate) struct Deliver(pub(crate) RoomMessage);
+pub(crate) struct Deliver(pub(crate) Vec<RoomMessage>);
 
 impl Handler<Deliver> for Room {
     type Result = ();
 
-    fn handle(&mut self, Deliver(message): Deliver, ctx: &mut Context<Self>) {
+    fn handle(&mut self, Deliver(messages): Deliver, ctx: &mut Context<Self>) {
         let _ = self.guarded(ctx, |room| {
-            room.deliver(message);
+            room.deliver(messages);
             Ok(())
         });
     }
