@@ -360,6 +360,8 @@ pub mod guide {
     pub mod static_files {}
     #[doc = include_str!("../docs/websocket.md")]
     pub mod websocket {}
+    #[doc = include_str!("../docs/rooms.md")]
+    pub mod rooms {}
     #[doc = include_str!("../docs/performance.md")]
     pub mod performance {}
     #[doc = include_str!("../docs/accept-strategy.md")]
