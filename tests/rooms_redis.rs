@@ -8,63 +8,10 @@
 mod rooms_client;
 mod support;
 
-use std::io::{BufRead, BufReader};
-use std::net::SocketAddr;
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-
-use rooms_client::{Member, PollClient};
+use rooms_client::{Chat, Member, PollClient};
 use support::raw_http::Client;
 use support::redis::RedisServer;
 use support::wait;
-
-/// The example binary cargo built next to this test.
-fn example(name: &str) -> PathBuf {
-    let mut path = std::env::current_exe().expect("the test's path");
-    path.pop();
-    if path.ends_with("deps") {
-        path.pop();
-    }
-    path.join("examples").join(name)
-}
-
-/// One chat process, killed when the test ends however it ends.
-struct Chat {
-    /// The process.
-    child: Child,
-    /// Where it listens.
-    addr: SocketAddr,
-}
-
-impl Chat {
-    /// Starts the chat example on a free port with `--redis url`.
-    fn start(redis: &str) -> Chat {
-        let mut child = Command::new(example("websocket_chat"))
-            .args(["--port=0", &format!("--redis={redis}")])
-            .stdout(Stdio::piped())
-            // Its access log would bury the test's own output.
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("the websocket_chat example (cargo test builds it; for one test, `cargo build --examples` first)");
-        let stdout = child.stdout.take().expect("its stdout");
-        let mut line = String::new();
-        BufReader::new(stdout).read_line(&mut line).unwrap();
-        let addr = line
-            .trim()
-            .strip_prefix("listening on http://")
-            .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
-            .parse()
-            .unwrap();
-        Chat { child, addr }
-    }
-}
-
-impl Drop for Chat {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 #[actix_rt::test]
 async fn three_processes_see_every_message_in_one_order() {

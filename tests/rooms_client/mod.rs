@@ -1,11 +1,14 @@
 //! The chat's two kinds of client, for the room tests: a long-polling client speaking raw
 //! HTTP/1.1 as the page's script does (XSRF cookie from the page, `_xsrf` in every post), and
-//! a WebSocket member that reads the room's JSON frames.
+//! a WebSocket member that reads the room's JSON frames, and the chat example run as a process.
 //!
 //! Each test binary uses a part of it.
 
 #![allow(dead_code)]
+use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
 
 use cyclone::escape::url_escape;
 use cyclone::websocket::{ClientConnection, Message, websocket_connect};
@@ -187,5 +190,53 @@ impl Member {
             .write_message(Message::text(body))
             .await
             .unwrap();
+    }
+}
+
+/// The example binary cargo built next to this test.
+fn example(name: &str) -> PathBuf {
+    let mut path = std::env::current_exe().expect("the test's path");
+    path.pop();
+    if path.ends_with("deps") {
+        path.pop();
+    }
+    path.join("examples").join(name)
+}
+
+/// One chat process, killed when the test ends however it ends.
+pub struct Chat {
+    /// The process.
+    pub child: Child,
+    /// Where it listens.
+    pub addr: SocketAddr,
+}
+
+impl Chat {
+    /// Starts the chat example on a free port with `--redis url`.
+    pub fn start(redis: &str) -> Chat {
+        let mut child = Command::new(example("websocket_chat"))
+            .args(["--port=0", &format!("--redis={redis}")])
+            .stdout(Stdio::piped())
+            // Its access log would bury the test's own output.
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("the websocket_chat example (cargo test builds it; for one test, `cargo build --examples` first)");
+        let stdout = child.stdout.take().expect("its stdout");
+        let mut line = String::new();
+        BufReader::new(stdout).read_line(&mut line).unwrap();
+        let addr = line
+            .trim()
+            .strip_prefix("listening on http://")
+            .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+            .parse()
+            .unwrap();
+        Chat { child, addr }
+    }
+}
+
+impl Drop for Chat {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
