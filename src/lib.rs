@@ -20,6 +20,7 @@
 //! | [`httpclient`] | `cyclone-protocol` | `tornado.httpclient` |
 //! | [`websocket`] | `cyclone-protocol`, `cyclone-web` | `tornado.websocket`: handler, client, handle |
 //! | [`web`] | `cyclone-web` | `tornado.web`, `tornado.routing` (with `StaticFileHandler`) |
+//! | [`rooms`] | `cyclone-web` | (none: Tornado's chat demos' `MessageBuffer`, as a library, across processes) |
 //! | [`template`] | `cyclone-web` | `tornado.template` (on minijinja) |
 //! | [`escape`] | `cyclone-web` | `tornado.escape` |
 //! | [`locale`] | `cyclone-web` | `tornado.locale` |
@@ -243,6 +244,21 @@ pub mod web {
     pub use cyclone_web::{access_log, blocking, compress, signed, static_files, tower_bridge};
 }
 
+/// Chat rooms and push channels as a library (Tornado has none; its chat demos write one by
+/// hand): the [`Rooms`](rooms::Rooms) registry, the [`Room`](rooms::Room) actor under a
+/// supervisor, its history with cursors, a WebSocket member
+/// ([`RoomSocket`](rooms::RoomSocket)) and Tornado's long-poll chat handlers. See
+/// `docs/rooms.md`.
+pub mod rooms {
+    pub use cyclone_web::rooms::{
+        Cursor, CursorError, DEFAULT_EMPTY_GRACE, DEFAULT_HISTORY_SIZE, DEFAULT_MAX_MESSAGE_SIZE,
+        DEFAULT_MAX_WAITERS, DEFAULT_POLL_TIMEOUT, DeliverHook, History, MAX_ROOM_NAME, MemberId,
+        MessageNew, MessageUpdates, PostHook, READ_BLOCK, READ_COUNT, REDIS_TIMEOUT, Room,
+        RoomError, RoomHandle, RoomMessage, RoomOptions, RoomSocket, RoomStats, Rooms,
+        STREAM_PREFIX, Updates, WaiterId,
+    };
+}
+
 /// Tornado's `tornado.template`: templates on minijinja, UI modules, the loader.
 pub mod template {
     pub use cyclone_web::template::{
@@ -354,6 +370,8 @@ pub mod guide {
     pub mod process {}
     #[doc = include_str!("../docs/tower.md")]
     pub mod tower {}
+    #[doc = include_str!("../docs/rooms.md")]
+    pub mod rooms {}
     #[doc = include_str!("../docs/performance.md")]
     pub mod performance {}
     #[doc = include_str!("../docs/accept-strategy.md")]

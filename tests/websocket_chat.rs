@@ -1,104 +1,163 @@
-//! The chat example end to end: two real WebSocket clients join the room, talk, see each
-//! other's messages HTML-escaped, a latecomer gets the history, and a member that left is
-//! dropped from the room.
+//! The chat example end to end, on the local broker: the WebSocket page and Tornado's
+//! long-polling page share one room (messages go both ways), posts need the XSRF token, a
+//! long poll answers what came after its cursor and is released the moment its client
+//! leaves, and a WebSocket member that reconnects with its last id gets exactly what it
+//! missed.
 
 #[path = "../examples/websocket_chat.rs"]
 #[allow(dead_code)] // the example's `main` is not run here
 mod chat;
-
+#[path = "rooms_client/mod.rs"]
+mod rooms_client;
 mod support;
 
-use actix::Actor;
-use chat::{ChatRoom, HISTORY_SIZE, Members, application};
+use chat::{ROOM, application};
+use cyclone::rooms::{RoomOptions, Rooms};
 use cyclone::testing::TestServer;
-use cyclone::websocket::{ClientConnection, Message};
+use rooms_client::{Member, PollClient};
+use support::raw_http::{Client, loopback};
 use support::wait;
-use support::ws::next_message;
 
-/// The next message, which must be text.
-async fn next_text(client: &mut ClientConnection) -> String {
-    match next_message(client).await {
-        Some(Message::Text(text)) => text.to_string(),
-        other => panic!("expected a text message, got {other:?}"),
-    }
-}
-
-/// Sends `text` from `everyone[speaker]` and reads it back at every listener (the speaker
-/// included).
-async fn say(speaker: usize, text: &str, everyone: &mut [&mut ClientConnection]) -> Vec<String> {
-    everyone[speaker]
-        .write_message(Message::text(text))
-        .await
-        .unwrap();
-    let mut seen = Vec::new();
-    for client in everyone.iter_mut() {
-        seen.push(next_text(client).await);
-    }
-    seen
+fn start() -> (Rooms, TestServer) {
+    let rooms = Rooms::local(RoomOptions::default());
+    let server = TestServer::start(application(rooms.clone(), "test secret").unwrap()).unwrap();
+    (rooms, server)
 }
 
 #[actix_rt::test]
-async fn two_members_exchange_escaped_messages_and_a_newcomer_gets_the_history() {
-    let room = ChatRoom::default().start();
-    let server = TestServer::start(application(room.clone()).unwrap()).unwrap();
+async fn websocket_and_long_poll_members_share_one_room() {
+    let (_rooms, server) = start();
+    let addr = loopback(server.port());
     let page = server.fetch("/").await.unwrap();
     assert_eq!(page.code, 200);
     assert!(String::from_utf8_lossy(&page.body).contains("/chatsocket"));
 
-    // Alice's own message coming back proves she joined (her Join and Say share a sender).
-    let mut alice = server.websocket_connect("/chatsocket").await.unwrap();
-    let first = say(0, "hi bob", &mut [&mut alice]).await.remove(0);
-    assert!(first.ends_with(">hi bob</div>\n"), "{first}");
-
-    let mut bob = server.websocket_connect("/chatsocket").await.unwrap();
+    let poller = PollClient::open(addr).await;
+    let first = poller.say("hello from the long poll").await;
+    let (mut member, history) = Member::join(addr, None).await;
     assert_eq!(
-        next_text(&mut bob).await,
-        first,
-        "bob gets the history first"
+        history,
+        [(first.clone(), "hello from the long poll".to_owned())]
     );
-    let second = say(
-        1,
-        "<script>alert('x')</script> & co",
-        &mut [&mut alice, &mut bob],
-    )
-    .await;
-    assert_eq!(second[0], second[1]);
-    assert!(
-        second[0].ends_with(">&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; co</div>\n"),
-        "{}",
-        second[0]
+
+    // A long poll waiting after the first message is answered by the WebSocket member's post.
+    let mut waiting = poller.start_updates(Some(&first)).await;
+    member.say("<b>hi</b> & welcome").await;
+    let echoed = member.messages(1).await;
+    assert_eq!(echoed[0].1, "<b>hi</b> & welcome");
+    let answer = waiting.answer().await.unwrap();
+    assert_eq!(answer.status, 200);
+    let polled = rooms_client::messages(&serde_json::from_slice(&answer.body).unwrap());
+    assert_eq!(
+        polled, echoed,
+        "the long poll sees the WebSocket post, same id"
     );
-    let second = second[0].clone();
 
-    let mut carol = server.websocket_connect("/chatsocket").await.unwrap();
-    let history = next_text(&mut carol).await;
-    assert_eq!(history, format!("{first}{second}"));
-
-    assert_eq!(room.send(Members).await.unwrap(), 3);
-
-    // Bob leaves (his client closes with 1000): the room drops him, the others go on talking.
-    drop(bob);
-    wait::until_async("bob leaves the room", || async {
-        room.send(Members).await.unwrap() == 2
-    })
-    .await;
-    let third = say(1, "bye bob", &mut [&mut alice, &mut carol]).await;
-    assert_eq!(third[0], third[1]);
+    // And the WebSocket member sees the next long-poll post.
+    let third = poller.say("and back").await;
+    assert_eq!(member.messages(1).await, [(third, "and back".to_owned())]);
 }
 
 #[actix_rt::test]
-async fn the_history_keeps_the_last_200_messages() {
-    let room = ChatRoom::default().start();
-    let server = TestServer::start(application(room).unwrap()).unwrap();
-    let mut talker = server.websocket_connect("/chatsocket").await.unwrap();
-    for number in 0..HISTORY_SIZE + 5 {
-        let echoed = say(0, &format!("message {number}"), &mut [&mut talker]).await;
-        assert!(echoed[0].ends_with(&format!(">message {number}</div>\n")));
-    }
-    let mut late = server.websocket_connect("/chatsocket").await.unwrap();
-    let history = next_text(&mut late).await;
-    assert_eq!(history.matches("<div").count(), HISTORY_SIZE);
-    assert!(!history.contains(">message 4<"));
-    assert!(history.contains(">message 5<"));
-    assert!(history.ends_with(&format!(">message {}</div>\n", HISTORY_SIZE + 4)));
+async fn posts_need_the_xsrf_token_and_bad_input_gets_400() {
+    let (rooms, server) = start();
+    let addr = loopback(server.port());
+    let poller = PollClient::open(addr).await;
+    let forged = PollClient {
+        xsrf: "2|00000000|0123456789abcdef0123456789abcdef|1".to_owned(),
+        ..poller.clone()
+    };
+    let mut client = Client::connect(addr).await;
+    let mut request = forged.form("/a/message/new", &[("body", "forged")]);
+    // The forged token in the form, the real one in the cookie: they do not match.
+    let text = String::from_utf8(request.clone()).unwrap();
+    request = text
+        .replacen(
+            &format!("Cookie: _xsrf={}", forged.xsrf),
+            &format!("Cookie: _xsrf={}", poller.xsrf),
+            1,
+        )
+        .into_bytes();
+    client.send(&request).await;
+    assert_eq!(client.answer().await.unwrap().status, 403);
+
+    let too_long = "x".repeat(cyclone::rooms::DEFAULT_MAX_MESSAGE_SIZE + 1);
+    assert_eq!(poller.post(&too_long).await.status, 400);
+    let mut bad_cursor = Client::connect(addr).await;
+    bad_cursor
+        .send(&poller.form("/a/message/updates", &[("cursor", "yesterday")]))
+        .await;
+    assert_eq!(bad_cursor.answer().await.unwrap().status, 400);
+    let room = rooms.room(ROOM).unwrap();
+    assert_eq!(room.stats().await.unwrap().posted, 0, "nothing was posted");
+}
+
+#[actix_rt::test]
+async fn a_long_poll_gets_what_came_after_its_cursor_and_is_released_when_its_client_leaves() {
+    let (rooms, server) = start();
+    let addr = loopback(server.port());
+    let poller = PollClient::open(addr).await;
+    let ids = [
+        poller.say("one").await,
+        poller.say("two").await,
+        poller.say("three").await,
+    ];
+    let bodies = |messages: Vec<(String, String)>| -> Vec<String> {
+        messages.into_iter().map(|(_, body)| body).collect()
+    };
+    assert_eq!(bodies(poller.updates(None).await), ["one", "two", "three"]);
+    assert_eq!(
+        bodies(poller.updates(Some(&ids[0])).await),
+        ["two", "three"]
+    );
+    assert_eq!(bodies(poller.updates(Some(&ids[1])).await), ["three"]);
+
+    // Waiting after the last one: the room holds the request until its client hangs up.
+    let room = rooms.room(ROOM).unwrap();
+    let waiting = poller.start_updates(Some(&ids[2])).await;
+    wait::until_async("the poll waits in the room", || async {
+        room.stats().await.unwrap().waiters == 1
+    })
+    .await;
+    drop(waiting);
+    wait::until_async("the room lets go of the poll", || async {
+        room.stats().await.unwrap().waiters == 0
+    })
+    .await;
+}
+
+#[actix_rt::test]
+async fn a_reconnecting_member_gets_exactly_what_it_missed() {
+    let (_rooms, server) = start();
+    let addr = loopback(server.port());
+    let poller = PollClient::open(addr).await;
+    let (mut member, history) = Member::join(addr, None).await;
+    assert!(history.is_empty());
+    let seen = {
+        poller.say("before 1").await;
+        poller.say("before 2").await;
+        member.messages(2).await
+    };
+    let last = seen[1].0.clone();
+    drop(member);
+    let missed = [
+        poller.say("while away 1").await,
+        poller.say("while away 2").await,
+    ];
+
+    let (mut back, _) = Member::join(addr, Some(&last)).await;
+    let resumed = back.messages(2).await;
+    assert_eq!(
+        resumed,
+        [
+            (missed[0].clone(), "while away 1".to_owned()),
+            (missed[1].clone(), "while away 2".to_owned())
+        ]
+    );
+    let after = poller.say("after").await;
+    assert_eq!(
+        back.messages(1).await,
+        [(after, "after".to_owned())],
+        "nothing doubled"
+    );
 }

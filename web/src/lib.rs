@@ -124,6 +124,7 @@ mod etag;
 mod handler;
 pub mod locale;
 mod origin;
+pub mod rooms;
 mod routing;
 mod settings;
 pub mod signed;

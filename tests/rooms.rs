@@ -1,0 +1,134 @@
+//! The room library on the local broker, over real sockets: a member that stops reading is
+//! dropped without slowing the others, a room that panics mid-broadcast restarts with its
+//! history and members, and an empty room leaves the registry after its grace period.
+
+#[path = "rooms_client/mod.rs"]
+mod rooms_client;
+mod support;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use cyclone::rooms::{RoomError, RoomOptions, RoomSocket, Rooms};
+use cyclone::testing::TestServer;
+use cyclone::web::{Application, url};
+use cyclone::websocket::websocket_with;
+use rooms_client::Member;
+use support::raw_http::loopback;
+use support::wait;
+use support::ws::raw_handshake_at;
+use tokio::net::TcpStream;
+
+/// A server whose `/chatsocket` joins the room `chat` of `rooms`.
+fn serve(rooms: &Rooms) -> TestServer {
+    let rooms = rooms.clone();
+    let app = Application::new([url(
+        "/chatsocket",
+        websocket_with(move || RoomSocket::new(rooms.clone(), "chat")),
+    )])
+    .unwrap();
+    TestServer::start(app).unwrap()
+}
+
+#[actix_rt::test]
+async fn a_member_that_stops_reading_is_dropped_and_the_others_get_everything() {
+    const BODY: usize = 60 * 1024;
+    let rooms = Rooms::local(RoomOptions::default().max_message_size(BODY + 16));
+    let server = serve(&rooms);
+    let addr = loopback(server.port());
+    let room = rooms.room("chat").unwrap();
+
+    let (mut fast, _) = Member::join(addr, None).await;
+    // The slow member upgrades and then never reads a byte.
+    let mut slow = TcpStream::connect(addr).await.unwrap();
+    raw_handshake_at(&mut slow, "/chatsocket").await;
+    wait::until_async("both members are in", || async {
+        room.stats().await.unwrap().members == 2
+    })
+    .await;
+
+    // Far more than the slow member's socket buffers and 1 MiB write queue hold.
+    for number in 0..400 {
+        let body = format!("{number:04}{}", "x".repeat(BODY - 4));
+        let message = room.post(body).await.unwrap();
+        let got = fast.messages(1).await;
+        assert_eq!(got[0].0, message.id.to_string(), "the fast member keeps up");
+        if room.stats().await.unwrap().members == 1 {
+            break;
+        }
+    }
+    // The slow member is closed with 1008 (by the room when its mailbox is full, or by its
+    // connection when its write queue is) and leaves once the close times out.
+    wait::until_async("the slow member is dropped", || async {
+        room.stats().await.unwrap().members == 1
+    })
+    .await;
+
+    // The fast member goes on receiving.
+    let after = room.post("after").await.unwrap();
+    assert_eq!(fast.messages(1).await[0].0, after.id.to_string());
+    drop(slow);
+}
+
+#[actix_rt::test]
+async fn a_room_that_panics_mid_broadcast_restarts_with_its_history_and_members() {
+    let delivered = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&delivered);
+    let rooms = Rooms::local(RoomOptions::default().on_deliver(move |_, message| {
+        assert_ne!(&*message.body, "boom", "the hook panics on boom");
+        counter.fetch_add(1, Ordering::SeqCst);
+    }));
+    let server = serve(&rooms);
+    let addr = loopback(server.port());
+    let room = rooms.room("chat").unwrap();
+    let (mut alice, _) = Member::join(addr, None).await;
+    let (mut bob, _) = Member::join(addr, None).await;
+
+    let before = room.post("before").await.unwrap();
+    assert_eq!(alice.messages(1).await[0].1, "before");
+    assert_eq!(bob.messages(1).await[0].1, "before");
+
+    assert_eq!(room.post("boom").await, Err(RoomError::Restarted));
+
+    let after = room.post("after").await.unwrap();
+    for member in [&mut alice, &mut bob] {
+        assert_eq!(
+            member.messages(1).await,
+            [(after.id.to_string(), "after".to_owned())],
+            "members stay attached across the restart"
+        );
+    }
+    let stats = room.stats().await.unwrap();
+    assert_eq!(stats.restarts, 1);
+    assert_eq!(stats.members, 2);
+    let history: Vec<String> = room
+        .since(None)
+        .await
+        .unwrap()
+        .iter()
+        .map(|message| message.body.to_string())
+        .collect();
+    assert_eq!(
+        history,
+        ["before", "after"],
+        "the history survived; boom was never sent"
+    );
+    assert!(before.id < after.id);
+    assert_eq!(delivered.load(Ordering::SeqCst), 2);
+}
+
+#[actix_rt::test]
+async fn an_empty_room_leaves_the_registry_after_its_grace_period() {
+    let rooms = Rooms::local(RoomOptions::default().empty_grace(Duration::from_millis(50)));
+    let room = rooms.room("lobby").unwrap();
+    room.post("anyone?").await.unwrap();
+    assert_eq!(rooms.names(), ["lobby"]);
+    wait::until("the empty room retires", || rooms.names().is_empty()).await;
+    let again = rooms.room("lobby").unwrap();
+    assert!(
+        again.since(None).await.unwrap().is_empty(),
+        "a new room, fresh"
+    );
+    assert!(matches!(rooms.room(""), Err(RoomError::InvalidName { .. })));
+}

@@ -1,0 +1,466 @@
+//! [`Room`]: the actor that holds one room's members (WebSocket handles and long-poll
+//! waiters) and its history, its messages, and the broadcast that never waits on a member.
+//!
+//! A room runs under an actix `Supervisor` (started by [`Rooms`](super::Rooms)). Code that
+//! may panic inside it (the application's `on_post` hook, the broadcast) runs under
+//! `catch_unwind`: a panic is logged, the poster told [`RoomError::Restarted`], and the room
+//! stops so that the supervisor restarts it. The supervisor keeps the actor's value across
+//! the restart, so the history and the members are what `restarting` starts again from: the
+//! members still connected stay attached, and the history (the last N messages, a bounded
+//! buffer with no half-done state: a message is either in it or not) is kept as it was.
+
+use std::collections::HashMap;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Weak};
+
+use actix::prelude::*;
+use cyclone_protocol::websocket::{CloseCode, WebSocket, WebSocketError};
+
+use super::cursor::Cursor;
+use super::error::RoomError;
+use super::history::History;
+use super::message::{RoomMessage, history_frame, presence_frame};
+use super::registry::RoomsInner;
+use super::{RoomOptions, RoomStats};
+
+/// A WebSocket member's id in its room (unique in the process).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct MemberId(u64);
+
+/// A waiting long-poll request's id in its room (unique in the process).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct WaiterId(u64);
+
+/// Numbers members and waiters; ids are never reused in a process.
+static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+
+impl MemberId {
+    /// A fresh id.
+    pub fn next() -> MemberId {
+        MemberId(NEXT_ID.fetch_add(1, Ordering::Relaxed))
+    }
+}
+
+impl WaiterId {
+    /// A fresh id.
+    pub fn next() -> WaiterId {
+        WaiterId(NEXT_ID.fetch_add(1, Ordering::Relaxed))
+    }
+}
+
+/// What a waiting long-poll request is sent: the messages after its cursor (at least one),
+/// or why there will be none.
+#[derive(Debug, Message)]
+#[rtype(result = "()")]
+pub struct Updates(pub Result<Vec<RoomMessage>, RoomError>);
+
+/// A long-poll request waiting for messages after `since`.
+#[derive(Debug)]
+struct Waiter {
+    /// The last message the client has.
+    since: Option<Cursor>,
+    /// Where to send them: the request handler's mailbox.
+    reply: Recipient<Updates>,
+}
+
+/// One room: its members, its history, its counters. One actor, so none of it needs a
+/// lock; members on any worker thread reach it through its mailbox.
+pub struct Room {
+    /// Its name in the registry.
+    name: Arc<str>,
+    /// Limits and hooks, shared by every room of a registry.
+    options: Arc<RoomOptions>,
+    /// The registry, to leave it when empty (weak: the registry holds the rooms).
+    registry: Weak<RoomsInner>,
+    /// The last `history_size` messages.
+    history: History,
+    /// WebSocket members, by id, each with the newest message it has (sent in its history
+    /// frame or asked for with `since`): it is not sent that one or older again.
+    sockets: HashMap<MemberId, (WebSocket, Option<Cursor>)>,
+    /// Long-poll requests waiting for a message.
+    waiters: HashMap<WaiterId, Waiter>,
+    /// The local broker's last sequence number (the Redis broker's cursors come from Redis).
+    sequence: u64,
+    /// Counts bumped as things happen; members and waiters are filled in when asked.
+    stats: RoomStats,
+    /// Bumped each time the room empties: a grace timer acts only if it is still current.
+    emptied: u64,
+}
+
+impl std::fmt::Debug for Room {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Room")
+            .field("name", &self.name)
+            .field("members", &self.sockets.len())
+            .field("waiters", &self.waiters.len())
+            .field("history", &self.history.len())
+            .finish()
+    }
+}
+
+impl Room {
+    /// A room called `name` in `registry`.
+    pub(crate) fn new(
+        name: Arc<str>,
+        options: Arc<RoomOptions>,
+        registry: Weak<RoomsInner>,
+    ) -> Room {
+        Room {
+            history: History::new(options.history_size),
+            name,
+            options,
+            registry,
+            sockets: HashMap::new(),
+            waiters: HashMap::new(),
+            sequence: 0,
+            stats: RoomStats::default(),
+            emptied: 0,
+        }
+    }
+
+    /// Whether nobody is in the room or waiting on it.
+    fn is_empty(&self) -> bool {
+        self.sockets.is_empty() && self.waiters.is_empty()
+    }
+
+    /// Starts the grace period after the room emptied: if it is still empty at the end, it
+    /// leaves the registry, and stops once the last address to it is dropped.
+    fn arm_retirement(&mut self, ctx: &mut Context<Self>) {
+        if !self.is_empty() {
+            return;
+        }
+        self.emptied += 1;
+        let emptied = self.emptied;
+        ctx.run_later(self.options.empty_grace, move |room, ctx| {
+            if room.emptied != emptied || !room.is_empty() {
+                return;
+            }
+            if let Some(registry) = room.registry.upgrade() {
+                let me = ctx.address();
+                registry.rooms.remove_if(&room.name, |_, addr| *addr == me);
+                tracing::debug!(room = %room.name, "empty room retired");
+            }
+        });
+    }
+
+    /// Puts the room back in the registry if it retired and someone came back through an
+    /// address they held (the registry hands out a fresh room otherwise).
+    fn ensure_registered(&mut self, ctx: &mut Context<Self>) {
+        self.emptied += 1; // cancels a pending retirement
+        if let Some(registry) = self.registry.upgrade() {
+            let me = ctx.address();
+            let held = registry
+                .rooms
+                .entry(Arc::clone(&self.name))
+                .or_insert(me.clone());
+            if *held != me {
+                tracing::warn!(room = %self.name, "a retired room was joined; another room has its name now");
+            }
+        }
+    }
+
+    /// Adds `messages` (in cursor order) to the history and sends the new ones to every
+    /// member and waiter, waiting on none: a member whose mailbox is full is closed with 1008
+    /// and dropped (counted in `slow_closed`), a waiter that cannot take them is dropped
+    /// (counted in `waiters_dropped`). One new message goes as a message frame; several (a
+    /// broker catching up) as one history frame, so a catch-up takes one mailbox slot.
+    fn deliver(&mut self, messages: Vec<RoomMessage>) {
+        let mut fresh = Vec::with_capacity(messages.len());
+        for message in messages {
+            if self.history.last().is_some_and(|last| message.id <= last) {
+                continue; // delivered before (a broker resuming after a fault): none twice
+            }
+            if let Some(hook) = &self.options.on_deliver {
+                // The application's code, inside the room: a panic here restarts the room.
+                hook(&self.name, &message);
+            }
+            self.history.push(message.clone());
+            self.stats.posted += 1;
+            fresh.push(message);
+        }
+        let Some(newest) = fresh.last().map(|message| message.id) else {
+            return;
+        };
+        let single = (fresh.len() == 1).then(|| fresh[0].frame());
+        let before = self.sockets.len();
+        let mut slow = 0;
+        self.sockets.retain(|member, (socket, floor)| {
+            let frame = match (&single, *floor) {
+                (_, Some(floor)) if floor >= newest => return true,
+                (Some(frame), _) => frame.clone(),
+                (None, floor) => {
+                    let start = fresh.partition_point(|message| Some(message.id) <= floor);
+                    history_frame(&fresh[start..])
+                }
+            };
+            *floor = Some(newest);
+            keep(member, socket, frame, &mut slow)
+        });
+        self.stats.slow_closed += slow;
+        if self.sockets.len() < before {
+            self.announce("leave");
+        }
+        for (_, waiter) in self.waiters.drain() {
+            let messages = self.history.since(waiter.since);
+            match waiter.reply.try_send(Updates(Ok(messages))) {
+                Ok(()) => {}
+                Err(SendError::Full(_)) => self.stats.waiters_dropped += 1,
+                Err(SendError::Closed(_)) => {} // its client left
+            }
+        }
+    }
+
+    /// Sends `frame` (the bytes are shared by every clone) to every WebSocket member with
+    /// `try_write`.
+    fn broadcast(&mut self, frame: &cyclone_protocol::websocket::Message) {
+        let mut slow = 0;
+        self.sockets
+            .retain(|member, (socket, _)| keep(member, socket, frame.clone(), &mut slow));
+        self.stats.slow_closed += slow;
+    }
+
+    /// Tells every member how many members there are now (`join` or `leave`).
+    fn announce(&mut self, kind: &str) {
+        // A member dropped by this announcement is announced by the next one: one pass.
+        let frame = presence_frame(kind, self.sockets.len());
+        self.broadcast(&frame);
+    }
+
+    /// Runs `work`; a panic in it is logged and restarts the room (its supervisor starts it
+    /// again from the state `restarting` keeps).
+    fn guarded<T>(
+        &mut self,
+        ctx: &mut Context<Self>,
+        work: impl FnOnce(&mut Room) -> Result<T, RoomError>,
+    ) -> Result<T, RoomError> {
+        match catch_unwind(AssertUnwindSafe(|| work(self))) {
+            Ok(result) => result,
+            Err(panic) => {
+                let panic = panic
+                    .downcast_ref::<&str>()
+                    .map(|text| (*text).to_owned())
+                    .or_else(|| panic.downcast_ref::<String>().cloned())
+                    .unwrap_or_else(|| "(not a string)".to_owned());
+                tracing::error!(room = %self.name, %panic, "room panicked; restarting it");
+                ctx.stop();
+                Err(RoomError::Restarted)
+            }
+        }
+    }
+}
+
+/// Sends `frame` to `socket` without waiting; whether the member stays. A full mailbox
+/// closes it with 1008 (counted in `slow`); a closed one just goes.
+fn keep(
+    member: &MemberId,
+    socket: &WebSocket,
+    frame: cyclone_protocol::websocket::Message,
+    slow: &mut u64,
+) -> bool {
+    match socket.try_write(frame) {
+        Ok(()) => true,
+        Err(WebSocketError::Full) => {
+            tracing::debug!(?member, "room member too slow; closing it with 1008");
+            socket.close(CloseCode::POLICY_VIOLATION, "too slow for the room");
+            *slow += 1;
+            false
+        }
+        Err(_) => false,
+    }
+}
+
+impl Actor for Room {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Context<Self>) {
+        self.arm_retirement(ctx);
+    }
+}
+
+impl Supervised for Room {
+    fn restarting(&mut self, ctx: &mut Context<Self>) {
+        self.stats.restarts += 1;
+        // Members whose connection ended meanwhile go; the others stay attached and keep
+        // receiving. The history is kept as it was.
+        self.sockets.retain(|_, (socket, _)| socket.is_connected());
+        self.waiters.retain(|_, waiter| waiter.reply.connected());
+        tracing::warn!(
+            room = %self.name,
+            members = self.sockets.len(),
+            history = self.history.len(),
+            "room restarted"
+        );
+        self.arm_retirement(ctx);
+    }
+}
+
+/// A WebSocket member joins: it is sent the messages after `since` (all kept without one)
+/// as one frame, then every new message.
+#[derive(Debug, Message)]
+#[rtype(result = "()")]
+pub(crate) struct Join {
+    /// The member's id.
+    pub(crate) member: MemberId,
+    /// Its connection.
+    pub(crate) socket: WebSocket,
+    /// The last message it has, when it is coming back.
+    pub(crate) since: Option<Cursor>,
+}
+
+impl Handler<Join> for Room {
+    type Result = ();
+
+    fn handle(&mut self, join: Join, ctx: &mut Context<Self>) {
+        self.ensure_registered(ctx);
+        let missed = self.history.since(join.since);
+        if !missed.is_empty() || join.since.is_none() {
+            let _ = join.socket.try_write(history_frame(&missed));
+        }
+        let floor = self.history.last().max(join.since);
+        self.sockets.insert(join.member, (join.socket, floor));
+        self.announce("join");
+    }
+}
+
+/// A WebSocket member left (its connection closed).
+#[derive(Debug, Message)]
+#[rtype(result = "()")]
+pub(crate) struct Leave {
+    /// The member's id.
+    pub(crate) member: MemberId,
+}
+
+impl Handler<Leave> for Room {
+    type Result = ();
+
+    fn handle(&mut self, leave: Leave, ctx: &mut Context<Self>) {
+        if self.sockets.remove(&leave.member).is_some() {
+            self.announce("leave");
+        }
+        self.arm_retirement(ctx);
+    }
+}
+
+/// Post a message through the local broker: the room numbers it, keeps it and sends it.
+#[derive(Debug, Message)]
+#[rtype(result = "Result<RoomMessage, RoomError>")]
+pub(crate) struct Post {
+    /// What was said.
+    pub(crate) body: String,
+}
+
+impl Handler<Post> for Room {
+    type Result = Result<RoomMessage, RoomError>;
+
+    fn handle(&mut self, post: Post, ctx: &mut Context<Self>) -> Self::Result {
+        self.guarded(ctx, |room| {
+            room.sequence += 1;
+            let message = RoomMessage::new(Cursor::local(room.sequence), post.body);
+            room.deliver(vec![message.clone()]);
+            Ok(message)
+        })
+    }
+}
+
+/// Messages already numbered by a broker (Redis), in order: keep them and send them, those
+/// not delivered before.
+#[derive(Debug, Message)]
+#[rtype(result = "()")]
+pub(crate) struct Deliver(pub(crate) Vec<RoomMessage>);
+
+impl Handler<Deliver> for Room {
+    type Result = ();
+
+    fn handle(&mut self, Deliver(messages): Deliver, ctx: &mut Context<Self>) {
+        let _ = self.guarded(ctx, |room| {
+            room.deliver(messages);
+            Ok(())
+        });
+    }
+}
+
+/// A long-poll request waits for the messages after `since`: answered at once when there
+/// are some, otherwise with the next message.
+#[derive(Debug, Message)]
+#[rtype(result = "()")]
+pub(crate) struct Wait {
+    /// Its id, to cancel it.
+    pub(crate) waiter: WaiterId,
+    /// The last message the client has.
+    pub(crate) since: Option<Cursor>,
+    /// The request handler's mailbox.
+    pub(crate) reply: Recipient<Updates>,
+}
+
+impl Handler<Wait> for Room {
+    type Result = ();
+
+    fn handle(&mut self, wait: Wait, ctx: &mut Context<Self>) {
+        self.ensure_registered(ctx);
+        let missed = self.history.since(wait.since);
+        if !missed.is_empty() {
+            let _ = wait.reply.try_send(Updates(Ok(missed)));
+        } else if self.waiters.len() >= self.options.max_waiters {
+            let limit = self.options.max_waiters;
+            let _ = wait
+                .reply
+                .try_send(Updates(Err(RoomError::TooManyWaiters { limit })));
+        } else {
+            self.waiters.insert(
+                wait.waiter,
+                Waiter {
+                    since: wait.since,
+                    reply: wait.reply,
+                },
+            );
+        }
+        self.arm_retirement(ctx);
+    }
+}
+
+/// A long-poll request stopped waiting (its client left, or it timed out).
+#[derive(Debug, Message)]
+#[rtype(result = "()")]
+pub(crate) struct CancelWait(pub(crate) WaiterId);
+
+impl Handler<CancelWait> for Room {
+    type Result = ();
+
+    fn handle(&mut self, CancelWait(waiter): CancelWait, ctx: &mut Context<Self>) {
+        self.waiters.remove(&waiter);
+        self.arm_retirement(ctx);
+    }
+}
+
+/// The messages after a cursor (all kept without one), without waiting.
+#[derive(Debug, Message)]
+#[rtype(result = "Vec<RoomMessage>")]
+pub(crate) struct Since(pub(crate) Option<Cursor>);
+
+impl Handler<Since> for Room {
+    type Result = MessageResult<Since>;
+
+    fn handle(&mut self, Since(cursor): Since, _: &mut Context<Self>) -> Self::Result {
+        MessageResult(self.history.since(cursor))
+    }
+}
+
+/// The room's counters now.
+#[derive(Debug, Message)]
+#[rtype(result = "RoomStats")]
+pub(crate) struct GetStats;
+
+impl Handler<GetStats> for Room {
+    type Result = MessageResult<GetStats>;
+
+    fn handle(&mut self, _: GetStats, _: &mut Context<Self>) -> Self::Result {
+        MessageResult(RoomStats {
+            members: self.sockets.len(),
+            waiters: self.waiters.len(),
+            history: self.history.len(),
+            last: self.history.last(),
+            ..self.stats.clone()
+        })
+    }
+}
