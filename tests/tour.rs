@@ -7,9 +7,6 @@
 mod support;
 
 use std::collections::BTreeSet;
-use std::io::{BufRead, BufReader};
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
 
 use cyclone::escape::url_escape;
 use cyclone::httpclient::{
@@ -18,56 +15,27 @@ use cyclone::httpclient::{
 use cyclone::websocket::{ClientConnection, Message, websocket_connect};
 use futures::StreamExt;
 use futures::future::{Either, join_all, select};
+use support::examples::{Running, start_listening};
 use support::wait::bounded;
 use support::ws::next_message;
-
-/// The example binary cargo built next to this test.
-fn example(name: &str) -> PathBuf {
-    let mut path = std::env::current_exe().expect("the test's path");
-    path.pop(); // the test binary
-    if path.ends_with("deps") {
-        path.pop();
-    }
-    path.join("examples").join(name)
-}
 
 /// The tour, running; killed when the test ends, however it ends.
 struct Tour {
     /// The example's process.
-    child: Child,
+    _process: Running,
     /// `http://127.0.0.1:PORT`, from its first line.
     base: String,
 }
 
-impl Drop for Tour {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 /// Starts the tour on a free port with `flags` and waits for its "listening on" line.
 fn start(flags: &[&str]) -> Tour {
-    let child = Command::new(example("tour"))
-        .args(["--port=0", "--logging=none"])
-        .args(flags)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("the tour example (cargo test builds it; for one test, `cargo build --example tour` first)");
-    let mut tour = Tour {
-        child,
-        base: String::new(),
-    };
-    let stdout = tour.child.stdout.take().expect("its stdout");
-    let mut line = String::new();
-    BufReader::new(stdout).read_line(&mut line).unwrap();
-    let address = line
-        .trim()
-        .strip_prefix("listening on http://")
-        .unwrap_or_else(|| panic!("unexpected first line {line:?}"));
-    tour.base = format!("http://{address}");
-    tour
+    let mut args = vec!["--port=0", "--logging=none"];
+    args.extend_from_slice(flags);
+    let (process, address) = start_listening("tour", &args);
+    Tour {
+        _process: process,
+        base: format!("http://{address}"),
+    }
 }
 
 impl Tour {

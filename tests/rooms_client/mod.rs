@@ -5,15 +5,13 @@
 //! Each test binary uses a part of it.
 
 #![allow(dead_code)]
-use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
 
 use cyclone::escape::url_escape;
 use cyclone::websocket::{ClientConnection, Message, websocket_connect};
 use serde_json::Value;
 
+use crate::support::examples::{Running, start_listening};
 use crate::support::raw_http::{Answer, Client};
 use crate::support::wait::bounded;
 use crate::support::ws::next_message;
@@ -193,20 +191,10 @@ impl Member {
     }
 }
 
-/// The example binary cargo built next to this test.
-fn example(name: &str) -> PathBuf {
-    let mut path = std::env::current_exe().expect("the test's path");
-    path.pop();
-    if path.ends_with("deps") {
-        path.pop();
-    }
-    path.join("examples").join(name)
-}
-
 /// One chat process, killed when the test ends however it ends.
 pub struct Chat {
     /// The process.
-    pub child: Child,
+    pub process: Running,
     /// Where it listens.
     pub addr: SocketAddr,
 }
@@ -214,29 +202,8 @@ pub struct Chat {
 impl Chat {
     /// Starts the chat example on a free port with `--redis url`.
     pub fn start(redis: &str) -> Chat {
-        let mut child = Command::new(example("websocket_chat"))
-            .args(["--port=0", &format!("--redis={redis}")])
-            .stdout(Stdio::piped())
-            // Its access log would bury the test's own output.
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("the websocket_chat example (cargo test builds it; for one test, `cargo build --examples` first)");
-        let stdout = child.stdout.take().expect("its stdout");
-        let mut line = String::new();
-        BufReader::new(stdout).read_line(&mut line).unwrap();
-        let addr = line
-            .trim()
-            .strip_prefix("listening on http://")
-            .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
-            .parse()
-            .unwrap();
-        Chat { child, addr }
-    }
-}
-
-impl Drop for Chat {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        let (process, addr) =
+            start_listening("websocket_chat", &["--port=0", &format!("--redis={redis}")]);
+        Chat { process, addr }
     }
 }
