@@ -120,6 +120,7 @@ mod error;
 mod frame;
 mod handshake;
 mod limits;
+mod loop_zlib;
 mod utf8;
 
 use bytes::Bytes;
@@ -137,7 +138,7 @@ pub use client::{
 pub use close::{CloseCode, CloseFrame};
 pub use codec::{Codec, Role};
 pub use connection::{
-    Flushed, Session, WebSocket, WebSocketConnection, WebSocketIo, WebSocketService,
+    ConnectionStats, Flushed, Session, WebSocket, WebSocketConnection, WebSocketIo, WebSocketService,
     start_connection,
 };
 pub use deflate::{
@@ -147,6 +148,10 @@ pub use deflate::{
 pub use error::{HandshakeError, ProtocolError, WebSocketError};
 pub use handshake::{
     Accepted, ClientHandshake, Negotiated, ServerHandshake, accept_key, encode_rejection,
+};
+pub use loop_zlib::{
+    BROADCAST_CACHE_BYTES, BROADCAST_CACHE_ENTRIES, BROADCAST_CACHE_MAX_PAYLOAD, BroadcastCounts,
+    LOOP_SPARE_COMPRESSORS, LOOP_SPARE_DECOMPRESSORS, broadcast_counts,
 };
 pub use limits::{
     DEFAULT_CLOSE_TIMEOUT, DEFAULT_MAILBOX_CAPACITY, DEFAULT_MAX_MESSAGE_SIZE,
