@@ -292,6 +292,20 @@ pub fn negotiate<'a>(
     offers: impl IntoIterator<Item = &'a str>,
     config: &DeflateConfig,
 ) -> Option<(DeflateParams, String)> {
+    negotiate_for(offers, config, false)
+}
+
+/// [`negotiate`] for a client that cannot hear `client_no_context_takeover`: Tornado's
+/// (6.6's `httputil._parse_header` drops parameters without a value, so its client goes on
+/// compressing with context takeover after agreeing to the parameter, and its second message
+/// would not inflate). Such a client is left its context takeover, and the server keeps an
+/// inflater for it (about 40 KiB at 15 bits); our side still compresses each message alone,
+/// which any inflater reads.
+pub(crate) fn negotiate_for<'a>(
+    offers: impl IntoIterator<Item = &'a str>,
+    config: &DeflateConfig,
+    deaf_to_client_no_context_takeover: bool,
+) -> Option<(DeflateParams, String)> {
     for value in offers {
         for (name, params) in parse_extensions(value) {
             if !name.eq_ignore_ascii_case(PERMESSAGE_DEFLATE) {
@@ -319,7 +333,7 @@ pub fn negotiate<'a>(
                 || !config.context_takeover;
             let client_no_context_takeover = seen.client_no_context_takeover
                 || config.client_no_context_takeover
-                || !config.context_takeover;
+                || (!config.context_takeover && !deaf_to_client_no_context_takeover);
             // Only contexts a connection keeps between messages count against its budget;
             // those lent by the loop for one message do not.
             let inflate_bits = client_bits.max(MIN_ZLIB_WINDOW_BITS);
