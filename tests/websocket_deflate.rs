@@ -163,7 +163,11 @@ async fn a_broadcast_reaches_members_with_different_windows_compressed_once_per_
     handles.push(handle_of(&members, "kept").await);
     clients.push(connect(&server, "/plain/plain", None).await);
     handles.push(handle_of(&members, "plain").await);
-    assert!(clients[..clients.len() - 1].iter().all(|c| c.is_compressed()));
+    assert!(
+        clients[..clients.len() - 1]
+            .iter()
+            .all(|c| c.is_compressed())
+    );
     assert!(!clients[clients.len() - 1].is_compressed());
 
     // Twice, so the second broadcast finds the loop's compressors in place.
@@ -191,7 +195,14 @@ async fn a_broadcast_reaches_members_with_different_windows_compressed_once_per_
     for handle in &handles[..windows.len()] {
         assert_eq!(handle.stats().await.unwrap().compression_memory, 0);
     }
-    assert!(handles[windows.len()].stats().await.unwrap().compression_memory > 0);
+    assert!(
+        handles[windows.len()]
+            .stats()
+            .await
+            .unwrap()
+            .compression_memory
+            > 0
+    );
 }
 
 #[actix_rt::test]
@@ -208,14 +219,21 @@ async fn cyclone_clients_with_every_offer_interoperate() {
             "asknoclient",
             DeflateConfig::new().client_no_context_takeover(true),
         ),
-        ("clientbits9", DeflateConfig::new().client_max_window_bits(9)),
-        ("serverbits9", DeflateConfig::new().server_max_window_bits(9)),
+        (
+            "clientbits9",
+            DeflateConfig::new().client_max_window_bits(9),
+        ),
+        (
+            "serverbits9",
+            DeflateConfig::new().server_max_window_bits(9),
+        ),
         ("level0", DeflateConfig::new().level(0)),
     ];
     let big = "all work and no play makes a long message ".repeat(2000);
     for (name, offer) in offers {
         for route in ["pooled", "takeover"] {
-            let mut client = connect(&server, &format!("/{route}/{name}"), Some(offer.clone())).await;
+            let mut client =
+                connect(&server, &format!("/{route}/{name}"), Some(offer.clone())).await;
             let handle = handle_of(&members, name).await;
             assert!(client.is_compressed(), "{route} {name}");
             for text in [String::new(), chat_json(200), big.clone(), chat_json(200)] {
@@ -229,7 +247,11 @@ async fn cyclone_clients_with_every_offer_interoperate() {
             }
             let binary = Message::binary((0..=255u8).cycle().take(70_000).collect::<Vec<_>>());
             client.write_message(binary.clone()).await.unwrap();
-            assert_eq!(next_message(&mut client).await, Some(binary), "{route} {name}");
+            assert_eq!(
+                next_message(&mut client).await,
+                Some(binary),
+                "{route} {name}"
+            );
             let stats = handle.stats().await.unwrap();
             if route == "pooled" {
                 assert_eq!(stats.compression_memory, 0, "{name}");

@@ -269,7 +269,10 @@ async fn scenario(
         assert_eq!(got, name);
         handles.push(handle);
     }
-    let news = Message::text(format!(r#"{{"news":"{}"}}"#, "everyone hears this ".repeat(50)));
+    let news = Message::text(format!(
+        r#"{{"news":"{}"}}"#,
+        "everyone hears this ".repeat(50)
+    ));
     for handle in &handles {
         handle.try_write(news.clone()).unwrap();
     }

@@ -53,8 +53,8 @@ use super::handshake::Negotiated;
 use super::limits::WebSocketConfig;
 
 use self::core::{Core, Phase};
-use handle::{Outgoing, Stats};
 pub use handle::{ConnectionStats, WebSocket};
+use handle::{Outgoing, Stats};
 use session::FlushProgress;
 pub use session::{Flushed, Session, WebSocketIo, WebSocketService};
 
