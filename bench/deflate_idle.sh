@@ -66,18 +66,19 @@ measure() {
   local name=$1 out fifo client_pid line base after
   shift
   out=$(mktemp)
-  setsid taskset -c 0 "$@" >"$out" 2>&1 &
+  setsid taskset -c 0 "$@" >"$out" 2>&1 3>&- &
   server_pid=$!
   for _ in $(seq 100); do grep -q 'listening' "$out" && break; sleep 0.1; done
   grep -q 'listening' "$out" || { echo "$name did not start:"; cat "$out"; exit 1; } >&2
   # One connection first, so lazily made buffers and the first zlib contexts count in the base.
-  N_WARM=1
+  # The clients idle until their stdin, a fifo whose one writer is fd 3 here, closes (3>&-: a
+  # client must not hold the writer itself).
   fifo=$(mktemp -u); mkfifo "$fifo"
   exec 3<>"$fifo"
-  taskset -c 1 "$PYTHON" bench/deflate_idle/clients.py "ws://127.0.0.1:$PORT/ws" 1 <"$fifo" >/dev/null &
+  taskset -c 1 "$PYTHON" bench/deflate_idle/clients.py "ws://127.0.0.1:$PORT/ws" 1 <"$fifo" >/dev/null 3>&- &
   sleep 2
   base=$(rss_kib "$server_pid")
-  taskset -c 1 "$PYTHON" bench/deflate_idle/clients.py "ws://127.0.0.1:$PORT/ws" "$N" <"$fifo" >"$out.clients" 2>&1 &
+  taskset -c 1 "$PYTHON" bench/deflate_idle/clients.py "ws://127.0.0.1:$PORT/ws" "$N" <"$fifo" >"$out.clients" 2>&1 3>&- &
   client_pid=$!
   for _ in $(seq 1800); do grep -q '^ready' "$out.clients" && break; sleep 0.1; done
   line=$(grep '^ready' "$out.clients" || echo "ready 0 $N none")
