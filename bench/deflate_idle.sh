@@ -85,6 +85,7 @@ measure() {
   sleep "$SETTLE"
   after=$(rss_kib "$server_pid")
   read -r _ connected failed answer <<<"$line"
+  grep -m1 '^first failure' "$out.clients" >&2 || true
   echo "== $name: $line; RSS $base -> $after KiB" >&2
   rows+=("| $name | $connected | $failed | $base | $after | $(awk -v a="$after" -v b="$base" -v n="$connected" 'BEGIN { if (n > 0) printf "%.2f", (a - b) / n; else print "-" }') | \`$answer\` |")
   exec 3>&-
