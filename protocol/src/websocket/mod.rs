@@ -143,8 +143,8 @@ pub use client::{
 pub use close::{CloseCode, CloseFrame};
 pub use codec::{Codec, Role};
 pub use connection::{
-    ConnectionStats, Flushed, Session, WebSocket, WebSocketConnection, WebSocketIo,
-    WebSocketService, start_connection,
+    Flushed, Session, WebSocket, WebSocketConnection, WebSocketIo, WebSocketService,
+    WebSocketStats, start_connection,
 };
 pub use deflate::{
     DEFAULT_MEMORY_BUDGET, DeflateConfig, DeflateParams, PERMESSAGE_DEFLATE, accept_answer,

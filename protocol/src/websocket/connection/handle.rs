@@ -25,13 +25,13 @@ pub(super) struct Outgoing {
 
 /// Asks a connection what it holds.
 #[derive(Message)]
-#[rtype(result = "ConnectionStats")]
+#[rtype(result = "WebSocketStats")]
 pub(super) struct Stats;
 
 /// What a connection holds right now, from [`WebSocket::stats`]: its own memory accounting.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
-pub struct ConnectionStats {
+pub struct WebSocketStats {
     /// permessage-deflate was negotiated.
     pub compressed: bool,
     /// zlib memory the connection holds (by the estimate in [`DeflateConfig`]'s docs): 0
@@ -108,7 +108,7 @@ impl WebSocket {
     /// What the connection holds right now (compression state, write queue), asked through
     /// its mailbox (waiting while it is full). Fails with [`WebSocketError::Closed`] when it is
     /// gone.
-    pub async fn stats(&self) -> Result<ConnectionStats, WebSocketError> {
+    pub async fn stats(&self) -> Result<WebSocketStats, WebSocketError> {
         self.addr
             .send(Stats)
             .await

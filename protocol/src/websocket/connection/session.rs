@@ -210,9 +210,9 @@ impl Session<'_> {
         self.core.codec.is_compressing()
     }
 
-    /// zlib memory the connection holds right now; see [`ConnectionStats::compression_memory`].
+    /// zlib memory the connection holds right now; see [`WebSocketStats::compression_memory`].
     ///
-    /// [`ConnectionStats::compression_memory`]: super::ConnectionStats::compression_memory
+    /// [`WebSocketStats::compression_memory`]: super::WebSocketStats::compression_memory
     pub fn compression_memory(&self) -> usize {
         self.core.codec.compression_memory()
     }
