@@ -6,6 +6,7 @@
 #   bench/fanout.sh                       # N1=19000 on 1 process; N5=100000 on K=5, then on 6
 #   N1=2000 N5=5000 K=2 EXTRA_K= bench/fanout.sh   # a quick smoke run
 #   TEXT=1 K= EXTRA_K= bench/fanout.sh    # one process only, broadcasting text
+#   DEFLATE=both PAD=300 TEXT=1 K= EXTRA_K= bench/fanout.sh   # 300-byte JSON, plain then deflate
 #
 # Every server process runs one worker (`--workers 1`): the machine has 2 cores and the driver
 # needs one, and one loop per process is Tornado's multi-process model. For the one-process run
@@ -15,7 +16,9 @@
 # Knobs (defaults): N1=19000 N5=100000 K=5 EXTRA_K=6 ROUNDS=3 PORT=18300 TIMEOUT=300 (s, per
 #   driver run) HANDSHAKE_TIMEOUT=10 (s) BUILD=1 (0: use the binaries already built) PIN=1
 #   TEXT=0 (1: the rooms broadcast a text message instead of binary; K= or EXTRA_K= empty
-#   skips that run)
+#   skips that run) DEFLATE=0 (1: every client offers permessage-deflate and the server accepts
+#   it; both: each run twice, without then with) PAD=0 (bytes of JSON after the timestamp in
+#   each broadcast, for a chat-sized message)
 # Output: a table on stdout and in bench/results/fanout-<date>.md, with each driver's full
 # report (RSS per server process, latency per round) under it; server logs in .log.
 set -euo pipefail
@@ -36,10 +39,18 @@ HANDSHAKE_TIMEOUT=${HANDSHAKE_TIMEOUT:-10}
 BUILD=${BUILD:-1}
 PIN=${PIN:-1}
 TEXT=${TEXT:-0}
+DEFLATE=${DEFLATE:-0}
+PAD=${PAD:-0}
 server_args=()
 if [[ "$TEXT" == 1 ]]; then
   server_args=(--text)
 fi
+case $DEFLATE in
+  0) modes=(plain) ;;
+  1) modes=(deflate) ;;
+  both) modes=(plain deflate) ;;
+  *) echo "DEFLATE is 0, 1 or both" >&2; exit 1 ;;
+esac
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -77,13 +88,14 @@ stop_servers() {
 }
 trap 'stop_servers; rm -f "$details"' EXIT
 
-# start_servers COUNT CPU...: COUNT processes on PORT, each in a session of its own so that it is
+# start_servers MODE COUNT CPU...: COUNT processes on PORT, each in a session of its own so that it is
 # stopped by its own pid and group; waits until each says it listens.
 start_servers() {
-  local count=$1 pin=("${@:2}") index out
+  local mode=$1 count=$2 pin=("${@:3}") index out extra=()
+  [[ "$mode" == deflate ]] && extra=(--deflate)
   for index in $(seq "$count"); do
     out=$(mktemp)
-    setsid "${pin[@]}" "$server_bin" --port "$PORT" --workers 1 "${server_args[@]}" >"$out" 2>&1 &
+    setsid "${pin[@]}" "$server_bin" --port "$PORT" --workers 1 "${server_args[@]}" "${extra[@]}" >"$out" 2>&1 &
     server_pids+=($!)
     for _ in $(seq 100); do
       grep -q '^listening' "$out" && break
@@ -96,41 +108,47 @@ start_servers() {
 }
 
 rows=()
-# run COUNT CLIENTS SOURCE_BASE CPU...: COUNT servers, then the driver; its summary becomes a row.
+# run MODE COUNT CLIENTS SOURCE_BASE: COUNT servers, then the driver; its summary becomes a row.
 # Each run gets its own source addresses: the last run's closed clients sit in TIME_WAIT on theirs.
 run() {
-  local count=$1 clients=$2 base=$3 server_pin=() driver_pin=() output
+  local mode=$1 count=$2 clients=$3 base=$4 server_pin=() driver_pin=() output driver_extra=()
+  [[ "$mode" == deflate ]] && driver_extra=(--deflate)
   if [[ "$PIN" == 1 && "$count" == 1 ]]; then
     server_pin=(taskset -c 0)
     driver_pin=(taskset -c 1)
   fi
-  start_servers "$count" "${server_pin[@]}"
-  echo "== $count server process(es), $clients clients" >&2
+  start_servers "$mode" "$count" "${server_pin[@]}"
+  echo "== $mode: $count server process(es), $clients clients" >&2
   output=$("${driver_pin[@]}" "$driver_bin" --url "ws://127.0.0.1:$PORT/ws" \
     --connections "$clients" --servers "$count" --rounds "$ROUNDS" --timeout "$TIMEOUT" \
-    --handshake-timeout "$HANDSHAKE_TIMEOUT" --source-base "$base" 2>>"$log") || true
-  printf '%s\n\n' "$output" >>"$details"
+    --handshake-timeout "$HANDSHAKE_TIMEOUT" --source-base "$base" --pad "$PAD" \
+    "${driver_extra[@]}" 2>>"$log") || true
+  printf '### %s\n\n%s\n\n' "$mode, $count server process(es)" "$output" >>"$details"
   printf '%s\n' "$output" | grep -v '^summary' >&2
-  rows+=("$(printf '%s\n' "$output" | sed -n 's/^summary //p')")
+  rows+=("$(printf '%s\n' "$output" | sed -n "s/^summary | /| $mode | /p")")
   stop_servers
   sleep 2
 }
 
-run 1 "$N1" 2
-if [[ -n "$K" ]]; then
-  run "$K" "$N5" 20
-fi
-if [[ -n "$EXTRA_K" ]]; then
-  run "$EXTRA_K" "$N5" 40
-fi
+offset=0
+for mode in "${modes[@]}"; do
+  run "$mode" 1 "$N1" $((2 + offset))
+  if [[ -n "$K" ]]; then
+    run "$mode" "$K" "$N5" $((20 + offset))
+  fi
+  if [[ -n "$EXTRA_K" ]]; then
+    run "$mode" "$EXTRA_K" "$N5" $((40 + offset))
+  fi
+  offset=$((offset + 60))
+done
 
 {
   kind=binary
   [[ "$TEXT" == 1 ]] && kind=text
-  echo "WebSocket fan-out of a $kind message, $(date +%Y-%m-%d), $(nproc) cores, descriptor limit $(ulimit -Hn), $ROUNDS rounds"
+  echo "WebSocket fan-out of a $kind message (padding $PAD bytes; ${modes[*]}), $(date +%Y-%m-%d), $(nproc) cores, descriptor limit $(ulimit -Hn), $ROUNDS rounds"
   echo
-  echo "| server processes | clients asked | clients held | per process | KiB per client (RSS) | connect s | last client / p99 ms, per round | not connected |"
-  echo "|---|---|---|---|---|---|---|---|"
+  echo "| mode | server processes | clients asked | clients held | per process | KiB per client (RSS) | connect s | last client / p99 ms, per round | not connected |"
+  echo "|---|---|---|---|---|---|---|---|---|"
   for row in "${rows[@]}"; do
     echo "${row:-| (driver failed, see the log) |}"
   done

@@ -11,7 +11,9 @@
 //! Flags: `--port N` (8888), `--address A` (127.0.0.1), `--workers N` (0: one per core),
 //! `--max-connections N` (100 000: the descriptor limit is the real cap), `--text` (send the
 //! payload as a text message, which costs one copy of it per member, instead of binary, which
-//! shares one buffer).
+//! shares one buffer), `--deflate` (accept permessage-deflate with `DeflateConfig::new()`: no
+//! context takeover, so the loop compresses each broadcast once and every member gets the same
+//! compressed payload).
 //!
 //! # Rooms, one per worker
 //!
@@ -41,8 +43,8 @@ use cyclone::httpserver::{HttpResponse, HttpServer, HttpServerRequest, HttpServi
 use cyclone::options::{define, options, parse_command_line};
 use cyclone::web::PathArgs;
 use cyclone::websocket::{
-    CloseCode, Message, Utf8Bytes, WebSocket, WebSocketConfig, WebSocketContext, WebSocketHandler,
-    upgrade,
+    CloseCode, DeflateConfig, Message, Utf8Bytes, WebSocket, WebSocketConfig, WebSocketContext,
+    WebSocketHandler, upgrade,
 };
 use dashmap::DashMap;
 use http::{Method, StatusCode};
@@ -161,6 +163,9 @@ pub struct Rooms {
     next_room: Arc<AtomicU64>,
     /// Whether rooms send text instead of binary (see [`Room`]).
     text: bool,
+    /// Whether members accept permessage-deflate (`DeflateConfig::new()`: no context takeover,
+    /// so each broadcast is compressed once per loop).
+    deflate: bool,
 }
 
 impl Rooms {
@@ -170,6 +175,12 @@ impl Rooms {
             text,
             ..Rooms::default()
         }
+    }
+
+    /// Members accept permessage-deflate when the client offers it.
+    pub fn with_deflate(mut self, on: bool) -> Self {
+        self.deflate = on;
+        self
     }
 
     /// Starts a room on the current loop and lists it.
@@ -222,6 +233,10 @@ impl WebSocketHandler for Member {
     fn check_origin(&self, _origin: &str, _request: &HttpServerRequest) -> bool {
         // A benchmark target: load tools send any Origin.
         true
+    }
+
+    fn get_compression_options(&self) -> Option<DeflateConfig> {
+        self.rooms.deflate.then(DeflateConfig::new)
     }
 
     fn open(&mut self, cx: &mut WebSocketContext<'_>, _: &PathArgs, _: &HttpServerRequest) {
@@ -280,12 +295,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     define("workers", 0usize)?.help("worker threads, 0 for one per core");
     define("max_connections", DEFAULT_MAX_CONNECTIONS)?.help("most live connections");
     define("text", false)?.help("broadcast text messages instead of binary ones");
+    define("deflate", false)?.help("accept permessage-deflate (each broadcast compressed once)");
     parse_command_line();
     let port: u16 = options().get("port")?;
     let address: String = options().get("address")?;
     let workers: usize = options().get("workers")?;
     let max_connections: usize = options().get("max_connections")?;
     let text: bool = options().get("text")?;
+    let deflate: bool = options().get("deflate")?;
     // --logging debug shows why connections closed (timeouts, full queues).
     if let Some((soft, hard)) = open_files_limits()
         && soft < max_connections
@@ -302,7 +319,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         );
     }
     cyclone::run(async move {
-        let mut server = fanout_server(Rooms::new(text), max_connections);
+        let mut server = fanout_server(Rooms::new(text).with_deflate(deflate), max_connections);
         server.bind(port, Some(&address))?;
         server.start(workers)?;
         println!(

@@ -210,15 +210,15 @@ pub mod httpclient {
 /// codec and handshake underneath.
 pub mod websocket {
     pub use cyclone_protocol::websocket::{
-        Accepted, ClientConnection, ClientHandshake, CloseCode, CloseFrame, Codec, ConnectRequest,
-        DEFAULT_CLOSE_TIMEOUT, DEFAULT_CONNECT_TIMEOUT, DEFAULT_INCOMING_QUEUE,
+        Accepted, BroadcastCounts, ClientConnection, ClientHandshake, CloseCode, CloseFrame, Codec,
+        ConnectRequest, DEFAULT_CLOSE_TIMEOUT, DEFAULT_CONNECT_TIMEOUT, DEFAULT_INCOMING_QUEUE,
         DEFAULT_MAILBOX_CAPACITY, DEFAULT_MAX_MESSAGE_SIZE, DEFAULT_MAX_WRITE_QUEUE,
         DEFAULT_MEMORY_BUDGET, DEFAULT_PING_TIMEOUT, DEFAULT_READ_BUFFER_SIZE, DeflateConfig,
         DeflateParams, Flushed, HandshakeError, Message, Negotiated, PERMESSAGE_DEFLATE,
         ProtocolError, ReconnectPolicy, ReconnectingClient, Resubscribe, Role, ServerHandshake,
         Session, Utf8Bytes, WebSocket, WebSocketConfig, WebSocketConnection, WebSocketError,
-        WebSocketIo, WebSocketService, accept_answer, accept_key, encode_rejection, negotiate,
-        start_connection, websocket_connect, websocket_connect_actor,
+        WebSocketIo, WebSocketService, WebSocketStats, accept_answer, accept_key, broadcast_counts,
+        encode_rejection, negotiate, start_connection, websocket_connect, websocket_connect_actor,
     };
     pub use cyclone_web::websocket::{
         UpgradeRequest, WebSocketContext, WebSocketHandler, config_from_settings, upgrade,

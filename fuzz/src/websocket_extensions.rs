@@ -1,17 +1,31 @@
 //! The WebSocket opening handshake's header values as a server and a client read them:
 //! `Sec-WebSocket-Key`, `Sec-WebSocket-Protocol` and the permessage-deflate offers and answers
-//! in `Sec-WebSocket-Extensions`. Whatever a server agrees to fits its memory budget, and what
-//! it answers to our own client's offer, our client accepts with the same parameters.
+//! in `Sec-WebSocket-Extensions`. The contexts a server agrees to keep between messages fit its
+//! memory budget (without context takeover it keeps none), and what it answers to our own
+//! client's offer, our client accepts with the same parameters.
 
-use cyclone_protocol::websocket::{DeflateConfig, ServerHandshake, accept_answer, negotiate};
+use cyclone_protocol::websocket::{
+    DeflateConfig, DeflateParams, ServerHandshake, accept_answer, negotiate,
+};
 use http::{HeaderMap, HeaderValue, Method, Version};
 
 use super::input::Input;
 
-/// zlib's memory for a compressor and a decompressor with these windows (as the negotiation
-/// estimates it; see `cyclone_protocol::websocket`'s module docs).
-fn memory_estimate(compress_bits: u8, decompress_bits: u8) -> usize {
-    (4usize << compress_bits) + 128 * 1024 + (1usize << decompress_bits) + 7 * 1024
+/// zlib's memory for the contexts a server keeps between messages under `agreed` (as the
+/// negotiation estimates it; see `cyclone_protocol::websocket`'s module docs): its compressor
+/// unless `server_no_context_takeover`, its decompressor unless `client_no_context_takeover`.
+fn kept_memory(agreed: &DeflateParams) -> usize {
+    let compress = if agreed.server_no_context_takeover {
+        0
+    } else {
+        (4usize << agreed.server_max_window_bits) + 128 * 1024
+    };
+    let decompress = if agreed.client_no_context_takeover {
+        0
+    } else {
+        (1usize << agreed.client_max_window_bits.max(9)) + 7 * 1024
+    };
+    compress + decompress
 }
 
 /// A configuration from five choice bytes, and its memory budget.
@@ -24,6 +38,7 @@ fn config(input: &mut Input<'_>) -> (DeflateConfig, usize) {
         .client_max_window_bits(client_bits)
         .server_no_context_takeover(flags & 1 != 0)
         .client_no_context_takeover(flags & 2 != 0)
+        .context_takeover(flags & 4 != 0)
         .memory_budget(budget);
     (config, budget)
 }
@@ -38,10 +53,7 @@ pub fn check(data: &[u8]) {
     let offer = client_config.client_offer();
     if let Some((agreed, answer)) = negotiate([offer.as_str()], &server_config) {
         assert!(
-            memory_estimate(
-                agreed.server_max_window_bits,
-                agreed.client_max_window_bits.max(9)
-            ) <= budget,
+            kept_memory(&agreed) <= budget,
             "agreed to {agreed:?} over a {budget} byte budget"
         );
         let accepted = accept_answer(&answer, &client_config)
@@ -72,10 +84,7 @@ pub fn check(data: &[u8]) {
         let accepted = handshake.accept(chosen.as_deref(), Some(&server_config));
         if let Some(agreed) = accepted.negotiated.deflate {
             assert!(
-                memory_estimate(
-                    agreed.server_max_window_bits,
-                    agreed.client_max_window_bits.max(9)
-                ) <= budget,
+                kept_memory(&agreed) <= budget,
                 "agreed to {agreed:?} over a {budget} byte budget"
             );
         }

@@ -80,6 +80,10 @@ struct Options {
     shard: Option<(usize, usize)>,
     /// The source address this process binds its clients to.
     source: Ipv4Addr,
+    /// Offer permessage-deflate (as a browser does) and inflate what arrives compressed.
+    deflate: bool,
+    /// Bytes of chat-like JSON padding after `<t0> ` in each broadcast (0: none).
+    pad: usize,
 }
 
 impl Options {
@@ -130,6 +134,8 @@ impl Options {
             source_base: number(value("--source-base"), 2)?,
             shard,
             source,
+            deflate: args.iter().any(|arg| arg == "--deflate"),
+            pad: number(value("--pad"), 0usize)?,
         })
     }
 }
@@ -286,8 +292,14 @@ async fn open_client(
     stream.set_nodelay(true).map_err(Failure::Connect)?;
     let request = format!(
         "GET {} HTTP/1.1\r\nHost: {}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
-         Sec-WebSocket-Key: {KEY}\r\nSec-WebSocket-Version: 13\r\n\r\n",
-        options.path, options.address
+         Sec-WebSocket-Key: {KEY}\r\nSec-WebSocket-Version: 13\r\n{}\r\n",
+        options.path,
+        options.address,
+        if options.deflate {
+            "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n"
+        } else {
+            ""
+        }
     );
     stream
         .write_all(request.as_bytes())
@@ -316,9 +328,9 @@ async fn open_client(
     loop {
         match parse_frame(&buffer).map_err(Failure::Handshake)? {
             Some(frame) => {
-                let payload = &buffer[frame.header..frame.total];
+                let payload = frame.payload(&buffer).map_err(Failure::Handshake)?;
                 if frame.opcode == 1 || frame.opcode == 2 {
-                    let pid = std::str::from_utf8(payload)
+                    let pid = std::str::from_utf8(&payload)
                         .ok()
                         .and_then(|text| text.strip_prefix("pid:"))
                         .and_then(|pid| pid.parse().ok())
@@ -350,7 +362,10 @@ async fn read_messages(
             match parse_frame(&buffer) {
                 Ok(Some(frame)) => {
                     match frame.opcode {
-                        1 | 2 => on_data(&buffer[frame.header..frame.total]),
+                        1 | 2 => match frame.payload(&buffer) {
+                            Ok(payload) => on_data(&payload),
+                            Err(_) => return,
+                        },
                         8 => return,
                         _ => {}
                     }
@@ -374,6 +389,8 @@ async fn read_messages(
 struct Frame {
     /// The frame's opcode.
     opcode: u8,
+    /// RSV1: a permessage-deflate message (the server sends each in one frame).
+    compressed: bool,
     /// Where the payload starts.
     header: usize,
     /// Where the frame ends.
@@ -414,9 +431,38 @@ fn parse_frame(buffer: &[u8]) -> Result<Option<Frame>, String> {
     let total = header + length;
     Ok((buffer.len() >= total).then_some(Frame {
         opcode: buffer[0] & 0x0f,
+        compressed: buffer[0] & 0x40 != 0,
         header,
         total,
     }))
+}
+
+impl Frame {
+    /// The frame's payload, inflated when compressed. The server compresses each message on
+    /// its own (`server_no_context_takeover`), so a fresh inflater per message reads it.
+    fn payload<'a>(&self, buffer: &'a [u8]) -> Result<std::borrow::Cow<'a, [u8]>, String> {
+        let raw = &buffer[self.header..self.total];
+        if !self.compressed {
+            return Ok(std::borrow::Cow::Borrowed(raw));
+        }
+        let mut input = raw.to_vec();
+        input.extend_from_slice(&[0, 0, 0xff, 0xff]);
+        let mut inflater = flate2::Decompress::new(false);
+        let mut out = Vec::with_capacity(raw.len() * 4 + 64);
+        loop {
+            let consumed = inflater.total_in() as usize;
+            inflater
+                .decompress_vec(&input[consumed..], &mut out, flate2::FlushDecompress::Sync)
+                .map_err(|error| format!("inflate: {error}"))?;
+            if inflater.total_in() as usize == input.len() && out.len() < out.capacity() {
+                return Ok(std::borrow::Cow::Owned(out));
+            }
+            if out.len() > MAX_FRAME * 16 {
+                return Err("inflated message too large".into());
+            }
+            out.reserve(out.capacity().max(256));
+        }
+    }
 }
 
 /// A masked client text frame carrying `text`.
@@ -443,6 +489,20 @@ fn text_frame(text: &str, mask: [u8; 4]) -> Vec<u8> {
             .map(|(index, byte)| byte ^ mask[index % 4]),
     );
     frame
+}
+
+/// ` ` and `pad` bytes of chat-like JSON for a broadcast (empty for 0).
+fn padding(pad: usize) -> String {
+    if pad == 0 {
+        return String::new();
+    }
+    let mut text = String::from(r#" {"room":"lobby","user":"ada","text":""#);
+    while text.len() + 2 < pad {
+        text.push_str("see you at the usual place ");
+    }
+    text.truncate(pad.saturating_sub(2));
+    text.push_str(r#""}"#);
+    text
 }
 
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
@@ -494,6 +554,7 @@ impl ShardState {
         let now = wall_nanos();
         let Some(sent) = std::str::from_utf8(payload)
             .ok()
+            .and_then(|text| text.split(' ').next())
             .and_then(|text| text.parse::<u64>().ok())
         else {
             return;
@@ -689,6 +750,23 @@ fn rss_kib(pid: u32) -> Option<u64> {
     line.split_whitespace().nth(1)?.parse().ok()
 }
 
+/// CPU time (user + system) the server processes `pids` have used, in milliseconds, from
+/// `/proc/PID/stat` (clock ticks of 10 ms, Linux's `USER_HZ` of 100). Includes the work of
+/// receiving the control message; measured from before the broadcast is sent until every
+/// shard has reported, so it is the broadcast's whole cost to 10 ms.
+fn cpu_ms(pids: &[u32]) -> Option<u64> {
+    let mut total = 0;
+    for pid in pids {
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+        // Fields after the command name (which may hold spaces) close with ')'.
+        let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+        let user: u64 = fields.get(11)?.parse().ok()?;
+        let system: u64 = fields.get(12)?.parse().ok()?;
+        total += (user + system) * 10;
+    }
+    Some(total)
+}
+
 /// The value at quantile `q` of sorted `values`.
 fn quantile(sorted: &[u32], q: f64) -> f64 {
     if sorted.is_empty() {
@@ -757,6 +835,8 @@ async fn run_parent(options: &Options) -> Result<(), String> {
             ])
             .args(["--timeout", &options.timeout.as_secs_f64().to_string()])
             .args(["--shard", &format!("{index}/{shards_wanted}")])
+            .args(["--pad", &options.pad.to_string()])
+            .args(options.deflate.then_some("--deflate"))
             .args(["--source", &source.to_string()])
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -855,18 +935,25 @@ async fn run_parent(options: &Options) -> Result<(), String> {
     println!();
 
     // 3. The rounds.
-    println!("| round | clients with the message | p50 ms | p99 ms | last client (max) ms |");
-    println!("|---|---|---|---|---|");
+    println!(
+        "| round | clients with the message | p50 ms | p99 ms | last client (max) ms | server CPU ms |"
+    );
+    println!("|---|---|---|---|---|---|");
+    let server_pids: Vec<u32> = total.pids.keys().copied().collect();
     let mut mask_seed = 0x9e37_79b9u32;
     let mut summaries = Vec::new();
     for round in 1..=options.rounds {
         tokio::time::sleep(Duration::from_millis(500)).await;
+        let cpu_before = cpu_ms(&server_pids);
         let t0 = wall_nanos();
         for write in controls.values_mut() {
             mask_seed = mask_seed
                 .wrapping_mul(1_664_525)
                 .wrapping_add(1_013_904_223);
-            let frame = text_frame(&format!("broadcast:{t0}"), mask_seed.to_be_bytes());
+            let frame = text_frame(
+                &format!("broadcast:{t0}{}", padding(options.pad)),
+                mask_seed.to_be_bytes(),
+            );
             write
                 .write_all(&frame)
                 .await
@@ -906,6 +993,11 @@ async fn run_parent(options: &Options) -> Result<(), String> {
                 .unwrap_or(0);
             latencies.extend(words.filter_map(|word| word.parse::<u32>().ok()));
         }
+        let cpu = cpu_ms(&server_pids)
+            .zip(cpu_before)
+            .map_or("?".into(), |(after, before)| {
+                after.saturating_sub(before).to_string()
+            });
         latencies.sort_unstable();
         let (p50, p99, max) = (
             quantile(&latencies, 0.50),
@@ -913,7 +1005,7 @@ async fn run_parent(options: &Options) -> Result<(), String> {
             quantile(&latencies, 1.0),
         );
         println!(
-            "| {round} | {} / {expected}{} | {p50:.1} | {p99:.1} | {max:.1} |",
+            "| {round} | {} / {expected}{} | {p50:.1} | {p99:.1} | {max:.1} | {cpu} |",
             latencies.len(),
             if dropped > 0 {
                 format!(" ({dropped} dropped)")

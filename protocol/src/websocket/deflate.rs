@@ -1,4 +1,4 @@
-//! permessage-deflate (RFC 7692): negotiating its four parameters, and the per-connection
+//! permessage-deflate (RFC 7692): negotiating its four parameters, and each connection's
 //! compressor and decompressor.
 //!
 //! # Memory
@@ -7,14 +7,21 @@
 //! decompressor `1 << window_bits` plus about 7 KiB: some 300 KiB per connection at the
 //! default 15-bit windows, against a few KiB for an uncompressed connection. So:
 //!
-//! - a server shrinks its own window (which it may always do) until the estimate fits
-//!   [`DeflateConfig::memory_budget`], and declines compression if even 9-bit windows do not;
-//! - with `*_no_context_takeover` the contexts are freed after every message, so an idle
-//!   connection holds none; with context takeover they live as long as the connection.
+//! - by default a server answers every offer with `server_no_context_takeover` and
+//!   `client_no_context_takeover` (RFC 7692 §7.1.1.1 and §7.1.1.2 let it add both to any
+//!   answer): no zlib state need outlive a message, each message borrows its compressor or
+//!   decompressor from the loop ([`loop_zlib`](super::loop_zlib)), and an idle compressed
+//!   connection holds none. A message written to many connections is then compressed once per
+//!   loop and window size;
+//! - with [`DeflateConfig::context_takeover`] the contexts live as long as the connection, and
+//!   a server shrinks its own window (which it may always do) until the estimate fits
+//!   [`DeflateConfig::memory_budget`], declining compression if even 9-bit windows do not.
 
 use flate2::{Compress, Compression, Decompress, FlushCompress, FlushDecompress, Status};
 
+use super::Message;
 use super::error::ProtocolError;
+use super::loop_zlib;
 
 /// The extension token in `Sec-WebSocket-Extensions`.
 pub const PERMESSAGE_DEFLATE: &str = "permessage-deflate";
@@ -43,6 +50,8 @@ pub struct DeflateConfig {
     level: u32,
     /// See [`memory_budget`](Self::memory_budget).
     memory_budget: usize,
+    /// See [`context_takeover`](Self::context_takeover).
+    context_takeover: bool,
 }
 
 impl Default for DeflateConfig {
@@ -54,14 +63,36 @@ impl Default for DeflateConfig {
             client_no_context_takeover: false,
             level: 6,
             memory_budget: DEFAULT_MEMORY_BUDGET,
+            context_takeover: false,
         }
     }
 }
 
 impl DeflateConfig {
-    /// 15-bit windows both ways, context takeover both ways, level 6, a 320 KiB budget.
+    /// 15-bit windows both ways, level 6. A server answers with both `*_no_context_takeover`
+    /// parameters (see [`context_takeover`](Self::context_takeover)); a client offers context
+    /// takeover both ways and follows the answer.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// Server side: whether connections may keep their zlib contexts from one message to the
+    /// next (RFC 7692's context takeover), when the client allows it.
+    ///
+    /// - `false` (the default): every answer carries `server_no_context_takeover` and
+    ///   `client_no_context_takeover`, so each message is compressed and inflated on its own
+    ///   with zlib contexts lent by the loop; an idle compressed connection costs what an
+    ///   uncompressed one does, and one message written to many connections (a room's
+    ///   broadcast) is compressed once per loop and window size.
+    /// - `true`: Tornado's behaviour. Similar consecutive messages compress better, but each
+    ///   connection holds its contexts (about 300 KiB at 15-bit windows) for its whole life,
+    ///   within [`memory_budget`](Self::memory_budget), and compresses every message itself.
+    ///
+    /// A client's offer does not depend on it (see
+    /// [`server_no_context_takeover`](Self::server_no_context_takeover)).
+    pub fn context_takeover(mut self, on: bool) -> Self {
+        self.context_takeover = on;
+        self
     }
 
     /// Largest window the server compresses with, clamped to 9..=15. Default is 15.
@@ -76,13 +107,17 @@ impl DeflateConfig {
         self
     }
 
-    /// Whether the server compresses each message on its own. Default is `false`.
+    /// Client: ask the server to compress each message on its own. Server: always answer with
+    /// it (which [`context_takeover`](Self::context_takeover)`(false)` already does). Default is
+    /// `false`.
     pub fn server_no_context_takeover(mut self, on: bool) -> Self {
         self.server_no_context_takeover = on;
         self
     }
 
-    /// Whether the client compresses each message on its own. Default is `false`.
+    /// Client: compress each message on its own, and say so in the offer. Server: always ask
+    /// the client for it (which [`context_takeover`](Self::context_takeover)`(false)` already
+    /// does). Default is `false`.
     pub fn client_no_context_takeover(mut self, on: bool) -> Self {
         self.client_no_context_takeover = on;
         self
@@ -94,8 +129,9 @@ impl DeflateConfig {
         self
     }
 
-    /// Most memory one connection's compression contexts may take (server side); see the
-    /// [module docs](crate::websocket). Default is 320 KiB.
+    /// Most memory one connection's own compression contexts may take, server side, with
+    /// [`context_takeover`](Self::context_takeover); see the [module docs](crate::websocket).
+    /// Contexts lent by the loop do not count. Default is 320 KiB.
     pub fn memory_budget(mut self, bytes: usize) -> Self {
         self.memory_budget = bytes;
         self
@@ -239,9 +275,14 @@ fn read_params(params: &[Param<'_>], client_bits_may_lack_value: bool) -> Option
     Some(seen)
 }
 
-/// Memory zlib needs for a compressor and a decompressor with these windows.
-fn memory_estimate(compress_bits: u8, decompress_bits: u8) -> usize {
-    (4usize << compress_bits) + 128 * 1024 + (1usize << decompress_bits) + 7 * 1024
+/// Memory zlib needs for a compressor with this window.
+fn deflate_estimate(bits: u8) -> usize {
+    (4usize << bits) + 128 * 1024
+}
+
+/// Memory zlib needs for a decompressor with this window.
+fn inflate_estimate(bits: u8) -> usize {
+    (1usize << bits) + 7 * 1024
 }
 
 /// Server side: picks the first acceptable permessage-deflate offer in the client's
@@ -250,6 +291,20 @@ fn memory_estimate(compress_bits: u8, decompress_bits: u8) -> usize {
 pub fn negotiate<'a>(
     offers: impl IntoIterator<Item = &'a str>,
     config: &DeflateConfig,
+) -> Option<(DeflateParams, String)> {
+    negotiate_for(offers, config, false)
+}
+
+/// [`negotiate`] for a client that cannot hear `client_no_context_takeover`: Tornado's
+/// (6.6's `httputil._parse_header` drops parameters without a value, so its client goes on
+/// compressing with context takeover after agreeing to the parameter, and its second message
+/// would not inflate). Such a client is left its context takeover, and the server keeps an
+/// inflater for it (about 40 KiB at 15 bits); our side still compresses each message alone,
+/// which any inflater reads.
+pub(crate) fn negotiate_for<'a>(
+    offers: impl IntoIterator<Item = &'a str>,
+    config: &DeflateConfig,
+    deaf_to_client_no_context_takeover: bool,
 ) -> Option<(DeflateParams, String)> {
     for value in offers {
         for (name, params) in parse_extensions(value) {
@@ -273,22 +328,39 @@ pub fn negotiate<'a>(
                 // The client did not say it can use a smaller window: it compresses with 15.
                 None => 15,
             };
+            let server_no_context_takeover = seen.server_no_context_takeover
+                || config.server_no_context_takeover
+                || !config.context_takeover;
+            let client_no_context_takeover = seen.client_no_context_takeover
+                || config.client_no_context_takeover
+                || (!config.context_takeover && !deaf_to_client_no_context_takeover);
+            // Only contexts a connection keeps between messages count against its budget;
+            // those lent by the loop for one message do not.
             let inflate_bits = client_bits.max(MIN_ZLIB_WINDOW_BITS);
-            while server_bits > MIN_ZLIB_WINDOW_BITS
-                && memory_estimate(server_bits, inflate_bits) > config.memory_budget
-            {
+            let kept = |server_bits: u8| {
+                let deflate = if server_no_context_takeover {
+                    0
+                } else {
+                    deflate_estimate(server_bits)
+                };
+                let inflate = if client_no_context_takeover {
+                    0
+                } else {
+                    inflate_estimate(inflate_bits)
+                };
+                deflate + inflate
+            };
+            while server_bits > MIN_ZLIB_WINDOW_BITS && kept(server_bits) > config.memory_budget {
                 server_bits -= 1;
             }
-            if memory_estimate(server_bits, inflate_bits) > config.memory_budget {
+            if kept(server_bits) > config.memory_budget {
                 continue;
             }
             let params = DeflateParams {
                 server_max_window_bits: server_bits,
                 client_max_window_bits: client_bits,
-                server_no_context_takeover: seen.server_no_context_takeover
-                    || config.server_no_context_takeover,
-                client_no_context_takeover: seen.client_no_context_takeover
-                    || config.client_no_context_takeover,
+                server_no_context_takeover,
+                client_no_context_takeover,
             };
             let answer = params.response_header(client_offered_window);
             return Some((params, answer));
@@ -331,21 +403,23 @@ pub fn accept_answer(value: &str, config: &DeflateConfig) -> Result<DeflateParam
 }
 
 /// One connection's compression state: compresses what this side sends, inflates what the
-/// peer sends.
+/// peer sends. A side without context takeover borrows the loop's zlib contexts
+/// ([`loop_zlib`](super::loop_zlib)) per message and holds none in between; a side with it owns
+/// its context for the connection's life.
 #[derive(Debug)]
 pub(crate) struct DeflateContext {
-    /// Our compressor; `None` until first used, and again after each message without context
-    /// takeover, so an idle connection holds no zlib state.
+    /// Our compressor, with context takeover only (created on first use).
     compressor: Option<Compress>,
-    /// The peer's messages' decompressor, kept or dropped the same way.
+    /// The peer's messages' decompressor: owned for the connection's life with context
+    /// takeover; without it, borrowed from the loop while a fragmented message is in progress.
     decompressor: Option<Decompress>,
     /// Our window.
     compress_bits: u8,
     /// The peer's window.
     decompress_bits: u8,
-    /// Drop our compressor after each message.
+    /// Each of our messages is compressed alone (borrowed compressor, broadcast cache).
     compress_reset: bool,
-    /// Drop the decompressor after each message.
+    /// Each of the peer's messages is inflated alone (borrowed decompressor).
     decompress_reset: bool,
     /// zlib level.
     level: u32,
@@ -380,42 +454,42 @@ impl DeflateContext {
         }
     }
 
-    /// Compresses one whole message payload into `out` (the trailer stripped).
-    pub(crate) fn compress(&mut self, payload: &[u8], out: &mut Vec<u8>) {
-        let (bits, level) = (self.compress_bits, self.level);
-        let compressor = self.compressor.get_or_insert_with(|| {
-            Compress::new_with_window_bits(Compression::new(level), false, bits)
+    /// zlib memory this connection holds right now (by the estimate in the module docs): 0 for
+    /// an idle connection without context takeover.
+    pub(crate) fn held_bytes(&self) -> usize {
+        let compress = self
+            .compressor
+            .as_ref()
+            .map_or(0, |_| deflate_estimate(self.compress_bits));
+        let decompress = self.decompressor.as_ref().map_or(0, |_| {
+            if self.decompress_reset {
+                inflate_estimate(15)
+            } else {
+                inflate_estimate(self.decompress_bits)
+            }
         });
-        let start_in = compressor.total_in();
-        out.reserve(payload.len() / 2 + 64);
-        loop {
-            let consumed = (compressor.total_in() - start_in) as usize;
-            if out.capacity() - out.len() < 64 {
-                out.reserve(out.capacity().max(256));
-            }
-            // Compressing from memory into a Vec cannot fail: zlib's only errors are for bad
-            // streams or parameters, which this code never builds.
-            if compressor
-                .compress_vec(&payload[consumed..], out, FlushCompress::Sync)
-                .is_err()
-            {
-                break;
-            }
-            let consumed = (compressor.total_in() - start_in) as usize;
-            if consumed == payload.len() && out.len() < out.capacity() {
-                break;
-            }
-        }
-        if out.ends_with(&SYNC_TRAILER) {
-            out.truncate(out.len() - SYNC_TRAILER.len());
-        }
-        if out.is_empty() {
-            // zlib emits nothing for an empty message right after a flush; RFC 7692 §7.2.3.6
-            // sends it as one empty stored block, 0x00 once the trailer is stripped.
-            out.push(0x00);
-        }
+        compress + decompress
+    }
+
+    /// Compresses one whole message payload into `out` (the trailer stripped). `message` is
+    /// the payload's owner: without context takeover, its buffer identifies the payload in
+    /// the loop's broadcast cache.
+    pub(crate) fn compress(&mut self, message: &Message, payload: &[u8], out: &mut Vec<u8>) {
         if self.compress_reset {
-            self.compressor = None;
+            loop_zlib::compress_alone(
+                message,
+                payload,
+                self.compress_bits,
+                self.level,
+                out,
+                compress_message,
+            );
+        } else {
+            let (bits, level) = (self.compress_bits, self.level);
+            let compressor = self.compressor.get_or_insert_with(|| {
+                Compress::new_with_window_bits(Compression::new(level), false, bits)
+            });
+            compress_message(compressor, payload, out);
         }
     }
 
@@ -428,14 +502,22 @@ impl DeflateContext {
         out: &mut Vec<u8>,
         max: usize,
     ) -> Result<(), ProtocolError> {
-        self.inflate(input, out, max)?;
-        if last {
-            self.inflate(&SYNC_TRAILER, out, max)?;
-            if self.decompress_reset {
-                self.decompressor = None;
+        let result = self.inflate(input, out, max).and_then(|()| {
+            if last {
+                self.inflate(&SYNC_TRAILER, out, max)
+            } else {
+                Ok(())
             }
+        });
+        // A failed connection is closed: its decompressor is of no more use to it. Without
+        // context takeover it goes back to the loop (reset) after every message.
+        if (last || result.is_err())
+            && self.decompress_reset
+            && let Some(decompressor) = self.decompressor.take()
+        {
+            loop_zlib::return_decompressor(decompressor);
         }
-        Ok(())
+        result
     }
 
     fn inflate(
@@ -444,10 +526,14 @@ impl DeflateContext {
         out: &mut Vec<u8>,
         max: usize,
     ) -> Result<(), ProtocolError> {
-        let bits = self.decompress_bits;
-        let decompressor = self
-            .decompressor
-            .get_or_insert_with(|| Decompress::new_with_window_bits(false, bits));
+        let (bits, borrowed) = (self.decompress_bits, self.decompress_reset);
+        let decompressor = self.decompressor.get_or_insert_with(|| {
+            if borrowed {
+                loop_zlib::borrow_decompressor()
+            } else {
+                Decompress::new_with_window_bits(false, bits)
+            }
+        });
         let start_in = decompressor.total_in();
         loop {
             let consumed = (decompressor.total_in() - start_in) as usize;
@@ -466,7 +552,11 @@ impl DeflateContext {
             let produced = decompressor.total_out() - before_out;
             if status == Status::StreamEnd {
                 // A final block ends the peer's context; the next message starts afresh.
-                self.decompressor = None;
+                if let Some(ended) = self.decompressor.take()
+                    && borrowed
+                {
+                    loop_zlib::return_decompressor(ended);
+                }
                 return Ok(());
             }
             if consumed == input.len() && (out.len() < out.capacity() || produced == 0) {
@@ -476,6 +566,40 @@ impl DeflateContext {
                 return Err(ProtocolError::BadCompression);
             }
         }
+    }
+}
+
+/// Compresses one message's payload with `compressor`, appending to `out` without the sync
+/// flush's trailer.
+fn compress_message(compressor: &mut Compress, payload: &[u8], out: &mut Vec<u8>) {
+    let start = out.len();
+    let start_in = compressor.total_in();
+    out.reserve(payload.len() / 2 + 64);
+    loop {
+        let consumed = (compressor.total_in() - start_in) as usize;
+        if out.capacity() - out.len() < 64 {
+            out.reserve(out.capacity().max(256));
+        }
+        // Compressing from memory into a Vec cannot fail: zlib's only errors are for bad
+        // streams or parameters, which this code never builds.
+        if compressor
+            .compress_vec(&payload[consumed..], out, FlushCompress::Sync)
+            .is_err()
+        {
+            break;
+        }
+        let consumed = (compressor.total_in() - start_in) as usize;
+        if consumed == payload.len() && out.len() < out.capacity() {
+            break;
+        }
+    }
+    if out[start..].ends_with(&SYNC_TRAILER) {
+        out.truncate(out.len() - SYNC_TRAILER.len());
+    }
+    if out.len() == start {
+        // zlib emits nothing for an empty message right after a flush; RFC 7692 §7.2.3.6
+        // sends it as one empty stored block, 0x00 once the trailer is stripped.
+        out.push(0x00);
     }
 }
 
@@ -511,15 +635,16 @@ mod tests {
             let mut server = DeflateContext::new(agreed, true, 6);
             let mut client = DeflateContext::new(agreed, false, 6);
             let mut sizes = Vec::new();
+            let message = Message::binary(text.clone());
             for _ in 0..3 {
                 let mut wire = Vec::new();
-                server.compress(&text, &mut wire);
+                server.compress(&message, &text, &mut wire);
                 sizes.push(wire.len());
                 let mut back = Vec::new();
                 client.decompress(&wire, true, &mut back, 1 << 20).unwrap();
                 assert_eq!(back, text);
                 let mut wire = Vec::new();
-                client.compress(&text, &mut wire);
+                client.compress(&message, &text, &mut wire);
                 let mut back = Vec::new();
                 // Split the compressed message into two frames.
                 let half = wire.len() / 2;
@@ -550,7 +675,8 @@ mod tests {
         let agreed = params(15, 15, false, false);
         let mut server = DeflateContext::new(agreed, true, 6);
         let mut wire = Vec::new();
-        server.compress(&vec![0u8; 100_000], &mut wire);
+        let zeros = vec![0u8; 100_000];
+        server.compress(&Message::binary(zeros.clone()), &zeros, &mut wire);
         let mut client = DeflateContext::new(agreed, false, 6);
         let mut back = Vec::new();
         assert_eq!(
@@ -562,7 +688,7 @@ mod tests {
 
     #[test]
     fn server_negotiation_follows_rfc_7692() {
-        let config = DeflateConfig::new();
+        let config = DeflateConfig::new().context_takeover(true);
         let (agreed, answer) =
             negotiate(["permessage-deflate; client_max_window_bits"], &config).unwrap();
         assert_eq!(agreed, params(15, 15, false, false));
@@ -589,6 +715,7 @@ mod tests {
         }
         // Without client_max_window_bits the client compresses with 15 bits.
         let small = DeflateConfig::new()
+            .context_takeover(true)
             .client_max_window_bits(9)
             .memory_budget(200 * 1024);
         let (agreed, answer) = negotiate(["permessage-deflate"], &small).unwrap();
@@ -601,9 +728,110 @@ mod tests {
         assert_eq!(
             negotiate(
                 ["permessage-deflate"],
-                &DeflateConfig::new().memory_budget(1024)
+                &DeflateConfig::new()
+                    .context_takeover(true)
+                    .memory_budget(1024)
             ),
             None
+        );
+    }
+
+    #[test]
+    fn server_answers_without_context_takeover_by_default() {
+        let config = DeflateConfig::new();
+        // Chromium's offer, and Python websockets' (which asks for no parameter but the
+        // client's window).
+        for offer in [
+            "permessage-deflate; client_max_window_bits",
+            "permessage-deflate",
+        ] {
+            let (agreed, answer) = negotiate([offer], &config).unwrap();
+            assert_eq!(agreed, params(15, 15, true, true), "{offer}");
+            assert_eq!(
+                answer,
+                "permessage-deflate; server_no_context_takeover; client_no_context_takeover"
+            );
+        }
+        // Windows are not shrunk for a budget that lent contexts do not count against.
+        let (agreed, _) = negotiate(
+            ["permessage-deflate; client_max_window_bits=10"],
+            &DeflateConfig::new().memory_budget(1024),
+        )
+        .unwrap();
+        assert_eq!(agreed, params(15, 10, true, true));
+    }
+
+    #[test]
+    fn an_idle_context_without_takeover_holds_nothing() {
+        let text = b"{\"user\":\"ann\",\"text\":\"hello there\"}".repeat(20);
+        let message = Message::binary(text.clone());
+        let mut reset = DeflateContext::new(params(15, 15, true, true), true, 6);
+        let mut kept = DeflateContext::new(params(15, 15, false, false), true, 6);
+        for context in [&mut reset, &mut kept] {
+            let mut wire = Vec::new();
+            context.compress(&message, &text, &mut wire);
+            let mut back = Vec::new();
+            let mut peer = DeflateContext::new(params(15, 15, true, true), false, 6);
+            peer.decompress(&wire, true, &mut back, 1 << 20).unwrap();
+            assert_eq!(back, text);
+            let mut client_wire = Vec::new();
+            peer.compress(&message, &text, &mut client_wire);
+            let mut back = Vec::new();
+            context
+                .decompress(&client_wire, true, &mut back, 1 << 20)
+                .unwrap();
+            assert_eq!(back, text);
+        }
+        assert_eq!(reset.held_bytes(), 0);
+        assert!(kept.held_bytes() > 128 * 1024, "{}", kept.held_bytes());
+        // Mid-way through a fragmented message the lent decompressor is held, then returned.
+        let mut wire = Vec::new();
+        DeflateContext::new(params(15, 15, true, true), false, 6).compress(
+            &Message::binary(text.clone()),
+            &text,
+            &mut wire,
+        );
+        let mut back = Vec::new();
+        let half = wire.len() / 2;
+        reset
+            .decompress(&wire[..half], false, &mut back, 1 << 20)
+            .unwrap();
+        assert!(reset.held_bytes() > 0);
+        reset
+            .decompress(&wire[half..], true, &mut back, 1 << 20)
+            .unwrap();
+        assert_eq!(back, text);
+        assert_eq!(reset.held_bytes(), 0);
+    }
+
+    #[test]
+    fn one_buffer_is_compressed_once_per_window_size() {
+        let text = b"broadcast to the room, the same bytes for everyone ".repeat(8);
+        let message = Message::binary(text.clone());
+        let before = loop_zlib::broadcast_counts();
+        let mut outputs = Vec::new();
+        for bits in [15, 15, 15, 10, 10] {
+            let mut member = DeflateContext::new(params(bits, 15, true, true), true, 6);
+            let mut wire = Vec::new();
+            member.compress(&message.clone(), &text, &mut wire);
+            let mut back = Vec::new();
+            DeflateContext::new(params(bits, 15, true, true), false, 6)
+                .decompress(&wire, true, &mut back, 1 << 20)
+                .unwrap();
+            assert_eq!(back, text);
+            outputs.push(wire);
+        }
+        let after = loop_zlib::broadcast_counts();
+        assert_eq!(after.compressed - before.compressed, 2);
+        assert_eq!(after.reused - before.reused, 3);
+        // Another buffer with the same bytes is compressed again (identity, not content).
+        let copy = Message::binary(text.clone());
+        let mut wire = Vec::new();
+        DeflateContext::new(params(15, 15, true, true), true, 6).compress(&copy, &text, &mut wire);
+        assert_eq!(wire, outputs[0]);
+        assert_eq!(
+            loop_zlib::broadcast_counts().compressed - after.compressed,
+            1
         );
     }
 

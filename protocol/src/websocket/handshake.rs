@@ -67,6 +67,9 @@ pub struct ServerHandshake {
     subprotocols: Vec<String>,
     /// The `Sec-WebSocket-Extensions` lines offered.
     extensions: Vec<String>,
+    /// The client is Tornado's (`User-Agent: Tornado/...`), whose answer parser drops
+    /// parameters without a value: it never hears `client_no_context_takeover`.
+    tornado_client: bool,
 }
 
 impl ServerHandshake {
@@ -123,6 +126,9 @@ impl ServerHandshake {
                 .filter_map(|value| value.to_str().ok())
                 .map(str::to_owned)
                 .collect(),
+            tornado_client: headers
+                .get(http::header::USER_AGENT)
+                .is_some_and(|agent| agent.as_bytes().starts_with(b"Tornado/")),
         })
     }
 
@@ -144,7 +150,11 @@ impl ServerHandshake {
             .filter(|chosen| self.subprotocols.iter().any(|offered| offered == chosen))
             .map(str::to_owned);
         let negotiation = compression.and_then(|config| {
-            deflate::negotiate(self.extensions.iter().map(String::as_str), config)
+            deflate::negotiate_for(
+                self.extensions.iter().map(String::as_str),
+                config,
+                self.tornado_client,
+            )
         });
         let mut headers = HeaderMap::new();
         headers.insert(UPGRADE, HeaderValue::from_static("websocket"));

@@ -148,7 +148,8 @@ impl WebSocketConfig {
     }
 
     /// Offers (client) or accepts (server) permessage-deflate with these settings; `None`
-    /// turns compression off. Default is `None`.
+    /// turns compression off. A server's [`DeflateConfig::new()`] keeps no zlib state in an
+    /// idle connection (see [`DeflateConfig::context_takeover`]). Default is `None`.
     pub fn compression(mut self, compression: Option<DeflateConfig>) -> Self {
         self.compression = compression;
         self

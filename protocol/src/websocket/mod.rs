@@ -16,6 +16,9 @@
 //!   connection with `read_message` / `write_message`, as an actor with callbacks, or
 //!   supervised with backoff.
 //! - [`WebSocketConfig`] (`limits.rs`): every limit and timeout.
+//! - `loop_zlib.rs`: the zlib contexts each loop lends its connections for one message, and
+//!   the compressed payloads it remembers so a broadcast is compressed once
+//!   ([`broadcast_counts`]).
 //!
 //! # Example
 //!
@@ -99,7 +102,9 @@
 //! | `ping_interval` / `ping_timeout` | off / 30 s | a silent peer's socket is dropped |
 //! | `close_timeout` | 5 s | socket dropped without the peer's close |
 //! | `mailbox_capacity` | 64 messages | `write_message` waits, `try_write` fails |
-//! | compression `memory_budget` | 320 KiB | server shrinks its window, or declines |
+//! | compression, default (no context takeover) | no zlib state per idle connection: the loop lends contexts per message | — |
+//! | compression `memory_budget`, with `context_takeover(true)` | 320 KiB | server shrinks its window, or declines |
+//! | broadcast cache ([`BROADCAST_CACHE_ENTRIES`], [`BROADCAST_CACHE_BYTES`]) | 32 payloads, 4 MiB per loop | the oldest is forgotten |
 //!
 //! # Close codes
 //!
@@ -120,6 +125,7 @@ mod error;
 mod frame;
 mod handshake;
 mod limits;
+mod loop_zlib;
 mod utf8;
 
 use bytes::Bytes;
@@ -138,7 +144,7 @@ pub use close::{CloseCode, CloseFrame};
 pub use codec::{Codec, Role};
 pub use connection::{
     Flushed, Session, WebSocket, WebSocketConnection, WebSocketIo, WebSocketService,
-    start_connection,
+    WebSocketStats, start_connection,
 };
 pub use deflate::{
     DEFAULT_MEMORY_BUDGET, DeflateConfig, DeflateParams, PERMESSAGE_DEFLATE, accept_answer,
@@ -151,6 +157,10 @@ pub use handshake::{
 pub use limits::{
     DEFAULT_CLOSE_TIMEOUT, DEFAULT_MAILBOX_CAPACITY, DEFAULT_MAX_MESSAGE_SIZE,
     DEFAULT_MAX_WRITE_QUEUE, DEFAULT_PING_TIMEOUT, DEFAULT_READ_BUFFER_SIZE, WebSocketConfig,
+};
+pub use loop_zlib::{
+    BROADCAST_CACHE_BYTES, BROADCAST_CACHE_ENTRIES, BROADCAST_CACHE_MAX_PAYLOAD, BroadcastCounts,
+    LOOP_SPARE_COMPRESSORS, LOOP_SPARE_DECOMPRESSORS, broadcast_counts,
 };
 
 /// One WebSocket message or control frame.

@@ -53,8 +53,8 @@ use super::handshake::Negotiated;
 use super::limits::WebSocketConfig;
 
 use self::core::{Core, Phase};
-use handle::Outgoing;
-pub use handle::WebSocket;
+use handle::{Outgoing, Stats};
+pub use handle::{WebSocket, WebSocketStats};
 use session::FlushProgress;
 pub use session::{Flushed, Session, WebSocketIo, WebSocketService};
 
@@ -366,6 +366,18 @@ impl Handler<Outgoing> for WebSocketConnection {
 
     fn handle(&mut self, outgoing: Outgoing, _ctx: &mut Context<Self>) {
         self.core.queue_for(&outgoing.message, outgoing.flushed);
+    }
+}
+
+impl Handler<Stats> for WebSocketConnection {
+    type Result = MessageResult<Stats>;
+
+    fn handle(&mut self, _: Stats, _ctx: &mut Context<Self>) -> Self::Result {
+        MessageResult(WebSocketStats {
+            compressed: self.core.codec.is_compressing(),
+            compression_memory: self.core.codec.compression_memory(),
+            write_queue: self.core.stream.write_buffer_len(),
+        })
     }
 }
 

@@ -217,6 +217,13 @@ impl Session<'_> {
         self.core.codec.is_compressing()
     }
 
+    /// zlib memory the connection holds right now; see [`WebSocketStats::compression_memory`].
+    ///
+    /// [`WebSocketStats::compression_memory`]: super::WebSocketStats::compression_memory
+    pub fn compression_memory(&self) -> usize {
+        self.core.codec.compression_memory()
+    }
+
     /// Bytes queued for the peer and not yet written.
     pub fn write_queue_len(&self) -> usize {
         self.core.stream.write_buffer_len()
