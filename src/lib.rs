@@ -210,11 +210,13 @@ pub mod httpclient {
 /// codec and handshake underneath.
 pub mod websocket {
     pub use cyclone_protocol::websocket::{
-        Accepted, BroadcastCounts, ClientConnection, ClientHandshake, CloseCode, CloseFrame, Codec,
+        Accepted, BROADCAST_CACHE_BYTES, BROADCAST_CACHE_ENTRIES, BROADCAST_CACHE_MAX_PAYLOAD,
+        BroadcastCounts, ClientConnection, ClientHandshake, CloseCode, CloseFrame, Codec,
         ConnectRequest, DEFAULT_CLOSE_TIMEOUT, DEFAULT_CONNECT_TIMEOUT, DEFAULT_INCOMING_QUEUE,
         DEFAULT_MAILBOX_CAPACITY, DEFAULT_MAX_MESSAGE_SIZE, DEFAULT_MAX_WRITE_QUEUE,
-        DEFAULT_MEMORY_BUDGET, DEFAULT_PING_TIMEOUT, DEFAULT_READ_BUFFER_SIZE, DeflateConfig,
-        DeflateParams, Flushed, HandshakeError, Message, Negotiated, PERMESSAGE_DEFLATE,
+        DEFAULT_MEMORY_BUDGET, DEFAULT_PING_TIMEOUT, DEFAULT_READ_BUFFER_SIZE,
+        DEFAULT_WRITE_TIMEOUT, DeflateConfig, DeflateParams, Flushed, HandshakeError,
+        LOOP_SPARE_COMPRESSORS, LOOP_SPARE_DECOMPRESSORS, Message, Negotiated, PERMESSAGE_DEFLATE,
         ProtocolError, ReconnectPolicy, ReconnectingClient, Resubscribe, Role, ServerHandshake,
         Session, Utf8Bytes, WebSocket, WebSocketConfig, WebSocketConnection, WebSocketError,
         WebSocketIo, WebSocketService, WebSocketStats, accept_answer, accept_key, broadcast_counts,
