@@ -10,11 +10,9 @@
 
 mod support;
 
-use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex, mpsc};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+use support::browser::{Driver, capabilities};
 
 use cyclone::httpserver::HttpServerRequest;
 use cyclone::testing::TestServer;
@@ -23,7 +21,6 @@ use cyclone::websocket::{
     ConnectRequest, DeflateConfig, Message, WebSocket, WebSocketConfig, WebSocketContext,
     WebSocketHandler, websocket_with,
 };
-use fantoccini::wd::Capabilities;
 use fantoccini::{Client, ClientBuilder};
 use futures::FutureExt;
 use hyper_util::client::legacy::connect::HttpConnector;
@@ -33,76 +30,6 @@ use support::ws::next_message;
 const TEST_TIMEOUT: Duration = Duration::from_secs(120);
 /// The most chromedriver may take to listen, and the browser session to start.
 const START_TIMEOUT: Duration = Duration::from_secs(20);
-/// What to install when the browser is missing.
-const PACKAGES: &str = "apt-get install -y chromium chromium-driver";
-
-/// chromedriver on a free loopback port; killed when dropped.
-struct Driver {
-    /// The process.
-    child: Child,
-    /// Its WebDriver URL.
-    url: String,
-}
-
-impl Driver {
-    fn start(driver: &Path) -> Driver {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|listener| listener.local_addr())
-            .map(|address| address.port())
-            .expect("a free port");
-        let child = Command::new(driver)
-            .arg(format!("--port={port}"))
-            .arg("--allowed-ips=127.0.0.1")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|error| panic!("cannot start {}: {error}", driver.display()));
-        let address = SocketAddr::from(([127, 0, 0, 1], port));
-        let started = Instant::now();
-        while TcpStream::connect_timeout(&address, Duration::from_millis(200)).is_err() {
-            assert!(
-                started.elapsed() < START_TIMEOUT,
-                "chromedriver did not listen within {START_TIMEOUT:?}"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        Driver {
-            child,
-            url: format!("http://127.0.0.1:{port}"),
-        }
-    }
-}
-
-impl Drop for Driver {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// Headless Chromium with nothing that reaches the network, in a fresh profile.
-fn capabilities(chromium: &Path, profile: &Path) -> Capabilities {
-    let options = serde_json::json!({
-        "binary": chromium.display().to_string(),
-        "args": [
-            "--headless=new",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-dev-shm-usage",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--disable-extensions",
-            "--no-first-run",
-            format!("--user-data-dir={}", profile.display()),
-        ],
-    });
-    let mut capabilities = Capabilities::new();
-    capabilities.insert("goog:chromeOptions".into(), options);
-    capabilities
-}
-
 /// Echoes; tells the test its name and handle on open.
 struct Member {
     /// Where `open` sends (name, handle).
@@ -166,17 +93,7 @@ look();
 
 #[actix_rt::test]
 async fn chromium_talks_deflate_without_context_takeover_and_gets_a_shared_broadcast() {
-    let install = format!("install them with `{PACKAGES}`");
-    let Some(chromium) = support::deps::require_binary(
-        "CHROMIUM",
-        &["/usr/bin/chromium", "/usr/bin/chromium-browser"],
-        &install,
-    ) else {
-        return;
-    };
-    let Some(driver) =
-        support::deps::require_binary("CHROMEDRIVER", &["/usr/bin/chromedriver"], &install)
-    else {
+    let Some((chromium, driver)) = support::browser::require_browser() else {
         return;
     };
     let (sender, members) = mpsc::channel();

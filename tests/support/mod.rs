@@ -6,6 +6,7 @@
 
 #![allow(dead_code)]
 
+pub mod browser;
 pub mod deps;
 pub mod examples;
 pub mod hostile;
