@@ -15,12 +15,11 @@ mod support;
 mod site;
 
 use std::time::Duration;
-use support::browser::{Driver, capabilities};
+use support::browser::{Driver, finish, session};
 
 use cyclone::testing::TestServer;
-use fantoccini::{Client, ClientBuilder, Locator};
+use fantoccini::{Client, Locator};
 use futures::FutureExt;
-use hyper_util::client::legacy::connect::HttpConnector;
 
 /// The most the browser part may take, start to finish.
 const TEST_TIMEOUT: Duration = Duration::from_secs(180);
@@ -45,23 +44,14 @@ async fn a_browser_signs_up_writes_an_entry_and_is_refused_a_forged_form() {
     .unwrap();
     let server = TestServer::start(app).unwrap();
     let driver = Driver::start(&driver);
-    let mut builder = ClientBuilder::new(HttpConnector::new());
-    builder.capabilities(capabilities(&chromium, &dir.join("profile")));
-    let browser = tokio::time::timeout(STEP_TIMEOUT, builder.connect(&driver.url))
-        .await
-        .expect("a browser session in time")
-        .expect("a browser session");
+    let browser = session(&driver, &chromium, &dir.join("profile"), STEP_TIMEOUT).await;
     // A failing step must still close the browser (chromium outlives a killed chromedriver).
     let run = std::panic::AssertUnwindSafe(scenario(&browser, &server)).catch_unwind();
     let outcome = tokio::time::timeout(TEST_TIMEOUT, run).await;
     let _ = browser.close().await;
     drop(driver);
     let _ = std::fs::remove_dir_all(&dir);
-    match outcome {
-        Ok(Ok(())) => {}
-        Ok(Err(panic)) => std::panic::resume_unwind(panic),
-        Err(_) => panic!("the browser scenario took more than {TEST_TIMEOUT:?}"),
-    }
+    finish(outcome, TEST_TIMEOUT);
 }
 
 /// What a person does, step by step.

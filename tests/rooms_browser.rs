@@ -11,11 +11,10 @@ mod rooms_client;
 mod support;
 
 use std::time::Duration;
-use support::browser::{Driver, capabilities};
+use support::browser::{Driver, finish, session};
 
-use fantoccini::{Client, ClientBuilder, Locator};
+use fantoccini::{Client, Locator};
 use futures::FutureExt;
-use hyper_util::client::legacy::connect::HttpConnector;
 use rooms_client::Chat;
 use support::redis::RedisServer;
 
@@ -38,14 +37,7 @@ async fn a_websocket_page_and_a_long_poll_page_on_two_processes_talk_through_red
     let driver = Driver::start(&driver);
     let mut browsers = Vec::new();
     for profile in ["websocket", "poll"] {
-        let mut builder = ClientBuilder::new(HttpConnector::new());
-        builder.capabilities(capabilities(&chromium, &dir.join(profile)));
-        browsers.push(
-            tokio::time::timeout(STEP_TIMEOUT, builder.connect(&driver.url))
-                .await
-                .expect("a browser session in time")
-                .expect("a browser session"),
-        );
+        browsers.push(session(&driver, &chromium, &dir.join(profile), STEP_TIMEOUT).await);
     }
     // A failing step must still close the browsers.
     let run = std::panic::AssertUnwindSafe(scenario(&browsers[0], &browsers[1], &one, &two))
@@ -56,11 +48,7 @@ async fn a_websocket_page_and_a_long_poll_page_on_two_processes_talk_through_red
     }
     drop(driver);
     let _ = std::fs::remove_dir_all(&dir);
-    match outcome {
-        Ok(Ok(())) => {}
-        Ok(Err(panic)) => std::panic::resume_unwind(panic),
-        Err(_) => panic!("the browser scenario took more than {TEST_TIMEOUT:?}"),
-    }
+    finish(outcome, TEST_TIMEOUT);
 }
 
 async fn scenario(websocket: &Client, poll: &Client, one: &Chat, two: &Chat) {

@@ -12,7 +12,7 @@ mod support;
 
 use std::sync::{Arc, Mutex, mpsc};
 use std::time::Duration;
-use support::browser::{Driver, capabilities};
+use support::browser::{Driver, finish, session};
 
 use cyclone::httpserver::HttpServerRequest;
 use cyclone::testing::TestServer;
@@ -21,9 +21,8 @@ use cyclone::websocket::{
     ConnectRequest, DeflateConfig, Message, WebSocket, WebSocketConfig, WebSocketContext,
     WebSocketHandler, websocket_with,
 };
-use fantoccini::{Client, ClientBuilder};
+use fantoccini::Client;
 use futures::FutureExt;
-use hyper_util::client::legacy::connect::HttpConnector;
 use support::ws::next_message;
 
 /// The most the browser part may take, start to finish.
@@ -111,23 +110,14 @@ async fn chromium_talks_deflate_without_context_takeover_and_gets_a_shared_broad
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     let driver = Driver::start(&driver);
-    let mut builder = ClientBuilder::new(HttpConnector::new());
-    builder.capabilities(capabilities(&chromium, &dir.join("profile")));
-    let browser = tokio::time::timeout(START_TIMEOUT, builder.connect(&driver.url))
-        .await
-        .expect("a browser session in time")
-        .expect("a browser session");
+    let browser = session(&driver, &chromium, &dir.join("profile"), START_TIMEOUT).await;
     // A failing step must still close the browser (chromium outlives a killed chromedriver).
     let run = std::panic::AssertUnwindSafe(scenario(&browser, &server, &members)).catch_unwind();
     let outcome = tokio::time::timeout(TEST_TIMEOUT, run).await;
     let _ = browser.close().await;
     drop(driver);
     let _ = std::fs::remove_dir_all(&dir);
-    match outcome {
-        Ok(Ok(())) => {}
-        Ok(Err(panic)) => std::panic::resume_unwind(panic),
-        Err(_) => panic!("the browser scenario took more than {TEST_TIMEOUT:?}"),
-    }
+    finish(outcome, TEST_TIMEOUT);
 }
 
 async fn scenario(

@@ -99,3 +99,33 @@ pub fn capabilities(chromium: &Path, profile: &Path) -> Capabilities {
     capabilities.insert("goog:chromeOptions".into(), options);
     capabilities
 }
+
+/// A WebDriver session of headless Chromium (profile in `profile`), within `limit`.
+pub async fn session(
+    driver: &Driver,
+    chromium: &Path,
+    profile: &Path,
+    limit: Duration,
+) -> fantoccini::Client {
+    let mut builder =
+        fantoccini::ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new());
+    builder.capabilities(capabilities(chromium, profile));
+    tokio::time::timeout(limit, builder.connect(&driver.url))
+        .await
+        .expect("a browser session in time")
+        .expect("a browser session")
+}
+
+/// Ends a browser test with the scenario's outcome: its panic again, or a failure naming
+/// `limit` when it ran out of time (called after the browsers are closed, so a failing step
+/// never leaves one running).
+pub fn finish(
+    outcome: Result<std::thread::Result<()>, tokio::time::error::Elapsed>,
+    limit: Duration,
+) {
+    match outcome {
+        Ok(Ok(())) => {}
+        Ok(Err(panic)) => std::panic::resume_unwind(panic),
+        Err(_) => panic!("the browser scenario took more than {limit:?}"),
+    }
+}

@@ -20,6 +20,17 @@ pub enum HttpServerError {
 #[error("a reason phrase may hold only visible ASCII, spaces and tabs")]
 pub struct InvalidReasonPhrase;
 
+impl InvalidReasonPhrase {
+    /// `Ok` if `reason` may go in a status line, the one rule every setter of a reason uses.
+    pub fn check(reason: &str) -> Result<(), InvalidReasonPhrase> {
+        if crate::h1::is_reason_phrase(reason) {
+            Ok(())
+        } else {
+            Err(InvalidReasonPhrase)
+        }
+    }
+}
+
 /// Why a [`ResponseWriter`](super::ResponseWriter) could not send.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]

@@ -3,7 +3,9 @@
 //! (kept in the request's writer), the written body, and `finish` / `flush`.
 
 use bytes::Bytes;
-use cyclone_protocol::server::{HttpResponse, HttpServerRequest, ResponseWriter};
+use cyclone_protocol::server::{
+    HttpResponse, HttpServerRequest, InvalidReasonPhrase, ResponseWriter,
+};
 use http::header::{
     CONTENT_ENCODING, CONTENT_LANGUAGE, CONTENT_TYPE, ETAG, HeaderName, LOCATION, SET_COOKIE,
 };
@@ -220,10 +222,7 @@ impl RequestContext {
         status: StatusCode,
         reason: &str,
     ) -> Result<(), HttpError> {
-        if !reason
-            .bytes()
-            .all(|byte| byte == b'\t' || byte == b' ' || byte.is_ascii_graphic())
-        {
+        if InvalidReasonPhrase::check(reason).is_err() {
             return Err(HttpError::internal(format!(
                 "reason phrase {reason:?} cannot go in a status line"
             )));

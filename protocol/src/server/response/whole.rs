@@ -110,12 +110,10 @@ impl HttpResponse {
     /// Sets (or with `None` clears) the custom reason phrase; see
     /// [`with_reason`](Self::with_reason).
     pub fn set_reason(&mut self, reason: Option<&str>) -> Result<(), InvalidReasonPhrase> {
-        self.reason = match reason {
-            Some(reason) if !crate::h1::is_reason_phrase(reason) => {
-                return Err(InvalidReasonPhrase);
-            }
-            reason => reason.map(Box::from),
-        };
+        if let Some(reason) = reason {
+            InvalidReasonPhrase::check(reason)?;
+        }
+        self.reason = reason.map(Box::from);
         Ok(())
     }
 

@@ -121,9 +121,7 @@ impl ResponseWriter {
     /// [`HttpResponse::with_reason`]). Refused if it holds CR, LF, another control character
     /// or non-ASCII.
     pub fn set_reason(&mut self, reason: &str) -> Result<(), InvalidReasonPhrase> {
-        if !crate::h1::is_reason_phrase(reason) {
-            return Err(InvalidReasonPhrase);
-        }
+        InvalidReasonPhrase::check(reason)?;
         self.building().reason = Some(Box::from(reason));
         Ok(())
     }
