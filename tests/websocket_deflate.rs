@@ -2,9 +2,9 @@
 //! holds no zlib state (by its own accounting, [`WebSocket::stats`]), a broadcast of one shared
 //! [`Message`] through the members' handles reaches members with different windows, with and
 //! without context takeover and without compression, and is compressed once per window size,
-//! and clients with different offers interoperate: cyclone's own with each parameter, and
-//! Tornado's client (a Python peer started by the test). Chromium's offer is in
-//! `websocket_deflate_browser.rs`.
+//! and clients with different offers interoperate: cyclone's own with each parameter,
+//! Tornado's client, and Python's `websockets` client with both its offers (Python peers
+//! started by the test). Chromium's offer is in `websocket_deflate_browser.rs`.
 
 mod support;
 
@@ -314,5 +314,94 @@ async fn tornados_client_interoperates_with_both_modes() {
         }
         assert_eq!(lines.next(), Some("echoed 5"));
         let _ = handle_of(&members, "tornado").await;
+    }
+}
+
+/// Python's `websockets` client, with its default offer (`permessage-deflate;
+/// client_max_window_bits`, as a browser's) or, given `small`, the memory-saving one its docs
+/// recommend (`server_max_window_bits=12; client_max_window_bits=12`, memLevel 5). It prints
+/// its offer and the server's answer, then echoes chat-sized, large and binary messages.
+const WEBSOCKETS_CLIENT: &str = r#"
+import asyncio, sys
+from websockets.asyncio.client import connect
+from websockets.extensions.permessage_deflate import ClientPerMessageDeflateFactory
+
+async def main(url, offer):
+    extensions = None
+    if offer == "small":
+        extensions = [ClientPerMessageDeflateFactory(
+            server_max_window_bits=12, client_max_window_bits=12,
+            compress_settings={"memLevel": 5})]
+    async with connect(url, max_size=None, extensions=extensions) as ws:
+        print(ws.request.headers.get("Sec-WebSocket-Extensions"), flush=True)
+        print(ws.response.headers.get("Sec-WebSocket-Extensions"), flush=True)
+        messages = ['{"user":"ada","text":"' + "hello " * n + '"}' for n in (1, 40, 3000, 40)]
+        messages.append(bytes(range(256)) * 100)
+        for message in messages:
+            await ws.send(message)
+            echo = await ws.recv()
+            assert echo == message, (len(echo), len(message))
+        print("echoed", len(messages), flush=True)
+
+asyncio.run(asyncio.wait_for(main(sys.argv[1], sys.argv[2]), 30))
+"#;
+
+#[actix_rt::test]
+async fn python_websockets_client_interoperates_with_both_offers_and_modes() {
+    let Some(python) = support::deps::require_python_websockets() else {
+        return;
+    };
+    let (app, members) = app();
+    let server = TestServer::start(app).unwrap();
+    const DEFAULT: &str = "permessage-deflate; client_max_window_bits";
+    const SMALL: &str = "permessage-deflate; server_max_window_bits=12; client_max_window_bits=12";
+    for (offer, offered, route, answer) in [
+        (
+            "default",
+            DEFAULT,
+            "pooled",
+            "permessage-deflate; server_no_context_takeover; client_no_context_takeover",
+        ),
+        ("default", DEFAULT, "takeover", "permessage-deflate"),
+        (
+            "small",
+            SMALL,
+            "pooled",
+            "permessage-deflate; server_no_context_takeover; client_no_context_takeover; \
+             server_max_window_bits=12; client_max_window_bits=12",
+        ),
+        ("small", SMALL, "takeover", SMALL),
+    ] {
+        let child = tokio::process::Command::new(&python)
+            .arg("-c")
+            .arg(WEBSOCKETS_CLIENT)
+            .arg(server.ws_url(&format!("/{route}/websockets")))
+            .arg(offer)
+            .kill_on_drop(true)
+            .output();
+        let output = bounded(child).await.unwrap();
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert!(
+            output.status.success(),
+            "{offer} offer, {route}: {stdout}\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let lines: Vec<&str> = stdout.lines().collect();
+        assert_eq!(
+            lines.first().copied(),
+            Some(offered),
+            "{offer} offer changed"
+        );
+        assert_eq!(
+            lines.get(1).copied(),
+            Some(answer),
+            "{offer} offer, {route}"
+        );
+        assert_eq!(
+            lines.get(2).copied(),
+            Some("echoed 5"),
+            "{offer} offer, {route}"
+        );
+        let _ = handle_of(&members, "websockets").await;
     }
 }

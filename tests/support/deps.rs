@@ -113,3 +113,26 @@ pub fn require_binary(variable: &str, candidates: &[&str], install: &str) -> Opt
         )
     })
 }
+
+/// The `websockets` versions the interoperability test is written against (its asyncio client
+/// appeared in 13).
+pub const WEBSOCKETS_REQUIREMENT: &str = "websockets>=13";
+
+/// A Python with the `websockets` library (13 or newer) importable: a WebSocket client with
+/// its own permessage-deflate offer (window bits 12), to interoperate with.
+#[track_caller]
+pub fn require_python_websockets() -> Option<String> {
+    let check = "import websockets.asyncio.client";
+    pythons()
+        .into_iter()
+        .find(|python| runs(python, check))
+        .or_else(|| {
+            missing(
+                "a Python with the websockets library (13+)",
+                &format!(
+                    "`python3 -m venv venv && venv/bin/pip install '{WEBSOCKETS_REQUIREMENT}'`, \
+                     then CYCLONE_PYTHON=venv/bin/python (.ci/run does this)"
+                ),
+            )
+        })
+}
