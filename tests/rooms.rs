@@ -132,3 +132,35 @@ async fn an_empty_room_leaves_the_registry_after_its_grace_period() {
     );
     assert!(matches!(rooms.room(""), Err(RoomError::InvalidName { .. })));
 }
+
+#[actix_rt::test]
+async fn members_arriving_together_are_told_the_count_a_few_times_not_once_each() {
+    const ARRIVALS: usize = 300;
+    let rooms = Rooms::local(RoomOptions::default());
+    let server = serve(&rooms);
+    let addr = loopback(server.port());
+    let room = rooms.room("chat").unwrap();
+    let (mut first, _) = Member::join(addr, None).await;
+
+    // Three hundred members join as fast as they can connect.
+    let others = futures::future::join_all((0..ARRIVALS).map(|_| Member::join(addr, None))).await;
+
+    // The first member is told the count until it is everyone; joins closer together than
+    // the presence interval (250 ms) are told together.
+    let mut told = 0;
+    loop {
+        let frame = first.frame().await;
+        assert_eq!(frame["type"], "join", "{frame}");
+        told += 1;
+        if frame["members"] == ARRIVALS + 1 {
+            break;
+        }
+    }
+    assert!(
+        told <= ARRIVALS / 10,
+        "told the count {told} times for {ARRIVALS} arrivals"
+    );
+    let stats = room.stats().await.unwrap();
+    assert_eq!((stats.members, stats.slow_closed), (ARRIVALS + 1, 0));
+    drop(others);
+}

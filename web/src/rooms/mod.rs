@@ -102,6 +102,8 @@ pub const DEFAULT_MAX_WAITERS: usize = 10_000;
 pub const DEFAULT_POLL_TIMEOUT: Duration = Duration::from_secs(60);
 /// How long a room with nobody in it lives before it leaves the registry. 30 s.
 pub const DEFAULT_EMPTY_GRACE: Duration = Duration::from_secs(30);
+/// How often at most a room tells its members the member count.
+pub const DEFAULT_PRESENCE_INTERVAL: Duration = Duration::from_millis(250);
 
 /// The hook a room calls with each message before it sends it (see
 /// [`RoomOptions::on_deliver`]).
@@ -122,6 +124,8 @@ pub struct RoomOptions {
     pub(crate) poll_timeout: Duration,
     /// How long an empty room lives.
     pub(crate) empty_grace: Duration,
+    /// How often at most members are told the member count.
+    pub(crate) presence_interval: Duration,
     /// Checks or rewrites a post before it is posted.
     pub(crate) on_post: Option<PostHook>,
     /// Sees each message inside the room before it is sent.
@@ -136,6 +140,7 @@ impl Default for RoomOptions {
             max_waiters: DEFAULT_MAX_WAITERS,
             poll_timeout: DEFAULT_POLL_TIMEOUT,
             empty_grace: DEFAULT_EMPTY_GRACE,
+            presence_interval: DEFAULT_PRESENCE_INTERVAL,
             on_post: None,
             on_deliver: None,
         }
@@ -150,6 +155,7 @@ impl fmt::Debug for RoomOptions {
             .field("max_waiters", &self.max_waiters)
             .field("poll_timeout", &self.poll_timeout)
             .field("empty_grace", &self.empty_grace)
+            .field("presence_interval", &self.presence_interval)
             .field("on_post", &self.on_post.is_some())
             .field("on_deliver", &self.on_deliver.is_some())
             .finish()
@@ -189,6 +195,16 @@ impl RoomOptions {
     /// [`DEFAULT_EMPTY_GRACE`] (30 s).
     pub fn empty_grace(mut self, grace: Duration) -> Self {
         self.empty_grace = grace;
+        self
+    }
+
+    /// How often at most a room tells its WebSocket members the member count (the `join` /
+    /// `leave` frame): changes closer together than this are told once, at the end of the
+    /// interval, with the count then, so a thousand members arriving at once cost each member
+    /// a few frames, not a thousand. `Duration::ZERO` tells every change at once. Default
+    /// [`DEFAULT_PRESENCE_INTERVAL`] (250 ms).
+    pub fn presence_interval(mut self, interval: Duration) -> Self {
+        self.presence_interval = interval;
         self
     }
 
