@@ -7,6 +7,7 @@
 #   N1=2000 N5=5000 K=2 EXTRA_K= bench/fanout.sh   # a quick smoke run
 #   TEXT=1 K= EXTRA_K= bench/fanout.sh    # one process only, broadcasting text
 #   DEFLATE=both PAD=300 TEXT=1 K= EXTRA_K= bench/fanout.sh   # 300-byte JSON, plain then deflate
+#   BROKER="local redis" N5=95000 EXTRA_K= bench/fanout.sh      # the library room, both brokers
 #
 # Every server process runs one worker (`--workers 1`): the machine has 2 cores and the driver
 # needs one, and one loop per process is Tornado's multi-process model. For the one-process run
@@ -18,7 +19,11 @@
 #   TEXT=0 (1: the rooms broadcast a text message instead of binary; K= or EXTRA_K= empty
 #   skips that run) DEFLATE=0 (1: every client offers permessage-deflate and the server accepts
 #   it; both: each run twice, without then with) PAD=0 (bytes of JSON after the timestamp in
-#   each broadcast, for a chat-sized message)
+#   each broadcast, for a chat-sized message) BROKER=none (a space-separated list, each run
+#   once per entry: none = the example's own per-worker rooms, the driver sending the broadcast
+#   to every process; local = the library's room `fanout` on the local broker, likewise;
+#   redis = the library's room on a redis-server this script starts on REDIS_PORT (PORT+1),
+#   the driver posting the broadcast in ONE process and Redis carrying it to the others)
 # Output: a table on stdout and in bench/results/fanout-<date>.md, with each driver's full
 # report (RSS per server process, latency per round) under it; server logs in .log.
 set -euo pipefail
@@ -41,6 +46,8 @@ PIN=${PIN:-1}
 TEXT=${TEXT:-0}
 DEFLATE=${DEFLATE:-0}
 PAD=${PAD:-0}
+BROKER=${BROKER:-none}
+REDIS_PORT=${REDIS_PORT:-$((PORT + 1))}
 server_args=()
 if [[ "$TEXT" == 1 ]]; then
   server_args=(--text)
@@ -86,13 +93,40 @@ stop_servers() {
   done
   server_pids=()
 }
-trap 'stop_servers; rm -f "$details"' EXIT
+redis_pid=
+redis_dir=
+stop_redis() {
+  if [[ -n "$redis_pid" ]]; then
+    kill -TERM "$redis_pid" 2>/dev/null || true
+    wait "$redis_pid" 2>/dev/null || true
+  fi
+  [[ -n "$redis_dir" ]] && rm -rf "$redis_dir"
+  redis_pid= redis_dir=
+}
+trap 'stop_servers; stop_redis; rm -f "$details"' EXIT
+
+# A redis-server of its own on REDIS_PORT, in a temporary directory, without persistence.
+start_redis() {
+  command -v redis-server >/dev/null || { echo "BROKER=redis needs redis-server (apt-get install -y redis-server)" >&2; exit 1; }
+  redis_dir=$(mktemp -d)
+  redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --dir "$redis_dir" --save '' \
+    --appendonly no >"$redis_dir/redis.log" 2>&1 &
+  redis_pid=$!
+  for _ in $(seq 100); do
+    grep -q 'Ready to accept connections' "$redis_dir/redis.log" && return
+    sleep 0.1
+  done
+  echo "redis-server did not start:" >&2
+  cat "$redis_dir/redis.log" >&2
+  exit 1
+}
 
 # start_servers MODE COUNT CPU...: COUNT processes on PORT, each in a session of its own so that it is
 # stopped by its own pid and group; waits until each says it listens.
 start_servers() {
   local mode=$1 count=$2 pin=("${@:3}") index out extra=()
   [[ "$mode" == deflate ]] && extra=(--deflate)
+  extra+=(--broker "$broker" --redis_url "redis://127.0.0.1:$REDIS_PORT")
   for index in $(seq "$count"); do
     out=$(mktemp)
     setsid "${pin[@]}" "$server_bin" --port "$PORT" --workers 1 "${server_args[@]}" "${extra[@]}" >"$out" 2>&1 &
@@ -112,40 +146,54 @@ rows=()
 # Each run gets its own source addresses: the last run's closed clients sit in TIME_WAIT on theirs.
 run() {
   local mode=$1 count=$2 clients=$3 base=$4 server_pin=() driver_pin=() output driver_extra=()
+  local label=$mode
   [[ "$mode" == deflate ]] && driver_extra=(--deflate)
+  [[ "$broker" == redis ]] && driver_extra+=(--post-once)
+  [[ "$broker" != none ]] && label="$mode, $broker broker"
   if [[ "$PIN" == 1 && "$count" == 1 ]]; then
     server_pin=(taskset -c 0)
     driver_pin=(taskset -c 1)
   fi
   start_servers "$mode" "$count" "${server_pin[@]}"
-  echo "== $mode: $count server process(es), $clients clients" >&2
+  echo "== $label: $count server process(es), $clients clients" >&2
   output=$("${driver_pin[@]}" "$driver_bin" --url "ws://127.0.0.1:$PORT/ws" \
     --connections "$clients" --servers "$count" --rounds "$ROUNDS" --timeout "$TIMEOUT" \
     --handshake-timeout "$HANDSHAKE_TIMEOUT" --source-base "$base" --pad "$PAD" \
     "${driver_extra[@]}" 2>>"$log") || true
-  printf '### %s\n\n%s\n\n' "$mode, $count server process(es)" "$output" >>"$details"
+  printf '### %s\n\n%s\n\n' "$label, $count server process(es)" "$output" >>"$details"
   printf '%s\n' "$output" | grep -v '^summary' >&2
-  rows+=("$(printf '%s\n' "$output" | sed -n "s/^summary | /| $mode | /p")")
+  rows+=("$(printf '%s\n' "$output" | sed -n "s/^summary | /| $label | /p")")
   stop_servers
   sleep 2
 }
 
-offset=0
+# Each run gets 10 source addresses of its own (a run's shards use base, base+1, ...).
+base=2
+broker=none
 for mode in "${modes[@]}"; do
-  run "$mode" 1 "$N1" $((2 + offset))
-  if [[ -n "$K" ]]; then
-    run "$mode" "$K" "$N5" $((20 + offset))
-  fi
-  if [[ -n "$EXTRA_K" ]]; then
-    run "$mode" "$EXTRA_K" "$N5" $((40 + offset))
-  fi
-  offset=$((offset + 60))
+  for broker in $BROKER; do
+    case $broker in
+      none | local) ;;
+      redis) [[ -z "$redis_pid" ]] && start_redis ;;
+      *) echo "BROKER lists none, local or redis, not $broker" >&2; exit 1 ;;
+    esac
+    run "$mode" 1 "$N1" "$base"
+    base=$((base + 10))
+    if [[ -n "$K" ]]; then
+      run "$mode" "$K" "$N5" "$base"
+      base=$((base + 10))
+    fi
+    if [[ -n "$EXTRA_K" ]]; then
+      run "$mode" "$EXTRA_K" "$N5" "$base"
+      base=$((base + 10))
+    fi
+  done
 done
 
 {
   kind=binary
   [[ "$TEXT" == 1 ]] && kind=text
-  echo "WebSocket fan-out of a $kind message (padding $PAD bytes; ${modes[*]}), $(date +%Y-%m-%d), $(nproc) cores, descriptor limit $(ulimit -Hn), $ROUNDS rounds"
+  echo "WebSocket fan-out of a $kind message (padding $PAD bytes; ${modes[*]}; brokers: $BROKER), $(date +%Y-%m-%d), $(nproc) cores, descriptor limit $(ulimit -Hn), $ROUNDS rounds"
   echo
   echo "| mode | server processes | clients asked | clients held | per process | KiB per client (RSS) | connect s | last client / p99 ms, per round | not connected |"
   echo "|---|---|---|---|---|---|---|---|---|"

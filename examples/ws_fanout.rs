@@ -13,7 +13,11 @@
 //! payload as a text message, which costs one copy of it per member, instead of binary, which
 //! shares one buffer), `--deflate` (accept permessage-deflate with `DeflateConfig::new()`: no
 //! context takeover, so the loop compresses each broadcast once and every member gets the same
-//! compressed payload).
+//! compressed payload), `--broker local|redis` with `--redis_url URL` (redis://127.0.0.1:6379):
+//! members join the library's room `fanout` ([`cyclone::rooms`]) instead of this example's
+//! per-worker rooms, and a `broadcast:` posts to it: with `local` it reaches this process's
+//! members, with `redis` every member of every process on that Redis (the message goes out as
+//! the room's JSON frame, `{"type":"message","id":...,"body":"<payload>"}`).
 //!
 //! # Rooms, one per worker
 //!
@@ -41,6 +45,7 @@ use actix::prelude::*;
 use bytes::Bytes;
 use cyclone::httpserver::{HttpResponse, HttpServer, HttpServerRequest, HttpService, Reply};
 use cyclone::options::{define, options, parse_command_line};
+use cyclone::rooms::{MemberId, RoomHandle, RoomOptions, Rooms as LibraryRooms};
 use cyclone::web::PathArgs;
 use cyclone::websocket::{
     CloseCode, DeflateConfig, Message, Utf8Bytes, WebSocket, WebSocketConfig, WebSocketContext,
@@ -166,6 +171,8 @@ pub struct Rooms {
     /// Whether members accept permessage-deflate (`DeflateConfig::new()`: no context takeover,
     /// so each broadcast is compressed once per loop).
     deflate: bool,
+    /// The library's room every member joins instead (`--broker`), when set.
+    library: Option<RoomHandle>,
 }
 
 impl Rooms {
@@ -180,6 +187,13 @@ impl Rooms {
     /// Members accept permessage-deflate when the client offers it.
     pub fn with_deflate(mut self, on: bool) -> Self {
         self.deflate = on;
+        self
+    }
+
+    /// Members join `room` (a library room, local or on Redis) instead of this worker's
+    /// room, and a broadcast posts to it.
+    pub fn with_library_room(mut self, room: RoomHandle) -> Self {
+        self.library = Some(room);
         self
     }
 
@@ -206,6 +220,9 @@ impl Rooms {
 
     /// Members over all rooms.
     pub async fn members(&self) -> usize {
+        if let Some(room) = &self.library {
+            return room.stats().await.map_or(0, |stats| stats.members);
+        }
         let rooms: Vec<Addr<Room>> = self.rooms.iter().map(|room| room.clone()).collect();
         let mut total = 0;
         for room in rooms {
@@ -227,6 +244,8 @@ pub struct Member {
     rooms: Rooms,
     /// This member's id.
     id: u64,
+    /// Its id in the library room, once joined (`--broker`).
+    library_member: Option<MemberId>,
 }
 
 impl WebSocketHandler for Member {
@@ -240,6 +259,12 @@ impl WebSocketHandler for Member {
     }
 
     fn open(&mut self, cx: &mut WebSocketContext<'_>, _: &PathArgs, _: &HttpServerRequest) {
+        if let Some(room) = &self.rooms.library {
+            // The pid first, then the room's frames (its history frame comes on joining).
+            drop(cx.write_message(Message::text(format!("pid:{}", std::process::id()))));
+            self.library_member = Some(room.join(cx.handle(), None));
+            return;
+        }
         // Joined before the pid goes out: a driver that saw the pid may broadcast at once.
         self.room.do_send(Join {
             id: self.id,
@@ -251,9 +276,22 @@ impl WebSocketHandler for Member {
     fn on_message(&mut self, cx: &mut WebSocketContext<'_>, message: Message) {
         match message {
             Message::Text(text) => {
-                if let Some(payload) = text.strip_prefix(BROADCAST_PREFIX) {
-                    self.rooms
-                        .broadcast(&Bytes::copy_from_slice(payload.as_bytes()));
+                let Some(payload) = text.strip_prefix(BROADCAST_PREFIX) else {
+                    return;
+                };
+                match &self.rooms.library {
+                    Some(room) => {
+                        let room = room.clone();
+                        let body = payload.to_owned();
+                        actix::spawn(async move {
+                            if let Err(error) = room.post(body).await {
+                                tracing::warn!(%error, "broadcast not posted");
+                            }
+                        });
+                    }
+                    None => self
+                        .rooms
+                        .broadcast(&Bytes::copy_from_slice(payload.as_bytes())),
                 }
             }
             _ => cx.close(CloseCode::UNSUPPORTED_DATA, "text only"),
@@ -261,7 +299,10 @@ impl WebSocketHandler for Member {
     }
 
     fn on_close(&mut self, _: Option<CloseCode>, _: Option<&str>) {
-        self.room.do_send(Leave { id: self.id });
+        match (&self.rooms.library, self.library_member) {
+            (Some(room), Some(member)) => room.leave(member),
+            _ => self.room.do_send(Leave { id: self.id }),
+        }
     }
 }
 
@@ -278,6 +319,7 @@ pub fn fanout_server(rooms: Rooms, max_connections: usize) -> HttpServer<impl Ht
                         room: room.clone(),
                         rooms: rooms.clone(),
                         id: NEXT_MEMBER.fetch_add(1, Ordering::Relaxed),
+                        library_member: None,
                     };
                     upgrade(request, member, PathArgs::default(), WebSocketConfig::new())
                 }
@@ -296,6 +338,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     define("max_connections", DEFAULT_MAX_CONNECTIONS)?.help("most live connections");
     define("text", false)?.help("broadcast text messages instead of binary ones");
     define("deflate", false)?.help("accept permessage-deflate (each broadcast compressed once)");
+    define("broker", String::from("none"))?
+        .help("none: this example's rooms; local or redis: the library's room `fanout`");
+    define("redis_url", String::from("redis://127.0.0.1:6379"))?
+        .help("the Redis of --broker redis");
     parse_command_line();
     let port: u16 = options().get("port")?;
     let address: String = options().get("address")?;
@@ -303,6 +349,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let max_connections: usize = options().get("max_connections")?;
     let text: bool = options().get("text")?;
     let deflate: bool = options().get("deflate")?;
+    let broker: String = options().get("broker")?;
+    let redis_url: String = options().get("redis_url")?;
     // --logging debug shows why connections closed (timeouts, full queues).
     if let Some((soft, hard)) = open_files_limits()
         && soft < max_connections
@@ -319,7 +367,19 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         );
     }
     cyclone::run(async move {
-        let mut server = fanout_server(Rooms::new(text).with_deflate(deflate), max_connections);
+        // Small history: a benchmark's members never catch up on it.
+        let room_options = RoomOptions::default().history_size(16);
+        let library = match broker.as_str() {
+            "none" => None,
+            "local" => Some(LibraryRooms::local(room_options)),
+            "redis" => Some(LibraryRooms::redis(&redis_url, room_options)?),
+            other => return Err(format!("--broker is none, local or redis, not {other}").into()),
+        };
+        let mut rooms = Rooms::new(text).with_deflate(deflate);
+        if let Some(library) = library {
+            rooms = rooms.with_library_room(library.room("fanout")?);
+        }
+        let mut server = fanout_server(rooms, max_connections);
         server.bind(port, Some(&address))?;
         server.start(workers)?;
         println!(

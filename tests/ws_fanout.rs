@@ -92,3 +92,40 @@ async fn text_mode_sends_the_payload_as_text() {
     assert_eq!(next(&mut client).await, Message::text("as text"));
     server.shutdown(Duration::from_secs(1)).await;
 }
+
+#[actix_rt::test]
+async fn with_a_library_room_a_broadcast_is_posted_to_it_and_reaches_everyone_as_json() {
+    let library = cyclone::rooms::Rooms::local(cyclone::rooms::RoomOptions::default());
+    let rooms = Rooms::new(false).with_library_room(library.room("fanout").unwrap());
+    let mut server = fanout_server(rooms.clone(), 100);
+    let url = format!("ws://{}/ws", start_http(&mut server, 2));
+
+    let mut clients = Vec::new();
+    for _ in 0..10 {
+        let mut client = bounded(websocket_connect(url.as_str())).await.unwrap();
+        assert_eq!(
+            next(&mut client).await,
+            Message::text(format!("pid:{}", std::process::id()))
+        );
+        clients.push(client);
+    }
+    wait_for_members(&rooms, 10).await;
+    clients[3]
+        .write_message(Message::text("broadcast:12345 padding"))
+        .await
+        .unwrap();
+    for client in &mut clients {
+        // The room's frames: its (empty) history on joining, presence, then the message.
+        let message = loop {
+            let Message::Text(text) = next(client).await else {
+                panic!("the room sends text");
+            };
+            let frame: serde_json::Value = serde_json::from_str(&text).unwrap();
+            if frame["type"] == "message" {
+                break frame;
+            }
+        };
+        assert_eq!(message["body"], "12345 padding");
+    }
+    server.shutdown(Duration::from_secs(1)).await;
+}

@@ -19,8 +19,10 @@
 //!    unanswered; they are counted, not waited for). Every client notes the pid it reached.
 //! 3. RSS again, once every shard is connected: (after − before) / connections = KiB each.
 //! 4. `--rounds` times: the wall-clock time t0 (nanoseconds) goes out as `broadcast:<t0>` on
-//!    every control connection at once; every client notes `now − t0` when `<t0>` arrives (one
-//!    clock, one machine); the shards send their latencies back over stdout.
+//!    every control connection at once (`--post-once`: on one only, when a broker such as
+//!    Redis carries it to the other processes); every client notes `now − t0` when `<t0>`
+//!    arrives, bare or as the body of a room's JSON frame (one clock, one machine); the shards
+//!    send their latencies back over stdout.
 //!
 //! Only loopback URLs are accepted; the whole run is bounded by `--timeout`.
 
@@ -84,6 +86,9 @@ struct Options {
     deflate: bool,
     /// Bytes of chat-like JSON padding after `<t0> ` in each broadcast (0: none).
     pad: usize,
+    /// Send each broadcast to one server process only (`--post-once`): a broker (Redis)
+    /// carries it to the others. Otherwise every process is sent it.
+    post_once: bool,
 }
 
 impl Options {
@@ -135,6 +140,7 @@ impl Options {
             shard,
             source,
             deflate: args.iter().any(|arg| arg == "--deflate"),
+            post_once: args.iter().any(|arg| arg == "--post-once"),
             pad: number(value("--pad"), 0usize)?,
         })
     }
@@ -549,23 +555,39 @@ impl ShardState {
         *self.errors.borrow_mut().entry(error).or_default() += 1;
     }
 
-    /// A broadcast payload (`<t0>`) arrived now.
+    /// A broadcast payload (`<t0>`, or a room's JSON frame whose bodies start with it)
+    /// arrived now.
     fn record(&self, payload: &[u8]) {
         let now = wall_nanos();
-        let Some(sent) = std::str::from_utf8(payload)
-            .ok()
-            .and_then(|text| text.split(' ').next())
-            .and_then(|text| text.parse::<u64>().ok())
-        else {
+        let Ok(text) = std::str::from_utf8(payload) else {
             return;
         };
-        let micros = (now.saturating_sub(sent) / 1000).min(u64::from(u32::MAX)) as u32;
-        self.received
-            .borrow_mut()
-            .entry(sent)
-            .or_default()
-            .push(micros);
+        for sent in sent_times(text) {
+            let micros = (now.saturating_sub(sent) / 1000).min(u64::from(u32::MAX)) as u32;
+            self.received
+                .borrow_mut()
+                .entry(sent)
+                .or_default()
+                .push(micros);
+        }
     }
+}
+
+/// The send times a broadcast carries: `<t0> <padding>` as this example's rooms send it, or
+/// the library room's JSON (`{"body":"<t0> ...","id":...}`, several in a history frame).
+/// Presence and other frames carry none.
+fn sent_times(text: &str) -> Vec<u64> {
+    const BODY: &str = "\"body\":\"";
+    let leading = |text: &str| {
+        let digits = text.len() - text.trim_start_matches(|c: char| c.is_ascii_digit()).len();
+        text[..digits].parse::<u64>().ok()
+    };
+    if !text.starts_with('{') {
+        return leading(text).into_iter().collect();
+    }
+    text.match_indices(BODY)
+        .filter_map(|(at, _)| leading(&text[at + BODY.len()..]))
+        .collect()
 }
 
 /// Connects this shard's clients, says `ready ...` on stdout, then answers `round <t0>` lines
@@ -946,7 +968,8 @@ async fn run_parent(options: &Options) -> Result<(), String> {
         tokio::time::sleep(Duration::from_millis(500)).await;
         let cpu_before = cpu_ms(&server_pids);
         let t0 = wall_nanos();
-        for write in controls.values_mut() {
+        let posting = if options.post_once { 1 } else { controls.len() };
+        for write in controls.values_mut().take(posting) {
             mask_seed = mask_seed
                 .wrapping_mul(1_664_525)
                 .wrapping_add(1_013_904_223);
