@@ -47,7 +47,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, LazyLock, Mutex};
 
-use minijinja::value::{Kwargs, Value};
+use minijinja::value::{Kwargs, Value, ValueKind};
 use minijinja::{AutoEscape, Environment};
 
 pub use minijinja::{self, context};
@@ -330,9 +330,14 @@ fn tornado_formatter(
     {
         return minijinja::escape_formatter(out, state, value);
     }
-    let written = match value.as_str() {
-        Some(text) => escape::write_xhtml_escaped(out, text),
-        None => escape::write_xhtml_escaped(out, &value.to_string()),
+    let written = match (value.as_str(), value.kind()) {
+        (Some(text), _) => escape::write_xhtml_escaped(out, text),
+        // Digits, signs, `.`, `e`, `inf`, `NaN`, `true`/`false`: nothing to escape, so no
+        // string to build (a table of ids would otherwise allocate one per cell).
+        (None, ValueKind::Number | ValueKind::Bool) => {
+            std::fmt::Write::write_fmt(out, format_args!("{value}"))
+        }
+        (None, _) => escape::write_xhtml_escaped(out, &value.to_string()),
     };
     written.map_err(|_| {
         minijinja::Error::new(minijinja::ErrorKind::WriteFailure, "cannot write the page")
@@ -436,4 +441,28 @@ pub(crate) fn loader_for(settings: &Settings, name: &str) -> Result<TemplateLoad
         .entry(root.clone())
         .or_insert_with(|| TemplateLoader::new(root.clone()))
         .clone())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_and_booleans_are_written_as_minijinja_writes_them_and_strings_escaped() {
+        let loader = TemplateLoader::dict([(
+            "values.html",
+            "{{ 7 }}|{{ -12 }}|{{ 1.5 }}|{{ true }}|{{ n }}|{{ '<&>' }}|{{ items }}",
+        )]);
+        let env = loader.environment(true);
+        let page = env
+            .get_template("values.html")
+            .and_then(|template| {
+                template.render(minijinja::context! { n => u64::MAX, items => vec!["<a>"] })
+            })
+            .unwrap();
+        assert_eq!(
+            page,
+            "7|-12|1.5|True|18446744073709551615|&lt;&amp;&gt;|[&quot;&lt;a&gt;&quot;]"
+        );
+    }
 }
