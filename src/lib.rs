@@ -254,10 +254,11 @@ pub mod web {
 pub mod rooms {
     pub use cyclone_web::rooms::{
         Cursor, CursorError, DEFAULT_EMPTY_GRACE, DEFAULT_HISTORY_SIZE, DEFAULT_MAX_MESSAGE_SIZE,
-        DEFAULT_MAX_WAITERS, DEFAULT_POLL_TIMEOUT, DEFAULT_PRESENCE_INTERVAL, DeliverHook, History,
-        MAX_ROOM_NAME, MemberId, MessageNew, MessageUpdates, PostHook, READ_BLOCK, READ_COUNT,
-        REDIS_TIMEOUT, Room, RoomError, RoomHandle, RoomMessage, RoomOptions, RoomSocket,
-        RoomStats, Rooms, STREAM_PREFIX, Updates, WaiterId,
+        DEFAULT_MAX_WAITERS, DEFAULT_POLL_TIMEOUT, DEFAULT_PRESENCE_INTERVAL,
+        DEFAULT_SLOW_MEMBER_TIMEOUT, DeliverHook, History, MAX_ROOM_NAME, MemberId, MessageNew,
+        MessageUpdates, PostHook, READ_BLOCK, READ_COUNT, REDIS_TIMEOUT, Room, RoomError,
+        RoomHandle, RoomMessage, RoomOptions, RoomSocket, RoomStats, Rooms, STREAM_PREFIX, Updates,
+        WaiterId,
     };
 }
 

@@ -13,11 +13,11 @@ use std::time::Duration;
 use cyclone::rooms::{RoomError, RoomOptions, RoomSocket, Rooms};
 use cyclone::testing::TestServer;
 use cyclone::web::{Application, url};
-use cyclone::websocket::websocket_with;
+use cyclone::websocket::{CloseCode, Message, websocket_with};
 use rooms_client::Member;
 use support::raw_http::loopback;
 use support::wait;
-use support::ws::raw_handshake_at;
+use support::ws::{next_message, raw_handshake_at};
 use tokio::net::TcpStream;
 
 /// A server whose `/chatsocket` joins the room `chat` of `rooms`.
@@ -163,4 +163,80 @@ async fn members_arriving_together_are_told_the_count_a_few_times_not_once_each(
     let stats = room.stats().await.unwrap();
     assert_eq!((stats.members, stats.slow_closed), (ARRIVALS + 1, 0));
     drop(others);
+}
+
+#[actix_rt::test]
+async fn a_burst_of_posts_larger_than_a_mailbox_reaches_a_member_that_reads() {
+    const BURST: usize = 300;
+    let rooms = Rooms::local(RoomOptions::default().history_size(BURST));
+    let server = serve(&rooms);
+    let addr = loopback(server.port());
+    let room = rooms.room("chat").unwrap();
+    let (mut member, _) = Member::join(addr, None).await;
+    wait::until_async("the member is in", || async {
+        room.stats().await.unwrap().members == 1
+    })
+    .await;
+
+    // Many posters at once: the room takes every post in one turn of its loop, far more
+    // than the member's mailbox (64) holds before its connection writes any of them.
+    let posts = (0..BURST).map(|number| {
+        let room = room.clone();
+        async move { room.post(format!("{number}")).await.unwrap() }
+    });
+    let posted = futures::future::join_all(posts).await;
+
+    let got = member.messages(BURST).await;
+    let expected: Vec<(String, String)> = posted
+        .iter()
+        .map(|message| (message.id.to_string(), message.body.to_string()))
+        .collect();
+    assert_eq!(got, expected, "every message, in the room's order, once");
+    let stats = room.stats().await.unwrap();
+    assert_eq!((stats.members, stats.slow_closed), (1, 0));
+}
+
+#[actix_rt::test]
+async fn a_member_that_misses_more_than_the_history_keeps_is_closed_with_1008() {
+    const BURST: usize = 300;
+    let rooms = Rooms::local(RoomOptions::default().history_size(16));
+    let server = serve(&rooms);
+    let addr = loopback(server.port());
+    let room = rooms.room("chat").unwrap();
+    let (mut member, _) = Member::join(addr, None).await;
+    wait::until_async("the member is in", || async {
+        room.stats().await.unwrap().members == 1
+    })
+    .await;
+
+    // More posts in one turn than the member's mailbox and the history hold together: what
+    // it could not take fell out of the history before it had room.
+    let posts = (0..BURST).map(|number| {
+        let room = room.clone();
+        async move { room.post(format!("{number}")).await.unwrap() }
+    });
+    futures::future::join_all(posts).await;
+
+    let mut received = 0;
+    while let Some(Message::Text(text)) = next_message(&mut member.client).await {
+        let frame: serde_json::Value = serde_json::from_str(&text).unwrap();
+        if frame["type"] == "message" {
+            received += 1;
+        }
+    }
+    assert!(received < BURST, "it got {received}");
+    let close = member
+        .client
+        .close_frame()
+        .flatten()
+        .expect("a close frame");
+    assert_eq!(
+        (close.code, close.reason.as_str()),
+        (
+            CloseCode::POLICY_VIOLATION,
+            "missed more than the room keeps"
+        )
+    );
+    let stats = room.stats().await.unwrap();
+    assert_eq!((stats.members, stats.slow_closed), (0, 1));
 }

@@ -50,6 +50,11 @@ impl History {
         self.messages.range(start..).cloned().collect()
     }
 
+    /// The oldest kept message's cursor.
+    pub fn first(&self) -> Option<Cursor> {
+        self.messages.front().map(|message| message.id)
+    }
+
     /// The newest message's cursor.
     pub fn last(&self) -> Option<Cursor> {
         self.messages.back().map(|message| message.id)

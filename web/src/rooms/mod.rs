@@ -60,6 +60,8 @@
 //! | how long a long-poll request waits | 60 s, then `{"messages": []}` | [`RoomOptions::poll_timeout`] |
 //! | how long an empty room lives | 30 s | [`RoomOptions::empty_grace`] |
 //! | a member's queue | its connection's mailbox (64) and write queue (1 MiB) | `WebSocketConfig` |
+//! | how long a member's mailbox may stay full (what it misses waits in the history) | 10 s | [`RoomOptions::slow_member_timeout`] |
+//! | how often members are told the member count | at most every 250 ms | [`RoomOptions::presence_interval`] |
 //!
 //! # Panics
 //!
@@ -104,6 +106,8 @@ pub const DEFAULT_POLL_TIMEOUT: Duration = Duration::from_secs(60);
 pub const DEFAULT_EMPTY_GRACE: Duration = Duration::from_secs(30);
 /// How often at most a room tells its members the member count.
 pub const DEFAULT_PRESENCE_INTERVAL: Duration = Duration::from_millis(250);
+/// How long a member's mailbox may stay full before the room closes it with 1008.
+pub const DEFAULT_SLOW_MEMBER_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The hook a room calls with each message before it sends it (see
 /// [`RoomOptions::on_deliver`]).
@@ -126,6 +130,8 @@ pub struct RoomOptions {
     pub(crate) empty_grace: Duration,
     /// How often at most members are told the member count.
     pub(crate) presence_interval: Duration,
+    /// How long a member may stay too full to be sent messages.
+    pub(crate) slow_member_timeout: Duration,
     /// Checks or rewrites a post before it is posted.
     pub(crate) on_post: Option<PostHook>,
     /// Sees each message inside the room before it is sent.
@@ -141,6 +147,7 @@ impl Default for RoomOptions {
             poll_timeout: DEFAULT_POLL_TIMEOUT,
             empty_grace: DEFAULT_EMPTY_GRACE,
             presence_interval: DEFAULT_PRESENCE_INTERVAL,
+            slow_member_timeout: DEFAULT_SLOW_MEMBER_TIMEOUT,
             on_post: None,
             on_deliver: None,
         }
@@ -156,6 +163,7 @@ impl fmt::Debug for RoomOptions {
             .field("poll_timeout", &self.poll_timeout)
             .field("empty_grace", &self.empty_grace)
             .field("presence_interval", &self.presence_interval)
+            .field("slow_member_timeout", &self.slow_member_timeout)
             .field("on_post", &self.on_post.is_some())
             .field("on_deliver", &self.on_deliver.is_some())
             .finish()
@@ -208,6 +216,15 @@ impl RoomOptions {
         self
     }
 
+    /// How long a WebSocket member's mailbox may stay full before the room closes it with
+    /// 1008. Until then the messages it cannot take wait in the history and are sent to it
+    /// as one frame when it has room; one that misses more than the history keeps is closed
+    /// at once. Default [`DEFAULT_SLOW_MEMBER_TIMEOUT`] (10 s).
+    pub fn slow_member_timeout(mut self, timeout: Duration) -> Self {
+        self.slow_member_timeout = timeout;
+        self
+    }
+
     /// Every post goes through `hook` first, on the poster's thread: `Ok` with the text to
     /// post (the same, or rewritten), or `Err` with a reason ([`RoomError::Rejected`], 400).
     /// Default none.
@@ -241,7 +258,11 @@ pub struct RoomStats {
     pub last: Option<Cursor>,
     /// Messages this room has delivered since it was made.
     pub posted: u64,
-    /// Members closed with 1008 because their queue was full when a message came.
+    /// WebSocket members whose mailbox was full when a message came, waiting for room to be
+    /// sent what they missed, now.
+    pub behind: usize,
+    /// Members closed with 1008: what they missed left the history before they had room for
+    /// it, or their mailbox stayed full for `slow_member_timeout`.
     pub slow_closed: u64,
     /// Waiting long-poll requests dropped because their mailbox was full.
     pub waiters_dropped: u64,

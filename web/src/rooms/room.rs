@@ -65,6 +65,22 @@ struct Waiter {
     reply: Recipient<Updates>,
 }
 
+/// A WebSocket member's place in the room.
+#[derive(Debug)]
+struct Seat {
+    /// Its connection.
+    socket: WebSocket,
+    /// The newest message it has (sent in its history frame, asked for with `since`, or
+    /// sent since): it is not sent that one or older again.
+    floor: Option<Cursor>,
+    /// Since when its mailbox was full, and the first message it did not get then: until it
+    /// has room, new messages wait in the history for it.
+    behind: Option<(Instant, Cursor)>,
+}
+
+/// How often a room tries again to send members that were full what they missed.
+const CATCH_UP_INTERVAL: Duration = Duration::from_millis(20);
+
 /// One room: its members, its history, its counters. One actor, so none of it needs a
 /// lock; members on any worker thread reach it through its mailbox.
 pub struct Room {
@@ -76,9 +92,8 @@ pub struct Room {
     registry: Weak<RoomsInner>,
     /// The last `history_size` messages.
     history: History,
-    /// WebSocket members, by id, each with the newest message it has (sent in its history
-    /// frame or asked for with `since`): it is not sent that one or older again.
-    sockets: HashMap<MemberId, (WebSocket, Option<Cursor>)>,
+    /// WebSocket members, by id.
+    sockets: HashMap<MemberId, Seat>,
     /// Long-poll requests waiting for a message.
     waiters: HashMap<WaiterId, Waiter>,
     /// The local broker's last sequence number (the Redis broker's cursors come from Redis).
@@ -94,6 +109,8 @@ pub struct Room {
     last_presence: Option<Instant>,
     /// A timer will tell them (the last announcement was less than `presence_interval` ago).
     presence_scheduled: bool,
+    /// A timer will send the members that are behind what they missed.
+    catch_up_scheduled: bool,
 }
 
 impl std::fmt::Debug for Room {
@@ -127,6 +144,7 @@ impl Room {
             presence: None,
             last_presence: None,
             presence_scheduled: false,
+            catch_up_scheduled: false,
         }
     }
 
@@ -172,10 +190,12 @@ impl Room {
     }
 
     /// Adds `messages` (in cursor order) to the history and sends the new ones to every
-    /// member and waiter, waiting on none: a member whose mailbox is full is closed with 1008
-    /// and dropped (counted in `slow_closed`), a waiter that cannot take them is dropped
-    /// (counted in `waiters_dropped`). One new message goes as a message frame; several (a
-    /// broker catching up) as one history frame, so a catch-up takes one mailbox slot.
+    /// member and waiter, waiting on none. One new message goes as a message frame; several
+    /// (a broker catching up) as one history frame, so a catch-up takes one mailbox slot. A
+    /// member whose mailbox is full is not closed for it: it falls behind, and
+    /// [`Room::catch_up`] sends it what it missed as one history frame once it has room (a
+    /// burst of posts larger than a mailbox must not cost everyone their connection). A
+    /// waiter that cannot take them is dropped (counted in `waiters_dropped`).
     fn deliver(&mut self, messages: Vec<RoomMessage>) {
         let mut fresh = Vec::with_capacity(messages.len());
         for message in messages {
@@ -194,21 +214,29 @@ impl Room {
             return;
         };
         let single = (fresh.len() == 1).then(|| fresh[0].frame());
+        let now = Instant::now();
         let before = self.sockets.len();
-        let mut slow = 0;
-        self.sockets.retain(|member, (socket, floor)| {
-            let frame = match (&single, *floor) {
-                (_, Some(floor)) if floor >= newest => return true,
-                (Some(frame), _) => frame.clone(),
-                (None, floor) => {
-                    let start = fresh.partition_point(|message| Some(message.id) <= floor);
-                    history_frame(&fresh[start..])
-                }
+        self.sockets.retain(|_, seat| {
+            if seat.floor.is_some_and(|floor| floor >= newest) || seat.behind.is_some() {
+                return true; // has it, or will get it from the history
+            }
+            let start = fresh.partition_point(|message| Some(message.id) <= seat.floor);
+            let frame = match &single {
+                Some(frame) => frame.clone(),
+                None => history_frame(&fresh[start..]),
             };
-            *floor = Some(newest);
-            keep(member, socket, frame, &mut slow)
+            match seat.socket.try_write(frame) {
+                Ok(()) => {
+                    seat.floor = Some(newest);
+                    true
+                }
+                Err(WebSocketError::Full) => {
+                    seat.behind = Some((now, fresh[start].id));
+                    true
+                }
+                Err(_) => false, // its connection closed; its Leave is on the way
+            }
         });
-        self.stats.slow_closed += slow;
         if self.sockets.len() < before {
             self.announce("leave");
         }
@@ -222,13 +250,88 @@ impl Room {
         }
     }
 
-    /// Sends `frame` (the bytes are shared by every clone) to every WebSocket member with
-    /// `try_write`.
-    fn broadcast(&mut self, frame: &cyclone_protocol::websocket::Message) {
+    /// Sends each member that fell behind the messages it missed, as one history frame, if
+    /// its mailbox has room now, and tries again in [`CATCH_UP_INTERVAL`] while some are
+    /// still behind. A member is closed with 1008 (counted in `slow_closed`) when what it
+    /// missed has left the history (it would lose messages) or it has been full for
+    /// `slow_member_timeout`.
+    fn catch_up(&mut self, ctx: &mut Context<Self>) {
+        if self.catch_up_scheduled {
+            return;
+        }
+        let oldest = self.history.first();
+        let timeout = self.options.slow_member_timeout;
+        let history = &self.history;
         let mut slow = 0;
-        self.sockets
-            .retain(|member, (socket, _)| keep(member, socket, frame.clone(), &mut slow));
+        let mut still_behind = false;
+        let before = self.sockets.len();
+        self.sockets.retain(|member, seat| {
+            let Some((since, missed_from)) = seat.behind else {
+                return true;
+            };
+            let reason = if oldest.is_some_and(|oldest| oldest > missed_from) {
+                "missed more than the room keeps"
+            } else if since.elapsed() >= timeout {
+                "too slow for the room"
+            } else {
+                let missed = history.since(seat.floor);
+                let Some(newest) = missed.last().map(|message| message.id) else {
+                    seat.behind = None;
+                    return true;
+                };
+                match seat.socket.try_write(history_frame(&missed)) {
+                    Ok(()) => {
+                        seat.floor = Some(newest);
+                        seat.behind = None;
+                        return true;
+                    }
+                    Err(WebSocketError::Full) => {
+                        still_behind = true;
+                        return true;
+                    }
+                    Err(_) => return false,
+                }
+            };
+            tracing::debug!(?member, reason, "closing a room member with 1008");
+            seat.socket.close(CloseCode::POLICY_VIOLATION, reason);
+            slow += 1;
+            false
+        });
         self.stats.slow_closed += slow;
+        if self.sockets.len() < before {
+            self.announce("leave");
+            self.tell_presence(ctx);
+        }
+        if still_behind {
+            self.catch_up_scheduled = true;
+            ctx.run_later(CATCH_UP_INTERVAL, |room, ctx| {
+                room.catch_up_scheduled = false;
+                room.catch_up(ctx);
+            });
+        }
+    }
+
+    /// After messages were delivered: members that fell behind are caught up soon, and the
+    /// member count told if it changed.
+    fn after_delivery(&mut self, ctx: &mut Context<Self>) {
+        if !self.catch_up_scheduled && self.sockets.values().any(|seat| seat.behind.is_some()) {
+            self.catch_up_scheduled = true;
+            ctx.run_later(CATCH_UP_INTERVAL, |room, ctx| {
+                room.catch_up_scheduled = false;
+                room.catch_up(ctx);
+            });
+        }
+        self.tell_presence(ctx);
+    }
+
+    /// Sends `frame` (the bytes are shared by every clone) to every WebSocket member with
+    /// `try_write`; a member with a full mailbox goes without it (presence is not history).
+    fn broadcast(&mut self, frame: &cyclone_protocol::websocket::Message) {
+        self.sockets
+            .retain(|_, seat| match seat.socket.try_write(frame.clone()) {
+                Ok(()) | Err(WebSocketError::Full) => true,
+                Err(_) => false,
+            });
     }
 
     /// Notes that the member count changed (`join` or `leave`); [`Room::tell_presence`]
@@ -260,7 +363,7 @@ impl Room {
             let frame = presence_frame(kind, before);
             self.broadcast(&frame);
             if self.sockets.len() < before {
-                // Members too slow for this announcement are told of by the next one.
+                // Members whose connection closed meanwhile are told of by the next one.
                 self.presence = Some("leave");
             }
             interval
@@ -299,26 +402,6 @@ impl Room {
     }
 }
 
-/// Sends `frame` to `socket` without waiting; whether the member stays. A full mailbox
-/// closes it with 1008 (counted in `slow`); a closed one just goes.
-fn keep(
-    member: &MemberId,
-    socket: &WebSocket,
-    frame: cyclone_protocol::websocket::Message,
-    slow: &mut u64,
-) -> bool {
-    match socket.try_write(frame) {
-        Ok(()) => true,
-        Err(WebSocketError::Full) => {
-            tracing::debug!(?member, "room member too slow; closing it with 1008");
-            socket.close(CloseCode::POLICY_VIOLATION, "too slow for the room");
-            *slow += 1;
-            false
-        }
-        Err(_) => false,
-    }
-}
-
 impl Actor for Room {
     type Context = Context<Self>;
 
@@ -330,11 +413,12 @@ impl Actor for Room {
 impl Supervised for Room {
     fn restarting(&mut self, ctx: &mut Context<Self>) {
         self.stats.restarts += 1;
-        // The stopped context dropped any presence timer.
+        // The stopped context dropped any presence or catch-up timer.
         self.presence_scheduled = false;
+        self.catch_up_scheduled = false;
         // Members whose connection ended meanwhile go; the others stay attached and keep
         // receiving. The history is kept as it was.
-        self.sockets.retain(|_, (socket, _)| socket.is_connected());
+        self.sockets.retain(|_, seat| seat.socket.is_connected());
         self.waiters.retain(|_, waiter| waiter.reply.connected());
         tracing::warn!(
             room = %self.name,
@@ -369,7 +453,12 @@ impl Handler<Join> for Room {
             let _ = join.socket.try_write(history_frame(&missed));
         }
         let floor = self.history.last().max(join.since);
-        self.sockets.insert(join.member, (join.socket, floor));
+        let seat = Seat {
+            socket: join.socket,
+            floor,
+            behind: None,
+        };
+        self.sockets.insert(join.member, seat);
         self.announce("join");
         self.tell_presence(ctx);
     }
@@ -413,7 +502,7 @@ impl Handler<Post> for Room {
             room.deliver(vec![message.clone()]);
             Ok(message)
         });
-        self.tell_presence(ctx);
+        self.after_delivery(ctx);
         posted
     }
 }
@@ -432,7 +521,7 @@ impl Handler<Deliver> for Room {
             room.deliver(messages);
             Ok(())
         });
-        self.tell_presence(ctx);
+        self.after_delivery(ctx);
     }
 }
 
@@ -513,6 +602,11 @@ impl Handler<GetStats> for Room {
     fn handle(&mut self, _: GetStats, _: &mut Context<Self>) -> Self::Result {
         MessageResult(RoomStats {
             members: self.sockets.len(),
+            behind: self
+                .sockets
+                .values()
+                .filter(|seat| seat.behind.is_some())
+                .count(),
             waiters: self.waiters.len(),
             history: self.history.len(),
             last: self.history.last(),
