@@ -61,7 +61,7 @@
 //! | how long an empty room lives | 30 s | [`RoomOptions::empty_grace`] |
 //! | a member's queue | its connection's mailbox (64) and write queue (1 MiB) | `WebSocketConfig` |
 //! | how long a member's mailbox may stay full (what it misses waits in the history) | 10 s | [`RoomOptions::slow_member_timeout`] |
-//! | how often members are told the member count | at most every 250 ms | [`RoomOptions::presence_interval`] |
+//! | how often members are told the member count | at most every 250 ms, × members / 1 000 past 1 000 | [`RoomOptions::presence_interval`] |
 //!
 //! # Panics
 //!
@@ -209,8 +209,10 @@ impl RoomOptions {
     /// How often at most a room tells its WebSocket members the member count (the `join` /
     /// `leave` frame): changes closer together than this are told once, at the end of the
     /// interval, with the count then, so a thousand members arriving at once cost each member
-    /// a few frames, not a thousand. `Duration::ZERO` tells every change at once. Default
-    /// [`DEFAULT_PRESENCE_INTERVAL`] (250 ms).
+    /// a few frames, not a thousand. A room of more than 1 000 members stretches it in
+    /// proportion (2 000 members: twice the interval), so presence sends at most 1 000 frames
+    /// per interval whatever the room's size. `Duration::ZERO` tells every change at once.
+    /// Default [`DEFAULT_PRESENCE_INTERVAL`] (250 ms).
     pub fn presence_interval(mut self, interval: Duration) -> Self {
         self.presence_interval = interval;
         self

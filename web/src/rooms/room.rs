@@ -78,6 +78,12 @@ struct Seat {
     behind: Option<(Instant, Cursor)>,
 }
 
+/// Presence frames a room sends per `presence_interval` at most: a room of more members
+/// tells them the count less often (19 000 members: every 19 × 250 ms), so that presence costs
+/// a bounded share of the loop however large the room (telling 19 000 members four times a
+/// second took more than the whole machine while they connected).
+const PRESENCE_FRAMES_PER_INTERVAL: usize = 1000;
+
 /// How often a room tries again to send members that were full what they missed.
 const CATCH_UP_INTERVAL: Duration = Duration::from_millis(20);
 
@@ -341,8 +347,9 @@ impl Room {
     }
 
     /// Tells every member how many members there are now, at most once per
-    /// `presence_interval`: a change sooner than that after the last announcement is told
-    /// by a timer at the interval's end, with the count then. Without this, n members
+    /// `presence_interval` (stretched for rooms of more than [`PRESENCE_FRAMES_PER_INTERVAL`]
+    /// members): a change sooner than that after the last announcement is told by a timer
+    /// at the interval's end, with the count then. Without this, n members
     /// joining one after another would cost n²/2 frames (180 million for 19 000), filling
     /// every mailbox and closing the members as slow.
     fn tell_presence(&mut self, ctx: &mut Context<Self>) {
@@ -352,7 +359,17 @@ impl Room {
         let Some(kind) = self.presence else {
             return;
         };
-        let interval = self.options.presence_interval;
+        // A presence frame goes to every member: a large room stretches its interval so that
+        // it sends at most PRESENCE_FRAMES_PER_INTERVAL of them per interval.
+        let rounds = self
+            .sockets
+            .len()
+            .div_ceil(PRESENCE_FRAMES_PER_INTERVAL)
+            .max(1);
+        let interval = self
+            .options
+            .presence_interval
+            .saturating_mul(u32::try_from(rounds).unwrap_or(u32::MAX));
         let wait = self.last_presence.map_or(Duration::ZERO, |last| {
             (last + interval).saturating_duration_since(Instant::now())
         });
