@@ -97,7 +97,10 @@ measure() {
 
 for server in $SERVERS; do
   case $server in
-    cyclone) measure cyclone target/release/examples/bench_server --port "$PORT" --workers 1 ;;
+    # N clients and the base one: past the server's default max_connections (10 000) at
+    # N = 10 000, where the last client would wait in the accept queue and time out.
+    cyclone) measure cyclone target/release/examples/bench_server --port "$PORT" --workers 1 \
+      --max-connections $((N + 100)) ;;
     cyclone-extra) measure cyclone-extra "$EXTRA_CYCLONE" --port "$PORT" --workers 1 ;;
     tornado) measure "tornado" "$PYTHON" bench/deflate_idle/tornado_echo.py "$PORT" ;;
     *) echo "unknown server $server" >&2; exit 1 ;;

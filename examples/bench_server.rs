@@ -9,12 +9,14 @@
 //! ```
 //!
 //! Flags: `--port N` (8888), `--workers N` (the `WORKERS` variable, else one per core),
-//! `--max-body-size BYTES` (100 MiB), `--address A` (127.0.0.1).
+//! `--max-body-size BYTES` (100 MiB), `--address A` (127.0.0.1), `--max-connections N` (the
+//! server's default, 10 000: memory benchmarks with more clients raise it).
 
 use std::time::Duration;
 
 use cyclone::httpserver::{HttpResponse, HttpServer, HttpServerRequest, Reply};
 use cyclone::options::{define, options, parse_command_line};
+use cyclone::tcpserver::DEFAULT_MAX_CONNECTIONS;
 use cyclone::web::PathArgs;
 use cyclone::websocket::{
     DeflateConfig, Message, WebSocketConfig, WebSocketContext, WebSocketHandler, upgrade,
@@ -69,13 +71,17 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     )?
     .help("worker threads, 0 for one per core; WORKERS sets the default");
     define("max_body_size", 100u64 * 1024 * 1024)?.help("largest request body, in bytes");
+    define("max_connections", DEFAULT_MAX_CONNECTIONS)?.help("most live connections");
     parse_command_line();
     let port: u16 = options().get("port")?;
     let address: String = options().get("address")?;
     let workers: usize = options().get("workers")?;
     let max_body_size: u64 = options().get("max_body_size")?;
+    let max_connections: usize = options().get("max_connections")?;
     cyclone::run(async move {
-        let mut server = HttpServer::new(bench).max_body_size(max_body_size);
+        let mut server = HttpServer::new(bench)
+            .max_body_size(max_body_size)
+            .max_connections(max_connections);
         server.bind(port, Some(&address))?;
         server.start(workers)?;
         println!("listening on http://{}", server.local_addrs()[0]);
