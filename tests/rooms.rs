@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use cyclone::rooms::{RoomError, RoomOptions, RoomSocket, Rooms};
+use cyclone::rooms::{RoomError, RoomHandle, RoomMessage, RoomOptions, RoomSocket, Rooms};
 use cyclone::testing::TestServer;
 use cyclone::web::{Application, url};
 use cyclone::websocket::{CloseCode, Message, websocket_with};
@@ -165,27 +165,35 @@ async fn members_arriving_together_are_told_the_count_a_few_times_not_once_each(
     drop(others);
 }
 
-#[actix_rt::test]
-async fn a_burst_of_posts_larger_than_a_mailbox_reaches_a_member_that_reads() {
-    const BURST: usize = 300;
-    let rooms = Rooms::local(RoomOptions::default().history_size(BURST));
+/// Posts in one burst: many posters at once, so the room takes every post in one turn of its
+/// loop, far more than a member's mailbox (64) holds before its connection writes any.
+const BURST: usize = 300;
+
+/// A room `chat` of `history` messages served over WebSocket, with one member in it, and
+/// [`BURST`] posts made to it at once; the server (keep it), the room, the member and what
+/// was posted.
+async fn one_member_then_a_burst(
+    history: usize,
+) -> (TestServer, RoomHandle, Member, Vec<RoomMessage>) {
+    let rooms = Rooms::local(RoomOptions::default().history_size(history));
     let server = serve(&rooms);
-    let addr = loopback(server.port());
     let room = rooms.room("chat").unwrap();
-    let (mut member, _) = Member::join(addr, None).await;
+    let (member, _) = Member::join(loopback(server.port()), None).await;
     wait::until_async("the member is in", || async {
         room.stats().await.unwrap().members == 1
     })
     .await;
-
-    // Many posters at once: the room takes every post in one turn of its loop, far more
-    // than the member's mailbox (64) holds before its connection writes any of them.
     let posts = (0..BURST).map(|number| {
         let room = room.clone();
         async move { room.post(format!("{number}")).await.unwrap() }
     });
     let posted = futures::future::join_all(posts).await;
+    (server, room, member, posted)
+}
 
+#[actix_rt::test]
+async fn a_burst_of_posts_larger_than_a_mailbox_reaches_a_member_that_reads() {
+    let (_server, room, mut member, posted) = one_member_then_a_burst(BURST).await;
     let got = member.messages(BURST).await;
     let expected: Vec<(String, String)> = posted
         .iter()
@@ -198,25 +206,9 @@ async fn a_burst_of_posts_larger_than_a_mailbox_reaches_a_member_that_reads() {
 
 #[actix_rt::test]
 async fn a_member_that_misses_more_than_the_history_keeps_is_closed_with_1008() {
-    const BURST: usize = 300;
-    let rooms = Rooms::local(RoomOptions::default().history_size(16));
-    let server = serve(&rooms);
-    let addr = loopback(server.port());
-    let room = rooms.room("chat").unwrap();
-    let (mut member, _) = Member::join(addr, None).await;
-    wait::until_async("the member is in", || async {
-        room.stats().await.unwrap().members == 1
-    })
-    .await;
-
-    // More posts in one turn than the member's mailbox and the history hold together: what
-    // it could not take fell out of the history before it had room.
-    let posts = (0..BURST).map(|number| {
-        let room = room.clone();
-        async move { room.post(format!("{number}")).await.unwrap() }
-    });
-    futures::future::join_all(posts).await;
-
+    // More posts than the member's mailbox and the history hold together: what it could
+    // not take fell out of the history before it had room.
+    let (_server, room, mut member, _) = one_member_then_a_burst(16).await;
     let mut received = 0;
     while let Some(Message::Text(text)) = next_message(&mut member.client).await {
         let frame: serde_json::Value = serde_json::from_str(&text).unwrap();

@@ -260,6 +260,25 @@ async fn cyclone_clients_with_every_offer_interoperate() {
     }
 }
 
+/// Runs `script` with `python` and `args`, bounded; its stdout, asserting it succeeded
+/// (`what` names the run in a failure).
+async fn run_python(python: &str, script: &str, args: &[&str], what: &str) -> String {
+    let child = tokio::process::Command::new(python)
+        .arg("-c")
+        .arg(script)
+        .args(args)
+        .kill_on_drop(true)
+        .output();
+    let output = bounded(child).await.unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(
+        output.status.success(),
+        "{what}: {stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    stdout
+}
+
 /// Tornado's client offers `permessage-deflate; client_max_window_bits`, like a browser. Its
 /// answer parser drops parameters without a value (Tornado 6.6), so it cannot hear
 /// `client_no_context_takeover`: the server leaves it its context takeover (it sends
@@ -292,19 +311,8 @@ async fn tornados_client_interoperates_with_both_modes() {
     let (app, members) = app();
     let server = TestServer::start(app).unwrap();
     for route in ["pooled", "takeover"] {
-        let child = tokio::process::Command::new(&python)
-            .arg("-c")
-            .arg(TORNADO_CLIENT)
-            .arg(server.ws_url(&format!("/{route}/tornado")))
-            .kill_on_drop(true)
-            .output();
-        let output = bounded(child).await.unwrap();
-        let stdout = String::from_utf8_lossy(&output.stdout);
-        assert!(
-            output.status.success(),
-            "{route}: {stdout}\n{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
+        let url = server.ws_url(&format!("/{route}/tornado"));
+        let stdout = run_python(&python, TORNADO_CLIENT, &[&url], route).await;
         let mut lines = stdout.lines();
         let answer = lines.next().unwrap_or_default();
         if route == "pooled" {
@@ -372,20 +380,9 @@ async fn python_websockets_client_interoperates_with_both_offers_and_modes() {
         ),
         ("small", SMALL, "takeover", SMALL),
     ] {
-        let child = tokio::process::Command::new(&python)
-            .arg("-c")
-            .arg(WEBSOCKETS_CLIENT)
-            .arg(server.ws_url(&format!("/{route}/websockets")))
-            .arg(offer)
-            .kill_on_drop(true)
-            .output();
-        let output = bounded(child).await.unwrap();
-        let stdout = String::from_utf8_lossy(&output.stdout);
-        assert!(
-            output.status.success(),
-            "{offer} offer, {route}: {stdout}\n{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
+        let url = server.ws_url(&format!("/{route}/websockets"));
+        let what = format!("{offer} offer, {route}");
+        let stdout = run_python(&python, WEBSOCKETS_CLIENT, &[&url, offer], &what).await;
         let lines: Vec<&str> = stdout.lines().collect();
         assert_eq!(
             lines.first().copied(),

@@ -58,16 +58,26 @@ fn runs(python: &str, code: &str) -> bool {
 /// with Tornado's (signed values, `tornado.escape`).
 #[track_caller]
 pub fn require_python_tornado() -> Option<String> {
-    let check = "import tornado, tornado.web, tornado.escape; \
-                 assert tornado.version_info >= (6, 5), tornado.version";
+    require_python_with(
+        "import tornado, tornado.web, tornado.escape; \
+         assert tornado.version_info >= (6, 5), tornado.version",
+        "a Python with Tornado 6.5+",
+        TORNADO_REQUIREMENT,
+    )
+}
+
+/// The first Python that runs `check`, or [`missing`] `what`, installed with pip's
+/// `requirement`.
+#[track_caller]
+fn require_python_with(check: &str, what: &str, requirement: &str) -> Option<String> {
     pythons()
         .into_iter()
         .find(|python| runs(python, check))
         .or_else(|| {
             missing(
-                "a Python with Tornado 6.5+",
+                what,
                 &format!(
-                    "`python3 -m venv venv && venv/bin/pip install '{TORNADO_REQUIREMENT}'`, \
+                    "`python3 -m venv venv && venv/bin/pip install '{requirement}'`, \
                      then CYCLONE_PYTHON=venv/bin/python (.ci/run does this)"
                 ),
             )
@@ -119,20 +129,12 @@ pub fn require_binary(variable: &str, candidates: &[&str], install: &str) -> Opt
 pub const WEBSOCKETS_REQUIREMENT: &str = "websockets>=13";
 
 /// A Python with the `websockets` library (13 or newer) importable: a WebSocket client with
-/// its own permessage-deflate offer (window bits 12), to interoperate with.
+/// its own permessage-deflate offers, to interoperate with.
 #[track_caller]
 pub fn require_python_websockets() -> Option<String> {
-    let check = "import websockets.asyncio.client";
-    pythons()
-        .into_iter()
-        .find(|python| runs(python, check))
-        .or_else(|| {
-            missing(
-                "a Python with the websockets library (13+)",
-                &format!(
-                    "`python3 -m venv venv && venv/bin/pip install '{WEBSOCKETS_REQUIREMENT}'`, \
-                     then CYCLONE_PYTHON=venv/bin/python (.ci/run does this)"
-                ),
-            )
-        })
+    require_python_with(
+        "import websockets.asyncio.client",
+        "a Python with the websockets library (13+)",
+        WEBSOCKETS_REQUIREMENT,
+    )
 }
