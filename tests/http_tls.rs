@@ -2,7 +2,8 @@
 //! made by rcgen for `localhost`: requests report `https`, ALPN agrees on `http/1.1`,
 //! keep-alive and pipelining work through TLS, plaintext on the TLS port and silent clients
 //! are dropped without harm, a protocol switch hands over the TLS stream, and our WebSocket
-//! client speaks `wss://` to it, with and without permessage-deflate.
+//! client speaks `wss://` to it, with and without permessage-deflate; several hosts on one
+//! listener each get their own certificate by SNI, through `AsyncHttpClient`.
 
 mod support;
 
@@ -289,4 +290,51 @@ async fn wss_our_client_echoes_through_tls_with_and_without_compression() {
             Some(CloseCode::NORMAL)
         );
     }
+}
+
+/// Several hosts on one `HttpServer` listener, end to end: the server picks each host's
+/// certificate by SNI (`TlsServerBuilder::sni_cert_pem` through `ssl_options`), and the HTTP
+/// client, verifying against the test CA, accepts only the certificate of the host it asked
+/// for (so a wrong pick fails the fetch).
+#[actix_rt::test]
+async fn an_https_server_answers_each_host_with_its_own_certificate() {
+    use cyclone::httpclient::{AsyncHttpClient, ClientOptions, HttpRequest};
+    use cyclone::netutil::OverrideResolver;
+
+    let pki = Pki::generate();
+    let (a_cert, a_key) = pki.issue_server(&["a.test"]);
+    let (b_cert, b_key) = pki.issue_server(&["b.test"]);
+    let tls = pki
+        .server()
+        .sni_cert_pem("a.test", a_cert.as_bytes(), a_key.as_bytes())
+        .sni_cert_pem("b.test", b_cert.as_bytes(), b_key.as_bytes())
+        .build()
+        .unwrap();
+    let (_server, port) = https_server(tls, 16);
+    let ca = pki.ca_file("http-sni");
+    let resolver = ["a.test", "b.test", "other.test"]
+        .into_iter()
+        .fold(OverrideResolver::new(), |resolver, host| {
+            resolver.map_host(host, "127.0.0.1")
+        });
+    let client = AsyncHttpClient::with_options(
+        ClientOptions::new().tcp_client(TcpClient::with_resolver(resolver)),
+    );
+
+    for host in ["a.test", "b.test"] {
+        let url = format!("https://{host}:{port}/which");
+        let response = support::wait::bounded(client.fetch(HttpRequest::new(&url).ca_certs(&ca)))
+            .await
+            .unwrap_or_else(|error| panic!("{host}: {error}"));
+        assert_eq!(response.code, 200);
+        assert_eq!(response.text().unwrap(), format!("https {url}"));
+    }
+    // A host with no certificate of its own gets the default one (for localhost), which the
+    // client refuses for that name.
+    let other = HttpRequest::new(format!("https://other.test:{port}/")).ca_certs(&ca);
+    let refused = support::wait::bounded(client.fetch(other))
+        .await
+        .unwrap_err();
+    assert!(refused.to_string().contains("certificate"), "{refused}");
+    let _ = std::fs::remove_file(ca);
 }
