@@ -75,7 +75,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let workers: usize = options().get("workers")?;
     let max_body_size: u64 = options().get("max_body_size")?;
     cyclone::run(async move {
-        let mut server = HttpServer::new(bench).max_body_size(max_body_size);
+        // HTTP/2 with prior knowledge (h2c) on the same port as HTTP/1.1:
+        // `curl --http2-prior-knowledge http://127.0.0.1:8888/` and plain HTTP/1.1 both work.
+        let mut server = HttpServer::new(bench)
+            .max_body_size(max_body_size)
+            .http2(true);
         server.bind(port, Some(&address))?;
         server.start(workers)?;
         println!("listening on http://{}", server.local_addrs()[0]);

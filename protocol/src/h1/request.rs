@@ -111,6 +111,29 @@ impl RequestHead {
         self.headers.recycle();
     }
 
+    /// A head for a request that did not come through the HTTP/1.1 decoder (an HTTP/2
+    /// stream): its fields already in a map, `content_length` as announced.
+    pub(crate) fn from_parts(
+        method: Method,
+        uri: Uri,
+        version: Version,
+        headers: HeaderMap,
+        content_length: Option<u64>,
+        framing: BodyFraming,
+    ) -> Self {
+        RequestHead {
+            method,
+            uri,
+            version,
+            headers: HeaderBlock::from_map(headers),
+            keep_alive: true,
+            framing,
+            content_length,
+            expectation: Expectation::None,
+            upgrade: false,
+        }
+    }
+
     /// Whether the client waits for `100 Continue` before sending a non-empty body.
     pub fn expects_continue(&self) -> bool {
         self.expectation == Expectation::Continue && self.framing != BodyFraming::Length(0)
