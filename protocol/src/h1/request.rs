@@ -48,7 +48,8 @@ pub struct RequestHead {
     /// The request target: origin form (`/path?q`), absolute form (`http://host/path`),
     /// authority form (`host:443`, CONNECT only) or `*` (OPTIONS only).
     pub uri: Uri,
-    /// HTTP/1.0 or HTTP/1.1; the response is written in the same version.
+    /// HTTP/1.0 or HTTP/1.1 (HTTP/2 for a request that came over an HTTP/2 stream); the
+    /// response is written in the same version.
     pub version: Version,
     /// The header fields in arrival order: [`headers`](Self::headers).
     headers: HeaderBlock,

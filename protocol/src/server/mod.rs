@@ -23,6 +23,11 @@
 //!   head and its registry slot) to a callback that starts the new owner.
 //! - HTTPS with [`ssl_options`](HttpServer::ssl_options): each connection completes a rustls
 //!   handshake (cyclone_actors' `TlsFactory`) before its connection actor starts.
+//! - HTTP/2 with [`http2`](HttpServer::http2) (on the `h2` crate): chosen by ALPN under TLS,
+//!   or by the connection preface in cleartext (h2c with prior knowledge, handed over from the
+//!   HTTP/1.1 connection actor like a protocol switch). Each HTTP/2 connection is an actor
+//!   owning its transport; each request stream reaches the same service as the same
+//!   [`HttpRequestMessage`]. Its limits are an [`Http2Config`].
 //!
 //! # Example
 //!
@@ -58,6 +63,7 @@
 //! | [`max_write_buffer_size`](HttpServer::max_write_buffer_size) | 1 MiB | clients that pipeline but never read |
 //! | [`max_connections`](HttpServer::max_connections) | 10 000 | descriptor exhaustion |
 //! | TLS handshake timeout (of the [`ssl_options`](HttpServer::ssl_options) config) | 10 s | clients that connect and never finish the handshake |
+//! | [`http2_config`](HttpServer::http2_config) | HTTP/2 off; [`Http2Config`]'s defaults when on | streams, windows, frames, header lists and resets per HTTP/2 connection |
 //!
 //! `docs/http.md` has the full table, the request flow and the answer to each kind of bad input.
 //!
@@ -114,7 +120,8 @@ pub use upgrade::{Upgraded, UpgradedIo};
 /// Builds a worker's service; called once per worker thread.
 type ServiceFactory<S> = Arc<dyn Fn() -> S + Send + Sync>;
 
-/// An HTTP/1.1 server (Tornado's `HTTPServer`). See the [module docs](self).
+/// An HTTP/1.1 server (Tornado's `HTTPServer`), and HTTP/2 with [`http2`](Self::http2). See
+/// the [module docs](self).
 ///
 /// Settings take effect if set before [`listen`](Self::listen) / [`bind`](Self::bind).
 pub struct HttpServer<S: HttpService> {

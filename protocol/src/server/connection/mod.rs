@@ -125,7 +125,7 @@ where
                     && let Some(slot) = connection.slot.take()
                 {
                     match ended {
-                        Ended::Switched(switch) => hand_over(switch, io, read_buf, slot, peer),
+                        Ended::Switched(switch) => hand_over(*switch, io, read_buf, slot, peer),
                         Ended::Http2 => {
                             let (service, options) = http2;
                             // The HTTP/2 actor owns the socket (and the slot) from here.
@@ -151,7 +151,8 @@ enum Ended {
     /// The connection closed (or failed).
     Closed,
     /// An answer switched protocols; its 101 is flushed and the transport is still open.
-    Switched(Switch),
+    /// (Boxed: the other outcomes carry nothing, and a switch happens once per connection.)
+    Switched(Box<Switch>),
     /// The client opened with the HTTP/2 preface (h2c with prior knowledge); the transport is
     /// still open and the preface is in the read buffer.
     Http2,
@@ -510,7 +511,7 @@ impl<S: HttpService, T: AsyncRead + AsyncWrite + Unpin> Future for ExchangeLoop<
             Poll::Pending => Poll::Pending,
             Poll::Ready(Ok(())) if this.http2 => Poll::Ready(Ended::Http2),
             Poll::Ready(Ok(())) => Poll::Ready(match this.switch.take() {
-                Some(switch) => Ended::Switched(switch),
+                Some(switch) => Ended::Switched(Box::new(switch)),
                 None => Ended::Closed,
             }),
             Poll::Ready(Err(error)) => {

@@ -92,8 +92,8 @@ impl Http2Config {
     }
 
     /// Largest decoded header list of a request (`SETTINGS_MAX_HEADER_LIST_SIZE`, counted as
-    /// RFC 9113 §6.5.2 does); a larger one is refused (431 semantics: the stream is reset), so
-    /// headers split over many CONTINUATION frames cannot grow without bound. Default 64 KiB;
+    /// RFC 9113 §6.5.2 does); a larger one is answered 431 by `h2` without reaching the
+    /// service, and headers split over many CONTINUATION frames cannot grow without bound. Default 64 KiB;
     /// values below 1 KiB mean 1 KiB.
     pub fn max_header_list_size(mut self, bytes: u32) -> Self {
         self.max_header_list_size = bytes.max(1024);
