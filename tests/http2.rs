@@ -3,7 +3,8 @@
 //! (GET, POST with a body larger than one window, a streamed answer whose first DATA frame
 //! arrives before the handler ends, a 404, several streams multiplexed on one connection, the
 //! access log), HTTP/1.1 on the same listener, HTTP/2 chosen by ALPN over TLS (and HTTP/1.1 for
-//! a client offering only that), and streams beyond `max_concurrent_streams` refused.
+//! a client offering only that), streams beyond `max_concurrent_streams` refused, and a handler
+//! writing into a window the client never opens paused in `flush`.
 
 mod support;
 
@@ -12,11 +13,17 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
 
-use cyclone::httpserver::{Http2Config, HttpResponse, HttpServer, HttpServerRequest};
+use bytes::Bytes;
+use cyclone::httpserver::{
+    Http2Config, HttpResponse, HttpServer, HttpServerRequest, ResponseWriter, streaming,
+};
 use cyclone::web::{
     Application, HttpError, RequestContext, RequestHandler, Settings, handler, handler_with, url,
 };
+use support::hostile::until_stalled;
 use support::logs::AccessLog;
 use support::servers::start_http;
 use support::tls::Pki;
@@ -410,6 +417,61 @@ async fn streams_beyond_max_concurrent_streams_are_refused() {
     server.stop().await;
 }
 
+#[actix_rt::test]
+async fn a_handler_writing_faster_than_the_window_opens_is_paused() {
+    const PIECE: usize = 64 * 1024;
+    const ATTEMPT: u64 = 100 * 1024 * 1024;
+    let flushed = Arc::new(AtomicU64::new(0));
+    let counter = flushed.clone();
+    // Writes 64 KiB pieces, flushing each, until 100 MiB are out or the client is gone.
+    let service = streaming(
+        move |_request: HttpServerRequest, mut writer: ResponseWriter| {
+            let counter = counter.clone();
+            async move {
+                let piece = Bytes::from(vec![b'x'; PIECE]);
+                while counter.load(Ordering::Relaxed) < ATTEMPT {
+                    writer.write(piece.clone());
+                    if writer.flush().await.is_err() {
+                        return;
+                    }
+                    counter.fetch_add(PIECE as u64, Ordering::Relaxed);
+                }
+                let _ = writer.finish().await;
+            }
+        },
+    );
+    let mut server = HttpServer::new(service).http2(true);
+    let addr = start_http(&mut server, 1);
+    let mut client = TcpStream::connect(addr).await.unwrap();
+    // A client whose streams start with a window of 0 bytes and which never opens it.
+    let mut out = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".to_vec();
+    out.extend_from_slice(&frame(0x4, 0, 0, &[0x00, 0x04, 0, 0, 0, 0]));
+    let mut block = vec![0x82, 0x86, 0x84]; // GET, http, /
+    block.extend_from_slice(&[0x01, 9]);
+    block.extend_from_slice(b"127.0.0.1");
+    out.extend_from_slice(&frame(0x1, 0x5, 1, &block));
+    client.write_all(&out).await.unwrap();
+    let mut frames = FrameReader::default();
+    loop {
+        let (kind, flags, stream, _payload) = frames.next(&mut client).await;
+        if kind == 0x4 && flags & 0x1 == 0 {
+            client.write_all(&frame(0x4, 0x1, 0, &[])).await.unwrap();
+        }
+        assert_ne!(kind, 0x0, "DATA sent on stream {stream} into a window of 0");
+        if kind == 0x1 && stream == 1 {
+            break; // the answer's head: the handler has begun writing
+        }
+    }
+    let stalled = until_stalled(&flushed, Duration::from_millis(300)).await;
+    // What a paused handler may have flushed: the writer's queue (16 pieces), the piece being
+    // sent and h2's send buffer (400 KiB); nowhere near the 100 MiB it tries to write.
+    assert!(
+        stalled <= 4 * 1024 * 1024,
+        "{stalled} bytes flushed into a closed window"
+    );
+    server.stop().await;
+}
+
 /// An HTTP/2 frame.
 fn frame(kind: u8, flags: u8, stream: u32, payload: &[u8]) -> Vec<u8> {
     let length = u32::try_from(payload.len()).unwrap().to_be_bytes();
@@ -468,7 +530,7 @@ impl FrameReader {
 async fn wait_for_lines(log: &AccessLog, count: usize) -> Vec<String> {
     let deadline = tokio::time::Instant::now() + WAIT;
     while log.len() < count && tokio::time::Instant::now() < deadline {
-        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        tokio::time::sleep(Duration::from_millis(10)).await;
     }
     log.lines()
 }
@@ -486,7 +548,6 @@ fn tempdir() -> PathBuf {
 
 /// A suffix unique within this process.
 fn rand_suffix() -> u64 {
-    use std::sync::atomic::{AtomicU64, Ordering};
     static NEXT: AtomicU64 = AtomicU64::new(0);
     NEXT.fetch_add(1, Ordering::Relaxed)
 }
