@@ -24,6 +24,7 @@ use std::time::{Duration, Instant};
 
 use bytes::{Bytes, BytesMut};
 use futures::channel::mpsc;
+use futures::future::Either;
 use futures::{FutureExt, SinkExt};
 use h2::server::SendResponse;
 use h2::{Reason, RecvStream, SendStream};
@@ -165,8 +166,28 @@ pub(crate) async fn serve_stream<S: HttpService>(
             pump.await;
         }
     };
-    let answer = send_answer(&context, answer, respond, head_request);
-    futures::join!(work, pump, answer);
+    let answer = std::pin::pin!(send_answer(&context, answer, respond, head_request));
+    let running = std::pin::pin!(async move {
+        futures::join!(work, pump);
+    });
+    match futures::future::select(answer, running).await {
+        // Answered: the handler may go on after its answer (as Tornado's may after `finish`).
+        Either::Left((Answered::Done, running)) => running.await,
+        // The client reset the stream: what still computes its answer is cancelled, as on
+        // HTTP/1.1 when the client leaves.
+        Either::Left((Answered::Reset, _)) => {}
+        Either::Right(((), answer)) => {
+            answer.await;
+        }
+    }
+}
+
+/// How an answer ended.
+enum Answered {
+    /// Sent (or cut short by the writer): the handler's work may go on.
+    Done,
+    /// The client reset the stream.
+    Reset,
 }
 
 /// The request head an HTTP/1.1 handler would have seen: origin-form target, `Host` from
@@ -360,7 +381,7 @@ async fn send_answer<S>(
     mut answer: ResponseStream,
     mut respond: SendResponse<Bytes>,
     head_request: bool,
-) {
+) -> Answered {
     let mut sent: Option<SentHook> = None;
     let mut body: Option<SendStream<Bytes>> = None;
     // A HEAD request's answer has its head only; body events are read and dropped.
@@ -388,7 +409,7 @@ async fn send_answer<S>(
         .await;
         let event = match next {
             // Dropping the answer tells the writer the client is gone.
-            Next::Reset => return,
+            Next::Reset => return Answered::Reset,
             Next::Event(event) => event,
         };
         let started = body.is_some() || head_done;
@@ -400,7 +421,7 @@ async fn send_answer<S>(
                     if let Some(stream) = &mut body {
                         let _ = send_data(stream, data, true, write_timeout).await;
                     }
-                    return;
+                    return Answered::Done;
                 }
                 note_head(&mut sent, status);
                 let length = (!head_request).then_some(data.len() as u64);
@@ -415,7 +436,7 @@ async fn send_answer<S>(
                     }
                     _ => {}
                 }
-                return;
+                return Answered::Done;
             }
             Some(ResponseEvent::Head(status, headers)) => {
                 if started {
@@ -427,7 +448,7 @@ async fn send_answer<S>(
                 match respond.send_response(head, bodyless) {
                     Ok(stream) if !bodyless => body = Some(stream),
                     Ok(_) => head_done = true,
-                    Err(_) => return,
+                    Err(_) => return Answered::Done,
                 }
             }
             Some(ResponseEvent::Data(data)) => {
@@ -437,13 +458,14 @@ async fn send_answer<S>(
                     match respond.send_response(head, head_request) {
                         Ok(stream) if !head_request => body = Some(stream),
                         Ok(_) => head_done = true,
-                        Err(_) => return,
+                        Err(_) => return Answered::Done,
                     }
                 }
                 if let Some(stream) = &mut body
                     && send_data(stream, data, false, write_timeout).await.is_err()
                 {
-                    return;
+                    // The client reset the stream, or opened no window in time.
+                    return Answered::Reset;
                 }
             }
             Some(ResponseEvent::End) => {
@@ -459,7 +481,7 @@ async fn send_answer<S>(
                     }
                     None => {}
                 }
-                return;
+                return Answered::Done;
             }
             Some(ResponseEvent::Upgrade(..)) => {
                 // No protocol switch on an HTTP/2 stream (RFC 9113 §8.6): the answer is broken.
@@ -468,7 +490,7 @@ async fn send_answer<S>(
                     note_head(&mut sent, StatusCode::INTERNAL_SERVER_ERROR);
                     answer_status(context, &mut respond, StatusCode::INTERNAL_SERVER_ERROR);
                 }
-                return;
+                return Answered::Done;
             }
             None => {
                 // The writer was dropped unfinished: 500 if nothing was sent, else the stream
@@ -481,7 +503,7 @@ async fn send_answer<S>(
                     }
                     None => {}
                 }
-                return;
+                return Answered::Done;
             }
         }
     }
@@ -573,6 +595,8 @@ async fn send_data(
                 Ok(Some(Err(_)) | None) => return Err(()),
             };
         if capacity == 0 {
+            // Not expected from `h2` (it reports capacity once some is assigned), but never spin.
+            tokio::task::yield_now().await;
             continue;
         }
         let piece = data.split_to(capacity.min(data.len()));
