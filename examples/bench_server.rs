@@ -79,9 +79,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let max_body_size: u64 = options().get("max_body_size")?;
     let max_connections: usize = options().get("max_connections")?;
     cyclone::run(async move {
+        // HTTP/2 with prior knowledge (h2c) on the same port as HTTP/1.1:
+        // `curl --http2-prior-knowledge http://127.0.0.1:8888/` and plain HTTP/1.1 both work.
         let mut server = HttpServer::new(bench)
             .max_body_size(max_body_size)
-            .max_connections(max_connections);
+            .max_connections(max_connections)
+            .http2(true);
         server.bind(port, Some(&address))?;
         server.start(workers)?;
         println!("listening on http://{}", server.local_addrs()[0]);

@@ -174,11 +174,11 @@ pub mod tls {
 /// gets, and the writer that answers it.
 pub mod httpserver {
     pub use cyclone_protocol::server::{
-        ActorService, Answering, HttpRequestMessage, HttpResponse, HttpServer, HttpServerError,
-        HttpServerOptions, HttpServerRequest, HttpService, InvalidReasonPhrase, LINGER_MAX_DISCARD,
-        LINGER_TIMEOUT, OnUpgrade, PathArgs, RESPONSE_QUEUE_CHUNKS, Reply, RequestBody,
-        RequestBodyError, ResponseEvent, ResponseStream, ResponseWriter, Streaming, Upgraded,
-        UpgradedIo, WriterError, actor, streaming,
+        ActorService, Answering, Http2Config, HttpRequestMessage, HttpResponse, HttpServer,
+        HttpServerError, HttpServerOptions, HttpServerRequest, HttpService, InvalidReasonPhrase,
+        LINGER_MAX_DISCARD, LINGER_TIMEOUT, OnUpgrade, PathArgs, RESPONSE_QUEUE_CHUNKS, Reply,
+        RequestBody, RequestBodyError, ResponseEvent, ResponseStream, ResponseWriter, Streaming,
+        Upgraded, UpgradedIo, WriterError, actor, streaming,
     };
 }
 

@@ -48,6 +48,17 @@ impl HeaderBlock {
         }
     }
 
+    /// A block holding an already-built map (an HTTP/2 request's fields, which HPACK decoded
+    /// into one): there are no raw bytes, so every lookup goes to the map.
+    pub(crate) fn from_map(map: HeaderMap) -> Self {
+        HeaderBlock {
+            raw: Bytes::new(),
+            count: 0,
+            names: u64::MAX,
+            map: OnceCell::from(Box::new(map)),
+        }
+    }
+
     /// The fields as a map, built on the first call.
     pub(crate) fn map(&self) -> &HeaderMap {
         self.map

@@ -48,7 +48,8 @@ pub struct RequestHead {
     /// The request target: origin form (`/path?q`), absolute form (`http://host/path`),
     /// authority form (`host:443`, CONNECT only) or `*` (OPTIONS only).
     pub uri: Uri,
-    /// HTTP/1.0 or HTTP/1.1; the response is written in the same version.
+    /// HTTP/1.0 or HTTP/1.1 (HTTP/2 for a request that came over an HTTP/2 stream); the
+    /// response is written in the same version.
     pub version: Version,
     /// The header fields in arrival order: [`headers`](Self::headers).
     headers: HeaderBlock,
@@ -109,6 +110,29 @@ impl RequestHead {
     /// the head has no fields after.
     pub(crate) fn recycle_headers(&mut self) {
         self.headers.recycle();
+    }
+
+    /// A head for a request that did not come through the HTTP/1.1 decoder (an HTTP/2
+    /// stream): its fields already in a map, `content_length` as announced.
+    pub(crate) fn from_parts(
+        method: Method,
+        uri: Uri,
+        version: Version,
+        headers: HeaderMap,
+        content_length: Option<u64>,
+        framing: BodyFraming,
+    ) -> Self {
+        RequestHead {
+            method,
+            uri,
+            version,
+            headers: HeaderBlock::from_map(headers),
+            keep_alive: true,
+            framing,
+            content_length,
+            expectation: Expectation::None,
+            upgrade: false,
+        }
     }
 
     /// Whether the client waits for `100 Continue` before sending a non-empty body.

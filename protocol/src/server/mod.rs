@@ -23,6 +23,11 @@
 //!   head and its registry slot) to a callback that starts the new owner.
 //! - HTTPS with [`ssl_options`](HttpServer::ssl_options): each connection completes a rustls
 //!   handshake (cyclone_actors' `TlsFactory`) before its connection actor starts.
+//! - HTTP/2 with [`http2`](HttpServer::http2) (on the `h2` crate): chosen by ALPN under TLS,
+//!   or by the connection preface in cleartext (h2c with prior knowledge, handed over from the
+//!   HTTP/1.1 connection actor like a protocol switch). Each HTTP/2 connection is an actor
+//!   owning its transport; each request stream reaches the same service as the same
+//!   [`HttpRequestMessage`]. Its limits are an [`Http2Config`].
 //!
 //! # Example
 //!
@@ -58,6 +63,7 @@
 //! | [`max_write_buffer_size`](HttpServer::max_write_buffer_size) | 1 MiB | clients that pipeline but never read |
 //! | [`max_connections`](HttpServer::max_connections) | 10 000 | descriptor exhaustion |
 //! | TLS handshake timeout (of the [`ssl_options`](HttpServer::ssl_options) config) | 10 s | clients that connect and never finish the handshake |
+//! | [`http2_config`](HttpServer::http2_config) | HTTP/2 off; [`Http2Config`]'s defaults when on | streams, windows, frames, header lists and resets per HTTP/2 connection |
 //!
 //! `docs/http.md` has the full table, the request flow and the answer to each kind of bad input.
 //!
@@ -70,6 +76,7 @@ mod body;
 mod connection;
 mod decompress;
 mod error;
+mod http2;
 mod message;
 mod options;
 mod path_args;
@@ -91,7 +98,7 @@ use std::time::Duration;
 
 use cyclone_actors::registry::{ConnectionRegistry, ConnectionSlot};
 use cyclone_actors::tcpserver::{ServeConnection, ShutdownReport, TcpServer};
-use cyclone_actors::tls::{TlsFactory, TlsServerConfig};
+use cyclone_actors::tls::{TlsFactory, TlsServerConfig, TlsStream};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 
@@ -99,6 +106,7 @@ pub use body::RequestBody;
 use connection::serve_connection;
 pub use connection::{LINGER_MAX_DISCARD, LINGER_TIMEOUT};
 pub use error::{HttpServerError, InvalidReasonPhrase, RequestBodyError, WriterError};
+pub use http2::Http2Config;
 pub use message::HttpRequestMessage;
 pub use options::HttpServerOptions;
 pub use path_args::PathArgs;
@@ -112,7 +120,8 @@ pub use upgrade::{Upgraded, UpgradedIo};
 /// Builds a worker's service; called once per worker thread.
 type ServiceFactory<S> = Arc<dyn Fn() -> S + Send + Sync>;
 
-/// An HTTP/1.1 server (Tornado's `HTTPServer`). See the [module docs](self).
+/// An HTTP/1.1 server (Tornado's `HTTPServer`), and HTTP/2 with [`http2`](Self::http2). See
+/// the [module docs](self).
 ///
 /// Settings take effect if set before [`listen`](Self::listen) / [`bind`](Self::bind).
 pub struct HttpServer<S: HttpService> {
@@ -276,8 +285,9 @@ impl<S: HttpService> HttpServer<S> {
     /// `"https"` (unless `xheaders` says otherwise) and their
     /// [`full_url`](HttpServerRequest::full_url) starts with `https://`.
     ///
-    /// ALPN is set to `http/1.1`, whatever `tls` asked for: this server speaks nothing else,
-    /// and advertising `h2` would make clients speak it. Default: plain HTTP.
+    /// ALPN is set to `http/1.1`, whatever `tls` asked for, or to `h2` then `http/1.1` with
+    /// [`http2`](Self::http2) on: the server offers exactly what it speaks. Default: plain
+    /// HTTP.
     ///
     /// ```no_run
     /// use cyclone_actors::tls::TlsServerConfig;
@@ -301,12 +311,48 @@ impl<S: HttpService> HttpServer<S> {
     /// # }
     /// ```
     pub fn ssl_options(mut self, tls: TlsServerConfig) -> Self {
-        let mut rustls = (**tls.rustls()).clone();
-        rustls.alpn_protocols = vec![b"http/1.1".to_vec()];
-        self.tls = Some(
-            TlsServerConfig::from_rustls(Arc::new(rustls))
-                .with_handshake_timeout(tls.handshake_timeout()),
-        );
+        // ALPN is set when the TCP layer is made, once `http2` is known.
+        self.tls = Some(tls);
+        self
+    }
+
+    /// Serve HTTP/2 as well as HTTP/1.1, with the default [`Http2Config`]: under
+    /// [`ssl_options`](Self::ssl_options) the server offers `h2` by ALPN (before `http/1.1`,
+    /// which clients that do not speak HTTP/2 still get), and on plain listeners a client
+    /// with prior knowledge (h2c: its first bytes are the HTTP/2 connection preface) is served
+    /// HTTP/2 on the same port as HTTP/1.1 clients. Every request stream reaches the service
+    /// as the same [`HttpRequestMessage`] an HTTP/1.1 request does. `false` turns it off
+    /// again. Default off: HTTP/2 is new here, and answers over it drop what HTTP/2 has no
+    /// place for (reason phrases, protocol switches), so a server opts in.
+    ///
+    /// ```no_run
+    /// use cyclone_protocol::server::{HttpResponse, HttpServer, HttpServerRequest};
+    ///
+    /// async fn hello(_request: HttpServerRequest) -> HttpResponse {
+    ///     HttpResponse::ok().text("Hello, world")
+    /// }
+    ///
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// actix_rt::System::new().block_on(async {
+    ///     // `curl --http2-prior-knowledge http://127.0.0.1:8888/` and plain HTTP/1.1 both work.
+    ///     let mut server = HttpServer::new(hello).http2(true);
+    ///     server.listen_on(8888, Some("127.0.0.1"))?;
+    ///     server.serve_until_signal(std::time::Duration::from_secs(5)).await?;
+    ///     Ok(())
+    /// })
+    /// # }
+    /// ```
+    pub fn http2(mut self, enabled: bool) -> Self {
+        self.options.http2 = match (enabled, self.options.http2) {
+            (false, _) => None,
+            (true, config) => Some(config.unwrap_or_default()),
+        };
+        self
+    }
+
+    /// Serve HTTP/2 (as [`http2(true)`](Self::http2) does) with these limits.
+    pub fn http2_config(mut self, config: Http2Config) -> Self {
+        self.options.http2 = Some(config);
         self
     }
 
@@ -405,11 +451,25 @@ impl<S: HttpService> HttpServer<S> {
             };
             let transport = match &self.tls {
                 None => Transport::Plain(factory),
-                Some(tls) => Transport::Tls(TlsFactory::new(factory, tls.clone())),
+                Some(tls) => {
+                    let tls = with_alpn(tls, self.options.http2.is_some());
+                    Transport::Tls(TlsFactory::new(factory, tls))
+                }
             };
             TcpServer::with_factory(transport).max_connections(self.max_connections)
         })
     }
+}
+
+/// `tls` offering by ALPN what the server speaks: `h2` (with HTTP/2 on) then `http/1.1`.
+fn with_alpn(tls: &TlsServerConfig, http2: bool) -> TlsServerConfig {
+    let mut rustls = (**tls.rustls()).clone();
+    rustls.alpn_protocols = if http2 {
+        vec![b"h2".to_vec(), b"http/1.1".to_vec()]
+    } else {
+        vec![b"http/1.1".to_vec()]
+    };
+    TlsServerConfig::from_rustls(Arc::new(rustls)).with_handshake_timeout(tls.handshake_timeout())
 }
 
 /// Tells servers apart in each worker's service cache.
@@ -463,12 +523,43 @@ impl<S: HttpService> ConnectionFactory<S> {
     }
 }
 
+/// What a transport tells about the protocol agreed for it: a TLS stream whose client picked
+/// `h2` by ALPN speaks HTTP/2 from its first byte.
+trait Negotiated {
+    /// Whether ALPN settled on `h2`.
+    fn alpn_h2(&self) -> bool {
+        false
+    }
+}
+
+impl Negotiated for TcpStream {}
+
+impl Negotiated for tokio::net::UnixStream {}
+
+impl<S> Negotiated for TlsStream<S> {
+    fn alpn_h2(&self) -> bool {
+        self.alpn_protocol() == Some(b"h2")
+    }
+}
+
 // Generic over the transport, so the same factory serves plain sockets and, behind
 // `TlsFactory`, TLS streams.
-impl<S: HttpService, T: AsyncRead + AsyncWrite + Unpin + 'static> ServeConnection<T>
+impl<S: HttpService, T: AsyncRead + AsyncWrite + Negotiated + Unpin + 'static> ServeConnection<T>
     for ConnectionFactory<S>
 {
     fn serve(&self, stream: T, peer: SocketAddr, slot: ConnectionSlot) {
+        if self.options.http2.is_some() && stream.alpn_h2() {
+            http2::serve_http2(
+                stream,
+                bytes::BytesMut::new(),
+                peer,
+                slot,
+                self.service(),
+                self.options.clone(),
+                self.protocol,
+            );
+            return;
+        }
         serve_connection(
             stream,
             peer,

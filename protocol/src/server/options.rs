@@ -4,6 +4,7 @@
 use std::net::IpAddr;
 use std::time::Duration;
 
+use super::http2::Http2Config;
 use crate::h1::Limits;
 use crate::httputil::FormLimits;
 
@@ -53,6 +54,10 @@ pub struct HttpServerOptions {
     /// Response bytes the connection holds for a client that does not read before it stops
     /// taking new requests and streamed chunks. Default 1 MiB.
     pub max_write_buffer_size: usize,
+    /// HTTP/2's settings when it is on: `h2` offered by ALPN under TLS, and cleartext HTTP/2
+    /// with prior knowledge (h2c) recognised by its preface on plain listeners. Default
+    /// `None`: HTTP/1.1 only.
+    pub http2: Option<Http2Config>,
 }
 
 impl HttpServerOptions {
@@ -91,6 +96,7 @@ impl Default for HttpServerOptions {
             max_pipelined_requests: Self::DEFAULT_MAX_PIPELINED_REQUESTS,
             body_queue_chunks: Self::DEFAULT_BODY_QUEUE_CHUNKS,
             max_write_buffer_size: Self::DEFAULT_MAX_WRITE_BUFFER_SIZE,
+            http2: None,
         }
     }
 }

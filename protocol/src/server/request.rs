@@ -174,7 +174,7 @@ impl HttpServerRequest {
         self.inner.head.uri.query().unwrap_or("")
     }
 
-    /// HTTP/1.0 or HTTP/1.1.
+    /// HTTP/1.0, HTTP/1.1, or HTTP/2 for a request that came over an HTTP/2 stream.
     pub fn version(&self) -> Version {
         self.inner.head.version
     }

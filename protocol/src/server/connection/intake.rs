@@ -92,6 +92,10 @@ impl<S: HttpService, T: AsyncRead + AsyncWrite + Unpin> ExchangeLoop<S, T> {
     /// Decodes what the read buffer holds, as far as the pipeline cap and the body queue
     /// allow. Returns whether anything happened.
     pub(super) fn decode(&mut self, cx: &mut TaskContext<'_>) -> bool {
+        if self.preface_check && !self.check_preface() {
+            self.update_head_clock();
+            return false;
+        }
         let mut progress = false;
         self.body_blocked = false;
         loop {
@@ -143,6 +147,27 @@ impl<S: HttpService, T: AsyncRead + AsyncWrite + Unpin> ExchangeLoop<S, T> {
         }
         self.update_head_clock();
         progress
+    }
+
+    /// With h2c on, tells an HTTP/2 client by its first bytes. Returns whether decoding may go
+    /// on as HTTP/1.1: not while the bytes so far are a prefix of the preface (the rest
+    /// decides), and not once the whole preface is in (the loop ends and hands the connection
+    /// to HTTP/2).
+    fn check_preface(&mut self) -> bool {
+        let read = self.stream.read_buffer_len();
+        let preface = &super::super::http2::PREFACE[..];
+        let buffer = &self.stream.read_buffer_mut()[..];
+        if buffer.starts_with(preface) {
+            self.preface_check = false;
+            self.http2 = true;
+            return false;
+        }
+        if read == 0 || preface.starts_with(buffer) {
+            return read == 0;
+        }
+        // Not the preface: HTTP/1.1 from here on.
+        self.preface_check = false;
+        true
     }
 
     /// Starts the header timeout when the first byte of a head is waiting, stops it otherwise.

@@ -108,19 +108,33 @@ where
     T: AsyncRead + AsyncWrite + Unpin + 'static,
 {
     let shutdown = Rc::new(ShutdownSignal::default());
+    let http2 = (service.clone(), options.clone());
     let mut exchange = ExchangeLoop::new(io, peer, service, options, protocol, shutdown.clone());
     let run = async move {
-        let switch = (&mut exchange).await?;
-        Some((switch, exchange.into_transport()?))
+        let ended = (&mut exchange).await;
+        if matches!(ended, Ended::Closed) {
+            return None;
+        }
+        Some((ended, exchange.into_transport()?))
     };
     HttpConnection::create(move |ctx| {
         slot.register(ctx.address().recipient());
         ctx.spawn(actix::fut::wrap_future::<_, HttpConnection>(run).map(
-            move |switched, connection, ctx| {
-                if let Some((switch, (io, read_buf))) = switched
+            move |ended, connection, ctx| {
+                if let Some((ended, (io, read_buf))) = ended
                     && let Some(slot) = connection.slot.take()
                 {
-                    hand_over(switch, io, read_buf, slot, peer);
+                    match ended {
+                        Ended::Switched(switch) => hand_over(*switch, io, read_buf, slot, peer),
+                        Ended::Http2 => {
+                            let (service, options) = http2;
+                            // The HTTP/2 actor owns the socket (and the slot) from here.
+                            super::http2::serve_http2(
+                                io, read_buf, peer, slot, service, options, protocol,
+                            );
+                        }
+                        Ended::Closed => {}
+                    }
                 }
                 ctx.stop();
             },
@@ -130,6 +144,18 @@ where
             shutdown,
         }
     })
+}
+
+/// How a connection's HTTP/1.1 loop ended.
+enum Ended {
+    /// The connection closed (or failed).
+    Closed,
+    /// An answer switched protocols; its 101 is flushed and the transport is still open.
+    /// (Boxed: the other outcomes carry nothing, and a switch happens once per connection.)
+    Switched(Box<Switch>),
+    /// The client opened with the HTTP/2 preface (h2c with prior knowledge); the transport is
+    /// still open and the preface is in the read buffer.
+    Http2,
 }
 
 /// Gives a switched connection to the writer's callback; a callback that panics loses this
@@ -318,6 +344,11 @@ struct ExchangeLoop<S: HttpService, T> {
     clock: Option<Instant>,
     /// A switch whose 101 is being written; the loop ends once it is flushed.
     switch: Option<Switch>,
+    /// h2c is on and nothing but a prefix of the HTTP/2 preface has arrived yet: the first
+    /// bytes decide between HTTP/1.1 and HTTP/2.
+    preface_check: bool,
+    /// The HTTP/2 preface arrived: the loop ends and the connection goes to HTTP/2.
+    http2: bool,
 }
 
 impl<S: HttpService, T: AsyncRead + AsyncWrite + Unpin> ExchangeLoop<S, T> {
@@ -331,6 +362,7 @@ impl<S: HttpService, T: AsyncRead + AsyncWrite + Unpin> ExchangeLoop<S, T> {
     ) -> Self {
         let now = Instant::now();
         let far = now + Duration::from_secs(86_400 * 365);
+        let preface_check = options.http2.is_some() && protocol == "http";
         let mut stream = IoStream::new(io);
         // Answering request after request: the read buffer is kept between them.
         stream.keep_read_buffer(true);
@@ -369,6 +401,9 @@ impl<S: HttpService, T: AsyncRead + AsyncWrite + Unpin> ExchangeLoop<S, T> {
             clock: None,
             upgrade_candidate: None,
             switch: None,
+            // Prior knowledge is for cleartext only: over TLS, ALPN says which protocol.
+            preface_check,
+            http2: false,
         }
     }
 
@@ -388,6 +423,9 @@ impl<S: HttpService, T: AsyncRead + AsyncWrite + Unpin> ExchangeLoop<S, T> {
                 self.begin_shutdown();
             }
             let mut progress = self.decode(cx);
+            if self.http2 {
+                return Poll::Ready(Ok(()));
+            }
             progress |= self.poll_exchanges(cx);
             progress |= self.poll_write(cx)?;
             if self.switch.is_some() && self.stream.is_flushed() {
@@ -462,19 +500,23 @@ impl<S: HttpService, T: AsyncRead + AsyncWrite + Unpin + 'static> ExchangeLoop<S
     }
 }
 
-/// Ends with the switch when the connection switched protocols (the transport is then still
-/// open, in the loop), with `None` when it closed.
+/// Ends with the switch when the connection switched protocols or turned out to be HTTP/2 (the
+/// transport is then still open, in the loop), with [`Ended::Closed`] when it closed.
 impl<S: HttpService, T: AsyncRead + AsyncWrite + Unpin> Future for ExchangeLoop<S, T> {
-    type Output = Option<Switch>;
+    type Output = Ended;
 
-    fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Option<Switch>> {
+    fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Ended> {
         let this = self.get_mut();
         match this.poll_turns(cx) {
             Poll::Pending => Poll::Pending,
-            Poll::Ready(Ok(())) => Poll::Ready(this.switch.take()),
+            Poll::Ready(Ok(())) if this.http2 => Poll::Ready(Ended::Http2),
+            Poll::Ready(Ok(())) => Poll::Ready(match this.switch.take() {
+                Some(switch) => Ended::Switched(Box::new(switch)),
+                None => Ended::Closed,
+            }),
             Poll::Ready(Err(error)) => {
                 tracing::debug!(peer = %this.peer, %error, "connection error");
-                Poll::Ready(None)
+                Poll::Ready(Ended::Closed)
             }
         }
     }

@@ -1,0 +1,203 @@
+//! [`Http2Config`]: the limits every HTTP/2 connection is held to, each with its default and
+//! what it protects against.
+
+/// The settings of the server's HTTP/2 connections (see
+/// [`HttpServer::http2_config`](crate::server::HttpServer::http2_config)).
+///
+/// Every setting has a default chosen as hyper's server chooses it (hyper runs on the same `h2`
+/// crate); the HTTP/1.1 settings that still apply (body size and timeouts, `xheaders`,
+/// `decompress_request`, `body_queue_chunks`, `write_timeout`) are the server's own.
+///
+/// ```
+/// use cyclone_protocol::server::Http2Config;
+///
+/// let config = Http2Config::default()
+///     .max_concurrent_streams(100)
+///     .initial_stream_window_size(256 * 1024);
+/// assert_eq!(config.get_max_concurrent_streams(), 100);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Http2Config {
+    /// See [`max_concurrent_streams`](Self::max_concurrent_streams).
+    max_concurrent_streams: u32,
+    /// See [`initial_stream_window_size`](Self::initial_stream_window_size).
+    initial_stream_window_size: u32,
+    /// See [`initial_connection_window_size`](Self::initial_connection_window_size).
+    initial_connection_window_size: u32,
+    /// See [`max_frame_size`](Self::max_frame_size).
+    max_frame_size: u32,
+    /// See [`max_header_list_size`](Self::max_header_list_size).
+    max_header_list_size: u32,
+    /// See [`max_send_buffer_size`](Self::max_send_buffer_size).
+    max_send_buffer_size: u32,
+    /// See [`max_pending_accept_reset_streams`](Self::max_pending_accept_reset_streams).
+    max_pending_accept_reset_streams: usize,
+    /// See [`max_local_error_reset_streams`](Self::max_local_error_reset_streams).
+    max_local_error_reset_streams: usize,
+}
+
+impl Http2Config {
+    /// Default of [`max_concurrent_streams`](Self::max_concurrent_streams): 200 (hyper's).
+    pub const DEFAULT_MAX_CONCURRENT_STREAMS: u32 = 200;
+    /// Default of [`initial_stream_window_size`](Self::initial_stream_window_size): 1 MiB.
+    pub const DEFAULT_INITIAL_STREAM_WINDOW_SIZE: u32 = 1024 * 1024;
+    /// Default of [`initial_connection_window_size`](Self::initial_connection_window_size):
+    /// 1 MiB.
+    pub const DEFAULT_INITIAL_CONNECTION_WINDOW_SIZE: u32 = 1024 * 1024;
+    /// Default of [`max_frame_size`](Self::max_frame_size): 16 KiB (the protocol's minimum).
+    pub const DEFAULT_MAX_FRAME_SIZE: u32 = 16 * 1024;
+    /// Default of [`max_header_list_size`](Self::max_header_list_size): 64 KiB, the HTTP/1.1
+    /// server's `max_header_size` default.
+    pub const DEFAULT_MAX_HEADER_LIST_SIZE: u32 = 64 * 1024;
+    /// Default of [`max_send_buffer_size`](Self::max_send_buffer_size): 400 KiB (h2's).
+    pub const DEFAULT_MAX_SEND_BUFFER_SIZE: u32 = 400 * 1024;
+    /// Default of
+    /// [`max_pending_accept_reset_streams`](Self::max_pending_accept_reset_streams): 20 (h2's).
+    pub const DEFAULT_MAX_PENDING_ACCEPT_RESET_STREAMS: usize = 20;
+    /// Default of [`max_local_error_reset_streams`](Self::max_local_error_reset_streams): 1024
+    /// (h2's and hyper's).
+    pub const DEFAULT_MAX_LOCAL_ERROR_RESET_STREAMS: usize = 1024;
+
+    /// Most request streams one connection may have open at once (`SETTINGS_MAX_CONCURRENT_STREAMS`).
+    /// A client that opens more is refused them with `RST_STREAM(REFUSED_STREAM)`; so the
+    /// handlers running for one connection are bounded. Default 200; values below 1 mean 1.
+    pub fn max_concurrent_streams(mut self, streams: u32) -> Self {
+        self.max_concurrent_streams = streams.max(1);
+        self
+    }
+
+    /// Request body bytes a client may send on one stream before the handler takes them
+    /// (`SETTINGS_INITIAL_WINDOW_SIZE`): window space is given back only as the body is
+    /// consumed, so this bounds what one stream's upload holds in the server. Default 1 MiB;
+    /// clamped to 1 KiB ..= 2³¹−1.
+    pub fn initial_stream_window_size(mut self, bytes: u32) -> Self {
+        self.initial_stream_window_size = clamp_window(bytes);
+        self
+    }
+
+    /// Request body bytes a client may send over all streams of one connection before the
+    /// handlers take them (the connection's flow-control window). Default 1 MiB; clamped to
+    /// 64 KiB − 1 (the protocol's initial value) ..= 2³¹−1.
+    pub fn initial_connection_window_size(mut self, bytes: u32) -> Self {
+        self.initial_connection_window_size = clamp_window(bytes).max(65_535);
+        self
+    }
+
+    /// Largest frame payload the server accepts (`SETTINGS_MAX_FRAME_SIZE`); a larger frame is
+    /// a connection error. Default 16 KiB; clamped to 16 KiB ..= 16 MiB − 1 as RFC 9113
+    /// requires.
+    pub fn max_frame_size(mut self, bytes: u32) -> Self {
+        self.max_frame_size = bytes.clamp(16_384, 16_777_215);
+        self
+    }
+
+    /// Largest decoded header list of a request (`SETTINGS_MAX_HEADER_LIST_SIZE`, counted as
+    /// RFC 9113 §6.5.2 does); a larger one is answered 431 by `h2` without reaching the
+    /// service, and headers split over many CONTINUATION frames cannot grow without bound. Default 64 KiB;
+    /// values below 1 KiB mean 1 KiB.
+    pub fn max_header_list_size(mut self, bytes: u32) -> Self {
+        self.max_header_list_size = bytes.max(1024);
+        self
+    }
+
+    /// Answer bytes one stream may have queued in the connection before its handler's
+    /// `flush` waits: the handler only gets window capacity up to this much, so a handler
+    /// writing faster than the client reads is paused, never buffered without bound.
+    /// Default 400 KiB; values below 1 KiB mean 1 KiB.
+    pub fn max_send_buffer_size(mut self, bytes: u32) -> Self {
+        self.max_send_buffer_size = bytes.max(1024);
+        self
+    }
+
+    /// Rapid-reset defence (CVE-2023-44487): most streams the client opened and reset again
+    /// before the server took them up; past it the connection is closed with
+    /// `GOAWAY(ENHANCE_YOUR_CALM)`. Default 20; values below 1 mean 1.
+    pub fn max_pending_accept_reset_streams(mut self, streams: usize) -> Self {
+        self.max_pending_accept_reset_streams = streams.max(1);
+        self
+    }
+
+    /// Most streams the server resets because the client broke the protocol on them; past it
+    /// the connection is closed with `GOAWAY(ENHANCE_YOUR_CALM)` (the variant of rapid reset
+    /// where the client makes the server do the resetting). Default 1024; values below 1
+    /// mean 1.
+    pub fn max_local_error_reset_streams(mut self, streams: usize) -> Self {
+        self.max_local_error_reset_streams = streams.max(1);
+        self
+    }
+
+    /// See [`max_concurrent_streams`](Self::max_concurrent_streams).
+    pub fn get_max_concurrent_streams(&self) -> u32 {
+        self.max_concurrent_streams
+    }
+
+    /// See [`initial_stream_window_size`](Self::initial_stream_window_size).
+    pub fn get_initial_stream_window_size(&self) -> u32 {
+        self.initial_stream_window_size
+    }
+
+    /// See [`initial_connection_window_size`](Self::initial_connection_window_size).
+    pub fn get_initial_connection_window_size(&self) -> u32 {
+        self.initial_connection_window_size
+    }
+
+    /// See [`max_frame_size`](Self::max_frame_size).
+    pub fn get_max_frame_size(&self) -> u32 {
+        self.max_frame_size
+    }
+
+    /// See [`max_header_list_size`](Self::max_header_list_size).
+    pub fn get_max_header_list_size(&self) -> u32 {
+        self.max_header_list_size
+    }
+
+    /// See [`max_send_buffer_size`](Self::max_send_buffer_size).
+    pub fn get_max_send_buffer_size(&self) -> u32 {
+        self.max_send_buffer_size
+    }
+
+    /// See [`max_pending_accept_reset_streams`](Self::max_pending_accept_reset_streams).
+    pub fn get_max_pending_accept_reset_streams(&self) -> usize {
+        self.max_pending_accept_reset_streams
+    }
+
+    /// See [`max_local_error_reset_streams`](Self::max_local_error_reset_streams).
+    pub fn get_max_local_error_reset_streams(&self) -> usize {
+        self.max_local_error_reset_streams
+    }
+
+    /// The `h2` server builder holding these settings.
+    pub(crate) fn builder(&self) -> h2::server::Builder {
+        let mut builder = h2::server::Builder::new();
+        builder
+            .max_concurrent_streams(self.max_concurrent_streams)
+            .initial_window_size(self.initial_stream_window_size)
+            .initial_connection_window_size(self.initial_connection_window_size)
+            .max_frame_size(self.max_frame_size)
+            .max_header_list_size(self.max_header_list_size)
+            .max_send_buffer_size(self.max_send_buffer_size as usize)
+            .max_pending_accept_reset_streams(self.max_pending_accept_reset_streams)
+            .max_local_error_reset_streams(Some(self.max_local_error_reset_streams));
+        builder
+    }
+}
+
+/// A flow-control window within what the protocol allows, and at least 1 KiB.
+fn clamp_window(bytes: u32) -> u32 {
+    bytes.clamp(1024, (1 << 31) - 1)
+}
+
+impl Default for Http2Config {
+    fn default() -> Self {
+        Http2Config {
+            max_concurrent_streams: Self::DEFAULT_MAX_CONCURRENT_STREAMS,
+            initial_stream_window_size: Self::DEFAULT_INITIAL_STREAM_WINDOW_SIZE,
+            initial_connection_window_size: Self::DEFAULT_INITIAL_CONNECTION_WINDOW_SIZE,
+            max_frame_size: Self::DEFAULT_MAX_FRAME_SIZE,
+            max_header_list_size: Self::DEFAULT_MAX_HEADER_LIST_SIZE,
+            max_send_buffer_size: Self::DEFAULT_MAX_SEND_BUFFER_SIZE,
+            max_pending_accept_reset_streams: Self::DEFAULT_MAX_PENDING_ACCEPT_RESET_STREAMS,
+            max_local_error_reset_streams: Self::DEFAULT_MAX_LOCAL_ERROR_RESET_STREAMS,
+        }
+    }
+}

@@ -1,0 +1,234 @@
+//! The HTTP/2 server: one actor per connection (`Http2Connection`), driving the `h2` crate's
+//! server over the connection's transport, each request stream handed to the same service as
+//! the same [`HttpRequestMessage`](super::HttpRequestMessage) an HTTP/1.1 request is.
+//!
+//! # How a connection gets here
+//!
+//! - Over TLS, when the client picked `h2` by ALPN (the server offers `h2` before `http/1.1`
+//!   once [`HttpServer::http2`](super::HttpServer::http2) is on): the TLS handshake actor hands
+//!   the stream straight to this one.
+//! - In cleartext with prior knowledge (h2c): the HTTP/1.1 connection actor recognises the
+//!   connection preface (`PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n`) as the first bytes of a connection
+//!   and hands its transport, the bytes it read and its registry slot over, as it does for a
+//!   protocol switch; `h2` then reads the preface again from those bytes ([`Prefixed`]).
+//!
+//! # Files
+//!
+//! - `mod.rs` (here): the actor, and the loop accepting streams and polling their work.
+//! - `stream.rs`: one request stream: its request, its body, its answer.
+//! - `config.rs`: [`Http2Config`], the limits.
+//! - `prefixed.rs`: [`Prefixed`], the transport with the bytes already read in front.
+//!
+//! Everything a connection runs (the `h2` connection, each stream's handler work and answer)
+//! lives in one future spawned in the actor's context, so it all goes when the actor stops.
+
+mod config;
+mod prefixed;
+mod stream;
+
+use std::cell::{Cell, RefCell};
+use std::future::poll_fn;
+use std::net::SocketAddr;
+use std::pin::pin;
+use std::rc::Rc;
+use std::sync::Arc;
+use std::task::{Poll, Waker};
+
+use actix::prelude::*;
+use bytes::{Bytes, BytesMut};
+use cyclone_actors::registry::{
+    ConnectionControl, ConnectionId, ConnectionSlot, ConnectionStats, StatsRequest,
+};
+use futures::StreamExt;
+use futures::stream::FuturesUnordered;
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::time::Instant;
+
+use super::options::HttpServerOptions;
+use super::service::HttpService;
+use crate::h1::DateCache;
+
+pub use config::Http2Config;
+pub(crate) use prefixed::Prefixed;
+use stream::StreamContext;
+
+/// The HTTP/2 connection preface a client with prior knowledge starts with (RFC 9113 §3.4).
+pub(crate) const PREFACE: &[u8; 24] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+
+/// Starts the actor for one HTTP/2 connection on the current Arbiter. `read` holds bytes
+/// already read from `io` (the preface, for h2c), given to `h2` first.
+pub(crate) fn serve_http2<S, T>(
+    io: T,
+    read: BytesMut,
+    peer: SocketAddr,
+    slot: ConnectionSlot,
+    service: Rc<S>,
+    options: Arc<HttpServerOptions>,
+    protocol: &'static str,
+) -> Addr<Http2Connection>
+where
+    S: HttpService,
+    T: AsyncRead + AsyncWrite + Unpin + 'static,
+{
+    let signal = Rc::new(Signal::default());
+    let context = Rc::new(StreamContext {
+        service,
+        peer,
+        protocol,
+        date: RefCell::new(DateCache::new()),
+        options,
+    });
+    let run = drive(Prefixed::new(io, read), context, signal.clone());
+    Http2Connection::create(move |ctx| {
+        slot.register(ctx.address().recipient());
+        ctx.spawn(
+            actix::fut::wrap_future::<_, Http2Connection>(run)
+                .map(|(), _connection, ctx| ctx.stop()),
+        );
+        Http2Connection { slot, signal }
+    })
+}
+
+/// The actor owning one HTTP/2 connection; see the [module docs](self).
+#[derive(Debug)]
+pub(crate) struct Http2Connection {
+    /// Keeps the connection listed in the server's registry (and its `max_connections`
+    /// permit) for as long as the actor lives.
+    slot: ConnectionSlot,
+    /// Tells the connection's loop about a graceful shutdown and stats requests.
+    signal: Rc<Signal>,
+}
+
+impl Actor for Http2Connection {
+    type Context = Context<Self>;
+}
+
+impl Handler<ConnectionControl> for Http2Connection {
+    type Result = ();
+
+    fn handle(&mut self, control: ConnectionControl, ctx: &mut Context<Self>) {
+        match control {
+            ConnectionControl::Close => {
+                tracing::debug!(id = ?self.slot.id(), "closing HTTP/2 connection on request");
+                ctx.stop();
+            }
+            ConnectionControl::Shutdown => {
+                self.signal.shutdown.set(true);
+                self.signal.wake();
+            }
+            // HTTP exchanges have no use for broadcast values.
+            ConnectionControl::Notify(_) => {}
+            ConnectionControl::Stats(request) => {
+                self.signal
+                    .stats
+                    .borrow_mut()
+                    .push((self.slot.id(), request));
+                self.signal.wake();
+            }
+        }
+    }
+}
+
+/// From the actor to its loop (same thread).
+#[derive(Debug, Default)]
+struct Signal {
+    /// A graceful shutdown was asked for: GOAWAY, finish the streams in flight, close.
+    shutdown: Cell<bool>,
+    /// Stats requests waiting for the loop's next turn.
+    stats: RefCell<Vec<(ConnectionId, StatsRequest)>>,
+    /// The loop's waker.
+    waker: RefCell<Option<Waker>>,
+}
+
+impl Signal {
+    fn wake(&self) {
+        if let Some(waker) = self.waker.borrow_mut().take() {
+            waker.wake();
+        }
+    }
+}
+
+/// The connection's loop: the handshake, then accepting streams and polling each stream's
+/// work until the connection ends.
+async fn drive<S, T>(io: Prefixed<T>, context: Rc<StreamContext<S>>, signal: Rc<Signal>)
+where
+    S: HttpService,
+    T: AsyncRead + AsyncWrite + Unpin + 'static,
+{
+    let options = context.options.clone();
+    let Some(config) = options.http2 else {
+        return;
+    };
+    let peer = context.peer;
+    // The client's preface and SETTINGS are its "request head": held to the header timeout.
+    let handshake = config.builder().handshake::<_, Bytes>(io);
+    let mut connection = match tokio::time::timeout(options.header_timeout, handshake).await {
+        Ok(Ok(connection)) => connection,
+        Ok(Err(error)) => {
+            tracing::debug!(%peer, %error, "HTTP/2 handshake failed");
+            return;
+        }
+        Err(_) => {
+            tracing::debug!(%peer, "HTTP/2 handshake timed out");
+            return;
+        }
+    };
+    let mut streams = FuturesUnordered::new();
+    let mut going_away = false;
+    let mut last_active = Instant::now();
+    let idle = tokio::time::sleep(options.idle_connection_timeout);
+    let mut idle = pin!(idle);
+    let outcome = poll_fn(|cx| {
+        *signal.waker.borrow_mut() = Some(cx.waker().clone());
+        if !signal.stats.borrow().is_empty() {
+            for (id, request) in signal.stats.borrow_mut().drain(..) {
+                request.reply(ConnectionStats {
+                    id,
+                    protocol: "h2",
+                    read_buffered: None,
+                    write_queued: None,
+                    in_flight: streams.len(),
+                });
+            }
+        }
+        if signal.shutdown.get() && !going_away {
+            going_away = true;
+            connection.graceful_shutdown();
+        }
+        // Streams first: what they send is written when the connection is polled below.
+        while let Poll::Ready(Some(())) = streams.poll_next_unpin(cx) {}
+        loop {
+            match connection.poll_accept(cx) {
+                Poll::Ready(Some(Ok((request, respond)))) => {
+                    let work = stream::serve_stream(context.clone(), request, respond);
+                    streams.push(Box::pin(work));
+                    // Poll it once now: most answers are ready at once.
+                    while let Poll::Ready(Some(())) = streams.poll_next_unpin(cx) {}
+                }
+                Poll::Ready(Some(Err(error))) => return Poll::Ready(Err(error)),
+                Poll::Ready(None) => return Poll::Ready(Ok(())),
+                Poll::Pending => break,
+            }
+        }
+        // Idle: no stream open for `idle_connection_timeout` (the HTTP/1.1 keep-alive limit).
+        if !streams.is_empty() || connection.has_streams() {
+            last_active = Instant::now();
+        } else if !going_away {
+            let deadline = last_active + options.idle_connection_timeout;
+            if idle.deadline() != deadline {
+                idle.as_mut().reset(deadline);
+            }
+            if idle.as_mut().poll(cx).is_ready() {
+                tracing::debug!(%peer, "idle HTTP/2 connection: GOAWAY");
+                going_away = true;
+                connection.graceful_shutdown();
+                cx.waker().wake_by_ref();
+            }
+        }
+        Poll::Pending
+    })
+    .await;
+    if let Err(error) = outcome {
+        tracing::debug!(%peer, %error, "HTTP/2 connection error");
+    }
+}

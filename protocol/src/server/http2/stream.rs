@@ -1,0 +1,608 @@
+//! One HTTP/2 request stream: its request built as an HTTP/1.1 one is, delivered to the
+//! service as the one [`HttpRequestMessage`], its body (buffered or streamed) and its answer
+//! read from the writer's [`ResponseStream`] and sent as HEADERS and DATA frames.
+//!
+//! # Flow control
+//!
+//! - Request bodies: window space goes back to the client only once the body bytes are taken
+//!   (buffered within `max_body_size`, or accepted by a streaming handler's bounded queue), so
+//!   a stream's upload held in the server is bounded by its window plus that queue.
+//! - Answers: each DATA piece waits for window capacity from `h2`
+//!   (`reserve_capacity`/`poll_capacity`, itself bounded by the config's
+//!   `max_send_buffer_size`) before the next event is taken from the writer, whose queue holds
+//!   at most [`RESPONSE_QUEUE_CHUNKS`](crate::server::RESPONSE_QUEUE_CHUNKS) events: a handler
+//!   writing faster than the client reads waits in `flush`.
+
+use std::cell::RefCell;
+use std::future::poll_fn;
+use std::net::SocketAddr;
+use std::panic::AssertUnwindSafe;
+use std::rc::Rc;
+use std::sync::Arc;
+use std::task::Poll;
+use std::time::{Duration, Instant};
+
+use bytes::{Bytes, BytesMut};
+use futures::channel::mpsc;
+use futures::future::Either;
+use futures::{FutureExt, SinkExt};
+use h2::server::SendResponse;
+use h2::{Reason, RecvStream, SendStream};
+use http::header::{self, HeaderMap, HeaderValue};
+use http::{Method, Request, Response, StatusCode, Uri, Version};
+
+use super::super::body::{BodyItem, RequestBody};
+use super::super::decompress::{DecompressError, Decompressor};
+use super::super::error::RequestBodyError;
+use super::super::message::HttpRequestMessage;
+use super::super::options::HttpServerOptions;
+use super::super::path_args::PathArgs;
+use super::super::request::HttpServerRequest;
+use super::super::response::{ResponseEvent, ResponseStream, ResponseWriter};
+use super::super::sent::SentHook;
+use super::super::service::HttpService;
+use super::super::xheaders;
+use crate::h1::{BodyFraming, DateCache, RequestHead};
+
+/// What every stream of one connection shares.
+pub(crate) struct StreamContext<S> {
+    /// The worker's service.
+    pub(crate) service: Rc<S>,
+    /// The client's address.
+    pub(crate) peer: SocketAddr,
+    /// `"http"` or `"https"`, before `xheaders`.
+    pub(crate) protocol: &'static str,
+    /// The `Date` value, formatted once a second.
+    pub(crate) date: RefCell<DateCache>,
+    /// The server's settings.
+    pub(crate) options: Arc<HttpServerOptions>,
+}
+
+/// Serves one request stream to its end: the handler's work, the body's intake and the answer
+/// run side by side, so a handler may answer before it reads the body, and go on after.
+pub(crate) async fn serve_stream<S: HttpService>(
+    context: Rc<StreamContext<S>>,
+    request: Request<RecvStream>,
+    mut respond: SendResponse<Bytes>,
+) {
+    let options = &context.options;
+    let (parts, recv) = request.into_parts();
+    let gzip = options.decompress_request
+        && parts
+            .headers
+            .get(header::CONTENT_ENCODING)
+            .is_some_and(|coding| coding.as_bytes().eq_ignore_ascii_case(b"gzip"));
+    let head_request = parts.method == Method::HEAD;
+    let head = request_head(parts, gzip, recv.is_end_stream());
+    if head
+        .content_length
+        .is_some_and(|length| length > options.limits.max_body_size)
+    {
+        // Refused before any of it is read, as HTTP/1.1 does.
+        return answer_status(&context, &mut respond, StatusCode::PAYLOAD_TOO_LARGE);
+    }
+    let (remote_ip, protocol) = if options.xheaders {
+        (
+            xheaders::remote_ip(
+                head.headers(),
+                context.peer.ip(),
+                &options.trusted_downstream,
+            ),
+            xheaders::protocol(head.headers(), context.protocol),
+        )
+    } else {
+        (context.peer.ip(), context.protocol)
+    };
+    let mut request = HttpServerRequest::new(
+        head,
+        Instant::now(),
+        context.peer,
+        remote_ip,
+        protocol,
+        options.form_limits,
+    );
+    let service = &*context.service;
+    let stream_body = match std::panic::catch_unwind(AssertUnwindSafe(|| {
+        service.stream_request_body(&request)
+    })) {
+        Ok(stream) => stream,
+        Err(_) => {
+            tracing::error!(peer = %context.peer, "HTTP handler panicked; answered 500");
+            return answer_status(&context, &mut respond, StatusCode::INTERNAL_SERVER_ERROR);
+        }
+    };
+    let mut body = BodyReader::new(recv, gzip, options);
+    let mut pump = None;
+    if stream_body {
+        let (sender, stream) = RequestBody::channel(options.body_queue_chunks);
+        request.set_body_stream(stream);
+        pump = Some(body.stream_to(sender));
+    } else {
+        match body.collect().await {
+            Ok(whole) => {
+                if gzip {
+                    request
+                        .head_mut()
+                        .headers_mut()
+                        .insert(header::CONTENT_LENGTH, HeaderValue::from(whole.len()));
+                }
+                request.set_body(whole);
+            }
+            Err(error) => {
+                let status = match error {
+                    RequestBodyError::Invalid { status } => status,
+                    RequestBodyError::Timeout => StatusCode::REQUEST_TIMEOUT,
+                    // The client reset the stream: nobody to answer.
+                    RequestBodyError::Incomplete => return,
+                };
+                return answer_status(&context, &mut respond, status);
+            }
+        }
+    }
+    let (writer, answer) = ResponseWriter::channel();
+    let message = HttpRequestMessage {
+        request,
+        path_args: PathArgs::default(),
+        writer,
+    };
+    let peer = context.peer;
+    let work = match std::panic::catch_unwind(AssertUnwindSafe(|| service.call(message))) {
+        Ok(work) => Some(work),
+        Err(_) => {
+            // The message, and its writer, went with the panic: the answer is 500.
+            tracing::error!(%peer, "HTTP handler panicked; answered 500");
+            None
+        }
+    };
+    let work = async move {
+        if let Some(work) = work
+            && AssertUnwindSafe(work).catch_unwind().await.is_err()
+        {
+            tracing::error!(%peer, "HTTP handler panicked; answered 500");
+        }
+    };
+    let pump = async move {
+        if let Some(pump) = pump {
+            pump.await;
+        }
+    };
+    let answer = std::pin::pin!(send_answer(&context, answer, respond, head_request));
+    let running = std::pin::pin!(async move {
+        futures::join!(work, pump);
+    });
+    match futures::future::select(answer, running).await {
+        // Answered: the handler may go on after its answer (as Tornado's may after `finish`).
+        Either::Left((Answered::Done, running)) => running.await,
+        // The client reset the stream: what still computes its answer is cancelled, as on
+        // HTTP/1.1 when the client leaves.
+        Either::Left((Answered::Reset, _)) => {}
+        Either::Right(((), answer)) => {
+            answer.await;
+        }
+    }
+}
+
+/// How an answer ended.
+enum Answered {
+    /// Sent (or cut short by the writer): the handler's work may go on.
+    Done,
+    /// The client reset the stream.
+    Reset,
+}
+
+/// The request head an HTTP/1.1 handler would have seen: origin-form target, `Host` from
+/// `:authority`, the version HTTP/2.
+fn request_head(parts: http::request::Parts, gzip: bool, ended: bool) -> RequestHead {
+    let http::request::Parts {
+        method,
+        uri,
+        mut headers,
+        ..
+    } = parts;
+    if !headers.contains_key(header::HOST)
+        && let Some(authority) = uri.authority()
+        && let Ok(host) = HeaderValue::from_str(authority.as_str())
+    {
+        headers.insert(header::HOST, host);
+    }
+    let uri = match uri.path_and_query() {
+        Some(target) => Uri::from(target.clone()),
+        None => uri,
+    };
+    let mut content_length = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|length| length.to_str().ok()?.parse::<u64>().ok());
+    if gzip {
+        // As on HTTP/1.1: the handler sees the inflated body.
+        headers.remove(header::CONTENT_ENCODING);
+        headers.remove(header::CONTENT_LENGTH);
+        headers.insert(
+            "x-consumed-content-encoding",
+            HeaderValue::from_static("gzip"),
+        );
+        content_length = None;
+    }
+    let framing = match content_length {
+        Some(length) => BodyFraming::Length(length),
+        None if ended => BodyFraming::Length(0),
+        // HTTP/2 frames bodies itself; "chunked" is the HTTP/1.1 name for "length unknown".
+        None => BodyFraming::Chunked,
+    };
+    RequestHead::from_parts(
+        method,
+        uri,
+        Version::HTTP_2,
+        headers,
+        content_length,
+        framing,
+    )
+}
+
+/// A request body as it arrives: held to `max_body_size` (after inflation too) and to
+/// `body_timeout` between pieces.
+struct BodyReader {
+    /// The stream's body.
+    recv: RecvStream,
+    /// Inflates a gzip body with `decompress_request`.
+    inflater: Option<Decompressor>,
+    /// Bytes received so far.
+    received: u64,
+    /// `max_body_size`.
+    limit: u64,
+    /// `body_timeout`.
+    timeout: Duration,
+}
+
+impl BodyReader {
+    fn new(recv: RecvStream, gzip: bool, options: &HttpServerOptions) -> Self {
+        let limit = options.limits.max_body_size;
+        BodyReader {
+            recv,
+            inflater: gzip.then(|| Decompressor::new(limit)),
+            received: 0,
+            limit,
+            timeout: options.body_timeout,
+        }
+    }
+
+    /// The next piece (inflated) with the bytes of window it took, or `None` at the end.
+    async fn next(&mut self) -> Result<Option<(Bytes, usize)>, RequestBodyError> {
+        loop {
+            let data = match tokio::time::timeout(self.timeout, self.recv.data()).await {
+                Err(_) => return Err(RequestBodyError::Timeout),
+                Ok(None) => {
+                    return match self.inflater.as_mut().map(Decompressor::finish) {
+                        Some(Ok(rest)) if !rest.is_empty() => Ok(Some((rest, 0))),
+                        Some(Err(error)) => Err(invalid(error)),
+                        _ => Ok(None),
+                    };
+                }
+                Ok(Some(Err(_))) => return Err(RequestBodyError::Incomplete),
+                Ok(Some(Ok(data))) => data,
+            };
+            let window = data.len();
+            self.received += window as u64;
+            if self.received > self.limit {
+                return Err(RequestBodyError::Invalid {
+                    status: StatusCode::PAYLOAD_TOO_LARGE,
+                });
+            }
+            let data = match &mut self.inflater {
+                None => data,
+                Some(inflater) => inflater.feed(&data).map_err(invalid)?,
+            };
+            if data.is_empty() {
+                self.release(window);
+                continue;
+            }
+            return Ok(Some((data, window)));
+        }
+    }
+
+    /// Gives `window` bytes of window back to the client.
+    fn release(&mut self, window: usize) {
+        // Fails only once the stream is gone, when there is nothing left to give back.
+        let _ = self.recv.flow_control().release_capacity(window);
+    }
+
+    /// The whole body.
+    async fn collect(&mut self) -> Result<Bytes, RequestBodyError> {
+        let mut first: Option<Bytes> = None;
+        let mut joined = BytesMut::new();
+        while let Some((data, window)) = self.next().await? {
+            self.release(window);
+            match first.take() {
+                None if joined.is_empty() => first = Some(data),
+                None => joined.extend_from_slice(&data),
+                Some(earlier) => {
+                    joined.extend_from_slice(&earlier);
+                    joined.extend_from_slice(&data);
+                }
+            }
+        }
+        Ok(first.unwrap_or_else(|| joined.freeze()))
+    }
+
+    /// Streams the body into a handler's bounded queue, giving window back only as the queue
+    /// takes pieces; a broken body ends the queue with its error.
+    async fn stream_to(mut self, mut sender: mpsc::Sender<BodyItem>) {
+        loop {
+            match self.next().await {
+                Ok(Some((data, window))) => {
+                    if sender.send(Ok(data)).await.is_err() {
+                        // The handler dropped its stream: refuse the rest of the body.
+                        self.recv.flow_control().release_capacity(window).ok();
+                        return;
+                    }
+                    self.release(window);
+                }
+                Ok(None) => return,
+                Err(error) => {
+                    let _ = sender.send(Err(error)).await;
+                    return;
+                }
+            }
+        }
+    }
+}
+
+/// The body error a failed inflation is.
+fn invalid(error: DecompressError) -> RequestBodyError {
+    let status = match error {
+        DecompressError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+        DecompressError::Invalid => StatusCode::BAD_REQUEST,
+    };
+    RequestBodyError::Invalid { status }
+}
+
+/// Answers with `status` and no body (the connection's own answers: 413, 408, 500).
+fn answer_status<S>(
+    context: &StreamContext<S>,
+    respond: &mut SendResponse<Bytes>,
+    status: StatusCode,
+) {
+    let head = response_head(context, status, HeaderMap::new(), Some(0));
+    // Fails only if the client reset the stream already.
+    let _ = respond.send_response(head, true);
+}
+
+/// What the answer pump is waiting for.
+enum Next {
+    /// The writer's next event (`None`: it is gone).
+    Event(Option<ResponseEvent>),
+    /// The client reset the stream.
+    Reset,
+}
+
+/// Reads the answer from the writer and sends it, HEADERS then DATA as the client's window
+/// allows; fires the writer's `on_sent` hook (the access log) once it is done.
+async fn send_answer<S>(
+    context: &StreamContext<S>,
+    mut answer: ResponseStream,
+    mut respond: SendResponse<Bytes>,
+    head_request: bool,
+) -> Answered {
+    let mut sent: Option<SentHook> = None;
+    let mut body: Option<SendStream<Bytes>> = None;
+    // A HEAD request's answer has its head only; body events are read and dropped.
+    let mut head_done = false;
+    let write_timeout = context.options.write_timeout;
+    loop {
+        if sent.is_none()
+            && let Some(callback) = answer.take_on_sent()
+        {
+            sent = Some(SentHook::new(callback));
+        }
+        let next = poll_fn(|cx| {
+            if let Poll::Ready(event) = answer.poll_event(cx) {
+                return Poll::Ready(Next::Event(event));
+            }
+            let reset = match &mut body {
+                Some(body) => body.poll_reset(cx),
+                None => respond.poll_reset(cx),
+            };
+            if reset.is_ready() {
+                return Poll::Ready(Next::Reset);
+            }
+            Poll::Pending
+        })
+        .await;
+        let event = match next {
+            // Dropping the answer tells the writer the client is gone.
+            Next::Reset => return Answered::Reset,
+            Next::Event(event) => event,
+        };
+        let started = body.is_some() || head_done;
+        match event {
+            Some(ResponseEvent::Whole(response)) => {
+                let (status, headers, data) = response.into_boxed_parts();
+                if started {
+                    // After a streamed head: the body's last piece.
+                    if let Some(stream) = &mut body {
+                        let _ = send_data(stream, data, true, write_timeout).await;
+                    }
+                    return Answered::Done;
+                }
+                note_head(&mut sent, status);
+                let length = (!head_request).then_some(data.len() as u64);
+                let length = length.or_else(|| {
+                    (!headers.contains_key(header::CONTENT_LENGTH)).then_some(data.len() as u64)
+                });
+                let head = response_head(context, status, *headers, length);
+                let bodyless = head_request || data.is_empty() || !has_body(status);
+                match respond.send_response(head, bodyless) {
+                    Ok(mut stream) if !bodyless => {
+                        let _ = send_data(&mut stream, data, true, write_timeout).await;
+                    }
+                    _ => {}
+                }
+                return Answered::Done;
+            }
+            Some(ResponseEvent::Head(status, headers)) => {
+                if started {
+                    continue;
+                }
+                note_head(&mut sent, status);
+                let head = response_head(context, status, *headers, None);
+                let bodyless = head_request || !has_body(status);
+                match respond.send_response(head, bodyless) {
+                    Ok(stream) if !bodyless => body = Some(stream),
+                    Ok(_) => head_done = true,
+                    Err(_) => return Answered::Done,
+                }
+            }
+            Some(ResponseEvent::Data(data)) => {
+                if !started {
+                    note_head(&mut sent, StatusCode::OK);
+                    let head = response_head(context, StatusCode::OK, HeaderMap::new(), None);
+                    match respond.send_response(head, head_request) {
+                        Ok(stream) if !head_request => body = Some(stream),
+                        Ok(_) => head_done = true,
+                        Err(_) => return Answered::Done,
+                    }
+                }
+                if let Some(stream) = &mut body
+                    && send_data(stream, data, false, write_timeout).await.is_err()
+                {
+                    // The client reset the stream, or opened no window in time.
+                    return Answered::Reset;
+                }
+            }
+            Some(ResponseEvent::End) => {
+                match &mut body {
+                    Some(stream) => {
+                        let _ = stream.send_data(Bytes::new(), true);
+                    }
+                    None if !head_done => {
+                        note_head(&mut sent, StatusCode::OK);
+                        let head =
+                            response_head(context, StatusCode::OK, HeaderMap::new(), Some(0));
+                        let _ = respond.send_response(head, true);
+                    }
+                    None => {}
+                }
+                return Answered::Done;
+            }
+            Some(ResponseEvent::Upgrade(..)) => {
+                // No protocol switch on an HTTP/2 stream (RFC 9113 §8.6): the answer is broken.
+                tracing::warn!(peer = %context.peer, "protocol switch asked on HTTP/2; answered 500");
+                if !started {
+                    note_head(&mut sent, StatusCode::INTERNAL_SERVER_ERROR);
+                    answer_status(context, &mut respond, StatusCode::INTERNAL_SERVER_ERROR);
+                }
+                return Answered::Done;
+            }
+            None => {
+                // The writer was dropped unfinished: 500 if nothing was sent, else the stream
+                // is reset (HTTP/1.1 closes the connection instead).
+                match &mut body {
+                    Some(stream) => stream.send_reset(Reason::INTERNAL_ERROR),
+                    None if !head_done => {
+                        note_head(&mut sent, StatusCode::INTERNAL_SERVER_ERROR);
+                        answer_status(context, &mut respond, StatusCode::INTERNAL_SERVER_ERROR);
+                    }
+                    None => {}
+                }
+                return Answered::Done;
+            }
+        }
+    }
+}
+
+/// Records the status of the head sent (the first one counts).
+fn note_head(sent: &mut Option<SentHook>, status: StatusCode) {
+    if let Some(hook) = sent {
+        hook.head_sent(status);
+    }
+}
+
+/// Whether an answer with `status` may carry a body (RFC 9110 §6.4.1).
+fn has_body(status: StatusCode) -> bool {
+    !(status.is_informational()
+        || status == StatusCode::NO_CONTENT
+        || status == StatusCode::NOT_MODIFIED)
+}
+
+/// The header fields HTTP/2 forbids (RFC 9113 §8.2.2): the HTTP/1.1 connection's business, not
+/// a stream's. An answer carrying them would be refused by `h2`, so they are dropped.
+const CONNECTION_FIELDS: [&str; 5] = [
+    "connection",
+    "keep-alive",
+    "proxy-connection",
+    "transfer-encoding",
+    "upgrade",
+];
+
+/// An answer's head as HTTP/2 sends it: no connection-specific fields, `Date` added, and the
+/// body's length when it is known.
+fn response_head<S>(
+    context: &StreamContext<S>,
+    status: StatusCode,
+    mut headers: HeaderMap,
+    length: Option<u64>,
+) -> Response<()> {
+    for name in CONNECTION_FIELDS {
+        headers.remove(name);
+    }
+    if !headers.contains_key(header::DATE) {
+        let mut date = context.date.borrow_mut();
+        date.refresh();
+        if let Ok(value) = HeaderValue::from_bytes(date.as_bytes()) {
+            headers.insert(header::DATE, value);
+        }
+    }
+    match length {
+        Some(length) if has_body(status) => {
+            headers.insert(header::CONTENT_LENGTH, HeaderValue::from(length));
+        }
+        Some(_) => {
+            headers.remove(header::CONTENT_LENGTH);
+        }
+        None => {}
+    }
+    let mut response = Response::new(());
+    *response.status_mut() = status;
+    *response.headers_mut() = headers;
+    response
+}
+
+/// Sends `data` as the client's window allows: each piece waits for capacity, so nothing
+/// beyond `max_send_buffer_size` is queued in the connection. A client that gives no window
+/// for `timeout` gets the stream reset (`CANCEL`). Fails once the stream is gone.
+async fn send_data(
+    stream: &mut SendStream<Bytes>,
+    mut data: Bytes,
+    end: bool,
+    timeout: Duration,
+) -> Result<(), ()> {
+    if data.is_empty() {
+        return if end {
+            stream.send_data(data, true).map_err(drop)
+        } else {
+            Ok(())
+        };
+    }
+    while !data.is_empty() {
+        stream.reserve_capacity(data.len());
+        let capacity =
+            match tokio::time::timeout(timeout, poll_fn(|cx| stream.poll_capacity(cx))).await {
+                Err(_) => {
+                    tracing::debug!("HTTP/2 client opened no window within write_timeout; reset");
+                    stream.send_reset(Reason::CANCEL);
+                    return Err(());
+                }
+                Ok(Some(Ok(capacity))) => capacity,
+                Ok(Some(Err(_)) | None) => return Err(()),
+            };
+        if capacity == 0 {
+            // Not expected from `h2` (it reports capacity once some is assigned), but never spin.
+            tokio::task::yield_now().await;
+            continue;
+        }
+        let piece = data.split_to(capacity.min(data.len()));
+        stream
+            .send_data(piece, end && data.is_empty())
+            .map_err(drop)?;
+    }
+    Ok(())
+}

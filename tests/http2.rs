@@ -1,0 +1,553 @@
+//! HTTP/2 over real sockets (`HttpServer::http2`), against curl (built with nghttp2) and a raw
+//! frame client: an `Application` served unchanged over cleartext HTTP/2 with prior knowledge
+//! (GET, POST with a body larger than one window, a streamed answer whose first DATA frame
+//! arrives before the handler ends, a 404, several streams multiplexed on one connection, the
+//! access log), HTTP/1.1 on the same listener, HTTP/2 chosen by ALPN over TLS (and HTTP/1.1 for
+//! a client offering only that), streams beyond `max_concurrent_streams` refused, and a handler
+//! writing into a window the client never opens paused in `flush`.
+
+mod support;
+
+use std::io::{BufReader, Read};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use bytes::Bytes;
+use cyclone::httpserver::{
+    Http2Config, HttpResponse, HttpServer, HttpServerRequest, ResponseWriter, streaming,
+};
+use cyclone::web::{
+    Application, HttpError, RequestContext, RequestHandler, Settings, handler, handler_with, url,
+};
+use support::hostile::until_stalled;
+use support::logs::AccessLog;
+use support::servers::start_http;
+use support::tls::Pki;
+use support::wait::WAIT;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::sync::Notify;
+
+/// curl, which must be built with nghttp2 for these tests (Debian's is).
+fn curl() -> Option<PathBuf> {
+    support::deps::require_binary(
+        "CURL",
+        &["/usr/bin/curl", "/usr/local/bin/curl"],
+        "curl built with HTTP/2 (Debian: apt-get install curl)",
+    )
+}
+
+/// Runs curl with `args` off the test's loop; returns its standard output.
+async fn run_curl(curl: &Path, args: Vec<String>) -> String {
+    let curl = curl.to_owned();
+    let output = tokio::task::spawn_blocking(move || {
+        Command::new(curl)
+            .args(["--silent", "--show-error", "--max-time", "20"])
+            .args(args)
+            .output()
+            .expect("curl runs")
+    })
+    .await
+    .unwrap();
+    assert!(
+        output.status.success(),
+        "curl failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).expect("curl's output is text")
+}
+
+/// Answers GET with a greeting and the client's port (which tells connections apart).
+#[derive(Default)]
+struct Hello;
+
+impl RequestHandler for Hello {
+    async fn get(&mut self, cx: &mut RequestContext) -> Result<(), HttpError> {
+        let request = cx.request();
+        let line = format!(
+            "hello {:?} port {}\n",
+            request.version(),
+            request.peer().port()
+        );
+        cx.write(line);
+        Ok(())
+    }
+}
+
+/// Answers POST with the body's length and a checksum of it.
+#[derive(Default)]
+struct Echo;
+
+impl RequestHandler for Echo {
+    async fn post(&mut self, cx: &mut RequestContext) -> Result<(), HttpError> {
+        let body = cx.request().body().clone();
+        let sum: u64 = body.iter().map(|byte| u64::from(*byte)).sum();
+        cx.write(format!("{} bytes, sum {sum};", body.len()));
+        // Answer with the body too: more than one window's worth goes back.
+        cx.write(body);
+        Ok(())
+    }
+}
+
+/// Flushes a first piece, waits for the test to say go, then writes the rest.
+struct Flusher {
+    go: Arc<Notify>,
+}
+
+impl RequestHandler for Flusher {
+    async fn get(&mut self, cx: &mut RequestContext) -> Result<(), HttpError> {
+        cx.write("first;");
+        cx.flush().await?;
+        self.go.notified().await;
+        for piece in ["second;", "last"] {
+            cx.write(piece);
+            cx.flush().await?;
+        }
+        Ok(())
+    }
+}
+
+/// The test application, its access log and the streaming handler's go signal.
+fn application() -> (Application, AccessLog, Arc<Notify>) {
+    let go = Arc::new(Notify::new());
+    let handler_go = go.clone();
+    let (settings, log) = AccessLog::record(Settings::default());
+    let app = Application::with_settings(
+        [
+            url("/hello", handler::<Hello>()),
+            url("/echo", handler::<Echo>()),
+            url(
+                "/stream",
+                handler_with(move || Flusher {
+                    go: handler_go.clone(),
+                }),
+            ),
+        ],
+        settings,
+    )
+    .unwrap();
+    (app, log, go)
+}
+
+/// The application on its own worker thread with h2c on.
+fn h2c_server() -> (HttpServer<Application>, SocketAddr, AccessLog, Arc<Notify>) {
+    let (app, log, go) = application();
+    let mut server = HttpServer::new(app).http2(true);
+    let addr = start_http(&mut server, 1);
+    (server, addr, log, go)
+}
+
+/// `-w` format printing the protocol version and status after the body.
+const VERSION_AND_STATUS: &str = "\n%{http_version} %{http_code}";
+
+#[actix_rt::test]
+async fn an_application_is_served_over_h2c_with_prior_knowledge() {
+    let Some(curl) = curl() else { return };
+    let (mut server, addr, log, _go) = h2c_server();
+    let base = format!("http://{addr}");
+
+    let get = run_curl(
+        &curl,
+        vec![
+            "--http2-prior-knowledge".into(),
+            "-w".into(),
+            VERSION_AND_STATUS.into(),
+            format!("{base}/hello"),
+        ],
+    )
+    .await;
+    let (body, tail) = get.rsplit_once('\n').unwrap();
+    assert!(body.starts_with("hello HTTP/2.0 port "), "{get}");
+    assert_eq!(tail, "2 200");
+
+    let missing = run_curl(
+        &curl,
+        vec![
+            "--http2-prior-knowledge".into(),
+            "-o".into(),
+            "/dev/null".into(),
+            "-w".into(),
+            "%{http_version} %{http_code}".into(),
+            format!("{base}/missing"),
+        ],
+    )
+    .await;
+    assert_eq!(missing, "2 404");
+
+    // A body of 300 000 bytes: several DATA frames each way and more than the 64 KiB window
+    // the client starts with.
+    let dir = tempdir();
+    let upload: Vec<u8> = (0..300_000u32).map(|index| (index % 251) as u8).collect();
+    let sum: u64 = upload.iter().map(|byte| u64::from(*byte)).sum();
+    let file = dir.join("upload.bin");
+    std::fs::write(&file, &upload).unwrap();
+    let posted = run_curl(
+        &curl,
+        vec![
+            "--http2-prior-knowledge".into(),
+            "--data-binary".into(),
+            format!("@{}", file.display()),
+            "-H".into(),
+            "Content-Type: application/octet-stream".into(),
+            "-w".into(),
+            "%{http_version} %{http_code}".into(),
+            "-o".into(),
+            dir.join("answer.bin").display().to_string(),
+            format!("{base}/echo"),
+        ],
+    )
+    .await;
+    assert_eq!(posted, "2 200");
+    let answer = std::fs::read(dir.join("answer.bin")).unwrap();
+    let prefix = format!("300000 bytes, sum {sum};");
+    assert!(answer.starts_with(prefix.as_bytes()));
+    assert_eq!(&answer[prefix.len()..], &upload[..]);
+
+    let lines = wait_for_lines(&log, 3).await;
+    for expected in ["200 GET /hello ", "404 GET /missing ", "200 POST /echo "] {
+        assert!(
+            lines.iter().any(|line| line.starts_with(expected)),
+            "no {expected:?} in {lines:#?}"
+        );
+    }
+    server.stop().await;
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[actix_rt::test]
+async fn flush_sends_data_frames_before_the_handler_ends() {
+    let Some(curl) = curl() else { return };
+    let (mut server, addr, _log, go) = h2c_server();
+    let url = format!("http://{addr}/stream");
+    let read = tokio::task::spawn_blocking(move || {
+        let mut child = Command::new(curl)
+            .args(["--silent", "--no-buffer", "--max-time", "20"])
+            .args(["--http2-prior-knowledge", "-w", "\n%{http_version}", &url])
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("curl runs");
+        let mut stdout = BufReader::new(child.stdout.take().unwrap());
+        let mut first = [0u8; 6];
+        stdout.read_exact(&mut first).unwrap();
+        // The handler is still waiting: only a flushed DATA frame can have carried this.
+        go.notify_one();
+        let mut rest = String::new();
+        stdout.read_to_string(&mut rest).unwrap();
+        let status = child.wait().unwrap();
+        (first, rest, status)
+    });
+    let (first, rest, status) = tokio::time::timeout(WAIT, read).await.unwrap().unwrap();
+    assert!(status.success());
+    assert_eq!(&first, b"first;");
+    assert_eq!(rest, "second;last\n2");
+    server.stop().await;
+}
+
+#[actix_rt::test]
+async fn several_requests_share_one_connection_and_http1_still_works() {
+    let Some(curl) = curl() else { return };
+    // curl 7.88 (Debian 12's) never sends a second request on a reused prior-knowledge
+    // connection (a client bug: it logs "Re-using existing connection" and stops), so the
+    // streams in parallel on one connection are nghttp's, from the same nghttp2 library.
+    let Some(nghttp) = support::deps::require_binary(
+        "NGHTTP",
+        &["/usr/bin/nghttp", "/usr/local/bin/nghttp"],
+        "nghttp (Debian: apt-get install nghttp2-client)",
+    ) else {
+        return;
+    };
+    let (mut server, addr, _log, _go) = h2c_server();
+    // nghttp speaks HTTP/2 with prior knowledge to http:// URLs, all on one connection, every
+    // request sent before the first answer; -s prints each stream's id and status.
+    let mut args = vec!["-s".to_owned()];
+    for index in 0..6 {
+        args.push(format!("http://{addr}/hello?n={index}"));
+    }
+    let output = tokio::task::spawn_blocking(move || {
+        Command::new(nghttp)
+            .args(["--timeout", "20"])
+            .args(args)
+            .output()
+            .expect("nghttp runs")
+    })
+    .await
+    .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let output = String::from_utf8(output.stdout).unwrap();
+    let bodies: Vec<&str> = output
+        .split("hello ")
+        .skip(1)
+        .map(|rest| rest.split_whitespace().take(3).last().unwrap())
+        .collect();
+    assert_eq!(bodies.len(), 6, "{output}");
+    // Every answer names the same client port: one connection carried all six streams.
+    let ports: std::collections::HashSet<&str> = bodies.iter().copied().collect();
+    assert_eq!(ports.len(), 1, "{output}");
+    // The statistics table: six streams (odd ids), each answered 200.
+    let streams: Vec<Vec<&str>> = output
+        .lines()
+        .map(|line| line.split_whitespace().collect::<Vec<_>>())
+        .filter(|fields| fields.len() == 7 && fields[0].parse::<u32>().is_ok())
+        .collect();
+    assert_eq!(streams.len(), 6, "{output}");
+    assert!(streams.iter().all(|fields| fields[4] == "200"), "{output}");
+
+    // HTTP/1.1 on the same listener.
+    let http1 = run_curl(
+        &curl,
+        vec![
+            "--http1.1".into(),
+            "-w".into(),
+            VERSION_AND_STATUS.into(),
+            format!("http://{addr}/hello"),
+        ],
+    )
+    .await;
+    let (body, tail) = http1.rsplit_once('\n').unwrap();
+    assert!(body.starts_with("hello HTTP/1.1 port "), "{http1}");
+    assert_eq!(tail, "1.1 200");
+    server.stop().await;
+}
+
+#[actix_rt::test]
+async fn tls_alpn_picks_h2_and_falls_back_to_http1() {
+    let Some(curl) = curl() else { return };
+    let pki = Pki::generate();
+    let dir = tempdir();
+    let ca = dir.join("ca.pem");
+    std::fs::write(&ca, &pki.ca).unwrap();
+    let (app, _log, _go) = application();
+    let mut server = HttpServer::new(app)
+        .ssl_options(pki.server().build().unwrap())
+        .http2(true);
+    let addr = start_http(&mut server, 1);
+    let url = format!("https://localhost:{}/hello", addr.port());
+    let resolve = format!("localhost:{}:127.0.0.1", addr.port());
+    for (flag, version) in [("--http2", "2"), ("--http1.1", "1.1")] {
+        let output = run_curl(
+            &curl,
+            vec![
+                flag.into(),
+                "--cacert".into(),
+                ca.display().to_string(),
+                "--resolve".into(),
+                resolve.clone(),
+                "-w".into(),
+                VERSION_AND_STATUS.into(),
+                url.clone(),
+            ],
+        )
+        .await;
+        let (body, tail) = output.rsplit_once('\n').unwrap();
+        assert_eq!(tail, format!("{version} 200"), "{flag}: {output}");
+        let expected = if version == "2" {
+            "HTTP/2.0"
+        } else {
+            "HTTP/1.1"
+        };
+        assert!(
+            body.starts_with(&format!("hello {expected} port ")),
+            "{flag}: {output}"
+        );
+    }
+    server.stop().await;
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[actix_rt::test]
+async fn streams_beyond_max_concurrent_streams_are_refused() {
+    let (release, waiting) = tokio::sync::watch::channel(false);
+    // Every request waits until the test releases it: the first two streams stay open.
+    let service = move |_request: HttpServerRequest| {
+        let mut waiting = waiting.clone();
+        async move {
+            let _ = waiting.wait_for(|released| *released).await;
+            HttpResponse::ok().text("released")
+        }
+    };
+    let mut server =
+        HttpServer::new(service).http2_config(Http2Config::default().max_concurrent_streams(2));
+    let addr = start_http(&mut server, 1);
+    let mut client = TcpStream::connect(addr).await.unwrap();
+    // The preface and an empty SETTINGS, then five requests at once, without waiting for the
+    // server's SETTINGS (as a client ignoring the limit would).
+    let mut out = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".to_vec();
+    out.extend_from_slice(&frame(0x4, 0, 0, &[]));
+    for stream in [1u32, 3, 5, 7, 9] {
+        out.extend_from_slice(&frame(0x1, 0x5, stream, &get_slow()));
+    }
+    client.write_all(&out).await.unwrap();
+
+    let mut frames = FrameReader::default();
+    let mut refused = Vec::new();
+    while refused.len() < 3 {
+        let (kind, flags, stream, payload) = frames.next(&mut client).await;
+        if kind == 0x4 && flags & 0x1 == 0 {
+            // Acknowledge the server's SETTINGS, as a client must.
+            client.write_all(&frame(0x4, 0x1, 0, &[])).await.unwrap();
+        }
+        if kind == 0x3 {
+            let code = u32::from_be_bytes(payload[..4].try_into().unwrap());
+            assert_eq!(
+                code, 0x7,
+                "stream {stream} reset with {code}, not REFUSED_STREAM"
+            );
+            refused.push(stream);
+        }
+        assert_ne!(kind, 0x1, "a stream was answered before any was released");
+    }
+    refused.sort_unstable();
+    assert_eq!(refused, vec![5, 7, 9]);
+
+    // The two admitted streams are answered once released.
+    release.send_replace(true);
+    let mut answered = Vec::new();
+    while answered.len() < 2 {
+        let (kind, _flags, stream, _payload) = frames.next(&mut client).await;
+        if kind == 0x1 {
+            answered.push(stream);
+        }
+    }
+    answered.sort_unstable();
+    assert_eq!(answered, vec![1, 3]);
+    server.stop().await;
+}
+
+#[actix_rt::test]
+async fn a_handler_writing_faster_than_the_window_opens_is_paused() {
+    const PIECE: usize = 64 * 1024;
+    const ATTEMPT: u64 = 100 * 1024 * 1024;
+    let flushed = Arc::new(AtomicU64::new(0));
+    let counter = flushed.clone();
+    // Writes 64 KiB pieces, flushing each, until 100 MiB are out or the client is gone.
+    let service = streaming(
+        move |_request: HttpServerRequest, mut writer: ResponseWriter| {
+            let counter = counter.clone();
+            async move {
+                let piece = Bytes::from(vec![b'x'; PIECE]);
+                while counter.load(Ordering::Relaxed) < ATTEMPT {
+                    writer.write(piece.clone());
+                    if writer.flush().await.is_err() {
+                        return;
+                    }
+                    counter.fetch_add(PIECE as u64, Ordering::Relaxed);
+                }
+                let _ = writer.finish().await;
+            }
+        },
+    );
+    let mut server = HttpServer::new(service).http2(true);
+    let addr = start_http(&mut server, 1);
+    let mut client = TcpStream::connect(addr).await.unwrap();
+    // A client whose streams start with a window of 0 bytes and which never opens it.
+    let mut out = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".to_vec();
+    out.extend_from_slice(&frame(0x4, 0, 0, &[0x00, 0x04, 0, 0, 0, 0]));
+    let mut block = vec![0x82, 0x86, 0x84]; // GET, http, /
+    block.extend_from_slice(&[0x01, 9]);
+    block.extend_from_slice(b"127.0.0.1");
+    out.extend_from_slice(&frame(0x1, 0x5, 1, &block));
+    client.write_all(&out).await.unwrap();
+    let mut frames = FrameReader::default();
+    loop {
+        let (kind, flags, stream, _payload) = frames.next(&mut client).await;
+        if kind == 0x4 && flags & 0x1 == 0 {
+            client.write_all(&frame(0x4, 0x1, 0, &[])).await.unwrap();
+        }
+        assert_ne!(kind, 0x0, "DATA sent on stream {stream} into a window of 0");
+        if kind == 0x1 && stream == 1 {
+            break; // the answer's head: the handler has begun writing
+        }
+    }
+    let stalled = until_stalled(&flushed, Duration::from_millis(300)).await;
+    // What a paused handler may have flushed: the writer's queue (16 pieces), the piece being
+    // sent and h2's send buffer (400 KiB); nowhere near the 100 MiB it tries to write.
+    assert!(
+        stalled <= 4 * 1024 * 1024,
+        "{stalled} bytes flushed into a closed window"
+    );
+    server.stop().await;
+}
+
+/// An HTTP/2 frame.
+fn frame(kind: u8, flags: u8, stream: u32, payload: &[u8]) -> Vec<u8> {
+    let length = u32::try_from(payload.len()).unwrap().to_be_bytes();
+    let mut frame = length[1..].to_vec();
+    frame.extend_from_slice(&[kind, flags]);
+    frame.extend_from_slice(&stream.to_be_bytes());
+    frame.extend_from_slice(payload);
+    frame
+}
+
+/// HPACK for `GET http://127.0.0.1/slow`, from the static table and literals (no Huffman).
+fn get_slow() -> Vec<u8> {
+    let mut block = vec![0x82, 0x86]; // :method GET, :scheme http
+    block.extend_from_slice(&[0x04, 5]); // :path, literal without indexing
+    block.extend_from_slice(b"/slow");
+    block.extend_from_slice(&[0x01, 9]); // :authority, literal without indexing
+    block.extend_from_slice(b"127.0.0.1");
+    block
+}
+
+/// Reads whole frames off a connection.
+#[derive(Default)]
+struct FrameReader {
+    buffer: Vec<u8>,
+}
+
+impl FrameReader {
+    /// The next frame: type, flags, stream id, payload; fails the test after [`WAIT`].
+    async fn next(&mut self, stream: &mut TcpStream) -> (u8, u8, u32, Vec<u8>) {
+        loop {
+            if self.buffer.len() >= 9 {
+                let length = u32::from_be_bytes([0, self.buffer[0], self.buffer[1], self.buffer[2]])
+                    as usize;
+                if self.buffer.len() >= 9 + length {
+                    let kind = self.buffer[3];
+                    let flags = self.buffer[4];
+                    let id =
+                        u32::from_be_bytes(self.buffer[5..9].try_into().unwrap()) & 0x7fff_ffff;
+                    let payload = self.buffer[9..9 + length].to_vec();
+                    self.buffer.drain(..9 + length);
+                    return (kind, flags, id, payload);
+                }
+            }
+            let mut chunk = [0u8; 16 * 1024];
+            let read = tokio::time::timeout(WAIT, stream.read(&mut chunk))
+                .await
+                .expect("the server sends the frames in time")
+                .unwrap();
+            assert_ne!(read, 0, "the server closed the connection");
+            self.buffer.extend_from_slice(&chunk[..read]);
+        }
+    }
+}
+
+/// Waits until `log` has at least `count` lines; returns them.
+async fn wait_for_lines(log: &AccessLog, count: usize) -> Vec<String> {
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while log.len() < count && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    log.lines()
+}
+
+/// A fresh directory for this test's files.
+fn tempdir() -> PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "cyclone-http2-{}-{}",
+        std::process::id(),
+        rand_suffix()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// A suffix unique within this process.
+fn rand_suffix() -> u64 {
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    NEXT.fetch_add(1, Ordering::Relaxed)
+}
