@@ -117,6 +117,8 @@ pub struct Room {
     presence_scheduled: bool,
     /// A timer will send the members that are behind what they missed.
     catch_up_scheduled: bool,
+    /// A member fell behind in the last delivery: the handler schedules a catch-up.
+    fell_behind: bool,
 }
 
 impl std::fmt::Debug for Room {
@@ -151,6 +153,7 @@ impl Room {
             last_presence: None,
             presence_scheduled: false,
             catch_up_scheduled: false,
+            fell_behind: false,
         }
     }
 
@@ -222,6 +225,7 @@ impl Room {
         let single = (fresh.len() == 1).then(|| fresh[0].frame());
         let now = Instant::now();
         let before = self.sockets.len();
+        let mut fell_behind = false;
         self.sockets.retain(|_, seat| {
             if seat.floor.is_some_and(|floor| floor >= newest) || seat.behind.is_some() {
                 return true; // has it, or will get it from the history
@@ -238,11 +242,13 @@ impl Room {
                 }
                 Err(WebSocketError::Full) => {
                     seat.behind = Some((now, fresh[start].id));
+                    fell_behind = true;
                     true
                 }
                 Err(_) => false, // its connection closed; its Leave is on the way
             }
         });
+        self.fell_behind |= fell_behind;
         if self.sockets.len() < before {
             self.announce("leave");
         }
@@ -262,9 +268,6 @@ impl Room {
     /// missed has left the history (it would lose messages) or it has been full for
     /// `slow_member_timeout`.
     fn catch_up(&mut self, ctx: &mut Context<Self>) {
-        if self.catch_up_scheduled {
-            return;
-        }
         let oldest = self.history.first();
         let timeout = self.options.slow_member_timeout;
         let history = &self.history;
@@ -309,23 +312,27 @@ impl Room {
             self.tell_presence(ctx);
         }
         if still_behind {
-            self.catch_up_scheduled = true;
-            ctx.run_later(CATCH_UP_INTERVAL, |room, ctx| {
-                room.catch_up_scheduled = false;
-                room.catch_up(ctx);
-            });
+            self.schedule_catch_up(ctx);
         }
+    }
+
+    /// Runs [`Room::catch_up`] in [`CATCH_UP_INTERVAL`], unless it is already due.
+    fn schedule_catch_up(&mut self, ctx: &mut Context<Self>) {
+        if self.catch_up_scheduled {
+            return;
+        }
+        self.catch_up_scheduled = true;
+        ctx.run_later(CATCH_UP_INTERVAL, |room, ctx| {
+            room.catch_up_scheduled = false;
+            room.catch_up(ctx);
+        });
     }
 
     /// After messages were delivered: members that fell behind are caught up soon, and the
     /// member count told if it changed.
     fn after_delivery(&mut self, ctx: &mut Context<Self>) {
-        if !self.catch_up_scheduled && self.sockets.values().any(|seat| seat.behind.is_some()) {
-            self.catch_up_scheduled = true;
-            ctx.run_later(CATCH_UP_INTERVAL, |room, ctx| {
-                room.catch_up_scheduled = false;
-                room.catch_up(ctx);
-            });
+        if std::mem::take(&mut self.fell_behind) {
+            self.schedule_catch_up(ctx);
         }
         self.tell_presence(ctx);
     }
@@ -437,6 +444,9 @@ impl Supervised for Room {
         // receiving. The history is kept as it was.
         self.sockets.retain(|_, seat| seat.socket.is_connected());
         self.waiters.retain(|_, waiter| waiter.reply.connected());
+        if self.sockets.values().any(|seat| seat.behind.is_some()) {
+            self.schedule_catch_up(ctx);
+        }
         tracing::warn!(
             room = %self.name,
             members = self.sockets.len(),
