@@ -102,3 +102,18 @@ async fn default_headers_and_no_server_field() {
     assert_eq!(all(&own, "server"), ["my-server"]);
     server.stop().await;
 }
+
+/// A default the HTTP/1.1 encoder writes itself (`Date` here) is not written twice: it goes
+/// into the answer's fields, where the encoder sees it and leaves its own out.
+#[cyclone::test]
+async fn a_default_date_replaces_the_connections_own() {
+    let date = "Thu, 01 Jan 2026 00:00:00 GMT";
+    let settings = Settings::default().default_header("Date", date);
+    let server = TestServer::start(app(settings)).unwrap();
+    for path in ["/page", "/page?stream=1", "/function", "/missing"] {
+        let answer = get(&server, path).await;
+        assert_eq!(all(&answer, "date"), [date], "{path}");
+        assert_eq!(all(&answer, "server"), ["cyclone/0.1"], "{path}");
+    }
+    server.stop().await;
+}

@@ -3,7 +3,7 @@
 //! a caller's write buffer so that pipelined responses go out in one write.
 
 use bytes::{Bytes, BytesMut};
-use http::header::{CONNECTION, CONTENT_LENGTH, DATE, TRANSFER_ENCODING};
+use http::header::{CONNECTION, CONTENT_LENGTH, DATE, HeaderName, HeaderValue, TRANSFER_ENCODING};
 use http::{HeaderMap, StatusCode, Version};
 
 use super::date::DateCache;
@@ -85,6 +85,53 @@ pub(crate) fn encode_response_head_cached(
     date: &DateCache,
     dst: &mut BytesMut,
 ) -> BodyEncoder {
+    encode_response_head_with_defaults(context, status, reason, headers, None, length, date, dst)
+}
+
+/// Default header fields for [`encode_response_head_with_defaults`]: written after the
+/// answer's own fields, each name only if the answer does not set it. Only maps that
+/// [`fit`](Self::fit).
+#[derive(Clone, Copy)]
+pub(crate) struct DefaultFields<'a>(pub(crate) &'a HeaderMap);
+
+impl DefaultFields<'_> {
+    /// Whether `fields` can be written this way: at most 64 names (the encoder tracks which
+    /// ones the answer sets in one word) and none of the fields the encoder reads for itself
+    /// (framing, `Connection`, `Date`).
+    pub(crate) fn fit(fields: &HeaderMap) -> bool {
+        fields.keys_len() <= 64
+            && fields.keys().all(|name| {
+                name != CONNECTION
+                    && name != DATE
+                    && name != CONTENT_LENGTH
+                    && name != TRANSFER_ENCODING
+            })
+    }
+
+    /// One bit per default name (in the map's order) that `name` is.
+    fn bits_of(self, name: &HeaderName) -> u64 {
+        let mut bits = 0;
+        for (index, default) in self.0.keys().enumerate() {
+            if default == name {
+                bits |= 1 << index;
+            }
+        }
+        bits
+    }
+}
+
+/// [`encode_response_head_cached`] with `defaults` written where the answer lacks them.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn encode_response_head_with_defaults(
+    context: &ResponseContext,
+    status: StatusCode,
+    reason: Option<&str>,
+    headers: &HeaderMap,
+    defaults: Option<DefaultFields<'_>>,
+    length: BodyLength,
+    date: &DateCache,
+    dst: &mut BytesMut,
+) -> BodyEncoder {
     let interim = status.is_informational();
     let (kind, framing) = if interim || status == StatusCode::NO_CONTENT {
         (Kind::Discard, Framing::None)
@@ -125,7 +172,12 @@ pub(crate) fn encode_response_head_cached(
     let mut callers_keep_alive = false;
     let mut callers_date = false;
     let mut fields_size = 0;
+    // Which default names the answer sets itself.
+    let mut defaults_set = 0u64;
     for (name, value) in headers {
+        if let Some(defaults) = defaults {
+            defaults_set |= defaults.bits_of(name);
+        }
         if name == CONNECTION {
             for token in list_elements(value.as_bytes()) {
                 callers_close |= token.eq_ignore_ascii_case(b"close");
@@ -149,10 +201,21 @@ pub(crate) fn encode_response_head_cached(
         if framing_field {
             continue;
         }
-        dst.extend_from_slice(name.as_str().as_bytes());
-        dst.extend_from_slice(b": ");
-        dst.extend_from_slice(value.as_bytes());
-        dst.extend_from_slice(b"\r\n");
+        write_field(name, value, dst);
+    }
+    if let Some(DefaultFields(defaults)) = defaults {
+        // The map yields a name's values together, names in the order `bits_of` counts them.
+        let mut index = 0;
+        let mut last: Option<&HeaderName> = None;
+        for (name, value) in defaults {
+            if last.is_some_and(|last| last != name) {
+                index += 1;
+            }
+            last = Some(name);
+            if defaults_set & (1 << index) == 0 {
+                write_field(name, value, dst);
+            }
+        }
     }
     match framing {
         Framing::Length(length) => {
@@ -180,6 +243,14 @@ pub(crate) fn encode_response_head_cached(
     dst.extend_from_slice(b"\r\n");
 
     BodyEncoder { kind, must_close }
+}
+
+/// Appends `name: value` and its line end.
+fn write_field(name: &HeaderName, value: &HeaderValue, dst: &mut BytesMut) {
+    dst.extend_from_slice(name.as_str().as_bytes());
+    dst.extend_from_slice(b": ");
+    dst.extend_from_slice(value.as_bytes());
+    dst.extend_from_slice(b"\r\n");
 }
 
 /// The one `Content-Length` among `headers`, if there is exactly one and it is a number.

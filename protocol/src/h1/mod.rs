@@ -53,7 +53,10 @@ use http::HeaderMap;
 pub use body::{BodyDecoder, BodyEvent, BodyFraming};
 pub use date::{DATE_VALUE_LENGTH, DateCache};
 pub use encode::{BodyEncoder, BodyLength, CONTINUE_100, ResponseContext, encode_response_head};
-pub(crate) use encode::{encode_response_head_cached, is_reason_phrase};
+pub(crate) use encode::{
+    DefaultFields, encode_response_head_cached, encode_response_head_with_defaults,
+    is_reason_phrase,
+};
 pub use error::{BodyError, EncodeError, ErrorResponse, ParseError};
 pub use limits::Limits;
 pub(crate) use recycle::{boxed_header_map, recycle_boxed};

@@ -6,18 +6,18 @@ use std::task::{Context as TaskContext, Poll};
 use bytes::Bytes;
 use cyclone_actors::iostream::IoStream;
 use http::header::HeaderValue;
-use http::{StatusCode, Version};
+use http::{HeaderMap, StatusCode, Version};
 use tokio::io::{AsyncRead, AsyncWrite};
 
-use super::super::response::{HttpResponse, ResponseEvent};
+use super::super::response::{HttpResponse, ResponseEvent, add_defaults};
 use super::super::sent::SentHook;
 use super::super::service::HttpService;
 use super::super::upgrade::Switch;
 use super::ExchangeLoop;
 use super::exchange::State;
 use crate::h1::{
-    BodyEncoder, BodyLength, CONTINUE_100, DateCache, EncodeError, ResponseContext,
-    encode_response_head_cached,
+    BodyEncoder, BodyLength, CONTINUE_100, DateCache, DefaultFields, EncodeError, ResponseContext,
+    encode_response_head_cached, encode_response_head_with_defaults,
 };
 
 /// What moving one exchange's answer came to.
@@ -140,6 +140,7 @@ impl<S: HttpService, T: AsyncRead + AsyncWrite + Unpin> ExchangeLoop<S, T> {
                     &exchange.context,
                     response,
                     None,
+                    None,
                     &self.date,
                     &mut self.stream,
                 ))
@@ -176,6 +177,7 @@ impl<S: HttpService, T: AsyncRead + AsyncWrite + Unpin> ExchangeLoop<S, T> {
                             return Outcome::Done(encode_whole(
                                 &exchange.context,
                                 response,
+                                None,
                                 encoder.as_mut(),
                                 &self.date,
                                 &mut self.stream,
@@ -228,6 +230,7 @@ impl<S: HttpService, T: AsyncRead + AsyncWrite + Unpin> ExchangeLoop<S, T> {
                                         &exchange.context,
                                         HttpResponse::ok(),
                                         None,
+                                        None,
                                         &self.date,
                                         &mut self.stream,
                                     )
@@ -255,6 +258,7 @@ impl<S: HttpService, T: AsyncRead + AsyncWrite + Unpin> ExchangeLoop<S, T> {
                                 encode_whole(
                                     &exchange.context,
                                     HttpResponse::new(StatusCode::INTERNAL_SERVER_ERROR),
+                                    None,
                                     None,
                                     &self.date,
                                     &mut self.stream,
@@ -366,24 +370,38 @@ pub(super) fn queue_data<T: AsyncRead + AsyncWrite + Unpin>(
 
 /// Encodes a whole answer (or, after a streamed head, its body and end) into the stream's
 /// write queue. Returns whether the connection must close after it.
+///
+/// `defaults` (the writer's default header fields, not yet among the answer's) are written
+/// after the answer's own fields where it lacks them, straight into the head: a map insert per
+/// answer saved on the path every `Application` answer takes.
 pub(super) fn encode_whole<T: AsyncRead + AsyncWrite + Unpin>(
     context: &ResponseContext,
     mut response: HttpResponse,
+    mut defaults: Option<&HeaderMap>,
     started: Option<&mut BodyEncoder>,
     date: &DateCache,
     stream: &mut IoStream<T>,
 ) -> bool {
     let reason = response.take_reason();
-    let (status, headers, body) = response.into_boxed_parts();
+    let (status, mut headers, body) = response.into_boxed_parts();
+    if let Some(fields) = defaults
+        && !DefaultFields::fit(fields)
+    {
+        // Fields the encoder reads (framing, `Connection`, `Date`), or too many to track:
+        // into the map, as any other reader of the answer gets them.
+        add_defaults(&mut headers, fields);
+        defaults = None;
+    }
     let mut fresh;
     let encoder = match started {
         Some(encoder) => encoder,
         None => {
-            fresh = encode_response_head_cached(
+            fresh = encode_response_head_with_defaults(
                 context,
                 status,
                 reason.as_deref(),
                 &headers,
+                defaults.map(DefaultFields),
                 BodyLength::Known(body.len() as u64),
                 date,
                 stream.write_buffer_mut(),

@@ -173,7 +173,7 @@ impl<S: HttpService, T: AsyncRead + AsyncWrite + Unpin> ExchangeLoop<S, T> {
         else {
             return Some((state, panicked));
         };
-        let Some(response) = answer.take_whole() else {
+        let Some((response, defaults)) = answer.take_whole() else {
             return Some((
                 State::Answering {
                     work,
@@ -186,8 +186,14 @@ impl<S: HttpService, T: AsyncRead + AsyncWrite + Unpin> ExchangeLoop<S, T> {
         let mut sent = answer.take_on_sent().map(SentHook::new);
         super::answer::note_head(&mut sent, response.status());
         self.refresh_date();
-        let close =
-            super::answer::encode_whole(context, response, None, &self.date, &mut self.stream);
+        let close = super::answer::encode_whole(
+            context,
+            response,
+            defaults.as_deref(),
+            None,
+            &self.date,
+            &mut self.stream,
+        );
         // Dropping the hook reports the status sent.
         drop(sent);
         if let Some(work) = work {

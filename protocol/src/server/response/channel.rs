@@ -10,7 +10,8 @@ use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use futures::task::AtomicWaker;
-use http::{HeaderMap, StatusCode};
+use http::header::{Entry, HeaderName, OccupiedEntry};
+use http::{HeaderMap, HeaderValue, StatusCode};
 
 use super::{HttpResponse, ResponseEvent};
 
@@ -99,13 +100,26 @@ impl State {
 }
 
 /// Adds to `headers` each field of `defaults` it does not set itself.
+///
+/// One walk over `defaults` (which yields a name's values together) and one lookup in
+/// `headers` per default name: this runs for every answer of an `Application` (its `Server`
+/// field), where a `contains_key`, a `get_all` and an `append` hashed the name three times.
 pub(crate) fn add_defaults(headers: &mut HeaderMap, defaults: &HeaderMap) {
-    for name in defaults.keys() {
-        if !headers.contains_key(name) {
-            for value in defaults.get_all(name) {
-                headers.append(name.clone(), value.clone());
+    let mut last: Option<&HeaderName> = None;
+    // The entry this default name's values go into; `None` when the answer sets the name.
+    let mut adding: Option<OccupiedEntry<'_, HeaderValue>> = None;
+    for (name, value) in defaults {
+        if last == Some(name) {
+            if let Some(entry) = &mut adding {
+                entry.append(value.clone());
             }
+            continue;
         }
+        last = Some(name);
+        adding = match headers.entry(name) {
+            Entry::Vacant(vacant) => Some(vacant.insert_entry(value.clone())),
+            Entry::Occupied(_) => None,
+        };
     }
 }
 
@@ -135,5 +149,40 @@ impl Channel {
         if waits {
             self.writer.wake();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use http::header::{SERVER, SET_COOKIE, VARY};
+    use http::{HeaderMap, HeaderValue};
+
+    use super::add_defaults;
+
+    #[test]
+    fn defaults_fill_only_the_names_the_answer_leaves_out_with_every_value() {
+        let mut defaults = HeaderMap::new();
+        defaults.insert(SERVER, HeaderValue::from_static("cyclone"));
+        defaults.append(SET_COOKIE, HeaderValue::from_static("a=1"));
+        defaults.append(SET_COOKIE, HeaderValue::from_static("b=2"));
+        defaults.append(VARY, HeaderValue::from_static("Cookie"));
+        defaults.append(VARY, HeaderValue::from_static("Origin"));
+        let mut headers = HeaderMap::new();
+        headers.insert(SERVER, HeaderValue::from_static("mine"));
+        headers.insert(VARY, HeaderValue::from_static("Accept"));
+
+        add_defaults(&mut headers, &defaults);
+
+        let values = |name| {
+            headers
+                .get_all(name)
+                .iter()
+                .map(|value| value.to_str().unwrap_or("?"))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(values(SERVER), ["mine"]);
+        assert_eq!(values(VARY), ["Accept"]);
+        assert_eq!(values(SET_COOKIE), ["a=1", "b=2"]);
+        assert_eq!(headers.len(), 4);
     }
 }

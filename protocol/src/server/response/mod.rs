@@ -14,7 +14,7 @@ mod whole;
 mod writer;
 
 pub use channel::RESPONSE_QUEUE_CHUNKS;
-pub(crate) use channel::SentCallback;
+pub(crate) use channel::{SentCallback, add_defaults};
 pub use stream::{OnUpgrade, ResponseEvent, ResponseStream};
 pub use whole::HttpResponse;
 pub use writer::ResponseWriter;

@@ -11,7 +11,7 @@ use bytes::{Bytes, BytesMut};
 use http::{HeaderMap, StatusCode};
 
 use super::HttpResponse;
-use super::channel::{Channel, SentCallback, State};
+use super::channel::{Channel, SentCallback, State, add_defaults};
 use crate::server::error::WriterError;
 use crate::server::upgrade::Upgraded;
 
@@ -94,7 +94,10 @@ impl ResponseStream {
 
     /// Takes the next event from the locked `state` (see [`try_event`](Self::try_event)).
     fn take_event(state: &mut State, channel: &Channel) -> Option<Option<ResponseEvent>> {
-        if let Some(response) = state.whole.take() {
+        if let Some(mut response) = state.whole.take() {
+            if let Some(defaults) = state.default_headers.take() {
+                add_defaults(response.headers_mut(), &defaults);
+            }
             return Some(Some(ResponseEvent::Whole(response)));
         }
         match state.events.pop_front() {
@@ -149,9 +152,12 @@ impl ResponseStream {
     }
 
     /// The front event if it is a whole answer (the connection's fast path takes it without
-    /// disturbing a streamed answer's events).
-    pub(crate) fn take_whole(&mut self) -> Option<super::HttpResponse> {
-        self.channel.lock().whole.take()
+    /// disturbing a streamed answer's events), with the writer's default header fields, which
+    /// are not yet among the answer's: the caller writes those the answer lacks.
+    pub(crate) fn take_whole(&mut self) -> Option<(super::HttpResponse, Option<Arc<HeaderMap>>)> {
+        let mut state = self.channel.lock();
+        let response = state.whole.take()?;
+        Some((response, state.default_headers.take()))
     }
 
     /// Whether the writer is gone (finished or abandoned): nothing more is being computed.

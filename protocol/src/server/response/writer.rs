@@ -301,16 +301,16 @@ impl ResponseWriter {
     /// gone: `response`'s body ends the stream (the queue may then hold two events more than
     /// its bound, once: this writer is used up). Fails with [`WriterError::Closed`] when the
     /// client is gone.
-    pub fn respond(mut self, mut response: HttpResponse) -> Result<(), WriterError> {
+    pub fn respond(mut self, response: HttpResponse) -> Result<(), WriterError> {
         self.done = true;
         let head_sent = self.head_sent();
         let mut state = self.channel.lock();
         if state.receiver_gone {
             return Err(WriterError::Closed);
         }
-        if !head_sent && let Some(defaults) = &state.default_headers {
-            add_defaults(response.headers_mut(), defaults);
-        }
+        // A whole answer's defaults stay in the channel: the HTTP/1.1 connection writes those
+        // it lacks straight into the head (no map insert); every other reader gets them added
+        // when it takes the answer.
         if head_sent {
             let (_, headers, body) = response.into_boxed_parts();
             crate::h1::recycle_boxed(headers);
