@@ -89,11 +89,16 @@ impl HeaderBlock {
         let mut rest = &self.raw[..];
         while !rest.is_empty() {
             let end = memchr::memchr(b'\n', rest).unwrap_or(rest.len());
-            let line = &rest[..end];
-            rest = rest.get(end + 1..).unwrap_or_default();
-            if line.get(name.len()) == Some(&b':') && line[..name.len()].eq_ignore_ascii_case(name)
+            let (line, next) = rest.split_at(end);
+            rest = next.get(1..).unwrap_or_default();
+            // `name` is lower case already: fold only the line's side, byte by byte, and only
+            // on a line whose colon sits where the name would end.
+            if let Some((candidate, [b':', value @ ..])) = line.split_at_checked(name.len())
+                && candidate
+                    .iter()
+                    .zip(name)
+                    .all(|(byte, lower)| byte.to_ascii_lowercase() == *lower)
             {
-                let value = &line[name.len() + 1..];
                 return Some(value.strip_suffix(b"\r").unwrap_or(value).trim_ascii());
             }
         }
@@ -191,5 +196,35 @@ impl Eq for HeaderBlock {}
 impl Default for HeaderBlock {
     fn default() -> Self {
         HeaderBlock::new(Bytes::new(), 0, 0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use bytes::Bytes;
+
+    use super::{HeaderBlock, name_bit};
+
+    fn block(raw: &'static [u8], names: &[&[u8]]) -> HeaderBlock {
+        let bits = names.iter().fold(0, |bits, name| bits | name_bit(name));
+        HeaderBlock::new(Bytes::from_static(raw), names.len(), bits)
+    }
+
+    #[test]
+    fn first_value_reads_the_bytes_in_any_case_without_the_map() {
+        let raw = b"Host: x\r\nAuthorization-Extra: no\r\nAUTHORIZATION:  Bearer t \r\n\
+                    authorization: second\r\nX-Empty:\r\nX-Lf: lf\n\r\n";
+        let block = block(
+            raw,
+            &[b"host", b"authorization-extra", b"authorization", b"x-empty", b"x-lf"],
+        );
+        assert_eq!(block.first_value(b"authorization"), Some(&b"Bearer t"[..]));
+        assert_eq!(block.first_value(b"host"), Some(&b"x"[..]));
+        assert_eq!(block.first_value(b"x-empty"), Some(&b""[..]));
+        assert_eq!(block.first_value(b"x-lf"), Some(&b"lf"[..]));
+        assert_eq!(block.first_value(b"cookie"), None);
+        // A name that is only a prefix of a field's name is not that field.
+        assert_eq!(block.first_value(b"authorization-e"), None);
+        assert!(block.map.get().is_none());
     }
 }
