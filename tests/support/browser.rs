@@ -78,7 +78,12 @@ impl Drop for Driver {
 
 /// Headless Chromium with nothing that reaches the network, in the fresh profile `profile`.
 pub fn capabilities(chromium: &Path, profile: &Path) -> Capabilities {
-    let options = serde_json::json!({
+    capabilities_with(chromium, profile, &[])
+}
+
+/// [`capabilities`] with `extra` command-line switches (a certificate to trust, say).
+pub fn capabilities_with(chromium: &Path, profile: &Path, extra: &[String]) -> Capabilities {
+    let mut options = serde_json::json!({
         "binary": chromium.display().to_string(),
         "args": [
             "--headless=new",
@@ -95,6 +100,9 @@ pub fn capabilities(chromium: &Path, profile: &Path) -> Capabilities {
             format!("--user-data-dir={}", profile.display()),
         ],
     });
+    if let Some(args) = options["args"].as_array_mut() {
+        args.extend(extra.iter().map(|arg| serde_json::Value::from(arg.as_str())));
+    }
     let mut capabilities = Capabilities::new();
     capabilities.insert("goog:chromeOptions".into(), options);
     capabilities
@@ -107,9 +115,18 @@ pub async fn session(
     profile: &Path,
     limit: Duration,
 ) -> fantoccini::Client {
+    session_with(driver, capabilities(chromium, profile), limit).await
+}
+
+/// A WebDriver session with `capabilities` (see [`capabilities_with`]), within `limit`.
+pub async fn session_with(
+    driver: &Driver,
+    capabilities: Capabilities,
+    limit: Duration,
+) -> fantoccini::Client {
     let mut builder =
         fantoccini::ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new());
-    builder.capabilities(capabilities(chromium, profile));
+    builder.capabilities(capabilities);
     tokio::time::timeout(limit, builder.connect(&driver.url))
         .await
         .expect("a browser session in time")
