@@ -18,6 +18,7 @@ use cyclone::websocket::{
     ClientConnection, ConnectRequest, DeflateConfig, Message, WebSocket, WebSocketConfig,
     WebSocketContext, WebSocketHandler, broadcast_counts, websocket_with,
 };
+use support::python::run_python;
 use support::wait::bounded;
 use support::ws::next_message;
 
@@ -258,25 +259,6 @@ async fn cyclone_clients_with_every_offer_interoperate() {
             }
         }
     }
-}
-
-/// Runs `script` with `python` and `args`, bounded; its stdout, asserting it succeeded
-/// (`what` names the run in a failure).
-async fn run_python(python: &str, script: &str, args: &[&str], what: &str) -> String {
-    let child = tokio::process::Command::new(python)
-        .arg("-c")
-        .arg(script)
-        .args(args)
-        .kill_on_drop(true)
-        .output();
-    let output = bounded(child).await.unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
-    assert!(
-        output.status.success(),
-        "{what}: {stdout}\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    stdout
 }
 
 /// Tornado's client offers `permessage-deflate; client_max_window_bits`, like a browser. Its

@@ -124,6 +124,21 @@ pub fn require_binary(variable: &str, candidates: &[&str], install: &str) -> Opt
     })
 }
 
+/// The `httpx` versions the HTTP/2 interoperability test is written against, with its `h2`
+/// extra (Python's HTTP/2 library, which the test also drives directly).
+pub const HTTPX_REQUIREMENT: &str = "httpx[http2]>=0.27";
+
+/// A Python with `httpx` and `h2` importable: an HTTP/2 client (ALPN over TLS, or prior
+/// knowledge) and the HTTP/2 state machine under it, to interoperate with.
+#[track_caller]
+pub fn require_python_httpx() -> Option<String> {
+    require_python_with(
+        "import httpx, h2.connection",
+        "a Python with httpx and h2",
+        HTTPX_REQUIREMENT,
+    )
+}
+
 /// The `websockets` versions the interoperability test is written against (its asyncio client
 /// appeared in 13).
 pub const WEBSOCKETS_REQUIREMENT: &str = "websockets>=13";

@@ -13,6 +13,7 @@ pub mod hostile;
 pub mod lines;
 pub mod logs;
 pub mod net;
+pub mod python;
 pub mod raw_http;
 pub mod raw_server;
 pub mod redis;
