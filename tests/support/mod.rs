@@ -14,6 +14,7 @@ pub mod lines;
 pub mod logs;
 pub mod net;
 pub mod raw_http;
+pub mod raw_http2;
 pub mod raw_server;
 pub mod redis;
 pub mod servers;
