@@ -115,11 +115,12 @@ async fn rapid_reset_is_answered_with_goaway_enhance_your_calm() {
     assert_eq!(goaways.len(), 1, "{goaways:?}");
     let (last, code) = goaways[0];
     assert_eq!(code, raw_http2::ENHANCE_YOUR_CALM, "{goaways:?}");
-    // Cut off just past the budget: the last stream taken is at most the budget's next one
-    // (client streams are odd: the n-th is 2n − 1).
+    // Cut off just past the budget: the last stream taken is at most the one after the
+    // budget (client streams are odd: the n-th is 2n − 1, so the (budget + 1)-th is
+    // 2 × budget + 1).
     let budget = u32::try_from(limit).unwrap();
     assert!(
-        last <= 2 * (budget + 1) - 1,
+        last <= 2 * budget + 1,
         "GOAWAY after stream {last} ({sent} sent), budget {limit}"
     );
     // And no more streams than that reached the service.
