@@ -63,7 +63,7 @@
 //! | [`max_write_buffer_size`](HttpServer::max_write_buffer_size) | 1 MiB | clients that pipeline but never read |
 //! | [`max_connections`](HttpServer::max_connections) | 10 000 | descriptor exhaustion |
 //! | TLS handshake timeout (of the [`ssl_options`](HttpServer::ssl_options) config) | 10 s | clients that connect and never finish the handshake |
-//! | [`http2_config`](HttpServer::http2_config) | HTTP/2 off; [`Http2Config`]'s defaults when on | streams, windows, frames, header lists and resets per HTTP/2 connection |
+//! | [`http2_config`](HttpServer::http2_config) | HTTP/2 off; [`Http2Config`]'s defaults when on | streams, windows, frames, header lists and resets per HTTP/2 connection; clients gone silent (keep-alive PINGs) |
 //!
 //! `docs/http.md` has the full table, the request flow and the answer to each kind of bad input.
 //!
