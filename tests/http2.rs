@@ -20,12 +20,13 @@ use bytes::Bytes;
 use cyclone::httpserver::{
     Http2Config, HttpResponse, HttpServer, HttpServerRequest, ResponseWriter, streaming,
 };
+use cyclone::tcpserver::ShutdownReport;
 use cyclone::web::{
     Application, HttpError, RequestContext, RequestHandler, Settings, handler, handler_with, url,
 };
 use support::hostile::until_stalled;
 use support::logs::AccessLog;
-use support::raw_http2::{self, FrameReader, frame};
+use support::raw_http2::{self, END_HEADERS, END_STREAM, FrameReader, HEADERS, frame};
 use support::servers::start_http;
 use support::tls::Pki;
 use support::wait::WAIT;
@@ -379,7 +380,7 @@ async fn streams_beyond_max_concurrent_streams_are_refused() {
     let mut out = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".to_vec();
     out.extend_from_slice(&frame(0x4, 0, 0, &[]));
     for stream in [1u32, 3, 5, 7, 9] {
-        out.extend_from_slice(&frame(0x1, 0x5, stream, &support::raw_http2::get("/slow")));
+        out.extend_from_slice(&frame(0x1, 0x5, stream, &raw_http2::get("/slow")));
     }
     client.write_all(&out).await.unwrap();
 
@@ -529,7 +530,7 @@ impl Gate {
 async fn keep_alive_pings_a_silent_client_and_closes_the_connection_when_unanswered() {
     let config = Http2Config::default()
         .keep_alive_interval(Some(Duration::from_millis(100)))
-        .keep_alive_timeout(Duration::from_millis(300));
+        .keep_alive_timeout(Duration::from_secs(2));
     let service = |_request: HttpServerRequest| async { HttpResponse::ok().text("ok") };
     // The idle timeout (60 s) is longer than any wait here: only the PINGs can close.
     let mut server = HttpServer::new(service).http2_config(config);
@@ -551,7 +552,12 @@ async fn keep_alive_pings_a_silent_client_and_closes_the_connection_when_unanswe
         );
     }
     alive
-        .write_all(&frame(0x1, 0x5, 1, &raw_http2::get("/")))
+        .write_all(&frame(
+            HEADERS,
+            END_STREAM | END_HEADERS,
+            1,
+            &raw_http2::get("/"),
+        ))
         .await
         .unwrap();
     assert_eq!(
@@ -589,9 +595,14 @@ async fn a_connection_with_no_stream_open_for_the_idle_timeout_gets_goaway() {
 
     // A stream held open...
     let mut busy = raw_http2::connect(addr, &[]).await;
-    busy.write_all(&frame(0x1, 0x5, 1, &raw_http2::get("/held")))
-        .await
-        .unwrap();
+    busy.write_all(&frame(
+        HEADERS,
+        END_STREAM | END_HEADERS,
+        1,
+        &raw_http2::get("/held"),
+    ))
+    .await
+    .unwrap();
     assert_eq!(gate.arrival().await, "/held");
     // ...for longer than the idle timeout: a connection opened after it has been idled.
     let mut idle = raw_http2::connect(addr, &[]).await;
@@ -620,21 +631,29 @@ async fn a_connection_with_no_stream_open_for_the_idle_timeout_gets_goaway() {
     server.stop().await;
 }
 
-#[actix_rt::test]
-async fn graceful_shutdown_finishes_the_stream_in_flight_and_serves_no_new_one() {
+/// Starts a gated server, opens stream 1 on it and, once the request has reached the service,
+/// starts a graceful shutdown with `deadline`; the client, the gate and the shutdown's report.
+async fn shutdown_with_a_stream_open(
+    deadline: Duration,
+) -> (TcpStream, Gate, actix_rt::task::JoinHandle<ShutdownReport>) {
     let (mut server, mut gate) = gated_server(Http2Config::default());
     let addr = start_http(&mut server, 1);
     let mut client = raw_http2::connect(addr, &[]).await;
-    client
-        .write_all(&frame(0x1, 0x5, 1, &raw_http2::get("/slow")))
-        .await
-        .unwrap();
+    let request = frame(
+        HEADERS,
+        END_STREAM | END_HEADERS,
+        1,
+        &raw_http2::get("/slow"),
+    );
+    client.write_all(&request).await.unwrap();
     assert_eq!(gate.arrival().await, "/slow");
+    let shutdown = actix_rt::spawn(async move { server.shutdown(deadline).await });
+    (client, gate, shutdown)
+}
 
-    let shutdown = actix_rt::spawn(async move {
-        let report = server.shutdown(WAIT).await;
-        (server, report)
-    });
+#[actix_rt::test]
+async fn graceful_shutdown_finishes_the_stream_in_flight_and_serves_no_new_one() {
+    let (mut client, gate, shutdown) = shutdown_with_a_stream_open(WAIT).await;
     // GOAWAY(2^31-1), a PING, and once it is answered GOAWAY naming stream 1 the last.
     let mut frames = FrameReader::default();
     loop {
@@ -654,7 +673,12 @@ async fn graceful_shutdown_finishes_the_stream_in_flight_and_serves_no_new_one()
     }
     // A new stream after it, and a PING behind it: once the PING is answered, the server has
     // read the stream's HEADERS.
-    let mut out = frame(0x1, 0x5, 3, &raw_http2::get("/late"));
+    let mut out = frame(
+        HEADERS,
+        END_STREAM | END_HEADERS,
+        3,
+        &raw_http2::get("/late"),
+    );
     out.extend_from_slice(&frame(raw_http2::PING, 0, 0, b"behind-3"));
     client.write_all(&out).await.unwrap();
     loop {
@@ -684,24 +708,15 @@ async fn graceful_shutdown_finishes_the_stream_in_flight_and_serves_no_new_one()
         1,
         "the service saw /late"
     );
-    let (_server, report) = tokio::time::timeout(WAIT, shutdown).await.unwrap().unwrap();
+    let report = tokio::time::timeout(WAIT, shutdown).await.unwrap().unwrap();
     assert_eq!((report.finished, report.forced), (1, 0), "{report:?}");
 }
 
 #[actix_rt::test]
 async fn graceful_shutdown_closes_a_stream_still_open_at_its_deadline() {
-    let (mut server, mut gate) = gated_server(Http2Config::default());
-    let addr = start_http(&mut server, 1);
-    let mut client = raw_http2::connect(addr, &[]).await;
-    client
-        .write_all(&frame(0x1, 0x5, 1, &raw_http2::get("/never")))
-        .await
-        .unwrap();
-    assert_eq!(gate.arrival().await, "/never");
-    let shutdown = actix_rt::spawn(async move {
-        let report = server.shutdown(Duration::from_millis(300)).await;
-        (server, report)
-    });
+    // The gate stays shut until the test ends: the stream never finishes.
+    let (mut client, _gate, shutdown) =
+        shutdown_with_a_stream_open(Duration::from_millis(300)).await;
     let frames = FrameReader::default().until_closed(&mut client).await;
     assert!(
         frames.iter().any(|frame| frame.0 == raw_http2::GOAWAY),
@@ -711,7 +726,7 @@ async fn graceful_shutdown_closes_a_stream_still_open_at_its_deadline() {
         frames.iter().all(|frame| frame.2 != 1),
         "stream 1 was answered: {frames:?}"
     );
-    let (_server, report) = tokio::time::timeout(WAIT, shutdown).await.unwrap().unwrap();
+    let report = tokio::time::timeout(WAIT, shutdown).await.unwrap().unwrap();
     assert_eq!((report.finished, report.forced), (0, 1), "{report:?}");
 }
 
