@@ -26,7 +26,7 @@ use cyclone::web::{
 };
 use support::hostile::until_stalled;
 use support::logs::AccessLog;
-use support::raw_http2::{self, END_HEADERS, END_STREAM, FrameReader, HEADERS, frame};
+use support::raw_http2::{self, FrameReader, frame};
 use support::servers::start_http;
 use support::tls::Pki;
 use support::wait::WAIT;
@@ -380,7 +380,7 @@ async fn streams_beyond_max_concurrent_streams_are_refused() {
     let mut out = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".to_vec();
     out.extend_from_slice(&frame(0x4, 0, 0, &[]));
     for stream in [1u32, 3, 5, 7, 9] {
-        out.extend_from_slice(&frame(0x1, 0x5, stream, &raw_http2::get("/slow")));
+        out.extend_from_slice(&raw_http2::request(stream, "/slow"));
     }
     client.write_all(&out).await.unwrap();
 
@@ -551,15 +551,7 @@ async fn keep_alive_pings_a_silent_client_and_closes_the_connection_when_unanswe
             "unexpected frame {frame:?}"
         );
     }
-    alive
-        .write_all(&frame(
-            HEADERS,
-            END_STREAM | END_HEADERS,
-            1,
-            &raw_http2::get("/"),
-        ))
-        .await
-        .unwrap();
+    alive.write_all(&raw_http2::request(1, "/")).await.unwrap();
     assert_eq!(
         raw_http2::answer_status(&mut alive, &mut frames, 1).await,
         200
@@ -595,23 +587,14 @@ async fn a_connection_with_no_stream_open_for_the_idle_timeout_gets_goaway() {
 
     // A stream held open...
     let mut busy = raw_http2::connect(addr, &[]).await;
-    busy.write_all(&frame(
-        HEADERS,
-        END_STREAM | END_HEADERS,
-        1,
-        &raw_http2::get("/held"),
-    ))
-    .await
-    .unwrap();
+    busy.write_all(&raw_http2::request(1, "/held"))
+        .await
+        .unwrap();
     assert_eq!(gate.arrival().await, "/held");
     // ...for longer than the idle timeout: a connection opened after it has been idled.
     let mut idle = raw_http2::connect(addr, &[]).await;
     let frames = FrameReader::default().until_closed(&mut idle).await;
-    let goaways: Vec<(u32, u32)> = frames
-        .iter()
-        .filter(|(kind, ..)| *kind == raw_http2::GOAWAY)
-        .map(|(_, _, _, payload)| raw_http2::goaway(payload))
-        .collect();
+    let goaways = raw_http2::goaways(&frames);
     assert_eq!(goaways, vec![(0, raw_http2::NO_ERROR)], "{frames:?}");
 
     // The busy connection was not: its answer comes, then its own GOAWAY once idle.
@@ -622,11 +605,7 @@ async fn a_connection_with_no_stream_open_for_the_idle_timeout_gets_goaway() {
         200
     );
     let rest = frames.until_closed(&mut busy).await;
-    let goaways: Vec<(u32, u32)> = rest
-        .iter()
-        .filter(|(kind, ..)| *kind == raw_http2::GOAWAY)
-        .map(|(_, _, _, payload)| raw_http2::goaway(payload))
-        .collect();
+    let goaways = raw_http2::goaways(&rest);
     assert_eq!(goaways, vec![(1, raw_http2::NO_ERROR)], "{rest:?}");
     server.stop().await;
 }
@@ -639,12 +618,7 @@ async fn shutdown_with_a_stream_open(
     let (mut server, mut gate) = gated_server(Http2Config::default());
     let addr = start_http(&mut server, 1);
     let mut client = raw_http2::connect(addr, &[]).await;
-    let request = frame(
-        HEADERS,
-        END_STREAM | END_HEADERS,
-        1,
-        &raw_http2::get("/slow"),
-    );
+    let request = raw_http2::request(1, "/slow");
     client.write_all(&request).await.unwrap();
     assert_eq!(gate.arrival().await, "/slow");
     let shutdown = actix_rt::spawn(async move { server.shutdown(deadline).await });
@@ -673,12 +647,7 @@ async fn graceful_shutdown_finishes_the_stream_in_flight_and_serves_no_new_one()
     }
     // A new stream after it, and a PING behind it: once the PING is answered, the server has
     // read the stream's HEADERS.
-    let mut out = frame(
-        HEADERS,
-        END_STREAM | END_HEADERS,
-        3,
-        &raw_http2::get("/late"),
-    );
+    let mut out = raw_http2::request(3, "/late");
     out.extend_from_slice(&frame(raw_http2::PING, 0, 0, b"behind-3"));
     client.write_all(&out).await.unwrap();
     loop {

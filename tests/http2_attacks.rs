@@ -16,8 +16,7 @@ use cyclone::httpserver::{
     Http2Config, HttpResponse, HttpServer, HttpServerRequest, ResponseWriter, streaming,
 };
 use support::raw_http2::{
-    self, CONTINUATION, END_HEADERS, END_STREAM, FrameReader, GOAWAY, HEADERS, RST_STREAM,
-    RawFrame, frame,
+    self, CONTINUATION, END_HEADERS, END_STREAM, FrameReader, GOAWAY, HEADERS, RST_STREAM, frame,
 };
 use support::servers::start_http;
 use support::wait::WAIT;
@@ -45,15 +44,6 @@ fn counting_server(
         .write_timeout(write_timeout);
     let addr = start_http(&mut server, 1);
     (server, addr, calls)
-}
-
-/// The GOAWAYs among `frames`: (last stream id, error code).
-fn goaways(frames: &[RawFrame]) -> Vec<(u32, u32)> {
-    frames
-        .iter()
-        .filter(|frame| frame.0 == GOAWAY)
-        .map(|frame| raw_http2::goaway(&frame.3))
-        .collect()
 }
 
 /// Writes `frames` in batches of `per_batch` copies of `one` until the server stops taking
@@ -84,13 +74,12 @@ async fn rapid_reset_is_answered_with_goaway_enhance_your_calm() {
     let (mut read, mut write) = client.into_split();
     // HEADERS then RST_STREAM(CANCEL) on each stream, as fast as the socket takes them.
     let writer = actix_rt::spawn(async move {
-        let block = raw_http2::get("/");
         let mut sent = 0;
         for batch in (0..STREAMS).collect::<Vec<_>>().chunks(500) {
             let mut out = Vec::new();
             for index in batch {
                 let stream = 2 * index + 1;
-                out.extend_from_slice(&frame(HEADERS, END_STREAM | END_HEADERS, stream, &block));
+                out.extend_from_slice(&raw_http2::request(stream, "/"));
                 out.extend_from_slice(&frame(
                     RST_STREAM,
                     0,
@@ -111,7 +100,7 @@ async fn rapid_reset_is_answered_with_goaway_enhance_your_calm() {
         received.push(frame);
     }
     let sent = tokio::time::timeout(WAIT, writer).await.unwrap().unwrap();
-    let goaways = goaways(&received);
+    let goaways = raw_http2::goaways(&received);
     assert_eq!(goaways.len(), 1, "{goaways:?}");
     let (last, code) = goaways[0];
     assert_eq!(code, raw_http2::ENHANCE_YOUR_CALM, "{goaways:?}");
@@ -197,12 +186,7 @@ async fn a_window_that_never_opens_pauses_the_handler_then_closes_the_connection
     let mut client =
         raw_http2::connect(addr, &[(raw_http2::SETTINGS_INITIAL_WINDOW_SIZE, 0)]).await;
     client
-        .write_all(&frame(
-            HEADERS,
-            END_STREAM | END_HEADERS,
-            1,
-            &raw_http2::get("/endless"),
-        ))
+        .write_all(&raw_http2::request(1, "/endless"))
         .await
         .unwrap();
     let received = FrameReader::default().until_closed(&mut client).await;
@@ -289,7 +273,7 @@ async fn a_continuation_flood_is_closed_past_the_header_list_limit() {
         while let Some(frame) = frames.next_or_closed(&mut read).await {
             received.push(frame);
         }
-        let goaways = goaways(&received);
+        let goaways = raw_http2::goaways(&received);
         assert_eq!(goaways.len(), 1, "piece {piece}: {received:?}");
         assert_eq!(
             goaways[0].1,
@@ -367,7 +351,7 @@ async fn an_oversize_header_list_is_answered_431_and_the_connection_serves_on() 
             "limit {limit}: the oversize request reached the service"
         );
         // The same connection serves the next request.
-        let next = frame(HEADERS, END_STREAM | END_HEADERS, 3, &raw_http2::get("/"));
+        let next = raw_http2::request(3, "/");
         client.write_all(&next).await.unwrap();
         assert_eq!(
             raw_http2::answer_status(&mut client, &mut frames, 3).await,

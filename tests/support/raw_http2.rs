@@ -82,6 +82,11 @@ pub fn get(path: &str) -> Vec<u8> {
     block
 }
 
+/// A whole `GET {path}` on stream `id`: one HEADERS frame ending the headers and the stream.
+pub fn request(id: u32, path: &str) -> Vec<u8> {
+    frame(HEADERS, END_STREAM | END_HEADERS, id, &get(path))
+}
+
 /// HPACK for one header field `name: value`, a literal without indexing (no Huffman), for a
 /// value of any length.
 pub fn literal_field(name: &str, value: &[u8]) -> Vec<u8> {
@@ -178,6 +183,15 @@ pub fn goaway(payload: &[u8]) -> (u32, u32) {
     let last = u32::from_be_bytes(payload[..4].try_into().unwrap()) & 0x7fff_ffff;
     let code = u32::from_be_bytes(payload[4..8].try_into().unwrap());
     (last, code)
+}
+
+/// The GOAWAYs among `frames`: (last stream id, error code) of each.
+pub fn goaways(frames: &[RawFrame]) -> Vec<(u32, u32)> {
+    frames
+        .iter()
+        .filter(|frame| frame.0 == GOAWAY)
+        .map(|frame| goaway(&frame.3))
+        .collect()
 }
 
 /// An RST_STREAM's error code.
@@ -306,9 +320,6 @@ pub async fn answer_status(client: &mut TcpStream, frames: &mut FrameReader, id:
 /// show the server still serves another client.
 pub async fn get_status(addr: SocketAddr, path: &str) -> u16 {
     let mut client = connect(addr, &[]).await;
-    client
-        .write_all(&frame(HEADERS, END_STREAM | END_HEADERS, 1, &get(path)))
-        .await
-        .unwrap();
+    client.write_all(&request(1, path)).await.unwrap();
     answer_status(&mut client, &mut FrameReader::default(), 1).await
 }
