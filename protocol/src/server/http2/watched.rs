@@ -121,3 +121,43 @@ impl<T: AsyncWrite + Unpin> AsyncWrite for Watched<T> {
         this.watch(cx, poll)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    use super::*;
+
+    #[tokio::test]
+    async fn a_write_the_peer_takes_nothing_of_fails_after_write_timeout() {
+        // The peer never reads: 16 bytes fit, then the write waits.
+        let (ours, _peer) = tokio::io::duplex(16);
+        let timeout = Duration::from_millis(50);
+        let mut watched = Watched::new(ours, Rc::new(Cell::new(Instant::now())), timeout);
+        let started = Instant::now();
+        let error = tokio::time::timeout(Duration::from_secs(10), watched.write_all(&[0; 64]))
+            .await
+            .expect("the stall timer ends the write")
+            .unwrap_err();
+        assert_eq!(error.kind(), io::ErrorKind::TimedOut);
+        assert!(started.elapsed() >= timeout);
+    }
+
+    #[tokio::test]
+    async fn reads_that_bring_bytes_move_the_last_read_clock() {
+        let (ours, mut peer) = tokio::io::duplex(64);
+        let last_read = Rc::new(Cell::new(Instant::now()));
+        let mut watched = Watched::new(ours, last_read.clone(), Duration::from_secs(1));
+        // Turns the clock back, so that a read moving it is seen even within one clock tick.
+        let earlier = last_read
+            .get()
+            .checked_sub(Duration::from_millis(1))
+            .expect("the monotonic clock is past its first millisecond");
+        last_read.set(earlier);
+        peer.write_all(b"ping").await.unwrap();
+        let mut buffer = [0u8; 4];
+        watched.read_exact(&mut buffer).await.unwrap();
+        assert_eq!(&buffer, b"ping");
+        assert!(last_read.get() > earlier);
+    }
+}
