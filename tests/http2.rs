@@ -682,6 +682,43 @@ async fn graceful_shutdown_finishes_the_stream_in_flight_and_serves_no_new_one()
 }
 
 #[actix_rt::test]
+async fn graceful_shutdown_closes_once_drained_even_if_the_client_never_answers_its_ping() {
+    let (mut client, gate, shutdown) = shutdown_with_a_stream_open(WAIT).await;
+    // GOAWAY(2^31-1) and h2's PING come; the PING is never answered, so h2 alone would never
+    // send its second GOAWAY nor close.
+    let mut frames = FrameReader::default();
+    let mut received = Vec::new();
+    while !received
+        .iter()
+        .any(|frame: &raw_http2::RawFrame| frame.0 == raw_http2::PING)
+    {
+        received.push(frames.next(&mut client).await);
+    }
+    assert_eq!(
+        raw_http2::goaways(&received),
+        vec![(0x7fff_ffff, raw_http2::NO_ERROR)],
+        "{received:?}"
+    );
+    gate.open.send_replace(true);
+    // The answer, then the close, long before the shutdown's deadline (WAIT).
+    while let Some(frame) = frames.next_or_closed(&mut client).await {
+        received.push(frame);
+    }
+    let answer = received
+        .iter()
+        .find(|frame| frame.0 == raw_http2::HEADERS && frame.2 == 1)
+        .expect("stream 1 answered");
+    assert_eq!(raw_http2::status(&answer.3), Some(200));
+    assert_eq!(
+        raw_http2::goaways(&received).last(),
+        Some(&(1, raw_http2::NO_ERROR)),
+        "{received:?}"
+    );
+    let report = tokio::time::timeout(WAIT, shutdown).await.unwrap().unwrap();
+    assert_eq!((report.finished, report.forced), (1, 0), "{report:?}");
+}
+
+#[actix_rt::test]
 async fn graceful_shutdown_closes_a_stream_still_open_at_its_deadline() {
     // The gate stays shut until the test ends: the stream never finishes.
     let (mut client, _gate, shutdown) =

@@ -241,19 +241,13 @@ where
         }
         // Streams first: what they send is written when the connection is polled below.
         while let Poll::Ready(Some(())) = streams.poll_next_unpin(cx) {}
-        let open = !streams.is_empty() || connection.has_streams();
         if signal.shutdown.get() && !going_away {
             going_away = true;
-            if open {
-                // Streams in flight: tell the client, let them finish.
+            if !streams.is_empty() || connection.has_streams() {
+                // Streams in flight: tell the client, let them finish. With none, the final
+                // GOAWAY goes below at once.
                 connection.graceful_shutdown();
             }
-        }
-        if going_away && !open && !closing {
-            // Shutting down (or idle) with nothing left to answer: the last GOAWAY names the
-            // last stream served, so a request the client sent meanwhile may be retried.
-            closing = true;
-            connection.abrupt_shutdown(h2::Reason::NO_ERROR);
         }
         if let Some(keep_alive) = &mut keep_alive
             && keep_alive.poll_expired(cx).is_ready()
@@ -273,22 +267,32 @@ where
                 Poll::Pending => break,
             }
         }
-        // Idle: no stream open for `idle_connection_timeout` (the HTTP/1.1 keep-alive limit).
         if !streams.is_empty() || connection.has_streams() {
             last_active = Instant::now();
-        } else if !going_away {
+            return Poll::Pending;
+        }
+        if !going_away {
+            // Idle: no stream open for `idle_connection_timeout` (the HTTP/1.1 keep-alive
+            // limit).
             let deadline = last_active + options.idle_connection_timeout;
             if idle.deadline() != deadline {
                 idle.as_mut().reset(deadline);
             }
-            if idle.as_mut().poll(cx).is_ready() {
-                tracing::debug!(%peer, "idle HTTP/2 connection: GOAWAY");
-                going_away = true;
-                closing = true;
-                connection.abrupt_shutdown(h2::Reason::NO_ERROR);
-                // Polled again, `h2` writes the GOAWAY and ends the connection.
-                cx.waker().wake_by_ref();
+            if idle.as_mut().poll(cx).is_pending() {
+                return Poll::Pending;
             }
+            tracing::debug!(%peer, "idle HTTP/2 connection: GOAWAY");
+            going_away = true;
+        }
+        if !closing {
+            // Idle, or shutting down with nothing left to answer: the final GOAWAY names the
+            // last stream served (so the client may retry a request it sent meanwhile), and
+            // `h2` closes the connection once it is written, without waiting for the PING
+            // answer of a two-step GOAWAY that a dead client never sends.
+            closing = true;
+            connection.abrupt_shutdown(h2::Reason::NO_ERROR);
+            // Polled again, `h2` writes the GOAWAY and ends the connection.
+            cx.waker().wake_by_ref();
         }
         Poll::Pending
     })
