@@ -3,8 +3,11 @@
 //! (GET, POST with a body larger than one window, a streamed answer whose first DATA frame
 //! arrives before the handler ends, a 404, several streams multiplexed on one connection, the
 //! access log), HTTP/1.1 on the same listener, HTTP/2 chosen by ALPN over TLS (and HTTP/1.1 for
-//! a client offering only that), streams beyond `max_concurrent_streams` refused, and a handler
-//! writing into a window the client never opens paused in `flush`.
+//! a client offering only that), streams beyond `max_concurrent_streams` refused, a handler
+//! writing into a window the client never opens paused in `flush`, and how connections end:
+//! keep-alive PINGs, the idle GOAWAY, and graceful shutdown (the stream in flight finished, no
+//! new one served, the close once drained or at the deadline). The raw frame client is
+//! `support::raw_http2`; the attacks are in `tests/http2_attacks.rs`.
 
 mod support;
 
