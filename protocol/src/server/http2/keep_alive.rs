@@ -12,6 +12,7 @@ use tokio::time::{Instant, Sleep};
 
 /// One connection's keep-alive: a PING after `interval` of silence, the connection's end if
 /// its answer takes longer than `timeout`.
+#[derive(Debug)]
 pub(crate) struct KeepAlive {
     /// The connection's user PINGs (one in flight at a time).
     pings: PingPong,
@@ -25,16 +26,6 @@ pub(crate) struct KeepAlive {
     awaiting_pong: bool,
     /// The next deadline: the PING's due time, or the answer's.
     timer: Pin<Box<Sleep>>,
-}
-
-impl std::fmt::Debug for KeepAlive {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("KeepAlive")
-            .field("interval", &self.interval)
-            .field("timeout", &self.timeout)
-            .field("awaiting_pong", &self.awaiting_pong)
-            .finish_non_exhaustive()
-    }
 }
 
 impl KeepAlive {
