@@ -353,6 +353,8 @@ pub mod guide {
     pub mod runtime {}
     #[doc = include_str!("../docs/http.md")]
     pub mod http {}
+    #[doc = include_str!("../docs/http2.md")]
+    pub mod http2 {}
     #[doc = include_str!("../docs/httpclient.md")]
     pub mod httpclient {}
     #[doc = include_str!("../docs/web.md")]

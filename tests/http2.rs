@@ -3,8 +3,11 @@
 //! (GET, POST with a body larger than one window, a streamed answer whose first DATA frame
 //! arrives before the handler ends, a 404, several streams multiplexed on one connection, the
 //! access log), HTTP/1.1 on the same listener, HTTP/2 chosen by ALPN over TLS (and HTTP/1.1 for
-//! a client offering only that), streams beyond `max_concurrent_streams` refused, and a handler
-//! writing into a window the client never opens paused in `flush`.
+//! a client offering only that), streams beyond `max_concurrent_streams` refused, a handler
+//! writing into a window the client never opens paused in `flush`, and how connections end:
+//! keep-alive PINGs, the idle GOAWAY, and graceful shutdown (the stream in flight finished, no
+//! new one served, the close once drained or at the deadline). The raw frame client is
+//! `support::raw_http2`; the attacks are in `tests/http2_attacks.rs`.
 
 mod support;
 
@@ -20,15 +23,17 @@ use bytes::Bytes;
 use cyclone::httpserver::{
     Http2Config, HttpResponse, HttpServer, HttpServerRequest, ResponseWriter, streaming,
 };
+use cyclone::tcpserver::ShutdownReport;
 use cyclone::web::{
     Application, HttpError, RequestContext, RequestHandler, Settings, handler, handler_with, url,
 };
 use support::hostile::until_stalled;
 use support::logs::AccessLog;
+use support::raw_http2::{self, FrameReader, frame};
 use support::servers::start_http;
 use support::tls::Pki;
 use support::wait::WAIT;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 use tokio::sync::Notify;
 
@@ -378,7 +383,7 @@ async fn streams_beyond_max_concurrent_streams_are_refused() {
     let mut out = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".to_vec();
     out.extend_from_slice(&frame(0x4, 0, 0, &[]));
     for stream in [1u32, 3, 5, 7, 9] {
-        out.extend_from_slice(&frame(0x1, 0x5, stream, &get_slow()));
+        out.extend_from_slice(&raw_http2::request(stream, "/slow"));
     }
     client.write_all(&out).await.unwrap();
 
@@ -472,58 +477,266 @@ async fn a_handler_writing_faster_than_the_window_opens_is_paused() {
     server.stop().await;
 }
 
-/// An HTTP/2 frame.
-fn frame(kind: u8, flags: u8, stream: u32, payload: &[u8]) -> Vec<u8> {
-    let length = u32::try_from(payload.len()).unwrap().to_be_bytes();
-    let mut frame = length[1..].to_vec();
-    frame.extend_from_slice(&[kind, flags]);
-    frame.extend_from_slice(&stream.to_be_bytes());
-    frame.extend_from_slice(payload);
-    frame
+/// A server whose every request waits until the test opens the gate, then answers
+/// "released"; the test learns when each request reaches the service, and how many did.
+fn gated_server(
+    config: Http2Config,
+) -> (
+    HttpServer<impl cyclone::httpserver::HttpService + Clone + Send + Sync>,
+    Gate,
+) {
+    let (open, gate) = tokio::sync::watch::channel(false);
+    let (started, arrivals) = tokio::sync::mpsc::unbounded_channel();
+    let calls = Arc::new(AtomicU64::new(0));
+    let counter = calls.clone();
+    let service = move |request: HttpServerRequest| {
+        let mut gate = gate.clone();
+        counter.fetch_add(1, Ordering::SeqCst);
+        let _ = started.send(request.uri().to_string());
+        async move {
+            let _ = gate.wait_for(|open| *open).await;
+            HttpResponse::ok().text("released")
+        }
+    };
+    let server = HttpServer::new(service).http2_config(config);
+    (
+        server,
+        Gate {
+            open,
+            arrivals,
+            calls,
+        },
+    )
 }
 
-/// HPACK for `GET http://127.0.0.1/slow`, from the static table and literals (no Huffman).
-fn get_slow() -> Vec<u8> {
-    let mut block = vec![0x82, 0x86]; // :method GET, :scheme http
-    block.extend_from_slice(&[0x04, 5]); // :path, literal without indexing
-    block.extend_from_slice(b"/slow");
-    block.extend_from_slice(&[0x01, 9]); // :authority, literal without indexing
-    block.extend_from_slice(b"127.0.0.1");
-    block
+/// The test's side of [`gated_server`].
+struct Gate {
+    /// Set to `true` to let every request (waiting or to come) answer.
+    open: tokio::sync::watch::Sender<bool>,
+    /// The target of each request as it reaches the service.
+    arrivals: tokio::sync::mpsc::UnboundedReceiver<String>,
+    /// Requests the service was called with.
+    calls: Arc<AtomicU64>,
 }
 
-/// Reads whole frames off a connection.
-#[derive(Default)]
-struct FrameReader {
-    buffer: Vec<u8>,
+impl Gate {
+    /// Waits until a request has reached the service; its target.
+    async fn arrival(&mut self) -> String {
+        tokio::time::timeout(WAIT, self.arrivals.recv())
+            .await
+            .expect("a request reaches the service in time")
+            .expect("the service is alive")
+    }
 }
 
-impl FrameReader {
-    /// The next frame: type, flags, stream id, payload; fails the test after [`WAIT`].
-    async fn next(&mut self, stream: &mut TcpStream) -> (u8, u8, u32, Vec<u8>) {
-        loop {
-            if self.buffer.len() >= 9 {
-                let length = u32::from_be_bytes([0, self.buffer[0], self.buffer[1], self.buffer[2]])
-                    as usize;
-                if self.buffer.len() >= 9 + length {
-                    let kind = self.buffer[3];
-                    let flags = self.buffer[4];
-                    let id =
-                        u32::from_be_bytes(self.buffer[5..9].try_into().unwrap()) & 0x7fff_ffff;
-                    let payload = self.buffer[9..9 + length].to_vec();
-                    self.buffer.drain(..9 + length);
-                    return (kind, flags, id, payload);
-                }
+#[actix_rt::test]
+async fn keep_alive_pings_a_silent_client_and_closes_the_connection_when_unanswered() {
+    let config = Http2Config::default()
+        .keep_alive_interval(Some(Duration::from_millis(100)))
+        .keep_alive_timeout(Duration::from_secs(2));
+    let service = |_request: HttpServerRequest| async { HttpResponse::ok().text("ok") };
+    // The idle timeout (60 s) is longer than any wait here: only the PINGs can close.
+    let mut server = HttpServer::new(service).http2_config(config);
+    let addr = start_http(&mut server, 1);
+
+    // A client that answers: pinged again and again, and still served after three rounds.
+    let mut alive = raw_http2::connect(addr, &[]).await;
+    let mut frames = FrameReader::default();
+    let mut pings = 0;
+    while pings < 3 {
+        let frame = frames.next(&mut alive).await;
+        let (kind, flags, _, _) = &frame;
+        if *kind == raw_http2::PING && flags & raw_http2::ACK == 0 {
+            pings += 1;
+        }
+        assert!(
+            raw_http2::answer_control(&mut alive, &frame).await,
+            "unexpected frame {frame:?}"
+        );
+    }
+    alive.write_all(&raw_http2::request(1, "/")).await.unwrap();
+    assert_eq!(
+        raw_http2::answer_status(&mut alive, &mut frames, 1).await,
+        200
+    );
+
+    // A client that stops answering after the handshake: pinged, then closed.
+    let mut silent = raw_http2::connect(addr, &[]).await;
+    let mut frames = FrameReader::default();
+    let mut pinged = false;
+    while let Some(received) = frames.next_or_closed(&mut silent).await {
+        match received {
+            (raw_http2::SETTINGS, 0, _, _) => {
+                silent
+                    .write_all(&frame(raw_http2::SETTINGS, raw_http2::ACK, 0, &[]))
+                    .await
+                    .unwrap();
             }
-            let mut chunk = [0u8; 16 * 1024];
-            let read = tokio::time::timeout(WAIT, stream.read(&mut chunk))
-                .await
-                .expect("the server sends the frames in time")
-                .unwrap();
-            assert_ne!(read, 0, "the server closed the connection");
-            self.buffer.extend_from_slice(&chunk[..read]);
+            (raw_http2::PING, 0, _, _) => pinged = true,
+            (raw_http2::SETTINGS, raw_http2::ACK, _, _) | (raw_http2::WINDOW_UPDATE, _, 0, _) => {}
+            other => panic!("unexpected frame {other:?}"),
         }
     }
+    assert!(pinged, "closed without a PING first");
+    server.stop().await;
+}
+
+#[actix_rt::test]
+async fn a_connection_with_no_stream_open_for_the_idle_timeout_gets_goaway() {
+    let config = Http2Config::default().keep_alive_interval(None);
+    let (server, mut gate) = gated_server(config);
+    let mut server = server.idle_connection_timeout(Duration::from_millis(300));
+    let addr = start_http(&mut server, 1);
+
+    // A stream held open...
+    let mut busy = raw_http2::connect(addr, &[]).await;
+    busy.write_all(&raw_http2::request(1, "/held"))
+        .await
+        .unwrap();
+    assert_eq!(gate.arrival().await, "/held");
+    // ...for longer than the idle timeout: a connection opened after it has been idled.
+    let mut idle = raw_http2::connect(addr, &[]).await;
+    let frames = FrameReader::default().until_closed(&mut idle).await;
+    let goaways = raw_http2::goaways(&frames);
+    assert_eq!(goaways, vec![(0, raw_http2::NO_ERROR)], "{frames:?}");
+
+    // The busy connection was not: its answer comes, then its own GOAWAY once idle.
+    gate.open.send_replace(true);
+    let mut frames = FrameReader::default();
+    assert_eq!(
+        raw_http2::answer_status(&mut busy, &mut frames, 1).await,
+        200
+    );
+    let rest = frames.until_closed(&mut busy).await;
+    let goaways = raw_http2::goaways(&rest);
+    assert_eq!(goaways, vec![(1, raw_http2::NO_ERROR)], "{rest:?}");
+    server.stop().await;
+}
+
+/// Starts a gated server, opens stream 1 on it and, once the request has reached the service,
+/// starts a graceful shutdown with `deadline`; the client, the gate and the shutdown's report.
+async fn shutdown_with_a_stream_open(
+    deadline: Duration,
+) -> (TcpStream, Gate, actix_rt::task::JoinHandle<ShutdownReport>) {
+    let (mut server, mut gate) = gated_server(Http2Config::default());
+    let addr = start_http(&mut server, 1);
+    let mut client = raw_http2::connect(addr, &[]).await;
+    let request = raw_http2::request(1, "/slow");
+    client.write_all(&request).await.unwrap();
+    assert_eq!(gate.arrival().await, "/slow");
+    let shutdown = actix_rt::spawn(async move { server.shutdown(deadline).await });
+    (client, gate, shutdown)
+}
+
+#[actix_rt::test]
+async fn graceful_shutdown_finishes_the_stream_in_flight_and_serves_no_new_one() {
+    let (mut client, gate, shutdown) = shutdown_with_a_stream_open(WAIT).await;
+    // GOAWAY(2^31-1), a PING, and once it is answered GOAWAY naming stream 1 the last.
+    let mut frames = FrameReader::default();
+    loop {
+        let frame = frames.next(&mut client).await;
+        if raw_http2::answer_control(&mut client, &frame).await {
+            continue;
+        }
+        let (kind, _, stream, payload) = frame;
+        assert_eq!(kind, raw_http2::GOAWAY, "frame {kind} on stream {stream}");
+        match raw_http2::goaway(&payload) {
+            (0x7fff_ffff, raw_http2::NO_ERROR) => {}
+            (last, code) => {
+                assert_eq!((last, code), (1, raw_http2::NO_ERROR));
+                break;
+            }
+        }
+    }
+    // A new stream after it, and a PING behind it: once the PING is answered, the server has
+    // read the stream's HEADERS.
+    let mut out = raw_http2::request(3, "/late");
+    out.extend_from_slice(&frame(raw_http2::PING, 0, 0, b"behind-3"));
+    client.write_all(&out).await.unwrap();
+    loop {
+        let frame = frames.next(&mut client).await;
+        if frame.0 == raw_http2::PING && frame.1 & raw_http2::ACK != 0 && frame.3 == b"behind-3" {
+            break;
+        }
+        assert!(
+            raw_http2::answer_control(&mut client, &frame).await,
+            "unexpected {frame:?}"
+        );
+    }
+
+    gate.open.send_replace(true);
+    let rest = frames.until_closed(&mut client).await;
+    let on_1: Vec<&(u8, u8, u32, Vec<u8>)> = rest.iter().filter(|frame| frame.2 == 1).collect();
+    assert_eq!(on_1.len(), 2, "{rest:?}");
+    assert_eq!(on_1[0].0, raw_http2::HEADERS);
+    assert_eq!(raw_http2::status(&on_1[0].3), Some(200));
+    assert_eq!((on_1[1].0, on_1[1].3.as_slice()), (0x0, &b"released"[..]));
+    assert!(
+        rest.iter().all(|frame| frame.2 != 3),
+        "stream 3 was served: {rest:?}"
+    );
+    assert_eq!(
+        gate.calls.load(Ordering::SeqCst),
+        1,
+        "the service saw /late"
+    );
+    let report = tokio::time::timeout(WAIT, shutdown).await.unwrap().unwrap();
+    assert_eq!((report.finished, report.forced), (1, 0), "{report:?}");
+}
+
+#[actix_rt::test]
+async fn graceful_shutdown_closes_once_drained_even_if_the_client_never_answers_its_ping() {
+    let (mut client, gate, shutdown) = shutdown_with_a_stream_open(WAIT).await;
+    // GOAWAY(2^31-1) and h2's PING come; the PING is never answered, so h2 alone would never
+    // send its second GOAWAY nor close.
+    let mut frames = FrameReader::default();
+    let mut received = Vec::new();
+    while !received
+        .iter()
+        .any(|frame: &raw_http2::RawFrame| frame.0 == raw_http2::PING)
+    {
+        received.push(frames.next(&mut client).await);
+    }
+    assert_eq!(
+        raw_http2::goaways(&received),
+        vec![(0x7fff_ffff, raw_http2::NO_ERROR)],
+        "{received:?}"
+    );
+    gate.open.send_replace(true);
+    // The answer, then the close, long before the shutdown's deadline (WAIT).
+    while let Some(frame) = frames.next_or_closed(&mut client).await {
+        received.push(frame);
+    }
+    let answer = received
+        .iter()
+        .find(|frame| frame.0 == raw_http2::HEADERS && frame.2 == 1)
+        .expect("stream 1 answered");
+    assert_eq!(raw_http2::status(&answer.3), Some(200));
+    assert_eq!(
+        raw_http2::goaways(&received).last(),
+        Some(&(1, raw_http2::NO_ERROR)),
+        "{received:?}"
+    );
+    let report = tokio::time::timeout(WAIT, shutdown).await.unwrap().unwrap();
+    assert_eq!((report.finished, report.forced), (1, 0), "{report:?}");
+}
+
+#[actix_rt::test]
+async fn graceful_shutdown_closes_a_stream_still_open_at_its_deadline() {
+    // The gate stays shut until the test ends: the stream never finishes.
+    let (mut client, _gate, shutdown) =
+        shutdown_with_a_stream_open(Duration::from_millis(300)).await;
+    let frames = FrameReader::default().until_closed(&mut client).await;
+    assert!(
+        frames.iter().any(|frame| frame.0 == raw_http2::GOAWAY),
+        "no GOAWAY before the close: {frames:?}"
+    );
+    assert!(
+        frames.iter().all(|frame| frame.2 != 1),
+        "stream 1 was answered: {frames:?}"
+    );
+    let report = tokio::time::timeout(WAIT, shutdown).await.unwrap().unwrap();
+    assert_eq!((report.finished, report.forced), (0, 1), "{report:?}");
 }
 
 /// Waits until `log` has at least `count` lines; returns them.

@@ -15,6 +15,7 @@ pub mod logs;
 pub mod net;
 pub mod python;
 pub mod raw_http;
+pub mod raw_http2;
 pub mod raw_server;
 pub mod redis;
 pub mod servers;

@@ -63,7 +63,7 @@
 //! | [`max_write_buffer_size`](HttpServer::max_write_buffer_size) | 1 MiB | clients that pipeline but never read |
 //! | [`max_connections`](HttpServer::max_connections) | 10 000 | descriptor exhaustion |
 //! | TLS handshake timeout (of the [`ssl_options`](HttpServer::ssl_options) config) | 10 s | clients that connect and never finish the handshake |
-//! | [`http2_config`](HttpServer::http2_config) | HTTP/2 off; [`Http2Config`]'s defaults when on | streams, windows, frames, header lists and resets per HTTP/2 connection |
+//! | [`http2_config`](HttpServer::http2_config) | HTTP/2 off; [`Http2Config`]'s defaults when on | streams, windows, frames, header lists and resets per HTTP/2 connection; clients gone silent (keep-alive PINGs) |
 //!
 //! `docs/http.md` has the full table, the request flow and the answer to each kind of bad input.
 //!
@@ -215,7 +215,8 @@ impl<S: HttpService> HttpServer<S> {
     }
 
     /// How long a keep-alive connection may wait for its next request (then it closes without
-    /// an answer). Default is 60 s.
+    /// an answer). An HTTP/2 connection with no stream open for this long is sent
+    /// `GOAWAY(NO_ERROR)` and closed: the same setting, the same meaning. Default is 60 s.
     pub fn idle_connection_timeout(mut self, timeout: Duration) -> Self {
         self.options.idle_connection_timeout = timeout;
         self
@@ -224,7 +225,9 @@ impl<S: HttpService> HttpServer<S> {
     /// How long answer bytes may wait for a client that takes none of them (it stopped
     /// reading): then the connection is dropped, every pending write of its handlers fails
     /// with [`WriterError::Closed`], and its buffers are freed. Each byte the client reads
-    /// restarts the clock, so slow readers are served. Default is 60 s.
+    /// restarts the clock, so slow readers are served. On HTTP/2 it bounds both a write to the
+    /// socket (the connection closes) and a stream's wait for window from the client (the
+    /// stream is reset with `CANCEL`). Default is 60 s.
     pub fn write_timeout(mut self, timeout: Duration) -> Self {
         self.options.write_timeout = timeout;
         self

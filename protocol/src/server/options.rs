@@ -30,7 +30,8 @@ pub struct HttpServerOptions {
     pub header_timeout: Duration,
     /// Longest wait for the next bytes of a request body while one is being read. Default 60 s.
     pub body_timeout: Duration,
-    /// How long a keep-alive connection may sit between requests. Default 60 s.
+    /// How long a keep-alive connection may sit between requests (HTTP/2: with no stream
+    /// open, then GOAWAY). Default 60 s.
     pub idle_connection_timeout: Duration,
     /// How long answer bytes may wait for a client that reads none of them: past it the
     /// connection is dropped, the handlers' pending writes fail with a closed error, and the

@@ -1,12 +1,17 @@
 //! [`Http2Config`]: the limits every HTTP/2 connection is held to, each with its default and
 //! what it protects against.
 
+use std::time::Duration;
+
 /// The settings of the server's HTTP/2 connections (see
 /// [`HttpServer::http2_config`](crate::server::HttpServer::http2_config)).
 ///
 /// Every setting has a default chosen as hyper's server chooses it (hyper runs on the same `h2`
-/// crate); the HTTP/1.1 settings that still apply (body size and timeouts, `xheaders`,
-/// `decompress_request`, `body_queue_chunks`, `write_timeout`) are the server's own.
+/// crate), except the keep-alive PINGs, which are on (see
+/// [`DEFAULT_KEEP_ALIVE_INTERVAL`](Self::DEFAULT_KEEP_ALIVE_INTERVAL) for why); the HTTP/1.1
+/// settings that still apply (body size and timeouts, `xheaders`, `decompress_request`,
+/// `body_queue_chunks`, `write_timeout`, and `idle_connection_timeout` for a connection with no
+/// stream open) are the server's own.
 ///
 /// ```
 /// use cyclone_protocol::server::Http2Config;
@@ -34,6 +39,10 @@ pub struct Http2Config {
     max_pending_accept_reset_streams: usize,
     /// See [`max_local_error_reset_streams`](Self::max_local_error_reset_streams).
     max_local_error_reset_streams: usize,
+    /// See [`keep_alive_interval`](Self::keep_alive_interval).
+    keep_alive_interval: Option<Duration>,
+    /// See [`keep_alive_timeout`](Self::keep_alive_timeout).
+    keep_alive_timeout: Duration,
 }
 
 impl Http2Config {
@@ -57,6 +66,18 @@ impl Http2Config {
     /// Default of [`max_local_error_reset_streams`](Self::max_local_error_reset_streams): 1024
     /// (h2's and hyper's).
     pub const DEFAULT_MAX_LOCAL_ERROR_RESET_STREAMS: usize = 1024;
+    /// Default of [`keep_alive_interval`](Self::keep_alive_interval): 20 s of silence from the
+    /// client.
+    ///
+    /// On, unlike hyper (whose server leaves it off): a stream waiting on a long poll or a
+    /// server-sent event sends nothing for minutes, and a client that vanished without a FIN
+    /// (a dropped Wi-Fi, a NAT that forgot the mapping) would hold it and its handler for ever,
+    /// since TCP's own keep-alive starts after two hours. 20 s is below the idle timeouts of
+    /// common NATs and load balancers (30–60 s), so the PINGs also keep the path open; a
+    /// connection that talks is never pinged, so a busy server pays nothing.
+    pub const DEFAULT_KEEP_ALIVE_INTERVAL: Option<Duration> = Some(Duration::from_secs(20));
+    /// Default of [`keep_alive_timeout`](Self::keep_alive_timeout): 20 s (hyper's).
+    pub const DEFAULT_KEEP_ALIVE_TIMEOUT: Duration = Duration::from_secs(20);
 
     /// Most request streams one connection may have open at once (`SETTINGS_MAX_CONCURRENT_STREAMS`).
     /// A client that opens more is refused them with `RST_STREAM(REFUSED_STREAM)`; so the
@@ -126,6 +147,25 @@ impl Http2Config {
         self
     }
 
+    /// Sends a PING once the client has sent nothing for `interval`, and closes the connection
+    /// if its answer does not come within [`keep_alive_timeout`](Self::keep_alive_timeout): a
+    /// client that is gone (no FIN ever came) stops holding its streams and their handlers,
+    /// and one that stopped reading altogether (so the PING cannot even be written) is closed
+    /// too. Any bytes from the client restart the clock. `None` sends no PINGs. Default 20 s;
+    /// an interval below 1 ms means 1 ms.
+    pub fn keep_alive_interval(mut self, interval: Option<Duration>) -> Self {
+        self.keep_alive_interval = interval.map(|interval| interval.max(Duration::from_millis(1)));
+        self
+    }
+
+    /// How long the answer to a keep-alive PING may take before the connection is closed (see
+    /// [`keep_alive_interval`](Self::keep_alive_interval)). Default 20 s; values below 1 ms
+    /// mean 1 ms.
+    pub fn keep_alive_timeout(mut self, timeout: Duration) -> Self {
+        self.keep_alive_timeout = timeout.max(Duration::from_millis(1));
+        self
+    }
+
     /// See [`max_concurrent_streams`](Self::max_concurrent_streams).
     pub fn get_max_concurrent_streams(&self) -> u32 {
         self.max_concurrent_streams
@@ -166,6 +206,16 @@ impl Http2Config {
         self.max_local_error_reset_streams
     }
 
+    /// See [`keep_alive_interval`](Self::keep_alive_interval).
+    pub fn get_keep_alive_interval(&self) -> Option<Duration> {
+        self.keep_alive_interval
+    }
+
+    /// See [`keep_alive_timeout`](Self::keep_alive_timeout).
+    pub fn get_keep_alive_timeout(&self) -> Duration {
+        self.keep_alive_timeout
+    }
+
     /// The `h2` server builder holding these settings.
     pub(crate) fn builder(&self) -> h2::server::Builder {
         let mut builder = h2::server::Builder::new();
@@ -198,6 +248,8 @@ impl Default for Http2Config {
             max_send_buffer_size: Self::DEFAULT_MAX_SEND_BUFFER_SIZE,
             max_pending_accept_reset_streams: Self::DEFAULT_MAX_PENDING_ACCEPT_RESET_STREAMS,
             max_local_error_reset_streams: Self::DEFAULT_MAX_LOCAL_ERROR_RESET_STREAMS,
+            keep_alive_interval: Self::DEFAULT_KEEP_ALIVE_INTERVAL,
+            keep_alive_timeout: Self::DEFAULT_KEEP_ALIVE_TIMEOUT,
         }
     }
 }

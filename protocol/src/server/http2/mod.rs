@@ -17,14 +17,32 @@
 //! - `mod.rs` (here): the actor, and the loop accepting streams and polling their work.
 //! - `stream.rs`: one request stream: its request, its body, its answer.
 //! - `config.rs`: [`Http2Config`], the limits.
+//! - `keep_alive.rs`: [`KeepAlive`], the PINGs to a silent client.
 //! - `prefixed.rs`: [`Prefixed`], the transport with the bytes already read in front.
+//! - `watched.rs`: [`Watched`], the transport timed: when the client last sent bytes, and how
+//!   long a write has waited for it to read.
+//!
+//! # How a connection ends
+//!
+//! - The client closes it, or breaks the protocol (`h2` sends GOAWAY with the reason).
+//! - No stream open for `idle_connection_timeout` (the HTTP/1.1 keep-alive limit): GOAWAY
+//!   (`NO_ERROR`, naming the last stream served), then close.
+//! - Graceful shutdown ([`ConnectionControl::Shutdown`]): with no stream open, as when idle;
+//!   otherwise `h2`'s two-step GOAWAY (first 2³¹−1, then after a PING round trip the last
+//!   stream taken; streams the client opens after it are not served), and the close once the
+//!   last stream is answered. The server sends [`ConnectionControl::Close`] at its deadline.
+//! - A keep-alive PING unanswered within `keep_alive_timeout`, or a write the client takes no
+//!   byte of within `write_timeout`: closed without a word (the client is gone or not
+//!   reading, so nothing would reach it).
 //!
 //! Everything a connection runs (the `h2` connection, each stream's handler work and answer)
 //! lives in one future spawned in the actor's context, so it all goes when the actor stops.
 
 mod config;
+mod keep_alive;
 mod prefixed;
 mod stream;
+mod watched;
 
 use std::cell::{Cell, RefCell};
 use std::future::poll_fn;
@@ -49,8 +67,10 @@ use super::service::HttpService;
 use crate::h1::DateCache;
 
 pub use config::Http2Config;
+use keep_alive::KeepAlive;
 pub(crate) use prefixed::Prefixed;
 use stream::StreamContext;
+use watched::Watched;
 
 /// The HTTP/2 connection preface a client with prior knowledge starts with (RFC 9113 §3.4).
 pub(crate) const PREFACE: &[u8; 24] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
@@ -78,7 +98,7 @@ where
         date: RefCell::new(DateCache::new()),
         options,
     });
-    let run = drive(Prefixed::new(io, read), context, signal.clone());
+    let run = drive(io, read, context, signal.clone());
     Http2Connection::create(move |ctx| {
         slot.register(ctx.address().recipient());
         ctx.spawn(
@@ -148,9 +168,19 @@ impl Signal {
     }
 }
 
+/// How a connection's loop ended.
+enum Ended {
+    /// Closed by either side, after GOAWAY.
+    Closed,
+    /// `h2` reports the connection broken (by the client, or its transport).
+    Error(h2::Error),
+    /// A keep-alive PING went unanswered.
+    KeepAliveTimeout,
+}
+
 /// The connection's loop: the handshake, then accepting streams and polling each stream's
-/// work until the connection ends.
-async fn drive<S, T>(io: Prefixed<T>, context: Rc<StreamContext<S>>, signal: Rc<Signal>)
+/// work until the connection ends (see the [module docs](self) for how it does).
+async fn drive<S, T>(io: T, read: BytesMut, context: Rc<StreamContext<S>>, signal: Rc<Signal>)
 where
     S: HttpService,
     T: AsyncRead + AsyncWrite + Unpin + 'static,
@@ -160,6 +190,12 @@ where
         return;
     };
     let peer = context.peer;
+    let last_read = Rc::new(Cell::new(Instant::now()));
+    let io = Watched::new(
+        Prefixed::new(io, read),
+        last_read.clone(),
+        options.write_timeout,
+    );
     // The client's preface and SETTINGS are its "request head": held to the header timeout.
     let handshake = config.builder().handshake::<_, Bytes>(io);
     let mut connection = match tokio::time::timeout(options.header_timeout, handshake).await {
@@ -173,12 +209,24 @@ where
             return;
         }
     };
+    let mut keep_alive = match (config.get_keep_alive_interval(), connection.ping_pong()) {
+        (Some(interval), Some(pings)) => Some(KeepAlive::new(
+            pings,
+            interval,
+            config.get_keep_alive_timeout(),
+            last_read,
+        )),
+        _ => None,
+    };
     let mut streams = FuturesUnordered::new();
+    // GOAWAY sent (or on its way): no idle clock any more.
     let mut going_away = false;
+    // The final GOAWAY is asked for: `h2` closes the connection once it is written.
+    let mut closing = false;
     let mut last_active = Instant::now();
     let idle = tokio::time::sleep(options.idle_connection_timeout);
     let mut idle = pin!(idle);
-    let outcome = poll_fn(|cx| {
+    let ended = poll_fn(|cx| {
         *signal.waker.borrow_mut() = Some(cx.waker().clone());
         if !signal.stats.borrow().is_empty() {
             for (id, request) in signal.stats.borrow_mut().drain(..) {
@@ -191,12 +239,21 @@ where
                 });
             }
         }
-        if signal.shutdown.get() && !going_away {
-            going_away = true;
-            connection.graceful_shutdown();
-        }
         // Streams first: what they send is written when the connection is polled below.
         while let Poll::Ready(Some(())) = streams.poll_next_unpin(cx) {}
+        if signal.shutdown.get() && !going_away {
+            going_away = true;
+            if !streams.is_empty() || connection.has_streams() {
+                // Streams in flight: tell the client, let them finish. With none, the final
+                // GOAWAY goes below at once.
+                connection.graceful_shutdown();
+            }
+        }
+        if let Some(keep_alive) = &mut keep_alive
+            && keep_alive.poll_expired(cx).is_ready()
+        {
+            return Poll::Ready(Ended::KeepAliveTimeout);
+        }
         loop {
             match connection.poll_accept(cx) {
                 Poll::Ready(Some(Ok((request, respond)))) => {
@@ -205,30 +262,46 @@ where
                     // Poll it once now: most answers are ready at once.
                     while let Poll::Ready(Some(())) = streams.poll_next_unpin(cx) {}
                 }
-                Poll::Ready(Some(Err(error))) => return Poll::Ready(Err(error)),
-                Poll::Ready(None) => return Poll::Ready(Ok(())),
+                Poll::Ready(Some(Err(error))) => return Poll::Ready(Ended::Error(error)),
+                Poll::Ready(None) => return Poll::Ready(Ended::Closed),
                 Poll::Pending => break,
             }
         }
-        // Idle: no stream open for `idle_connection_timeout` (the HTTP/1.1 keep-alive limit).
         if !streams.is_empty() || connection.has_streams() {
             last_active = Instant::now();
-        } else if !going_away {
+            return Poll::Pending;
+        }
+        if !going_away {
+            // Idle: no stream open for `idle_connection_timeout` (the HTTP/1.1 keep-alive
+            // limit).
             let deadline = last_active + options.idle_connection_timeout;
             if idle.deadline() != deadline {
                 idle.as_mut().reset(deadline);
             }
-            if idle.as_mut().poll(cx).is_ready() {
-                tracing::debug!(%peer, "idle HTTP/2 connection: GOAWAY");
-                going_away = true;
-                connection.graceful_shutdown();
-                cx.waker().wake_by_ref();
+            if idle.as_mut().poll(cx).is_pending() {
+                return Poll::Pending;
             }
+            tracing::debug!(%peer, "idle HTTP/2 connection: GOAWAY");
+            going_away = true;
+        }
+        if !closing {
+            // Idle, or shutting down with nothing left to answer: the final GOAWAY names the
+            // last stream served (so the client may retry a request it sent meanwhile), and
+            // `h2` closes the connection once it is written, without waiting for the PING
+            // answer of a two-step GOAWAY that a dead client never sends.
+            closing = true;
+            connection.abrupt_shutdown(h2::Reason::NO_ERROR);
+            // Polled again, `h2` writes the GOAWAY and ends the connection.
+            cx.waker().wake_by_ref();
         }
         Poll::Pending
     })
     .await;
-    if let Err(error) = outcome {
-        tracing::debug!(%peer, %error, "HTTP/2 connection error");
+    match ended {
+        Ended::Closed => {}
+        Ended::Error(error) => tracing::debug!(%peer, %error, "HTTP/2 connection error"),
+        Ended::KeepAliveTimeout => {
+            tracing::debug!(%peer, "HTTP/2 keep-alive PING unanswered: closing");
+        }
     }
 }
