@@ -254,18 +254,29 @@ where
         {
             return Poll::Ready(Ended::KeepAliveTimeout);
         }
+        // Every stream `h2` has decoded is accepted before any is answered, and the answers
+        // queued by one round go out with the next `poll_accept`, which writes and flushes
+        // what is queued before it reads: the sixteen answers to a client's sixteen requests
+        // leave in one write, not one write (and one TLS record) each.
         loop {
-            match connection.poll_accept(cx) {
-                Poll::Ready(Some(Ok((request, respond)))) => {
-                    let work = stream::serve_stream(context.clone(), request, respond);
-                    streams.push(Box::pin(work));
-                    // Poll it once now: most answers are ready at once.
-                    while let Poll::Ready(Some(())) = streams.poll_next_unpin(cx) {}
+            let mut accepted = false;
+            loop {
+                match connection.poll_accept(cx) {
+                    Poll::Ready(Some(Ok((request, respond)))) => {
+                        let work = stream::serve_stream(context.clone(), request, respond);
+                        streams.push(Box::pin(work));
+                        accepted = true;
+                    }
+                    Poll::Ready(Some(Err(error))) => return Poll::Ready(Ended::Error(error)),
+                    Poll::Ready(None) => return Poll::Ready(Ended::Closed),
+                    Poll::Pending => break,
                 }
-                Poll::Ready(Some(Err(error))) => return Poll::Ready(Ended::Error(error)),
-                Poll::Ready(None) => return Poll::Ready(Ended::Closed),
-                Poll::Pending => break,
             }
+            if !accepted {
+                break;
+            }
+            // Most answers are ready at once: queued now, written by the next round's accept.
+            while let Poll::Ready(Some(())) = streams.poll_next_unpin(cx) {}
         }
         if !streams.is_empty() || connection.has_streams() {
             last_active = Instant::now();
