@@ -10,13 +10,15 @@
 //!
 //! Flags: `--port N` (8888), `--workers N` (the `WORKERS` variable, else one per core),
 //! `--max-body-size BYTES` (100 MiB), `--address A` (127.0.0.1), `--max-connections N` (the
-//! server's default, 10 000: memory benchmarks with more clients raise it).
+//! server's default, 10 000: memory benchmarks with more clients raise it), `--certfile PEM
+//! --keyfile PEM` (serve TLS instead, ALPN choosing h2 or http/1.1; `bench/h2load.sh`).
 
 use std::time::Duration;
 
 use cyclone::httpserver::{HttpResponse, HttpServer, HttpServerRequest, Reply};
 use cyclone::options::{define, options, parse_command_line};
 use cyclone::tcpserver::DEFAULT_MAX_CONNECTIONS;
+use cyclone::tls::TlsServerConfig;
 use cyclone::web::PathArgs;
 use cyclone::websocket::{
     DeflateConfig, Message, WebSocketConfig, WebSocketContext, WebSocketHandler, upgrade,
@@ -72,12 +74,27 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     .help("worker threads, 0 for one per core; WORKERS sets the default");
     define("max_body_size", 100u64 * 1024 * 1024)?.help("largest request body, in bytes");
     define("max_connections", DEFAULT_MAX_CONNECTIONS)?.help("most live connections");
+    define("certfile", String::new())?
+        .help("serve TLS with this certificate chain (PEM; with --keyfile): ALPN h2 or http/1.1");
+    define("keyfile", String::new())?.help("the private key (PEM) for --certfile");
     parse_command_line();
     let port: u16 = options().get("port")?;
     let address: String = options().get("address")?;
     let workers: usize = options().get("workers")?;
     let max_body_size: u64 = options().get("max_body_size")?;
     let max_connections: usize = options().get("max_connections")?;
+    let certfile: String = options().get("certfile")?;
+    let keyfile: String = options().get("keyfile")?;
+    let tls = if certfile.is_empty() {
+        None
+    } else {
+        Some(
+            TlsServerConfig::builder()
+                .cert_chain_file(certfile)
+                .private_key_file(keyfile)
+                .build()?,
+        )
+    };
     cyclone::run(async move {
         // HTTP/2 with prior knowledge (h2c) on the same port as HTTP/1.1:
         // `curl --http2-prior-knowledge http://127.0.0.1:8888/` and plain HTTP/1.1 both work.
@@ -85,9 +102,17 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             .max_body_size(max_body_size)
             .max_connections(max_connections)
             .http2(true);
+        let scheme = match tls {
+            // Over TLS, ALPN picks h2 or http/1.1 (bench/h2load.sh measures both kinds).
+            Some(tls) => {
+                server = server.ssl_options(tls);
+                "https"
+            }
+            None => "http",
+        };
         server.bind(port, Some(&address))?;
         server.start(workers)?;
-        println!("listening on http://{}", server.local_addrs()[0]);
+        println!("listening on {scheme}://{}", server.local_addrs()[0]);
         server.serve_until_signal(Duration::from_secs(5)).await?;
         Ok(())
     })
