@@ -116,7 +116,9 @@ pub(crate) async fn serve_stream<S: HttpService>(
     if stream_body {
         let (sender, stream) = RequestBody::channel(options.body_queue_chunks);
         request.set_body_stream(stream);
-        pump = Some(body.stream_to(sender));
+        // Boxed: only a streamed body has a pump, and inline it would take ~770 bytes of
+        // every stream's future.
+        pump = Some(Box::pin(body.stream_to(sender)));
     } else {
         match body.collect().await {
             Ok(whole) => {
@@ -167,16 +169,19 @@ pub(crate) async fn serve_stream<S: HttpService>(
         }
     };
     let answer = std::pin::pin!(send_answer(&context, answer, respond, head_request));
-    let running = std::pin::pin!(async move {
-        futures::join!(work, pump);
-    });
+    // `join` itself, not `join!` in an async block, which would hold both futures twice (the
+    // block's captures and the macro's slots): the stream's future is moved into its box whole,
+    // so every byte of it is copied per request.
+    let running = std::pin::pin!(futures::future::join(work, pump));
     match futures::future::select(answer, running).await {
         // Answered: the handler may go on after its answer (as Tornado's may after `finish`).
-        Either::Left((Answered::Done, running)) => running.await,
+        Either::Left((Answered::Done, running)) => {
+            running.await;
+        }
         // The client reset the stream: what still computes its answer is cancelled, as on
         // HTTP/1.1 when the client leaves.
         Either::Left((Answered::Reset, _)) => {}
-        Either::Right(((), answer)) => {
+        Either::Right((((), ()), answer)) => {
             answer.await;
         }
     }
