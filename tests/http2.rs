@@ -764,3 +764,54 @@ fn rand_suffix() -> u64 {
     static NEXT: AtomicU64 = AtomicU64::new(0);
     NEXT.fetch_add(1, Ordering::Relaxed)
 }
+
+/// Sets the header fields HTTP/2 forbids, and one of its own.
+#[derive(Default)]
+struct ConnectionFields;
+
+impl RequestHandler for ConnectionFields {
+    async fn get(&mut self, cx: &mut RequestContext) -> Result<(), HttpError> {
+        cx.set_header("Connection", "close")?;
+        cx.set_header("Keep-Alive", "timeout=5")?;
+        cx.set_header("Proxy-Connection", "keep-alive")?;
+        cx.set_header("Upgrade", "websocket")?;
+        cx.set_header("X-Kept", "yes")?;
+        cx.write("fields");
+        Ok(())
+    }
+}
+
+#[actix_rt::test]
+async fn connection_fields_are_dropped_and_one_date_is_added() {
+    let Some(curl) = curl() else { return };
+    let app = Application::new([url("/fields", handler::<ConnectionFields>())]).unwrap();
+    let mut server = HttpServer::new(app).http2(true);
+    let addr = start_http(&mut server, 1);
+    for _ in 0..2 {
+        // Twice: the second answer's Date is the cached value.
+        let output = run_curl(
+            &curl,
+            vec![
+                "--http2-prior-knowledge".into(),
+                "--include".into(),
+                format!("http://{addr}/fields"),
+            ],
+        )
+        .await;
+        let (head, body) = output.split_once("\r\n\r\n").expect("a head");
+        assert_eq!(body, "fields");
+        let names: Vec<String> = head
+            .lines()
+            .skip(1)
+            .filter_map(|line| line.split_once(':'))
+            .map(|(name, _)| name.to_ascii_lowercase())
+            .collect();
+        assert!(head.starts_with("HTTP/2 200"), "{head}");
+        for forbidden in ["connection", "keep-alive", "proxy-connection", "upgrade"] {
+            assert!(!names.iter().any(|name| name == forbidden), "{head}");
+        }
+        assert!(names.iter().any(|name| name == "x-kept"), "{head}");
+        assert_eq!(names.iter().filter(|name| *name == "date").count(), 1, "{head}");
+    }
+    server.stop().await;
+}

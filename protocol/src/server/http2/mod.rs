@@ -96,6 +96,7 @@ where
         peer,
         protocol,
         date: RefCell::new(DateCache::new()),
+        date_value: RefCell::new(None),
         options,
     });
     let run = drive(io, read, context, signal.clone());

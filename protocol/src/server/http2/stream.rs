@@ -28,7 +28,7 @@ use futures::future::Either;
 use futures::{FutureExt, SinkExt};
 use h2::server::SendResponse;
 use h2::{Reason, RecvStream, SendStream};
-use http::header::{self, HeaderMap, HeaderValue};
+use http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use http::{Method, Request, Response, StatusCode, Uri, Version};
 
 use super::super::body::{BodyItem, RequestBody};
@@ -54,8 +54,28 @@ pub(crate) struct StreamContext<S> {
     pub(crate) protocol: &'static str,
     /// The `Date` value, formatted once a second.
     pub(crate) date: RefCell<DateCache>,
+    /// `date` as a header value, made again when it changes: a clone of it is a reference
+    /// count, where a new value per answer was a copy and a check of its bytes.
+    pub(crate) date_value: RefCell<Option<HeaderValue>>,
     /// The server's settings.
     pub(crate) options: Arc<HttpServerOptions>,
+}
+
+impl<S> StreamContext<S> {
+    /// The current `Date` value.
+    fn date_value(&self) -> Option<HeaderValue> {
+        let mut date = self.date.borrow_mut();
+        date.refresh();
+        let mut cached = self.date_value.borrow_mut();
+        if let Some(value) = &*cached
+            && value.as_bytes() == date.as_bytes()
+        {
+            return Some(value.clone());
+        }
+        let value = HeaderValue::from_bytes(date.as_bytes()).ok()?;
+        *cached = Some(value.clone());
+        Some(value)
+    }
 }
 
 /// Serves one request stream to its end: the handler's work, the body's intake and the answer
@@ -531,12 +551,13 @@ fn has_body(status: StatusCode) -> bool {
 
 /// The header fields HTTP/2 forbids (RFC 9113 §8.2.2): the HTTP/1.1 connection's business, not
 /// a stream's. An answer carrying them would be refused by `h2`, so they are dropped.
-const CONNECTION_FIELDS: [&str; 5] = [
-    "connection",
-    "keep-alive",
-    "proxy-connection",
-    "transfer-encoding",
-    "upgrade",
+/// Names, not strings: a `&str` key is parsed into a name for each lookup.
+const CONNECTION_FIELDS: [HeaderName; 5] = [
+    header::CONNECTION,
+    HeaderName::from_static("keep-alive"),
+    HeaderName::from_static("proxy-connection"),
+    header::TRANSFER_ENCODING,
+    header::UPGRADE,
 ];
 
 /// An answer's head as HTTP/2 sends it: no connection-specific fields, `Date` added, and the
@@ -547,15 +568,20 @@ fn response_head<S>(
     mut headers: HeaderMap,
     length: Option<u64>,
 ) -> Response<()> {
-    for name in CONNECTION_FIELDS {
-        headers.remove(name);
+    // One walk over the answer's names (most carry none of these) rather than five lookups.
+    let mut has_date = false;
+    let mut connection_fields = false;
+    for name in headers.keys() {
+        has_date |= name == header::DATE;
+        connection_fields |= CONNECTION_FIELDS.contains(name);
     }
-    if !headers.contains_key(header::DATE) {
-        let mut date = context.date.borrow_mut();
-        date.refresh();
-        if let Ok(value) = HeaderValue::from_bytes(date.as_bytes()) {
-            headers.insert(header::DATE, value);
+    if connection_fields {
+        for name in &CONNECTION_FIELDS {
+            headers.remove(name);
         }
+    }
+    if !has_date && let Some(value) = context.date_value() {
+        headers.insert(header::DATE, value);
     }
     match length {
         Some(length) if has_body(status) => {
