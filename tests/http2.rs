@@ -811,7 +811,11 @@ async fn connection_fields_are_dropped_and_one_date_is_added() {
             assert!(!names.iter().any(|name| name == forbidden), "{head}");
         }
         assert!(names.iter().any(|name| name == "x-kept"), "{head}");
-        assert_eq!(names.iter().filter(|name| *name == "date").count(), 1, "{head}");
+        assert_eq!(
+            names.iter().filter(|name| *name == "date").count(),
+            1,
+            "{head}"
+        );
     }
     server.stop().await;
 }

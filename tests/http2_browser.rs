@@ -16,8 +16,8 @@ use base64::Engine;
 use cyclone::httpserver::HttpServer;
 use cyclone::web::{Application, HttpError, RequestContext, RequestHandler, handler, url};
 use fantoccini::Client;
-use rcgen::PublicKeyData;
 use futures::FutureExt;
+use rcgen::PublicKeyData;
 use sha2::{Digest, Sha256};
 use support::browser::{Driver, capabilities_with, finish, session_with};
 use support::servers::start_http;
@@ -69,11 +69,8 @@ async fn chromium_loads_a_page_and_fetches_over_http2_with_alpn() {
         return;
     };
     let pki = Pki::generate();
-    let app = Application::new([
-        url("/", handler::<Page>()),
-        url("/data", handler::<Data>()),
-    ])
-    .unwrap();
+    let app =
+        Application::new([url("/", handler::<Page>()), url("/data", handler::<Data>())]).unwrap();
     let mut server = HttpServer::new(app)
         .ssl_options(pki.server().build().unwrap())
         .http2(true);

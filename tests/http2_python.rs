@@ -139,7 +139,11 @@ fn check_httpx(output: &str, version: &str, multiplexed: bool) {
         serde_json::json!([version, 200, "200000 bytes"]),
         "{output}"
     );
-    assert_eq!(seen["missing"], serde_json::json!([version, 404]), "{output}");
+    assert_eq!(
+        seen["missing"],
+        serde_json::json!([version, 404]),
+        "{output}"
+    );
     let many = seen["many"].as_array().unwrap();
     assert_eq!(many.len(), 20);
     let mut ports = BTreeSet::new();
@@ -152,7 +156,11 @@ fn check_httpx(output: &str, version: &str, multiplexed: bool) {
         ports.insert(port.to_owned());
     }
     if multiplexed {
-        assert_eq!(ports.len(), 1, "20 concurrent requests, one connection: {output}");
+        assert_eq!(
+            ports.len(),
+            1,
+            "20 concurrent requests, one connection: {output}"
+        );
     }
 }
 

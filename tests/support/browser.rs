@@ -101,7 +101,11 @@ pub fn capabilities_with(chromium: &Path, profile: &Path, extra: &[String]) -> C
         ],
     });
     if let Some(args) = options["args"].as_array_mut() {
-        args.extend(extra.iter().map(|arg| serde_json::Value::from(arg.as_str())));
+        args.extend(
+            extra
+                .iter()
+                .map(|arg| serde_json::Value::from(arg.as_str())),
+        );
     }
     let mut capabilities = Capabilities::new();
     capabilities.insert("goog:chromeOptions".into(), options);

@@ -29,10 +29,7 @@ impl RequestContext {
         };
         // Formatted on the stack, then copied into the string once.
         let mut etag = [b'"'; 34];
-        for (pair, byte) in etag[1..33]
-            .chunks_exact_mut(2)
-            .zip(digest.to_be_bytes())
-        {
+        for (pair, byte) in etag[1..33].chunks_exact_mut(2).zip(digest.to_be_bytes()) {
             pair[0] = HEX[usize::from(byte >> 4)];
             pair[1] = HEX[usize::from(byte & 15)];
         }

@@ -216,7 +216,13 @@ mod tests {
                     authorization: second\r\nX-Empty:\r\nX-Lf: lf\n\r\n";
         let block = block(
             raw,
-            &[b"host", b"authorization-extra", b"authorization", b"x-empty", b"x-lf"],
+            &[
+                b"host",
+                b"authorization-extra",
+                b"authorization",
+                b"x-empty",
+                b"x-lf",
+            ],
         );
         assert_eq!(block.first_value(b"authorization"), Some(&b"Bearer t"[..]));
         assert_eq!(block.first_value(b"host"), Some(&b"x"[..]));
