@@ -22,7 +22,9 @@ pub fn workers() -> usize {
 /// A rustls server config from `$CERTFILE` and `$KEYFILE` offering h2 then http/1.1 by ALPN,
 /// or `None` (h2c) when `$CERTFILE` is not set.
 pub fn tls_config() -> Option<rustls::ServerConfig> {
-    let cert = std::env::var("CERTFILE").ok().filter(|path| !path.is_empty())?;
+    let cert = std::env::var("CERTFILE")
+        .ok()
+        .filter(|path| !path.is_empty())?;
     let key = std::env::var("KEYFILE").expect("KEYFILE with CERTFILE");
     let certs = rustls_pemfile::certs(&mut std::io::BufReader::new(
         std::fs::File::open(cert).expect("CERTFILE"),

@@ -40,7 +40,8 @@ fn main() {
 async fn serve() {
     let port = cyclone_h2_peers::port();
     let listener = TcpListener::bind(("127.0.0.1", port)).await.expect("bind");
-    let tls = cyclone_h2_peers::tls_config().map(|config| tokio_rustls::TlsAcceptor::from(Arc::new(config)));
+    let tls = cyclone_h2_peers::tls_config()
+        .map(|config| tokio_rustls::TlsAcceptor::from(Arc::new(config)));
     loop {
         let Ok((stream, _)) = listener.accept().await else {
             continue;
