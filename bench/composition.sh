@@ -26,26 +26,19 @@ BUILD=${BUILD:-1}
 PIN=${PIN:-1}
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
+. bench/lib.sh
 command -v wrk >/dev/null || { echo "composition.sh: needs wrk (apt-get install wrk)" >&2; exit 2; }
 script=${CYCLONE_BENCH_DIR:-../shared/bench}/pipeline.lua
 [[ -f "$script" ]] || { echo "composition.sh: no $script (set CYCLONE_BENCH_DIR)" >&2; exit 2; }
 if [[ "$BUILD" == 1 ]]; then
   cargo build --release --example composition >&2
 fi
-server_cpu=()
-load_cpu=()
-if [[ "$PIN" == 1 ]] && command -v taskset >/dev/null && (($(nproc) >= 2)); then
-  server_cpu=(taskset -c 0)
-  load_cpu=(taskset -c 1)
-fi
+bench_pin
 "${server_cpu[@]}" target/release/examples/composition --logging none --port "$PORT" --workers 1 \
   --budget 1000000000 >/dev/null &
 server=$!
-trap 'kill $server 2>/dev/null || true; wait $server 2>/dev/null || true' EXIT
-for _ in $(seq 100); do
-  (echo >"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && break
-  sleep 0.1
-done
+trap 'bench_stop $server' EXIT
+bench_wait_port "$PORT" composition
 rate() {
   "${load_cpu[@]}" wrk -t1 -c"$CONNS" -d"$2" -H 'Authorization: Bearer letmein' -s "$script" \
     "http://127.0.0.1:$PORT$1" -- "$DEPTH" | awk '/^Requests\/sec/ { print $2 }'

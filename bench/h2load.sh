@@ -33,6 +33,7 @@ BUILD=${BUILD:-1}
 PIN=${PIN:-1}
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
+. bench/lib.sh
 for tool in h2load openssl; do
   command -v "$tool" >/dev/null || {
     echo "h2load.sh: needs $tool (apt-get install nghttp2-client openssl)" >&2
@@ -43,8 +44,7 @@ work=$(mktemp -d)
 server_pid=""
 cleanup() {
   if [[ -n "$server_pid" ]]; then
-    kill "$server_pid" 2>/dev/null || true
-    wait "$server_pid" 2>/dev/null || true
+    bench_stop "$server_pid"
   fi
   rm -rf "$work"
 }
@@ -61,12 +61,7 @@ if [[ "$BUILD" == 1 ]]; then
   cargo build --release --manifest-path bench/h2/Cargo.toml >&2
 fi
 
-server_cpu=()
-load_cpu=()
-if [[ "$PIN" == 1 ]] && command -v taskset >/dev/null && (($(nproc) >= 2)); then
-  server_cpu=(taskset -c 0)
-  load_cpu=(taskset -c 1)
-fi
+bench_pin
 
 start_server() {
   local server=$1 mode=$2 tls_args=() tls_env=()
@@ -83,18 +78,10 @@ start_server() {
     hyper) env PORT="$PORT" WORKERS=1 "${tls_env[@]}" "${server_cpu[@]}" "$peers_dir/hyper_h2" >/dev/null 2>&1 & ;;
   esac
   server_pid=$!
-  for _ in $(seq 100); do
-    if (echo >"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then
-      return 0
-    fi
-    sleep 0.1
-  done
-  echo "h2load.sh: $server did not listen on $PORT" >&2
-  exit 1
+  bench_wait_port "$PORT" "$server"
 }
 stop_server() {
-  kill "$server_pid" 2>/dev/null || true
-  wait "$server_pid" 2>/dev/null || true
+  bench_stop "$server_pid"
   server_pid=""
 }
 

@@ -38,14 +38,14 @@ PIN=${PIN:-1}
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
+. bench/lib.sh
 command -v wrk >/dev/null || { echo "site.sh: needs wrk (apt-get install wrk)" >&2; exit 2; }
 
 work=$(mktemp -d)
 server_pid=""
 cleanup() {
   if [[ -n "$server_pid" ]]; then
-    kill "$server_pid" 2>/dev/null || true
-    wait "$server_pid" 2>/dev/null || true
+    bench_stop "$server_pid"
   fi
   rm -rf "$work"
 }
@@ -97,12 +97,7 @@ if [[ " $ONLY " == *" tornado "* ]]; then
   fi
 fi
 
-server_cpu=()
-load_cpu=()
-if [[ "$PIN" == 1 ]] && command -v taskset >/dev/null && (($(nproc) >= 2)); then
-  server_cpu=(taskset -c 0)
-  load_cpu=(taskset -c 1)
-fi
+bench_pin
 
 args=(--port "$PORT" --db "$work/fortunes.db" --static "$work/static")
 start_server() {
@@ -112,18 +107,10 @@ start_server() {
     tornado) "${server_cpu[@]}" "$python" bench/site/tornado_site.py "${args[@]}" & ;;
   esac
   server_pid=$!
-  for _ in $(seq 100); do
-    if (echo >"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then
-      return 0
-    fi
-    sleep 0.1
-  done
-  echo "site.sh: $1 did not listen on $PORT" >&2
-  exit 1
+  bench_wait_port "$PORT" "$1"
 }
 stop_server() {
-  kill "$server_pid" 2>/dev/null || true
-  wait "$server_pid" 2>/dev/null || true
+  bench_stop "$server_pid"
   server_pid=""
 }
 
