@@ -10,7 +10,7 @@
 //! - In cleartext with prior knowledge (h2c): the HTTP/1.1 connection actor recognises the
 //!   connection preface (`PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n`) as the first bytes of a connection
 //!   and hands its transport, the bytes it read and its registry slot over, as it does for a
-//!   protocol switch; `h2` then reads the preface again from those bytes ([`Prefixed`]).
+//!   protocol switch; `h2` then reads the preface again from those bytes ([`Watched`]).
 //!
 //! # Files
 //!
@@ -18,9 +18,9 @@
 //! - `stream.rs`: one request stream: its request, its body, its answer.
 //! - `config.rs`: [`Http2Config`], the limits.
 //! - `keep_alive.rs`: [`KeepAlive`], the PINGs to a silent client.
-//! - `prefixed.rs`: [`Prefixed`], the transport with the bytes already read in front.
-//! - `watched.rs`: [`Watched`], the transport timed: when the client last sent bytes, and how
-//!   long a write has waited for it to read.
+//! - `watched.rs`: [`Watched`], the transport as `h2` reads it: the bytes already read in
+//!   front, and timed: when the client last sent bytes, and how long a write has waited for it
+//!   to read.
 //!
 //! # How a connection ends
 //!
@@ -40,7 +40,6 @@
 
 mod config;
 mod keep_alive;
-mod prefixed;
 mod stream;
 mod watched;
 
@@ -68,7 +67,6 @@ use crate::h1::DateCache;
 
 pub use config::Http2Config;
 use keep_alive::KeepAlive;
-pub(crate) use prefixed::Prefixed;
 use stream::StreamContext;
 use watched::Watched;
 
@@ -192,11 +190,7 @@ where
     };
     let peer = context.peer;
     let last_read = Rc::new(Cell::new(Instant::now()));
-    let io = Watched::new(
-        Prefixed::new(io, read),
-        last_read.clone(),
-        options.write_timeout,
-    );
+    let io = Watched::new(io, read, last_read.clone(), options.write_timeout);
     // The client's preface and SETTINGS are its "request head": held to the header timeout.
     let handshake = config.builder().handshake::<_, Bytes>(io);
     let mut connection = match tokio::time::timeout(options.header_timeout, handshake).await {
