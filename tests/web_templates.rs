@@ -140,7 +140,7 @@ fn templates() -> Vec<(&'static str, &'static str)> {
         ("escaping.txt", "{{ title }}"),
         (
             "namespace.html",
-            "{{ current_user }}|{{ request.method }} {{ request.path }}?{{ request.query }}|{{ request.headers['X-Probe'] }}|{{ handler.settings.debug }}|{{ reverse_url('entry', 'a b') }}|{{ static_url('site.css') }}|{{ site_name }}|{{ shout('hi') }}",
+            "{{ current_user }}|{{ request.method }} {{ request.path }}?{{ request.query }}|{{ request.headers['X-Probe'] }}|{{ handler.settings.debug }}|{{ reverse_url('entry', 'a b') }}|{{ static_url('site.css') }}|{{ site_name }}|{{ shout('hi') }}|{{ request.remote_ip }} {{ request.host }} {{ request.host_name }} {{ request.full_url() }} {{ request.headers.get('x-missing', 'none') }}",
         ),
         (
             "functions.html",
@@ -294,6 +294,8 @@ async fn tornados_namespace_and_the_hook() {
     assert!(version.bytes().all(|byte| byte.is_ascii_hexdigit()));
     assert_eq!(parts[6], "Cyclone &lt;Site&gt;");
     assert_eq!(parts[7], "HI");
+    // Made when asked for: the address as text, the host name and URL, the header map.
+    assert_eq!(parts[8], "127.0.0.1 t t http://t/namespace.html?x=1 none");
 }
 
 #[actix_rt::test]

@@ -146,9 +146,10 @@ impl RequestHead {
         if let Some(authority) = self.uri.authority() {
             return Some(authority.as_str());
         }
-        self.headers()
-            .get(http::header::HOST)
-            .and_then(|host| host.to_str().ok())
+        // The raw scan when the map is not built: asking for the host (an access log line, a
+        // template's `request.host`) need not build the whole map.
+        self.header_bytes(&http::header::HOST)
+            .and_then(|host| std::str::from_utf8(host).ok())
     }
 
     /// What the response encoder needs to know about this request.

@@ -193,6 +193,11 @@ impl Translations {
             if code.is_empty() {
                 continue;
             }
+            // A code already in a catalog's spelling (the default locale, asked for by every
+            // request without `Accept-Language`) is found without the normalising copies.
+            if let Some(locale) = self.0.locales.get(*code) {
+                return locale.clone();
+            }
             let code = code.replace('-', "_");
             let parts: Vec<&str> = code.split('_').collect();
             let language = parts[0].to_lowercase();

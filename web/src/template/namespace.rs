@@ -8,9 +8,12 @@
 //! hashed yet) is noted during the render and supplied before a second one.
 
 use std::collections::{BTreeMap, HashSet};
+use std::net::IpAddr;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
+use cyclone_protocol::h1::RequestHead;
+use cyclone_protocol::httputil::split_host_and_port;
 use http::HeaderMap;
 use minijinja::value::{Enumerator, Object, Value};
 use minijinja::{Environment, Error, ErrorKind, State};
@@ -64,7 +67,11 @@ impl TemplateNamespace {
 
 /// The request as templates see it (Tornado's `request` in the namespace): a snapshot taken
 /// when the render starts. `request.headers["User-Agent"]` looks a field up by any case.
-#[derive(Debug, Clone)]
+///
+/// What costs something to make (the client's address as text, `host_name`, `full_url`, the
+/// header map) is made when a template (or a UI module) first asks for it: most pages ask for
+/// none of it, and making all of it came to ~5 000 instructions a render.
+#[derive(Debug)]
 #[non_exhaustive]
 pub struct RequestInfo {
     /// `GET`, `POST`...
@@ -78,17 +85,32 @@ pub struct RequestInfo {
     /// `HTTP/1.1` or `HTTP/1.0`.
     pub version: String,
     /// The client's address.
-    pub remote_ip: String,
+    pub remote_ip: IpAddr,
     /// `http` or `https`.
     pub protocol: String,
     /// The `Host` field (with its port).
     pub host: String,
-    /// The host without its port.
-    pub host_name: String,
-    /// `protocol://host/uri` (Tornado's `full_url()`).
-    pub full_url: String,
-    /// The request's header fields.
-    pub headers: HeaderMap,
+    /// The request's head, until the header map is first asked for.
+    head: Mutex<Option<RequestHead>>,
+    /// The request's header fields, made from `head` on first use.
+    headers: OnceLock<HeaderMap>,
+}
+
+impl Clone for RequestInfo {
+    fn clone(&self) -> Self {
+        RequestInfo {
+            method: self.method.clone(),
+            uri: self.uri.clone(),
+            path: self.path.clone(),
+            query: self.query.clone(),
+            version: self.version.clone(),
+            remote_ip: self.remote_ip,
+            protocol: self.protocol.clone(),
+            host: self.host.clone(),
+            head: Mutex::new(None),
+            headers: OnceLock::from(self.headers().clone()),
+        }
+    }
 }
 
 impl RequestInfo {
@@ -105,13 +127,33 @@ impl RequestInfo {
             path: request.path().to_owned(),
             query: request.query().to_owned(),
             version: format!("{:?}", request.version()),
-            remote_ip: request.remote_ip().to_string(),
+            remote_ip: request.remote_ip(),
             protocol: request.protocol().to_owned(),
             host: request.host().to_owned(),
-            host_name: request.host_name(),
-            full_url: request.full_url(),
-            headers: request.headers().clone(),
+            // Reference counts: the head's bytes are shared, its map copied only if built.
+            head: Mutex::new(Some(request.head().clone())),
+            headers: OnceLock::new(),
         }
+    }
+
+    /// The host without its port, lower case.
+    pub fn host_name(&self) -> String {
+        split_host_and_port(&self.host).0.to_ascii_lowercase()
+    }
+
+    /// `protocol://host/uri` (Tornado's `full_url()`).
+    pub fn full_url(&self) -> String {
+        format!("{}://{}{}", self.protocol, self.host, self.uri)
+    }
+
+    /// The request's header fields.
+    pub fn headers(&self) -> &HeaderMap {
+        self.headers.get_or_init(|| {
+            lock(&self.head)
+                .take()
+                .map(|head| head.headers().clone())
+                .unwrap_or_default()
+        })
     }
 }
 
@@ -128,13 +170,13 @@ impl Object for RequestObject {
             "path" => &request.path,
             "query" => &request.query,
             "version" => &request.version,
-            "remote_ip" => &request.remote_ip,
+            "remote_ip" => return Some(Value::from(request.remote_ip.to_string())),
             "protocol" => &request.protocol,
             "host" => &request.host,
-            "host_name" => &request.host_name,
+            "host_name" => return Some(Value::from(request.host_name())),
             "full_url" => {
                 // Tornado templates call it: `request.full_url()`.
-                return Some(Value::from_object(TextFunction(request.full_url.clone())));
+                return Some(Value::from_object(TextFunction(request.full_url())));
             }
             "headers" => return Some(Value::from_object(HeadersObject(self.0.clone()))),
             _ => return None,
@@ -169,13 +211,13 @@ impl Object for HeadersObject {
         if name == "get" {
             return Some(Value::from_object(HeaderGet(self.0.clone())));
         }
-        header_text(&self.0.headers, name).map(Value::from)
+        header_text(self.0.headers(), name).map(Value::from)
     }
 
     fn enumerate(self: &Arc<Self>) -> Enumerator {
         let names: Vec<Value> = self
             .0
-            .headers
+            .headers()
             .keys()
             .map(|name| Value::from(name.as_str()))
             .collect();
@@ -193,7 +235,7 @@ impl Object for HeaderGet {
             .first()
             .and_then(Value::as_str)
             .ok_or_else(|| Error::new(ErrorKind::MissingArgument, "headers.get(name)"))?;
-        Ok(header_text(&self.0.headers, name)
+        Ok(header_text(self.0.headers(), name)
             .map(Value::from)
             .or_else(|| args.get(1).cloned())
             .unwrap_or(Value::from(())))
