@@ -58,22 +58,60 @@ pub fn xhtml_escape(value: &str) -> String {
 
 /// [`xhtml_escape`] written straight to `out`, for the template engine's output: no string in
 /// between.
+///
+/// Eight bytes are tested at a time for any of the five special characters (most text has
+/// none); only a word that has one is walked byte by byte. Every template value goes through
+/// here, and byte by byte it was ~7 instructions a byte.
 pub(crate) fn write_xhtml_escaped(out: &mut impl std::fmt::Write, value: &str) -> std::fmt::Result {
+    let bytes = value.as_bytes();
+    // Written up to here; the special characters are ASCII, so every cut is a char boundary.
     let mut start = 0;
-    for (index, byte) in value.bytes().enumerate() {
-        let entity = match byte {
-            b'&' => "&amp;",
-            b'<' => "&lt;",
-            b'>' => "&gt;",
-            b'"' => "&quot;",
-            b'\'' => "&#x27;",
-            _ => continue,
-        };
-        out.write_str(&value[start..index])?;
-        out.write_str(entity)?;
-        start = index + 1;
+    let mut escape_at = |index: usize, out: &mut dyn std::fmt::Write| -> std::fmt::Result {
+        if let Some(entity) = entity(bytes[index]) {
+            out.write_str(&value[start..index])?;
+            out.write_str(entity)?;
+            start = index + 1;
+        }
+        Ok(())
+    };
+    let mut index = 0;
+    while let Some(word) = bytes.get(index..index + 8) {
+        let mut eight = [0u8; 8];
+        eight.copy_from_slice(word);
+        if has_special(u64::from_le_bytes(eight)) {
+            for at in index..index + 8 {
+                escape_at(at, out)?;
+            }
+        }
+        index += 8;
+    }
+    for at in index..bytes.len() {
+        escape_at(at, out)?;
     }
     out.write_str(&value[start..])
+}
+
+/// The entity `byte` is written as, if it is one of the five.
+fn entity(byte: u8) -> Option<&'static str> {
+    Some(match byte {
+        b'&' => "&amp;",
+        b'<' => "&lt;",
+        b'>' => "&gt;",
+        b'"' => "&quot;",
+        b'\'' => "&#x27;",
+        _ => return None,
+    })
+}
+
+/// Whether any of the eight bytes in `word` is `&`, `<`, `>`, `"` or `'`: for each, the bytes
+/// equal to it become zero under XOR, and `(x - 0x01..) & !x & 0x80..` is non-zero exactly
+/// when `x` has a zero byte.
+fn has_special(word: u64) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let zero_byte = |x: u64| x.wrapping_sub(ONES) & !x & HIGHS;
+    let equal = |byte: u8| zero_byte(word ^ (ONES * u64::from(byte)));
+    (equal(b'&') | equal(b'<') | equal(b'>') | equal(b'"') | equal(b'\'')) != 0
 }
 
 /// Decodes the character references in `value` as HTML5 does (Tornado's `xhtml_unescape`,
@@ -299,4 +337,48 @@ pub fn squeeze(value: &str) -> String {
         }
     }
     squeezed.trim().to_owned()
+}
+
+#[cfg(test)]
+mod word_scan_tests {
+    use super::xhtml_escape;
+
+    /// The byte-by-byte escape the word scan must agree with.
+    fn reference(value: &str) -> String {
+        value
+            .chars()
+            .map(|c| match c {
+                '&' => "&amp;".to_owned(),
+                '<' => "&lt;".to_owned(),
+                '>' => "&gt;".to_owned(),
+                '"' => "&quot;".to_owned(),
+                '\'' => "&#x27;".to_owned(),
+                other => other.to_string(),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn every_special_at_every_place_around_the_eight_byte_words() {
+        for special in ['&', '<', '>', '"', '\''] {
+            for filler in ["a", "é", "€", "\u{1F600}", "%"] {
+                for length in 0..20 {
+                    for at in 0..=length {
+                        let mut text: String = filler.repeat(length);
+                        let cut = text
+                            .char_indices()
+                            .nth(at)
+                            .map_or(text.len(), |(index, _)| index);
+                        text.insert(cut, special);
+                        text.push(special);
+                        assert_eq!(xhtml_escape(&text), reference(&text), "{text:?}");
+                    }
+                }
+            }
+        }
+        // Bytes one off the specials (the zero-byte test must not match neighbours).
+        let near = "%'()-;=?[]{}|~!#$*+,./:@^_`\\";
+        assert_eq!(xhtml_escape(near), reference(near));
+        assert_eq!(xhtml_escape(&near.repeat(9)), reference(&near.repeat(9)));
+    }
 }
