@@ -178,7 +178,7 @@ pub mod httpserver {
         HttpServerError, HttpServerOptions, HttpServerRequest, HttpService, InvalidReasonPhrase,
         LINGER_MAX_DISCARD, LINGER_TIMEOUT, OnUpgrade, PathArgs, RESPONSE_QUEUE_CHUNKS, Reply,
         RequestBody, RequestBodyError, ResponseEvent, ResponseStream, ResponseWriter, Streaming,
-        Upgraded, UpgradedIo, WriterError, actor, streaming,
+        Upgraded, UpgradedIo, WriterError, actor, is_forbidden_trailer, streaming,
     };
 }
 

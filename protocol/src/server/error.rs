@@ -47,6 +47,11 @@ pub enum WriterError {
     /// cuts a streamed answer short).
     #[error("the response writer was dropped unfinished")]
     Abandoned,
+    /// [`finish_with_trailers`](super::ResponseWriter::finish_with_trailers) with a field that
+    /// must not be a trailer (RFC 9110 §6.5.1: framing, routing, content metadata, connection
+    /// fields); nothing was sent.
+    #[error("the field {0} may not be sent as a trailer")]
+    ForbiddenTrailer(http::HeaderName),
 }
 
 /// Why a streamed request body ended early.

@@ -113,6 +113,7 @@ pub use path_args::PathArgs;
 pub use request::HttpServerRequest;
 pub use response::{
     HttpResponse, OnUpgrade, RESPONSE_QUEUE_CHUNKS, ResponseEvent, ResponseStream, ResponseWriter,
+    is_forbidden_trailer,
 };
 pub use service::{ActorService, Answering, HttpService, Reply, Streaming, actor, streaming};
 pub use upgrade::{Upgraded, UpgradedIo};

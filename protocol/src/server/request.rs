@@ -44,6 +44,8 @@ struct Inner {
     body: Bytes,
     /// The body stream for a handler that asked for one, until it takes it.
     body_stream: Option<RequestBody>,
+    /// A buffered body's trailer fields, when it had any (rare: boxed, one word here).
+    trailers: Option<Box<HeaderMap>>,
     /// The client's address as the socket saw it.
     peer: SocketAddr,
     /// The client's IP: the peer's, or the proxy-reported one with `xheaders`.
@@ -98,6 +100,7 @@ impl HttpServerRequest {
                 head,
                 body: Bytes::new(),
                 body_stream: None,
+                trailers: None,
                 peer,
                 remote_ip,
                 protocol,
@@ -128,6 +131,13 @@ impl HttpServerRequest {
 
     pub(crate) fn set_body(&mut self, body: Bytes) {
         self.inner.body = body;
+    }
+
+    /// Sets the trailer fields [`trailers`](Self::trailers) returns: the connection does for a
+    /// buffered body; code that reads a [`RequestBody`] itself (a framework's streaming
+    /// handler) does with [`RequestBody::take_trailers`], so later code finds them here.
+    pub fn set_trailers(&mut self, trailers: HeaderMap) {
+        self.inner.trailers = Some(Box::new(trailers));
     }
 
     pub(crate) fn set_body_stream(&mut self, stream: RequestBody) {
@@ -194,6 +204,14 @@ impl HttpServerRequest {
     /// The whole body, for a handler that does not stream it (empty for one that does).
     pub fn body(&self) -> &Bytes {
         &self.inner.body
+    }
+
+    /// The trailer fields that followed a buffered body (RFC 9110 §6.5: a chunked body's
+    /// trailer section, an HTTP/2 request's closing HEADERS); `None` when it had none. They
+    /// are kept apart from [`headers`](Self::headers), never merged. A streaming handler reads
+    /// them from its [`RequestBody::trailers`].
+    pub fn trailers(&self) -> Option<&HeaderMap> {
+        self.inner.trailers.as_deref()
     }
 
     /// Takes the body stream of a handler that asked for one (see

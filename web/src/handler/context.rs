@@ -70,6 +70,9 @@ pub struct RequestContext {
     pub(crate) inbox: Option<Box<super::inbox::Inbox>>,
     /// The route's record of which handler methods work, for a 405's `Allow`.
     pub(crate) methods_seen: Option<super::methods_seen::MethodsSeen>,
+    /// Trailer fields to end the body with ([`add_trailer`](Self::add_trailer)); rare, so
+    /// boxed.
+    trailers: Option<Box<HeaderMap>>,
 }
 
 /// A streamed answer's gzip stream (with `compress_response`, when it is worth it).
@@ -103,11 +106,12 @@ impl Stream {
         Ok(())
     }
 
-    /// Sends the last `pieces` and ends the answer.
+    /// Sends the last `pieces` and ends the answer (with `trailers` after the body, if any).
     async fn finish(
         mut self: Box<Self>,
         mut writer: ResponseWriter,
         pieces: Pieces,
+        trailers: Option<Box<HeaderMap>>,
     ) -> Result<(), HttpError> {
         let pieces = match &mut self.transforms {
             Some(transforms) => Pieces::One(transforms.chunk(pieces.into_body(), true)),
@@ -121,7 +125,10 @@ impl Stream {
                 }
             }
         }
-        writer.finish().await?;
+        match trailers {
+            Some(trailers) => writer.finish_with_trailers(*trailers).await?,
+            None => writer.finish().await?,
+        }
         Ok(())
     }
 }
@@ -168,6 +175,7 @@ impl RequestContext {
             compute_etag: RequestContext::default_etag,
             send_error: None,
             inbox: None,
+            trailers: None,
             methods_seen: None,
         }
     }
@@ -267,6 +275,31 @@ impl RequestContext {
         Ok(())
     }
 
+    /// Adds a trailer field, sent after the body (RFC 9110 §6.5; gRPC's `grpc-status`, a
+    /// checksum computed while writing). An answer with trailers goes out streamed (chunked
+    /// over HTTP/1.1, a closing HEADERS frame over HTTP/2); an HTTP/1.0 client or a bodiless
+    /// answer gets none. Announce the names in a `Trailer` header if clients need them in
+    /// advance. Fields that must not be trailers (`Content-Length`, `Content-Type`, `Host`,
+    /// `Set-Cookie`...; see [`is_forbidden_trailer`]) are refused with an error (500 if
+    /// the handler passes it on).
+    ///
+    /// [`is_forbidden_trailer`]: cyclone_protocol::server::is_forbidden_trailer
+    pub fn add_trailer(&mut self, name: &str, value: &str) -> Result<(), HttpError> {
+        let (name, value) = header_pair(name, value)?;
+        if cyclone_protocol::server::is_forbidden_trailer(&name) {
+            return Err(HttpError::internal(format!("{name} may not be a trailer")));
+        }
+        self.trailers
+            .get_or_insert_with(Box::default)
+            .append(name, value);
+        Ok(())
+    }
+
+    /// The trailer fields added so far.
+    pub fn trailers(&self) -> Option<&HeaderMap> {
+        self.trailers.as_deref()
+    }
+
     /// Removes a header field.
     pub fn clear_header(&mut self, name: &str) {
         self.headers_mut().remove(name);
@@ -279,6 +312,7 @@ impl RequestContext {
     pub fn clear(&mut self) {
         self.status = StatusCode::OK;
         self.reason = None;
+        self.trailers = None;
         self.buffer.clear();
         let Some(headers) = self.headers.as_deref_mut() else {
             return;
@@ -394,12 +428,18 @@ impl RequestContext {
         if self.finished {
             return Err(HttpError::internal("finish() called twice"));
         }
+        if self.trailers.is_some() && self.stream.is_none() && self.writer.is_some() {
+            // Trailers follow a streamed body: the answer goes out streamed.
+            Box::pin(self.flush()).await?;
+        }
         self.finished = true;
         if let Some(stream) = self.stream.take() {
+            let trailers = self.trailers.take();
             let result = match self.writer.take() {
                 // Boxed: the streamed finish's future would otherwise sit in every request's.
                 Some(writer) => {
-                    Box::pin(stream.finish(writer, std::mem::take(&mut self.buffer))).await
+                    Box::pin(stream.finish(writer, std::mem::take(&mut self.buffer), trailers))
+                        .await
                 }
                 None => Err(HttpError::connection_closed()),
             };

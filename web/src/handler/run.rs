@@ -171,6 +171,10 @@ async fn steps<H: RequestHandler>(
                 chunk.map_err(|error| HttpError::bad_request().log_message(error.to_string()))?;
             handler.data_received(cx, chunk).await?;
         }
+        // The body's trailers, if any, are the request's from here on.
+        if let Some(trailers) = body.take_trailers() {
+            cx.request.set_trailers(trailers);
+        }
     }
     let outcome = match method {
         Method::GET => handler.get(cx).await,

@@ -216,11 +216,15 @@ impl<S: HttpService, T: AsyncRead + AsyncWrite + Unpin> ExchangeLoop<S, T> {
                                 return Outcome::Done(true);
                             }
                         }
-                        Some(ResponseEvent::End) => {
+                        Some(event @ (ResponseEvent::End | ResponseEvent::Trailers(_))) => {
+                            let trailers = match &event {
+                                ResponseEvent::Trailers(trailers) => Some(&**trailers),
+                                _ => None,
+                            };
                             let close = match encoder {
                                 Some(encoder) => {
                                     encoder
-                                        .encode_end(None, self.stream.write_buffer_mut())
+                                        .encode_end(trailers, self.stream.write_buffer_mut())
                                         .is_err()
                                         || encoder.must_close()
                                 }

@@ -9,7 +9,7 @@ use bytes::{Bytes, BytesMut};
 use futures::Sink;
 use futures::channel::mpsc;
 use http::header::{CONTENT_ENCODING, CONTENT_LENGTH, HeaderValue};
-use http::{StatusCode, Version};
+use http::{HeaderMap, StatusCode, Version};
 use tokio::io::{AsyncRead, AsyncWrite};
 
 use super::super::body::{BodyItem, RequestBody};
@@ -136,7 +136,7 @@ impl<S: HttpService, T: AsyncRead + AsyncWrite + Unpin> ExchangeLoop<S, T> {
                 Ok(None) => break,
                 Ok(Some(Event::Head(head))) => self.on_head(head, cx),
                 Ok(Some(Event::Data(data))) => self.on_data(data),
-                Ok(Some(Event::End { .. })) => self.on_end(cx),
+                Ok(Some(Event::End { trailers })) => self.on_end(trailers, cx),
                 Err(error) => {
                     self.on_parse_error(&error);
                     progress = true;
@@ -332,7 +332,7 @@ impl<S: HttpService, T: AsyncRead + AsyncWrite + Unpin> ExchangeLoop<S, T> {
             BodySink::Buffer(body) => body.push(data),
             BodySink::Stream(sender) => {
                 if let Some(channel) = sender
-                    && channel.start_send(Ok(data)).is_err()
+                    && channel.start_send(BodyItem::Data(data)).is_err()
                 {
                     *sender = None;
                 }
@@ -340,7 +340,9 @@ impl<S: HttpService, T: AsyncRead + AsyncWrite + Unpin> ExchangeLoop<S, T> {
         }
     }
 
-    fn on_end(&mut self, cx: &mut TaskContext<'_>) {
+    /// The body is complete: hands a buffered request to its handler, or ends a streaming
+    /// handler's queue (with the trailer fields, if any, as its last item).
+    fn on_end(&mut self, trailers: Option<HeaderMap>, cx: &mut TaskContext<'_>) {
         let Some(mut reading) = self.reading.take() else {
             return;
         };
@@ -350,7 +352,7 @@ impl<S: HttpService, T: AsyncRead + AsyncWrite + Unpin> ExchangeLoop<S, T> {
                     BodySink::Buffer(body) => body.push(rest),
                     BodySink::Stream(Some(_)) => {
                         if let Some(last_word) = &mut reading.last_word {
-                            let _ = last_word.try_send(Ok(rest));
+                            let _ = last_word.try_send(BodyItem::Data(rest));
                         }
                     }
                     BodySink::Stream(None) => {}
@@ -366,7 +368,18 @@ impl<S: HttpService, T: AsyncRead + AsyncWrite + Unpin> ExchangeLoop<S, T> {
             self.accepting = false;
         }
         match reading.sink {
-            BodySink::Stream(_) => {} // dropping the sender ends the handler's stream
+            BodySink::Stream(Some(mut sender)) => {
+                // The decode loop waited for this sender to have room before it decoded the
+                // end, so the trailers fit; the second sender's own slot is the fallback.
+                // Dropping the senders then ends the handler's stream.
+                if let Some(trailers) = trailers
+                    && let Err(error) = sender.try_send(BodyItem::Trailers(Box::new(trailers)))
+                    && let Some(last_word) = &mut reading.last_word
+                {
+                    let _ = last_word.try_send(error.into_inner());
+                }
+            }
+            BodySink::Stream(None) => {}
             BodySink::Buffer(body) => {
                 let Some(mut request) = self.waiting.take() else {
                     return;
@@ -379,6 +392,9 @@ impl<S: HttpService, T: AsyncRead + AsyncWrite + Unpin> ExchangeLoop<S, T> {
                         .insert(CONTENT_LENGTH, HeaderValue::from(body.len()));
                 }
                 request.set_body(body);
+                if let Some(trailers) = trailers {
+                    request.set_trailers(trailers);
+                }
                 let (state, panicked) = self.call(request, cx);
                 if let Some(exchange) = self.queue.iter_mut().rev().find(|e| e.id == reading.id) {
                     exchange.state = state;
@@ -415,7 +431,7 @@ impl<S: HttpService, T: AsyncRead + AsyncWrite + Unpin> ExchangeLoop<S, T> {
                 Some(status) => RequestBodyError::Invalid { status },
                 None => RequestBodyError::Incomplete,
             };
-            let _ = sender.try_send(Err(error));
+            let _ = sender.try_send(BodyItem::Failed(error));
         }
         let Some(position) = self.queue.iter().position(|e| e.id == reading.id) else {
             return;

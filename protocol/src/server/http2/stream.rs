@@ -149,6 +149,9 @@ pub(crate) async fn serve_stream<S: HttpService>(
                         .insert(header::CONTENT_LENGTH, HeaderValue::from(whole.len()));
                 }
                 request.set_body(whole);
+                if let Some(trailers) = body.trailers().await {
+                    request.set_trailers(trailers);
+                }
             }
             Err(error) => {
                 let status = match error {
@@ -277,17 +280,21 @@ struct BodyReader {
     limit: u64,
     /// `body_timeout`.
     timeout: Duration,
+    /// The request's HEADERS ended the stream: no body and no trailers to ask for.
+    headers_only: bool,
 }
 
 impl BodyReader {
     fn new(recv: RecvStream, gzip: bool, options: &HttpServerOptions) -> Self {
         let limit = options.limits.max_body_size;
+        let headers_only = recv.is_end_stream();
         BodyReader {
             recv,
             inflater: gzip.then(|| Box::new(Decompressor::new(limit))),
             received: 0,
             limit,
             timeout: options.body_timeout,
+            headers_only,
         }
     }
 
@@ -325,6 +332,15 @@ impl BodyReader {
         }
     }
 
+    /// The trailer fields after the last DATA frame, if the client sent any. Asked once the
+    /// body has ended, when `h2` has them already (or knows there are none): no waiting.
+    async fn trailers(&mut self) -> Option<HeaderMap> {
+        if self.headers_only {
+            return None;
+        }
+        self.recv.trailers().await.ok().flatten()
+    }
+
     /// Gives `window` bytes of window back to the client.
     fn release(&mut self, window: usize) {
         // Fails only once the stream is gone, when there is nothing left to give back.
@@ -355,16 +371,21 @@ impl BodyReader {
         loop {
             match self.next().await {
                 Ok(Some((data, window))) => {
-                    if sender.send(Ok(data)).await.is_err() {
+                    if sender.send(BodyItem::Data(data)).await.is_err() {
                         // The handler dropped its stream: refuse the rest of the body.
                         self.recv.flow_control().release_capacity(window).ok();
                         return;
                     }
                     self.release(window);
                 }
-                Ok(None) => return,
+                Ok(None) => {
+                    if let Some(trailers) = self.trailers().await {
+                        let _ = sender.send(BodyItem::Trailers(Box::new(trailers))).await;
+                    }
+                    return;
+                }
                 Err(error) => {
-                    let _ = sender.send(Err(error)).await;
+                    let _ = sender.send(BodyItem::Failed(error)).await;
                     return;
                 }
             }
@@ -494,10 +515,13 @@ async fn send_answer<S>(
                     return Answered::Reset;
                 }
             }
-            Some(ResponseEvent::End) => {
+            Some(event @ (ResponseEvent::End | ResponseEvent::Trailers(_))) => {
                 match &mut body {
                     Some(stream) => {
-                        let _ = stream.send_data(Bytes::new(), true);
+                        let _ = match event {
+                            ResponseEvent::Trailers(trailers) => stream.send_trailers(*trailers),
+                            _ => stream.send_data(Bytes::new(), true),
+                        };
                     }
                     None if !head_done => {
                         note_head(&mut sent, StatusCode::OK);

@@ -17,4 +17,4 @@ pub use channel::RESPONSE_QUEUE_CHUNKS;
 pub(crate) use channel::{SentCallback, add_defaults};
 pub use stream::{OnUpgrade, ResponseEvent, ResponseStream};
 pub use whole::HttpResponse;
-pub use writer::ResponseWriter;
+pub use writer::{ResponseWriter, is_forbidden_trailer};

@@ -29,6 +29,11 @@ pub enum ResponseEvent {
     Data(Bytes),
     /// The streamed answer is complete; nothing follows.
     End,
+    /// The streamed answer is complete and ends with these trailer fields (RFC 9110 §6.5):
+    /// the last chunk's trailer section over HTTP/1.1, a closing HEADERS frame over HTTP/2.
+    /// Nothing follows. Sent by
+    /// [`ResponseWriter::finish_with_trailers`](super::ResponseWriter::finish_with_trailers).
+    Trailers(Box<HeaderMap>),
     /// Switch protocols: `101` with the response's header fields, then the callback gets the
     /// connection; nothing follows.
     Upgrade(HttpResponse, OnUpgrade),
@@ -43,6 +48,7 @@ impl fmt::Debug for ResponseEvent {
             }
             ResponseEvent::Data(data) => f.debug_tuple("Data").field(&data.len()).finish(),
             ResponseEvent::End => f.write_str("End"),
+            ResponseEvent::Trailers(trailers) => f.debug_tuple("Trailers").field(trailers).finish(),
             ResponseEvent::Upgrade(response, _) => {
                 f.debug_tuple("Upgrade").field(response).finish()
             }
@@ -119,7 +125,8 @@ impl ResponseStream {
         poll_fn(|cx| self.poll_event(cx)).await
     }
 
-    /// Collects the answer into one response (a streamed one's pieces joined). Fails with
+    /// Collects the answer into one response (a streamed one's pieces joined; trailer fields,
+    /// which a whole response cannot carry, are dropped). Fails with
     /// [`WriterError::Abandoned`] if the writer was dropped unfinished, and
     /// [`WriterError::HeadSent`] for a protocol switch (there is no connection to switch).
     pub async fn into_response(mut self) -> Result<HttpResponse, WriterError> {
@@ -131,7 +138,7 @@ impl ResponseStream {
                 Some(ResponseEvent::Whole(response)) => return Ok(response),
                 Some(ResponseEvent::Head(status, headers)) => head = Some((status, headers)),
                 Some(ResponseEvent::Data(data)) => body.extend_from_slice(&data),
-                Some(ResponseEvent::End) => {
+                Some(ResponseEvent::End | ResponseEvent::Trailers(_)) => {
                     let (status, headers) =
                         head.unwrap_or_else(|| (StatusCode::OK, crate::h1::boxed_header_map()));
                     let mut response =

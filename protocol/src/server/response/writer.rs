@@ -284,6 +284,28 @@ impl ResponseWriter {
         }
     }
 
+    /// Ends the answer with trailer fields after its body (RFC 9110 §6.5): the body goes out
+    /// streamed (chunked over HTTP/1.1, so the last chunk can carry the trailer section; a
+    /// closing HEADERS frame over HTTP/2), even if nothing was flushed yet. Announce the names
+    /// in a `Trailer` header field if the client needs to know them in advance.
+    ///
+    /// An HTTP/1.0 client, or an answer without a body (`HEAD`, 204, 304), gets no trailers:
+    /// its framing has no place for them. Fails with [`WriterError::ForbiddenTrailer`] before
+    /// sending anything if a field may not be a trailer (`Content-Length`,
+    /// `Transfer-Encoding`, `Content-Type`, `Content-Encoding`, `Content-Range`, `Trailer`,
+    /// `Host`, connection fields...; see [`is_forbidden_trailer`]); dropping the writer then
+    /// answers 500 as for any unfinished answer.
+    pub async fn finish_with_trailers(mut self, trailers: HeaderMap) -> Result<(), WriterError> {
+        if let Some(name) = trailers.keys().find(|name| is_forbidden_trailer(name)) {
+            return Err(WriterError::ForbiddenTrailer(name.clone()));
+        }
+        self.flush().await?;
+        self.send(ResponseEvent::Trailers(Box::new(trailers)))
+            .await?;
+        self.done = true;
+        Ok(())
+    }
+
     /// Ends the answer with what was set and written, without waiting: whole with a
     /// `Content-Length` if nothing was flushed, else the written pieces, joined, and the end
     /// of the stream. Fails with [`WriterError::Closed`] when the client is gone.
@@ -452,6 +474,38 @@ impl Drop for ResponseWriter {
             self.channel.wake_receiver(waits);
         }
     }
+}
+
+/// Whether `name` may not be sent as a trailer field: RFC 9110 §6.5.1 forbids fields needed
+/// to frame the message, route it, or process its content before the body (and HTTP/2, RFC
+/// 9113 §8.2.2, connection-specific fields anywhere).
+pub fn is_forbidden_trailer(name: &HeaderName) -> bool {
+    use http::header;
+    const FORBIDDEN: [HeaderName; 22] = [
+        header::CONTENT_LENGTH,
+        header::TRANSFER_ENCODING,
+        header::TRAILER,
+        header::TE,
+        header::HOST,
+        header::CONTENT_TYPE,
+        header::CONTENT_ENCODING,
+        header::CONTENT_RANGE,
+        header::CACHE_CONTROL,
+        header::EXPIRES,
+        header::AGE,
+        header::DATE,
+        header::LOCATION,
+        header::RETRY_AFTER,
+        header::VARY,
+        header::SET_COOKIE,
+        header::AUTHORIZATION,
+        header::WWW_AUTHENTICATE,
+        header::CONNECTION,
+        header::UPGRADE,
+        HeaderName::from_static("keep-alive"),
+        HeaderName::from_static("proxy-connection"),
+    ];
+    FORBIDDEN.contains(name)
 }
 
 /// The header map of a writer that has none yet.
