@@ -7,8 +7,8 @@ mod support;
 use cyclone::httpserver::{HttpResponse, HttpServerRequest};
 use cyclone::testing::TestServer;
 use cyclone::web::{
-    Application, DEFAULT_SERVER_HEADER, HttpError, PathArgs, RequestContext, RequestHandler,
-    Settings, function, handler, url,
+    Application, DEFAULT_SERVER_HEADER, HeaderFieldError, HttpError, PathArgs, RequestContext,
+    RequestHandler, Settings, function, handler, url,
 };
 use support::raw_http::{Answer, Client, loopback};
 
@@ -115,5 +115,28 @@ async fn a_default_date_replaces_the_connections_own() {
         assert_eq!(all(&answer, "date"), [date], "{path}");
         assert_eq!(all(&answer, "server"), ["cyclone/0.1"], "{path}");
     }
+    server.stop().await;
+}
+
+/// A field read from configuration is checked without a panic: a bad name or a value that
+/// would split the head is a typed error, and a good one is sent.
+#[cyclone::test]
+async fn try_default_header_refuses_what_cannot_be_sent() {
+    assert_eq!(
+        Settings::default()
+            .try_default_header("Bad Name", "x")
+            .err(),
+        Some(HeaderFieldError::Name("Bad Name".into()))
+    );
+    assert!(matches!(
+        Settings::default().try_default_header("X-Split", "a\r\nSet-Cookie: evil=1"),
+        Err(HeaderFieldError::Value { name, .. }) if name == "x-split"
+    ));
+    let settings = Settings::default()
+        .try_default_header("X-From-Config", "yes")
+        .unwrap();
+    let server = TestServer::start(app(settings)).unwrap();
+    let answer = get(&server, "/page").await;
+    assert_eq!(all(&answer, "x-from-config"), ["yes"]);
     server.stop().await;
 }

@@ -152,7 +152,7 @@ pub use handler::{
 pub use routing::{PathArgError, PathArgs, RouteError, Router, Rule, url};
 pub use settings::{
     CookieSecret, DEFAULT_SERVER_HEADER, DEFAULT_STATIC_URL_PREFIX,
-    DEFAULT_WEBSOCKET_MAX_MESSAGE_SIZE, DEFAULT_XSRF_COOKIE_NAME, Settings,
+    DEFAULT_WEBSOCKET_MAX_MESSAGE_SIZE, DEFAULT_XSRF_COOKIE_NAME, HeaderFieldError, Settings,
 };
 pub use static_files::{StaticFileHandler, StaticFileOptions};
 pub use target::{Forward, RouteTarget, Target, Work, actor, function, per_worker, service};

@@ -421,14 +421,26 @@ impl Settings {
     }
 
     /// Adds a field to [`default_headers`](Self::default_headers). A name or value that cannot
-    /// be sent is a programming error and panics here, at start-up, not per request.
-    pub fn default_header(mut self, name: &str, value: &str) -> Self {
+    /// be sent is a programming error and panics here, at start-up, not per request; for names
+    /// and values read from configuration, use [`try_default_header`](Self::try_default_header).
+    pub fn default_header(self, name: &str, value: &str) -> Self {
+        match self.try_default_header(name, value) {
+            Ok(settings) => settings,
+            Err(error) => panic!("default_header: {error}"),
+        }
+    }
+
+    /// Adds a field to [`default_headers`](Self::default_headers), or says why it cannot be
+    /// sent (a name that is not a token, a value with CR, LF or another control character).
+    pub fn try_default_header(mut self, name: &str, value: &str) -> Result<Self, HeaderFieldError> {
         let name = http::HeaderName::from_bytes(name.as_bytes())
-            .unwrap_or_else(|_| panic!("default_header: invalid name {name:?}"));
-        let value = http::HeaderValue::from_str(value)
-            .unwrap_or_else(|_| panic!("default_header: invalid value {value:?}"));
+            .map_err(|_| HeaderFieldError::Name(name.to_owned()))?;
+        let value = http::HeaderValue::from_str(value).map_err(|_| HeaderFieldError::Value {
+            name: name.to_string(),
+            value: value.to_owned(),
+        })?;
         self.default_headers.append(name, value);
-        self
+        Ok(self)
     }
 
     /// The fields every answer gets where it sets none: the `Server` field and
@@ -529,4 +541,21 @@ impl Settings {
                 })
         })
     }
+}
+
+/// Why [`Settings::try_default_header`] refused a field.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum HeaderFieldError {
+    /// The name is not an HTTP token.
+    #[error("invalid header name {0:?}")]
+    Name(String),
+    /// The value holds CR, LF or another control character.
+    #[error("invalid value for {name}: {value:?}")]
+    Value {
+        /// The field's name.
+        name: String,
+        /// The value as given.
+        value: String,
+    },
 }
