@@ -1,6 +1,7 @@
 //! The room library on the local broker, over real sockets: a member that stops reading is
-//! dropped without slowing the others, a room that panics mid-broadcast restarts with its
-//! history and members, and an empty room leaves the registry after its grace period.
+//! dropped without slowing the others, a member whose mailbox stays full past
+//! `slow_member_timeout` is closed, a room that panics mid-broadcast restarts with its history
+//! and members, and an empty room leaves the registry after its grace period.
 
 #[path = "rooms_client/mod.rs"]
 mod rooms_client;
@@ -10,14 +11,17 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
+use cyclone::httpserver::{HttpResponse, HttpServer};
 use cyclone::rooms::{RoomError, RoomHandle, RoomMessage, RoomOptions, RoomSocket, Rooms};
 use cyclone::testing::TestServer;
-use cyclone::web::{Application, url};
+use cyclone::web::{Application, function, url};
 use cyclone::websocket::{CloseCode, Message, websocket_with};
 use rooms_client::Member;
 use support::raw_http::loopback;
+use support::servers::start_http;
 use support::wait;
 use support::ws::{next_message, raw_handshake_at};
+use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 
 /// A server whose `/chatsocket` joins the room `chat` of `rooms`.
@@ -69,6 +73,82 @@ async fn a_member_that_stops_reading_is_dropped_and_the_others_get_everything() 
     let after = room.post("after").await.unwrap();
     assert_eq!(fast.messages(1).await[0].0, after.id.to_string());
     drop(slow);
+}
+
+/// `slow_member_timeout`: a member whose mailbox stays full (its connection's loop is busy
+/// elsewhere, so nothing drains it) is closed by the room once the timeout passes, even
+/// though the history still holds everything it missed, so only the timeout can be why.
+#[actix_rt::test]
+async fn a_member_full_for_longer_than_slow_member_timeout_is_closed() {
+    let rooms = Rooms::local(
+        RoomOptions::default()
+            .history_size(10_000)
+            .slow_member_timeout(Duration::from_millis(200)),
+    );
+    // The room lives on this test's loop; the member's connection on the server's one worker.
+    let room = rooms.room("chat").unwrap();
+    let socket_rooms = rooms.clone();
+    let busy = Arc::new(AtomicUsize::new(0));
+    let worker_busy = busy.clone();
+    let app = Application::new([
+        url(
+            "/chatsocket",
+            websocket_with(move || RoomSocket::new(socket_rooms.clone(), "chat")),
+        ),
+        // Holds the worker's loop, as a handler doing blocking work there would.
+        url(
+            "/busy",
+            function(move |_, _| {
+                let busy = worker_busy.clone();
+                async move {
+                    busy.store(1, Ordering::SeqCst);
+                    std::thread::sleep(Duration::from_millis(1_500));
+                    HttpResponse::ok()
+                }
+            }),
+        ),
+    ])
+    .unwrap();
+    let mut server = HttpServer::new(app);
+    let addr = start_http(&mut server, 1);
+    let (mut member, _) = Member::join(addr, None).await;
+    wait::until_async("the member is in", || async {
+        room.stats().await.unwrap().members == 1
+    })
+    .await;
+
+    let mut hog = TcpStream::connect(addr).await.unwrap();
+    hog.write_all(b"GET /busy HTTP/1.1\r\nHost: t\r\n\r\n")
+        .await
+        .unwrap();
+    wait::until("the worker is busy", || busy.load(Ordering::SeqCst) == 1).await;
+    // More posts at once than the member's mailbox holds: it falls behind, and stays full
+    // while its loop is held.
+    let posts = (0..BURST).map(|number| room.post(format!("{number}")));
+    futures::future::join_all(posts).await;
+    wait::until_async("the room closes the member", || async {
+        room.stats().await.unwrap().slow_closed == 1
+    })
+    .await;
+    let stats = room.stats().await.unwrap();
+    assert_eq!((stats.members, stats.behind), (0, 0));
+    assert_eq!(stats.history, BURST, "the history kept every message");
+
+    // Once its loop is free, the member reads what reached it and then the room's close.
+    let mut received = 0;
+    while let Some(Message::Text(_)) = next_message(&mut member.client).await {
+        received += 1;
+    }
+    assert!(received < BURST, "it got {received}");
+    let close = member
+        .client
+        .close_frame()
+        .flatten()
+        .expect("a close frame");
+    assert_eq!(
+        (close.code, close.reason.as_str()),
+        (CloseCode::POLICY_VIOLATION, "too slow for the room")
+    );
 }
 
 #[actix_rt::test]
