@@ -45,7 +45,9 @@ pub(crate) fn parse(value: &str) -> Option<RequestedRange> {
         if !text.bytes().all(|byte| byte.is_ascii_digit()) {
             return Err(());
         }
-        text.parse().map(Some).map_err(|_| ())
+        // Digits only, so parsing fails only past i128::MAX: Python's integers have no
+        // bound, and any such position is past the end of every file.
+        Ok(Some(text.parse().unwrap_or(i128::MAX)))
     };
     let (mut start, mut end) = (number(start).ok()?, number(end).ok()?);
     match (start, end) {
@@ -53,7 +55,8 @@ pub(crate) fn parse(value: &str) -> Option<RequestedRange> {
             start = Some(-suffix);
             end = None;
         }
-        (Some(_), Some(last)) => end = Some(last + 1),
+        // Saturating: a last byte of i128::MAX would overflow, and means "to the end".
+        (Some(_), Some(last)) => end = Some(last.saturating_add(1)),
         _ => {}
     }
     Some(RequestedRange { start, end })
@@ -121,5 +124,30 @@ mod tests {
         assert_eq!(answer_for("items=0-1", 100), None);
         assert_eq!(answer_for("bytes=x-1", 100), None);
         assert_eq!(answer_for("bytes=--1", 100), None);
+    }
+
+    #[test]
+    fn positions_past_any_file_are_cut_to_it_without_overflow() {
+        let max = i128::MAX.to_string();
+        let huge = "9".repeat(60);
+        let partial = |start, end| Some(RangeAnswer::Partial { start, end });
+        assert_eq!(answer_for(&format!("bytes=5-{max}"), 100), partial(5, 100));
+        assert_eq!(answer_for(&format!("bytes=5-{huge}"), 100), partial(5, 100));
+        assert_eq!(
+            answer_for(&format!("bytes=0-{max}"), 100),
+            Some(RangeAnswer::Whole)
+        );
+        assert_eq!(
+            answer_for(&format!("bytes=-{huge}"), 100),
+            Some(RangeAnswer::Whole)
+        );
+        assert_eq!(
+            answer_for(&format!("bytes={huge}-"), 100),
+            Some(RangeAnswer::Unsatisfiable)
+        );
+        assert_eq!(
+            answer_for(&format!("bytes={max}-{max}"), u64::MAX),
+            Some(RangeAnswer::Unsatisfiable)
+        );
     }
 }
