@@ -135,19 +135,11 @@ async fn a_member_full_for_longer_than_slow_member_timeout_is_closed() {
     assert_eq!(stats.history, BURST, "the history kept every message");
 
     // Once its loop is free, the member reads what reached it and then the room's close.
-    let mut received = 0;
-    while let Some(Message::Text(_)) = next_message(&mut member.client).await {
-        received += 1;
-    }
+    let (received, close) = messages_then_close(&mut member).await;
     assert!(received < BURST, "it got {received}");
-    let close = member
-        .client
-        .close_frame()
-        .flatten()
-        .expect("a close frame");
     assert_eq!(
-        (close.code, close.reason.as_str()),
-        (CloseCode::POLICY_VIOLATION, "too slow for the room")
+        close,
+        (CloseCode::POLICY_VIOLATION, "too slow for the room".into())
     );
 }
 
@@ -289,6 +281,22 @@ async fn a_member_that_misses_more_than_the_history_keeps_is_closed_with_1008() 
     // More posts than the member's mailbox and the history hold together: what it could
     // not take fell out of the history before it had room.
     let (_server, room, mut member, _) = one_member_then_a_burst(16).await;
+    let (received, close) = messages_then_close(&mut member).await;
+    assert!(received < BURST, "it got {received}");
+    assert_eq!(
+        close,
+        (
+            CloseCode::POLICY_VIOLATION,
+            "missed more than the room keeps".into()
+        )
+    );
+    let stats = room.stats().await.unwrap();
+    assert_eq!((stats.members, stats.slow_closed), (0, 1));
+}
+
+/// Reads `member` until its connection ends: how many chat messages it got on the way, and
+/// the close frame's code and reason.
+async fn messages_then_close(member: &mut Member) -> (usize, (CloseCode, String)) {
     let mut received = 0;
     while let Some(Message::Text(text)) = next_message(&mut member.client).await {
         let frame: serde_json::Value = serde_json::from_str(&text).unwrap();
@@ -296,19 +304,10 @@ async fn a_member_that_misses_more_than_the_history_keeps_is_closed_with_1008() 
             received += 1;
         }
     }
-    assert!(received < BURST, "it got {received}");
     let close = member
         .client
         .close_frame()
         .flatten()
         .expect("a close frame");
-    assert_eq!(
-        (close.code, close.reason.as_str()),
-        (
-            CloseCode::POLICY_VIOLATION,
-            "missed more than the room keeps"
-        )
-    );
-    let stats = room.stats().await.unwrap();
-    assert_eq!((stats.members, stats.slow_closed), (0, 1));
+    (received, (close.code, close.reason.to_string()))
 }
