@@ -139,7 +139,8 @@ pub(crate) async fn serve_stream<S: HttpService>(
         // Boxed: only a streamed body has a pump, and inline it would take ~770 bytes of
         // every stream's future.
         pump = Some(Box::pin(body.stream_to(sender)));
-    } else {
+    } else if !body.headers_only {
+        // A request whose HEADERS ended the stream (a GET) has no body to wait for.
         match body.collect().await {
             Ok(whole) => {
                 if gzip {
@@ -640,6 +641,12 @@ async fn send_data(
     }
     while !data.is_empty() {
         stream.reserve_capacity(data.len());
+        // `h2` assigns what the windows allow at once: the common case (a small answer into an
+        // open window) sends without arming a timer.
+        let assigned = stream.capacity();
+        if assigned >= data.len() {
+            return stream.send_data(data, end).map_err(drop);
+        }
         let capacity =
             match tokio::time::timeout(timeout, poll_fn(|cx| stream.poll_capacity(cx))).await {
                 Err(_) => {
