@@ -13,7 +13,7 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use super::super::message::HttpRequestMessage;
 use super::super::path_args::PathArgs;
 use super::super::request::HttpServerRequest;
-use super::super::response::{HttpResponse, OnUpgrade, ResponseStream, ResponseWriter};
+use super::super::response::{HttpResponse, OnUpgrade, ResponseStream, ResponseWriter, Whole};
 use super::super::sent::SentHook;
 use super::super::service::HttpService;
 use super::{ExchangeLoop, log_panic};
@@ -173,7 +173,12 @@ impl<S: HttpService, T: AsyncRead + AsyncWrite + Unpin> ExchangeLoop<S, T> {
         else {
             return Some((state, panicked));
         };
-        let Some((response, defaults)) = answer.take_whole() else {
+        let Some(Whole {
+            response,
+            defaults,
+            on_sent,
+        }) = answer.take_whole()
+        else {
             return Some((
                 State::Answering {
                     work,
@@ -183,7 +188,7 @@ impl<S: HttpService, T: AsyncRead + AsyncWrite + Unpin> ExchangeLoop<S, T> {
                 panicked,
             ));
         };
-        let mut sent = answer.take_on_sent().map(SentHook::new);
+        let mut sent = on_sent.map(SentHook::new);
         super::answer::note_head(&mut sent, response.status());
         self.refresh_date();
         let close = super::answer::encode_whole(

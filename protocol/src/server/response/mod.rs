@@ -15,6 +15,7 @@ mod writer;
 
 pub use channel::RESPONSE_QUEUE_CHUNKS;
 pub(crate) use channel::{SentCallback, add_defaults};
+pub(crate) use stream::Whole;
 pub use stream::{OnUpgrade, ResponseEvent, ResponseStream};
 pub use whole::HttpResponse;
 pub use writer::{ResponseWriter, is_forbidden_trailer};

@@ -56,6 +56,17 @@ impl fmt::Debug for ResponseEvent {
     }
 }
 
+/// A whole answer as the connection's fast path takes it ([`ResponseStream::take_whole`]).
+pub(crate) struct Whole {
+    /// The answer.
+    pub(crate) response: HttpResponse,
+    /// The writer's default header fields, not yet among the answer's: the caller writes
+    /// those the answer lacks.
+    pub(crate) defaults: Option<Arc<HeaderMap>>,
+    /// The writer's `on_sent` callback, to call once the answer is written.
+    pub(crate) on_sent: Option<SentCallback>,
+}
+
 /// Reads what a [`ResponseWriter`](super::ResponseWriter) writes, event by event.
 ///
 /// [`poll_event`](Self::poll_event) yields `None` once the writer is gone without finishing
@@ -161,10 +172,15 @@ impl ResponseStream {
     /// The front event if it is a whole answer (the connection's fast path takes it without
     /// disturbing a streamed answer's events), with the writer's default header fields, which
     /// are not yet among the answer's: the caller writes those the answer lacks.
-    pub(crate) fn take_whole(&mut self) -> Option<(super::HttpResponse, Option<Arc<HeaderMap>>)> {
+    pub(crate) fn take_whole(&mut self) -> Option<Whole> {
+        // One lock for all three: each lock is two atomic instructions on every request.
         let mut state = self.channel.lock();
         let response = state.whole.take()?;
-        Some((response, state.default_headers.take()))
+        Some(Whole {
+            response,
+            defaults: state.default_headers.take(),
+            on_sent: state.on_sent.take(),
+        })
     }
 
     /// Whether the writer is gone (finished or abandoned): nothing more is being computed.
