@@ -41,6 +41,7 @@
 mod config;
 mod keep_alive;
 mod stream;
+mod tunnel;
 mod watched;
 
 use std::cell::{Cell, RefCell};
@@ -89,6 +90,7 @@ where
     T: AsyncRead + AsyncWrite + Unpin + 'static,
 {
     let signal = Rc::new(Signal::default());
+    let slot = Rc::new(slot);
     let context = Rc::new(StreamContext {
         service,
         peer,
@@ -96,6 +98,8 @@ where
         date: RefCell::new(DateCache::new()),
         date_value: RefCell::new(None),
         options,
+        slot: slot.clone(),
+        signal: signal.clone(),
     });
     let run = drive(io, read, context, signal.clone());
     Http2Connection::create(move |ctx| {
@@ -112,8 +116,9 @@ where
 #[derive(Debug)]
 pub(crate) struct Http2Connection {
     /// Keeps the connection listed in the server's registry (and its `max_connections`
-    /// permit) for as long as the actor lives.
-    slot: ConnectionSlot,
+    /// permit) for as long as the actor lives. Shared with the connection's loop (which lives
+    /// inside the actor), where a WebSocket stream opens its own slot from it.
+    slot: Rc<ConnectionSlot>,
     /// Tells the connection's loop about a graceful shutdown and stats requests.
     signal: Rc<Signal>,
 }
@@ -150,9 +155,10 @@ impl Handler<ConnectionControl> for Http2Connection {
 
 /// From the actor to its loop (same thread).
 #[derive(Debug, Default)]
-struct Signal {
-    /// A graceful shutdown was asked for: GOAWAY, finish the streams in flight, close.
-    shutdown: Cell<bool>,
+pub(crate) struct Signal {
+    /// A graceful shutdown was asked for: GOAWAY, finish the streams in flight, close (and
+    /// accept no WebSocket meanwhile).
+    pub(crate) shutdown: Cell<bool>,
     /// Stats requests waiting for the loop's next turn.
     stats: RefCell<Vec<(ConnectionId, StatsRequest)>>,
     /// The loop's waker.
