@@ -402,3 +402,78 @@ impl ClientHandshake {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Fields of a WebSocket request, `version` as its `Sec-WebSocket-Version`.
+    fn fields(version: &str) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            SEC_WEBSOCKET_VERSION,
+            HeaderValue::from_str(version).unwrap(),
+        );
+        headers.insert(SEC_WEBSOCKET_PROTOCOL, HeaderValue::from_static("a, chat"));
+        headers
+    }
+
+    #[test]
+    fn an_extended_connect_is_answered_200_without_the_http1_fields() {
+        let handshake = ServerHandshake::from_extended_connect(
+            &Method::CONNECT,
+            Some("websocket"),
+            &fields("13"),
+        )
+        .unwrap();
+        assert_eq!(handshake.subprotocols(), ["a", "chat"]);
+        let accepted = handshake.accept(Some("chat"), None);
+        assert_eq!(accepted.status, StatusCode::OK);
+        assert_eq!(accepted.headers.len(), 1, "{:?}", accepted.headers);
+        assert_eq!(accepted.headers[SEC_WEBSOCKET_PROTOCOL], "chat");
+    }
+
+    #[test]
+    fn an_http1_upgrade_is_still_answered_101_with_its_accept_key() {
+        let mut headers = fields("13");
+        headers.insert(UPGRADE, HeaderValue::from_static("websocket"));
+        headers.insert(CONNECTION, HeaderValue::from_static("Upgrade"));
+        headers.insert(
+            SEC_WEBSOCKET_KEY,
+            HeaderValue::from_static("dGhlIHNhbXBsZSBub25jZQ=="),
+        );
+        let accepted = ServerHandshake::from_parts(&Method::GET, Version::HTTP_11, &headers)
+            .unwrap()
+            .accept(None, None);
+        assert_eq!(accepted.status, StatusCode::SWITCHING_PROTOCOLS);
+        assert_eq!(
+            accepted.headers[SEC_WEBSOCKET_ACCEPT],
+            "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="
+        );
+    }
+
+    #[test]
+    fn a_bad_extended_connect_is_refused_with_400() {
+        for (method, protocol) in [
+            (Method::CONNECT, None),
+            (Method::CONNECT, Some("webtransport")),
+            (Method::GET, Some("websocket")),
+        ] {
+            let error = ServerHandshake::from_extended_connect(&method, protocol, &fields("13"))
+                .unwrap_err();
+            assert_eq!(error, HandshakeError::NotUpgrade, "{method} {protocol:?}");
+            assert_eq!(error.status(), StatusCode::BAD_REQUEST);
+        }
+        for version in ["8", "", "13, 8"] {
+            let error = ServerHandshake::from_extended_connect(
+                &Method::CONNECT,
+                Some("websocket"),
+                &fields(version),
+            )
+            .unwrap_err();
+            assert_eq!(error, HandshakeError::UnsupportedVersionOverHttp2);
+            assert_eq!(error.status(), StatusCode::BAD_REQUEST);
+            assert!(error.wants_version_field());
+        }
+    }
+}
