@@ -6,7 +6,8 @@
 //! origin check, two WebSockets and a GET multiplexed on one connection, bad requests (400,
 //! 501), the setting switched off, and a graceful shutdown closing the WebSocket with 1001.
 //! Then headless Chromium opens `wss://` from a page it loaded over HTTP/2, and the handler
-//! sees the WebSocket arrive over HTTP/2.
+//! sees the WebSocket arrive over HTTP/2 on the page's own connection; from a server that does
+//! not announce the setting, Chromium falls back to an HTTP/1.1 upgrade on a new connection.
 //!
 //! The client side frames the WebSocket itself with cyclone's sans-IO [`Codec`]
 //! (`Role::Client`, so its frames are masked) over the stream's DATA frames.
@@ -41,8 +42,9 @@ use support::tls::Pki;
 use support::wait::{WAIT, bounded, until};
 use tokio::net::TcpStream;
 
-/// The routes' message size limit: a message above it is answered 1009.
-const MAX_MESSAGE: usize = 4096;
+/// The routes' message size limit: a message above it is answered 1009. Above the client's
+/// window (64 KiB, `h2`'s default), so an echo of a large message waits for window.
+const MAX_MESSAGE: usize = 1 << 20;
 
 /// What the handlers saw, shared with the test.
 #[derive(Default)]
@@ -330,6 +332,10 @@ async fn echo_scenario(client: &mut SendRequest<Bytes>, scheme: &str, addr: Sock
         socket.next().await,
         Some(Message::binary(Bytes::from_static(&[0, 1, 2, 255])))
     );
+    // Five times the client's window: the server's writes wait for window as the client reads.
+    let large: Bytes = (0..320_000u32).map(|index| (index % 251) as u8).collect();
+    socket.send(&Message::binary(large.clone()));
+    assert_eq!(socket.next().await, Some(Message::binary(large)));
     socket.send(&Message::Ping(Bytes::from_static(b"are you there")));
     assert_eq!(
         socket.next().await,
@@ -639,6 +645,14 @@ async fn chromium_opens_a_websocket_over_http2() {
         .ssl_options(pki.server().build().unwrap())
         .http2(true);
     let addr = start_http(&mut server, 1);
+    // The control: the same server without the setting, where Chromium must fall back to an
+    // HTTP/1.1 upgrade on a connection of its own (so the first server's result is RFC 8441's
+    // doing, not something Chromium does anyway).
+    let unannounced = Arc::new(Seen::default());
+    let mut control = HttpServer::new(application(&unannounced))
+        .ssl_options(pki.server().build().unwrap())
+        .http2_config(Http2Config::default().enable_connect_protocol(false));
+    let control_addr = start_http(&mut control, 1);
 
     let dir = std::env::temp_dir().join(format!("cyclone-ws-h2-browser-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
@@ -656,31 +670,42 @@ async fn chromium_opens_a_websocket_over_http2() {
     .await;
     // A failing step must still close the browser (chromium outlives a killed chromedriver).
     let origin = format!("https://localhost:{}", addr.port());
-    let run = std::panic::AssertUnwindSafe(browser_scenario(&browser, &origin)).catch_unwind();
+    let control_origin = format!("https://localhost:{}", control_addr.port());
+    let run = std::panic::AssertUnwindSafe(async {
+        let page_port = browser_scenario(&browser, &origin, "HTTP/2.0").await;
+        let control_port = browser_scenario(&browser, &control_origin, "HTTP/1.1").await;
+        (page_port, control_port)
+    })
+    .catch_unwind();
     let outcome = tokio::time::timeout(TEST_TIMEOUT, run).await;
-    let page_port = match &outcome {
-        Ok(Ok(port)) => Some(*port),
+    let ports = match &outcome {
+        Ok(Ok(ports)) => Some(*ports),
         _ => None,
     };
     let _ = browser.close().await;
     drop(driver);
     server.stop().await;
+    control.stop().await;
     let _ = std::fs::remove_dir_all(&dir);
     finish(outcome.map(|run| run.map(drop)), TEST_TIMEOUT);
     // The handler saw the WebSocket's request arrive over HTTP/2 (an extended CONNECT on the
     // page's own connection), not as an HTTP/1.1 upgrade on a second connection: Chromium
     // uses RFC 8441 once the server announced SETTINGS_ENABLE_CONNECT_PROTOCOL.
     assert_eq!(*seen.versions.lock().unwrap(), [Version::HTTP_2]);
+    let (page_port, control_page_port) = ports.unwrap();
     assert_eq!(
-        seen.ports.lock().unwrap().first().copied(),
-        page_port,
+        *seen.ports.lock().unwrap(),
+        [page_port],
         "the page's connection"
     );
+    // Without the setting: an HTTP/1.1 upgrade, on another connection than the page's.
+    assert_eq!(*unannounced.versions.lock().unwrap(), [Version::HTTP_11]);
+    assert_ne!(unannounced.ports.lock().unwrap()[0], control_page_port);
 }
 
-/// Loads the page over HTTP/2, opens a WebSocket from it and checks the echo; returns the
-/// client port the page came over.
-async fn browser_scenario(browser: &Client, origin: &str) -> u16 {
+/// Loads the page over HTTP/2, opens a WebSocket from it and checks the echo, its `open`
+/// message naming `websocket_version`; returns the client port the page came over.
+async fn browser_scenario(browser: &Client, origin: &str, websocket_version: &str) -> u16 {
     browser.goto(&format!("{origin}/")).await.unwrap();
     let seen = browser
         .execute(
@@ -717,7 +742,7 @@ async fn browser_scenario(browser: &Client, origin: &str) -> u16 {
         (&echoed[0], &echoed[1]),
         (
             &serde_json::json!([
-                "open HTTP/2.0 subprotocol none compressed true",
+                format!("open {websocket_version} subprotocol none compressed true"),
                 "from the browser"
             ]),
             &serde_json::json!(1000)
