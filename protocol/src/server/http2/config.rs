@@ -182,6 +182,15 @@ impl Http2Config {
     /// its `:path` names, so a WebSocket route serves it with the same handler as an HTTP/1.1
     /// upgrade. Without it, `h2` refuses any request carrying `:protocol` (a stream error).
     /// Default on ([`DEFAULT_ENABLE_CONNECT_PROTOCOL`](Self::DEFAULT_ENABLE_CONNECT_PROTOCOL)).
+    ///
+    /// ```
+    /// use cyclone_protocol::server::Http2Config;
+    ///
+    /// assert!(Http2Config::default().get_enable_connect_protocol());
+    /// // WebSockets only over HTTP/1.1 upgrades, as before RFC 8441:
+    /// let config = Http2Config::default().enable_connect_protocol(false);
+    /// assert!(!config.get_enable_connect_protocol());
+    /// ```
     pub fn enable_connect_protocol(mut self, enabled: bool) -> Self {
         self.enable_connect_protocol = enabled;
         self
