@@ -4,7 +4,9 @@
 //! and over TLS with ALPN: text, binary, ping, the close handshake both ways (END_STREAM after
 //! it), 1009 for a message over the limit, 1007 for invalid UTF-8, permessage-deflate, the
 //! origin check, two WebSockets and a GET multiplexed on one connection, bad requests (400,
-//! 501), the setting switched off, and a graceful shutdown closing the WebSocket with 1001.
+//! 501), a client resetting its stream, one opening no window (RST_STREAM(CANCEL)), the
+//! setting switched off, and a graceful shutdown
+//! closing the WebSocket with 1001.
 //! Then headless Chromium opens `wss://` from a page it loaded over HTTP/2, and the handler
 //! sees the WebSocket arrive over HTTP/2 on the page's own connection; from a server that does
 //! not announce the setting, Chromium falls back to an HTTP/1.1 upgrade on a new connection.
@@ -26,8 +28,8 @@ use cyclone::web::{
     Application, HttpError, PathArgs, RequestContext, RequestHandler, Settings, handler, url,
 };
 use cyclone::websocket::{
-    CloseCode, CloseFrame, Codec, DeflateConfig, Message, Role, WebSocketContext, WebSocketHandler,
-    accept_answer, websocket_with,
+    CloseCode, CloseFrame, Codec, DeflateConfig, Message, Role, WebSocketConfig, WebSocketContext,
+    WebSocketHandler, accept_answer, websocket_with,
 };
 use fantoccini::Client;
 use futures::FutureExt;
@@ -124,6 +126,14 @@ impl RequestHandler for Page {
 
 /// The application: `/ws` (plain), `/deflate` (compression offered), `/` (a page).
 fn application(seen: &Arc<Seen>) -> Application {
+    application_with(
+        seen,
+        Settings::default().websocket_max_message_size(MAX_MESSAGE),
+    )
+}
+
+/// [`application`] with `settings`.
+fn application_with(seen: &Arc<Seen>, settings: Settings) -> Application {
     let plain = seen.clone();
     let compressed = seen.clone();
     Application::with_settings(
@@ -144,7 +154,7 @@ fn application(seen: &Arc<Seen>) -> Application {
                 }),
             ),
         ],
-        Settings::default().websocket_max_message_size(MAX_MESSAGE),
+        settings,
     )
     .unwrap()
 }
@@ -580,6 +590,60 @@ async fn bad_extended_connects_are_refused() {
         "open HTTP/2.0 subprotocol none compressed false"
     );
     assert!(seen.versions.lock().unwrap().len() == 1, "only one opened");
+    server.stop().await;
+}
+
+#[actix_rt::test]
+async fn a_client_resetting_its_websocket_stream_closes_only_that_websocket() {
+    let seen = Arc::new(Seen::default());
+    let (mut server, addr) = h2c_server(&seen, Http2Config::default());
+    let mut client = connect_h2c(addr).await;
+    let (mut kept, _) = H2WebSocket::open(&mut client, "http", addr, "/ws", &[]).await;
+    kept.text().await;
+    let (mut reset, _) = H2WebSocket::open(&mut client, "http", addr, "/ws", &[]).await;
+    reset.text().await;
+    // Half a frame, then RST_STREAM: the WebSocket actor sees a reset transport.
+    reset.send_raw(Bytes::from_static(&[0x81, 0x85, 0, 0]));
+    reset.send.send_reset(h2::Reason::CANCEL);
+    until("on_close for the reset stream", || {
+        seen.closes.lock().unwrap().len() == 1
+    })
+    .await;
+    assert_eq!(*seen.closes.lock().unwrap(), [None], "no close frame came");
+    until("its registry entry gone", || {
+        server.registry().unwrap().len() == 2
+    })
+    .await;
+    kept.send(&Message::text("unaffected"));
+    assert_eq!(kept.text().await, "unaffected");
+    server.stop().await;
+}
+
+#[actix_rt::test]
+async fn a_client_that_opens_no_window_gets_the_stream_reset_with_cancel() {
+    let seen = Arc::new(Seen::default());
+    let settings = Settings::default()
+        .websocket_config(WebSocketConfig::default().write_timeout(Duration::from_millis(200)))
+        .websocket_max_message_size(MAX_MESSAGE);
+    let mut server = HttpServer::new(application_with(&seen, settings)).http2(true);
+    let addr = start_http(&mut server, 1);
+    let mut client = connect_h2c(addr).await;
+    let (mut socket, _) = H2WebSocket::open(&mut client, "http", addr, "/ws", &[]).await;
+    socket.text().await;
+    // An echo five times the client's window, which the client never gives back: the
+    // WebSocket actor's write waits, its write_timeout passes, and it gives up on the peer.
+    socket.send(&Message::binary(vec![1u8; 320_000]));
+    let mut received = 0;
+    let error = loop {
+        match bounded(socket.recv.data()).await {
+            Some(Ok(data)) => received += data.len(),
+            Some(Err(error)) => break error,
+            None => panic!("the stream ended in order after {received} bytes"),
+        }
+    };
+    assert_eq!(error.reason(), Some(h2::Reason::CANCEL), "{error}");
+    assert!(received <= 65_535, "{received} bytes beyond the window");
+    until("on_close", || seen.closes.lock().unwrap().len() == 1).await;
     server.stop().await;
 }
 
