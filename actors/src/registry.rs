@@ -385,6 +385,16 @@ impl ConnectionSlot {
         &self.registry
     }
 
+    /// A slot of its own for a stream of this connection that runs as its own actor (a
+    /// WebSocket over an HTTP/2 stream, RFC 8441): listed in the same registry with the same
+    /// peer, so `close_all`, a graceful shutdown and `notify_all` reach that actor as they reach
+    /// a connection, and the server's shutdown waits for it. It holds no `max_connections`
+    /// permit: the connection it rides on holds that, and lives at least as long (the stream
+    /// ends when the connection does).
+    pub fn stream_slot(&self) -> ConnectionSlot {
+        self.registry.open_slot(self.peer, None)
+    }
+
     /// Makes the connection reachable by [`ConnectionControl`] messages through `control`,
     /// normally `ctx.address().recipient()` from the actor's `started`. Registering again
     /// replaces the previous mailbox.

@@ -67,6 +67,10 @@ pub struct RequestHead {
     /// server switches protocols, the bytes after this request are no longer HTTP/1.1: stop
     /// decoding and hand the read buffer over.
     pub upgrade: bool,
+    /// The `:protocol` of an HTTP/2 extended CONNECT (RFC 8441): `websocket` for a WebSocket
+    /// opened on an HTTP/2 stream, the HTTP/2 counterpart of `Upgrade: websocket`. `None` for
+    /// every other request, and always on HTTP/1.1.
+    pub connect_protocol: Option<Box<str>>,
 }
 
 impl RequestHead {
@@ -132,6 +136,7 @@ impl RequestHead {
             content_length,
             expectation: Expectation::None,
             upgrade: false,
+            connect_protocol: None,
         }
     }
 
@@ -494,5 +499,6 @@ fn derive_facts(
         content_length: facts.content_length,
         expectation,
         upgrade: facts.connection_upgrade && facts.upgrade,
+        connect_protocol: None,
     })
 }

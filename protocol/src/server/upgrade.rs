@@ -109,6 +109,16 @@ impl AsyncWrite for UpgradedIo {
 ///   protocol's first bytes in the same packet as the request.
 ///
 /// Dropping an `Upgraded` closes the connection.
+///
+/// # Over HTTP/2
+///
+/// An HTTP/2 extended CONNECT (RFC 8441, a WebSocket) answered with an upgrade hands over its
+/// *stream*, not the connection: [`io`](Self::io) reads and writes the stream's DATA frames
+/// (dropping or shutting it down ends the stream), [`read_buf`](Self::read_buf) is empty,
+/// [`head`](Self::head) is the CONNECT (version HTTP/2, `connect_protocol` set), and
+/// [`slot`](Self::slot) is a registry entry of the stream's own
+/// ([`ConnectionSlot::stream_slot`]), to be registered and kept as above. The HTTP/2
+/// connection actor goes on serving the connection's other streams.
 #[derive(Debug)]
 #[non_exhaustive]
 pub struct Upgraded {

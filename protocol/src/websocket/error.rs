@@ -78,7 +78,8 @@ impl ProtocolError {
 /// Why an opening handshake was refused, on either side.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum HandshakeError {
-    /// Not a GET, not HTTP/1.1, or no `Upgrade: websocket` / `Connection: upgrade`.
+    /// Not a GET, not HTTP/1.1, or no `Upgrade: websocket` / `Connection: upgrade`; over
+    /// HTTP/2, not a CONNECT with `:protocol websocket`.
     #[error("not a WebSocket upgrade request")]
     NotUpgrade,
     /// `Sec-WebSocket-Key` is missing or not 16 base64-encoded bytes.
@@ -87,6 +88,11 @@ pub enum HandshakeError {
     /// `Sec-WebSocket-Version` is not 13: answered with 426 and `Sec-WebSocket-Version: 13`.
     #[error("unsupported WebSocket version")]
     UnsupportedVersion,
+    /// An extended CONNECT (RFC 8441, WebSocket over HTTP/2) with a `Sec-WebSocket-Version`
+    /// other than 13: answered with 400 and `Sec-WebSocket-Version: 13`, since the 426 of
+    /// HTTP/1.1 must carry an `Upgrade` field, which HTTP/2 forbids.
+    #[error("unsupported WebSocket version")]
+    UnsupportedVersionOverHttp2,
     /// Client side: the server did not answer 101.
     #[error("server answered {0} instead of 101")]
     NotSwitching(StatusCode),
@@ -102,12 +108,21 @@ pub enum HandshakeError {
 }
 
 impl HandshakeError {
-    /// The status a server answers with: 426 for a wrong version, 400 otherwise.
+    /// The status a server answers with: 426 for a wrong version on HTTP/1.1, 400 otherwise.
     pub fn status(&self) -> StatusCode {
         match self {
             HandshakeError::UnsupportedVersion => StatusCode::UPGRADE_REQUIRED,
             _ => StatusCode::BAD_REQUEST,
         }
+    }
+
+    /// Whether the answer names the version the server speaks (`Sec-WebSocket-Version: 13`,
+    /// RFC 6455 §4.4): the client sent another.
+    pub fn wants_version_field(&self) -> bool {
+        matches!(
+            self,
+            HandshakeError::UnsupportedVersion | HandshakeError::UnsupportedVersionOverHttp2
+        )
     }
 }
 

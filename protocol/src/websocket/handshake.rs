@@ -36,6 +36,13 @@ pub fn accept_key(key: &str) -> String {
     STANDARD.encode(sha1.finalize())
 }
 
+/// Whether the request asks for WebSocket version 13, the only one there is (RFC 6455 §4.1).
+fn offers_version_13(headers: &HeaderMap) -> bool {
+    headers
+        .get(SEC_WEBSOCKET_VERSION)
+        .is_some_and(|version| version.as_bytes().trim_ascii() == b"13")
+}
+
 /// Whether a comma-separated header field holds `token` (case-insensitive), in any of its
 /// lines.
 fn has_token(headers: &HeaderMap, name: HeaderName, token: &str) -> bool {
@@ -70,14 +77,50 @@ pub struct ServerHandshake {
     /// The client is Tornado's (`User-Agent: Tornado/...`), whose answer parser drops
     /// parameters without a value: it never hears `client_no_context_takeover`.
     tornado_client: bool,
+    /// The request is an HTTP/2 extended CONNECT (RFC 8441): the answer is 200 with no
+    /// `Upgrade`, `Connection` or `Sec-WebSocket-Accept`.
+    over_http2: bool,
 }
 
 impl ServerHandshake {
     /// Checks an upgrade request head: GET, HTTP/1.1, `Upgrade: websocket`,
     /// `Connection: upgrade`, a 16-byte `Sec-WebSocket-Key` and `Sec-WebSocket-Version: 13`
     /// (anything else is [`HandshakeError::UnsupportedVersion`], answered 426).
+    ///
+    /// A request that came over HTTP/2 is checked as an extended CONNECT instead
+    /// ([`from_extended_connect`](Self::from_extended_connect)).
     pub fn from_head(head: &RequestHead) -> Result<Self, HandshakeError> {
+        if head.version == Version::HTTP_2 {
+            return Self::from_extended_connect(
+                &head.method,
+                head.connect_protocol.as_deref(),
+                head.headers(),
+            );
+        }
         Self::from_parts(&head.method, head.version, head.headers())
+    }
+
+    /// Checks a WebSocket request over HTTP/2 (RFC 8441 §4): CONNECT with `:protocol
+    /// websocket` (`protocol`) and `Sec-WebSocket-Version: 13` (anything else is
+    /// [`HandshakeError::UnsupportedVersionOverHttp2`], answered 400). There is no
+    /// `Sec-WebSocket-Key`: the stream itself is the proof that the server took the request.
+    pub fn from_extended_connect(
+        method: &Method,
+        protocol: Option<&str>,
+        headers: &HeaderMap,
+    ) -> Result<Self, HandshakeError> {
+        if method != Method::CONNECT
+            || !protocol.is_some_and(|protocol| protocol.eq_ignore_ascii_case("websocket"))
+        {
+            return Err(HandshakeError::NotUpgrade);
+        }
+        if !offers_version_13(headers) {
+            return Err(HandshakeError::UnsupportedVersionOverHttp2);
+        }
+        Ok(ServerHandshake {
+            over_http2: true,
+            ..Self::offers(headers)
+        })
     }
 
     /// [`from_head`](Self::from_head) from the request's method, version and fields.
@@ -93,10 +136,7 @@ impl ServerHandshake {
         {
             return Err(HandshakeError::NotUpgrade);
         }
-        if headers
-            .get(SEC_WEBSOCKET_VERSION)
-            .is_none_or(|version| version.as_bytes().trim_ascii() != b"13")
-        {
+        if !offers_version_13(headers) {
             return Err(HandshakeError::UnsupportedVersion);
         }
         let key = headers
@@ -107,6 +147,15 @@ impl ServerHandshake {
         if STANDARD.decode(key).map(|raw| raw.len()) != Ok(16) {
             return Err(HandshakeError::BadKey);
         }
+        Ok(ServerHandshake {
+            accept: accept_key(key),
+            ..Self::offers(headers)
+        })
+    }
+
+    /// What the client offered (subprotocols, extensions), from the fields both versions of
+    /// the handshake share.
+    fn offers(headers: &HeaderMap) -> Self {
         let list = |name: HeaderName| -> Vec<String> {
             headers
                 .get_all(name)
@@ -117,8 +166,8 @@ impl ServerHandshake {
                 .filter(|part| !part.is_empty())
                 .collect()
         };
-        Ok(ServerHandshake {
-            accept: accept_key(key),
+        ServerHandshake {
+            accept: String::new(),
             subprotocols: list(SEC_WEBSOCKET_PROTOCOL),
             extensions: headers
                 .get_all(SEC_WEBSOCKET_EXTENSIONS)
@@ -129,7 +178,8 @@ impl ServerHandshake {
             tornado_client: headers
                 .get(http::header::USER_AGENT)
                 .is_some_and(|agent| agent.as_bytes().starts_with(b"Tornado/")),
-        })
+            over_http2: false,
+        }
     }
 
     /// The subprotocols the client offered, most preferred first (Tornado's
@@ -157,10 +207,12 @@ impl ServerHandshake {
             )
         });
         let mut headers = HeaderMap::new();
-        headers.insert(UPGRADE, HeaderValue::from_static("websocket"));
-        headers.insert(CONNECTION, HeaderValue::from_static("Upgrade"));
-        if let Ok(value) = HeaderValue::from_str(&self.accept) {
-            headers.insert(SEC_WEBSOCKET_ACCEPT, value);
+        if !self.over_http2 {
+            headers.insert(UPGRADE, HeaderValue::from_static("websocket"));
+            headers.insert(CONNECTION, HeaderValue::from_static("Upgrade"));
+            if let Ok(value) = HeaderValue::from_str(&self.accept) {
+                headers.insert(SEC_WEBSOCKET_ACCEPT, value);
+            }
         }
         if let Some(value) = subprotocol
             .as_deref()
@@ -175,6 +227,11 @@ impl ServerHandshake {
             headers.insert(SEC_WEBSOCKET_EXTENSIONS, value);
         }
         Accepted {
+            status: if self.over_http2 {
+                StatusCode::OK
+            } else {
+                StatusCode::SWITCHING_PROTOCOLS
+            },
             headers,
             negotiated: Negotiated {
                 subprotocol,
@@ -184,11 +241,15 @@ impl ServerHandshake {
     }
 }
 
-/// The server's decision: the 101 response's fields and what was agreed.
+/// The server's decision: the answer's status and fields, and what was agreed.
 #[derive(Debug, Clone)]
 pub struct Accepted {
-    /// `Upgrade`, `Connection`, `Sec-WebSocket-Accept`, and `Sec-WebSocket-Protocol` /
-    /// `Sec-WebSocket-Extensions` when agreed: add them to a 101 response.
+    /// `101 Switching Protocols` on HTTP/1.1; `200 OK` for an extended CONNECT over HTTP/2
+    /// (RFC 8441 §5), after which the stream carries the WebSocket.
+    pub status: StatusCode,
+    /// `Upgrade`, `Connection`, `Sec-WebSocket-Accept` (HTTP/1.1 only), and
+    /// `Sec-WebSocket-Protocol` / `Sec-WebSocket-Extensions` when agreed: add them to the
+    /// answer.
     pub headers: HeaderMap,
     /// What the connection runs with.
     pub negotiated: Negotiated,
@@ -339,5 +400,80 @@ impl ClientHandshake {
             subprotocol,
             deflate,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Fields of a WebSocket request, `version` as its `Sec-WebSocket-Version`.
+    fn fields(version: &str) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            SEC_WEBSOCKET_VERSION,
+            HeaderValue::from_str(version).unwrap(),
+        );
+        headers.insert(SEC_WEBSOCKET_PROTOCOL, HeaderValue::from_static("a, chat"));
+        headers
+    }
+
+    #[test]
+    fn an_extended_connect_is_answered_200_without_the_http1_fields() {
+        let handshake = ServerHandshake::from_extended_connect(
+            &Method::CONNECT,
+            Some("websocket"),
+            &fields("13"),
+        )
+        .unwrap();
+        assert_eq!(handshake.subprotocols(), ["a", "chat"]);
+        let accepted = handshake.accept(Some("chat"), None);
+        assert_eq!(accepted.status, StatusCode::OK);
+        assert_eq!(accepted.headers.len(), 1, "{:?}", accepted.headers);
+        assert_eq!(accepted.headers[SEC_WEBSOCKET_PROTOCOL], "chat");
+    }
+
+    #[test]
+    fn an_http1_upgrade_is_still_answered_101_with_its_accept_key() {
+        let mut headers = fields("13");
+        headers.insert(UPGRADE, HeaderValue::from_static("websocket"));
+        headers.insert(CONNECTION, HeaderValue::from_static("Upgrade"));
+        headers.insert(
+            SEC_WEBSOCKET_KEY,
+            HeaderValue::from_static("dGhlIHNhbXBsZSBub25jZQ=="),
+        );
+        let accepted = ServerHandshake::from_parts(&Method::GET, Version::HTTP_11, &headers)
+            .unwrap()
+            .accept(None, None);
+        assert_eq!(accepted.status, StatusCode::SWITCHING_PROTOCOLS);
+        assert_eq!(
+            accepted.headers[SEC_WEBSOCKET_ACCEPT],
+            "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="
+        );
+    }
+
+    #[test]
+    fn a_bad_extended_connect_is_refused_with_400() {
+        for (method, protocol) in [
+            (Method::CONNECT, None),
+            (Method::CONNECT, Some("webtransport")),
+            (Method::GET, Some("websocket")),
+        ] {
+            let error = ServerHandshake::from_extended_connect(&method, protocol, &fields("13"))
+                .unwrap_err();
+            assert_eq!(error, HandshakeError::NotUpgrade, "{method} {protocol:?}");
+            assert_eq!(error.status(), StatusCode::BAD_REQUEST);
+        }
+        for version in ["8", "", "13, 8"] {
+            let error = ServerHandshake::from_extended_connect(
+                &Method::CONNECT,
+                Some("websocket"),
+                &fields(version),
+            )
+            .unwrap_err();
+            assert_eq!(error, HandshakeError::UnsupportedVersionOverHttp2);
+            assert_eq!(error.status(), StatusCode::BAD_REQUEST);
+            assert!(error.wants_version_field());
+        }
     }
 }

@@ -7,7 +7,9 @@
 //! - [`Codec`] (`codec.rs`, on `frame.rs`, `utf8.rs`, `close.rs`, `deflate.rs`): bytes in,
 //!   [`Message`]s out and back, no I/O. Every [`ProtocolError`] maps to one close code.
 //! - [`ServerHandshake`] / [`ClientHandshake`] (`handshake.rs`): the opening handshake, version
-//!   13 only (426 otherwise), subprotocols, extension negotiation.
+//!   13 only (426 otherwise), subprotocols, extension negotiation; on the server, also the
+//!   HTTP/2 extended CONNECT of RFC 8441 (a WebSocket on one stream of an HTTP/2 connection,
+//!   answered 200), after which the connection actor runs over that stream unchanged.
 //! - [`WebSocketConnection`] (`actor.rs`): the actor owning one connection after the upgrade.
 //!   It calls a [`WebSocketService`] on the connection's loop; the cloneable [`WebSocket`]
 //!   handle lets any actor on any thread send it messages (that is how rooms broadcast), with

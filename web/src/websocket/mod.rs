@@ -17,6 +17,12 @@
 //! | `Origin` refused by [`check_origin`](WebSocketHandler::check_origin) (same origin by default) | 403 |
 //! | accepted | 101, then `open` |
 //!
+//! Over HTTP/2 the same rule serves a WebSocket opened as an extended CONNECT (RFC 8441,
+//! `:protocol websocket`; browsers use it for `wss://` on a connection they already hold): the
+//! same checks and callbacks, answered `200` instead of 101 (a wrong version `400`, since
+//! HTTP/2 cannot send 426's `Upgrade` field), and the WebSocket actor then owns that stream
+//! as it owns a socket; `request.version()` in `open` says which. See `docs/http2.md`.
+//!
 //! The application's [`Settings`](crate::Settings) give every connection its
 //! `websocket_max_message_size` (10 MiB; a bigger message is closed with 1009),
 //! `websocket_ping_interval` (off) and `websocket_ping_timeout`; see [`config_from_settings`].

@@ -43,9 +43,10 @@ pub fn config_from_settings(settings: &Settings) -> WebSocketConfig {
 /// |---|---|
 /// | refused by the handler's `prepare` (seeing default [`Settings`]) | the error's status and page |
 /// | not GET, not `Upgrade: websocket` / `Connection: upgrade`, bad key | 400 |
-/// | `Sec-WebSocket-Version` other than 13 | 426 with `Sec-WebSocket-Version: 13` |
+/// | over HTTP/2: not CONNECT with `:protocol websocket` (RFC 8441) | 400 |
+/// | `Sec-WebSocket-Version` other than 13 | 426 with `Sec-WebSocket-Version: 13` (400 over HTTP/2) |
 /// | `Origin` refused by `check_origin` | 403 |
-/// | accepted | 101, then the connection actor runs `handler` |
+/// | accepted | 101 (200 over HTTP/2), then the connection actor runs `handler` |
 pub fn upgrade<H: WebSocketHandler>(
     request: HttpServerRequest,
     handler: H,
@@ -70,14 +71,14 @@ pub(crate) fn upgrade_with_status<H: WebSocketHandler>(
         let refusal = error_response(&error, settings.serve_traceback_enabled());
         return (refusal.status(), refusal.into());
     }
-    let handshake =
-        match ServerHandshake::from_parts(request.method(), request.version(), request.headers()) {
-            Ok(handshake) => handshake,
-            Err(error) => {
-                let refusal = refusal(&error);
-                return (refusal.status(), refusal.into());
-            }
-        };
+    // An HTTP/1.1 upgrade, or an HTTP/2 extended CONNECT (RFC 8441): the same handler either way.
+    let handshake = match ServerHandshake::from_head(request.head()) {
+        Ok(handshake) => handshake,
+        Err(error) => {
+            let refusal = refusal(&error);
+            return (refusal.status(), refusal.into());
+        }
+    };
     // Browsers let any page open a WebSocket, so the cross-origin check is always on here
     // (Tornado 6.6), with the handler's `check_origin` for origins that look foreign.
     if let Some(refusal) =
@@ -91,7 +92,9 @@ pub(crate) fn upgrade_with_status<H: WebSocketHandler>(
     let subprotocol = handler.select_subprotocol(handshake.subprotocols());
     let compression = handler.get_compression_options();
     let accepted = handshake.accept(subprotocol.as_deref(), compression.as_ref());
-    let mut response = HttpResponse::new(StatusCode::SWITCHING_PROTOCOLS);
+    // 101 on HTTP/1.1; 200 on HTTP/2, after which the stream is the WebSocket's transport.
+    let status = accepted.status;
+    let mut response = HttpResponse::new(status);
     *response.headers_mut() = accepted.headers;
     let negotiated = accepted.negotiated;
     let config = config.compression(compression);
@@ -111,14 +114,15 @@ pub(crate) fn upgrade_with_status<H: WebSocketHandler>(
             Some(upgraded.slot),
         );
     });
-    (StatusCode::SWITCHING_PROTOCOLS, reply)
+    (status, reply)
 }
 
-/// The answer to a bad upgrade request: its status, and `Sec-WebSocket-Version: 13` with 426.
+/// The answer to a bad upgrade request: its status, and `Sec-WebSocket-Version: 13` when the
+/// client asked for another version.
 fn refusal(error: &HandshakeError) -> HttpResponse {
     let status = error.status();
     let mut response = HttpResponse::new(status).text(error.to_string());
-    if status == StatusCode::UPGRADE_REQUIRED {
+    if error.wants_version_field() {
         response = response.header(SEC_WEBSOCKET_VERSION, HeaderValue::from_static("13"));
     }
     response

@@ -43,6 +43,8 @@ pub struct Http2Config {
     keep_alive_interval: Option<Duration>,
     /// See [`keep_alive_timeout`](Self::keep_alive_timeout).
     keep_alive_timeout: Duration,
+    /// See [`enable_connect_protocol`](Self::enable_connect_protocol).
+    enable_connect_protocol: bool,
 }
 
 impl Http2Config {
@@ -78,6 +80,14 @@ impl Http2Config {
     pub const DEFAULT_KEEP_ALIVE_INTERVAL: Option<Duration> = Some(Duration::from_secs(20));
     /// Default of [`keep_alive_timeout`](Self::keep_alive_timeout): 20 s (hyper's).
     pub const DEFAULT_KEEP_ALIVE_TIMEOUT: Duration = Duration::from_secs(20);
+    /// Default of [`enable_connect_protocol`](Self::enable_connect_protocol): on.
+    ///
+    /// On because it costs nothing until a client uses it: the setting only tells clients they
+    /// may send an extended CONNECT, which reaches the route its `:path` names like any other
+    /// request, and only a WebSocket route (cyclone-web's `WebSocketHandler`) accepts it (any
+    /// other answers the CONNECT as it answers an unknown method). With it off, browsers open
+    /// their WebSockets on a separate HTTP/1.1 connection, as before RFC 8441.
+    pub const DEFAULT_ENABLE_CONNECT_PROTOCOL: bool = true;
 
     /// Most request streams one connection may have open at once (`SETTINGS_MAX_CONCURRENT_STREAMS`).
     /// A client that opens more is refused them with `RST_STREAM(REFUSED_STREAM)`; so the
@@ -166,6 +176,31 @@ impl Http2Config {
         self
     }
 
+    /// Whether the server announces `SETTINGS_ENABLE_CONNECT_PROTOCOL` (RFC 8441), letting
+    /// clients open a WebSocket as an extended CONNECT stream (`:protocol websocket`) on an
+    /// existing HTTP/2 connection instead of a new HTTP/1.1 one. The request reaches the route
+    /// its `:path` names, so a WebSocket route serves it with the same handler as an HTTP/1.1
+    /// upgrade. Without it, `h2` refuses any request carrying `:protocol` (a stream error).
+    /// Default on ([`DEFAULT_ENABLE_CONNECT_PROTOCOL`](Self::DEFAULT_ENABLE_CONNECT_PROTOCOL)).
+    ///
+    /// ```
+    /// use cyclone_protocol::server::Http2Config;
+    ///
+    /// assert!(Http2Config::default().get_enable_connect_protocol());
+    /// // WebSockets only over HTTP/1.1 upgrades, as before RFC 8441:
+    /// let config = Http2Config::default().enable_connect_protocol(false);
+    /// assert!(!config.get_enable_connect_protocol());
+    /// ```
+    pub fn enable_connect_protocol(mut self, enabled: bool) -> Self {
+        self.enable_connect_protocol = enabled;
+        self
+    }
+
+    /// See [`enable_connect_protocol`](Self::enable_connect_protocol).
+    pub fn get_enable_connect_protocol(&self) -> bool {
+        self.enable_connect_protocol
+    }
+
     /// See [`max_concurrent_streams`](Self::max_concurrent_streams).
     pub fn get_max_concurrent_streams(&self) -> u32 {
         self.max_concurrent_streams
@@ -228,6 +263,9 @@ impl Http2Config {
             .max_send_buffer_size(self.max_send_buffer_size as usize)
             .max_pending_accept_reset_streams(self.max_pending_accept_reset_streams)
             .max_local_error_reset_streams(Some(self.max_local_error_reset_streams));
+        if self.enable_connect_protocol {
+            builder.enable_connect_protocol();
+        }
         builder
     }
 }
@@ -250,6 +288,7 @@ impl Default for Http2Config {
             max_local_error_reset_streams: Self::DEFAULT_MAX_LOCAL_ERROR_RESET_STREAMS,
             keep_alive_interval: Self::DEFAULT_KEEP_ALIVE_INTERVAL,
             keep_alive_timeout: Self::DEFAULT_KEEP_ALIVE_TIMEOUT,
+            enable_connect_protocol: Self::DEFAULT_ENABLE_CONNECT_PROTOCOL,
         }
     }
 }

@@ -18,6 +18,9 @@
 //! - `stream.rs`: one request stream: its request, its body, its answer.
 //! - `config.rs`: [`Http2Config`], the limits.
 //! - `keep_alive.rs`: [`KeepAlive`], the PINGs to a silent client.
+//! - `tunnel.rs`: a WebSocket over HTTP/2 (RFC 8441): the extended CONNECT stream handed to
+//!   the upgrade callback as a byte stream, which the WebSocket connection actor then owns as
+//!   it owns a socket after an HTTP/1.1 upgrade (see `docs/http2.md`).
 //! - `watched.rs`: [`Watched`], the transport as `h2` reads it: the bytes already read in
 //!   front, and timed: when the client last sent bytes, and how long a write has waited for it
 //!   to read.
@@ -27,7 +30,9 @@
 //! - The client closes it, or breaks the protocol (`h2` sends GOAWAY with the reason).
 //! - No stream open for `idle_connection_timeout` (the HTTP/1.1 keep-alive limit): GOAWAY
 //!   (`NO_ERROR`, naming the last stream served), then close.
-//! - Graceful shutdown ([`ConnectionControl::Shutdown`]): with no stream open, as when idle;
+//! - Graceful shutdown ([`ConnectionControl::Shutdown`]): with no stream open, as when idle
+//!   (an open WebSocket is an open stream: its own actor, reached through its own registry
+//!   slot, closes it with 1001, and the connection waits for that);
 //!   otherwise `h2`'s two-step GOAWAY (first 2³¹−1, then after a PING round trip the last
 //!   stream taken; streams the client opens after it are not served), and the close once the
 //!   last stream is answered. The server sends [`ConnectionControl::Close`] at its deadline.
@@ -41,6 +46,7 @@
 mod config;
 mod keep_alive;
 mod stream;
+mod tunnel;
 mod watched;
 
 use std::cell::{Cell, RefCell};
@@ -89,6 +95,7 @@ where
     T: AsyncRead + AsyncWrite + Unpin + 'static,
 {
     let signal = Rc::new(Signal::default());
+    let slot = Rc::new(slot);
     let context = Rc::new(StreamContext {
         service,
         peer,
@@ -96,6 +103,8 @@ where
         date: RefCell::new(DateCache::new()),
         date_value: RefCell::new(None),
         options,
+        slot: slot.clone(),
+        signal: signal.clone(),
     });
     let run = drive(io, read, context, signal.clone());
     Http2Connection::create(move |ctx| {
@@ -112,8 +121,9 @@ where
 #[derive(Debug)]
 pub(crate) struct Http2Connection {
     /// Keeps the connection listed in the server's registry (and its `max_connections`
-    /// permit) for as long as the actor lives.
-    slot: ConnectionSlot,
+    /// permit) for as long as the actor lives. Shared with the connection's loop (which lives
+    /// inside the actor), where a WebSocket stream opens its own slot from it.
+    slot: Rc<ConnectionSlot>,
     /// Tells the connection's loop about a graceful shutdown and stats requests.
     signal: Rc<Signal>,
 }
@@ -150,9 +160,10 @@ impl Handler<ConnectionControl> for Http2Connection {
 
 /// From the actor to its loop (same thread).
 #[derive(Debug, Default)]
-struct Signal {
-    /// A graceful shutdown was asked for: GOAWAY, finish the streams in flight, close.
-    shutdown: Cell<bool>,
+pub(crate) struct Signal {
+    /// A graceful shutdown was asked for: GOAWAY, finish the streams in flight, close (and
+    /// accept no WebSocket meanwhile).
+    pub(crate) shutdown: Cell<bool>,
     /// Stats requests waiting for the loop's next turn.
     stats: RefCell<Vec<(ConnectionId, StatsRequest)>>,
     /// The loop's waker.

@@ -23,6 +23,7 @@ use std::task::Poll;
 use std::time::{Duration, Instant};
 
 use bytes::{Bytes, BytesMut};
+use cyclone_actors::registry::ConnectionSlot;
 use futures::channel::mpsc;
 use futures::future::Either;
 use futures::{FutureExt, SinkExt};
@@ -38,10 +39,14 @@ use super::super::message::HttpRequestMessage;
 use super::super::options::HttpServerOptions;
 use super::super::path_args::PathArgs;
 use super::super::request::HttpServerRequest;
-use super::super::response::{ResponseEvent, ResponseStream, ResponseWriter};
+use super::super::response::{
+    HttpResponse, OnUpgrade, ResponseEvent, ResponseStream, ResponseWriter,
+};
 use super::super::sent::SentHook;
 use super::super::service::HttpService;
 use super::super::xheaders;
+use super::Signal;
+use super::tunnel::Tunnel;
 use crate::h1::{BodyFraming, DateCache, RequestHead};
 
 /// What every stream of one connection shares.
@@ -59,6 +64,11 @@ pub(crate) struct StreamContext<S> {
     pub(crate) date_value: RefCell<Option<HeaderValue>>,
     /// The server's settings.
     pub(crate) options: Arc<HttpServerOptions>,
+    /// The connection's registry slot (the actor owns it; this future lives inside the actor):
+    /// a WebSocket opened on a stream gets its own slot from it.
+    pub(crate) slot: Rc<ConnectionSlot>,
+    /// The actor's signals: a WebSocket is refused during a graceful shutdown.
+    pub(crate) signal: Rc<Signal>,
 }
 
 impl<S> StreamContext<S> {
@@ -87,13 +97,30 @@ pub(crate) async fn serve_stream<S: HttpService>(
 ) {
     let options = &context.options;
     let (parts, recv) = request.into_parts();
-    let gzip = options.decompress_request
+    // An extended CONNECT (RFC 8441): `h2` admits one only with SETTINGS_ENABLE_CONNECT_PROTOCOL
+    // announced, and only as CONNECT with `:scheme` and `:path`.
+    let connect_protocol = parts
+        .extensions
+        .get::<h2::ext::Protocol>()
+        .map(|protocol| Box::<str>::from(protocol.as_str()));
+    let connect = connect_protocol.is_some();
+    if connect_protocol
+        .as_deref()
+        .is_some_and(|protocol| !protocol.eq_ignore_ascii_case("websocket"))
+    {
+        // No route speaks any other protocol over a stream.
+        return answer_status(&context, &mut respond, StatusCode::NOT_IMPLEMENTED);
+    }
+    let gzip = !connect
+        && options.decompress_request
         && parts
             .headers
             .get(header::CONTENT_ENCODING)
             .is_some_and(|coding| coding.as_bytes().eq_ignore_ascii_case(b"gzip"));
     let head_request = parts.method == Method::HEAD;
-    let head = request_head(parts, gzip, recv.is_end_stream());
+    // A tunnel's DATA frames are the new protocol's, not a body: its request has none.
+    let mut head = request_head(parts, gzip, connect || recv.is_end_stream());
+    head.connect_protocol = connect_protocol;
     if head
         .content_length
         .is_some_and(|length| length > options.limits.max_body_size)
@@ -122,46 +149,56 @@ pub(crate) async fn serve_stream<S: HttpService>(
         options.form_limits,
     );
     let service = &*context.service;
-    let stream_body = match std::panic::catch_unwind(AssertUnwindSafe(|| {
-        service.stream_request_body(&request)
-    })) {
-        Ok(stream) => stream,
-        Err(_) => {
-            tracing::error!(peer = %context.peer, "HTTP handler panicked; answered 500");
-            return answer_status(&context, &mut respond, StatusCode::INTERNAL_SERVER_ERROR);
-        }
-    };
-    let mut body = BodyReader::new(recv, gzip, options);
     let mut pump = None;
-    if stream_body {
-        let (sender, stream) = RequestBody::channel(options.body_queue_chunks);
-        request.set_body_stream(stream);
-        // Boxed: only a streamed body has a pump, and inline it would take ~770 bytes of
-        // every stream's future.
-        pump = Some(Box::pin(body.stream_to(sender)));
-    } else if !body.headers_only {
-        // A request whose HEADERS ended the stream (a GET) has no body to wait for.
-        match body.collect().await {
-            Ok(whole) => {
-                if gzip {
-                    request
-                        .head_mut()
-                        .headers_mut()
-                        .insert(header::CONTENT_LENGTH, HeaderValue::from(whole.len()));
-                }
-                request.set_body(whole);
-                if let Some(trailers) = body.trailers().await {
-                    request.set_trailers(trailers);
-                }
+    let mut tunnel = None;
+    if connect {
+        // Boxed: only an extended CONNECT has one, and a head inline would grow every
+        // stream's future.
+        tunnel = Some(Box::new(Tunnel {
+            recv,
+            head: request.head().clone(),
+        }));
+    } else {
+        let stream_body = match std::panic::catch_unwind(AssertUnwindSafe(|| {
+            service.stream_request_body(&request)
+        })) {
+            Ok(stream) => stream,
+            Err(_) => {
+                tracing::error!(peer = %context.peer, "HTTP handler panicked; answered 500");
+                return answer_status(&context, &mut respond, StatusCode::INTERNAL_SERVER_ERROR);
             }
-            Err(error) => {
-                let status = match error {
-                    RequestBodyError::Invalid { status } => status,
-                    RequestBodyError::Timeout => StatusCode::REQUEST_TIMEOUT,
-                    // The client reset the stream: nobody to answer.
-                    RequestBodyError::Incomplete => return,
-                };
-                return answer_status(&context, &mut respond, status);
+        };
+        let mut body = BodyReader::new(recv, gzip, options);
+        if stream_body {
+            let (sender, stream) = RequestBody::channel(options.body_queue_chunks);
+            request.set_body_stream(stream);
+            // Boxed: only a streamed body has a pump, and inline it would take ~770 bytes of
+            // every stream's future.
+            pump = Some(Box::pin(body.stream_to(sender)));
+        } else if !body.headers_only {
+            // A request whose HEADERS ended the stream (a GET) has no body to wait for.
+            match body.collect().await {
+                Ok(whole) => {
+                    if gzip {
+                        request
+                            .head_mut()
+                            .headers_mut()
+                            .insert(header::CONTENT_LENGTH, HeaderValue::from(whole.len()));
+                    }
+                    request.set_body(whole);
+                    if let Some(trailers) = body.trailers().await {
+                        request.set_trailers(trailers);
+                    }
+                }
+                Err(error) => {
+                    let status = match error {
+                        RequestBodyError::Invalid { status } => status,
+                        RequestBodyError::Timeout => StatusCode::REQUEST_TIMEOUT,
+                        // The client reset the stream: nobody to answer.
+                        RequestBodyError::Incomplete => return,
+                    };
+                    return answer_status(&context, &mut respond, status);
+                }
             }
         }
     }
@@ -192,7 +229,7 @@ pub(crate) async fn serve_stream<S: HttpService>(
             pump.await;
         }
     };
-    let answer = std::pin::pin!(send_answer(&context, answer, respond, head_request));
+    let answer = std::pin::pin!(send_answer(&context, answer, respond, head_request, tunnel));
     // `join` itself, not `join!` in an async block, which would hold both futures twice (the
     // block's captures and the macro's slots): the stream's future is moved into its box whole,
     // so every byte of it is copied per request.
@@ -423,12 +460,14 @@ enum Next {
 }
 
 /// Reads the answer from the writer and sends it, HEADERS then DATA as the client's window
-/// allows; fires the writer's `on_sent` hook (the access log) once it is done.
+/// allows; fires the writer's `on_sent` hook (the access log) once it is done. An extended
+/// CONNECT's `tunnel` is handed to the writer's upgrade callback if it answers with one.
 async fn send_answer<S>(
     context: &StreamContext<S>,
     mut answer: ResponseStream,
     mut respond: SendResponse<Bytes>,
     head_request: bool,
+    mut tunnel: Option<Box<Tunnel>>,
 ) -> Answered {
     let mut sent: Option<SentHook> = None;
     let mut body: Option<SendStream<Bytes>> = None;
@@ -534,8 +573,16 @@ async fn send_answer<S>(
                 }
                 return Answered::Done;
             }
+            Some(ResponseEvent::Upgrade(response, on_upgrade)) if !started && tunnel.is_some() => {
+                let Some(tunnel) = tunnel.take() else {
+                    return Answered::Done;
+                };
+                open_tunnel(context, respond, *tunnel, response, on_upgrade, &mut sent);
+                return Answered::Done;
+            }
             Some(ResponseEvent::Upgrade(..)) => {
-                // No protocol switch on an HTTP/2 stream (RFC 9113 §8.6): the answer is broken.
+                // No protocol switch on an HTTP/2 stream (RFC 9113 §8.6) but the extended
+                // CONNECT's: the answer is broken.
                 tracing::warn!(peer = %context.peer, "protocol switch asked on HTTP/2; answered 500");
                 if !started {
                     note_head(&mut sent, StatusCode::INTERNAL_SERVER_ERROR);
@@ -557,6 +604,34 @@ async fn send_answer<S>(
                 return Answered::Done;
             }
         }
+    }
+}
+
+/// Accepts an extended CONNECT (RFC 8441 §5): `200` with the writer's fields (the 101 an
+/// HTTP/1.1 upgrade would send, without what HTTP/2 has no use for: `Upgrade`, `Connection`,
+/// `Sec-WebSocket-Accept`), the stream left open, then the stream handed to the writer's
+/// callback as the new protocol's transport. During a graceful shutdown the answer is 503, as
+/// an HTTP/1.1 upgrade's: a WebSocket opened after the shutdown began would never hear of it.
+fn open_tunnel<S>(
+    context: &StreamContext<S>,
+    mut respond: SendResponse<Bytes>,
+    tunnel: Tunnel,
+    response: HttpResponse,
+    on_upgrade: OnUpgrade,
+    sent: &mut Option<SentHook>,
+) {
+    if context.signal.shutdown.get() {
+        note_head(sent, StatusCode::SERVICE_UNAVAILABLE);
+        return answer_status(context, &mut respond, StatusCode::SERVICE_UNAVAILABLE);
+    }
+    let (_, headers, _) = response.into_boxed_parts();
+    let mut headers = *headers;
+    headers.remove(header::SEC_WEBSOCKET_ACCEPT);
+    note_head(sent, StatusCode::OK);
+    let head = response_head(context, StatusCode::OK, headers, None);
+    // Fails only if the client reset the stream meanwhile: nothing to hand over.
+    if let Ok(send) = respond.send_response(head, false) {
+        tunnel.hand_over(send, &context.slot, context.peer, on_upgrade);
     }
 }
 

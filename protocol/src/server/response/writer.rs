@@ -373,6 +373,12 @@ impl ResponseWriter {
     ///   the new protocol's ([`Upgraded::read_buf`]). Any other request answered this way
     ///   gets `500` and the connection closes; so does an upgrade answered during a graceful
     ///   shutdown (`503`).
+    /// - Over HTTP/2, only an extended CONNECT (RFC 8441, `:protocol websocket`, see
+    ///   [`RequestHead::connect_protocol`](crate::h1::RequestHead::connect_protocol)) can be
+    ///   switched: the answer is `200` instead of 101 (without `Sec-WebSocket-Accept`,
+    ///   `Upgrade`, `Connection`), and `on_upgrade` gets the stream (see [`Upgraded`]); the
+    ///   connection serves its other streams on. Any other HTTP/2 request answered this way
+    ///   gets `500`; one answered during a graceful shutdown `503`.
     /// - A request with a body is switched only once its body has been read in full (the
     ///   client sends the whole request before it speaks the new protocol); with
     ///   `Expect: 100-continue` the `100` goes before the `101`.
