@@ -25,8 +25,9 @@ use http::HeaderValue;
 /// servers that pick it by ALPN (or over h2c when asked). Cheap to clone: clones share the
 /// pools and the `max_clients` slots.
 ///
-/// Its futures are not `Send` and the pool is not shared across threads: make one client per
-/// loop. Dropping a fetch future closes its connection and frees its slot.
+/// Its futures are not `Send` and the pools are not shared across threads: make one client per
+/// loop (an HTTP/2 connection's driver task runs on that loop). Dropping a fetch future
+/// closes its HTTP/1.1 connection or resets its HTTP/2 stream, and frees its slot.
 ///
 /// ```no_run
 /// use cyclone_protocol::client::AsyncHttpClient;
