@@ -97,7 +97,9 @@ impl Dialer<'_> {
                         let connection = self.connect(key, request, wanted).await?;
                         if wanted == Wanted::PriorKnowledge || connection.http2 {
                             let lease = self.start_http2(connection, key, request).await?;
-                            connecting.ready(&lease.connection);
+                            if !connecting.ready(&lease.connection) {
+                                lease.connection.retire();
+                            }
                             return Ok(Carrier::Http2(lease));
                         }
                         connecting.http1();

@@ -91,8 +91,8 @@ impl ClientOptions {
         self
     }
 
-    /// How many idle connections are kept per (scheme, host, port); 0 turns keep-alive
-    /// reuse off. Default is 10.
+    /// How many idle HTTP/1.1 connections are kept per (scheme, host, port); 0 turns
+    /// keep-alive reuse off. HTTP/2 connections are shared whatever this says. Default is 10.
     pub fn max_idle_per_host(mut self, max: usize) -> Self {
         self.max_idle_per_host = max;
         self

@@ -161,9 +161,11 @@ pub(crate) struct Connecting<'a> {
 }
 
 impl Connecting<'_> {
-    /// The connection speaks HTTP/2: share it.
-    pub(crate) fn ready(mut self, connection: &Rc<SharedConnection>) {
-        self.settle(Entry::Ready(Rc::clone(connection)));
+    /// The connection speaks HTTP/2: share it. Returns false when `close()` cleared the
+    /// mark meanwhile: the connection is then not shared, and the caller retires it after its
+    /// one stream.
+    pub(crate) fn ready(mut self, connection: &Rc<SharedConnection>) -> bool {
+        self.settle(Entry::Ready(Rc::clone(connection)))
     }
 
     /// The server picked HTTP/1.1: stop making fetches wait for connects to this key.
@@ -171,13 +173,15 @@ impl Connecting<'_> {
         self.settle(Entry::Http1);
     }
 
-    /// Replaces the mark with `entry`, if the mark is still ours.
-    fn settle(&mut self, entry: Entry) {
+    /// Replaces the mark with `entry`, if the mark is still ours; returns whether it was.
+    fn settle(&mut self, entry: Entry) -> bool {
         self.settled = true;
         let mut entries = self.pool.entries.borrow_mut();
-        if self.is_ours(&entries) {
+        let ours = self.is_ours(&entries);
+        if ours {
             entries.insert(self.key.clone(), entry);
         }
+        ours
     }
 
     /// Whether the key still carries this mark (`close()` may have cleared it).
