@@ -4,8 +4,9 @@
 //! window streamed to the callback, request bodies larger than the window (whole and
 //! streamed), trailers, connection-specific fields stripped, a request timeout on a server
 //! that never answers, and the fallback to HTTP/1.1 when a TLS server offers only that.
-//! A raw frame server (`support::raw_http2`) resets streams and sends GOAWAY on cue: the
-//! errors are typed, and a reused connection the server gave up on is retried once.
+//! A raw frame server (`support::raw_http2`) resets streams and sends GOAWAY on cue (the
+//! errors are typed, and a reused connection the server gave up on is retried once) and
+//! checks that an `expect_100_continue` body waits for the `100`.
 
 mod support;
 
@@ -620,6 +621,9 @@ enum Answer {
     Reset(u32),
     /// `GOAWAY` naming the last stream answered, with this code.
     GoAway(u32),
+    /// `100 Continue` after 200 ms in which no DATA may arrive, then `200` with the length of
+    /// the body received (`RST_STREAM` with `PROTOCOL_ERROR` if DATA came too early).
+    Continue,
 }
 
 /// A raw HTTP/2 server answering the requests it receives, counted across its connections,
@@ -680,11 +684,81 @@ async fn raw_connection(
                 payload.extend_from_slice(&code.to_be_bytes());
                 frame(raw_http2::GOAWAY, 0, 0, &payload)
             }
+            Answer::Continue => {
+                last_answered = id;
+                continue_then_count(&mut stream, &mut frames, id).await
+            }
         };
         if stream.write_all(&out).await.is_err() {
             return;
         }
     }
+}
+
+/// [`Answer::Continue`] for stream `id`: the frames to write last.
+async fn continue_then_count(stream: &mut TcpStream, frames: &mut FrameReader, id: u32) -> Vec<u8> {
+    let early = tokio::time::timeout(Duration::from_millis(200), async {
+        loop {
+            let Some(received) = frames.next_or_closed(stream).await else {
+                return false;
+            };
+            if !raw_http2::answer_control(stream, &received).await && received.0 == raw_http2::DATA
+            {
+                return true;
+            }
+        }
+    });
+    if early.await.unwrap_or(false) {
+        return frame(
+            raw_http2::RST_STREAM,
+            0,
+            id,
+            &raw_http2::PROTOCOL_ERROR.to_be_bytes(),
+        );
+    }
+    // `:status: 100` as a literal field with the indexed name `:status` (HPACK entry 8).
+    let interim = frame(
+        raw_http2::HEADERS,
+        raw_http2::END_HEADERS,
+        id,
+        &[0x08, 3, b'1', b'0', b'0'],
+    );
+    if stream.write_all(&interim).await.is_err() {
+        return Vec::new();
+    }
+    let mut length = 0;
+    while let Some(received) = frames.next_or_closed(stream).await {
+        let (kind, flags, _, payload) = &received;
+        if raw_http2::answer_control(stream, &received).await || *kind != raw_http2::DATA {
+            continue;
+        }
+        length += payload.len();
+        if flags & raw_http2::END_STREAM != 0 {
+            break;
+        }
+    }
+    let mut out = frame(raw_http2::HEADERS, raw_http2::END_HEADERS, id, &[0x88]);
+    let body = format!("continued {length}");
+    out.extend_from_slice(&frame(
+        raw_http2::DATA,
+        raw_http2::END_STREAM,
+        id,
+        body.as_bytes(),
+    ));
+    out
+}
+
+#[actix_rt::test]
+async fn expect_100_continue_holds_the_body_until_the_interim_answer() {
+    let server = raw_server(vec![Answer::Continue]).await;
+    let client = AsyncHttpClient::new();
+    let request = h2c(server.addr, "/")
+        .method(Method::POST)
+        // Within the raw server's window, which it never widens.
+        .body(pattern(10_000))
+        .expect_100_continue(true);
+    let response = bounded(client.fetch(request)).await.unwrap();
+    assert_eq!(response.text().unwrap(), "continued 10000");
 }
 
 #[actix_rt::test]
