@@ -572,6 +572,19 @@ async fn idle_connections_close_after_the_idle_timeout_and_on_close() {
         .await
         .unwrap();
     assert_eq!(server.accepted(), 3);
+
+    // No idle time at all: each connection closes as its last stream ends.
+    let eager = AsyncHttpClient::with_options(ClientOptions::new().idle_timeout(Duration::ZERO));
+    for _ in 0..3 {
+        let response = bounded(eager.fetch(h2c(server.addr, "/echo")))
+            .await
+            .unwrap();
+        assert_eq!(response.version, Version::HTTP_2);
+    }
+    support::wait::until("the last connection is closed", || {
+        eager.http2_connections() == 0
+    })
+    .await;
 }
 
 #[actix_rt::test]

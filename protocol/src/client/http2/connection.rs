@@ -37,8 +37,11 @@ pub(crate) struct SharedConnection {
     in_flight: Cell<usize>,
     /// When the last stream ended (or the connection started), for the idle timeout.
     idle_since: Cell<Instant>,
-    /// Wakes the driver when the client's `close()` asks idle connections to go.
-    close_requested: Notify,
+    /// The client's `close()` asked for the connection to close while idle.
+    close_requested: Cell<bool>,
+    /// Wakes the driver when the last stream ends (its idle clock starts) or `close()` asks;
+    /// while streams are open the driver arms no timer at all.
+    wake: Notify,
 }
 
 impl SharedConnection {
@@ -71,16 +74,15 @@ impl SharedConnection {
 
     /// Asks the driver to close the connection now if it is idle (the client's `close()`).
     pub(crate) fn close_if_idle(&self) {
-        self.close_requested.notify_one();
+        self.close_requested.set(true);
+        self.wake.notify_one();
     }
 
-    /// When the idle timeout would end the connection, were nothing to change.
-    fn idle_deadline(&self, idle_timeout: Duration) -> Instant {
-        if self.is_idle() {
-            self.idle_since.get() + idle_timeout
-        } else {
-            Instant::now() + idle_timeout
-        }
+    /// Whether the driver should close the connection now: no stream open, and `close()`
+    /// asked or the idle timeout passed.
+    fn should_close(&self, idle_timeout: Duration) -> bool {
+        self.is_idle()
+            && (self.close_requested.get() || self.idle_since.get().elapsed() >= idle_timeout)
     }
 }
 
@@ -106,6 +108,7 @@ impl Drop for StreamLease {
             .set(connection.in_flight.get().saturating_sub(1));
         if connection.is_idle() {
             connection.idle_since.set(Instant::now());
+            connection.wake.notify_one();
         }
     }
 }
@@ -132,7 +135,8 @@ pub(crate) async fn start(
         send: RefCell::new(Some(send)),
         in_flight: Cell::new(0),
         idle_since: Cell::new(Instant::now()),
-        close_requested: Notify::new(),
+        close_requested: Cell::new(false),
+        wake: Notify::new(),
     });
     actix_rt::spawn(drive(
         connection,
@@ -155,20 +159,26 @@ async fn drive(
 ) {
     let mut connection = pin!(connection);
     loop {
-        let deadline = shared.idle_deadline(idle_timeout);
-        let close = tokio::select! {
+        let idle_deadline = shared
+            .is_idle()
+            .then(|| shared.idle_since.get() + idle_timeout);
+        let idle_expired = async {
+            match idle_deadline {
+                Some(deadline) => tokio::time::sleep_until(deadline.into()).await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
             ended = connection.as_mut() => {
                 if let Err(error) = ended {
                     tracing::debug!(host = %key.host, port = key.port, %error, "HTTP/2 connection ended");
                 }
                 break;
             }
-            () = tokio::time::sleep_until(deadline.into()) => {
-                shared.is_idle() && shared.idle_since.get().elapsed() >= idle_timeout
-            }
-            () = shared.close_requested.notified() => shared.is_idle(),
-        };
-        if close {
+            () = idle_expired => {}
+            () = shared.wake.notified() => {}
+        }
+        if shared.should_close(idle_timeout) {
             // Without a handle or a stream left, `h2` sends GOAWAY(NO_ERROR) and ends.
             shared.retire();
             let _ = tokio::time::timeout(CLOSE_GRACE, connection.as_mut()).await;
