@@ -35,6 +35,7 @@ use hyper::service::service_fn;
 use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use support::raw_http2::{self, FrameReader, frame};
+use support::raw_server::{echo, read_request_head, serve, serve_each};
 use support::servers::start_http;
 use support::tls::Pki;
 use support::wait::bounded;
@@ -585,6 +586,66 @@ async fn idle_connections_close_after_the_idle_timeout_and_on_close() {
         eager.http2_connections() == 0
     })
     .await;
+}
+
+#[actix_rt::test]
+async fn h2_runs_inside_a_connect_tunnel_and_h2c_never_through_a_proxy() {
+    let (origin, ca) = hyper_tls(&["h2", "http/1.1"], "h2client-tunnel").await;
+    let tunnels = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&tunnels);
+    let proxy = serve(move |mut stream: TcpStream| {
+        let counter = Arc::clone(&counter);
+        async move {
+            let mut buf = Vec::new();
+            let Some(request) = read_request_head(&mut stream, &mut buf).await else {
+                return;
+            };
+            counter.fetch_add(1, Ordering::SeqCst);
+            let port = request
+                .target()
+                .rsplit(':')
+                .next()
+                .unwrap_or("0")
+                .to_owned();
+            let Ok(mut upstream) = TcpStream::connect(format!("127.0.0.1:{port}")).await else {
+                return;
+            };
+            let _ = stream
+                .write_all(b"HTTP/1.1 200 Connection established\r\n\r\n")
+                .await;
+            let _ = tokio::io::copy_bidirectional(&mut stream, &mut upstream).await;
+        }
+    })
+    .await;
+    let client = AsyncHttpClient::with_options(ClientOptions::new().max_clients(4));
+    let request = HttpRequest::new(format!("https://localhost:{}/echo", origin.addr.port()))
+        .ca_certs(&ca)
+        .proxy("127.0.0.1", proxy.addr.port());
+    let fetches = (0..4).map(|_| client.fetch(request.clone()));
+    for response in bounded(join_all(fetches)).await {
+        assert_eq!(response.unwrap().version, Version::HTTP_2);
+    }
+    assert_eq!(
+        tunnels.load(Ordering::SeqCst),
+        1,
+        "one tunnel, four streams"
+    );
+
+    // A plain proxy gets HTTP/1.1 in absolute form, prior knowledge or not.
+    let plain = serve_each(echo).await;
+    let request = HttpRequest::new("http://origin.test/path")
+        .http2_prior_knowledge(true)
+        .proxy("127.0.0.1", plain.addr.port());
+    let response = bounded(client.fetch(request)).await.unwrap();
+    assert_eq!(response.version, Version::HTTP_11);
+    assert!(
+        response
+            .text()
+            .unwrap()
+            .starts_with("GET http://origin.test/path HTTP/1.1\n"),
+        "{:?}",
+        response.text()
+    );
 }
 
 #[actix_rt::test]
