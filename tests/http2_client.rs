@@ -648,6 +648,38 @@ async fn h2_runs_inside_a_connect_tunnel_and_h2c_never_through_a_proxy() {
     );
 }
 
+/// The blocking client runs its loop only inside `fetch`, so the connection's task pauses
+/// between fetches; the shared connection still carries the next one.
+#[test]
+fn the_blocking_client_shares_its_http2_connection_across_fetches() {
+    let (addr_sender, addr_receiver) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async move {
+            let server = hyper_h2c().await;
+            addr_sender.send((server.addr, server.accepted)).unwrap();
+            futures::future::pending::<()>().await;
+        });
+    });
+    let (addr, accepted) = addr_receiver.recv().unwrap();
+    let client = cyclone::httpclient::HttpClient::with_options(
+        ClientOptions::new().http2_prior_knowledge(true),
+    );
+    for _ in 0..3 {
+        let response = client
+            .fetch(
+                HttpRequest::new(format!("http://{addr}/echo"))
+                    .request_timeout(Duration::from_secs(10)),
+            )
+            .unwrap();
+        assert_eq!(response.version, Version::HTTP_2);
+    }
+    assert_eq!(accepted.load(Ordering::SeqCst), 1);
+}
+
 #[actix_rt::test]
 async fn cyclones_own_http2_server_over_h2c_and_tls() {
     let service = |request: HttpServerRequest| async move {
