@@ -191,15 +191,16 @@ pub mod httputil {
     };
 }
 
-/// Tornado's `tornado.httpclient`: the pooled HTTP/1.1 client and its blocking wrapper.
+/// Tornado's `tornado.httpclient`: the pooled HTTP/1.1 and HTTP/2 client and its blocking
+/// wrapper.
 pub mod httpclient {
     pub use cyclone_protocol::client::{
         AsyncHttpClient, AuthMode, ClientOptions, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_BODY_SIZE,
         DEFAULT_MAX_CLIENTS, DEFAULT_MAX_HEADER_SIZE, DEFAULT_MAX_IDLE_PER_HOST,
         DEFAULT_MAX_IDLE_TOTAL, DEFAULT_MAX_QUEUE_SIZE, DEFAULT_MAX_REDIRECTS, DEFAULT_TIMEOUT,
-        DEFAULT_USER_AGENT, HeaderMap, HeaderName, HeaderValue, HttpClient, HttpClientError,
-        HttpRequest, HttpResponse, Method, StatusCode, StatusError, TimeInfo, TimeoutPhase,
-        digest_authorization, header,
+        DEFAULT_USER_AGENT, HeaderMap, HeaderName, HeaderValue, Http2Reason, HttpClient,
+        HttpClientError, HttpRequest, HttpResponse, Method, StatusCode, StatusError, TimeInfo,
+        TimeoutPhase, Version, digest_authorization, header,
     };
 }
 

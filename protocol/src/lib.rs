@@ -15,8 +15,9 @@
 //!   `IoStream`, drives [`h1`], and hands every request to an `HttpService` on the connection's
 //!   own loop as one `HttpRequestMessage` (request, path arguments, `ResponseWriter`), which
 //!   the service may answer itself or forward to any actor. See `docs/http.md`.
-//! - [`client`]: `AsyncHttpClient` (keep-alive pool, redirects, streaming, TLS, proxies) and
-//!   the blocking `HttpClient`. See `docs/httpclient.md`.
+//! - [`client`]: `AsyncHttpClient` (keep-alive pool, HTTP/2 by ALPN or h2c with one shared
+//!   connection per origin, redirects, streaming, TLS, proxies) and the blocking
+//!   `HttpClient`. See `docs/httpclient.md`.
 //! - [`websocket`]: RFC 6455 with permessage-deflate: a sans-IO codec and handshake, the
 //!   per-connection **actor** (`WebSocketConnection`, reached from any thread through its
 //!   cloneable `WebSocket` handle), and the client (`websocket_connect`, `ReconnectingClient`).

@@ -6,24 +6,28 @@ use std::time::{Instant, SystemTime};
 
 use url::Url;
 
-use super::connect::connect;
+use super::checkout::{Carrier, Dialer, Wanted};
 use super::connection::{PoolKey, Scheme};
 use super::error::{HttpClientError, TimeoutPhase};
-use super::exchange::{Outcome, RequestHead, exchange, request_head, validate};
+use super::exchange::{RequestHead, exchange, request_head, validate};
+use super::http2::{self, Http2Pool};
 use super::options::ClientOptions;
 use super::pool::{Pool, PoolLimits};
 use super::queue::Slots;
+use super::receive::Outcome;
 use super::redirect::{is_redirect, next_request};
 use super::request::HttpRequest;
 use super::response::{HttpResponse, StatusError, TimeInfo};
 use super::tls::TlsConfigs;
 use http::HeaderValue;
 
-/// An HTTP/1.1 client for one loop (Tornado's `AsyncHTTPClient`). Cheap to clone: clones share
-/// the pool and the `max_clients` slots.
+/// An HTTP client for one loop (Tornado's `AsyncHTTPClient`), speaking HTTP/1.1, and HTTP/2 to
+/// servers that pick it by ALPN (or over h2c when asked). Cheap to clone: clones share the
+/// pools and the `max_clients` slots.
 ///
-/// Its futures are not `Send` and the pool is not shared across threads: make one client per
-/// loop. Dropping a fetch future closes its connection and frees its slot.
+/// Its futures are not `Send` and the pools are not shared across threads: make one client per
+/// loop (an HTTP/2 connection's driver task runs on that loop). Dropping a fetch future
+/// closes its HTTP/1.1 connection or resets its HTTP/2 stream, and frees its slot.
 ///
 /// ```no_run
 /// use cyclone_protocol::client::AsyncHttpClient;
@@ -49,6 +53,8 @@ struct Inner {
     options: ClientOptions,
     /// Idle keep-alive connections.
     pool: Rc<Pool>,
+    /// Shared HTTP/2 connections, one per origin that speaks it.
+    http2: Rc<Http2Pool>,
     /// The `max_clients` slots and their queue.
     slots: Slots,
     /// TLS configurations, built once per distinct set of options.
@@ -126,6 +132,7 @@ impl AsyncHttpClient {
             inner: Rc::new(Inner {
                 options,
                 pool,
+                http2: Rc::new(Http2Pool::default()),
                 slots,
                 tls: TlsConfigs::default(),
             }),
@@ -165,7 +172,7 @@ impl AsyncHttpClient {
                 },
             ))?;
             if let Some(location) = &outcome.follow {
-                let (next, next_url) = next_request(&request, &url, outcome.head.status, location)?;
+                let (next, next_url) = next_request(&request, &url, outcome.status, location)?;
                 request = next;
                 url = parse_url(next_url.as_str())?;
                 time_info.redirects += 1;
@@ -182,8 +189,8 @@ impl AsyncHttpClient {
             }
             let exhausted = request.follow_redirects
                 && request.max_redirects == 0
-                && is_redirect(outcome.head.status)
-                && outcome.head.headers.contains_key(http::header::LOCATION);
+                && is_redirect(outcome.status)
+                && outcome.headers.contains_key(http::header::LOCATION);
             time_info.total = started.elapsed();
             let response = build_response(outcome, &url, started, start_time, time_info);
             if exhausted && request.raise_error {
@@ -202,9 +209,10 @@ impl AsyncHttpClient {
         }
     }
 
-    /// One hop: a pooled or new connection, one exchange, the connection back to the pool if
-    /// it may be reused. A reused connection that fails before any response byte (the server
-    /// closed it while idle) is replaced by a new one, once.
+    /// One hop: a stream on a shared HTTP/2 connection, or a pooled or new HTTP/1.1
+    /// connection (back to the pool afterwards if it may be reused). A reused connection that
+    /// fails before any response byte (the server closed it while idle, or sent GOAWAY) is
+    /// replaced by a new one, once.
     async fn hop(
         &self,
         request: &HttpRequest,
@@ -214,47 +222,69 @@ impl AsyncHttpClient {
         let key = pool_key(request, url)?;
         let plain_proxy = key.proxy.is_some() && key.scheme == Scheme::Http;
         let head: RequestHead = request_head(request, url, plain_proxy)?;
+        let wanted = Wanted::of(&self.inner.options, request, &key);
+        let dialer = Dialer {
+            tcp: &self.inner.options.tcp_client,
+            tls: &self.inner.tls,
+            pool: &self.inner.pool,
+            http2: &self.inner.http2,
+            idle_timeout: self.inner.options.idle_timeout,
+        };
         let hop_started = Instant::now();
         let mut retried = false;
         loop {
-            let pooled = if retried {
-                None
-            } else {
-                self.inner.pool.take(&key)
-            };
-            let mut connection = match pooled {
-                Some(mut connection) => {
-                    connection.reused = true;
-                    connection
-                }
-                None => {
-                    let tcp = &self.inner.options.tcp_client;
-                    connect(tcp, &self.inner.tls, &key, request).await?
-                }
-            };
+            let carrier = dialer.checkout(&key, request, wanted, retried).await?;
             time_info.connect = hop_started.elapsed();
-            connection.received = 0;
-            match exchange(&mut connection, request, &head, hop_started).await {
-                Ok(outcome) => {
-                    time_info.starttransfer = outcome.first_byte;
-                    if outcome.reusable {
-                        self.inner.pool.put(connection);
+            let outcome = match carrier {
+                Carrier::Http1(mut connection) => {
+                    connection.received = 0;
+                    match exchange(&mut connection, request, &head, hop_started).await {
+                        Ok(outcome) => {
+                            if outcome.reusable {
+                                self.inner.pool.put(connection);
+                            }
+                            outcome
+                        }
+                        Err(HttpClientError::Io(_) | HttpClientError::ConnectionClosed)
+                            if connection.reused && connection.received == 0 && !retried =>
+                        {
+                            retried = true;
+                            continue;
+                        }
+                        Err(error) => return Err(error),
                     }
-                    return Ok(outcome);
                 }
-                Err(HttpClientError::Io(_) | HttpClientError::ConnectionClosed)
-                    if connection.reused && connection.received == 0 && !retried =>
-                {
-                    retried = true;
+                Carrier::Http2(mut lease) => {
+                    match http2::exchange(&mut lease, request, url, &head, hop_started).await {
+                        Ok(outcome) => outcome,
+                        Err(error) => {
+                            if closes_connection(&error) {
+                                // Its driver may not have run yet: no new fetch may pick it.
+                                lease.connection.retire();
+                            }
+                            if lease.reused && !lease.answered && !retried && retryable(&error) {
+                                retried = true;
+                                continue;
+                            }
+                            return Err(error);
+                        }
+                    }
                 }
-                Err(error) => return Err(error),
-            }
+            };
+            time_info.starttransfer = outcome.first_byte;
+            return Ok(outcome);
         }
     }
 
-    /// Idle keep-alive connections held now.
+    /// Idle HTTP/1.1 keep-alive connections held now.
     pub fn idle_connections(&self) -> usize {
         self.inner.pool.idle_count()
+    }
+
+    /// HTTP/2 connections open now (one per origin that speaks HTTP/2, idle or carrying
+    /// streams).
+    pub fn http2_connections(&self) -> usize {
+        self.inner.http2.open_count()
     }
 
     /// Fetches waiting in the `max_clients` queue now.
@@ -267,11 +297,34 @@ impl AsyncHttpClient {
         self.inner.slots.active(self.inner.options.max_clients)
     }
 
-    /// Closes every idle connection (Tornado's `close()`); fetches in flight are not touched
-    /// and the client stays usable.
+    /// Closes every idle connection (Tornado's `close()`): HTTP/1.1 ones in the pool, and
+    /// HTTP/2 ones without a stream open. Fetches in flight are not touched (an HTTP/2
+    /// connection carrying some closes when they end) and the client stays usable.
     pub fn close(&self) {
         self.inner.pool.clear();
+        self.inner.http2.clear();
     }
+}
+
+/// Whether an HTTP/2 error means the connection can carry no more streams.
+fn closes_connection(error: &HttpClientError) -> bool {
+    matches!(
+        error,
+        HttpClientError::Http2GoAway { .. }
+            | HttpClientError::Io(_)
+            | HttpClientError::ConnectionClosed
+    )
+}
+
+/// Whether an HTTP/2 stream that failed before its response head may be sent again on a new
+/// connection: the server closed a reused connection (GOAWAY, or the socket), or refused the
+/// stream unprocessed (RFC 9113 §8.7).
+fn retryable(error: &HttpClientError) -> bool {
+    closes_connection(error)
+        || matches!(
+            error,
+            HttpClientError::Http2StreamReset { reason } if *reason == h2::Reason::REFUSED_STREAM
+        )
 }
 
 /// The response of the last hop.
@@ -282,7 +335,7 @@ fn build_response(
     start_time: SystemTime,
     time_info: TimeInfo,
 ) -> HttpResponse {
-    let status = outcome.head.status;
+    let status = outcome.status;
     let reason = status.canonical_reason().unwrap_or("Unknown").to_owned();
     let error = (!status.is_success()).then(|| StatusError {
         code: status.as_u16(),
@@ -290,8 +343,9 @@ fn build_response(
     });
     HttpResponse {
         code: status.as_u16(),
+        version: outcome.version,
         reason,
-        headers: outcome.head.headers,
+        headers: outcome.headers,
         trailers: outcome.trailers,
         body: outcome.body,
         effective_url: url.to_string(),
@@ -306,7 +360,7 @@ fn build_response(
 /// Digest, has credentials (its own or the URL's) and a body that can be sent again.
 fn digest_answer(request: &HttpRequest, url: &Url, outcome: &Outcome) -> Option<HeaderValue> {
     if request.auth_mode != super::AuthMode::Digest
-        || outcome.head.status != http::StatusCode::UNAUTHORIZED
+        || outcome.status != http::StatusCode::UNAUTHORIZED
         || matches!(request.body, super::request::RequestBody::Producer(_))
     {
         return None;
@@ -337,7 +391,6 @@ fn digest_answer(request: &HttpRequest, url: &Url, outcome: &Outcome) -> Option<
     };
     let cnonce: String = cnonce.iter().map(|byte| format!("{byte:02x}")).collect();
     outcome
-        .head
         .headers
         .get_all(http::header::WWW_AUTHENTICATE)
         .iter()

@@ -9,12 +9,14 @@ use super::proxy::open_tunnel;
 use super::request::HttpRequest;
 use super::tls::TlsConfigs;
 
-/// Connects a fresh connection for `key`, bounded by the request's `connect_timeout`.
+/// Connects a fresh connection for `key`, bounded by the request's `connect_timeout`. With
+/// `offer_http2`, an https connection offers `h2` by ALPN (see [`Connection::http2`]).
 pub(crate) async fn connect(
     tcp: &TcpClient,
     tls: &TlsConfigs,
     key: &PoolKey,
     request: &HttpRequest,
+    offer_http2: bool,
 ) -> Result<Connection, HttpClientError> {
     let timeout = request.connect_timeout;
     let timed_out = HttpClientError::Timeout {
@@ -54,7 +56,7 @@ pub(crate) async fn connect(
                 )
                 .await?;
             }
-            connection = tls.handshake(connection, key).await?;
+            connection = tls.handshake(connection, key, offer_http2).await?;
         }
         Ok(connection)
     };

@@ -112,6 +112,9 @@ pub(crate) struct Connection {
     pub(crate) received: u64,
     /// Whether it came from the pool, for that same retry rule.
     pub(crate) reused: bool,
+    /// The server picked `h2` by ALPN: the transport must carry HTTP/2 frames, never an
+    /// HTTP/1.1 request.
+    pub(crate) http2: bool,
 }
 
 impl std::fmt::Debug for Connection {
@@ -120,6 +123,7 @@ impl std::fmt::Debug for Connection {
             .field("key", &self.key)
             .field("buffered", &self.read.len())
             .field("reused", &self.reused)
+            .field("http2", &self.http2)
             .finish_non_exhaustive()
     }
 }
@@ -134,6 +138,7 @@ impl Connection {
             idle_since: Instant::now(),
             received: 0,
             reused: false,
+            http2: false,
         }
     }
 

@@ -109,9 +109,50 @@ pub enum HttpClientError {
     /// More requests are waiting for a slot than `max_queue_size` allows.
     #[error("request queue is full ({0} waiting)")]
     QueueFull(usize),
+    /// The HTTP/2 server reset the request's stream (`RST_STREAM`) before the response was
+    /// complete: `REFUSED_STREAM` (not processed, safe to send again), `CANCEL`,
+    /// `PROTOCOL_ERROR`, and so on.
+    #[error("HTTP/2 stream reset by the server: {reason}")]
+    Http2StreamReset {
+        /// The error code the server gave.
+        reason: h2::Reason,
+    },
+    /// The HTTP/2 server ended the connection (`GOAWAY`) before the response was complete.
+    /// `NO_ERROR` is a graceful close (shutdown, idle); anything else names what it objected to.
+    #[error("HTTP/2 connection closed by the server (GOAWAY {reason})")]
+    Http2GoAway {
+        /// The error code the server gave.
+        reason: h2::Reason,
+    },
+    /// The HTTP/2 exchange broke the protocol as this client sees it (a malformed frame or
+    /// header block, a body longer or shorter than its `Content-Length`, a flow-control
+    /// violation), or a request `h2` refuses to encode. The client reset the stream or
+    /// closed the connection.
+    #[error("HTTP/2 error: {0}")]
+    Http2(h2::Error),
 }
 
 impl HttpClientError {
+    /// Sorts an error of the `h2` crate into one variant: what the server said (a stream
+    /// reset, a GOAWAY), the socket failing, or the protocol broken on our side.
+    pub(crate) fn from_h2(error: h2::Error) -> HttpClientError {
+        if error.is_io() {
+            return match error.into_io() {
+                Some(error) => HttpClientError::Io(error),
+                None => HttpClientError::ConnectionClosed,
+            };
+        }
+        match error.reason() {
+            Some(reason) if error.is_remote() && error.is_reset() => {
+                HttpClientError::Http2StreamReset { reason }
+            }
+            Some(reason) if error.is_remote() && error.is_go_away() => {
+                HttpClientError::Http2GoAway { reason }
+            }
+            _ => HttpClientError::Http2(error),
+        }
+    }
+
     /// The response carried by [`Http`](Self::Http) and
     /// [`TooManyRedirects`](Self::TooManyRedirects), if any.
     pub fn response(&self) -> Option<&HttpResponse> {

@@ -2,49 +2,29 @@
 //! skipped (a 100 releases an `expect_100_continue` body), the final head and body in, and
 //! whether the connection may go back to the pool.
 
-use std::cell::RefCell;
-use std::rc::Rc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use bytes::{Bytes, BytesMut};
+use bytes::BytesMut;
 use futures::StreamExt;
 use http::header::{
-    ACCEPT_ENCODING, AUTHORIZATION, CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE, EXPECT, HOST,
-    IF_MODIFIED_SINCE, TRANSFER_ENCODING, USER_AGENT,
+    ACCEPT_ENCODING, AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, EXPECT, HOST, IF_MODIFIED_SINCE,
+    TRANSFER_ENCODING, USER_AGENT,
 };
-use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
+use http::{HeaderMap, HeaderValue, Method, StatusCode};
 use url::Url;
 
-use super::body::BodySink;
 use super::connection::Connection;
-use super::decompress::{ACCEPT_ENCODING as ACCEPTED_CODINGS, Coding, Decompressor};
+use super::decompress::ACCEPT_ENCODING as ACCEPTED_CODINGS;
 use super::encode::{basic_credentials, encode_chunk, encode_last_chunk, encode_request_head};
 use super::error::HttpClientError;
 use super::proxy::add_proxy_authorization;
-use super::redirect::location_to_follow;
+use super::receive::{Outcome, Receiving};
 use super::request::{DEFAULT_USER_AGENT, HttpRequest, RequestBody};
-use crate::h1::{BodyError, Event, Limits, ParseError, ResponseDecoder, ResponseHead};
+use crate::h1::{Event, Limits, ResponseDecoder};
 use crate::httputil::format_timestamp;
 
 /// A body known up front is copied behind the head (one write) when at most this large.
 const COALESCE_BODY_SIZE: usize = 16 * 1024;
-
-/// What one exchange produced.
-#[derive(Debug)]
-pub(crate) struct Outcome {
-    /// The final response head.
-    pub(crate) head: ResponseHead,
-    /// The gathered body; empty when streamed or when the response is a redirect to follow.
-    pub(crate) body: Bytes,
-    /// Trailer fields of a chunked body.
-    pub(crate) trailers: Option<HeaderMap>,
-    /// The `Location` to follow, when this response is a redirect that will be followed.
-    pub(crate) follow: Option<HeaderValue>,
-    /// Whether the connection may carry another request.
-    pub(crate) reusable: bool,
-    /// From the start of the hop to the final head.
-    pub(crate) first_byte: Duration,
-}
 
 /// The request line target and the fields of one hop.
 #[derive(Debug)]
@@ -208,52 +188,6 @@ async fn send_body(
     }
 }
 
-/// Tornado's `header_callback` lines for a final head.
-fn call_header_callback(request: &HttpRequest, head: &ResponseHead) {
-    let Some(callback) = &request.header_callback else {
-        return;
-    };
-    let mut callback = callback.borrow_mut();
-    let version = if head.version == http::Version::HTTP_10 {
-        "HTTP/1.0"
-    } else {
-        "HTTP/1.1"
-    };
-    let reason = head.status.canonical_reason().unwrap_or("Unknown");
-    callback(&format!("{version} {} {reason}\r\n", head.status.as_u16()));
-    for (name, value) in &head.headers {
-        callback(&format!(
-            "{}: {}\r\n",
-            name,
-            String::from_utf8_lossy(value.as_bytes())
-        ));
-    }
-    callback("\r\n");
-}
-
-/// How the body of the final response is being received.
-struct Receiving {
-    /// The final head.
-    head: ResponseHead,
-    /// Where the (inflated) bytes go.
-    sink: Rc<RefCell<BodySink>>,
-    /// The inflater, when the body is gzip or deflate and `decompress_response` is on.
-    decompressor: Option<Decompressor>,
-    /// The redirect to follow, whose body is discarded.
-    follow: Option<HeaderValue>,
-    /// When the head arrived.
-    first_byte: Duration,
-}
-
-/// Maps a failed hand-over to the sink or inflater to one error.
-fn body_error(sink: &Rc<RefCell<BodySink>>, error: std::io::Error) -> HttpClientError {
-    if sink.borrow().too_large {
-        HttpClientError::InvalidResponse(ParseError::Body(BodyError::TooLarge))
-    } else {
-        HttpClientError::Decompress(error)
-    }
-}
-
 /// Sends `request` on `connection` and reads its final response.
 pub(crate) async fn exchange(
     connection: &mut Connection,
@@ -288,6 +222,8 @@ pub(crate) async fn exchange(
     let mut decoder = ResponseDecoder::new(limits);
     let method = &request.method;
     let mut receiving: Option<Receiving> = None;
+    // Whether the final head allows another request on the connection.
+    let mut keep_alive = false;
     let mut eof = false;
     loop {
         let event = if eof {
@@ -308,86 +244,33 @@ pub(crate) async fn exchange(
                     body_sent = true;
                 }
             }
-            Some(Event::Head(mut final_head)) => {
-                let first_byte = hop_started.elapsed();
-                let follow = if request.max_redirects > 0 {
-                    location_to_follow(request, final_head.status, &final_head.headers).cloned()
-                } else {
-                    None
-                };
-                let sink = Rc::new(RefCell::new(match (&follow, &request.streaming_callback) {
-                    (Some(_), _) => BodySink::discard(request.max_body_size),
-                    (None, Some(callback)) => {
-                        BodySink::stream(Rc::clone(callback), request.max_body_size)
-                    }
-                    (None, None) => {
-                        BodySink::buffer(request.max_body_size, final_head.content_length)
-                    }
-                }));
-                let coding = final_head
-                    .headers
-                    .get(CONTENT_ENCODING)
-                    .and_then(Coding::from_header);
-                let decompressor = match coding {
-                    Some(coding) if request.decompress_response && follow.is_none() => {
-                        if let Some(value) = final_head.headers.remove(CONTENT_ENCODING) {
-                            final_head.headers.insert(
-                                HeaderName::from_static("x-consumed-content-encoding"),
-                                value,
-                            );
-                        }
-                        Some(Decompressor::new(coding, Rc::clone(&sink)))
-                    }
-                    _ => None,
-                };
-                if follow.is_none() {
-                    call_header_callback(request, &final_head);
-                }
-                receiving = Some(Receiving {
-                    head: final_head,
-                    sink,
-                    decompressor,
-                    follow,
-                    first_byte,
-                });
+            Some(Event::Head(final_head)) => {
+                receiving = Some(Receiving::start(
+                    request,
+                    final_head.version,
+                    final_head.status,
+                    final_head.headers,
+                    final_head.content_length,
+                    hop_started.elapsed(),
+                ));
+                keep_alive = final_head.keep_alive;
             }
             Some(Event::Data(data)) => {
-                let Some(current) = &mut receiving else {
-                    continue;
-                };
-                match &mut current.decompressor {
-                    Some(decompressor) => decompressor
-                        .write(&data)
-                        .map_err(|error| body_error(&current.sink, error))?,
-                    None => current.sink.borrow_mut().deliver(data).map_err(|_| {
-                        HttpClientError::InvalidResponse(ParseError::Body(BodyError::TooLarge))
-                    })?,
+                if let Some(current) = &mut receiving {
+                    current.data(data)?;
                 }
             }
             Some(Event::End { trailers }) => {
-                let Some(mut current) = receiving.take() else {
+                let Some(current) = receiving.take() else {
                     // The end of an interim response: the final head is still to come.
                     continue;
                 };
-                if let Some(decompressor) = &mut current.decompressor {
-                    decompressor
-                        .finish()
-                        .map_err(|error| body_error(&current.sink, error))?;
-                }
-                let reusable = current.head.keep_alive
+                let reusable = keep_alive
                     && body_sent
                     && !decoder.is_closed()
                     && connection.read.is_empty()
-                    && current.head.status != StatusCode::SWITCHING_PROTOCOLS;
-                let body = current.sink.borrow_mut().take_body();
-                return Ok(Outcome {
-                    head: current.head,
-                    body,
-                    trailers,
-                    follow: current.follow,
-                    reusable,
-                    first_byte: current.first_byte,
-                });
+                    && !current.is_switching_protocols();
+                return current.finish(trailers, reusable);
             }
         }
     }

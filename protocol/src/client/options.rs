@@ -34,6 +34,10 @@ pub struct ClientOptions {
     pub(crate) max_idle_total: usize,
     /// Resolves and connects (carries the resolver and its host overrides).
     pub(crate) tcp_client: TcpClient,
+    /// Whether https connections offer `h2` by ALPN (and speak HTTP/2 when the server picks it).
+    pub(crate) http2: bool,
+    /// Whether plain http fetches speak HTTP/2 from the first byte (h2c with prior knowledge).
+    pub(crate) http2_prior_knowledge: bool,
 }
 
 impl Default for ClientOptions {
@@ -53,6 +57,8 @@ impl ClientOptions {
             max_idle_per_host: DEFAULT_MAX_IDLE_PER_HOST,
             max_idle_total: DEFAULT_MAX_IDLE_TOTAL,
             tcp_client: TcpClient::new(),
+            http2: true,
+            http2_prior_knowledge: false,
         }
     }
 
@@ -85,8 +91,8 @@ impl ClientOptions {
         self
     }
 
-    /// How many idle connections are kept per (scheme, host, port); 0 turns keep-alive
-    /// reuse off. Default is 10.
+    /// How many idle HTTP/1.1 connections are kept per (scheme, host, port); 0 turns
+    /// keep-alive reuse off. HTTP/2 connections are shared whatever this says. Default is 10.
     pub fn max_idle_per_host(mut self, max: usize) -> Self {
         self.max_idle_per_host = max;
         self
@@ -103,6 +109,26 @@ impl ClientOptions {
     /// `TcpClient::new()`.
     pub fn tcp_client(mut self, client: TcpClient) -> Self {
         self.tcp_client = client;
+        self
+    }
+
+    /// Whether https connections offer HTTP/2 by ALPN (`h2`, then `http/1.1`). When the server
+    /// picks `h2`, fetches to that origin share one HTTP/2 connection, multiplexed; otherwise
+    /// they use HTTP/1.1 keep-alive connections as before. Default is true, as in curl, hyper
+    /// and reqwest: a server has to opt in by choosing `h2`, so offering it costs nothing.
+    pub fn http2(mut self, offer: bool) -> Self {
+        self.http2 = offer;
+        self
+    }
+
+    /// Whether every plain `http://` fetch speaks HTTP/2 from its first byte (h2c with prior
+    /// knowledge, RFC 9113 §3.3), without asking the server first. Only for servers known to
+    /// accept it: an HTTP/1.1-only server answers the preface with an error. Fetches through a
+    /// proxy stay HTTP/1.1. One request can ask for it alone with
+    /// [`HttpRequest::http2_prior_knowledge`](super::HttpRequest::http2_prior_knowledge).
+    /// Default is false.
+    pub fn http2_prior_knowledge(mut self, on: bool) -> Self {
+        self.http2_prior_knowledge = on;
         self
     }
 }

@@ -151,6 +151,8 @@ pub struct HttpRequest {
     pub(crate) max_header_size: usize,
     /// Whether a non-2xx response is an error.
     pub(crate) raise_error: bool,
+    /// Whether a plain http fetch speaks HTTP/2 from the first byte (h2c, prior knowledge).
+    pub(crate) http2_prior_knowledge: bool,
 }
 
 impl fmt::Debug for HttpRequest {
@@ -166,6 +168,7 @@ impl fmt::Debug for HttpRequest {
             .field("request_timeout", &self.request_timeout)
             .field("proxy", &self.proxy)
             .field("raise_error", &self.raise_error)
+            .field("http2_prior_knowledge", &self.http2_prior_knowledge)
             .finish_non_exhaustive()
     }
 }
@@ -215,6 +218,7 @@ impl HttpRequest {
             max_body_size: DEFAULT_MAX_BODY_SIZE,
             max_header_size: DEFAULT_MAX_HEADER_SIZE,
             raise_error: true,
+            http2_prior_knowledge: false,
         }
     }
 
@@ -428,6 +432,17 @@ impl HttpRequest {
     /// Failures without a response are errors either way.
     pub fn raise_error(mut self, raise: bool) -> Self {
         self.raise_error = raise;
+        self
+    }
+
+    /// Sends a plain `http://` request over HTTP/2 from the first byte (h2c with prior
+    /// knowledge, RFC 9113 §3.3), on a connection shared with the other such fetches to the
+    /// same origin. Only for servers known to accept it. Ignored for https (ALPN decides, see
+    /// [`ClientOptions::http2`](super::ClientOptions::http2)) and through a proxy. Default is
+    /// false, unless the client's
+    /// [`http2_prior_knowledge`](super::ClientOptions::http2_prior_knowledge) is on.
+    pub fn http2_prior_knowledge(mut self, on: bool) -> Self {
+        self.http2_prior_knowledge = on;
         self
     }
 }

@@ -40,6 +40,9 @@ pub struct StatusError {
 pub struct HttpResponse {
     /// The status code.
     pub code: u16,
+    /// The protocol that carried the response: `HTTP_11` (or `HTTP_10`), or `HTTP_2` when the
+    /// server chose HTTP/2 by ALPN or the fetch used h2c with prior knowledge.
+    pub version: http::Version,
     /// The reason phrase: the canonical one for the code (the codec does not keep the one on the
     /// wire), or "Unknown".
     pub reason: String,
