@@ -177,7 +177,9 @@ pub(crate) async fn serve_stream<S: HttpService>(
             pump = Some(Box::pin(body.stream_to(sender)));
         } else if !body.headers_only {
             // A request whose HEADERS ended the stream (a GET) has no body to wait for.
-            match body.collect().await {
+            // Boxed: only a request with a body waits here, and the wait (a timer among it)
+            // inline would grow every stream's future.
+            match Box::pin(body.collect()).await {
                 Ok(whole) => {
                     if gzip {
                         request
@@ -703,7 +705,7 @@ fn response_head<S>(
 /// for `timeout` gets the stream reset (`CANCEL`). Fails once the stream is gone.
 async fn send_data(
     stream: &mut SendStream<Bytes>,
-    mut data: Bytes,
+    data: Bytes,
     end: bool,
     timeout: Duration,
 ) -> Result<(), ()> {
@@ -714,14 +716,27 @@ async fn send_data(
             Ok(())
         };
     }
+    stream.reserve_capacity(data.len());
+    // `h2` assigns what the windows allow at once: the common case (a small answer into an
+    // open window) sends without arming a timer.
+    if stream.capacity() >= data.len() {
+        return stream.send_data(data, end).map_err(drop);
+    }
+    // Boxed: the wait (a timer among it) would otherwise sit in every stream's future, which
+    // is moved into its box whole for each request.
+    Box::pin(send_data_as_window_opens(stream, data, end, timeout)).await
+}
+
+/// [`send_data`] for a piece larger than the window open now: each part waits for capacity,
+/// and a client that opens none within `timeout` gets the stream reset (`CANCEL`).
+async fn send_data_as_window_opens(
+    stream: &mut SendStream<Bytes>,
+    mut data: Bytes,
+    end: bool,
+    timeout: Duration,
+) -> Result<(), ()> {
     while !data.is_empty() {
         stream.reserve_capacity(data.len());
-        // `h2` assigns what the windows allow at once: the common case (a small answer into an
-        // open window) sends without arming a timer.
-        let assigned = stream.capacity();
-        if assigned >= data.len() {
-            return stream.send_data(data, end).map_err(drop);
-        }
         let capacity =
             match tokio::time::timeout(timeout, poll_fn(|cx| stream.poll_capacity(cx))).await {
                 Err(_) => {
