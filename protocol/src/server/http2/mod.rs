@@ -261,28 +261,34 @@ where
             return Poll::Ready(Ended::KeepAliveTimeout);
         }
         // Every stream `h2` has decoded is accepted before any is answered, and the answers
-        // queued by one round go out with the next `poll_accept`, which writes and flushes
-        // what is queued before it reads: the sixteen answers to a client's sixteen requests
-        // leave in one write, not one write (and one TLS record) each.
+        // queued by one turn go out with the next turn's `poll_accept`, which writes and
+        // flushes what is queued before it reads: the sixteen answers to a client's sixteen
+        // requests leave in one write, not one write (and one TLS record) each.
+        let mut accepted = false;
         loop {
-            let mut accepted = false;
-            loop {
-                match connection.poll_accept(cx) {
-                    Poll::Ready(Some(Ok((request, respond)))) => {
-                        let work = stream::serve_stream(context.clone(), request, respond);
-                        streams.push(Box::pin(work));
-                        accepted = true;
-                    }
-                    Poll::Ready(Some(Err(error))) => return Poll::Ready(Ended::Error(error)),
-                    Poll::Ready(None) => return Poll::Ready(Ended::Closed),
-                    Poll::Pending => break,
+            match connection.poll_accept(cx) {
+                Poll::Ready(Some(Ok((request, respond)))) => {
+                    let work = stream::serve_stream(context.clone(), request, respond);
+                    streams.push(Box::pin(work));
+                    accepted = true;
                 }
+                Poll::Ready(Some(Err(error))) => return Poll::Ready(Ended::Error(error)),
+                Poll::Ready(None) => return Poll::Ready(Ended::Closed),
+                Poll::Pending => break,
             }
-            if !accepted {
-                break;
-            }
-            // Most answers are ready at once: queued now, written by the next round's accept.
+        }
+        if accepted {
+            // Most answers are ready at once: queued now, written by the next turn's accept,
+            // after the other connections on this loop have had theirs: the answers to many
+            // connections then leave close together, and a client reading them all finds the
+            // next one already there instead of going to sleep and being woken for each
+            // (h2load -c64 -m16: 64 500 -> 3 200 context switches in the client over 4 s,
+            // 271 k -> 301 k requests/s; waking a thread on another CPU costs the writer an
+            // interprocessor interrupt, dear in a VM).
             while let Poll::Ready(Some(())) = streams.poll_next_unpin(cx) {}
+            cx.waker().wake_by_ref();
+            last_active = Instant::now();
+            return Poll::Pending;
         }
         if !streams.is_empty() || connection.has_streams() {
             last_active = Instant::now();
