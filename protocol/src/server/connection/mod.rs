@@ -339,6 +339,8 @@ struct ExchangeLoop<S: HttpService, T> {
     /// The socket said "not ready" to a read during this poll, so its waker is registered and
     /// reading again before the next poll would only repeat the answer.
     read_blocked: bool,
+    /// This poll's answers wait for the task's next poll to be written: see `poll_turns`.
+    write_deferred: bool,
     /// The time, read at most once per poll: every timestamp a poll takes (read, write, head
     /// start) is within microseconds of it, and timeouts are whole seconds.
     clock: Option<Instant>,
@@ -398,6 +400,7 @@ impl<S: HttpService, T: AsyncRead + AsyncWrite + Unpin> ExchangeLoop<S, T> {
             armed: far,
             timer_waker: None,
             read_blocked: false,
+            write_deferred: false,
             clock: None,
             upgrade_candidate: None,
             switch: None,
@@ -422,11 +425,23 @@ impl<S: HttpService, T: AsyncRead + AsyncWrite + Unpin> ExchangeLoop<S, T> {
             if self.shutdown.requested.get() && self.accepting {
                 self.begin_shutdown();
             }
-            let mut progress = self.decode(cx);
+            let decoded = self.decode(cx);
             if self.http2 {
                 return Poll::Ready(Ok(()));
             }
-            progress |= self.poll_exchanges(cx);
+            let mut progress = decoded | self.poll_exchanges(cx);
+            if decoded && !self.write_deferred && self.stream.write_buffer_len() > 0 {
+                // The answers to what was just read are written on this task's next poll,
+                // after the other connections on this loop have had their turn: answers to
+                // many connections then leave close together, and a client reading them all
+                // finds the next one already there instead of sleeping and being woken for
+                // each (waking a thread on another CPU costs the writer an interprocessor
+                // interrupt, dear in a VM). Once per poll, so a write is never put off twice.
+                self.write_deferred = true;
+                cx.waker().wake_by_ref();
+                return Poll::Pending;
+            }
+            self.write_deferred = false;
             progress |= self.poll_write(cx)?;
             if self.switch.is_some() && self.stream.is_flushed() {
                 // The 101 is out: the socket belongs to the new protocol now.
