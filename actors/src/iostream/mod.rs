@@ -64,6 +64,7 @@
 //! next `flush`; queued bytes still unsent when the stream closes are discarded. Nothing here
 //! panics on peer input. The close callback runs inside whatever operation closed the stream.
 
+mod byte_stream;
 mod close;
 mod driven;
 mod error;

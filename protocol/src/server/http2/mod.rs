@@ -59,6 +59,7 @@ use std::task::{Poll, Waker};
 
 use actix::prelude::*;
 use bytes::{Bytes, BytesMut};
+use cyclone_actors::iostream::IoStream;
 use cyclone_actors::registry::{
     ConnectionControl, ConnectionId, ConnectionSlot, ConnectionStats, StatsRequest,
 };
@@ -201,7 +202,16 @@ where
     };
     let peer = context.peer;
     let last_read = Rc::new(Cell::new(Instant::now()));
-    let io = Watched::new(io, read, last_read.clone(), options.write_timeout);
+    // The connection's stream, as every connection actor owns one: the bytes read before the
+    // hand-over (an h2c preface) come first, and an idle connection lends its read buffer
+    // back to the loop. `h2` reads and writes it as a byte stream.
+    let io = IoStream::with_read_buffer(io, read);
+    let io = Watched::new(
+        io,
+        BytesMut::new(),
+        last_read.clone(),
+        options.write_timeout,
+    );
     // The client's preface and SETTINGS are its "request head": held to the header timeout.
     let handshake = config.builder().handshake::<_, Bytes>(io);
     let mut connection = match tokio::time::timeout(options.header_timeout, handshake).await {
