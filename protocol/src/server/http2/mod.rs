@@ -206,12 +206,7 @@ where
     // hand-over (an h2c preface) come first, and an idle connection lends its read buffer
     // back to the loop. `h2` reads and writes it as a byte stream.
     let io = IoStream::with_read_buffer(io, read);
-    let io = Watched::new(
-        io,
-        BytesMut::new(),
-        last_read.clone(),
-        options.write_timeout,
-    );
+    let io = Watched::new(io, last_read.clone(), options.write_timeout);
     // The client's preface and SETTINGS are its "request head": held to the header timeout.
     let handshake = config.builder().handshake::<_, Bytes>(io);
     let mut connection = match tokio::time::timeout(options.header_timeout, handshake).await {

@@ -1,11 +1,8 @@
-//! [`Watched`]: the transport as `h2` sees it: the bytes already read from it first, then the
-//! transport, watched for the two things `h2` does not time itself: when the client last sent
-//! anything (the keep-alive PINGs go to silent connections only), and a client that takes none
-//! of the bytes written to it (the write timeout).
-//!
-//! A cleartext connection is recognised as HTTP/2 by its preface, which the HTTP/1.1
-//! connection has read into its `IoStream`'s buffer by then; `h2` reads the preface itself, so
-//! those bytes are given back first (hyper's `Rewind` does the same).
+//! [`Watched`]: the connection's stream as `h2` sees it, watched for the two things `h2` does
+//! not time itself: when the client last sent anything (the keep-alive PINGs go to silent
+//! connections only), and a client that takes none of the bytes written to it (the write
+//! timeout). (The bytes read before the hand-over, an h2c preface, are in the `IoStream`'s read
+//! buffer, which `h2` reads first.)
 //!
 //! `h2` reads a frame only once the answer to the previous one (a SETTINGS or PING
 //! acknowledgement) is queued, and queues only what its bounded buffer holds; so a client that
@@ -20,16 +17,12 @@ use std::rc::Rc;
 use std::task::{Context, Poll, ready};
 use std::time::Duration;
 
-use bytes::{Buf, BytesMut};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::time::{Instant, Sleep};
 
-/// `inner` with `prefix` read before anything from it, recording reads and failing writes that
-/// make no progress for `write_timeout`.
+/// `inner`, recording reads and failing writes that make no progress for `write_timeout`.
 #[derive(Debug)]
 pub(crate) struct Watched<T> {
-    /// Bytes read from `inner` before it was wrapped; emptied first.
-    prefix: BytesMut,
     /// The transport.
     inner: T,
     /// When the client last sent bytes; shared with the keep-alive, which pings only after
@@ -45,17 +38,10 @@ pub(crate) struct Watched<T> {
 }
 
 impl<T> Watched<T> {
-    /// Watches `inner`, whose first reads return `prefix`; `last_read` is set now and at every
-    /// read that brings bytes.
-    pub(crate) fn new(
-        inner: T,
-        prefix: BytesMut,
-        last_read: Rc<Cell<Instant>>,
-        write_timeout: Duration,
-    ) -> Self {
+    /// Watches `inner`; `last_read` is set now and at every read that brings bytes.
+    pub(crate) fn new(inner: T, last_read: Rc<Cell<Instant>>, write_timeout: Duration) -> Self {
         last_read.set(Instant::now());
         Watched {
-            prefix,
             inner,
             last_read,
             write_timeout,
@@ -91,16 +77,6 @@ impl<T: AsyncRead + Unpin> AsyncRead for Watched<T> {
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
         let this = self.get_mut();
-        if !this.prefix.is_empty() {
-            let take = this.prefix.len().min(buf.remaining());
-            buf.put_slice(&this.prefix[..take]);
-            this.prefix.advance(take);
-            if this.prefix.is_empty() {
-                // The rest of the connection reads straight from the transport.
-                this.prefix = BytesMut::new();
-            }
-            return Poll::Ready(Ok(()));
-        }
         let before = buf.filled().len();
         let poll = Pin::new(&mut this.inner).poll_read(cx, buf);
         if buf.filled().len() > before {
@@ -159,12 +135,7 @@ mod tests {
         // The peer never reads: 16 bytes fit, then the write waits.
         let (ours, _peer) = tokio::io::duplex(16);
         let timeout = Duration::from_millis(50);
-        let mut watched = Watched::new(
-            ours,
-            BytesMut::new(),
-            Rc::new(Cell::new(Instant::now())),
-            timeout,
-        );
+        let mut watched = Watched::new(ours, Rc::new(Cell::new(Instant::now())), timeout);
         let started = Instant::now();
         let error = tokio::time::timeout(Duration::from_secs(10), watched.write_all(&[0; 64]))
             .await
@@ -178,12 +149,7 @@ mod tests {
     async fn reads_that_bring_bytes_move_the_last_read_clock() {
         let (ours, mut peer) = tokio::io::duplex(64);
         let last_read = Rc::new(Cell::new(Instant::now()));
-        let mut watched = Watched::new(
-            ours,
-            BytesMut::new(),
-            last_read.clone(),
-            Duration::from_secs(1),
-        );
+        let mut watched = Watched::new(ours, last_read.clone(), Duration::from_secs(1));
         // Turns the clock back, so that a read moving it is seen even within one clock tick.
         let earlier = last_read
             .get()
@@ -195,24 +161,5 @@ mod tests {
         watched.read_exact(&mut buffer).await.unwrap();
         assert_eq!(&buffer, b"ping");
         assert!(last_read.get() > earlier);
-    }
-
-    #[tokio::test]
-    async fn the_bytes_read_before_come_first_then_the_transport() {
-        let (ours, mut peer) = tokio::io::duplex(64);
-        let mut watched = Watched::new(
-            ours,
-            BytesMut::from(&b"PRI * HTTP/2.0"[..]),
-            Rc::new(Cell::new(Instant::now())),
-            Duration::from_secs(1),
-        );
-        peer.write_all(b"\r\n\r\nSM").await.unwrap();
-        let mut buffer = [0u8; 10];
-        // A read smaller than the prefix takes part of it.
-        watched.read_exact(&mut buffer).await.unwrap();
-        assert_eq!(&buffer, b"PRI * HTTP");
-        let mut rest = [0u8; 10];
-        watched.read_exact(&mut rest).await.unwrap();
-        assert_eq!(&rest, b"/2.0\r\n\r\nSM");
     }
 }
