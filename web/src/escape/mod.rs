@@ -60,33 +60,38 @@ pub fn xhtml_escape(value: &str) -> String {
 /// between.
 ///
 /// Eight bytes are tested at a time for any of the five special characters (most text has
-/// none); only a word that has one is walked byte by byte. Every template value goes through
-/// here, and byte by byte it was ~7 instructions a byte.
+/// none), and a word that has one says where its first one is, so the scan jumps from one
+/// special character to the next: every template value goes through here. Byte by byte it was
+/// ~7 instructions a byte, and walking each word with a special character byte by byte cost
+/// ~670 instructions for a 55-byte fortune with two of them.
 pub(crate) fn write_xhtml_escaped(out: &mut impl std::fmt::Write, value: &str) -> std::fmt::Result {
     let bytes = value.as_bytes();
     // Written up to here; the special characters are ASCII, so every cut is a char boundary.
     let mut start = 0;
-    let mut escape_at = |index: usize, out: &mut dyn std::fmt::Write| -> std::fmt::Result {
-        if let Some(entity) = entity(bytes[index]) {
-            out.write_str(&value[start..index])?;
-            out.write_str(entity)?;
-            start = index + 1;
-        }
-        Ok(())
-    };
     let mut index = 0;
     while let Some(word) = bytes.get(index..index + 8) {
         let mut eight = [0u8; 8];
         eight.copy_from_slice(word);
-        if has_special(u64::from_le_bytes(eight)) {
-            for at in index..index + 8 {
-                escape_at(at, out)?;
-            }
+        let specials = special_bytes(u64::from_le_bytes(eight));
+        if specials == 0 {
+            index += 8;
+            continue;
         }
-        index += 8;
+        // Little-endian: the lowest flagged byte is the first special character in the word.
+        let at = index + (specials.trailing_zeros() / 8) as usize;
+        if let Some(entity) = entity(bytes[at]) {
+            out.write_str(&value[start..at])?;
+            out.write_str(entity)?;
+            start = at + 1;
+        }
+        index = at + 1;
     }
     for at in index..bytes.len() {
-        escape_at(at, out)?;
+        if let Some(entity) = entity(bytes[at]) {
+            out.write_str(&value[start..at])?;
+            out.write_str(entity)?;
+            start = at + 1;
+        }
     }
     out.write_str(&value[start..])
 }
@@ -103,15 +108,17 @@ fn entity(byte: u8) -> Option<&'static str> {
     })
 }
 
-/// Whether any of the eight bytes in `word` is `&`, `<`, `>`, `"` or `'`: for each, the bytes
-/// equal to it become zero under XOR, and `(x - 0x01..) & !x & 0x80..` is non-zero exactly
-/// when `x` has a zero byte.
-fn has_special(word: u64) -> bool {
+/// The bytes of `word` that are `&`, `<`, `>`, `"` or `'`, as a mask with the high bit of each
+/// such byte set. For each character the bytes equal to it become zero under XOR, and
+/// `(x - 0x01..) & !x & 0x80..` flags the zero bytes. A borrow can flag a byte above a real
+/// zero byte too, never one below it, so the lowest flag is always exact, which is all
+/// [`write_xhtml_escaped`] uses.
+fn special_bytes(word: u64) -> u64 {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGHS: u64 = 0x8080_8080_8080_8080;
     let zero_byte = |x: u64| x.wrapping_sub(ONES) & !x & HIGHS;
     let equal = |byte: u8| zero_byte(word ^ (ONES * u64::from(byte)));
-    (equal(b'&') | equal(b'<') | equal(b'>') | equal(b'"') | equal(b'\'')) != 0
+    equal(b'&') | equal(b'<') | equal(b'>') | equal(b'"') | equal(b'\'')
 }
 
 /// Decodes the character references in `value` as HTML5 does (Tornado's `xhtml_unescape`,
