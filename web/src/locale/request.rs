@@ -100,18 +100,24 @@ impl RequestContext {
     /// `get_browser_locale`): the ranges by weight (see [`parse_accept_language`]), else
     /// `default`.
     pub fn get_browser_locale(&self, default: &str) -> Locale {
-        let translations = self.settings().translations_or_default();
-        let header = self
-            .request()
-            .headers()
-            .get(ACCEPT_LANGUAGE)
-            .and_then(|value| value.to_str().ok());
-        if let Some(header) = header {
-            let codes = parse_accept_language(header);
-            if !codes.is_empty() {
-                return translations.get(&codes);
-            }
-        }
-        translations.get(&[default])
+        // One field read from the head: the header map is not built for it.
+        let header = self.request().header_str(&ACCEPT_LANGUAGE);
+        browser_locale(self.settings().translations_or_default(), header, default)
     }
+}
+
+/// [`RequestContext::get_browser_locale`] from the `Accept-Language` value alone, for a
+/// template namespace that chooses the locale only when a template asks for it.
+pub(crate) fn browser_locale(
+    translations: &Translations,
+    accept_language: Option<&str>,
+    default: &str,
+) -> Locale {
+    if let Some(header) = accept_language {
+        let codes = parse_accept_language(header);
+        if !codes.is_empty() {
+            return translations.get(&codes);
+        }
+    }
+    translations.get(&[default])
 }

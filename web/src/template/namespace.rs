@@ -300,8 +300,9 @@ pub(crate) struct Namespace {
     pub(crate) current_user: Option<String>,
     /// What the settings' [`NamespaceHook`] added.
     extras: TemplateNamespace,
-    /// The request's locale (Tornado's `locale`, behind `_` and `pgettext`).
-    locale: crate::locale::Locale,
+    /// The request's locale (Tornado's `locale`, behind `_` and `pgettext`), chosen when a
+    /// template first asks.
+    locale: LazyLocale,
     /// The XSRF token.
     pub(crate) xsrf: Mutex<XsrfSlot>,
     /// Static file versions.
@@ -317,6 +318,45 @@ impl std::fmt::Debug for Namespace {
             .field("request", &self.request.uri)
             .field("current_user", &self.current_user)
             .finish_non_exhaustive()
+    }
+}
+
+/// A render's locale, chosen on first use: most pages never ask, and choosing it (a header
+/// lookup, a parse, a catalog lookup) was a tenth of the namespace's cost per render.
+struct LazyLocale {
+    /// The locale, once chosen.
+    chosen: OnceLock<crate::locale::Locale>,
+    /// The request's `Accept-Language`, to choose from without the context.
+    accept_language: Option<String>,
+}
+
+impl LazyLocale {
+    /// The request's locale source. With a [`user_locale`](Settings::user_locale) hook the
+    /// locale is chosen now, since the hook reads the context.
+    fn of(cx: &RequestContext) -> Self {
+        let chosen = OnceLock::new();
+        if cx.settings().user_locale.is_some() {
+            let _ = chosen.set(cx.locale());
+        }
+        LazyLocale {
+            chosen,
+            accept_language: cx
+                .request()
+                .header_str(&http::header::ACCEPT_LANGUAGE)
+                .map(str::to_owned),
+        }
+    }
+
+    /// The locale, as [`RequestContext::locale`] chooses it.
+    fn get(&self, settings: &Settings) -> &crate::locale::Locale {
+        self.chosen.get_or_init(|| {
+            let translations = settings.translations_or_default();
+            crate::locale::browser_locale(
+                translations,
+                self.accept_language.as_deref(),
+                translations.default_code(),
+            )
+        })
     }
 }
 
@@ -336,7 +376,7 @@ impl Namespace {
             request: Arc::new(RequestInfo::of(cx)),
             current_user: cx.current_user().map(str::to_owned),
             extras,
-            locale: cx.locale(),
+            locale: LazyLocale::of(cx),
             xsrf: Mutex::new(XsrfSlot {
                 token: xsrf_token,
                 ..XsrfSlot::default()
@@ -381,9 +421,11 @@ impl Namespace {
             "reverse_url" => function(FunctionKind::ReverseUrl),
             "xsrf_form_html" => function(FunctionKind::XsrfFormHtml),
             "xsrf_token" => function(FunctionKind::XsrfToken),
-            "locale" => crate::locale::template::locale_object(&self.locale),
-            "_" => crate::locale::template::translate_function(&self.locale),
-            "pgettext" => crate::locale::template::pgettext_function(&self.locale),
+            "locale" => crate::locale::template::locale_object(self.locale.get(self.settings())),
+            "_" => crate::locale::template::translate_function(self.locale.get(self.settings())),
+            "pgettext" => {
+                crate::locale::template::pgettext_function(self.locale.get(self.settings()))
+            }
             _ => {
                 let method = self.settings().ui_methods.get(name)?;
                 Value::from_object(UiMethodCall {
