@@ -47,7 +47,18 @@ struct AppShared {
 
 impl AppShared {
     /// The application's parts, with `context` made from `settings` and the rules' names.
-    fn new(settings: Settings, hosts: Vec<HostRules>, default_target: Option<Target>) -> AppShared {
+    fn new(
+        mut settings: Settings,
+        hosts: Vec<HostRules>,
+        default_target: Option<Target>,
+    ) -> AppShared {
+        // `template_path`'s shared loader is found once, here: a render then takes no global
+        // lock to find it.
+        if settings.template_loader.is_none()
+            && let Some(root) = &settings.template_path
+        {
+            settings.template_loader = Some(crate::template::folder_loader(root));
+        }
         let context = AppContext::new(
             settings,
             hosts.iter().flat_map(|rules| rules.router.named_routes()),

@@ -47,6 +47,8 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, LazyLock, Mutex};
 
+use arc_swap::ArcSwapOption;
+
 use minijinja::value::{Kwargs, Value, ValueKind};
 use minijinja::{AutoEscape, Environment};
 
@@ -187,8 +189,9 @@ struct LoaderInner {
     autoescape: Autoescape,
     /// What [`TemplateLoader::configure`] added, applied in order to every environment built.
     configure: Vec<Configure>,
-    /// The environment with its compiled templates, kept while caching is on.
-    cached: Mutex<Option<Arc<Environment<'static>>>>,
+    /// The environment with its compiled templates, kept while caching is on. Read by every
+    /// render on every worker, so it is swapped, never locked.
+    cached: ArcSwapOption<Environment<'static>>,
 }
 
 impl std::fmt::Debug for TemplateLoader {
@@ -230,7 +233,7 @@ impl TemplateLoader {
                 source,
                 autoescape: Autoescape::default(),
                 configure: Vec::new(),
-                cached: Mutex::new(None),
+                cached: ArcSwapOption::empty(),
             }),
         }
     }
@@ -256,7 +259,7 @@ impl TemplateLoader {
             source: self.inner.source.clone(),
             autoescape: self.inner.autoescape,
             configure: self.inner.configure.clone(),
-            cached: Mutex::new(None),
+            cached: ArcSwapOption::empty(),
         };
         change(&mut inner);
         TemplateLoader {
@@ -275,9 +278,7 @@ impl TemplateLoader {
     /// Forgets every compiled template: the next render reads and compiles them again
     /// (Tornado's `Loader.reset`).
     pub fn reset(&self) {
-        if let Ok(mut cached) = self.inner.cached.lock() {
-            *cached = None;
-        }
+        self.inner.cached.store(None);
     }
 
     /// The environment to render with: the cached one (made on first use) when `cache`, else
@@ -286,11 +287,14 @@ impl TemplateLoader {
         if !cache {
             return Arc::new(self.build());
         }
-        let Ok(mut cached) = self.inner.cached.lock() else {
-            // A panic while building poisoned the lock: do without the cache.
-            return Arc::new(self.build());
-        };
-        cached.get_or_insert_with(|| Arc::new(self.build())).clone()
+        if let Some(environment) = self.inner.cached.load_full() {
+            return environment;
+        }
+        // Two first renders at once may both build; the later one's environment is kept,
+        // and both are correct.
+        let environment = Arc::new(self.build());
+        self.inner.cached.store(Some(environment.clone()));
+        environment
     }
 
     /// A new environment: the source, the escaping, Tornado's escape functions and filters,
@@ -431,7 +435,8 @@ static FOLDER_LOADERS: LazyLock<Mutex<HashMap<PathBuf, TemplateLoader>>> =
     LazyLock::new(|| Mutex::new(HashMap::new()));
 
 /// The loader `settings` render with: `template_loader`, else the shared one for
-/// `template_path`.
+/// `template_path` (an [`Application`](crate::Application) sets `template_loader` to it when
+/// it is built, so this lock is not taken per render).
 pub(crate) fn loader_for(settings: &Settings, name: &str) -> Result<TemplateLoader, TemplateError> {
     if let Some(loader) = &settings.template_loader {
         return Ok(loader.clone());
@@ -440,13 +445,18 @@ pub(crate) fn loader_for(settings: &Settings, name: &str) -> Result<TemplateLoad
         .template_path
         .as_ref()
         .ok_or_else(|| TemplateError::NoLoader(name.to_owned()))?;
+    Ok(folder_loader(root))
+}
+
+/// The shared loader for the folder `root`, made on first use.
+pub(crate) fn folder_loader(root: &Path) -> TemplateLoader {
     let mut loaders = FOLDER_LOADERS
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
-    Ok(loaders
-        .entry(root.clone())
-        .or_insert_with(|| TemplateLoader::new(root.clone()))
-        .clone())
+    loaders
+        .entry(root.to_owned())
+        .or_insert_with(|| TemplateLoader::new(root.to_owned()))
+        .clone()
 }
 
 #[cfg(test)]
