@@ -11,12 +11,10 @@ use std::net::SocketAddr;
 
 use cyclone::testing::TestServer;
 use support::raw_http::{Answer, Client};
+use support::scratch::fresh_dir;
 
 async fn start(name: &str) -> TestServer {
-    let dir =
-        std::env::temp_dir().join(format!("cyclone-blog-locale-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = fresh_dir(&format!("blog-locale-{name}"));
     let app = site::application(&site::BlogOptions {
         database: dir.join("blog.db"),
         debug: false,

@@ -18,6 +18,7 @@ pub mod raw_http;
 pub mod raw_http2;
 pub mod raw_server;
 pub mod redis;
+pub mod scratch;
 pub mod servers;
 pub mod tls;
 pub mod wait;
