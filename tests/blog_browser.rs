@@ -15,27 +15,22 @@ mod support;
 mod site;
 
 use std::time::Duration;
-use support::browser::{Driver, finish, session};
+use support::browser::{Browsers, STEP_TIMEOUT, finish, wait_for};
+use support::scratch::fresh_dir;
 
 use cyclone::testing::TestServer;
 use fantoccini::{Client, Locator};
-use futures::FutureExt;
 
 /// The most the browser part may take, start to finish.
 const TEST_TIMEOUT: Duration = Duration::from_secs(180);
 
-/// The most one page or element may take to appear.
-const STEP_TIMEOUT: Duration = Duration::from_secs(20);
-
 #[actix_rt::test]
 async fn a_browser_signs_up_writes_an_entry_and_is_refused_a_forged_form() {
-    let Some((chromium, driver)) = support::browser::require_browser() else {
+    let Some(binaries) = support::browser::require_browser() else {
         return;
     };
 
-    let dir = std::env::temp_dir().join(format!("cyclone-blog-browser-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = fresh_dir("blog-browser");
     let app = site::application(&site::BlogOptions {
         database: dir.join("blog.db"),
         debug: false,
@@ -43,14 +38,12 @@ async fn a_browser_signs_up_writes_an_entry_and_is_refused_a_forged_form() {
     .await
     .unwrap();
     let server = TestServer::start(app).unwrap();
-    let driver = Driver::start(&driver);
-    let browser = session(&driver, &chromium, &dir.join("profile"), STEP_TIMEOUT).await;
-    // A failing step must still close the browser (chromium outlives a killed chromedriver).
-    let run = std::panic::AssertUnwindSafe(scenario(&browser, &server)).catch_unwind();
-    let outcome = tokio::time::timeout(TEST_TIMEOUT, run).await;
-    let _ = browser.close().await;
-    drop(driver);
-    let _ = std::fs::remove_dir_all(&dir);
+    let browsers = Browsers::start(&binaries, dir, &["profile"], &[], STEP_TIMEOUT).await;
+    let outcome = browsers
+        .run(TEST_TIMEOUT, async |browsers| {
+            scenario(&browsers[0], &server).await
+        })
+        .await;
     finish(outcome, TEST_TIMEOUT);
 }
 
@@ -195,22 +188,6 @@ async fn scenario(browser: &Client, server: &TestServer) {
 
 async fn find(browser: &Client, css: &str) -> fantoccini::elements::Element {
     wait_for(browser, Locator::Css(css)).await
-}
-
-/// The element, once the page shows it (within [`STEP_TIMEOUT`]).
-async fn wait_for(browser: &Client, locator: Locator<'_>) -> fantoccini::elements::Element {
-    match browser
-        .wait()
-        .at_most(STEP_TIMEOUT)
-        .for_element(locator)
-        .await
-    {
-        Ok(element) => element,
-        Err(error) => {
-            let page = browser.source().await.unwrap_or_default();
-            panic!("{locator:?} did not appear: {error}\npage:\n{page}");
-        }
-    }
 }
 
 /// The path of the page shown.

@@ -12,14 +12,10 @@ mod support;
 
 use std::time::Duration;
 
-use base64::Engine;
 use cyclone::httpserver::HttpServer;
 use cyclone::web::{Application, HttpError, RequestContext, RequestHandler, handler, url};
 use fantoccini::Client;
-use futures::FutureExt;
-use rcgen::PublicKeyData;
-use sha2::{Digest, Sha256};
-use support::browser::{Driver, capabilities_with, finish, session_with};
+use support::browser::{Browsers, finish};
 use support::servers::start_http;
 use support::tls::Pki;
 
@@ -55,17 +51,9 @@ impl RequestHandler for Data {
     }
 }
 
-/// `sha256//`-less base64 of the SHA-256 of the key's SubjectPublicKeyInfo, as Chromium's
-/// `--ignore-certificate-errors-spki-list` takes it.
-fn spki_hash(key_pem: &str) -> String {
-    let key = rcgen::KeyPair::from_pem(key_pem).expect("the test key");
-    let digest = Sha256::digest(key.subject_public_key_info());
-    base64::engine::general_purpose::STANDARD.encode(digest)
-}
-
 #[actix_rt::test]
 async fn chromium_loads_a_page_and_fetches_over_http2_with_alpn() {
-    let Some((chromium, driver)) = support::browser::require_browser() else {
+    let Some(binaries) = support::browser::require_browser() else {
         return;
     };
     let pki = Pki::generate();
@@ -76,28 +64,15 @@ async fn chromium_loads_a_page_and_fetches_over_http2_with_alpn() {
         .http2(true);
     let addr = start_http(&mut server, 1);
 
-    let dir = std::env::temp_dir().join(format!("cyclone-h2-browser-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    let driver = Driver::start(&driver);
-    let trust = format!(
-        "--ignore-certificate-errors-spki-list={}",
-        spki_hash(&pki.server_key)
-    );
-    let browser = session_with(
-        &driver,
-        capabilities_with(&chromium, &dir.join("profile"), &[trust]),
-        START_TIMEOUT,
-    )
-    .await;
-    // A failing step must still close the browser (chromium outlives a killed chromedriver).
+    let browsers =
+        Browsers::trusting(&binaries, "h2-browser", &pki.server_key, START_TIMEOUT).await;
     let origin = format!("https://localhost:{}", addr.port());
-    let run = std::panic::AssertUnwindSafe(scenario(&browser, &origin)).catch_unwind();
-    let outcome = tokio::time::timeout(TEST_TIMEOUT, run).await;
-    let _ = browser.close().await;
-    drop(driver);
+    let outcome = browsers
+        .run(TEST_TIMEOUT, async |browsers| {
+            scenario(&browsers[0], &origin).await
+        })
+        .await;
     server.stop().await;
-    let _ = std::fs::remove_dir_all(&dir);
     finish(outcome, TEST_TIMEOUT);
 }
 

@@ -11,43 +11,38 @@ mod rooms_client;
 mod support;
 
 use std::time::Duration;
-use support::browser::{Driver, finish, session};
+use support::browser::{Browsers, STEP_TIMEOUT, finish, wait_for};
+use support::scratch::fresh_dir;
 
 use fantoccini::{Client, Locator};
-use futures::FutureExt;
 use rooms_client::Chat;
 use support::redis::RedisServer;
 
 /// The most the browser part may take, start to finish.
 const TEST_TIMEOUT: Duration = Duration::from_secs(120);
-/// The most one element may take to appear.
-const STEP_TIMEOUT: Duration = Duration::from_secs(20);
+
 #[actix_rt::test]
 async fn a_websocket_page_and_a_long_poll_page_on_two_processes_talk_through_redis() {
-    let Some((chromium, driver)) = support::browser::require_browser() else {
+    let Some(binaries) = support::browser::require_browser() else {
         return;
     };
     let Some(redis) = RedisServer::start() else {
         return;
     };
     let (one, two) = (Chat::start(&redis.url()), Chat::start(&redis.url()));
-    let dir = std::env::temp_dir().join(format!("cyclone-rooms-browser-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    let driver = Driver::start(&driver);
-    let mut browsers = Vec::new();
-    for profile in ["websocket", "poll"] {
-        browsers.push(session(&driver, &chromium, &dir.join(profile), STEP_TIMEOUT).await);
-    }
-    // A failing step must still close the browsers.
-    let run = std::panic::AssertUnwindSafe(scenario(&browsers[0], &browsers[1], &one, &two))
-        .catch_unwind();
-    let outcome = tokio::time::timeout(TEST_TIMEOUT, run).await;
-    for browser in browsers {
-        let _ = browser.close().await;
-    }
-    drop(driver);
-    let _ = std::fs::remove_dir_all(&dir);
+    let browsers = Browsers::start(
+        &binaries,
+        fresh_dir("rooms-browser"),
+        &["websocket", "poll"],
+        &[],
+        STEP_TIMEOUT,
+    )
+    .await;
+    let outcome = browsers
+        .run(TEST_TIMEOUT, async |browsers| {
+            scenario(&browsers[0], &browsers[1], &one, &two).await
+        })
+        .await;
     finish(outcome, TEST_TIMEOUT);
 }
 
@@ -103,20 +98,4 @@ async fn scenario(websocket: &Client, poll: &Client, one: &Chat, two: &Chat) {
         Locator::XPath("//div[@class='message' and text()='and hello from the long-poll page']"),
     )
     .await;
-}
-
-/// The element, once the page shows it (within [`STEP_TIMEOUT`]).
-async fn wait_for(browser: &Client, locator: Locator<'_>) -> fantoccini::elements::Element {
-    match browser
-        .wait()
-        .at_most(STEP_TIMEOUT)
-        .for_element(locator)
-        .await
-    {
-        Ok(element) => element,
-        Err(error) => {
-            let page = browser.source().await.unwrap_or_default();
-            panic!("{locator:?} did not appear: {error}\npage:\n{page}");
-        }
-    }
 }

@@ -12,7 +12,8 @@ mod support;
 
 use std::sync::{Arc, Mutex, mpsc};
 use std::time::Duration;
-use support::browser::{Driver, finish, session};
+use support::browser::{Browsers, finish};
+use support::scratch::fresh_dir;
 
 use cyclone::httpserver::HttpServerRequest;
 use cyclone::testing::TestServer;
@@ -22,12 +23,11 @@ use cyclone::websocket::{
     WebSocketHandler, websocket_with,
 };
 use fantoccini::Client;
-use futures::FutureExt;
 use support::ws::next_message;
 
 /// The most the browser part may take, start to finish.
 const TEST_TIMEOUT: Duration = Duration::from_secs(120);
-/// The most chromedriver may take to listen, and the browser session to start.
+/// The most the browser session may take to start.
 const START_TIMEOUT: Duration = Duration::from_secs(20);
 /// Echoes; tells the test its name and handle on open.
 struct Member {
@@ -92,7 +92,7 @@ look();
 
 #[actix_rt::test]
 async fn chromium_talks_deflate_without_context_takeover_and_gets_a_shared_broadcast() {
-    let Some((chromium, driver)) = support::browser::require_browser() else {
+    let Some(binaries) = support::browser::require_browser() else {
         return;
     };
     let (sender, members) = mpsc::channel();
@@ -106,17 +106,19 @@ async fn chromium_talks_deflate_without_context_takeover_and_gets_a_shared_broad
     .unwrap();
     let server = TestServer::start(app).unwrap();
 
-    let dir = std::env::temp_dir().join(format!("cyclone-deflate-browser-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    let driver = Driver::start(&driver);
-    let browser = session(&driver, &chromium, &dir.join("profile"), START_TIMEOUT).await;
-    // A failing step must still close the browser (chromium outlives a killed chromedriver).
-    let run = std::panic::AssertUnwindSafe(scenario(&browser, &server, &members)).catch_unwind();
-    let outcome = tokio::time::timeout(TEST_TIMEOUT, run).await;
-    let _ = browser.close().await;
-    drop(driver);
-    let _ = std::fs::remove_dir_all(&dir);
+    let browsers = Browsers::start(
+        &binaries,
+        fresh_dir("deflate-browser"),
+        &["profile"],
+        &[],
+        START_TIMEOUT,
+    )
+    .await;
+    let outcome = browsers
+        .run(TEST_TIMEOUT, async |browsers| {
+            scenario(&browsers[0], &server, &members).await
+        })
+        .await;
     finish(outcome, TEST_TIMEOUT);
 }
 

@@ -20,7 +20,6 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use base64::Engine;
 use bytes::{Bytes, BytesMut};
 use cyclone::httpserver::{Http2Config, HttpServer, HttpServerRequest};
 use cyclone::tls::TlsClientConfig;
@@ -32,13 +31,10 @@ use cyclone::websocket::{
     WebSocketHandler, accept_answer, websocket_with,
 };
 use fantoccini::Client;
-use futures::FutureExt;
 use h2::client::SendRequest;
 use h2::{RecvStream, SendStream};
 use http::{Method, Request, Response, StatusCode, Version};
-use rcgen::PublicKeyData;
-use sha2::{Digest, Sha256};
-use support::browser::{Driver, capabilities_with, finish, session_with};
+use support::browser::{Browsers, finish};
 use support::servers::start_http;
 use support::tls::Pki;
 use support::wait::{WAIT, bounded, until};
@@ -685,14 +681,6 @@ async fn graceful_shutdown_closes_the_websocket_with_1001() {
     assert!(took < WAIT / 2, "the shutdown waited {took:?}");
 }
 
-/// `sha256//`-less base64 of the SHA-256 of the key's SubjectPublicKeyInfo, as Chromium's
-/// `--ignore-certificate-errors-spki-list` takes it.
-fn spki_hash(key_pem: &str) -> String {
-    let key = rcgen::KeyPair::from_pem(key_pem).expect("the test key");
-    let digest = Sha256::digest(key.subject_public_key_info());
-    base64::engine::general_purpose::STANDARD.encode(digest)
-}
-
 /// The most the browser part may take, start to finish.
 const TEST_TIMEOUT: Duration = Duration::from_secs(120);
 /// The most chromedriver may take to start a session.
@@ -700,7 +688,7 @@ const START_TIMEOUT: Duration = Duration::from_secs(60);
 
 #[actix_rt::test]
 async fn chromium_opens_a_websocket_over_http2() {
-    let Some((chromium, driver)) = support::browser::require_browser() else {
+    let Some(binaries) = support::browser::require_browser() else {
         return;
     };
     let seen = Arc::new(Seen::default());
@@ -718,39 +706,24 @@ async fn chromium_opens_a_websocket_over_http2() {
         .http2_config(Http2Config::default().enable_connect_protocol(false));
     let control_addr = start_http(&mut control, 1);
 
-    let dir = std::env::temp_dir().join(format!("cyclone-ws-h2-browser-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    let driver = Driver::start(&driver);
-    let trust = format!(
-        "--ignore-certificate-errors-spki-list={}",
-        spki_hash(&pki.server_key)
-    );
-    let browser = session_with(
-        &driver,
-        capabilities_with(&chromium, &dir.join("profile"), &[trust]),
-        START_TIMEOUT,
-    )
-    .await;
-    // A failing step must still close the browser (chromium outlives a killed chromedriver).
+    let browsers =
+        Browsers::trusting(&binaries, "ws-h2-browser", &pki.server_key, START_TIMEOUT).await;
     let origin = format!("https://localhost:{}", addr.port());
     let control_origin = format!("https://localhost:{}", control_addr.port());
-    let run = std::panic::AssertUnwindSafe(async {
-        let page_port = browser_scenario(&browser, &origin, "HTTP/2.0").await;
-        let control_port = browser_scenario(&browser, &control_origin, "HTTP/1.1").await;
-        (page_port, control_port)
-    })
-    .catch_unwind();
-    let outcome = tokio::time::timeout(TEST_TIMEOUT, run).await;
+    let outcome = browsers
+        .run(TEST_TIMEOUT, async |browsers| {
+            let browser = &browsers[0];
+            let page_port = browser_scenario(browser, &origin, "HTTP/2.0").await;
+            let control_port = browser_scenario(browser, &control_origin, "HTTP/1.1").await;
+            (page_port, control_port)
+        })
+        .await;
     let ports = match &outcome {
         Ok(Ok(ports)) => Some(*ports),
         _ => None,
     };
-    let _ = browser.close().await;
-    drop(driver);
     server.stop().await;
     control.stop().await;
-    let _ = std::fs::remove_dir_all(&dir);
     finish(outcome.map(|run| run.map(drop)), TEST_TIMEOUT);
     // The handler saw the WebSocket's request arrive over HTTP/2 (an extended CONNECT on the
     // page's own connection), not as an HTTP/1.1 upgrade on a second connection: Chromium
