@@ -4,28 +4,18 @@
 
 mod support;
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
-use support::examples::{Running, example};
+use support::examples::{example, start_listening};
 
 #[test]
 fn hello_takes_its_port_from_the_command_line() {
-    let child = Command::new(example("hello"))
-        .args(["--port=0", "--workers", "1", "--address=127.0.0.1"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("the hello example (cargo test builds it; for one test, `cargo build --examples` first)");
-    let mut running = Running(child);
-    let stdout = running.0.stdout.take().expect("its stdout");
-    let mut line = String::new();
-    BufReader::new(stdout).read_line(&mut line).unwrap();
-    let address = line
-        .trim()
-        .strip_prefix("listening on http://")
-        .unwrap_or_else(|| panic!("unexpected first line {line:?}"));
+    let (_running, address) = start_listening(
+        "hello",
+        &["--port=0", "--workers", "1", "--address=127.0.0.1"],
+    );
     let mut stream = TcpStream::connect(address).unwrap();
     stream
         .write_all(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
