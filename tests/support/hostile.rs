@@ -165,12 +165,40 @@ impl Floods {
         floods
     }
 
-    /// Waits until every flooder has stalled for `window`; each one's total.
-    pub async fn until_stalled(&self, window: Duration) -> Vec<u64> {
+    /// Waits until every flooder has stalled for `window`, says on stderr how far each got
+    /// and how much more memory the process holds than `memory_before`, and checks the two
+    /// bounds every flood test holds the server to: each flooder handed over less than
+    /// `bytes_bound`, and the memory grew by less than `memory_bound`. Each one's total.
+    pub async fn until_stalled_within(
+        &self,
+        window: Duration,
+        memory_before: u64,
+        bytes_bound: u64,
+        memory_bound: u64,
+    ) -> Vec<u64> {
         let mut totals = Vec::new();
         for sent in &self.sent {
             totals.push(until_stalled(sent, window).await);
         }
+        let flooders = totals.len();
+        let memory_added = resident_bytes().saturating_sub(memory_before);
+        eprintln!(
+            "{flooders} flooders stalled after {:?} MiB each; {} MiB resident more",
+            totals.iter().map(|total| total / MIB).collect::<Vec<_>>(),
+            memory_added / MIB
+        );
+        for (index, total) in totals.iter().enumerate() {
+            assert!(
+                *total < bytes_bound,
+                "flooder {index} handed over {} MiB",
+                total / MIB
+            );
+        }
+        assert!(
+            memory_added < memory_bound,
+            "the server took {} MiB for {flooders} flooders",
+            memory_added / MIB
+        );
         totals
     }
 }
