@@ -17,12 +17,11 @@ use cyclone::websocket::{
     ReconnectingClient, Session, WebSocketConfig, WebSocketError, WebSocketService,
     websocket_connect,
 };
-use futures::future::LocalBoxFuture;
 use futures::stream::FuturesUnordered;
 use futures::{FutureExt, SinkExt, StreamExt};
 use support::wait::{WAIT, bounded};
 use support::ws::{
-    BIG_ANSWER, assert_reading_is_paced, masked, next_message, raw_handshake, read_exactly,
+    BIG_ANSWER, Pause, assert_reading_is_paced, masked, next_message, raw_handshake, read_exactly,
     read_to_end, server_frames, upgrade_and_start,
 };
 use tokio::io::AsyncWriteExt;
@@ -36,11 +35,7 @@ struct Echo {
 }
 
 impl WebSocketService for Echo {
-    fn on_message(
-        &mut self,
-        message: Message,
-        session: &mut Session<'_>,
-    ) -> Option<LocalBoxFuture<'static, ()>> {
+    fn on_message(&mut self, message: Message, session: &mut Session<'_>) -> Pause {
         if message == Message::text("close") {
             session.close(CloseCode(4000), "asked to");
         } else {
@@ -367,11 +362,7 @@ impl WebSocketService for Flood {
         });
     }
 
-    fn on_message(
-        &mut self,
-        _: Message,
-        _: &mut Session<'_>,
-    ) -> Option<LocalBoxFuture<'static, ()>> {
+    fn on_message(&mut self, _: Message, _: &mut Session<'_>) -> Pause {
         None
     }
 
@@ -514,11 +505,7 @@ struct Forwarder {
 }
 
 impl WebSocketService for Forwarder {
-    fn on_message(
-        &mut self,
-        message: Message,
-        _: &mut Session<'_>,
-    ) -> Option<LocalBoxFuture<'static, ()>> {
+    fn on_message(&mut self, message: Message, _: &mut Session<'_>) -> Pause {
         let _ = self.sender.send(message);
         None
     }
@@ -533,11 +520,7 @@ struct Paced {
 }
 
 impl WebSocketService for Paced {
-    fn on_message(
-        &mut self,
-        message: Message,
-        session: &mut Session<'_>,
-    ) -> Option<LocalBoxFuture<'static, ()>> {
+    fn on_message(&mut self, message: Message, session: &mut Session<'_>) -> Pause {
         let _ = self.seen.send(message.clone());
         if message == Message::text("big") {
             let flushed = session.write_message(Message::Binary(vec![b'b'; BIG_ANSWER].into()));

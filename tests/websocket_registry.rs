@@ -12,21 +12,16 @@ use cyclone::websocket::{
     ClientConnection, CloseCode, Message, Session, WebSocketConfig, WebSocketService,
     websocket_connect,
 };
-use futures::future::LocalBoxFuture;
 use support::servers::listen_tcp;
 use support::wait::{self, WAIT, bounded};
-use support::ws::{next_message, upgrade_and_start};
+use support::ws::{Pause, next_message, upgrade_and_start};
 use tokio::net::TcpStream;
 
 /// Writes every `String` broadcast to the peer.
 struct News;
 
 impl WebSocketService for News {
-    fn on_message(
-        &mut self,
-        _: Message,
-        _: &mut Session<'_>,
-    ) -> Option<LocalBoxFuture<'static, ()>> {
+    fn on_message(&mut self, _: Message, _: &mut Session<'_>) -> Pause {
         None
     }
 

@@ -17,6 +17,11 @@ use tokio::time::{Duration, timeout};
 
 use super::wait::{WAIT, bounded};
 
+/// What `WebSocketService::on_message` returns: a future to stop reading until, or `None` to
+/// go on at once. Named so that the tests' services write the signature on one line rather
+/// than repeating its six.
+pub type Pause = Option<futures::future::LocalBoxFuture<'static, ()>>;
+
 /// RFC 6455's sample `Sec-WebSocket-Key`.
 pub const SAMPLE_KEY: &str = "dGhlIHNhbXBsZSBub25jZQ==";
 
