@@ -7,6 +7,7 @@
 #![allow(dead_code)]
 
 pub mod browser;
+pub mod client_errors;
 pub mod deps;
 pub mod examples;
 pub mod hostile;
