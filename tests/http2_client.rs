@@ -36,7 +36,7 @@ use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use support::client_errors::timeout_phase;
 use support::raw_http2::{self, FrameReader, frame};
-use support::raw_server::{echo, read_request_head, serve, serve_each};
+use support::raw_server::{echo, read_request_head, serve, serve_each, tunnel};
 use support::servers::start_http;
 use support::tls::Pki;
 use support::wait::bounded;
@@ -593,19 +593,7 @@ async fn h2_runs_inside_a_connect_tunnel_and_h2c_never_through_a_proxy() {
                 return;
             };
             counter.fetch_add(1, Ordering::SeqCst);
-            let port = request
-                .target()
-                .rsplit(':')
-                .next()
-                .unwrap_or("0")
-                .to_owned();
-            let Ok(mut upstream) = TcpStream::connect(format!("127.0.0.1:{port}")).await else {
-                return;
-            };
-            let _ = stream
-                .write_all(b"HTTP/1.1 200 Connection established\r\n\r\n")
-                .await;
-            let _ = tokio::io::copy_bidirectional(&mut stream, &mut upstream).await;
+            tunnel(&mut stream, request.target()).await;
         }
     })
     .await;

@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 use cyclone::httpclient::{AsyncHttpClient, HttpClientError, HttpRequest};
 use cyclone::tls::TlsServerConfig;
 use cyclone::tls::tokio_rustls::TlsAcceptor;
-use support::raw_server::{Request, echo, ok, read_request_head, serve, serve_each};
+use support::raw_server::{Request, echo, ok, read_request_head, serve, serve_each, tunnel};
 use support::tls::Pki;
 use support::wait::bounded;
 use tokio::io::AsyncWriteExt;
@@ -135,14 +135,7 @@ async fn https_through_a_proxy_uses_a_connect_tunnel() {
                         .await;
                     return;
                 }
-                let port = target.rsplit(':').next().unwrap_or("0").to_owned();
-                let Ok(mut upstream) = TcpStream::connect(format!("127.0.0.1:{port}")).await else {
-                    return;
-                };
-                let _ = stream
-                    .write_all(b"HTTP/1.1 200 Connection established\r\n\r\n")
-                    .await;
-                let _ = tokio::io::copy_bidirectional(&mut stream, &mut upstream).await;
+                tunnel(&mut stream, &target).await;
             }
         })
         .await

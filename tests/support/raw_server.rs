@@ -49,6 +49,21 @@ where
     RawServer { addr, accepted }
 }
 
+/// Opens the tunnel a proxy's CONNECT request for `target` (`host:port`) asks for: to that
+/// port on 127.0.0.1, answering `200 Connection established` and copying both ways until
+/// either side closes; nothing is answered if the port refuses. The CONNECT proxies of the
+/// client tests do this after their own checks.
+pub async fn tunnel(stream: &mut TcpStream, target: &str) {
+    let port = target.rsplit(':').next().unwrap_or("0");
+    let Ok(mut upstream) = TcpStream::connect(format!("127.0.0.1:{port}")).await else {
+        return;
+    };
+    let _ = stream
+        .write_all(b"HTTP/1.1 200 Connection established\r\n\r\n")
+        .await;
+    let _ = tokio::io::copy_bidirectional(stream, &mut upstream).await;
+}
+
 /// A request as the server read it.
 #[derive(Debug, Default, Clone)]
 pub struct Request {
