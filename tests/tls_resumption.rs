@@ -8,39 +8,22 @@ mod support;
 use std::sync::Arc;
 
 use cyclone::iostream::IoStream;
-use cyclone::tcpserver::{ConnectionInfo, ServeConnection, TcpServer};
 use cyclone::tls::rustls::pki_types::CertificateDer;
 use cyclone::tls::rustls::pki_types::pem::PemObject;
 use cyclone::tls::rustls::{self, ClientConfig, RootCertStore};
-use cyclone::tls::{TlsClientConfig, TlsFactory, TlsServerConfig, TlsStream};
-use support::servers::start_tcp;
+use cyclone::tls::{TlsClientConfig, TlsServerConfig, TlsStream};
+use support::servers::tls_reporter;
 use support::tls::Pki;
 use support::wait::bounded;
 use tokio::net::TcpStream;
 
 /// A TLS server on two workers that answers each connection with `resumed` or `full` (what
 /// its side of the handshake was), then closes; keep it while it should serve.
-fn server(
-    tls: TlsServerConfig,
-) -> (
-    TcpServer<TlsFactory<impl ServeConnection<TlsStream<TcpStream>>>>,
-    u16,
-) {
-    let mut server = TcpServer::new_tls(
-        |mut stream: IoStream<TlsStream<TcpStream>>, _: ConnectionInfo| async move {
-            let resumed = stream.get_ref().is_some_and(TlsStream::session_reused);
-            let _ = stream
-                .write(if resumed {
-                    &b"resumed\n"[..]
-                } else {
-                    &b"full\n"[..]
-                })
-                .await;
-        },
-        tls,
-    );
-    let port = start_tcp(&mut server, 2).port();
-    (server, port)
+fn server(tls: TlsServerConfig) -> (impl Sized, u16) {
+    tls_reporter(tls, Some(2), |stream| {
+        let resumed = stream.is_some_and(TlsStream::session_reused);
+        if resumed { "resumed" } else { "full" }.to_owned()
+    })
 }
 
 /// One connection with `client`: whether the client resumed, and what the server saw. The

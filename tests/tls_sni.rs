@@ -5,13 +5,10 @@
 mod support;
 
 use cyclone::iostream::IoStream;
-use cyclone::tcpserver::{ConnectionInfo, ServeConnection, TcpServer};
 use cyclone::tls::rustls::pki_types::CertificateDer;
 use cyclone::tls::rustls::pki_types::pem::PemObject;
-use cyclone::tls::{
-    HandshakeError, TlsClientConfig, TlsConfigError, TlsFactory, TlsServerConfig, TlsStream,
-};
-use support::servers::listen_tcp;
+use cyclone::tls::{HandshakeError, TlsClientConfig, TlsConfigError, TlsServerConfig, TlsStream};
+use support::servers::tls_reporter;
 use support::tls::Pki;
 use support::wait::bounded;
 use tokio::net::TcpStream;
@@ -23,25 +20,13 @@ fn der(pem: &str) -> CertificateDer<'static> {
 
 /// A TLS server on 127.0.0.1 that writes back the SNI name it saw (or `-`), then closes;
 /// keep it for as long as it should serve.
-fn name_server(
-    tls: TlsServerConfig,
-) -> (
-    TcpServer<TlsFactory<impl ServeConnection<TlsStream<TcpStream>>>>,
-    u16,
-) {
-    let mut server = TcpServer::new_tls(
-        |mut stream: IoStream<TlsStream<TcpStream>>, _: ConnectionInfo| async move {
-            let name = stream
-                .get_ref()
-                .and_then(TlsStream::server_name)
-                .unwrap_or("-")
-                .to_owned();
-            let _ = stream.write(format!("{name}\n")).await;
-        },
-        tls,
-    );
-    let port = listen_tcp(&mut server).port();
-    (server, port)
+fn name_server(tls: TlsServerConfig) -> (impl Sized, u16) {
+    tls_reporter(tls, None, |stream| {
+        stream
+            .and_then(TlsStream::server_name)
+            .unwrap_or("-")
+            .to_owned()
+    })
 }
 
 /// Connects to `port` asking for `name` (no SNI for an IP address) and returns the
