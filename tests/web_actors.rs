@@ -10,13 +10,13 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 mod support;
 
 use actix::prelude::*;
-use cyclone::httpserver::{HttpRequestMessage, HttpResponse};
 use cyclone::testing::TestServer;
 use cyclone::web::{
-    Application, Forward, HttpError, RequestContext, RequestHandler, Settings, Target, actor,
-    handler, handler_with, per_worker, url,
+    Application, HttpError, RequestContext, RequestHandler, Settings, actor, handler, handler_with,
+    per_worker, url,
 };
 use http::StatusCode;
+use support::target_actors::{Counter, TokenGate};
 
 /// What the room sends a waiting handler.
 #[derive(Message)]
@@ -141,26 +141,6 @@ async fn a_running_handler_receives_a_message_from_another_actor_and_answers_wit
     }
 }
 
-/// Counts the requests it answered, per instance.
-struct Counter {
-    count: u64,
-}
-
-impl Actor for Counter {
-    type Context = Context<Self>;
-}
-
-impl Handler<HttpRequestMessage> for Counter {
-    type Result = ();
-
-    fn handle(&mut self, message: HttpRequestMessage, _: &mut Context<Self>) {
-        self.count += 1;
-        let _ = message
-            .writer
-            .respond(HttpResponse::ok().text(self.count.to_string()));
-    }
-}
-
 #[actix_rt::test]
 async fn a_per_worker_actor_is_started_once_per_loop_and_keeps_its_state() {
     let started = Arc::new(AtomicUsize::new(0));
@@ -175,7 +155,7 @@ async fn a_per_worker_actor_is_started_once_per_loop_and_keeps_its_state() {
     .unwrap();
     // The test server serves on this one loop: one worker, one actor.
     let server = TestServer::start(app).unwrap();
-    for expected in ["1", "2", "3"] {
+    for expected in ["/count #1", "/count #2", "/count #3"] {
         let response = server.fetch("/count").await.unwrap();
         assert_eq!(response.body.as_ref(), expected.as_bytes());
     }
@@ -196,33 +176,12 @@ impl RequestHandler for SettingsEcho {
     }
 }
 
-/// Lets requests with the right token through to `next`, whatever kind of target it is.
-struct Gate {
-    next: Target,
-}
-
-impl Actor for Gate {
-    type Context = Context<Self>;
-}
-
-impl Handler<HttpRequestMessage> for Gate {
-    type Result = ();
-
-    fn handle(&mut self, message: HttpRequestMessage, _: &mut Context<Self>) {
-        if message.request.query() == "token=ok" {
-            self.next.forward(message);
-        } else {
-            let _ = message
-                .writer
-                .respond(HttpResponse::new(StatusCode::FORBIDDEN));
-        }
-    }
-}
-
 #[actix_rt::test]
 async fn an_actor_forwards_the_request_message_to_a_handler_target() {
-    let gate = Gate {
+    // Lets requests with the right token through to the target, whatever kind it is.
+    let gate = TokenGate {
         next: handler::<SettingsEcho>(),
+        refusal: StatusCode::FORBIDDEN,
     }
     .start();
     let settings = Settings {

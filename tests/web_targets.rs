@@ -2,59 +2,22 @@
 //! forwarding), mounted services (FallbackHandler), RedirectHandler and ErrorHandler. Every
 //! kind receives the same `HttpRequestMessage`, path arguments included.
 
+mod support;
+
 use actix::prelude::*;
 use cyclone::httpserver::{HttpRequestMessage, HttpResponse, HttpServerRequest};
 use cyclone::testing::TestServer;
 use cyclone::web::{Application, ErrorHandler, actor, fallback, handler_with, redirect, url};
 use http::StatusCode;
-
-/// A long-lived actor counting the requests it answered.
-struct Counter {
-    count: usize,
-}
-
-impl Actor for Counter {
-    type Context = Context<Self>;
-}
-
-impl Handler<HttpRequestMessage> for Counter {
-    type Result = ();
-
-    fn handle(&mut self, message: HttpRequestMessage, _: &mut Context<Self>) {
-        self.count += 1;
-        let body = format!("{} #{}", message.request.path(), self.count);
-        let _ = message.writer.respond(HttpResponse::ok().text(body));
-    }
-}
-
-/// Lets requests with `?token=ok` through to the next actor; 401 otherwise.
-struct Gatekeeper {
-    next: Recipient<HttpRequestMessage>,
-}
-
-impl Actor for Gatekeeper {
-    type Context = Context<Self>;
-}
-
-impl Handler<HttpRequestMessage> for Gatekeeper {
-    type Result = ();
-
-    fn handle(&mut self, message: HttpRequestMessage, _: &mut Context<Self>) {
-        if message.request.query() == "token=ok" {
-            self.next.do_send(message);
-        } else {
-            let _ = message
-                .writer
-                .respond(HttpResponse::new(StatusCode::UNAUTHORIZED));
-        }
-    }
-}
+use support::target_actors::{Counter, TokenGate};
 
 #[actix_rt::test]
 async fn actors_answer_and_compose_by_forwarding() {
     let counter = Counter { count: 0 }.start();
-    let gate = Gatekeeper {
+    // Lets requests with `?token=ok` through to the counter; 401 otherwise.
+    let gate = TokenGate {
         next: counter.clone().recipient(),
+        refusal: StatusCode::UNAUTHORIZED,
     }
     .start();
     let app = Application::new([

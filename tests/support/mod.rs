@@ -21,6 +21,7 @@ pub mod raw_server;
 pub mod redis;
 pub mod scratch;
 pub mod servers;
+pub mod target_actors;
 pub mod tls;
 pub mod wait;
 pub mod ws;
