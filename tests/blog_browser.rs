@@ -56,16 +56,8 @@ async fn scenario(browser: &Client, server: &TestServer) {
     let email = wait_for(browser, Locator::Css("form#signup #email")).await;
     assert!(path_of(browser).await.starts_with("/auth/create"));
     email.send_keys("ada@example.com").await.unwrap();
-    find(browser, "#name")
-        .await
-        .send_keys("Ada Lovelace")
-        .await
-        .unwrap();
-    find(browser, "#password")
-        .await
-        .send_keys("analytical engine")
-        .await
-        .unwrap();
+    fill(browser, "#name", "Ada Lovelace").await;
+    fill(browser, "#password", "analytical engine").await;
     find(browser, "#submit").await.click().await.unwrap();
     wait_for(browser, Locator::Css("form#compose")).await;
     assert_eq!(path_of(browser).await, "/compose");
@@ -81,38 +73,23 @@ async fn scenario(browser: &Client, server: &TestServer) {
         .await
         .unwrap();
     wait_for(browser, Locator::Css("form#login")).await;
-    find(browser, "#email")
-        .await
-        .send_keys("ada@example.com")
-        .await
-        .unwrap();
-    find(browser, "#password")
-        .await
-        .send_keys("wrong password")
-        .await
-        .unwrap();
+    fill(browser, "#email", "ada@example.com").await;
+    fill(browser, "#password", "wrong password").await;
     find(browser, "#submit").await.click().await.unwrap();
     let error = wait_for(browser, Locator::Css("#error")).await;
     assert_eq!(error.text().await.unwrap(), "Incorrect password.");
-    find(browser, "#password")
-        .await
-        .send_keys("analytical engine")
-        .await
-        .unwrap();
+    fill(browser, "#password", "analytical engine").await;
     find(browser, "#submit").await.click().await.unwrap();
     wait_for(browser, Locator::Css("form#compose")).await;
 
     // Compose in Markdown.
-    find(browser, "#title")
-        .await
-        .send_keys("Notes on the Engine")
-        .await
-        .unwrap();
-    find(browser, "#markdown")
-        .await
-        .send_keys("The engine **weaves** patterns.\n\n- cards\n- gears\n\n<b>raw</b>")
-        .await
-        .unwrap();
+    fill(browser, "#title", "Notes on the Engine").await;
+    fill(
+        browser,
+        "#markdown",
+        "The engine **weaves** patterns.\n\n- cards\n- gears\n\n<b>raw</b>",
+    )
+    .await;
     find(browser, "#publish").await.click().await.unwrap();
     let strong = wait_for(browser, Locator::Css(".entry .body strong")).await;
     assert_eq!(strong.text().await.unwrap(), "weaves");
@@ -160,16 +137,8 @@ async fn scenario(browser: &Client, server: &TestServer) {
     // A forged form: the page's XSRF token replaced before submitting. Refused, nothing written.
     browser.goto(&url("/compose")).await.unwrap();
     wait_for(browser, Locator::Css("form#compose")).await;
-    find(browser, "#title")
-        .await
-        .send_keys("Forged entry")
-        .await
-        .unwrap();
-    find(browser, "#markdown")
-        .await
-        .send_keys("should not exist")
-        .await
-        .unwrap();
+    fill(browser, "#title", "Forged entry").await;
+    fill(browser, "#markdown", "should not exist").await;
     browser
         .execute(
             "document.querySelector('input[name=_xsrf]').value = '2|00000000|0123456789abcdef0123456789abcdef|1';",
@@ -188,6 +157,12 @@ async fn scenario(browser: &Client, server: &TestServer) {
 
 async fn find(browser: &Client, css: &str) -> fantoccini::elements::Element {
     wait_for(browser, Locator::Css(css)).await
+}
+
+/// Types `text` into the field `css`, once it is shown: each form step of the scenario is
+/// one line.
+async fn fill(browser: &Client, css: &str, text: &str) {
+    find(browser, css).await.send_keys(text).await.unwrap();
 }
 
 /// The path of the page shown.
