@@ -185,6 +185,13 @@ async fn connect_h2c(addr: SocketAddr) -> SendRequest<Bytes> {
     h2_client(TcpStream::connect(addr).await.unwrap()).await
 }
 
+/// [`h2c_server`] with the default settings and a client connected to it: most tests' start.
+async fn h2c(seen: &Arc<Seen>) -> (HttpServer<Application>, SocketAddr, SendRequest<Bytes>) {
+    let (server, addr) = h2c_server(seen, Http2Config::default());
+    let client = connect_h2c(addr).await;
+    (server, addr, client)
+}
+
 /// An extended CONNECT for `path` with `:protocol` `protocol` and `fields`.
 fn extended_connect(
     scheme: &str,
@@ -264,6 +271,18 @@ impl H2WebSocket {
         (socket, head.headers)
     }
 
+    /// Opens `/ws` with no more fields and reads its `open` message: how most tests start a
+    /// WebSocket whose greeting they do not check.
+    async fn opened(
+        client: &mut SendRequest<Bytes>,
+        scheme: &str,
+        addr: SocketAddr,
+    ) -> H2WebSocket {
+        let (mut socket, _) = H2WebSocket::open(client, scheme, addr, "/ws", &[]).await;
+        socket.text().await;
+        socket
+    }
+
     /// Sends `message`.
     fn send(&mut self, message: &Message) {
         let mut out = BytesMut::new();
@@ -299,6 +318,14 @@ impl H2WebSocket {
         match self.next().await {
             Some(Message::Text(text)) => text.as_str().to_owned(),
             other => panic!("expected text, got {other:?}"),
+        }
+    }
+
+    /// The server's close frame, which must come next: its code (the caller answers it).
+    async fn server_close(&mut self) -> Option<u16> {
+        match self.next().await {
+            Some(Message::Close(frame)) => frame.map(|frame| frame.code.0),
+            other => panic!("expected the server's close, got {other:?}"),
         }
     }
 
@@ -355,13 +382,9 @@ async fn echo_scenario(client: &mut SendRequest<Bytes>, scheme: &str, addr: Sock
     assert_eq!(socket.closed().await, Some(4000));
 
     // The server closes: its code, then the end of the stream once the client answered.
-    let (mut socket, _) = H2WebSocket::open(client, scheme, addr, "/ws", &[]).await;
-    socket.text().await;
+    let mut socket = H2WebSocket::opened(client, scheme, addr).await;
     socket.send(&Message::text("close"));
-    let code = match socket.next().await {
-        Some(Message::Close(frame)) => frame.map(|frame| frame.code.0),
-        other => panic!("expected the server's close, got {other:?}"),
-    };
+    let code = socket.server_close().await;
     assert_eq!(code, Some(4001));
     socket.send(&Message::Close(Some(CloseFrame::new(CloseCode(4001), ""))));
     assert!(socket.next().await.is_none(), "the stream ends");
@@ -370,8 +393,7 @@ async fn echo_scenario(client: &mut SendRequest<Bytes>, scheme: &str, addr: Sock
 #[actix_rt::test]
 async fn echo_over_cleartext_http2_with_prior_knowledge() {
     let seen = Arc::new(Seen::default());
-    let (mut server, addr) = h2c_server(&seen, Http2Config::default());
-    let mut client = connect_h2c(addr).await;
+    let (mut server, addr, mut client) = h2c(&seen).await;
     assert!(client.is_extended_connect_protocol_enabled());
     echo_scenario(&mut client, "http", addr).await;
     until("both on_close calls", || {
@@ -414,23 +436,19 @@ async fn echo_over_tls_with_alpn_h2() {
 #[actix_rt::test]
 async fn limits_close_with_1009_and_1007_as_on_http1() {
     let seen = Arc::new(Seen::default());
-    let (mut server, addr) = h2c_server(&seen, Http2Config::default());
-    let mut client = connect_h2c(addr).await;
+    let (mut server, addr, mut client) = h2c(&seen).await;
 
-    let (mut socket, _) = H2WebSocket::open(&mut client, "http", addr, "/ws", &[]).await;
-    socket.text().await;
+    let mut socket = H2WebSocket::opened(&mut client, "http", addr).await;
     socket.send(&Message::binary(vec![7u8; MAX_MESSAGE + 1]));
     assert_eq!(socket.closed().await, Some(CloseCode::MESSAGE_TOO_BIG.0));
 
-    let (mut socket, _) = H2WebSocket::open(&mut client, "http", addr, "/ws", &[]).await;
-    socket.text().await;
+    let mut socket = H2WebSocket::opened(&mut client, "http", addr).await;
     // A masked text frame (mask 0: the payload as it is) that is not UTF-8.
     socket.send_raw(Bytes::from_static(&[0x81, 0x82, 0, 0, 0, 0, 0xff, 0xfe]));
     assert_eq!(socket.closed().await, Some(CloseCode::INVALID_PAYLOAD.0));
 
     // The connection served both and goes on.
-    let (mut socket, _) = H2WebSocket::open(&mut client, "http", addr, "/ws", &[]).await;
-    socket.text().await;
+    let mut socket = H2WebSocket::opened(&mut client, "http", addr).await;
     socket.send(&Message::text("still here"));
     assert_eq!(socket.text().await, "still here");
     server.stop().await;
@@ -439,8 +457,7 @@ async fn limits_close_with_1009_and_1007_as_on_http1() {
 #[actix_rt::test]
 async fn permessage_deflate_is_negotiated_and_compresses() {
     let seen = Arc::new(Seen::default());
-    let (mut server, addr) = h2c_server(&seen, Http2Config::default());
-    let mut client = connect_h2c(addr).await;
+    let (mut server, addr, mut client) = h2c(&seen).await;
     let offer = DeflateConfig::new().client_offer();
     let (mut socket, headers) = H2WebSocket::open(
         &mut client,
@@ -478,8 +495,7 @@ async fn permessage_deflate_is_negotiated_and_compresses() {
 #[actix_rt::test]
 async fn two_websockets_and_a_get_share_one_connection() {
     let seen = Arc::new(Seen::default());
-    let (mut server, addr) = h2c_server(&seen, Http2Config::default());
-    let mut client = connect_h2c(addr).await;
+    let (mut server, addr, mut client) = h2c(&seen).await;
     let (mut first, _) = H2WebSocket::open(&mut client, "http", addr, "/ws", &[]).await;
     let (mut second, _) = H2WebSocket::open(&mut client, "http", addr, "/deflate", &[]).await;
     first.text().await;
@@ -522,8 +538,7 @@ async fn two_websockets_and_a_get_share_one_connection() {
 #[actix_rt::test]
 async fn bad_extended_connects_are_refused() {
     let seen = Arc::new(Seen::default());
-    let (mut server, addr) = h2c_server(&seen, Http2Config::default());
-    let mut client = connect_h2c(addr).await;
+    let (mut server, addr, mut client) = h2c(&seen).await;
 
     // A version other than 13: 400 naming 13 (426 needs an Upgrade field, forbidden in HTTP/2).
     let request = extended_connect(
@@ -592,12 +607,9 @@ async fn bad_extended_connects_are_refused() {
 #[actix_rt::test]
 async fn a_client_resetting_its_websocket_stream_closes_only_that_websocket() {
     let seen = Arc::new(Seen::default());
-    let (mut server, addr) = h2c_server(&seen, Http2Config::default());
-    let mut client = connect_h2c(addr).await;
-    let (mut kept, _) = H2WebSocket::open(&mut client, "http", addr, "/ws", &[]).await;
-    kept.text().await;
-    let (mut reset, _) = H2WebSocket::open(&mut client, "http", addr, "/ws", &[]).await;
-    reset.text().await;
+    let (mut server, addr, mut client) = h2c(&seen).await;
+    let mut kept = H2WebSocket::opened(&mut client, "http", addr).await;
+    let mut reset = H2WebSocket::opened(&mut client, "http", addr).await;
     // Half a frame, then RST_STREAM: the WebSocket actor sees a reset transport.
     reset.send_raw(Bytes::from_static(&[0x81, 0x85, 0, 0]));
     reset.send.send_reset(h2::Reason::CANCEL);
@@ -624,8 +636,7 @@ async fn a_client_that_opens_no_window_gets_the_stream_reset_with_cancel() {
     let mut server = HttpServer::new(application_with(&seen, settings)).http2(true);
     let addr = start_http(&mut server, 1);
     let mut client = connect_h2c(addr).await;
-    let (mut socket, _) = H2WebSocket::open(&mut client, "http", addr, "/ws", &[]).await;
-    socket.text().await;
+    let mut socket = H2WebSocket::opened(&mut client, "http", addr).await;
     // An echo five times the client's window, which the client never gives back: the
     // WebSocket actor's write waits, its write_timeout passes, and it gives up on the peer.
     socket.send(&Message::binary(vec![1u8; 320_000]));
@@ -656,10 +667,8 @@ async fn without_the_setting_no_extended_connect_is_allowed() {
 #[actix_rt::test]
 async fn graceful_shutdown_closes_the_websocket_with_1001() {
     let seen = Arc::new(Seen::default());
-    let (mut server, addr) = h2c_server(&seen, Http2Config::default());
-    let mut client = connect_h2c(addr).await;
-    let (mut socket, _) = H2WebSocket::open(&mut client, "http", addr, "/ws", &[]).await;
-    socket.text().await;
+    let (mut server, addr, mut client) = h2c(&seen).await;
+    let mut socket = H2WebSocket::opened(&mut client, "http", addr).await;
     let started = std::time::Instant::now();
     let shutdown = async {
         let report = server.shutdown(WAIT).await;
@@ -667,10 +676,7 @@ async fn graceful_shutdown_closes_the_websocket_with_1001() {
     };
     let client_side = async {
         // The client answers the server's close, as a browser does.
-        let code = match socket.next().await {
-            Some(Message::Close(frame)) => frame.map(|frame| frame.code.0),
-            other => panic!("expected the server's close, got {other:?}"),
-        };
+        let code = socket.server_close().await;
         socket.send(&Message::Close(Some(CloseFrame::new(CloseCode(1001), ""))));
         assert!(socket.next().await.is_none(), "the stream ends");
         code
