@@ -4,57 +4,25 @@
 
 mod support;
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpStream};
-use std::process::{Command, Stdio};
-use std::sync::mpsc;
-use std::time::Duration;
+use std::net::SocketAddr;
 
-use support::examples::{Running, example};
+use support::examples::{Printing, get_body};
+use support::scratch::fresh_dir;
 
-/// How long a line from the example may take.
-const LINE_WAIT: Duration = Duration::from_secs(20);
-
+/// The body of `/`, which the example must answer: its socket outlives every restart.
 fn get(address: SocketAddr) -> String {
-    let mut stream = TcpStream::connect(address).expect("the socket is always there");
-    stream.set_read_timeout(Some(LINE_WAIT)).unwrap();
-    stream
-        .write_all(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-        .unwrap();
-    let mut answer = String::new();
-    stream.read_to_string(&mut answer).unwrap();
-    answer
-        .split_once("\r\n\r\n")
-        .expect("an answer")
-        .1
-        .to_owned()
+    get_body(address, "/").expect("an answer on the socket, always there")
 }
 
 #[test]
 fn a_changed_file_restarts_the_process_on_the_same_socket() {
-    let dir = std::env::temp_dir().join(format!("cyclone-autoreload-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = fresh_dir("autoreload");
     let greeting = dir.join("greeting.txt");
     std::fs::write(&greeting, "Hello").unwrap();
 
-    let mut child = Command::new(example("autoreload"))
-        .arg("--port=0")
-        .arg(format!("--watch={}", greeting.display()))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("the autoreload example (cargo test builds it; for one test, `cargo build --examples` first)");
-    let stdout = child.stdout.take().unwrap();
-    let running = Running(child);
-    let (lines_in, lines) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if lines_in.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    let first = lines.recv_timeout(LINE_WAIT).expect("the first start");
+    let watch = format!("--watch={}", greeting.display());
+    let example = Printing::start("autoreload", &["--port=0", &watch]);
+    let first = example.next_line("the first start");
     let address: SocketAddr = first
         .strip_prefix("listening on http://")
         .and_then(|rest| rest.split(' ').next())
@@ -62,17 +30,17 @@ fn a_changed_file_restarts_the_process_on_the_same_socket() {
         .parse()
         .unwrap();
     assert!(
-        first.ends_with(&format!("(pid {})", running.0.id())),
+        first.ends_with(&format!("(pid {})", example.running.0.id())),
         "{first}"
     );
     assert_eq!(get(address), "Hello");
 
     std::fs::write(&greeting, "Hola").unwrap();
-    let second = lines.recv_timeout(LINE_WAIT).expect("a restart");
+    let second = example.next_line("a restart");
     // The same socket, the same process (exec), the new greeting.
     assert_eq!(second, first);
     assert_eq!(get(address), "Hola");
 
-    drop(running);
+    drop(example);
     std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -4,30 +4,13 @@
 
 mod support;
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpStream};
-use std::process::{Command, Stdio};
-use std::sync::mpsc;
+use std::net::SocketAddr;
+use std::process::Stdio;
 use std::time::Duration;
 
-use support::examples::{Running, example};
+use support::examples::{Printing, get_body};
 
 use cyclone::process::{ProcessError, Subprocess};
-
-/// How long a line from the example may take.
-const LINE_WAIT: Duration = Duration::from_secs(20);
-
-/// GET `path`; the body, or `None` if the connection closed without an answer.
-fn get(address: SocketAddr, path: &str) -> Option<String> {
-    let mut stream = TcpStream::connect(address).ok()?;
-    stream.set_read_timeout(Some(LINE_WAIT)).ok()?;
-    let request = format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
-    stream.write_all(request.as_bytes()).ok()?;
-    let mut answer = String::new();
-    stream.read_to_string(&mut answer).ok()?;
-    let (_, body) = answer.split_once("\r\n\r\n")?;
-    Some(body.to_owned())
-}
 
 /// `task N started (pid P)` as (N, P).
 fn started(line: &str) -> (usize, u32) {
@@ -43,27 +26,8 @@ fn started(line: &str) -> (usize, u32) {
 
 #[test]
 fn workers_share_the_socket_and_a_dead_one_is_restarted() {
-    let mut child = Command::new(example("fork_hello"))
-        .args(["--port=0", "--processes=2"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("the fork_hello example (cargo test builds it; for one test, `cargo build --examples` first)");
-    let stdout = child.stdout.take().unwrap();
-    let parent = Running(child);
-    let (lines_in, lines) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if lines_in.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    let next = || {
-        lines
-            .recv_timeout(LINE_WAIT)
-            .expect("a line from fork_hello")
-    };
+    let parent = Printing::start("fork_hello", &["--port=0", "--processes=2"]);
+    let next = || parent.next_line("a line from fork_hello");
 
     let first = next();
     let address: SocketAddr = first
@@ -76,13 +40,13 @@ fn workers_share_the_socket_and_a_dead_one_is_restarted() {
     assert_eq!([workers[0].0, workers[1].0], [0, 1], "{workers:?}");
     assert_ne!(
         workers[0].1,
-        parent.0.id(),
+        parent.running.0.id(),
         "workers are processes of their own"
     );
 
     // Every answer comes from one of the two workers, through the socket the parent bound.
     for _ in 0..10 {
-        let body = get(address, "/").expect("an answer");
+        let body = get_body(address, "/").expect("an answer");
         assert!(
             workers
                 .iter()
@@ -93,14 +57,14 @@ fn workers_share_the_socket_and_a_dead_one_is_restarted() {
 
     // A worker that dies abnormally is started again, with the same task id.
     assert_eq!(
-        get(address, "/crash"),
+        get_body(address, "/crash"),
         None,
         "the worker exits without answering"
     );
     let (task, pid) = started(&next());
     assert!(task < 2);
     assert!(workers.iter().all(|(_, old)| *old != pid), "a new process");
-    assert!(get(address, "/").is_some());
+    assert!(get_body(address, "/").is_some());
 
     // The workers stop with their parent.
     let worker_pids: Vec<u32> = vec![pid, workers[1 - task].1];
