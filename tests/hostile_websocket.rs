@@ -15,7 +15,7 @@ use bytes::Bytes;
 use cyclone::websocket::{ConnectRequest, Message, websocket_connect};
 use support::hostile::{Floods, MIB, resident_bytes, start_target};
 use support::wait::bounded;
-use support::ws::{masked, next_message, raw_handshake_at};
+use support::ws::{assert_echoed, masked, raw_handshake_at};
 use tokio::net::TcpStream;
 
 /// Clients flooding at once.
@@ -87,14 +87,7 @@ async fn flooders_that_never_read_stall_and_a_polite_client_is_served() {
     assert_eq!(stalled, FLOODERS, "each flooder's queue is full: {stats:?}");
 
     // The polite client, connected all along, is still echoed.
-    polite
-        .write_message(Message::text("still here"))
-        .await
-        .unwrap();
-    assert_eq!(
-        next_message(&mut polite).await,
-        Some(Message::text("still here"))
-    );
+    assert_echoed(&mut polite, Message::text("still here")).await;
 
     // The flooders leave without reading: their connections are let go.
     drop(floods);

@@ -25,8 +25,8 @@ use support::raw_http::{Client, head_of_answer, loopback};
 use support::servers::listen_http;
 use support::wait::{self, WAIT};
 use support::ws::{
-    BIG_ANSWER, SAMPLE_ACCEPT_LOWERCASE, assert_reading_is_paced, next_message, raw_handshake,
-    upgrade_request,
+    BIG_ANSWER, SAMPLE_ACCEPT_LOWERCASE, assert_echoed, assert_reading_is_paced, next_message,
+    raw_handshake, upgrade_request,
 };
 
 /// How long `on_close` is watched for running a second time.
@@ -231,8 +231,7 @@ async fn a_cross_origin_page_is_refused_403_and_the_same_origin_accepted() {
         )
         .await
         .unwrap();
-    client.write_message(Message::text("hi")).await.unwrap();
-    assert_eq!(next_message(&mut client).await, Some(Message::text("hi")));
+    assert_echoed(&mut client, Message::text("hi")).await;
 }
 
 #[actix_rt::test]
@@ -270,14 +269,8 @@ async fn open_gets_the_path_arguments_and_messages_echo_as_text_and_binary() {
         next_message(&mut client).await,
         Some(Message::text("hello alice"))
     );
-    client.write_message(Message::text("héllo")).await.unwrap();
-    assert_eq!(
-        next_message(&mut client).await,
-        Some(Message::text("héllo"))
-    );
-    let binary = Message::binary(vec![0u8, 255, 1, 254]);
-    client.write_message(binary.clone()).await.unwrap();
-    assert_eq!(next_message(&mut client).await, Some(binary));
+    assert_echoed(&mut client, Message::text("héllo")).await;
+    assert_echoed(&mut client, Message::binary(vec![0u8, 255, 1, 254])).await;
 }
 
 #[actix_rt::test]
@@ -676,14 +669,7 @@ async fn a_panicking_handler_closes_its_connection_with_1011_and_the_others_go_o
             "{trigger}"
         );
         // The connection that shares the loop goes on.
-        bystander
-            .write_message(Message::text("still here"))
-            .await
-            .unwrap();
-        assert_eq!(
-            next_message(&mut bystander).await,
-            Some(Message::text("still here"))
-        );
+        assert_echoed(&mut bystander, Message::text("still here")).await;
     }
     wait::until("both victims are closed", || {
         closes.load(Ordering::SeqCst) == 2
@@ -691,8 +677,7 @@ async fn a_panicking_handler_closes_its_connection_with_1011_and_the_others_go_o
     .await;
     // And new connections are accepted.
     let mut newcomer = server.websocket_connect("/fragile").await.unwrap();
-    newcomer.write_message(Message::text("hi")).await.unwrap();
-    assert_eq!(next_message(&mut newcomer).await, Some(Message::text("hi")));
+    assert_echoed(&mut newcomer, Message::text("hi")).await;
 }
 
 /// `open` waits for work (Tornado's coroutine `open`): the test's gate, then a note.

@@ -21,8 +21,8 @@ use futures::stream::FuturesUnordered;
 use futures::{FutureExt, SinkExt, StreamExt};
 use support::wait::{WAIT, bounded};
 use support::ws::{
-    BIG_ANSWER, Pause, assert_reading_is_paced, masked, next_message, raw_handshake, read_exactly,
-    read_to_end, server_frames, upgrade_and_start,
+    BIG_ANSWER, Pause, assert_echoed, assert_reading_is_paced, masked, next_message, raw_handshake,
+    read_exactly, read_to_end, server_frames, upgrade_and_start,
 };
 use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
@@ -440,14 +440,7 @@ async fn ping_timeout_drops_a_silent_peer_and_pings_keep_a_live_one() {
         .await
         .unwrap();
     tokio::time::sleep(Duration::from_millis(1200)).await;
-    client
-        .write_message(Message::text("still here"))
-        .await
-        .unwrap();
-    assert_eq!(
-        next_message(&mut client).await,
-        Some(Message::text("still here"))
-    );
+    assert_echoed(&mut client, Message::text("still here")).await;
     // A raw peer that never answers is dropped.
     let mut stream = TcpStream::connect(address).await.unwrap();
     let rest = raw_handshake(&mut stream).await;

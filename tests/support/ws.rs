@@ -220,6 +220,13 @@ pub async fn next_message(client: &mut ClientConnection) -> Option<Message> {
     bounded(client.read_message()).await
 }
 
+/// Sends `message` from a library client and checks that the same comes back: how the echo
+/// tests show a connection still served (after a flood, a failure next to it).
+pub async fn assert_echoed(client: &mut ClientConnection, message: Message) {
+    client.write_message(message.clone()).await.unwrap();
+    assert_eq!(next_message(client).await, Some(message));
+}
+
 /// Watches `seen` for a while and says whether it stayed silent: the server must not have
 /// read on.
 pub async fn stays_silent<T>(seen: &mut mpsc::UnboundedReceiver<T>) -> bool {
