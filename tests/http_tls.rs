@@ -17,6 +17,7 @@ use cyclone::netutil::Family;
 use cyclone::tcpclient::{ConnectOptions, TcpClient};
 use cyclone::tls::{TlsClientConfig, TlsServerConfig, TlsStream};
 use http::header::{HeaderValue, UPGRADE};
+use support::raw_http::plaintext_to_tls;
 use support::servers::listen_http;
 use support::tls::Pki;
 use support::wait::WAIT;
@@ -154,16 +155,8 @@ async fn keep_alive_and_pipelining_through_tls() {
 async fn plain_http_on_the_tls_port_is_closed_and_the_server_goes_on() {
     let (server_tls, client_tls) = certificates();
     let (server, port) = https_server(server_tls.build().unwrap(), 4);
-    let mut plain = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
-    plain
-        .write_all(b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n")
-        .await
-        .unwrap();
-    let mut reply = Vec::new();
     // At most a TLS alert, then a close; well before the handshake timeout.
-    let _ = timeout(Duration::from_secs(5), plain.read_to_end(&mut reply))
-        .await
-        .expect("never closed");
+    let reply = plaintext_to_tls(port).await;
     assert!(!reply.starts_with(b"HTTP/"), "no plaintext answer");
     assert!(server.registry().unwrap().wait_empty(WAIT).await);
 

@@ -19,10 +19,11 @@ use cyclone::tls::rustls::{self, CertificateError};
 use cyclone::tls::{
     HandshakeError, TlsClientConfig, TlsConfigError, TlsFactory, TlsServerConfig, TlsStream,
 };
+use support::raw_http::plaintext_to_tls;
 use support::servers::{listen_tcp, start_tcp};
 use support::tls::Pki;
 use support::wait::{self, WAIT};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncReadExt;
 use tokio::net::TcpStream;
 use tokio::sync::mpsc;
 use tokio::time::timeout;
@@ -322,17 +323,9 @@ async fn plaintext_on_the_tls_port_is_dropped_and_the_next_client_served() {
     let mut server = echo_server(pki.server().build().unwrap(), seen_tx);
     let port = listen_tcp(&mut server).port();
 
-    let mut plain = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
-    plain
-        .write_all(b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n")
-        .await
-        .unwrap();
-    // At most a TLS alert comes back, then the connection closes.
-    let mut answer = Vec::new();
-    // Well before the 10 s handshake timeout: rustls refuses the bytes at once.
-    let _ = timeout(Duration::from_secs(5), plain.read_to_end(&mut answer))
-        .await
-        .expect("never closed");
+    // At most a TLS alert comes back, then the connection closes, well before the 10 s
+    // handshake timeout: rustls refuses the bytes at once.
+    let answer = plaintext_to_tls(port).await;
     assert!(
         answer.len() < 64,
         "more than an alert came back: {answer:?}"

@@ -272,6 +272,23 @@ pub async fn head_of_answer(addr: SocketAddr, request: &[u8]) -> String {
         .expect("the server closed before the head ended")
 }
 
+/// Sends a plain `GET /` on a new connection to the TLS port `port` (127.0.0.1) and returns
+/// what came back before the server closed: at most a TLS alert. Fails unless the server
+/// closes within 5 s, well before any handshake timeout: plaintext is refused at once. The TLS
+/// tests' check that plaintext on their port is dropped.
+pub async fn plaintext_to_tls(port: u16) -> Vec<u8> {
+    let mut plain = TcpStream::connect(loopback(port)).await.unwrap();
+    plain
+        .write_all(b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        .await
+        .unwrap();
+    let mut reply = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(5), plain.read_to_end(&mut reply))
+        .await
+        .expect("never closed");
+    reply
+}
+
 /// Where `needle` first starts in `haystack`.
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
     haystack
