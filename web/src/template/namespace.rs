@@ -126,7 +126,7 @@ impl RequestInfo {
                 .to_owned(),
             path: request.path().to_owned(),
             query: request.query().to_owned(),
-            version: format!("{:?}", request.version()),
+            version: version_text(request.version()).to_owned(),
             remote_ip: request.remote_ip(),
             protocol: request.protocol().to_owned(),
             host: request.host().to_owned(),
@@ -154,6 +154,18 @@ impl RequestInfo {
                 .map(|head| head.headers().clone())
                 .unwrap_or_default()
         })
+    }
+}
+
+/// `version` as `http::Version`'s `Debug` writes it (`HTTP/1.1`, `HTTP/2.0`), without the
+/// formatting machinery every render paid for it.
+fn version_text(version: http::Version) -> &'static str {
+    match version {
+        http::Version::HTTP_09 => "HTTP/0.9",
+        http::Version::HTTP_10 => "HTTP/1.0",
+        http::Version::HTTP_2 => "HTTP/2.0",
+        http::Version::HTTP_3 => "HTTP/3.0",
+        _ => "HTTP/1.1",
     }
 }
 
@@ -638,5 +650,23 @@ impl ModuleContext<'_> {
             values,
             namespace: self.namespace.clone(),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::version_text;
+
+    #[test]
+    fn version_text_is_what_debug_writes() {
+        for version in [
+            http::Version::HTTP_09,
+            http::Version::HTTP_10,
+            http::Version::HTTP_11,
+            http::Version::HTTP_2,
+            http::Version::HTTP_3,
+        ] {
+            assert_eq!(version_text(version), format!("{version:?}"));
+        }
     }
 }
