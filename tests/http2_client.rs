@@ -260,6 +260,49 @@ async fn h2c_with_prior_knowledge_against_hyper() {
 }
 
 #[actix_rt::test]
+async fn the_client_offers_flow_control_windows_for_fast_downloads() {
+    // What the client announces before its first request: SETTINGS_INITIAL_WINDOW_SIZE (0x4)
+    // for each response, and a WINDOW_UPDATE on stream 0 for the connection. With HTTP/2's
+    // default 64 KiB a download moves one window per round trip.
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let fetch = actix_rt::spawn(async move {
+        let client = AsyncHttpClient::new();
+        let _ = client
+            .fetch(h2c(addr, "/").request_timeout(Duration::from_secs(5)))
+            .await;
+    });
+    let (mut stream, _) = bounded(listener.accept()).await.unwrap();
+    let mut preface = [0u8; 24];
+    bounded(stream.read_exact(&mut preface)).await.unwrap();
+    assert_eq!(&preface[..], raw_http2::PREFACE);
+    stream.write_all(&raw_http2::settings(&[])).await.unwrap();
+    let mut frames = FrameReader::default();
+    let (mut stream_window, mut connection_increment) = (None, None);
+    while stream_window.is_none() || connection_increment.is_none() {
+        let (kind, flags, id, payload) = frames.next(&mut stream).await;
+        if kind == raw_http2::SETTINGS && flags & raw_http2::ACK == 0 {
+            let announced = payload
+                .chunks_exact(6)
+                .filter(|entry| u16::from_be_bytes([entry[0], entry[1]]) == 0x4)
+                .map(|entry| u32::from_be_bytes([entry[2], entry[3], entry[4], entry[5]]))
+                .next_back();
+            stream_window = Some(announced.unwrap_or(65_535));
+        } else if kind == raw_http2::WINDOW_UPDATE && id == 0 {
+            let increment = u32::from_be_bytes([payload[0], payload[1], payload[2], payload[3]]);
+            connection_increment = Some(increment & 0x7fff_ffff);
+        }
+    }
+    fetch.abort();
+    assert_eq!(stream_window, Some(2 * 1024 * 1024), "per response");
+    assert_eq!(
+        connection_increment.map(|increment| increment + 65_535),
+        Some(5 * 1024 * 1024),
+        "per connection"
+    );
+}
+
+#[actix_rt::test]
 async fn the_client_option_turns_h2c_on_for_every_http_fetch() {
     let server = hyper_h2c().await;
     let client = AsyncHttpClient::with_options(ClientOptions::new().http2_prior_knowledge(true));

@@ -113,6 +113,17 @@ impl Drop for StreamLease {
     }
 }
 
+/// How much of one response the server may send before the client reads it (SETTINGS_
+/// INITIAL_WINDOW_SIZE). HTTP/2's default, 64 KiB, allows one window per round trip: 1.3 MB/s
+/// at 50 ms, whatever the link. 2 MiB is hyper's client default; the body is handed back to
+/// the server piece by piece as it is consumed, so this bounds what a slow reader buffers.
+const STREAM_WINDOW: u32 = 2 * 1024 * 1024;
+
+/// The same for all the connection's responses together (its WINDOW_UPDATE on stream 0):
+/// 5 MiB, hyper's client default, so a few large downloads at once are not held to one
+/// stream's window between them.
+const CONNECTION_WINDOW: u32 = 5 * 1024 * 1024;
+
 /// Runs the HTTP/2 handshake over `transport` and starts the task driving the connection on
 /// the current loop. The connection registers nowhere: the caller offers it to `pool`, which
 /// the task clears its entry from when the connection ends.
@@ -127,6 +138,8 @@ pub(crate) async fn start(
         // Server push is deprecated (RFC 9113 §8.4) and nothing here would use a pushed
         // response: refuse it in SETTINGS rather than receive and drop it.
         .enable_push(false)
+        .initial_window_size(STREAM_WINDOW)
+        .initial_connection_window_size(CONNECTION_WINDOW)
         .handshake::<_, Bytes>(transport)
         .await
         .map_err(HttpClientError::from_h2)?;
