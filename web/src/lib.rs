@@ -139,6 +139,14 @@ mod urljoin;
 pub mod websocket;
 mod xsrf;
 
+/// Entry points into private code for cyclone's fuzz targets (`fuzz/`), so that they test the
+/// code the server runs: not part of the API, left out of the documentation, and free to
+/// change in any release.
+#[doc(hidden)]
+pub mod fuzzing {
+    pub use crate::xsrf::{decode_xsrf_token, encode_xsrf_token, xsrf_tokens_match};
+}
+
 pub use actors::{Ask, DEFAULT_ASK_TIMEOUT, StateActor, StateAddr};
 pub use app::AppContext;
 pub use application::{Application, Dispatch};

@@ -54,18 +54,11 @@ impl RequestContext {
                     .map_or(0, |since| since.as_secs()),
             },
         };
-        let token = match self.settings().xsrf_cookie_version {
-            XsrfCookieVersion::V1 => hex(&raw.token),
-            XsrfCookieVersion::V2 => {
-                let mask = random_bytes(4)?;
-                format!(
-                    "2|{}|{}|{}",
-                    hex(&mask),
-                    hex(&apply_mask(&mask, &raw.token)),
-                    raw.timestamp
-                )
-            }
+        let mask = match self.settings().xsrf_cookie_version {
+            XsrfCookieVersion::V1 => None,
+            XsrfCookieVersion::V2 => Some(random_bytes(4)?),
         };
+        let token = encode_token(&raw, mask.as_deref());
         if !had_cookie {
             let mut options = self.settings().xsrf_cookie_kwargs.clone();
             if self.current_user().is_some()
@@ -131,6 +124,48 @@ impl RequestContext {
             );
         }
         Ok(())
+    }
+}
+
+/// The text of `raw` as a page and a new cookie carry it (Tornado's `xsrf_token`): version 2
+/// (`2|mask|masked|timestamp`) masked with `mask`, or, without one, version 1 (plain hex).
+fn encode_token(raw: &RawToken, mask: Option<&[u8]>) -> String {
+    match mask {
+        None => hex(&raw.token),
+        Some(mask) => format!(
+            "2|{}|{}|{}",
+            hex(mask),
+            hex(&apply_mask(mask, &raw.token)),
+            raw.timestamp
+        ),
+    }
+}
+
+/// `decode_token` for the fuzz target `xsrf_token` (through `cyclone_web::fuzzing`): the token's
+/// secret bytes and timestamp (0 for version 1), or `None` when `check_xsrf_cookie` would
+/// refuse `text` as the `_xsrf` argument or header, or ignore it as the cookie.
+pub fn decode_xsrf_token(text: &str) -> Option<(Vec<u8>, u64)> {
+    decode_token(text).map(|raw| (raw.token, raw.timestamp))
+}
+
+/// `encode_token` for the fuzz target `xsrf_token` (through `cyclone_web::fuzzing`): `token`
+/// and `timestamp` as `xsrf_token` writes them, version 2 masked with `mask`, or version 1
+/// without one.
+pub fn encode_xsrf_token(token: &[u8], timestamp: u64, mask: Option<[u8; 4]>) -> String {
+    let raw = RawToken {
+        token: token.to_vec(),
+        timestamp,
+    };
+    encode_token(&raw, mask.as_ref().map(<[u8; 4]>::as_slice))
+}
+
+/// Whether `check_xsrf_cookie` accepts `sent` (the `_xsrf` argument or header) against the
+/// XSRF cookie `cookie`, for the fuzz target `xsrf_token` (through `cyclone_web::fuzzing`): both
+/// decode, and their secret bytes are equal (compared in constant time).
+pub fn xsrf_tokens_match(sent: &str, cookie: &str) -> bool {
+    match (decode_token(sent), decode_token(cookie)) {
+        (Some(sent), Some(expected)) => constant_time_eq(&sent.token, &expected.token),
+        _ => false,
     }
 }
 
