@@ -448,6 +448,54 @@ async fn xsrf_tokens_are_masked_and_checked_on_unsafe_methods() {
     server.stop().await;
 }
 
+/// Found by the fuzz target `xsrf_token`: a token with no secret (`2|mask||timestamp`) in both
+/// the cookie and the header passed the check, and hex digits with a `+` read as bytes. Tornado
+/// refuses both; so does cyclone now, and it replaces a cookie holding no secret.
+#[actix_rt::test]
+async fn xsrf_tokens_without_a_secret_or_with_signs_are_refused() {
+    let server = TestServer::start(app(secret_settings().xsrf_cookies(true))).unwrap();
+    let post = |cookie: &str, token: &str| {
+        let request = server
+            .request("/form")
+            .method(Method::POST)
+            .header(header::COOKIE, HeaderValue::from_str(cookie).unwrap())
+            .header(
+                http::HeaderName::from_static("x-xsrftoken"),
+                HeaderValue::from_str(token).unwrap(),
+            )
+            .body("");
+        server.fetch_request(request)
+    };
+    for (cookie, token) in [
+        ("_xsrf=2|00000000||1", "2|00000000||1"),
+        ("_xsrf=2|00000000||1", "2|12345678||1700000000"),
+        ("_xsrf=0f0f0f0f", "+f+f+f+f"),
+        ("_xsrf=2|+0+0+0+0|0f0f|1", "0f0f"),
+    ] {
+        let response = post(cookie, token).await.unwrap();
+        assert_eq!(response.code, 403, "{cookie} with {token}");
+    }
+    // The same tokens without the defects still pass.
+    let response = post("_xsrf=0f0f0f0f", "2|00000000|0f0f0f0f|1")
+        .await
+        .unwrap();
+    assert_eq!(response.code, 200);
+
+    let page = server
+        .fetch_request(server.request("/form").header(
+            header::COOKIE,
+            HeaderValue::from_static("_xsrf=2|00000000||1"),
+        ))
+        .await
+        .unwrap();
+    let cookies = set_cookies(&page);
+    assert_eq!(cookies.len(), 1, "{cookies:?}");
+    let fresh = cookies[0].split(';').next().unwrap();
+    assert!(fresh.starts_with("_xsrf=2|"), "{fresh}");
+    assert!(!fresh.contains("||"), "{fresh}");
+    server.stop().await;
+}
+
 /// Needs a user from the signed `user` cookie.
 #[derive(Default)]
 struct Admin;

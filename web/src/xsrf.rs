@@ -170,9 +170,9 @@ pub fn xsrf_tokens_match(sent: &str, cookie: &str) -> bool {
 }
 
 /// Tornado's `_decode_xsrf_token`: version 2 (`2|mask|masked|timestamp`) or version 1 (the
-/// token in hex).
+/// token in hex). An empty token is refused, as Tornado's `check_xsrf_cookie` refuses it.
 fn decode_token(text: &str) -> Option<RawToken> {
-    if let Some(rest) = text.strip_prefix("2|") {
+    let raw = if let Some(rest) = text.strip_prefix("2|") {
         let mut fields = rest.split('|');
         let mask = unhex(fields.next()?)?;
         let masked = unhex(fields.next()?)?;
@@ -180,16 +180,18 @@ fn decode_token(text: &str) -> Option<RawToken> {
         if fields.next().is_some() || mask.len() != 4 {
             return None;
         }
-        return Some(RawToken {
+        RawToken {
             token: apply_mask(&mask, &masked),
             timestamp,
-        });
-    }
-    let token = unhex(text)?;
-    (!token.is_empty()).then_some(RawToken {
-        token,
-        timestamp: 0,
-    })
+        }
+    } else {
+        RawToken {
+            token: unhex(text)?,
+            timestamp: 0,
+        }
+    };
+    // `2|mask||timestamp` holds no secret: sent with a cookie of the same form, it would match.
+    (!raw.token.is_empty()).then_some(raw)
 }
 
 /// XOR with a repeating 4-byte mask (Tornado's `_websocket_mask`).
@@ -210,14 +212,26 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|byte| format!("{byte:02x}")).collect()
 }
 
+/// `binascii.a2b_hex`: pairs of hex digits, either case, and nothing else (not the sign
+/// `u8::from_str_radix` would take: `+f` is not a byte).
 fn unhex(text: &str) -> Option<Vec<u8>> {
-    if !text.len().is_multiple_of(2) {
+    let digits = text.as_bytes();
+    if !digits.len().is_multiple_of(2) {
         return None;
     }
-    (0..text.len())
-        .step_by(2)
-        .map(|start| u8::from_str_radix(text.get(start..start + 2)?, 16).ok())
+    digits
+        .chunks_exact(2)
+        .map(|pair| Some((hex_digit(pair[0])? << 4) | hex_digit(pair[1])?))
         .collect()
+}
+
+fn hex_digit(digit: u8) -> Option<u8> {
+    match digit {
+        b'0'..=b'9' => Some(digit - b'0'),
+        b'a'..=b'f' => Some(digit - b'a' + 10),
+        b'A'..=b'F' => Some(digit - b'A' + 10),
+        _ => None,
+    }
 }
 
 fn constant_time_eq(left: &[u8], right: &[u8]) -> bool {
@@ -227,4 +241,71 @@ fn constant_time_eq(left: &[u8], right: &[u8]) -> bool {
             .zip(right)
             .fold(0u8, |difference, (a, b)| difference | (a ^ b))
             == 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn decoded(text: &str) -> Option<(Vec<u8>, u64)> {
+        decode_xsrf_token(text)
+    }
+
+    #[test]
+    fn both_versions_decode_and_re_encode() {
+        let secret = [0x0f, 0x1e, 0x2d, 0x3c, 0x4b];
+        let v2 = encode_xsrf_token(&secret, 1_700_000_000, Some([0x12, 0x34, 0x56, 0x78]));
+        assert_eq!(v2, "2|12345678|1d2a7b4459|1700000000");
+        assert_eq!(decoded(&v2), Some((secret.to_vec(), 1_700_000_000)));
+        assert_eq!(decoded(&v2.to_uppercase()), decoded(&v2));
+        assert_eq!(encode_xsrf_token(&secret, 7, None), "0f1e2d3c4b");
+        assert_eq!(decoded("0F1E2D3C4B"), Some((secret.to_vec(), 0)));
+        assert!(xsrf_tokens_match(&v2, "0f1e2d3c4b"));
+        assert!(!xsrf_tokens_match(&v2, "0f1e2d3c4a"));
+        assert!(!xsrf_tokens_match(&v2, "0f1e2d3c4b00"));
+    }
+
+    #[test]
+    fn malformed_tokens_are_refused() {
+        for text in [
+            "",
+            "2|",
+            "2|12345678|1d2a|",
+            "2|1234567|1d2a|1",
+            "2|123456|1d2a|1",
+            "2|1234567890|1d2a|1",
+            "2|zz345678|1d2a|1",
+            "2|12345678|1d2a|1|",
+            "2|12345678|1d2a|-1",
+            "2|12345678|1d2a|99999999999999999999999",
+            "3|12345678|1d2a|1",
+            "02|12345678|1d2a|1",
+            "abc",
+            "0g",
+            "éé",
+        ] {
+            assert_eq!(decoded(text), None, "{text:?}");
+        }
+    }
+
+    /// Found by the fuzz target `xsrf_token`: `u8::from_str_radix` takes a leading `+`, so
+    /// `+f` read as the byte 0x0f, where Tornado (`binascii.a2b_hex`) refuses it.
+    #[test]
+    fn a_sign_is_not_a_hex_digit() {
+        assert_eq!(decoded("+4"), None);
+        assert_eq!(decoded("+f+f"), None);
+        assert_eq!(decoded("2|+1+2+3+4|0011|1"), None);
+        assert_eq!(decoded("2|12345678|+0+0|1"), None);
+        assert!(!xsrf_tokens_match("+f+f", "0f0f"));
+    }
+
+    /// Found by the fuzz target `xsrf_token`: a version-2 token with nothing masked
+    /// (`2|mask||timestamp`) decoded to an empty secret, and an empty secret in both the
+    /// argument and the cookie matched; Tornado refuses an empty token.
+    #[test]
+    fn an_empty_token_is_refused() {
+        assert_eq!(decoded("2|12345678||87811"), None);
+        assert!(!xsrf_tokens_match("2|12345678||1", "2|00000000||1"));
+        assert!(!xsrf_tokens_match("2|00000000||1", "2|00000000||1"));
+    }
 }
