@@ -168,3 +168,30 @@ write("urljoin", [
 write("template_path", [b"index.html", b"a/b.txt", b"../secret.txt", b"a/../../secret.txt", b"/etc/passwd", b".hidden", b"a\\..\\..\\secret.txt"])
 write("static_path", [b"\x00index.html", b"\x01a/", b"\x00../secret.txt", b"\x00out", b"\x00up/secret.txt",
                       b"\x01a", b"\x00a/./b.txt", b"\x00a/b.txt\x00", b"\x00C:\\secret.txt"])
+
+
+def xsrf_v2(token, mask, timestamp):
+    masked = bytes(b ^ mask[i % 4] for i, b in enumerate(token))
+    return b"2|" + mask.hex().encode() + b"|" + masked.hex().encode() + b"|" + str(timestamp).encode()
+
+
+# The mask the check re-encodes with (4 bytes), the token sent (form or header), NUL, the cookie.
+secret = bytes.fromhex("0f1e2d3c4b5a69788796a5b4c3d2e1f0")
+page_mask = b"\x5a\xa5\x0f\xf0"
+v2 = xsrf_v2(secret, b"\x12\x34\x56\x78", 1700000000)
+v2_other = xsrf_v2(secret, b"\xde\xad\xbe\xef", 1700000000)
+v1 = secret.hex().encode()
+write("xsrf_token", [
+    page_mask + v2 + b"\0" + v2_other,
+    page_mask + v1 + b"\0" + v2,
+    page_mask + v2.upper().replace(b"2|", b"2|", 1) + b"\0" + v1.upper(),
+    page_mask + xsrf_v2(secret[:15] + b"\x00", b"\x12\x34\x56\x78", 1700000000) + b"\0" + v2,
+    page_mask + b"\0",
+    page_mask + b"2|\0" + v2,
+    page_mask + b"2|zz34567g|" + v2[11:] + b"\0" + v2,
+    page_mask + b"2|123456|" + v2[11:] + b"\0" + b"2|1234567890|" + v2[11:],
+    page_mask + v2[:-10] + b"99999999999999999999999999\0" + v2[:-10] + b"+001700000000",
+    page_mask + b"2|\xff\xfe\xfd\xfc|" + v2[11:] + b"\0" + b"\xc3\x28" + v1[2:],
+    page_mask + b"3|" + v2[2:] + b"\0" + b"02|" + v2[2:],
+    page_mask + v2 + b"\n\0" + v1[:-1],
+])

@@ -90,4 +90,5 @@ replay_tests!(
     urljoin,
     template_path,
     static_path,
+    xsrf_token,
 );

@@ -14,7 +14,8 @@
 //!   within its memory budget, measured by [`alloc`]);
 //! - resolvers never leave their root (static files, templates), joins and redirects never
 //!   change the host they were given;
-//! - what is encoded decodes back to itself.
+//! - what is encoded decodes back to itself;
+//! - what cyclone reads from a client, Tornado would read the same way (XSRF tokens).
 //!
 //! Everything here uses only crates the workspace's tests already depend on.
 
@@ -41,6 +42,7 @@ pub mod urljoin;
 pub mod websocket_deflate;
 pub mod websocket_extensions;
 pub mod websocket_frames;
+pub mod xsrf_token;
 
 /// A target's check: panics if an invariant breaks for this input.
 pub type Check = fn(&[u8]);
@@ -63,4 +65,5 @@ pub const TARGETS: &[(&str, Check)] = &[
     ("urljoin", urljoin::check),
     ("template_path", template_path::check),
     ("static_path", static_path::check),
+    ("xsrf_token", xsrf_token::check),
 ];

@@ -1,0 +1,8 @@
+//! Fuzz target `xsrf_token`: see `cyclone_fuzz::xsrf_token` for what it checks.
+
+#![no_main]
+
+#[global_allocator]
+static ALLOCATOR: cyclone_fuzz::alloc::Counting = cyclone_fuzz::alloc::Counting;
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| cyclone_fuzz::xsrf_token::check(data));
