@@ -109,6 +109,13 @@ impl CloseState {
         first
     }
 
+    /// [`close_with`](Self::close_with) releasing `transport`: how every holder of a
+    /// [`Transport`] closes (a failed operation, a split half's close or drop), so the peer sees
+    /// the close at once whichever of them comes first.
+    pub(crate) fn close_and_release<T: Transport>(&self, reason: CloseReason, transport: &mut T) {
+        self.close_with(reason, || transport.release());
+    }
+
     /// Closes the stream because of `reason` and returns the error the failing operation
     /// reports: the limit error itself, or [`StreamClosedError`] with the first recorded cause.
     pub(crate) fn fail<T: Transport>(&self, transport: &mut T, reason: CloseReason) -> StreamError {
@@ -117,7 +124,7 @@ impl CloseState {
             CloseReason::BufferFull(error) => Some(StreamError::BufferFull(error.clone())),
             _ => None,
         };
-        self.close_with(reason, || transport.release());
+        self.close_and_release(reason, transport);
         own_error.unwrap_or_else(|| self.closed_error())
     }
 

@@ -10,7 +10,7 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use super::close::{CloseReason, CloseState};
 use super::error::StreamError;
 use super::read_buffer::ReadBuffer;
-use super::transport::{Shared, Transport};
+use super::transport::Shared;
 use super::write_buffer::WriteBuffer;
 
 /// The reading half of a split [`IoStream`](super::IoStream); see
@@ -109,9 +109,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin> ReadHalf<S> {
 
     /// Closes the whole stream; a pending write on the other half fails.
     pub fn close(&mut self) {
-        let transport = &mut self.transport;
         self.close
-            .close_with(CloseReason::ClosedLocally, || transport.release());
+            .close_and_release(CloseReason::ClosedLocally, &mut self.transport);
     }
 
     /// Whether the stream is closed.
@@ -177,9 +176,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WriteHalf<S> {
     /// fails.
     pub fn close(&mut self) {
         self.writer.clear();
-        let transport = &mut self.transport;
         self.close
-            .close_with(CloseReason::ClosedLocally, || transport.release());
+            .close_and_release(CloseReason::ClosedLocally, &mut self.transport);
     }
 
     /// Whether the stream is closed.
@@ -206,17 +204,15 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WriteHalf<S> {
 
 impl<S: AsyncRead + AsyncWrite + Unpin> Drop for ReadHalf<S> {
     fn drop(&mut self) {
-        let transport = &mut self.transport;
         self.close
-            .close_with(CloseReason::Dropped, || transport.release());
+            .close_and_release(CloseReason::Dropped, &mut self.transport);
     }
 }
 
 impl<S: AsyncRead + AsyncWrite + Unpin> Drop for WriteHalf<S> {
     fn drop(&mut self) {
-        let transport = &mut self.transport;
         self.close
-            .close_with(CloseReason::Dropped, || transport.release());
+            .close_and_release(CloseReason::Dropped, &mut self.transport);
     }
 }
 
