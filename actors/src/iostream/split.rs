@@ -42,11 +42,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> ReadHalf<S> {
         delimiter: &[u8],
         max_bytes: Option<usize>,
     ) -> Result<Bytes, StreamError> {
-        let ReadHalf {
-            transport,
-            reader,
-            close,
-        } = self;
+        let (transport, reader, close) = self.read_parts();
         reader
             .read_until(transport, close, delimiter, max_bytes)
             .await
@@ -58,11 +54,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> ReadHalf<S> {
         regex: &Regex,
         max_bytes: Option<usize>,
     ) -> Result<Bytes, StreamError> {
-        let ReadHalf {
-            transport,
-            reader,
-            close,
-        } = self;
+        let (transport, reader, close) = self.read_parts();
         reader
             .read_until_regex(transport, close, regex, max_bytes)
             .await
@@ -70,11 +62,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> ReadHalf<S> {
 
     /// As [`IoStream::read_bytes`](super::IoStream::read_bytes).
     pub async fn read_bytes(&mut self, count: usize, partial: bool) -> Result<Bytes, StreamError> {
-        let ReadHalf {
-            transport,
-            reader,
-            close,
-        } = self;
+        let (transport, reader, close) = self.read_parts();
         reader.read_bytes(transport, close, count, partial).await
     }
 
@@ -84,22 +72,20 @@ impl<S: AsyncRead + AsyncWrite + Unpin> ReadHalf<S> {
         buffer: &mut [u8],
         partial: bool,
     ) -> Result<usize, StreamError> {
-        let ReadHalf {
-            transport,
-            reader,
-            close,
-        } = self;
+        let (transport, reader, close) = self.read_parts();
         reader.read_into(transport, close, buffer, partial).await
     }
 
     /// As [`IoStream::read_until_close`](super::IoStream::read_until_close).
     pub async fn read_until_close(&mut self) -> Result<Bytes, StreamError> {
-        let ReadHalf {
-            transport,
-            reader,
-            close,
-        } = self;
+        let (transport, reader, close) = self.read_parts();
         reader.read_until_close(transport, close).await
+    }
+
+    /// The transport, read buffer and close state borrowed apart: a read fills the buffer from
+    /// the transport and closes the stream on failure, so it needs all three at once.
+    fn read_parts(&mut self) -> (&mut Shared<S>, &mut ReadBuffer, &CloseState) {
+        (&mut self.transport, &mut self.reader, &self.close)
     }
 
     /// As [`IoStream::read_buffer_len`](super::IoStream::read_buffer_len).
@@ -144,22 +130,20 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WriteHalf<S> {
 
     /// As [`IoStream::queue_write`](super::IoStream::queue_write).
     pub fn queue_write(&mut self, data: impl Into<Bytes>) -> Result<(), StreamError> {
-        let WriteHalf {
-            transport,
-            writer,
-            close,
-        } = self;
+        let (transport, writer, close) = self.write_parts();
         writer.queue(transport, close, data.into())
     }
 
     /// As [`IoStream::flush`](super::IoStream::flush).
     pub async fn flush(&mut self) -> Result<(), StreamError> {
-        let WriteHalf {
-            transport,
-            writer,
-            close,
-        } = self;
+        let (transport, writer, close) = self.write_parts();
         writer.flush(transport, close).await
+    }
+
+    /// The transport, write queue and close state borrowed apart: a write drains the queue into
+    /// the transport and closes the stream on failure, so it needs all three at once.
+    fn write_parts(&mut self) -> (&mut Shared<S>, &mut WriteBuffer, &CloseState) {
+        (&mut self.transport, &mut self.writer, &self.close)
     }
 
     /// As [`IoStream::write_buffer_len`](super::IoStream::write_buffer_len).

@@ -80,12 +80,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> IoStream<S> {
         delimiter: &[u8],
         max_bytes: Option<usize>,
     ) -> Result<Bytes, StreamError> {
-        let IoStream {
-            transport,
-            reader,
-            close,
-            ..
-        } = self;
+        let (transport, reader, close) = self.read_parts();
         reader
             .read_until(transport, close, delimiter, max_bytes)
             .await
@@ -99,12 +94,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> IoStream<S> {
         regex: &Regex,
         max_bytes: Option<usize>,
     ) -> Result<Bytes, StreamError> {
-        let IoStream {
-            transport,
-            reader,
-            close,
-            ..
-        } = self;
+        let (transport, reader, close) = self.read_parts();
         reader
             .read_until_regex(transport, close, regex, max_bytes)
             .await
@@ -114,12 +104,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> IoStream<S> {
     /// available. Without `partial`, a `count` above [`StreamLimits::max_buffer_size`] fails
     /// with [`StreamBufferFullError`](super::StreamBufferFullError). Cancel safe.
     pub async fn read_bytes(&mut self, count: usize, partial: bool) -> Result<Bytes, StreamError> {
-        let IoStream {
-            transport,
-            reader,
-            close,
-            ..
-        } = self;
+        let (transport, reader, close) = self.read_parts();
         reader.read_bytes(transport, close, count, partial).await
     }
 
@@ -130,12 +115,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> IoStream<S> {
         buffer: &mut [u8],
         partial: bool,
     ) -> Result<usize, StreamError> {
-        let IoStream {
-            transport,
-            reader,
-            close,
-            ..
-        } = self;
+        let (transport, reader, close) = self.read_parts();
         reader.read_into(transport, close, buffer, partial).await
     }
 
@@ -143,13 +123,14 @@ impl<S: AsyncRead + AsyncWrite + Unpin> IoStream<S> {
     /// [`StreamLimits::max_buffer_size`]). On a stream closed for another reason than an I/O
     /// error or the read limit, returns what is still buffered, possibly nothing. Cancel safe.
     pub async fn read_until_close(&mut self) -> Result<Bytes, StreamError> {
-        let IoStream {
-            transport,
-            reader,
-            close,
-            ..
-        } = self;
+        let (transport, reader, close) = self.read_parts();
         reader.read_until_close(transport, close).await
+    }
+
+    /// The transport, read buffer and close state borrowed apart: a read fills the buffer from
+    /// the transport and closes the stream on failure, so it needs all three at once.
+    fn read_parts(&mut self) -> (&mut Owned<S>, &mut ReadBuffer, &CloseState) {
+        (&mut self.transport, &mut self.reader, &self.close)
     }
 
     /// How many bytes are buffered for reading. Never above [`StreamLimits::max_buffer_size`].
@@ -170,24 +151,20 @@ impl<S: AsyncRead + AsyncWrite + Unpin> IoStream<S> {
     /// [`write`](Self::write) sends it. Past [`StreamLimits::max_write_buffer_size`] this fails
     /// and closes the stream, so a peer that never reads cannot grow our memory.
     pub fn queue_write(&mut self, data: impl Into<Bytes>) -> Result<(), StreamError> {
-        let IoStream {
-            transport,
-            writer,
-            close,
-            ..
-        } = self;
+        let (transport, writer, close) = self.write_parts();
         writer.queue(transport, close, data.into())
     }
 
     /// Writes everything queued and flushes the transport. Cancel safe.
     pub async fn flush(&mut self) -> Result<(), StreamError> {
-        let IoStream {
-            transport,
-            writer,
-            close,
-            ..
-        } = self;
+        let (transport, writer, close) = self.write_parts();
         writer.flush(transport, close).await
+    }
+
+    /// The transport, write queue and close state borrowed apart: a write drains the queue into
+    /// the transport and closes the stream on failure, so it needs all three at once.
+    fn write_parts(&mut self) -> (&mut Owned<S>, &mut WriteBuffer, &CloseState) {
+        (&mut self.transport, &mut self.writer, &self.close)
     }
 
     /// How many bytes are queued for writing. Never above
