@@ -27,6 +27,20 @@ fn released() -> io::Error {
 #[derive(Debug)]
 pub(crate) struct Owned<S>(pub(crate) Option<S>);
 
+impl<S: Unpin> Owned<S> {
+    /// Runs `f` on the stream while it is open; I/O after the release fails as
+    /// [`released`] says, for the stream's operations to report the recorded reason instead.
+    fn with<T>(
+        &mut self,
+        f: impl FnOnce(Pin<&mut S>) -> Poll<io::Result<T>>,
+    ) -> Poll<io::Result<T>> {
+        match &mut self.0 {
+            Some(inner) => f(Pin::new(inner)),
+            None => Poll::Ready(Err(released())),
+        }
+    }
+}
+
 impl<S: AsyncRead + AsyncWrite + Unpin> Transport for Owned<S> {
     fn release(&mut self) {
         self.0 = None;
@@ -39,10 +53,7 @@ impl<S: AsyncRead + Unpin> AsyncRead for Owned<S> {
         cx: &mut Context<'_>,
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
-        match &mut self.get_mut().0 {
-            Some(inner) => Pin::new(inner).poll_read(cx, buf),
-            None => Poll::Ready(Err(released())),
-        }
+        self.get_mut().with(|inner| inner.poll_read(cx, buf))
     }
 }
 
@@ -52,10 +63,7 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Owned<S> {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        match &mut self.get_mut().0 {
-            Some(inner) => Pin::new(inner).poll_write(cx, buf),
-            None => Poll::Ready(Err(released())),
-        }
+        self.get_mut().with(|inner| inner.poll_write(cx, buf))
     }
 
     fn poll_write_vectored(
@@ -63,10 +71,8 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Owned<S> {
         cx: &mut Context<'_>,
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
-        match &mut self.get_mut().0 {
-            Some(inner) => Pin::new(inner).poll_write_vectored(cx, bufs),
-            None => Poll::Ready(Err(released())),
-        }
+        self.get_mut()
+            .with(|inner| inner.poll_write_vectored(cx, bufs))
     }
 
     fn is_write_vectored(&self) -> bool {
@@ -74,15 +80,13 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Owned<S> {
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        match &mut self.get_mut().0 {
-            Some(inner) => Pin::new(inner).poll_flush(cx),
-            None => Poll::Ready(Err(released())),
-        }
+        self.get_mut().with(|inner| inner.poll_flush(cx))
     }
 
     fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         match &mut self.get_mut().0 {
             Some(inner) => Pin::new(inner).poll_shutdown(cx),
+            // Not `with`: the released socket is closed already, which is what a shutdown wants.
             None => Poll::Ready(Ok(())),
         }
     }
