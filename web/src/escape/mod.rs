@@ -388,4 +388,13 @@ mod word_scan_tests {
         assert_eq!(xhtml_escape(near), reference(near));
         assert_eq!(xhtml_escape(&near.repeat(9)), reference(&near.repeat(9)));
     }
+
+    proptest::proptest! {
+        /// Dense in special characters, so the scan meets several in one word, one right
+        /// after another, and in the tail: it jumps from each to the next.
+        #[test]
+        fn text_dense_in_specials_matches_the_reference(text in "[a-z&<>\"' é\u{30d5}]{0,40}") {
+            proptest::prop_assert_eq!(xhtml_escape(&text), reference(&text));
+        }
+    }
 }
