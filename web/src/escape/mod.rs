@@ -65,35 +65,39 @@ pub fn xhtml_escape(value: &str) -> String {
 /// ~7 instructions a byte, and walking each word with a special character byte by byte cost
 /// ~670 instructions for a 55-byte fortune with two of them.
 pub(crate) fn write_xhtml_escaped(out: &mut impl std::fmt::Write, value: &str) -> std::fmt::Result {
-    let bytes = value.as_bytes();
     // Written up to here; the special characters are ASCII, so every cut is a char boundary.
     let mut start = 0;
-    let mut index = 0;
-    while let Some(word) = bytes.get(index..index + 8) {
+    while let Some((at, entity)) = next_special(value.as_bytes(), start) {
+        out.write_str(&value[start..at])?;
+        out.write_str(entity)?;
+        start = at + 1;
+    }
+    out.write_str(&value[start..])
+}
+
+/// The first of the five special characters at or after `from`, with its entity: eight bytes
+/// at a time, then the last few one by one.
+fn next_special(bytes: &[u8], mut from: usize) -> Option<(usize, &'static str)> {
+    while let Some(word) = bytes.get(from..from + 8) {
         let mut eight = [0u8; 8];
         eight.copy_from_slice(word);
         let specials = special_bytes(u64::from_le_bytes(eight));
         if specials == 0 {
-            index += 8;
+            from += 8;
             continue;
         }
         // Little-endian: the lowest flagged byte is the first special character in the word.
-        let at = index + (specials.trailing_zeros() / 8) as usize;
+        let at = from + (specials.trailing_zeros() / 8) as usize;
         if let Some(entity) = entity(bytes[at]) {
-            out.write_str(&value[start..at])?;
-            out.write_str(entity)?;
-            start = at + 1;
+            return Some((at, entity));
         }
-        index = at + 1;
+        from = at + 1;
     }
-    for at in index..bytes.len() {
-        if let Some(entity) = entity(bytes[at]) {
-            out.write_str(&value[start..at])?;
-            out.write_str(entity)?;
-            start = at + 1;
-        }
-    }
-    out.write_str(&value[start..])
+    bytes
+        .iter()
+        .enumerate()
+        .skip(from)
+        .find_map(|(at, &byte)| entity(byte).map(|entity| (at, entity)))
 }
 
 /// The entity `byte` is written as, if it is one of the five.

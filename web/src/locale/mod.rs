@@ -56,7 +56,7 @@ use std::sync::Arc;
 
 use catalog::Catalog;
 pub use format::DateFormat;
-pub(crate) use request::browser_locale;
+pub(crate) use request::browser_or_default_locale;
 pub use request::{UserLocaleHook, parse_accept_language};
 
 /// Tornado's default locale: the language the application's own strings are written in.

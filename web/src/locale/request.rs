@@ -84,8 +84,10 @@ impl RequestContext {
     /// Not cached (the context has no slot for it): call it once per method and keep it.
     pub fn locale(&self) -> Locale {
         self.get_user_locale().unwrap_or_else(|| {
-            let translations = self.settings().translations_or_default();
-            self.get_browser_locale(translations.default_code())
+            browser_or_default_locale(
+                self.settings().translations_or_default(),
+                self.request().header_str(&ACCEPT_LANGUAGE),
+            )
         })
     }
 
@@ -106,9 +108,18 @@ impl RequestContext {
     }
 }
 
-/// [`RequestContext::get_browser_locale`] from the `Accept-Language` value alone, for a
-/// template namespace that chooses the locale only when a template asks for it.
-pub(crate) fn browser_locale(
+/// [`RequestContext::locale`] without a user-locale hook, from the `Accept-Language` value
+/// alone: the browser's choice, else the translations' default. A template namespace chooses
+/// with it when a template first asks.
+pub(crate) fn browser_or_default_locale(
+    translations: &Translations,
+    accept_language: Option<&str>,
+) -> Locale {
+    browser_locale(translations, accept_language, translations.default_code())
+}
+
+/// [`RequestContext::get_browser_locale`] from the `Accept-Language` value alone.
+fn browser_locale(
     translations: &Translations,
     accept_language: Option<&str>,
     default: &str,

@@ -362,11 +362,9 @@ impl LazyLocale {
     /// The locale, as [`RequestContext::locale`] chooses it.
     fn get(&self, settings: &Settings) -> &crate::locale::Locale {
         self.chosen.get_or_init(|| {
-            let translations = settings.translations_or_default();
-            crate::locale::browser_locale(
-                translations,
+            crate::locale::browser_or_default_locale(
+                settings.translations_or_default(),
                 self.accept_language.as_deref(),
-                translations.default_code(),
             )
         })
     }

@@ -212,12 +212,13 @@ fn render_pass(
         values: context.clone(),
         namespace: namespace.clone(),
     });
-    let mut page = Vec::with_capacity(page_size_hint(name));
+    let hint = page_size_hint(name);
+    let mut page = Vec::with_capacity(hint);
     // `render_captured_to`, its successor, boxes the template and keeps the evaluated state
     // for the caller: an allocation per render for a state nothing here reads.
     #[allow(deprecated)]
     template.render_to_write(root, &mut page)?;
-    note_page_size(name, page.len());
+    note_page_size(name, hint, page.len());
     // The engine writes only `str`s, so this never fails; if it did, it would be a 500.
     let page = String::from_utf8(page).map_err(|_| {
         minijinja::Error::new(minijinja::ErrorKind::WriteFailure, "the page is not UTF-8")
@@ -244,10 +245,11 @@ fn page_size_hint(name: &str) -> usize {
     PAGE_SIZES.get(name).map_or(0, |size| *size)
 }
 
-/// Notes that `name` rendered `len` bytes.
-fn note_page_size(name: &str, len: usize) {
+/// Notes that `name`, rendered with the size hint `hint`, wrote `len` bytes: the map changes
+/// only when a page outgrew its hint.
+fn note_page_size(name: &str, hint: usize, len: usize) {
     let len = len.min(PAGE_SIZE_HINT_LIMIT);
-    if page_size_hint(name) < len {
+    if hint < len {
         PAGE_SIZES.insert(name.to_owned(), len);
     }
 }
