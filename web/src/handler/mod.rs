@@ -183,7 +183,7 @@ pub trait RequestHandler: 'static {
 
     /// The response's ETag (quoted), or `None` for no ETag, computed at finish for 200
     /// answers to GET and HEAD (a matching `If-None-Match` turns them into 304). Default: the
-    /// XXH3-128 of the body (Tornado uses SHA-1; see
+    /// XXH3-64 of the body (Tornado uses SHA-1; see
     /// [`default_etag`](RequestContext::default_etag) for why). An associated function (no `self`) because `finish` may
     /// be called from inside a method.
     fn compute_etag(cx: &RequestContext) -> Option<String>
