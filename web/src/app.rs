@@ -7,6 +7,9 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use http::header::CONTENT_TYPE;
+use http::{HeaderMap, HeaderValue};
+
 use crate::routing::RouteError;
 use crate::routing::reverse::ReverseTemplate;
 use crate::settings::Settings;
@@ -14,16 +17,32 @@ use crate::settings::Settings;
 /// An application's settings and named routes, shared by every worker and every request
 /// (handlers reach it through their context; a [`RouteTarget`](crate::RouteTarget) gets it
 /// with each request). A cheap handle: clones share one copy.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct AppContext(Arc<Shared>);
 
 /// What the handles share.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct Shared {
     /// The settings.
     settings: Settings,
     /// Named rules' URL templates, the first rule of each name in routing order.
     names: HashMap<String, ReverseTemplate>,
+    /// The fields every answer gets where it sets none (`Server`, `default_headers`), made
+    /// once from the settings.
+    answer_defaults: Option<Arc<HeaderMap>>,
+    /// `answer_defaults` and the `Content-Type` a handler's page gets where it sets none
+    /// (Tornado's `text/html; charset=UTF-8`), unless `default_headers` names one.
+    page_defaults: Arc<HeaderMap>,
+}
+
+/// The `Content-Type` of a handler's answer that sets none (Tornado's `clear()` sets it).
+pub(crate) const DEFAULT_CONTENT_TYPE: HeaderValue =
+    HeaderValue::from_static("text/html; charset=UTF-8");
+
+impl Default for AppContext {
+    fn default() -> Self {
+        AppContext::new(Settings::default(), [])
+    }
 }
 
 impl AppContext {
@@ -39,7 +58,31 @@ impl AppContext {
                 .entry(name.to_owned())
                 .or_insert_with(|| template.clone());
         }
-        AppContext(Arc::new(Shared { settings, names }))
+        let answer_defaults = settings.answer_defaults();
+        let mut page_defaults = answer_defaults.clone().unwrap_or_default();
+        page_defaults
+            .entry(CONTENT_TYPE)
+            .or_insert(DEFAULT_CONTENT_TYPE);
+        AppContext(Arc::new(Shared {
+            settings,
+            names,
+            answer_defaults: answer_defaults.map(Arc::new),
+            page_defaults: Arc::new(page_defaults),
+        }))
+    }
+
+    /// The fields every answer gets where it sets none: the `Server` field and
+    /// `default_headers` ([`Settings::answer_defaults`]).
+    pub(crate) fn answer_defaults(&self) -> Option<&Arc<HeaderMap>> {
+        self.0.answer_defaults.as_ref()
+    }
+
+    /// [`answer_defaults`](Self::answer_defaults) and the default `Content-Type` of a page: a
+    /// handler's answer with a body gets them from the connection's encoder, which writes the
+    /// ones the answer lacks straight into the head instead of inserting each into the
+    /// answer's map.
+    pub(crate) fn page_defaults(&self) -> &Arc<HeaderMap> {
+        &self.0.page_defaults
     }
 
     /// The application's settings.

@@ -41,8 +41,6 @@ struct AppShared {
     bad_request: Target,
     /// Whether any target streams request bodies (routing at head time is skipped if not).
     streaming: bool,
-    /// The fields every answer gets where it sets none (`Server`, `default_headers`).
-    answer_defaults: Option<Arc<http::HeaderMap>>,
 }
 
 impl AppShared {
@@ -68,7 +66,6 @@ impl AppShared {
                 .as_ref()
                 .is_some_and(|target| target.kind().may_stream());
         AppShared {
-            answer_defaults: context.settings().answer_defaults().map(Arc::new),
             app_data: Arc::new(context.clone()),
             context,
             hosts,
@@ -261,11 +258,13 @@ impl HttpService for Application {
         let shared = &*self.shared;
         let (target, args) = shared.target_for(&message.request);
         message.path_args = args;
-        message.request.set_app_data(Arc::clone(&shared.app_data));
-        if let Some(defaults) = &shared.answer_defaults {
-            message.writer.set_default_headers(Arc::clone(defaults));
-        }
         let target = target.kind();
+        if !target.uses_app_context() {
+            message.request.set_app_data(Arc::clone(&shared.app_data));
+            if let Some(defaults) = shared.context.answer_defaults() {
+                message.writer.set_default_headers(Arc::clone(defaults));
+            }
+        }
         let log_function = shared.context.settings().log_function.as_ref();
         if !target.logs_itself() && crate::access_log::enabled(log_function) {
             // The target answers through the writer without us: the access log learns the

@@ -2,6 +2,8 @@
 //! instance state): the request, the path arguments, the answer's status and header fields
 //! (kept in the request's writer), the written body, and `finish` / `flush`.
 
+use std::sync::Arc;
+
 use bytes::Bytes;
 use cyclone_protocol::server::{
     HttpResponse, HttpServerRequest, InvalidReasonPhrase, ResponseWriter,
@@ -12,7 +14,7 @@ use http::header::{
 use http::{HeaderMap, HeaderValue, Method, StatusCode};
 
 use crate::access_log::{AccessLogEntry, log_request};
-use crate::app::AppContext;
+use crate::app::{AppContext, DEFAULT_CONTENT_TYPE};
 use crate::compress::GzipStream;
 use crate::errors::{HttpError, default_error_page};
 use crate::routing::{PathArgs, RouteError};
@@ -23,9 +25,6 @@ use super::pieces::Pieces;
 
 /// The application a request belongs to: settings and routes, shared by every worker.
 pub(crate) type AppRef = AppContext;
-
-/// The default `Content-Type`, as Tornado's.
-const DEFAULT_CONTENT_TYPE: HeaderValue = HeaderValue::from_static("text/html; charset=UTF-8");
 
 /// One request's state, passed to every [`RequestHandler`](crate::RequestHandler) method:
 /// Tornado's `self.request`, `self.write`, `self.set_header`, `self.finish` and friends.
@@ -69,7 +68,7 @@ pub struct RequestContext {
     /// The handler's mailbox, made the first time the handler hands out its address.
     pub(crate) inbox: Option<Box<super::inbox::Inbox>>,
     /// The route's record of which handler methods work, for a 405's `Allow`.
-    pub(crate) methods_seen: Option<super::methods_seen::MethodsSeen>,
+    pub(crate) methods_seen: Option<super::methods_seen::SeenRecord>,
     /// Trailer fields to end the body with ([`add_trailer`](Self::add_trailer)); rare, so
     /// boxed.
     trailers: Option<Box<HeaderMap>>,
@@ -389,6 +388,9 @@ impl RequestContext {
         let stream = match &mut self.stream {
             Some(stream) => stream,
             None => {
+                if let Some(defaults) = self.app.answer_defaults() {
+                    writer.set_default_headers(Arc::clone(defaults));
+                }
                 let headers = self.headers.get_or_insert_with(Box::default);
                 headers.entry(CONTENT_TYPE).or_insert(DEFAULT_CONTENT_TYPE);
                 let mut transforms =
@@ -470,29 +472,37 @@ impl RequestContext {
         }
         let mut status = self.status;
         let mut body = std::mem::take(&mut self.buffer).into_body();
-        let Some(writer) = self.writer.take() else {
+        let Some(mut writer) = self.writer.take() else {
             return Err(HttpError::connection_closed());
         };
         let headers = self.headers.get_or_insert_with(Box::default);
-        if let Some(mut transforms) =
-            Transforms::start(&self.app.settings().transforms, &self.request)
-        {
+        let settings = self.app.settings();
+        if let Some(mut transforms) = Transforms::start(&settings.transforms, &self.request) {
             if !bodiless(status) {
                 headers.entry(CONTENT_TYPE).or_insert(DEFAULT_CONTENT_TYPE);
             }
             body = transforms.first_chunk(&mut status, headers, body, true);
             self.status = status;
         }
-        if bodiless(status) {
+        // The application's default fields go with the answer (the application leaves them
+        // to us): the encoder writes those the map lacks straight into the head.
+        let defaults = if bodiless(status) {
             body = Bytes::new();
             for name in [CONTENT_ENCODING, CONTENT_LANGUAGE, CONTENT_TYPE] {
                 headers.remove(name);
             }
-        } else {
+            self.app.answer_defaults()
+        } else if settings.compress_response {
+            // gzip looks at the type.
             headers.entry(CONTENT_TYPE).or_insert(DEFAULT_CONTENT_TYPE);
-            if self.app.settings().compress_response {
-                body = crate::compress::gzip_response(self.request.headers(), headers, body);
-            }
+            body = crate::compress::gzip_response(self.request.headers(), headers, body);
+            self.app.answer_defaults()
+        } else {
+            // The default type comes with the others, which costs no insert into the map.
+            Some(self.app.page_defaults())
+        };
+        if let Some(defaults) = defaults {
+            writer.set_default_headers(Arc::clone(defaults));
         }
         // The map goes with the response (the connection recycles it).
         let headers = self.headers.take().unwrap_or_default();

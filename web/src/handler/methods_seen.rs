@@ -23,20 +23,47 @@ const METHODS: [Method; 7] = [
 ];
 
 /// The methods of one route's handler seen working; shared by every request to the route.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Default)]
 pub(crate) struct MethodsSeen(Arc<AtomicU8>);
 
+/// What one request holds of its route's [`MethodsSeen`].
+#[derive(Debug)]
+pub(crate) enum SeenRecord {
+    /// Its method has not been seen working yet: the request may add it.
+    Learning(MethodsSeen),
+    /// Its method is known to work: the methods seen when the request arrived, which is all a
+    /// 405's `Allow` needs; holding no reference spares two atomic counts a request.
+    Known(u8),
+}
+
 impl MethodsSeen {
+    /// The record for a request with `method`.
+    pub(crate) fn record_for(&self, method: &Method) -> SeenRecord {
+        let bits = self.0.load(Ordering::Relaxed);
+        match bit_of(method) {
+            Some(bit) if bits & bit != 0 => SeenRecord::Known(bits),
+            _ => SeenRecord::Learning(MethodsSeen(Arc::clone(&self.0))),
+        }
+    }
+}
+
+impl SeenRecord {
     /// `method` answered without the default 405.
     pub(crate) fn note(&self, method: &Method) {
-        if let Some(bit) = bit_of(method) {
-            self.0.fetch_or(bit, Ordering::Relaxed);
+        if let SeenRecord::Learning(seen) = self
+            && let Some(bit) = bit_of(method)
+        {
+            seen.0.fetch_or(bit, Ordering::Relaxed);
         }
     }
 
     /// Whether `method` has been seen working.
     pub(crate) fn contains(&self, method: &Method) -> bool {
-        bit_of(method).is_some_and(|bit| self.0.load(Ordering::Relaxed) & bit != 0)
+        let bits = match self {
+            SeenRecord::Learning(seen) => seen.0.load(Ordering::Relaxed),
+            SeenRecord::Known(bits) => *bits,
+        };
+        bit_of(method).is_some_and(|bit| bits & bit != 0)
     }
 }
 

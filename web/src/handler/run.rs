@@ -12,7 +12,7 @@ use http::{HeaderValue, Method, StatusCode};
 
 use super::RequestHandler;
 use super::context::RequestContext;
-use super::methods_seen::MethodsSeen;
+use super::methods_seen::SeenRecord;
 use super::panic_message;
 use crate::errors::{ErrorKind, HttpError};
 
@@ -235,7 +235,7 @@ fn set_default_headers<H: RequestHandler>(handler: &mut H, cx: &mut RequestConte
 /// refused one. One that keeps the default seven gets those it has been seen to implement
 /// (answered without the trait's default 405), since a method it does not implement would be
 /// refused too.
-fn allow_header<H: RequestHandler>(seen: Option<&MethodsSeen>, refused: &Method) -> HeaderValue {
+fn allow_header<H: RequestHandler>(seen: Option<&SeenRecord>, refused: &Method) -> HeaderValue {
     let declared = H::SUPPORTED_METHODS != super::DEFAULT_SUPPORTED_METHODS;
     let mut names: Vec<&str> = H::SUPPORTED_METHODS
         .iter()

@@ -72,9 +72,10 @@ where
             path_args,
             writer,
         } = message;
+        let seen = self.methods_seen.record_for(request.method());
         let mut cx = RequestContext::new(request, path_args, writer, app.clone());
         cx.compute_etag = H::compute_etag;
-        cx.methods_seen = Some(self.methods_seen.clone());
+        cx.methods_seen = Some(seen);
         // The rule's factory is user code too: its panic is a 500 like a method's.
         match std::panic::catch_unwind(AssertUnwindSafe(|| (self.factory)())) {
             Ok(handler) => Some(Box::pin(run::run(handler, cx))),
@@ -96,6 +97,10 @@ where
     }
 
     fn logs_itself(&self) -> bool {
+        true
+    }
+
+    fn uses_app_context(&self) -> bool {
         true
     }
 

@@ -88,6 +88,15 @@ pub trait RouteTarget: Send + Sync + 'static {
         false
     }
 
+    /// Whether the target finds its application through the [`AppContext`] it is handed and
+    /// gives its answers the application's default fields (`Server`, `default_headers`) itself,
+    /// as a `RequestHandler` does when it answers. The application then neither attaches
+    /// itself to the request ([`HttpServerRequest::app_data`]) nor sets the writer's defaults,
+    /// which spares two reference counts a request. Default: no.
+    fn uses_app_context(&self) -> bool {
+        false
+    }
+
     /// What the target is, for `Debug` output (a handler's type name, "actor"...).
     fn name(&self) -> Cow<'static, str>;
 
