@@ -173,11 +173,17 @@ impl<S: HttpService, T: AsyncRead + AsyncWrite + Unpin> ExchangeLoop<S, T> {
         else {
             return Some((state, panicked));
         };
+        // Most answers come whole with their writer gone: the channel is then ours alone, and
+        // is taken from and reset without its lock.
+        let (whole, reset) = match answer.take_whole_unshared() {
+            Some(whole) => (Some(whole), true),
+            None => (answer.take_whole(), false),
+        };
         let Some(Whole {
             response,
             defaults,
             on_sent,
-        }) = answer.take_whole()
+        }) = whole
         else {
             return Some((
                 State::Answering {
@@ -204,7 +210,11 @@ impl<S: HttpService, T: AsyncRead + AsyncWrite + Unpin> ExchangeLoop<S, T> {
         if let Some(work) = work {
             self.background.push(work);
         }
-        self.recycle_answer(answer);
+        if !reset {
+            self.recycle_answer(answer);
+        } else if self.spare_answers.len() < SPARE_ANSWERS {
+            self.spare_answers.push(answer);
+        }
         self.answered += 1;
         if close || panicked {
             self.closing = true;

@@ -183,6 +183,23 @@ impl ResponseStream {
         })
     }
 
+    /// [`take_whole`](Self::take_whole) when the writer has left the channel (the usual end of
+    /// a whole answer): nobody else holds it, so it is read without the lock and reset for the
+    /// next exchange in the same step, one atomic instruction where taking and resetting cost
+    /// three. `None` when the writer is still out or no whole answer is there (nothing is
+    /// taken then).
+    pub(crate) fn take_whole_unshared(&mut self) -> Option<Whole> {
+        let state = Arc::get_mut(&mut self.channel)?.get_mut();
+        let response = state.whole.take()?;
+        let whole = Whole {
+            response,
+            defaults: state.default_headers.take(),
+            on_sent: state.on_sent.take(),
+        };
+        state.reset();
+        Some(whole)
+    }
+
     /// Whether the writer is gone (finished or abandoned): nothing more is being computed.
     pub(crate) fn writer_gone(&self) -> bool {
         self.channel.lock().writer_gone
