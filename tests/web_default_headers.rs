@@ -103,6 +103,61 @@ async fn default_headers_and_no_server_field() {
     server.stop().await;
 }
 
+/// One connection's answers of every kind, pipelined: each gets the defaults it should and no
+/// other answer's (the connection encodes each defaults map once and reuses the lines). A page
+/// gets `text/html`, a 304 no `Content-Type`, a function's answer its own type and no
+/// `text/html`, a handler that sets fields keeps its own.
+#[cyclone::test]
+async fn one_connection_mixes_answers_with_and_without_a_pages_defaults() {
+    let settings = Settings::default().default_header("X-Frame-Options", "DENY");
+    let server = TestServer::start(app(settings)).unwrap();
+    let mut client = Client::connect(loopback(server.port())).await;
+    client.send(b"GET /page HTTP/1.1\r\nHost: x\r\n\r\n").await;
+    let page = client.answer().await.expect("the page");
+    let etag = page.header("etag").expect("an etag").to_owned();
+    const HTML: &str = "text/html; charset=UTF-8";
+    const TEXT: &str = "text/plain; charset=utf-8";
+    let not_modified = format!("If-None-Match: {etag}\r\n");
+    const OURS: &str = "cyclone/0.1";
+    // Target, a field to send, then the answer's status, Content-Type (none for a 304),
+    // Server and X-Frame-Options.
+    let exchanges = [
+        ("/function", "", 200, Some(TEXT), OURS, "DENY"),
+        ("/page", &*not_modified, 304, None, OURS, "DENY"),
+        (
+            "/page?own=1",
+            "",
+            200,
+            Some(HTML),
+            "my-server",
+            "SAMEORIGIN",
+        ),
+        ("/page", "", 200, Some(HTML), OURS, "DENY"),
+        ("/missing", "", 404, Some(HTML), OURS, "DENY"),
+        ("/function", "", 200, Some(TEXT), OURS, "DENY"),
+    ];
+    let mut batch = String::new();
+    for (target, field, ..) in &exchanges {
+        batch.push_str(&format!("GET {target} HTTP/1.1\r\nHost: x\r\n{field}\r\n"));
+    }
+    client.send(batch.as_bytes()).await;
+    assert_eq!(all(&page, "content-type"), [HTML]);
+    assert_eq!(all(&page, "x-frame-options"), ["DENY"]);
+    for (target, field, status, content_type, server_field, frame) in exchanges {
+        let answer = client.answer().await.expect("an answer");
+        let what = format!("{target} {field}");
+        assert_eq!(answer.status, status, "{what}");
+        assert_eq!(
+            all(&answer, "content-type"),
+            Vec::from_iter(content_type),
+            "{what}"
+        );
+        assert_eq!(all(&answer, "server"), [server_field], "{what}");
+        assert_eq!(all(&answer, "x-frame-options"), [frame], "{what}");
+    }
+    server.stop().await;
+}
+
 /// A default the HTTP/1.1 encoder writes itself (`Date` here) is not written twice: it goes
 /// into the answer's fields, where the encoder sees it and leaves its own out.
 #[cyclone::test]

@@ -2,6 +2,8 @@
 //! encoder owns, and body framing (Content-Length, chunked, or close-delimited), all appended to
 //! a caller's write buffer so that pipelined responses go out in one write.
 
+use std::sync::Arc;
+
 use bytes::{Bytes, BytesMut};
 use http::header::{CONNECTION, CONTENT_LENGTH, DATE, HeaderName, HeaderValue, TRANSFER_ENCODING};
 use http::{HeaderMap, StatusCode, Version};
@@ -92,7 +94,54 @@ pub(crate) fn encode_response_head_cached(
 /// answer's own fields, each name only if the answer does not set it. Only maps that
 /// [`fit`](Self::fit).
 #[derive(Clone, Copy)]
-pub(crate) struct DefaultFields<'a>(pub(crate) &'a HeaderMap);
+pub(crate) struct DefaultFields<'a> {
+    /// The fields.
+    map: &'a HeaderMap,
+    /// All of them as field lines, written in one copy when the answer sets none of them.
+    lines: &'a [u8],
+}
+
+/// A map of default fields with its field lines encoded once: an application hands every
+/// answer the same map, and the connection keeps the lines of the last one it saw rather than
+/// writing each field (name lookup, four copies) into every head.
+pub(crate) struct EncodedDefaults {
+    /// The map, kept so that its address identifies it.
+    map: Arc<HeaderMap>,
+    /// `map`'s fields as field lines, when it [`fit`](DefaultFields::fit)s.
+    lines: Option<Vec<u8>>,
+}
+
+impl EncodedDefaults {
+    /// Encodes `map`'s lines (if the encoder can write them itself).
+    pub(crate) fn new(map: Arc<HeaderMap>) -> Self {
+        let lines = DefaultFields::fit(&map).then(|| {
+            let mut lines = BytesMut::new();
+            for (name, value) in map.iter() {
+                write_field(name, value, &mut lines);
+            }
+            lines.to_vec()
+        });
+        EncodedDefaults { map, lines }
+    }
+
+    /// Whether these are `map`'s lines.
+    pub(crate) fn is_for(&self, map: &Arc<HeaderMap>) -> bool {
+        Arc::ptr_eq(&self.map, map)
+    }
+
+    /// The map.
+    pub(crate) fn map(&self) -> &HeaderMap {
+        &self.map
+    }
+
+    /// The fields for the encoder; `None` when they do not fit (they go into the answer's map).
+    pub(crate) fn fields(&self) -> Option<DefaultFields<'_>> {
+        self.lines.as_deref().map(|lines| DefaultFields {
+            map: &self.map,
+            lines,
+        })
+    }
+}
 
 impl DefaultFields<'_> {
     /// Whether `fields` can be written this way: at most 64 names (the encoder tracks which
@@ -111,7 +160,7 @@ impl DefaultFields<'_> {
     /// One bit per default name (in the map's order) that `name` is.
     fn bits_of(self, name: &HeaderName) -> u64 {
         let mut bits = 0;
-        for (index, default) in self.0.keys().enumerate() {
+        for (index, default) in self.map.keys().enumerate() {
             if default == name {
                 bits |= 1 << index;
             }
@@ -203,11 +252,15 @@ pub(crate) fn encode_response_head_with_defaults(
         }
         write_field(name, value, dst);
     }
-    if let Some(DefaultFields(defaults)) = defaults {
+    if let Some(DefaultFields { lines, .. }) = defaults
+        && defaults_set == 0
+    {
+        dst.extend_from_slice(lines);
+    } else if let Some(DefaultFields { map, .. }) = defaults {
         // The map yields a name's values together, names in the order `bits_of` counts them.
         let mut index = 0;
         let mut last: Option<&HeaderName> = None;
-        for (name, value) in defaults {
+        for (name, value) in map {
             if last.is_some_and(|last| last != name) {
                 index += 1;
             }

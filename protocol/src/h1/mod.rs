@@ -54,7 +54,7 @@ pub use body::{BodyDecoder, BodyEvent, BodyFraming};
 pub use date::{DATE_VALUE_LENGTH, DateCache};
 pub use encode::{BodyEncoder, BodyLength, CONTINUE_100, ResponseContext, encode_response_head};
 pub(crate) use encode::{
-    DefaultFields, encode_response_head_cached, encode_response_head_with_defaults,
+    EncodedDefaults, encode_response_head_cached, encode_response_head_with_defaults,
     is_reason_phrase,
 };
 pub use error::{BodyError, EncodeError, ErrorResponse, ParseError};

@@ -6,7 +6,7 @@ use std::task::{Context as TaskContext, Poll};
 use bytes::Bytes;
 use cyclone_actors::iostream::IoStream;
 use http::header::HeaderValue;
-use http::{HeaderMap, StatusCode, Version};
+use http::{StatusCode, Version};
 use tokio::io::{AsyncRead, AsyncWrite};
 
 use super::super::response::{HttpResponse, ResponseEvent, add_defaults};
@@ -16,8 +16,8 @@ use super::super::upgrade::Switch;
 use super::ExchangeLoop;
 use super::exchange::State;
 use crate::h1::{
-    BodyEncoder, BodyLength, CONTINUE_100, DateCache, DefaultFields, EncodeError, ResponseContext,
-    encode_response_head_cached, encode_response_head_with_defaults,
+    BodyEncoder, BodyLength, CONTINUE_100, DateCache, EncodeError, EncodedDefaults,
+    ResponseContext, encode_response_head_cached, encode_response_head_with_defaults,
 };
 
 /// What moving one exchange's answer came to.
@@ -381,20 +381,20 @@ pub(super) fn queue_data<T: AsyncRead + AsyncWrite + Unpin>(
 pub(super) fn encode_whole<T: AsyncRead + AsyncWrite + Unpin>(
     context: &ResponseContext,
     mut response: HttpResponse,
-    mut defaults: Option<&HeaderMap>,
+    defaults: Option<&EncodedDefaults>,
     started: Option<&mut BodyEncoder>,
     date: &DateCache,
     stream: &mut IoStream<T>,
 ) -> bool {
     let reason = response.take_reason();
     let (status, mut headers, body) = response.into_boxed_parts();
-    if let Some(fields) = defaults
-        && !DefaultFields::fit(fields)
+    let fields = defaults.and_then(EncodedDefaults::fields);
+    if let Some(defaults) = defaults
+        && fields.is_none()
     {
         // Fields the encoder reads (framing, `Connection`, `Date`), or too many to track:
         // into the map, as any other reader of the answer gets them.
-        add_defaults(&mut headers, fields);
-        defaults = None;
+        add_defaults(&mut headers, defaults.map());
     }
     let mut fresh;
     let encoder = match started {
@@ -405,7 +405,7 @@ pub(super) fn encode_whole<T: AsyncRead + AsyncWrite + Unpin>(
                 status,
                 reason.as_deref(),
                 &headers,
-                defaults.map(DefaultFields),
+                fields,
                 BodyLength::Known(body.len() as u64),
                 date,
                 stream.write_buffer_mut(),

@@ -7,7 +7,9 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::Pin;
 use std::task::{Context as TaskContext, Poll};
 
-use http::StatusCode;
+use std::sync::Arc;
+
+use http::{HeaderMap, StatusCode};
 use tokio::io::{AsyncRead, AsyncWrite};
 
 use super::super::message::HttpRequestMessage;
@@ -17,7 +19,7 @@ use super::super::response::{HttpResponse, OnUpgrade, ResponseStream, ResponseWr
 use super::super::sent::SentHook;
 use super::super::service::HttpService;
 use super::{ExchangeLoop, log_panic};
-use crate::h1::{BodyEncoder, ResponseContext};
+use crate::h1::{BodyEncoder, EncodedDefaults, ResponseContext};
 
 /// A work future in a box that is reused for later requests, so that pending work costs an
 /// allocation only the first time a connection has some.
@@ -115,6 +117,28 @@ impl<S: HttpService, T: AsyncRead + AsyncWrite + Unpin> ExchangeLoop<S, T> {
         }
     }
 
+    /// The slot of `encoded_defaults` holding `defaults`' lines, encoding them into the slot
+    /// used less recently if neither holds them.
+    fn encoded(&mut self, defaults: Arc<HeaderMap>) -> usize {
+        let [first, second] = &self.encoded_defaults;
+        if first
+            .as_ref()
+            .is_some_and(|encoded| encoded.is_for(&defaults))
+        {
+            return 0;
+        }
+        if second
+            .as_ref()
+            .is_some_and(|encoded| encoded.is_for(&defaults))
+        {
+            return 1;
+        }
+        // The newer entry moves first; the older one goes.
+        self.encoded_defaults.swap(0, 1);
+        self.encoded_defaults[0] = Some(EncodedDefaults::new(defaults));
+        0
+    }
+
     /// Keeps `answer`'s channel for a later request if its writer is gone.
     pub(super) fn recycle_answer(&mut self, mut answer: ResponseStream) {
         if self.spare_answers.len() < SPARE_ANSWERS && answer.reset_if_unshared() {
@@ -197,10 +221,13 @@ impl<S: HttpService, T: AsyncRead + AsyncWrite + Unpin> ExchangeLoop<S, T> {
         let mut sent = on_sent.map(SentHook::new);
         super::answer::note_head(&mut sent, response.status());
         self.refresh_date();
+        let encoded = defaults.map(|defaults| self.encoded(defaults));
         let close = super::answer::encode_whole(
             context,
             response,
-            defaults.as_deref(),
+            encoded
+                .map(|slot| &self.encoded_defaults[slot])
+                .and_then(Option::as_ref),
             None,
             &self.date,
             &mut self.stream,

@@ -292,6 +292,9 @@ struct ExchangeLoop<S: HttpService, T> {
     /// Answer channels whose writers are gone, kept for reuse: one channel allocation per
     /// connection rather than one per request.
     spare_answers: Vec<ResponseStream>,
+    /// The default fields of the last two maps answers came with, encoded once: an
+    /// application gives its answers one map (two: a page's has its `Content-Type`).
+    encoded_defaults: [Option<crate::h1::EncodedDefaults>; 2],
     /// Work still running after its answer was complete (Tornado lets a handler go on after
     /// `finish`); polled until done, dropped when the connection closes.
     background: Vec<FutureSlot<S::Future>>,
@@ -381,6 +384,7 @@ impl<S: HttpService, T: AsyncRead + AsyncWrite + Unpin> ExchangeLoop<S, T> {
             queue: VecDeque::new(),
             spare: Vec::new(),
             spare_answers: Vec::new(),
+            encoded_defaults: [None, None],
             background: Vec::new(),
             reading: None,
             waiting: None,
