@@ -5,9 +5,8 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::Pin;
-use std::task::{Context as TaskContext, Poll};
-
 use std::sync::Arc;
+use std::task::{Context as TaskContext, Poll};
 
 use http::{HeaderMap, StatusCode};
 use tokio::io::{AsyncRead, AsyncWrite};
@@ -120,20 +119,14 @@ impl<S: HttpService, T: AsyncRead + AsyncWrite + Unpin> ExchangeLoop<S, T> {
     /// The slot of `encoded_defaults` holding `defaults`' lines, encoding them into the slot
     /// used less recently if neither holds them.
     fn encoded(&mut self, defaults: Arc<HeaderMap>) -> usize {
-        let [first, second] = &self.encoded_defaults;
-        if first
-            .as_ref()
-            .is_some_and(|encoded| encoded.is_for(&defaults))
-        {
-            return 0;
+        let held = |slot: &Option<EncodedDefaults>| {
+            slot.as_ref()
+                .is_some_and(|encoded| encoded.is_for(&defaults))
+        };
+        if let Some(slot) = self.encoded_defaults.iter().position(held) {
+            return slot;
         }
-        if second
-            .as_ref()
-            .is_some_and(|encoded| encoded.is_for(&defaults))
-        {
-            return 1;
-        }
-        // The newer entry moves first; the older one goes.
+        // The newer entry moves to the second slot; the older one goes.
         self.encoded_defaults.swap(0, 1);
         self.encoded_defaults[0] = Some(EncodedDefaults::new(defaults));
         0
