@@ -27,12 +27,9 @@ impl RequestContext {
                 hasher.digest()
             }
         };
-        // Formatted on the stack, a byte's two digits at a time, then copied into the string
-        // once.
+        // Formatted on the stack, then copied into the string once.
         let mut etag = [b'"'; 18];
-        for (pair, byte) in etag[1..17].chunks_exact_mut(2).zip(digest.to_be_bytes()) {
-            pair.copy_from_slice(&HEX_PAIRS[usize::from(byte)]);
-        }
+        hex::encode_to_slice(digest.to_be_bytes(), &mut etag[1..17]).ok()?;
         // Hex digits and quotes: always UTF-8.
         std::str::from_utf8(&etag).ok().map(str::to_owned)
     }
@@ -69,18 +66,6 @@ impl RequestContext {
             .any(|candidate| candidate == "*" || strip_weak(candidate) == etag)
     }
 }
-
-/// Each byte's two lowercase hex digits.
-const HEX_PAIRS: [[u8; 2]; 256] = {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut pairs = [[0; 2]; 256];
-    let mut byte = 0;
-    while byte < 256 {
-        pairs[byte] = [DIGITS[byte >> 4], DIGITS[byte & 15]];
-        byte += 1;
-    }
-    pairs
-};
 
 fn strip_weak(etag: &str) -> &str {
     etag.strip_prefix("W/").unwrap_or(etag)

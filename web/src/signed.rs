@@ -228,18 +228,7 @@ fn signature_v1(key: &[u8], parts: &[&str]) -> String {
     for part in parts {
         mac.update(part.as_bytes());
     }
-    hex(&mac.finalize().into_bytes())
-}
-
-/// Lowercase hex of `bytes`.
-fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut hex = String::with_capacity(bytes.len() * 2);
-    for byte in bytes {
-        hex.push(char::from(DIGITS[usize::from(byte >> 4)]));
-        hex.push(char::from(DIGITS[usize::from(byte & 15)]));
-    }
-    hex
+    hex::encode(mac.finalize().into_bytes())
 }
 
 /// One `len:value|` field and the rest after it.
@@ -258,7 +247,7 @@ fn signature(key: &[u8], message: &[u8]) -> String {
         return String::new();
     };
     mac.update(message);
-    hex(&mac.finalize().into_bytes())
+    hex::encode(mac.finalize().into_bytes())
 }
 
 fn constant_time_eq(left: &[u8], right: &[u8]) -> bool {

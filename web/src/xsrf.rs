@@ -131,11 +131,11 @@ impl RequestContext {
 /// (`2|mask|masked|timestamp`) masked with `mask`, or, without one, version 1 (plain hex).
 fn encode_token(raw: &RawToken, mask: Option<&[u8]>) -> String {
     match mask {
-        None => hex(&raw.token),
+        None => hex::encode(&raw.token),
         Some(mask) => format!(
             "2|{}|{}|{}",
-            hex(mask),
-            hex(&apply_mask(mask, &raw.token)),
+            hex::encode(mask),
+            hex::encode(apply_mask(mask, &raw.token)),
             raw.timestamp
         ),
     }
@@ -208,30 +208,10 @@ fn random_bytes(count: usize) -> Result<Vec<u8>, HttpError> {
     Ok(bytes)
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
-}
-
-/// `binascii.a2b_hex`: pairs of hex digits, either case, and nothing else (not the sign
-/// `u8::from_str_radix` would take: `+f` is not a byte).
+/// `binascii.a2b_hex`: pairs of hex digits, either case, and nothing else (no sign: `+f` is
+/// not a byte, as `u8::from_str_radix` would have it).
 fn unhex(text: &str) -> Option<Vec<u8>> {
-    let digits = text.as_bytes();
-    if !digits.len().is_multiple_of(2) {
-        return None;
-    }
-    digits
-        .chunks_exact(2)
-        .map(|pair| Some((hex_digit(pair[0])? << 4) | hex_digit(pair[1])?))
-        .collect()
-}
-
-fn hex_digit(digit: u8) -> Option<u8> {
-    match digit {
-        b'0'..=b'9' => Some(digit - b'0'),
-        b'a'..=b'f' => Some(digit - b'a' + 10),
-        b'A'..=b'F' => Some(digit - b'A' + 10),
-        _ => None,
-    }
+    hex::decode(text).ok()
 }
 
 fn constant_time_eq(left: &[u8], right: &[u8]) -> bool {

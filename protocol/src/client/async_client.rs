@@ -389,7 +389,7 @@ fn digest_answer(request: &HttpRequest, url: &Url, outcome: &Outcome) -> Option<
         );
         hasher.finish().to_le_bytes()
     };
-    let cnonce: String = cnonce.iter().map(|byte| format!("{byte:02x}")).collect();
+    let cnonce = hex::encode(cnonce);
     outcome
         .headers
         .get_all(http::header::WWW_AUTHENTICATE)

@@ -139,17 +139,12 @@ fn parse_parameters(text: &str) -> Vec<(String, String)> {
 
 /// MD5 in lowercase hex.
 fn md5_hex(text: &str) -> String {
-    hex(&Md5::digest(text.as_bytes()))
+    hex::encode(Md5::digest(text.as_bytes()))
 }
 
 /// SHA-256 in lowercase hex.
 fn sha256_hex(text: &str) -> String {
-    hex(&Sha256::digest(text.as_bytes()))
-}
-
-/// Lowercase hex.
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
+    hex::encode(Sha256::digest(text.as_bytes()))
 }
 
 #[cfg(test)]

@@ -166,7 +166,7 @@ pub fn authorization_now(
     let mut bytes = [0u8; 16];
     getrandom::getrandom(&mut bytes)
         .map_err(|error| super::AuthError::Internal(error.to_string()))?;
-    let nonce: String = bytes.iter().map(|byte| format!("{byte:02x}")).collect();
+    let nonce = hex::encode(bytes);
     let timestamp = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |since| since.as_secs());

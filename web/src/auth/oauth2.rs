@@ -406,7 +406,7 @@ impl OAuth2Client {
             return String::new();
         };
         mac.update(access_token.as_bytes());
-        hex(&mac.finalize().into_bytes())
+        hex::encode(mac.finalize().into_bytes())
     }
 
     /// Records `state` as used; `false` if it was already.
@@ -427,12 +427,7 @@ impl OAuth2Client {
 fn random_state() -> Result<String, AuthError> {
     let mut bytes = [0u8; 16];
     getrandom::getrandom(&mut bytes).map_err(|error| AuthError::Internal(error.to_string()))?;
-    Ok(hex(&bytes))
-}
-
-/// Lowercase hex.
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
+    Ok(hex::encode(bytes))
 }
 
 /// Compares without stopping at the first difference, so the time taken tells nothing about

@@ -113,13 +113,9 @@ fn hash_file(path: &Path) -> io::Result<String> {
             Err(error) => return Err(error),
         }
     }
-    let mut hex: String = hasher
-        .finalize()
-        .iter()
-        .map(|byte| format!("{byte:02x}"))
-        .collect();
-    hex.truncate(VERSION_LENGTH);
-    Ok(hex)
+    let mut version = hex::encode(hasher.finalize());
+    version.truncate(VERSION_LENGTH);
+    Ok(version)
 }
 
 impl RequestContext {
