@@ -174,13 +174,7 @@ impl ResponseStream {
     /// are not yet among the answer's: the caller writes those the answer lacks.
     pub(crate) fn take_whole(&mut self) -> Option<Whole> {
         // One lock for all three: each lock is two atomic instructions on every request.
-        let mut state = self.channel.lock();
-        let response = state.whole.take()?;
-        Some(Whole {
-            response,
-            defaults: state.default_headers.take(),
-            on_sent: state.on_sent.take(),
-        })
+        take_whole(&mut self.channel.lock())
     }
 
     /// [`take_whole`](Self::take_whole) when the writer has left the channel (the usual end of
@@ -190,12 +184,7 @@ impl ResponseStream {
     /// taken then).
     pub(crate) fn take_whole_unshared(&mut self) -> Option<Whole> {
         let state = Arc::get_mut(&mut self.channel)?.get_mut();
-        let response = state.whole.take()?;
-        let whole = Whole {
-            response,
-            defaults: state.default_headers.take(),
-            on_sent: state.on_sent.take(),
-        };
+        let whole = take_whole(state)?;
         state.reset();
         Some(whole)
     }
@@ -221,6 +210,16 @@ impl ResponseStream {
     pub(crate) fn writer(&self) -> super::ResponseWriter {
         super::ResponseWriter::on(Arc::clone(&self.channel))
     }
+}
+
+/// The whole answer in `state`, with the defaults and the hook that go with it.
+fn take_whole(state: &mut State) -> Option<Whole> {
+    let response = state.whole.take()?;
+    Some(Whole {
+        response,
+        defaults: state.default_headers.take(),
+        on_sent: state.on_sent.take(),
+    })
 }
 
 impl Drop for ResponseStream {
