@@ -63,6 +63,8 @@ struct CompiledRule {
     pattern: PathPattern,
     /// Who answers.
     target: Target,
+    /// Whether `target` is a router to descend into (looked up once, not per request).
+    nests: bool,
 }
 
 /// What a router found for a path.
@@ -97,9 +99,11 @@ impl Router {
             }
             None => self.regex_rules.push(index),
         }
+        let nests = rule.target.kind().as_router().is_some();
         self.rules.push(CompiledRule {
             pattern,
             target: rule.target,
+            nests,
         });
         Ok(())
     }
@@ -131,19 +135,32 @@ impl Router {
                 return Some(found);
             }
         }
-        literal_hit.and_then(|index| self.try_rule(index, path))
+        let index = literal_hit?;
+        let rule = self.rules.get(index)?;
+        // The table is keyed by the literal patterns' text: the path is the pattern, and a
+        // literal has no groups to decode.
+        Self::found(rule, path, Ok(PathArgs::default()))
     }
 
     fn try_rule(&self, index: usize, path: &str) -> Option<Found<'_>> {
-        let rule = &self.rules[index];
+        let rule = self.rules.get(index)?;
         let args = rule.pattern.matches(path)?;
-        match rule.target.kind().as_router() {
-            Some(nested) => nested.find(path),
-            None => Some(Found {
-                target: &rule.target,
-                args,
-            }),
+        Self::found(rule, path, args)
+    }
+
+    /// `rule` answers `path` (with `args`), or the router it mounts looks further.
+    fn found<'a>(
+        rule: &'a CompiledRule,
+        path: &str,
+        args: Result<PathArgs, PathArgError>,
+    ) -> Option<Found<'a>> {
+        if rule.nests {
+            return rule.target.kind().as_router()?.find(path);
         }
+        Some(Found {
+            target: &rule.target,
+            args,
+        })
     }
 
     /// Every named rule's URL template: this router's first, then nested routers' in rule
