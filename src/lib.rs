@@ -174,11 +174,12 @@ pub mod tls {
 /// gets, and the writer that answers it.
 pub mod httpserver {
     pub use cyclone_protocol::server::{
-        ActorService, Answering, Http2Config, HttpRequestMessage, HttpResponse, HttpServer,
-        HttpServerError, HttpServerOptions, HttpServerRequest, HttpService, InvalidReasonPhrase,
-        LINGER_MAX_DISCARD, LINGER_TIMEOUT, OnUpgrade, PathArgs, RESPONSE_QUEUE_CHUNKS, Reply,
-        RequestBody, RequestBodyError, ResponseEvent, ResponseStream, ResponseWriter, Streaming,
-        Upgraded, UpgradedIo, WriterError, actor, is_forbidden_trailer, streaming,
+        ActorService, Answering, EntityTag, Http2Config, HttpRequestMessage, HttpResponse,
+        HttpServer, HttpServerError, HttpServerOptions, HttpServerRequest, HttpService,
+        InvalidEntityTag, InvalidReasonPhrase, LINGER_MAX_DISCARD, LINGER_TIMEOUT, OnUpgrade,
+        PathArgs, RESPONSE_QUEUE_CHUNKS, Reply, RequestBody, RequestBodyError, ResponseEvent,
+        ResponseStream, ResponseWriter, Streaming, Upgraded, UpgradedIo, WriterError, actor,
+        is_forbidden_trailer, streaming,
     };
 }
 
@@ -237,11 +238,11 @@ pub mod web {
         AppContext, Application, Ask, BaseHandler, CookieOptions, CookieSecret,
         DEFAULT_ASK_TIMEOUT, DEFAULT_SERVER_HEADER, DEFAULT_STATIC_URL_PREFIX,
         DEFAULT_SUPPORTED_METHODS, DEFAULT_WEBSOCKET_MAX_MESSAGE_SIZE, DEFAULT_XSRF_COOKIE_NAME,
-        Dispatch, ErrorHandler, Forward, HANDLER_INBOX_CAPACITY, HandlerResult, HeaderFieldError,
-        HttpError, MissingArgumentError, OutputTransform, PathArgError, PathArgs, RedirectHandler,
-        RedirectUrlError, RequestContext, RequestHandler, RouteError, RouteTarget, Router, Rule,
-        Settings, StateActor, StateAddr, StaticFileHandler, StaticFileOptions, Target,
-        TransformFactory, Work, XsrfCookieVersion, actor, fallback, function, handler,
+        Dispatch, EntityTag, ErrorHandler, Forward, HANDLER_INBOX_CAPACITY, HandlerResult,
+        HeaderFieldError, HttpError, MissingArgumentError, OutputTransform, PathArgError, PathArgs,
+        RedirectHandler, RedirectUrlError, RequestContext, RequestHandler, RouteError, RouteTarget,
+        Router, Rule, Settings, StateActor, StateAddr, StaticFileHandler, StaticFileOptions,
+        Target, TransformFactory, Work, XsrfCookieVersion, actor, fallback, function, handler,
         handler_with, html_escape, per_worker, redirect, service, url, urljoin,
     };
     pub use cyclone_web::{access_log, blocking, compress, signed, static_files, tower_bridge};

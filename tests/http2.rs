@@ -169,6 +169,32 @@ async fn an_application_is_served_over_h2c_with_prior_knowledge() {
     assert!(body.starts_with("hello HTTP/2.0 port "), "{get}");
     assert_eq!(tail, "2 200");
 
+    // The ETag, kept beside the answer's header map on its way out, reaches an HTTP/2 client
+    // as a field too, and a matching If-None-Match is 304 there as well.
+    let etag_of = |extra: Vec<String>| {
+        let mut args = vec![
+            "--http2-prior-knowledge".into(),
+            "-o".into(),
+            "/dev/null".into(),
+            "-w".into(),
+            "%{http_code} %header{etag}".into(),
+        ];
+        args.extend(extra);
+        args.push(format!("{base}/hello"));
+        run_curl(&curl, args)
+    };
+    let tagged = etag_of(Vec::new()).await;
+    let (code, etag) = tagged.split_once(' ').unwrap();
+    assert_eq!(code, "200");
+    assert!(
+        etag.len() == 18 && etag.starts_with('"') && etag.ends_with('"'),
+        "{tagged}"
+    );
+    // The greeting names the client's port, so each curl gets another tag: `*` matches any.
+    let cached = etag_of(vec!["-H".into(), "If-None-Match: *".into()]).await;
+    let (code, etag) = cached.split_once(' ').unwrap();
+    assert_eq!((code, etag.len()), ("304", 18), "{cached}");
+
     let missing = run_curl(
         &curl,
         vec![

@@ -4,7 +4,7 @@ use std::io::Read;
 
 use cyclone::testing::TestServer;
 use cyclone::web::{
-    Application, HttpError, RequestContext, RequestHandler, Settings, handler, url,
+    Application, EntityTag, HttpError, RequestContext, RequestHandler, Settings, handler, url,
 };
 use http::{HeaderValue, Method, header};
 
@@ -48,8 +48,30 @@ impl RequestHandler for NoEtag {
         Ok(())
     }
 
-    fn compute_etag(_cx: &RequestContext) -> Option<String> {
+    fn compute_etag(_cx: &RequestContext) -> Option<EntityTag> {
         None
+    }
+}
+
+/// A tag of its own, longer than an inline one (Tornado's `compute_etag` returning a version).
+#[derive(Default)]
+struct Versioned;
+
+/// `Versioned`'s tag.
+const VERSION_TAG: &str = "W/\"version-2026-12-03-of-the-page-and-its-assets\"";
+
+impl RequestHandler for Versioned {
+    async fn get(&mut self, cx: &mut RequestContext) -> Result<(), HttpError> {
+        if cx.get_argument("own").is_ok() {
+            // A tag the handler sets itself wins over `compute_etag`.
+            cx.set_header("ETag", "\"own\"")?;
+        }
+        cx.write("versioned");
+        Ok(())
+    }
+
+    fn compute_etag(_cx: &RequestContext) -> Option<EntityTag> {
+        EntityTag::new(VERSION_TAG).ok()
     }
 }
 
@@ -59,6 +81,7 @@ async fn matching_if_none_match_is_304() {
         url("/", handler::<Page>()),
         url("/none", handler::<NoEtag>()),
         url("/pieces", handler::<Pieces>()),
+        url("/versioned", handler::<Versioned>()),
     ])
     .unwrap();
     let server = TestServer::start(app).unwrap();
@@ -80,6 +103,13 @@ async fn matching_if_none_match_is_304() {
     assert_eq!(again.code, 304);
     assert!(again.body.is_empty());
     assert!(!again.headers.contains_key(header::CONTENT_TYPE));
+    // The 304 names the tag it confirms (RFC 9110 §15.4.5), as Tornado's does.
+    assert_eq!(again.headers["etag"], etag);
+    let head = server
+        .fetch_request(server.request("/").method(Method::HEAD))
+        .await
+        .unwrap();
+    assert_eq!(head.headers["etag"], etag);
 
     let weak_list =
         HeaderValue::from_str(&format!("\"other\", W/{}", etag.to_str().unwrap())).unwrap();
@@ -107,6 +137,23 @@ async fn matching_if_none_match_is_304() {
     assert!(!post.headers.contains_key(header::ETAG));
     let none = server.fetch("/none").await.unwrap();
     assert!(!none.headers.contains_key(header::ETAG));
+
+    let versioned = server.fetch("/versioned").await.unwrap();
+    assert_eq!(versioned.headers["etag"], VERSION_TAG);
+    assert_eq!(versioned.headers.get_all(header::ETAG).iter().count(), 1);
+    let strong = "\"version-2026-12-03-of-the-page-and-its-assets\"";
+    let cached = server
+        .fetch_request(
+            server
+                .request("/versioned")
+                .header(header::IF_NONE_MATCH, HeaderValue::from_static(strong)),
+        )
+        .await
+        .unwrap();
+    assert_eq!(cached.code, 304);
+    let own = server.fetch("/versioned?own=1").await.unwrap();
+    assert_eq!(own.headers["etag"], "\"own\"");
+    assert_eq!(own.headers.get_all(header::ETAG).iter().count(), 1);
     server.stop().await;
 }
 

@@ -5,6 +5,7 @@
 use http::header::{ETAG, IF_NONE_MATCH};
 use xxhash_rust::xxh3::{Xxh3Default, xxh3_64};
 
+use crate::EntityTag;
 use crate::handler::RequestContext;
 
 impl RequestContext {
@@ -15,7 +16,7 @@ impl RequestContext {
     /// takes about 1 400 for a small body on a CPU without SHA extensions: two versions of one
     /// resource share an ETag with odds of 1 in 2^64. A handler that needs Tornado's exact
     /// values (a cache shared with a Tornado deployment) overrides `compute_etag`.
-    pub fn default_etag(&self) -> Option<String> {
+    pub fn default_etag(&self) -> EntityTag {
         let digest = match self.written() {
             [] => xxh3_64(b""),
             [piece] => xxh3_64(piece),
@@ -27,46 +28,34 @@ impl RequestContext {
                 hasher.digest()
             }
         };
-        // Formatted on the stack, then copied into the string once.
-        let mut etag = [b'"'; 18];
-        hex::encode_to_slice(digest.to_be_bytes(), &mut etag[1..17]).ok()?;
-        // Hex digits and quotes: always UTF-8.
-        std::str::from_utf8(&etag).ok().map(str::to_owned)
+        EntityTag::from_hash(digest)
     }
 
-    /// Whether the request's `If-None-Match` matches the response's `ETag` (weakly, as RFC 9110
-    /// says for GET): the client's copy is current (Tornado's `check_etag_header`).
+    /// Whether the request's `If-None-Match` matches the response's `ETag` field (weakly, as
+    /// RFC 9110 says for GET): the client's copy is current (Tornado's `check_etag_header`).
     pub fn check_etag_header(&self) -> bool {
         // Most requests carry no If-None-Match: look there first, without building the
         // request's header map for it.
         if !self.request().head().contains_header(&IF_NONE_MATCH) {
             return false;
         }
-        let mut candidates = self
-            .request()
+        self.headers()
+            .get(ETAG)
+            .and_then(|value| EntityTag::new(value.to_str().ok()?).ok())
+            .is_some_and(|etag| self.none_match(&etag))
+    }
+
+    /// Whether the request's `If-None-Match` matches `etag` (see
+    /// [`check_etag_header`](Self::check_etag_header)).
+    pub(crate) fn none_match(&self, etag: &EntityTag) -> bool {
+        if !self.request().head().contains_header(&IF_NONE_MATCH) {
+            return false;
+        }
+        self.request()
             .headers()
             .get_all(IF_NONE_MATCH)
             .iter()
-            .peekable();
-        if candidates.peek().is_none() {
-            return false;
-        }
-        let Some(etag) = self
-            .headers()
-            .get(ETAG)
-            .and_then(|value| value.to_str().ok())
-        else {
-            return false;
-        };
-        let etag = strip_weak(etag);
-        candidates
             .filter_map(|value| value.to_str().ok())
-            .flat_map(|value| value.split(','))
-            .map(str::trim)
-            .any(|candidate| candidate == "*" || strip_weak(candidate) == etag)
+            .any(|value| etag.matches_none_match(value))
     }
-}
-
-fn strip_weak(etag: &str) -> &str {
-    etag.strip_prefix("W/").unwrap_or(etag)
 }

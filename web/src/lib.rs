@@ -152,6 +152,8 @@ pub use app::AppContext;
 pub use application::{Application, Dispatch};
 pub use builtin::{ErrorHandler, RedirectHandler, fallback, redirect};
 pub use cookies::CookieOptions;
+/// A response's `ETag`, what [`RequestHandler::compute_etag`] returns.
+pub use cyclone_protocol::server::EntityTag;
 pub use errors::{HttpError, MissingArgumentError, html_escape};
 pub use handler::{
     BaseHandler, DEFAULT_SUPPORTED_METHODS, HANDLER_INBOX_CAPACITY, HandlerResult, RequestContext,

@@ -5,7 +5,9 @@
 use std::sync::Arc;
 
 use bytes::{Bytes, BytesMut};
-use http::header::{CONNECTION, CONTENT_LENGTH, DATE, HeaderName, HeaderValue, TRANSFER_ENCODING};
+use http::header::{
+    CONNECTION, CONTENT_LENGTH, DATE, ETAG, HeaderName, HeaderValue, TRANSFER_ENCODING,
+};
 use http::{HeaderMap, StatusCode, Version};
 
 use super::date::DateCache;
@@ -87,7 +89,9 @@ pub(crate) fn encode_response_head_cached(
     date: &DateCache,
     dst: &mut BytesMut,
 ) -> BodyEncoder {
-    encode_response_head_with_defaults(context, status, reason, headers, None, length, date, dst)
+    encode_response_head_with_defaults(
+        context, status, reason, headers, None, None, length, date, dst,
+    )
 }
 
 /// Default header fields for [`encode_response_head_with_defaults`]: written after the
@@ -169,7 +173,9 @@ impl DefaultFields<'_> {
     }
 }
 
-/// [`encode_response_head_cached`] with `defaults` written where the answer lacks them.
+/// [`encode_response_head_cached`] with `defaults` written where the answer lacks them, and
+/// `etag` (an [`EntityTag`](crate::server::EntityTag) kept out of the map) as the `ETag` field
+/// unless `headers` holds one.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn encode_response_head_with_defaults(
     context: &ResponseContext,
@@ -177,6 +183,7 @@ pub(crate) fn encode_response_head_with_defaults(
     reason: Option<&str>,
     headers: &HeaderMap,
     defaults: Option<DefaultFields<'_>>,
+    etag: Option<&[u8]>,
     length: BodyLength,
     date: &DateCache,
     dst: &mut BytesMut,
@@ -220,7 +227,8 @@ pub(crate) fn encode_response_head_with_defaults(
     let mut callers_close = false;
     let mut callers_keep_alive = false;
     let mut callers_date = false;
-    let mut fields_size = 0;
+    let mut callers_etag = false;
+    let mut fields_size = etag.map_or(0, |tag| tag.len() + 8);
     // Which default names the answer sets itself.
     let mut defaults_set = 0u64;
     for (name, value) in headers {
@@ -234,6 +242,8 @@ pub(crate) fn encode_response_head_with_defaults(
             }
         } else if name == DATE {
             callers_date = true;
+        } else if etag.is_some() && name == ETAG {
+            callers_etag = true;
         }
         fields_size += name.as_str().len() + value.len() + 4;
     }
@@ -251,6 +261,11 @@ pub(crate) fn encode_response_head_with_defaults(
             continue;
         }
         write_field(name, value, dst);
+    }
+    if let Some(tag) = etag
+        && !callers_etag
+    {
+        write_etag(tag, dst);
     }
     if let Some(DefaultFields { lines, .. }) = defaults
         && defaults_set == 0
@@ -304,6 +319,23 @@ fn write_field(name: &HeaderName, value: &HeaderValue, dst: &mut BytesMut) {
     dst.extend_from_slice(b": ");
     dst.extend_from_slice(value.as_bytes());
     dst.extend_from_slice(b"\r\n");
+}
+
+/// Appends the `ETag` field line: in one copy when the tag is as short as a hash's.
+fn write_etag(tag: &[u8], dst: &mut BytesMut) {
+    const NAME: &[u8] = b"etag: ";
+    let mut line = [0u8; NAME.len() + 24 + 2];
+    if tag.len() > 24 {
+        dst.extend_from_slice(NAME);
+        dst.extend_from_slice(tag);
+        dst.extend_from_slice(b"\r\n");
+        return;
+    }
+    let end = NAME.len() + tag.len();
+    line[..NAME.len()].copy_from_slice(NAME);
+    line[NAME.len()..end].copy_from_slice(tag);
+    line[end..end + 2].copy_from_slice(b"\r\n");
+    dst.extend_from_slice(&line[..end + 2]);
 }
 
 /// The one `Content-Length` among `headers`, if there is exactly one and it is a number.

@@ -37,8 +37,9 @@ pub(crate) fn boxed_header_map() -> Box<HeaderMap> {
 /// Gives `map` back for reuse: it is emptied (its values dropped) and kept if the pool has
 /// room and the map is not oversized; otherwise freed.
 pub(crate) fn recycle_boxed(mut map: Box<HeaderMap>) {
-    let capacity = map.capacity();
-    if capacity == 0 || capacity > MAX_KEPT_CAPACITY {
+    // A map that never held a field is kept too: its box is an allocation saved (an answer
+    // whose fields all travel beside the map, defaults and an `EntityTag`, leaves it empty).
+    if map.capacity() > MAX_KEPT_CAPACITY {
         return;
     }
     map.clear();

@@ -31,6 +31,12 @@ impl InvalidReasonPhrase {
     }
 }
 
+/// An [`EntityTag`](super::EntityTag) holding a character no header field may carry (CR, LF,
+/// another control character).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("an entity tag may hold only visible characters, spaces and tabs")]
+pub struct InvalidEntityTag;
+
 /// Why a [`ResponseWriter`](super::ResponseWriter) could not send.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]

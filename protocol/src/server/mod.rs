@@ -105,15 +105,17 @@ use tokio::net::TcpStream;
 pub use body::RequestBody;
 use connection::serve_connection;
 pub use connection::{LINGER_MAX_DISCARD, LINGER_TIMEOUT};
-pub use error::{HttpServerError, InvalidReasonPhrase, RequestBodyError, WriterError};
+pub use error::{
+    HttpServerError, InvalidEntityTag, InvalidReasonPhrase, RequestBodyError, WriterError,
+};
 pub use http2::Http2Config;
 pub use message::HttpRequestMessage;
 pub use options::HttpServerOptions;
 pub use path_args::PathArgs;
 pub use request::HttpServerRequest;
 pub use response::{
-    HttpResponse, OnUpgrade, RESPONSE_QUEUE_CHUNKS, ResponseEvent, ResponseStream, ResponseWriter,
-    is_forbidden_trailer,
+    EntityTag, HttpResponse, OnUpgrade, RESPONSE_QUEUE_CHUNKS, ResponseEvent, ResponseStream,
+    ResponseWriter, is_forbidden_trailer,
 };
 pub use service::{ActorService, Answering, HttpService, Reply, Streaming, actor, streaming};
 pub use upgrade::{Upgraded, UpgradedIo};

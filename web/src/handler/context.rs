@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use cyclone_protocol::server::{
-    HttpResponse, HttpServerRequest, InvalidReasonPhrase, ResponseWriter,
+    EntityTag, HttpResponse, HttpServerRequest, InvalidReasonPhrase, ResponseWriter,
 };
 use http::header::{
     CONTENT_ENCODING, CONTENT_LANGUAGE, CONTENT_TYPE, ETAG, HeaderName, LOCATION, SET_COOKIE,
@@ -61,7 +61,7 @@ pub struct RequestContext {
     /// This request's XSRF token, once made (Tornado's `_xsrf_token`).
     pub(crate) xsrf_token: Option<String>,
     /// The handler's `compute_etag`.
-    pub(crate) compute_etag: fn(&RequestContext) -> Option<String>,
+    pub(crate) compute_etag: fn(&RequestContext) -> Option<EntityTag>,
     /// An error page asked for by [`send_error`](Self::send_error), rendered by the handler's
     /// `write_error` once its method returns (the context cannot reach the handler).
     send_error: Option<Box<HttpError>>,
@@ -171,7 +171,7 @@ impl RequestContext {
             stream: None,
             current_user: None,
             xsrf_token: None,
-            compute_etag: RequestContext::default_etag,
+            compute_etag: |cx| Some(cx.default_etag()),
             send_error: None,
             inbox: None,
             trailers: None,
@@ -456,19 +456,19 @@ impl RequestContext {
     /// Tornado's `finish` for an answer sent whole: handed to the writer at once.
     fn finish_whole(&mut self) -> Result<(), HttpError> {
         let method = self.request.method();
+        // The tag goes with the response, out of the map (see `EntityTag`), unless a
+        // transform may want to read or change it there.
+        let mut etag = None;
         if self.status == StatusCode::OK
             && (method == Method::GET || method == Method::HEAD)
             && !self.headers().contains_key(ETAG)
-            && let Some(etag) = (self.compute_etag)(self)
+            && let Some(tag) = (self.compute_etag)(self)
         {
-            // The String's buffer becomes the value's: no copy.
-            if let Ok(value) = HeaderValue::from_maybe_shared(Bytes::from(etag)) {
-                self.headers_mut().insert(ETAG, value);
-            }
-            if self.check_etag_header() {
+            if self.none_match(&tag) {
                 self.buffer.clear();
                 self.status = StatusCode::NOT_MODIFIED;
             }
+            etag = Some(tag);
         }
         let mut status = self.status;
         let mut body = std::mem::take(&mut self.buffer).into_body();
@@ -478,6 +478,9 @@ impl RequestContext {
         let headers = self.headers.get_or_insert_with(Box::default);
         let settings = self.app.settings();
         if let Some(mut transforms) = Transforms::start(&settings.transforms, &self.request) {
+            if let Some(tag) = etag.take() {
+                headers.insert(ETAG, tag.to_header_value());
+            }
             if !bodiless(status) {
                 headers.entry(CONTENT_TYPE).or_insert(DEFAULT_CONTENT_TYPE);
             }
@@ -507,6 +510,7 @@ impl RequestContext {
         // The map goes with the response (the connection recycles it).
         let headers = self.headers.take().unwrap_or_default();
         let mut response = HttpResponse::with_headers(status, headers).body(body);
+        response.set_etag(etag);
         if let Some(reason) = &self.reason {
             // Checked when set.
             let _ = response.set_reason(Some(reason));

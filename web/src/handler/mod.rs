@@ -181,16 +181,19 @@ pub trait RequestHandler: 'static {
         cx.write_error_page(error);
     }
 
-    /// The response's ETag (quoted), or `None` for no ETag, computed at finish for 200
-    /// answers to GET and HEAD (a matching `If-None-Match` turns them into 304). Default: the
-    /// XXH3-64 of the body (Tornado uses SHA-1; see
-    /// [`default_etag`](RequestContext::default_etag) for why). An associated function (no `self`) because `finish` may
-    /// be called from inside a method.
-    fn compute_etag(cx: &RequestContext) -> Option<String>
+    /// The response's ETag, or `None` for no ETag, computed at finish for 200 answers to GET
+    /// and HEAD (a matching `If-None-Match` turns them into 304). Default: the XXH3-64 of the
+    /// body (Tornado uses SHA-1; see [`default_etag`](RequestContext::default_etag) for why).
+    /// An associated function (no `self`) because `finish` may be called from inside a method.
+    ///
+    /// Tornado's `compute_etag` returns the quoted string; here it is an
+    /// [`EntityTag`](crate::EntityTag), made with `EntityTag::new("\"...\"").ok()` (a short
+    /// tag is held without allocating).
+    fn compute_etag(cx: &RequestContext) -> Option<crate::EntityTag>
     where
         Self: Sized,
     {
-        cx.default_etag()
+        Some(cx.default_etag())
     }
 
     /// Runs after the response is finished (Tornado's `on_finish`): clean-up, metrics.

@@ -9,7 +9,7 @@ use http::header::HeaderValue;
 use http::{StatusCode, Version};
 use tokio::io::{AsyncRead, AsyncWrite};
 
-use super::super::response::{HttpResponse, ResponseEvent, add_defaults};
+use super::super::response::{EntityTag, HttpResponse, ResponseEvent, add_defaults};
 use super::super::sent::SentHook;
 use super::super::service::HttpService;
 use super::super::upgrade::Switch;
@@ -387,7 +387,7 @@ pub(super) fn encode_whole<T: AsyncRead + AsyncWrite + Unpin>(
     stream: &mut IoStream<T>,
 ) -> bool {
     let reason = response.take_reason();
-    let (status, mut headers, body) = response.into_boxed_parts();
+    let (status, mut headers, body, etag) = response.into_encoded_parts();
     let fields = defaults.and_then(EncodedDefaults::fields);
     if let Some(defaults) = defaults
         && fields.is_none()
@@ -406,6 +406,7 @@ pub(super) fn encode_whole<T: AsyncRead + AsyncWrite + Unpin>(
                 reason.as_deref(),
                 &headers,
                 fields,
+                etag.as_ref().map(EntityTag::as_bytes),
                 BodyLength::Known(body.len() as u64),
                 date,
                 stream.write_buffer_mut(),
