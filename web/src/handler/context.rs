@@ -456,8 +456,8 @@ impl RequestContext {
     /// Tornado's `finish` for an answer sent whole: handed to the writer at once.
     fn finish_whole(&mut self) -> Result<(), HttpError> {
         let method = self.request.method();
-        // The tag goes with the response, out of the map (see `EntityTag`), unless a
-        // transform may want to read or change it there.
+        // The tag goes beside the answer's map (see `EntityTag`), unless a transform may
+        // want to read or change it there.
         let mut etag = None;
         if self.status == StatusCode::OK
             && (method == Method::GET || method == Method::HEAD)
@@ -510,12 +510,11 @@ impl RequestContext {
         // The map goes with the response (the connection recycles it).
         let headers = self.headers.take().unwrap_or_default();
         let mut response = HttpResponse::with_headers(status, headers).body(body);
-        response.set_etag(etag);
         if let Some(reason) = &self.reason {
             // Checked when set.
             let _ = response.set_reason(Some(reason));
         }
-        writer.respond(response)?;
+        writer.respond_with_etag(response, etag)?;
         Ok(())
     }
 

@@ -141,6 +141,7 @@ impl<S: HttpService, T: AsyncRead + AsyncWrite + Unpin> ExchangeLoop<S, T> {
                     response,
                     None,
                     None,
+                    None,
                     &self.date,
                     &mut self.stream,
                 ))
@@ -177,6 +178,7 @@ impl<S: HttpService, T: AsyncRead + AsyncWrite + Unpin> ExchangeLoop<S, T> {
                             return Outcome::Done(encode_whole(
                                 &exchange.context,
                                 response,
+                                None,
                                 None,
                                 encoder.as_mut(),
                                 &self.date,
@@ -235,6 +237,7 @@ impl<S: HttpService, T: AsyncRead + AsyncWrite + Unpin> ExchangeLoop<S, T> {
                                         HttpResponse::ok(),
                                         None,
                                         None,
+                                        None,
                                         &self.date,
                                         &mut self.stream,
                                     )
@@ -262,6 +265,7 @@ impl<S: HttpService, T: AsyncRead + AsyncWrite + Unpin> ExchangeLoop<S, T> {
                                 encode_whole(
                                     &exchange.context,
                                     HttpResponse::new(StatusCode::INTERNAL_SERVER_ERROR),
+                                    None,
                                     None,
                                     None,
                                     &self.date,
@@ -382,12 +386,13 @@ pub(super) fn encode_whole<T: AsyncRead + AsyncWrite + Unpin>(
     context: &ResponseContext,
     mut response: HttpResponse,
     defaults: Option<&EncodedDefaults>,
+    etag: Option<&EntityTag>,
     started: Option<&mut BodyEncoder>,
     date: &DateCache,
     stream: &mut IoStream<T>,
 ) -> bool {
     let reason = response.take_reason();
-    let (status, mut headers, body, etag) = response.into_encoded_parts();
+    let (status, mut headers, body) = response.into_boxed_parts();
     let fields = defaults.and_then(EncodedDefaults::fields);
     if let Some(defaults) = defaults
         && fields.is_none()
@@ -406,7 +411,7 @@ pub(super) fn encode_whole<T: AsyncRead + AsyncWrite + Unpin>(
                 reason.as_deref(),
                 &headers,
                 fields,
-                etag.as_ref().map(EntityTag::as_bytes),
+                etag.map(EntityTag::as_bytes),
                 BodyLength::Known(body.len() as u64),
                 date,
                 stream.write_buffer_mut(),

@@ -199,6 +199,7 @@ impl<S: HttpService, T: AsyncRead + AsyncWrite + Unpin> ExchangeLoop<S, T> {
         let Some(Whole {
             response,
             defaults,
+            etag,
             on_sent,
         }) = whole
         else {
@@ -221,6 +222,7 @@ impl<S: HttpService, T: AsyncRead + AsyncWrite + Unpin> ExchangeLoop<S, T> {
             encoded
                 .map(|slot| &self.encoded_defaults[slot])
                 .and_then(Option::as_ref),
+            etag.as_ref(),
             None,
             &self.date,
             &mut self.stream,

@@ -13,7 +13,7 @@ use futures::task::AtomicWaker;
 use http::header::{Entry, HeaderName, OccupiedEntry};
 use http::{HeaderMap, HeaderValue, StatusCode};
 
-use super::{HttpResponse, ResponseEvent};
+use super::{EntityTag, HttpResponse, ResponseEvent};
 
 /// Events a writer may queue before [`flush`](super::ResponseWriter::flush) waits for the
 /// connection to take some. Default is 16.
@@ -59,6 +59,9 @@ pub(crate) struct State {
     /// Header fields the answer carries unless it sets them (see
     /// [`ResponseWriter::set_default_headers`](super::ResponseWriter::set_default_headers)).
     pub(crate) default_headers: Option<Arc<HeaderMap>>,
+    /// The whole answer's `ETag` beside its map (see
+    /// [`ResponseWriter::respond_with_etag`](super::ResponseWriter::respond_with_etag)).
+    pub(crate) etag: Option<EntityTag>,
     /// A streamed head's custom reason phrase (see
     /// [`ResponseWriter::set_reason`](super::ResponseWriter::set_reason)), put here with the
     /// head so that the head event stays two words.
@@ -95,6 +98,9 @@ impl State {
         self.receiver_gone = false;
         self.on_sent = None;
         self.default_headers = None;
+        if self.etag.is_some() {
+            self.etag = None;
+        }
         self.reason = None;
     }
 }

@@ -10,21 +10,21 @@ use crate::server::error::InvalidEntityTag;
 /// room for `W/`.
 const INLINE: usize = 22;
 
-/// The value of a response's `ETag` field (RFC 9110 §8.8.3), kept apart from the header map
-/// until the head is written: a web framework computes one for nearly every `GET` answer,
-/// and a short tag held inline costs no allocation, no map insert and no map clean-up.
+/// The value of a response's `ETag` field (RFC 9110 §8.8.3), handed to
+/// [`ResponseWriter::respond_with_etag`](super::ResponseWriter::respond_with_etag) beside the
+/// answer's header map until the head is written: a web framework computes one for nearly
+/// every `GET` answer, and a short tag held inline costs no allocation, no map insert and no
+/// map clean-up.
 ///
 /// Any value a header field may carry is accepted (as Tornado sends whatever `compute_etag`
 /// returns); `"..."` and `W/"..."` are the forms caches compare.
 ///
 /// ```
-/// use cyclone_protocol::server::{EntityTag, HttpResponse};
+/// use cyclone_protocol::server::EntityTag;
 ///
 /// let tag = EntityTag::from_hash(0x0123_4567_89ab_cdef);
 /// assert_eq!(tag.as_str(), "\"0123456789abcdef\"");
-/// let response = HttpResponse::ok().body("hi").with_etag(tag);
-/// let (_, headers, _) = response.into_parts();
-/// assert_eq!(headers["etag"], "\"0123456789abcdef\"");
+/// assert!(tag.matches_none_match("\"other\", W/\"0123456789abcdef\""));
 /// assert!(EntityTag::new("\"split\r\nX: y\"").is_err());
 /// ```
 #[derive(Clone, PartialEq, Eq, Hash)]

@@ -8,10 +8,11 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use bytes::{Bytes, BytesMut};
+use http::header::ETAG;
 use http::{HeaderMap, StatusCode};
 
-use super::HttpResponse;
 use super::channel::{Channel, SentCallback, State, add_defaults};
+use super::{EntityTag, HttpResponse};
 use crate::server::error::WriterError;
 use crate::server::upgrade::Upgraded;
 
@@ -63,6 +64,8 @@ pub(crate) struct Whole {
     /// The writer's default header fields, not yet among the answer's: the caller writes
     /// those the answer lacks.
     pub(crate) defaults: Option<Arc<HeaderMap>>,
+    /// The answer's `ETag` beside its map: the caller writes it unless the map has one.
+    pub(crate) etag: Option<EntityTag>,
     /// The writer's `on_sent` callback, to call once the answer is written.
     pub(crate) on_sent: Option<SentCallback>,
 }
@@ -114,6 +117,12 @@ impl ResponseStream {
         if let Some(mut response) = state.whole.take() {
             if let Some(defaults) = state.default_headers.take() {
                 add_defaults(response.headers_mut(), &defaults);
+            }
+            if let Some(tag) = state.etag.take() {
+                response
+                    .headers_mut()
+                    .entry(ETAG)
+                    .or_insert_with(|| tag.to_header_value());
             }
             return Some(Some(ResponseEvent::Whole(response)));
         }
@@ -218,6 +227,7 @@ fn take_whole(state: &mut State) -> Option<Whole> {
     Some(Whole {
         response,
         defaults: state.default_headers.take(),
+        etag: state.etag.take(),
         on_sent: state.on_sent.take(),
     })
 }

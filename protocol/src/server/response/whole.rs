@@ -2,9 +2,8 @@
 
 use bytes::Bytes;
 
-use super::EntityTag;
 use crate::server::error::InvalidReasonPhrase;
-use http::header::{CONTENT_TYPE, ETAG, HeaderName, HeaderValue};
+use http::header::{CONTENT_TYPE, HeaderName, HeaderValue};
 use http::{HeaderMap, StatusCode};
 
 /// A whole response: status, header fields and body. The connection adds `Date`, the framing
@@ -31,9 +30,6 @@ pub struct HttpResponse {
     /// A reason phrase of the application's in place of the standard one (Tornado's
     /// `set_status(code, reason)`); checked when set.
     reason: Option<Box<str>>,
-    /// The `ETag`, written after the map's fields unless the map holds one (see
-    /// [`EntityTag`] for why it is kept apart).
-    etag: Option<EntityTag>,
 }
 
 impl HttpResponse {
@@ -51,7 +47,6 @@ impl HttpResponse {
             headers,
             body: Bytes::new(),
             reason: None,
-            etag: None,
         }
     }
 
@@ -132,25 +127,7 @@ impl HttpResponse {
         self.reason.take()
     }
 
-    /// Sends `tag` as the `ETag` field, unless [`headers`](Self::headers) holds one (which
-    /// wins). It stays apart from the map until the response is split or written.
-    pub fn with_etag(mut self, tag: EntityTag) -> Self {
-        self.etag = Some(tag);
-        self
-    }
-
-    /// Sets (or with `None` clears) the `ETag` kept apart from the map; see
-    /// [`with_etag`](Self::with_etag).
-    pub fn set_etag(&mut self, tag: Option<EntityTag>) {
-        self.etag = tag;
-    }
-
-    /// The `ETag` kept apart from the map, if one is set.
-    pub fn etag(&self) -> Option<&EntityTag> {
-        self.etag.as_ref()
-    }
-
-    /// The header fields (without the [`etag`](Self::etag) kept apart).
+    /// The header fields.
     pub fn headers(&self) -> &HeaderMap {
         &self.headers
     }
@@ -165,34 +142,17 @@ impl HttpResponse {
         &self.body
     }
 
-    /// Splits into status, headers and body; the [`etag`](Self::etag) kept apart joins the
-    /// headers (unless they hold one).
+    /// Splits into status, headers and body.
     pub fn into_parts(self) -> (StatusCode, HeaderMap, Bytes) {
-        let (status, headers, body) = self.into_boxed_parts();
-        (status, *headers, body)
+        (self.status, *self.headers, self.body)
     }
 
     /// [`into_parts`](Self::into_parts) keeping the map in its box, which
     /// [`with_headers`](Self::with_headers) takes back: code that keeps a response's fields
     /// apart from the response (a handler's context) moves the box instead of the map, and the
     /// map, recycled per thread once a response is written, keeps its capacity.
-    pub fn into_boxed_parts(mut self) -> (StatusCode, Box<HeaderMap>, Bytes) {
-        if let Some(tag) = self.etag.take() {
-            self.headers
-                .entry(ETAG)
-                .or_insert_with(|| tag.to_header_value());
-        }
+    pub fn into_boxed_parts(self) -> (StatusCode, Box<HeaderMap>, Bytes) {
         (self.status, self.headers, self.body)
-    }
-}
-
-impl HttpResponse {
-    /// [`into_boxed_parts`](Self::into_boxed_parts) with the `ETag` kept apart, for the
-    /// HTTP/1.1 encoder, which writes it from there.
-    pub(crate) fn into_encoded_parts(
-        self,
-    ) -> (StatusCode, Box<HeaderMap>, Bytes, Option<EntityTag>) {
-        (self.status, self.headers, self.body, self.etag)
     }
 }
 

@@ -10,7 +10,7 @@ use http::header::{HeaderName, HeaderValue};
 use http::{HeaderMap, StatusCode};
 
 use super::channel::{Channel, add_defaults};
-use super::{HttpResponse, ResponseEvent, ResponseStream};
+use super::{EntityTag, HttpResponse, ResponseEvent, ResponseStream};
 use crate::server::error::{InvalidReasonPhrase, WriterError};
 use crate::server::upgrade::Upgraded;
 
@@ -329,7 +329,41 @@ impl ResponseWriter {
     /// gone: `response`'s body ends the stream (the queue may then hold two events more than
     /// its bound, once: this writer is used up). Fails with [`WriterError::Closed`] when the
     /// client is gone.
-    pub fn respond(mut self, response: HttpResponse) -> Result<(), WriterError> {
+    pub fn respond(self, response: HttpResponse) -> Result<(), WriterError> {
+        self.answer_whole(response, None)
+    }
+
+    /// [`respond`](Self::respond) with `etag` as the answer's `ETag` field unless its map holds
+    /// one. The tag travels beside the map, as the default fields do: the HTTP/1.1
+    /// connection writes it straight into the head, every other reader of the answer finds it
+    /// in the map. A web framework's default ETag costs no allocation and no map entry this
+    /// way.
+    ///
+    /// ```
+    /// use cyclone_protocol::server::{EntityTag, HttpResponse, ResponseEvent, ResponseWriter};
+    ///
+    /// let (writer, mut stream) = ResponseWriter::channel();
+    /// let tag = EntityTag::from_hash(7);
+    /// writer.respond_with_etag(HttpResponse::ok().text("hi"), Some(tag)).unwrap();
+    /// let Some(Some(ResponseEvent::Whole(answer))) = stream.try_event() else { panic!() };
+    /// assert_eq!(answer.headers()["etag"], "\"0000000000000007\"");
+    /// ```
+    pub fn respond_with_etag(
+        self,
+        response: HttpResponse,
+        etag: Option<EntityTag>,
+    ) -> Result<(), WriterError> {
+        self.answer_whole(response, etag)
+    }
+
+    /// [`respond_with_etag`](Self::respond_with_etag)'s work, inlined into both callers so that
+    /// a plain [`respond`](Self::respond) (the bare server's path) carries no tag at all.
+    #[inline(always)]
+    fn answer_whole(
+        mut self,
+        response: HttpResponse,
+        etag: Option<EntityTag>,
+    ) -> Result<(), WriterError> {
         self.done = true;
         let head_sent = self.head_sent();
         let mut state = self.channel.lock();
@@ -341,6 +375,9 @@ impl ResponseWriter {
         // when it takes the answer.
         if !head_sent {
             state.default_headers = self.defaults.take();
+            if etag.is_some() {
+                state.etag = etag;
+            }
         }
         if head_sent {
             let (_, headers, body) = response.into_boxed_parts();
