@@ -275,6 +275,11 @@ impl Object for UiMethodCall {
     }
 }
 
+/// Whether the page called a UI module, so [`insert_resources`] has something to add.
+pub(crate) fn has_resources(namespace: &Namespace) -> bool {
+    !lock(&namespace.modules_used).is_empty()
+}
+
 /// Adds the CSS, JavaScript and HTML of the UI modules the page used to `html`, as Tornado's
 /// `render`: linked and embedded CSS and `html_head` before the first `</head>`, linked and
 /// embedded JavaScript and `html_body` before the last `</body>` (at the end when the page
