@@ -163,7 +163,7 @@ impl ModuleContext<'_> {
 
     /// The request.
     pub fn request(&self) -> &RequestInfo {
-        &self.namespace.request
+        self.namespace.request()
     }
 
     /// The application's settings.
