@@ -34,11 +34,6 @@ impl RequestContext {
     /// Whether the request's `If-None-Match` matches the response's `ETag` field (weakly, as
     /// RFC 9110 says for GET): the client's copy is current (Tornado's `check_etag_header`).
     pub fn check_etag_header(&self) -> bool {
-        // Most requests carry no If-None-Match: look there first, without building the
-        // request's header map for it.
-        if !self.request().head().contains_header(&IF_NONE_MATCH) {
-            return false;
-        }
         self.headers()
             .get(ETAG)
             .and_then(|value| EntityTag::new(value.to_str().ok()?).ok())
@@ -48,6 +43,8 @@ impl RequestContext {
     /// Whether the request's `If-None-Match` matches `etag` (see
     /// [`check_etag_header`](Self::check_etag_header)).
     pub(crate) fn none_match(&self, etag: &EntityTag) -> bool {
+        // Most requests carry no If-None-Match: look there first, without building the
+        // request's header map for it.
         if !self.request().head().contains_header(&IF_NONE_MATCH) {
             return false;
         }

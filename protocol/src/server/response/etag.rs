@@ -53,18 +53,18 @@ impl EntityTag {
         {
             return Err(InvalidEntityTag);
         }
-        Ok(match u8::try_from(tag.len()) {
-            Ok(len) if tag.len() <= INLINE => {
-                let mut bytes = [0; INLINE];
-                bytes[..tag.len()].copy_from_slice(tag.as_bytes());
-                EntityTag {
-                    repr: Repr::Inline { len, bytes },
-                }
+        let repr = if tag.len() <= INLINE {
+            let mut bytes = [0; INLINE];
+            bytes[..tag.len()].copy_from_slice(tag.as_bytes());
+            // At most `INLINE` (22): fits a `u8`.
+            Repr::Inline {
+                len: tag.len() as u8,
+                bytes,
             }
-            _ => EntityTag {
-                repr: Repr::Heap(tag.into()),
-            },
-        })
+        } else {
+            Repr::Heap(tag.into())
+        };
+        Ok(EntityTag { repr })
     }
 
     /// The strong tag `"<16 hex digits>"` of a 64-bit hash of the content.
@@ -152,7 +152,7 @@ fn hex_digits(value: u64) -> [u8; 16] {
 }
 
 /// The tag without its weakness mark.
-pub(crate) fn strip_weak(tag: &str) -> &str {
+fn strip_weak(tag: &str) -> &str {
     tag.strip_prefix("W/").unwrap_or(tag)
 }
 
