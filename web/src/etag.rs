@@ -43,9 +43,8 @@ impl RequestContext {
     /// Whether the request's `If-None-Match` matches `etag` (see
     /// [`check_etag_header`](Self::check_etag_header)).
     pub(crate) fn none_match(&self, etag: &EntityTag) -> bool {
-        // Most requests carry no If-None-Match: look there first, without building the
-        // request's header map for it.
-        if !self.request().head().contains_header(&IF_NONE_MATCH) {
+        // Most requests carry no precondition: the decoder already said so.
+        if !self.request().head().may_be_conditional() {
             return false;
         }
         self.request()

@@ -25,6 +25,10 @@ pub(crate) struct FieldFacts {
     pub(crate) expect_continue: bool,
     /// Some expectation other than `100-continue` was present.
     pub(crate) expect_other: bool,
+    /// A precondition field (`If-None-Match`, `If-Match`, `If-Modified-Since`,
+    /// `If-Unmodified-Since`, `If-Range`) was present: the answer may be a 304 or a 412, and
+    /// an unconditional request (most) skips looking for them.
+    pub(crate) precondition: bool,
     /// The last `Host` value found valid, kept across the heads of one connection.
     pub(crate) host_memo: HostMemo,
 }
@@ -115,6 +119,7 @@ impl FieldFacts {
             host_count,
             expect_continue,
             expect_other,
+            precondition,
             host_memo: _,
         } = self;
         *content_length = None;
@@ -126,6 +131,7 @@ impl FieldFacts {
         *host_count = 0;
         *expect_continue = false;
         *expect_other = false;
+        *precondition = false;
     }
 
     /// Takes note of one header field line; `name` in any case, as it arrived.
@@ -166,8 +172,17 @@ impl FieldFacts {
             }
             14 if is(b"content-length") => self.observe_content_length(value),
             17 if is(b"transfer-encoding") => self.observe_transfer_encoding(value),
+            8 if is(b"if-match") || is(b"if-range") => self.observe_precondition(),
+            13 if is(b"if-none-match") => self.observe_precondition(),
+            17 if is(b"if-modified-since") => self.observe_precondition(),
+            19 if is(b"if-unmodified-since") => self.observe_precondition(),
             _ => Ok(()),
         }
+    }
+
+    fn observe_precondition(&mut self) -> Result<(), ParseError> {
+        self.precondition = true;
+        Ok(())
     }
 
     fn observe_content_length(&mut self, value: &[u8]) -> Result<(), ParseError> {

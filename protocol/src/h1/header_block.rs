@@ -30,6 +30,8 @@ pub(crate) struct HeaderBlock {
     /// One bit per field name present (see [`name_bit`]): a lookup of a name whose bit is clear
     /// is answered "absent" without building the map.
     names: u64,
+    /// The head carried a precondition field (see [`may_be_conditional`](Self::may_be_conditional)).
+    precondition: bool,
     /// The map, once built; boxed so that the head, which moves several times on its way to a
     /// handler, stays small.
     map: OnceCell<Box<HeaderMap>>,
@@ -37,11 +39,13 @@ pub(crate) struct HeaderBlock {
 
 impl HeaderBlock {
     /// The `count` field lines in `raw`, which httparse accepted as a complete header section;
-    /// `names` ORs the [`name_bit`] of each field name.
-    pub(crate) fn new(raw: Bytes, count: usize, names: u64) -> Self {
+    /// `names` ORs the [`name_bit`] of each field name; `precondition` says whether one of them
+    /// is a precondition field.
+    pub(crate) fn new(raw: Bytes, count: usize, names: u64, precondition: bool) -> Self {
         HeaderBlock {
             raw,
             names,
+            precondition,
             // httparse holds at most `max_headers` fields, and a head at most 4 GiB.
             count: u32::try_from(count).unwrap_or(u32::MAX),
             map: OnceCell::new(),
@@ -55,6 +59,7 @@ impl HeaderBlock {
             raw: Bytes::new(),
             count: 0,
             names: u64::MAX,
+            precondition: true,
             map: OnceCell::from(Box::new(map)),
         }
     }
@@ -70,6 +75,12 @@ impl HeaderBlock {
     /// changed) the map alone answers.
     pub(crate) fn may_contain(&self, name: &[u8]) -> bool {
         self.map.get().is_some() || self.names & name_bit(name) != 0
+    }
+
+    /// Whether a precondition field may be present: `false` is certain (the decoder saw none,
+    /// and the map, which could have been changed since, was never built).
+    pub(crate) fn may_be_conditional(&self) -> bool {
+        self.precondition || self.map.get().is_some()
     }
 
     /// The first value of the field `name` (lower case, as `HeaderName` holds it), read from
@@ -174,6 +185,7 @@ impl Clone for HeaderBlock {
             raw: self.raw.clone(),
             count: self.count,
             names: self.names,
+            precondition: self.precondition,
             map: self.map.clone(),
         }
     }
@@ -195,7 +207,7 @@ impl Eq for HeaderBlock {}
 
 impl Default for HeaderBlock {
     fn default() -> Self {
-        HeaderBlock::new(Bytes::new(), 0, 0)
+        HeaderBlock::new(Bytes::new(), 0, 0, false)
     }
 }
 
@@ -207,7 +219,7 @@ mod tests {
 
     fn block(raw: &'static [u8], names: &[&[u8]]) -> HeaderBlock {
         let bits = names.iter().fold(0, |bits, name| bits | name_bit(name));
-        HeaderBlock::new(Bytes::from_static(raw), names.len(), bits)
+        HeaderBlock::new(Bytes::from_static(raw), names.len(), bits, false)
     }
 
     #[test]

@@ -105,6 +105,14 @@ impl RequestHead {
         self.header(name).is_some()
     }
 
+    /// Whether the head may carry a precondition (RFC 9110 §13.1: `If-None-Match`,
+    /// `If-Match`, `If-Modified-Since`, `If-Unmodified-Since`, `If-Range`). `false` is certain
+    /// and costs no lookup: the decoder noted each such field as it read the head, so an
+    /// unconditional request (most of them) skips the conditional checks at once.
+    pub fn may_be_conditional(&self) -> bool {
+        self.headers.may_be_conditional()
+    }
+
     /// The header fields, to change (built first if no one has asked for them yet).
     pub fn headers_mut(&mut self) -> &mut HeaderMap {
         self.headers.map_mut()
@@ -362,7 +370,7 @@ impl RequestDecoder {
         check_target_form(&method, target, &uri)?;
         let headers = if field_count > 0 && fields_start <= head.len() {
             head.advance(fields_start);
-            HeaderBlock::new(head, field_count, names)
+            HeaderBlock::new(head, field_count, names, self.facts.precondition)
         } else {
             HeaderBlock::default()
         };

@@ -793,3 +793,40 @@ fn a_bad_byte_before_the_head_limit_is_that_error_at_every_split() {
         ParseError::HeadTooLarge
     );
 }
+
+/// The first head in `input`, straight from the decoder (the shared helper looks at the
+/// fields, which builds the map).
+fn fresh_head(input: &[u8]) -> RequestHead {
+    let mut decoder = RequestDecoder::default();
+    let mut buf = BytesMut::from(input);
+    match decoder.decode(&mut buf) {
+        Ok(Some(Event::Head(head))) => head,
+        other => panic!("no head: {other:?}"),
+    }
+}
+
+#[test]
+fn preconditions_are_noted_while_decoding() {
+    for field in [
+        "If-None-Match: \"a\"",
+        "if-match: *",
+        "IF-RANGE: \"a\"",
+        "If-Modified-Since: Tue, 01 Dec 2026 00:00:00 GMT",
+        "If-Unmodified-Since: Tue, 01 Dec 2026 00:00:00 GMT",
+    ] {
+        let input = format!("GET / HTTP/1.1\r\nHost: a\r\n{field}\r\n\r\n");
+        assert!(fresh_head(input.as_bytes()).may_be_conditional(), "{field}");
+    }
+    // Names of the same lengths that are not preconditions.
+    let plain = fresh_head(
+        b"GET / HTTP/1.1\r\nHost: a\r\nIf-Thing: 1\r\nX-None-Matchy: 1\r\n\
+          Transfer-Encodinx: 1\r\nX-Unmodified-Sincx: 1\r\n\r\n",
+    );
+    assert!(!plain.may_be_conditional());
+    // Once the map is built it may be changed: it answers from then on.
+    let mut changed = plain.clone();
+    changed
+        .headers_mut()
+        .insert("if-none-match", "\"a\"".parse().unwrap());
+    assert!(changed.may_be_conditional());
+}
