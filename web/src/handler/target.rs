@@ -14,7 +14,7 @@ use super::methods_seen::MethodsSeen;
 use super::{RequestHandler, panic_message, run};
 use crate::app::AppContext;
 use crate::errors::HttpError;
-use crate::target::{RouteTarget, Target, Work};
+use crate::target::{RouteTarget, Target, Work, work_in_place};
 
 /// A `RequestHandler` type made with `Default` for each request.
 pub fn handler<H: RequestHandler + Default>() -> Target {
@@ -78,7 +78,7 @@ where
         cx.methods_seen = Some(seen);
         // The rule's factory is user code too: its panic is a 500 like a method's.
         match std::panic::catch_unwind(AssertUnwindSafe(|| (self.factory)())) {
-            Ok(handler) => Some(Box::pin(run::run(handler, cx))),
+            Ok(handler) => Some(work_in_place!(run::run(handler, cx))),
             Err(panic) => {
                 let error = HttpError::panic(panic_message(&*panic).to_owned());
                 tracing::error!("handler factory panicked: {}", panic_message(&*panic));

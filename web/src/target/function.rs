@@ -7,7 +7,7 @@ use std::panic::AssertUnwindSafe;
 use cyclone_protocol::server::{HttpRequestMessage, HttpResponse, HttpServerRequest};
 use futures::FutureExt;
 
-use super::{RouteTarget, Target, Work};
+use super::{RouteTarget, Target, Work, work_in_place};
 use crate::app::AppContext;
 use crate::routing::PathArgs;
 
@@ -48,7 +48,7 @@ where
         } = message;
         let answer = AssertUnwindSafe((self.0)(request, path_args)).catch_unwind();
         let serve_traceback = app.settings().serve_traceback_enabled();
-        Some(Box::pin(async move {
+        Some(work_in_place!(async move {
             let response = match answer.await {
                 Ok(response) => response,
                 Err(panic) => {

@@ -4,7 +4,7 @@ use std::borrow::Cow;
 
 use cyclone_protocol::server::{HttpRequestMessage, HttpServerRequest, HttpService};
 
-use super::{RouteTarget, Target, Work};
+use super::{RouteTarget, Target, Work, work_in_place};
 use crate::app::AppContext;
 
 /// Any [`HttpService`] mounted under a rule (Tornado's `FallbackHandler`): it gets each
@@ -21,7 +21,7 @@ struct ServiceTarget<S>(S);
 
 impl<S: HttpService + Send + Sync> RouteTarget for ServiceTarget<S> {
     fn deliver(&self, message: HttpRequestMessage, _app: &AppContext) -> Option<Work> {
-        Some(Box::pin(self.0.call(message)))
+        Some(work_in_place!(self.0.call(message)))
     }
 
     fn stream_request_body(&self, request: &HttpServerRequest) -> bool {
