@@ -2,18 +2,18 @@
 //! sets, named rules reversed into URLs.
 //!
 //! A router tries its rules in order and the first match wins, as Tornado's. Literal patterns
-//! (no regex syntax, the common case) are found with one hash lookup; a regex rule is tried
+//! (no regex syntax, the common case) are found with one lookup (`literals.rs`); a regex rule is tried
 //! only if it comes before the literal hit and its literal prefix matches the path, so the
 //! cost of a lookup does not grow with the number of literal routes.
 
 mod error;
 mod host;
+mod literals;
 mod matcher;
 pub(crate) mod reverse;
 mod rule;
 
 use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
 
 pub use cyclone_protocol::server::PathArgs;
 pub use error::RouteError;
@@ -29,6 +29,7 @@ use cyclone_protocol::server::{HttpRequestMessage, HttpResponse};
 
 use crate::app::AppContext;
 use crate::target::{RouteTarget, Target, Work};
+use literals::Literals;
 
 /// Compiled rules, tried in order (Tornado's `RuleRouter`). A router is also a
 /// [`Target`]: mount one under a rule to nest it (it sees the whole path).
@@ -49,7 +50,7 @@ pub struct Router {
     /// The rules in order, compiled.
     rules: Vec<CompiledRule>,
     /// Literal patterns to the index of the first rule with that literal.
-    literals: HashMap<String, usize, BuildHasherDefault<PathHasher>>,
+    literals: Literals,
     /// Indexes of the regex rules, ascending.
     regex_rules: Vec<usize>,
     /// Named rules' URL templates, for `reverse_url`.
@@ -95,7 +96,7 @@ impl Router {
         let index = self.rules.len();
         match pattern.literal() {
             Some(literal) => {
-                self.literals.entry(literal.to_owned()).or_insert(index);
+                self.literals.insert(literal, index);
             }
             None => self.regex_rules.push(index),
         }
@@ -126,7 +127,7 @@ impl Router {
     /// The first rule matching `path`, descending into nested routers (a nested router that
     /// matches nothing lets the search go on, as Tornado's).
     pub(crate) fn find(&self, path: &str) -> Option<Found<'_>> {
-        let literal_hit = self.literals.get(path).copied();
+        let literal_hit = self.literals.get(path);
         for &index in &self.regex_rules {
             if literal_hit.is_some_and(|hit| hit < index) {
                 break;
@@ -213,30 +214,5 @@ impl RouteTarget for Router {
 impl From<Router> for Target {
     fn from(router: Router) -> Self {
         Target::new(router)
-    }
-}
-
-/// FNV-1a over a path: the literal table is fixed when the rules are compiled, so a request
-/// cannot grow its chains, and a short path hashes in a few instructions where SipHash takes
-/// over a hundred.
-#[derive(Default)]
-pub(crate) struct PathHasher(u64);
-
-impl Hasher for PathHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        let mut hash = if self.0 == 0 {
-            0xcbf2_9ce4_8422_2325
-        } else {
-            self.0
-        };
-        for byte in bytes {
-            hash ^= u64::from(*byte);
-            hash = hash.wrapping_mul(0x0100_0000_01b3);
-        }
-        self.0 = hash;
     }
 }
