@@ -348,6 +348,7 @@ impl ResponseWriter {
     /// let Some(Some(ResponseEvent::Whole(answer))) = stream.try_event() else { panic!() };
     /// assert_eq!(answer.headers()["etag"], "\"0000000000000007\"");
     /// ```
+    #[inline]
     pub fn respond_with_etag(
         self,
         response: HttpResponse,
