@@ -427,8 +427,8 @@ impl RequestContext {
     /// Finishes the response: computes the ETag (a match is 304), compresses when asked to,
     /// sends it, and logs it. The runner calls it when a method returns without finishing.
     pub async fn finish(&mut self) -> Result<(), HttpError> {
-        if self.finished {
-            return Err(HttpError::internal("finish() called twice"));
+        if let Some(result) = self.finish_now() {
+            return result;
         }
         if self.trailers.is_some() && self.stream.is_none() && self.writer.is_some() {
             // Trailers follow a streamed body: the answer goes out streamed.
@@ -451,6 +451,23 @@ impl RequestContext {
         let result = self.finish_whole();
         self.log();
         result
+    }
+
+    /// [`finish`](Self::finish) when it has nothing to wait for (the answer goes whole, the
+    /// common case, or `finish` ran already): its result. `None` when the answer streams
+    /// (a flushed head, trailers): then only `finish` can end it. The runner calls this first,
+    /// which spares most requests `finish`'s future.
+    pub(crate) fn finish_now(&mut self) -> Option<Result<(), HttpError>> {
+        if self.finished {
+            return Some(Err(HttpError::internal("finish() called twice")));
+        }
+        if self.stream.is_some() || (self.trailers.is_some() && self.writer.is_some()) {
+            return None;
+        }
+        self.finished = true;
+        let result = self.finish_whole();
+        self.log();
+        Some(result)
     }
 
     /// Tornado's `finish` for an answer sent whole: handed to the writer at once.

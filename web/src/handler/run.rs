@@ -105,8 +105,14 @@ async fn answer<H: RequestHandler>(guard: &mut CloseGuard<H>, cx: &mut RequestCo
     {
         return cut(cx);
     }
-    if !cx.is_finished() && cx.finish().await.is_err() {
-        return cut(cx);
+    if !cx.is_finished() {
+        let finished = match cx.finish_now() {
+            Some(result) => result,
+            None => cx.finish().await,
+        };
+        if finished.is_err() {
+            return cut(cx);
+        }
     }
     guard.done = true;
     guard.handler.on_finish(cx);
