@@ -1,0 +1,157 @@
+#!/usr/bin/env bash
+# ab.sh: cyclone and the peer servers measured in alternation, in short runs, so that the
+# machine's drift lands on both sides of every ratio.
+#
+#   EXAMPLE=hello bench/ab.sh                          # hello vs actix-web and hyper, ~4 min
+#   EXAMPLE=bench_server LOADS=pipelined ROUNDS=9 bench/ab.sh
+#
+# This VM's rates move by up to 25 % within minutes (actix-web's pipelined rate went from
+# 530 k to 745 k requests/s in seven minutes on 2026-12-03), while bench/run.sh measures one
+# server after another, a minute apart: a ratio from it mixes the servers' difference with the
+# machine's. Here every server stays up (pinned to CPU 0, idle while another is measured) and
+# each round runs one short wrk load (CPU 1) against each in turn, the order rotating per
+# round; a round's ratio compares runs seconds apart, and the median of the rounds' ratios is
+# reported with their spread.
+#
+# Knobs:
+#   EXAMPLE=hello     cyclone's example (run with --logging none --port P --workers 1)
+#   PEERS="actix-web hyper"  peers from the shared harness (CYCLONE_BENCH_DIR, default
+#                     ../shared/bench; built by its `setup.sh peers`)
+#   LOADS="c64 pipelined"  c64: wrk -t1 -c64; pipelined: the same with 16 requests pipelined
+#   ROUNDS=7          rounds per load; DURATION=3 seconds a run, after WARMUP=1
+#   BUILD=1           0: use target/release/examples/$EXAMPLE as it is
+# Output: per-round rates and the median ratios on stdout and in bench/results/ab-<date>.md.
+set -euo pipefail
+
+if [[ "${1:-}" == "-h" || "${1:-}" == "--help" ]]; then
+  sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'
+  exit 0
+fi
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+. bench/lib.sh
+bench_dir=${CYCLONE_BENCH_DIR:-../shared/bench}
+EXAMPLE=${EXAMPLE:-hello}
+PEERS=${PEERS:-actix-web hyper}
+LOADS=${LOADS:-c64 pipelined}
+ROUNDS=${ROUNDS:-7}
+DURATION=${DURATION:-3}
+WARMUP=${WARMUP:-1}
+BUILD=${BUILD:-1}
+((ROUNDS >= 1 && ROUNDS <= 50)) || { echo "ab.sh: ROUNDS must be within 1..50" >&2; exit 2; }
+command -v wrk >/dev/null || { echo "ab.sh: wrk is missing (apt-get install wrk)" >&2; exit 2; }
+
+if [[ "$BUILD" == 1 ]]; then
+  cargo build --release --example "$EXAMPLE" >&2
+fi
+bench_pin
+
+# name, command (run with `bash -c`, PORT and WORKERS in its environment)
+names=("cyclone-$EXAMPLE")
+cmds=("exec target/release/examples/$EXAMPLE --logging none --port \$PORT --workers 1")
+for peer in $PEERS; do
+  case $peer in
+    actix-web) binary=actix-peer ;;
+    hyper) binary=hyper-peer ;;
+    *) echo "ab.sh: unknown peer $peer (actix-web, hyper)" >&2; exit 2 ;;
+  esac
+  path=$bench_dir/peers/target/release/$binary
+  [[ -x "$path" ]] || { echo "ab.sh: $path is missing: run $bench_dir/setup.sh peers" >&2; exit 2; }
+  names+=("$peer")
+  cmds+=("exec $path")
+done
+
+pids=()
+stop_all() {
+  for pid in "${pids[@]}"; do
+    kill -- "-$pid" 2>/dev/null || kill "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  done
+}
+trap stop_all EXIT
+
+port_base=${PORT_BASE:-18300}
+ports=()
+for i in "${!names[@]}"; do
+  port=$((port_base + i))
+  ports+=("$port")
+  (export PORT=$port WORKERS=1 && exec setsid "${server_cpu[@]}" bash -c "${cmds[$i]}") \
+    >"/tmp/ab-$$-$i.log" 2>&1 &
+  pids+=("$!")
+  bench_wait_port "$port" "${names[$i]}"
+done
+
+# rate LOAD PORT: requests per second of one run.
+rate() {
+  local load=$1 port=$2 args=(-t1 -c64)
+  if [[ "$load" == pipelined ]]; then
+    args+=(-s "$bench_dir/pipeline.lua")
+  fi
+  local extra=()
+  [[ "$load" == pipelined ]] && extra=(-- 16)
+  if ((WARMUP > 0)); then
+    "${load_cpu[@]}" wrk "${args[@]}" -d"${WARMUP}s" "http://127.0.0.1:$port/" "${extra[@]}" >/dev/null
+  fi
+  "${load_cpu[@]}" wrk "${args[@]}" -d"${DURATION}s" "http://127.0.0.1:$port/" "${extra[@]}" |
+    awk '/^Requests\/sec:/ { printf "%.0f\n", $2 }'
+}
+
+median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { m = int((NR + 1) / 2); if (NR % 2) print v[m]; else printf "%.3f\n", (v[m] + v[m + 1]) / 2 }'; }
+
+stamp=$(date +%Y-%m-%d-%H%M%S)
+mkdir -p bench/results
+report=bench/results/ab-$stamp.md
+commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+git diff --quiet HEAD 2>/dev/null || commit+=" (with uncommitted changes)"
+{
+  echo "# cyclone-$EXAMPLE against ${PEERS// /, }, in alternation, $(date -u +%Y-%m-%dT%H:%MZ)"
+  echo
+  echo "cyclone $commit; $(nproc) CPUs; ROUNDS=$ROUNDS DURATION=${DURATION}s WARMUP=${WARMUP}s;" \
+    "servers on CPU 0 (1 worker each), wrk -t1 -c64 on CPU 1; load average $(cut -d' ' -f1-3 /proc/loadavg)"
+} | tee "$report"
+
+n=${#names[@]}
+for load in $LOADS; do
+  declare -A ratios=()
+  {
+    echo
+    echo "## $load"
+    echo
+    printf '| round |'
+    printf ' %s |' "${names[@]}"
+    for ((i = 1; i < n; i++)); do printf ' cyclone / %s |' "${names[$i]}"; done
+    echo
+    printf '|---|'
+    for ((i = 0; i < n + n - 1; i++)); do printf -- '---:|'; done
+    echo
+  } | tee -a "$report"
+  for ((round = 1; round <= ROUNDS; round++)); do
+    declare -A got=()
+    for ((k = 0; k < n; k++)); do
+      i=$(((k + round) % n))
+      got[$i]=$(rate "$load" "${ports[$i]}")
+    done
+    line="| $round |"
+    for ((i = 0; i < n; i++)); do line+=" ${got[$i]} |"; done
+    for ((i = 1; i < n; i++)); do
+      r=$(awk -v a="${got[0]}" -v b="${got[$i]}" 'BEGIN { if (b > 0) printf "%.3f", a / b; else print "nan" }')
+      ratios[$i]+=" $r"
+      line+=" $r |"
+    done
+    echo "$line" | tee -a "$report"
+  done
+  {
+    echo
+    for ((i = 1; i < n; i++)); do
+      # shellcheck disable=SC2086
+      set -- ${ratios[$i]}
+      lo=$(printf '%s\n' "$@" | sort -g | head -n 1)
+      hi=$(printf '%s\n' "$@" | sort -g | tail -n 1)
+      echo "- $load, cyclone-$EXAMPLE / ${names[$i]}: median **$(median "$@")** (rounds $lo–$hi)"
+    done
+  } | tee -a "$report"
+  unset ratios
+done
+echo
+echo "report: $report"
