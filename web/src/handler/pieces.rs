@@ -17,6 +17,7 @@ pub(crate) enum Pieces {
 
 impl Pieces {
     /// Appends a piece (empty ones are the caller's to skip).
+    #[inline]
     pub(crate) fn push(&mut self, piece: Bytes) {
         match self {
             Pieces::Empty => *self = Pieces::One(piece),
@@ -30,6 +31,7 @@ impl Pieces {
     }
 
     /// The pieces, in order.
+    #[inline]
     pub(crate) fn as_slice(&self) -> &[Bytes] {
         match self {
             Pieces::Empty => &[],
@@ -44,6 +46,7 @@ impl Pieces {
     }
 
     /// The pieces as one body, copied together only if there are several.
+    #[inline]
     pub(crate) fn into_body(self) -> Bytes {
         match self {
             Pieces::Empty => Bytes::new(),
