@@ -42,11 +42,14 @@ impl RequestContext {
 
     /// Whether the request's `If-None-Match` matches `etag` (see
     /// [`check_etag_header`](Self::check_etag_header)).
+    #[inline]
     pub(crate) fn none_match(&self, etag: &EntityTag) -> bool {
         // Most requests carry no precondition: the decoder already said so.
-        if !self.request().head().may_be_conditional() {
-            return false;
-        }
+        self.request().head().may_be_conditional() && self.listed_in_if_none_match(etag)
+    }
+
+    /// Whether one of the request's `If-None-Match` fields lists `etag`.
+    fn listed_in_if_none_match(&self, etag: &EntityTag) -> bool {
         self.request()
             .headers()
             .get_all(IF_NONE_MATCH)

@@ -51,15 +51,20 @@ impl Pieces {
         match self {
             Pieces::Empty => Bytes::new(),
             Pieces::One(piece) => piece,
-            Pieces::Many(pieces) => {
-                let mut whole = BytesMut::with_capacity(pieces.iter().map(Bytes::len).sum());
-                for piece in pieces {
-                    whole.extend_from_slice(&piece);
-                }
-                whole.freeze()
-            }
+            Pieces::Many(pieces) => joined(pieces),
         }
     }
+}
+
+/// Several pieces copied into one body; out of line, so that the common cases of
+/// [`Pieces::into_body`] inline where it is called.
+#[inline(never)]
+fn joined(pieces: Vec<Bytes>) -> Bytes {
+    let mut whole = BytesMut::with_capacity(pieces.iter().map(Bytes::len).sum());
+    for piece in pieces {
+        whole.extend_from_slice(&piece);
+    }
+    whole.freeze()
 }
 
 impl IntoIterator for Pieces {
