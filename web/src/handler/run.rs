@@ -22,6 +22,9 @@ struct CloseGuard<H: RequestHandler> {
     handler: H,
     /// The run finished (or already reported the close).
     done: bool,
+    /// The handler's own steps are running (`prepare`, the method...): a panic now is the
+    /// method's, answered by `write_error` as Tornado answers an uncaught exception.
+    in_steps: bool,
 }
 
 impl<H: RequestHandler> Drop for CloseGuard<H> {
@@ -38,7 +41,8 @@ impl<H: RequestHandler> Drop for CloseGuard<H> {
 /// Panics are caught here, where the context survives them: a method's panic is a 500 page
 /// by `write_error` (as Tornado treats an uncaught exception), and a panic in `write_error`,
 /// `compute_etag` or `on_finish` falls back to the default 500 page; either way the request
-/// is logged once.
+/// is logged once. One `catch_unwind` covers the whole run (the guard says which step
+/// panicked), so an answer that goes well crosses one, not two.
 ///
 /// A plain function returning an `async move` block, not an `async fn`: an async fn's
 /// arguments get a slot of their own next to the locals they move into, and the context
@@ -47,10 +51,23 @@ pub(crate) fn run<H: RequestHandler>(handler: H, cx: RequestContext) -> impl Fut
     let mut guard = CloseGuard {
         handler,
         done: false,
+        in_steps: false,
     };
     let mut cx = cx;
     async move {
-        if let Err(panic) = AssertUnwindSafe(answer(&mut guard, &mut cx))
+        let Err(panic) = AssertUnwindSafe(answer(&mut guard, &mut cx))
+            .catch_unwind()
+            .await
+        else {
+            return;
+        };
+        if !guard.in_steps {
+            return after_panic(&mut guard, &mut cx, &*panic);
+        }
+        guard.in_steps = false;
+        let error = HttpError::panic(panic_message(&*panic).to_owned());
+        // Boxed: the error path's future would otherwise sit in every request's.
+        if let Err(panic) = AssertUnwindSafe(Box::pin(conclude(&mut guard, &mut cx, Err(error))))
             .catch_unwind()
             .await
         {
@@ -80,13 +97,18 @@ fn after_panic<H: RequestHandler>(
 /// Tornado's `_execute`, then `finish` and `on_finish`.
 async fn answer<H: RequestHandler>(guard: &mut CloseGuard<H>, cx: &mut RequestContext) {
     set_default_headers(&mut guard.handler, cx);
-    let outcome = match AssertUnwindSafe(steps(&mut guard.handler, cx))
-        .catch_unwind()
-        .await
-    {
-        Ok(outcome) => outcome,
-        Err(panic) => Err(HttpError::panic(panic_message(&*panic).to_owned())),
-    };
+    guard.in_steps = true;
+    let outcome = steps(&mut guard.handler, cx).await;
+    guard.in_steps = false;
+    conclude(guard, cx, outcome).await;
+}
+
+/// After the handler's steps: the error page if they failed, `finish`, `on_finish`.
+async fn conclude<H: RequestHandler>(
+    guard: &mut CloseGuard<H>,
+    cx: &mut RequestContext,
+    outcome: Result<(), HttpError>,
+) {
     if let Err(error) = outcome {
         match error.kind {
             ErrorKind::Finish => {}
