@@ -635,6 +635,11 @@ impl RequestContext {
         Ok(())
     }
 
+    /// Whether [`send_error`](Self::send_error) asked for an error page.
+    pub(crate) fn send_error_pending(&self) -> bool {
+        self.send_error.is_some()
+    }
+
     /// The error [`send_error`](Self::send_error) asked for, reopening the response so the
     /// runner can render it.
     pub(crate) fn take_send_error(&mut self) -> Option<HttpError> {

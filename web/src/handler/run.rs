@@ -100,7 +100,35 @@ async fn answer<H: RequestHandler>(guard: &mut CloseGuard<H>, cx: &mut RequestCo
     guard.in_steps = true;
     let outcome = steps(&mut guard.handler, cx).await;
     guard.in_steps = false;
-    conclude(guard, cx, outcome).await;
+    if !conclude_now(guard, cx, &outcome) {
+        conclude(guard, cx, outcome).await;
+    }
+}
+
+/// [`conclude`] when nothing is left to wait for (the steps went well and the answer goes
+/// whole, nearly every request): `true` once done. `false` (and nothing done) sends the run
+/// to `conclude`, whose future most requests then never make.
+fn conclude_now<H: RequestHandler>(
+    guard: &mut CloseGuard<H>,
+    cx: &mut RequestContext,
+    outcome: &Result<(), HttpError>,
+) -> bool {
+    if outcome.is_err() || cx.send_error_pending() {
+        return false;
+    }
+    if !cx.is_finished() {
+        match cx.finish_now() {
+            None => return false,
+            Some(Err(_)) => {
+                cut(cx);
+                return true;
+            }
+            Some(Ok(())) => {}
+        }
+    }
+    guard.done = true;
+    guard.handler.on_finish(cx);
+    true
 }
 
 /// After the handler's steps: the error page if they failed, `finish`, `on_finish`.
