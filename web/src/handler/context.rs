@@ -44,8 +44,10 @@ pub struct RequestContext {
     /// A reason phrase of the handler's for the status line (Tornado's `set_status(code,
     /// reason)`), already checked.
     reason: Option<Box<str>>,
-    /// The header fields to send (until the head is flushed): a pooled map, handed to the
-    /// response whole; `None` once it went (a read then sees an empty map).
+    /// The header fields to send (until the head is flushed): a pooled map, taken when the
+    /// first field is set and handed to the response whole; `None` before (most answers set
+    /// none: the application's defaults and the ETag travel beside the map) and once it went
+    /// (a read then sees an empty map).
     headers: Option<Box<HeaderMap>>,
     /// The request's writer; `None` once the answer is handed over whole or finished.
     writer: Option<ResponseWriter>,
@@ -164,7 +166,7 @@ impl RequestContext {
             app,
             status: StatusCode::OK,
             reason: None,
-            headers: Some(HttpResponse::ok().into_boxed_parts().1),
+            headers: None,
             writer: Some(writer),
             buffer: Pieces::Empty,
             finished: false,
@@ -256,7 +258,7 @@ impl RequestContext {
     /// The header fields to send, to change directly (after the answer is handed over,
     /// changes reach nobody).
     pub fn headers_mut(&mut self) -> &mut HeaderMap {
-        self.headers.get_or_insert_with(Box::default)
+        self.headers.get_or_insert_with(pooled_map)
     }
 
     /// Sets a header field, replacing its values. A name or value that cannot be sent (a
@@ -391,7 +393,7 @@ impl RequestContext {
                 if let Some(defaults) = self.app.answer_defaults() {
                     writer.set_default_headers(Arc::clone(defaults));
                 }
-                let headers = self.headers.get_or_insert_with(Box::default);
+                let headers = self.headers.get_or_insert_with(pooled_map);
                 headers.entry(CONTENT_TYPE).or_insert(DEFAULT_CONTENT_TYPE);
                 let mut transforms =
                     Transforms::start(&self.app.settings().transforms, &self.request);
@@ -492,9 +494,10 @@ impl RequestContext {
         let Some(mut writer) = self.writer.take() else {
             return Err(HttpError::connection_closed());
         };
-        let headers = self.headers.get_or_insert_with(Box::default);
+        let headers = &mut self.headers;
         let settings = self.app.settings();
         if let Some(mut transforms) = Transforms::start(&settings.transforms, &self.request) {
+            let headers = headers.get_or_insert_with(pooled_map);
             if let Some(tag) = etag.take() {
                 headers.insert(ETAG, tag.to_header_value());
             }
@@ -508,12 +511,15 @@ impl RequestContext {
         // to us): the encoder writes those the map lacks straight into the head.
         let defaults = if bodiless(status) {
             body = Bytes::new();
-            for name in [CONTENT_ENCODING, CONTENT_LANGUAGE, CONTENT_TYPE] {
-                headers.remove(name);
+            if let Some(headers) = headers {
+                for name in [CONTENT_ENCODING, CONTENT_LANGUAGE, CONTENT_TYPE] {
+                    headers.remove(name);
+                }
             }
             self.app.answer_defaults()
         } else if settings.compress_response {
             // gzip looks at the type.
+            let headers = headers.get_or_insert_with(pooled_map);
             headers.entry(CONTENT_TYPE).or_insert(DEFAULT_CONTENT_TYPE);
             body = crate::compress::gzip_response(self.request.headers(), headers, body);
             self.app.answer_defaults()
@@ -524,9 +530,13 @@ impl RequestContext {
         if let Some(defaults) = defaults {
             writer.set_default_headers(Arc::clone(defaults));
         }
-        // The map goes with the response (the connection recycles it).
-        let headers = self.headers.take().unwrap_or_default();
-        let mut response = HttpResponse::with_headers(status, headers).body(body);
+        // The map goes with the response (the connection recycles it); without one, the
+        // response makes none.
+        let response = match self.headers.take() {
+            Some(headers) => HttpResponse::with_headers(status, headers),
+            None => HttpResponse::new(status),
+        };
+        let mut response = response.body(body);
         if let Some(reason) = &self.reason {
             // Checked when set.
             let _ = response.set_reason(Some(reason));
@@ -709,6 +719,12 @@ fn header_pair(name: &str, value: &str) -> Result<(HeaderName, HeaderValue), Htt
     let value = HeaderValue::from_str(value)
         .map_err(|_| HttpError::internal(format!("unsafe header value {value:?}")))?;
     Ok((name, value))
+}
+
+/// An empty map from the thread's pool (the protocol crate keeps it; a response made without
+/// fields hands one over on request).
+fn pooled_map() -> Box<HeaderMap> {
+    HttpResponse::ok().into_boxed_parts().1
 }
 
 /// Whether `headers` has `name`; an empty map (most answers' own fields, the defaults travelling

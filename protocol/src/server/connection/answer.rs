@@ -9,7 +9,9 @@ use http::header::HeaderValue;
 use http::{StatusCode, Version};
 use tokio::io::{AsyncRead, AsyncWrite};
 
-use super::super::response::{EntityTag, HttpResponse, ResponseEvent, add_defaults};
+use super::super::response::{
+    EntityTag, HttpResponse, ResponseEvent, add_defaults, empty_header_map,
+};
 use super::super::sent::SentHook;
 use super::super::service::HttpService;
 use super::super::upgrade::Switch;
@@ -392,15 +394,15 @@ pub(super) fn encode_whole<T: AsyncRead + AsyncWrite + Unpin>(
     stream: &mut IoStream<T>,
 ) -> bool {
     let reason = response.take_reason();
-    let (status, mut headers, body) = response.into_boxed_parts();
     let fields = defaults.and_then(EncodedDefaults::fields);
     if let Some(defaults) = defaults
         && fields.is_none()
     {
         // Fields the encoder reads (framing, `Connection`, `Date`), or too many to track:
         // into the map, as any other reader of the answer gets them.
-        add_defaults(&mut headers, defaults.map());
+        add_defaults(response.headers_mut(), defaults.map());
     }
+    let (status, headers, body) = response.into_parts_if_any();
     let mut fresh;
     let encoder = match started {
         Some(encoder) => encoder,
@@ -409,7 +411,7 @@ pub(super) fn encode_whole<T: AsyncRead + AsyncWrite + Unpin>(
                 context,
                 status,
                 reason.as_deref(),
-                &headers,
+                headers.as_deref().unwrap_or_else(|| empty_header_map()),
                 fields,
                 etag.map(EntityTag::as_bytes),
                 BodyLength::Known(body.len() as u64),
@@ -419,7 +421,9 @@ pub(super) fn encode_whole<T: AsyncRead + AsyncWrite + Unpin>(
             &mut fresh
         }
     };
-    crate::h1::recycle_boxed(headers);
+    if let Some(headers) = headers {
+        crate::h1::recycle_boxed(headers);
+    }
     let failed = queue_data(encoder, body, stream).is_err()
         || encoder.encode_end(None, stream.write_buffer_mut()).is_err();
     failed || encoder.must_close()

@@ -21,4 +21,5 @@ pub use etag::EntityTag;
 pub(crate) use stream::Whole;
 pub use stream::{OnUpgrade, ResponseEvent, ResponseStream};
 pub use whole::HttpResponse;
+pub(crate) use whole::empty_header_map;
 pub use writer::{ResponseWriter, is_forbidden_trailer};

@@ -18,13 +18,15 @@ use http::{HeaderMap, StatusCode};
 /// assert_eq!(response.headers()["content-type"], "text/plain; charset=utf-8");
 /// assert_eq!(response.body_bytes().as_ref(), b"Hello, world");
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct HttpResponse {
     /// The status line's code.
     status: StatusCode,
     /// Header fields in the order they are written; boxed (and recycled with its box) so that
     /// the response, which moves several times on its way to the write buffer, stays small.
-    headers: Box<HeaderMap>,
+    /// `None` until a field is added: an answer whose fields all travel beside the map (the
+    /// application's defaults, the ETag) takes no map from the pool and gives none back.
+    headers: Option<Box<HeaderMap>>,
     /// The body; shared, not copied, when written.
     body: Bytes,
     /// A reason phrase of the application's in place of the standard one (Tornado's
@@ -35,7 +37,12 @@ pub struct HttpResponse {
 impl HttpResponse {
     /// An empty response with `status`.
     pub fn new(status: StatusCode) -> Self {
-        Self::with_headers(status, recycled_header_map())
+        HttpResponse {
+            status,
+            headers: None,
+            body: Bytes::new(),
+            reason: None,
+        }
     }
 
     /// An empty response with `status` and the fields in `headers` (see
@@ -44,7 +51,7 @@ impl HttpResponse {
     pub fn with_headers(status: StatusCode, headers: Box<HeaderMap>) -> Self {
         HttpResponse {
             status,
-            headers,
+            headers: Some(headers),
             body: Bytes::new(),
             reason: None,
         }
@@ -57,7 +64,7 @@ impl HttpResponse {
 
     /// Adds a header field (keeping earlier values of the same name).
     pub fn header(mut self, name: HeaderName, value: HeaderValue) -> Self {
-        self.headers.append(name, value);
+        self.headers_mut().append(name, value);
         self
     }
 
@@ -69,7 +76,7 @@ impl HttpResponse {
 
     /// Sets a `text/plain; charset=utf-8` body.
     pub fn text(mut self, text: impl Into<Bytes>) -> Self {
-        self.headers.insert(
+        self.headers_mut().insert(
             CONTENT_TYPE,
             HeaderValue::from_static("text/plain; charset=utf-8"),
         );
@@ -129,12 +136,15 @@ impl HttpResponse {
 
     /// The header fields.
     pub fn headers(&self) -> &HeaderMap {
-        &self.headers
+        match &self.headers {
+            Some(headers) => headers,
+            None => empty_header_map(),
+        }
     }
 
     /// The header fields, to change.
     pub fn headers_mut(&mut self) -> &mut HeaderMap {
-        &mut self.headers
+        self.headers.get_or_insert_with(recycled_header_map)
     }
 
     /// The body.
@@ -144,7 +154,11 @@ impl HttpResponse {
 
     /// Splits into status, headers and body.
     pub fn into_parts(self) -> (StatusCode, HeaderMap, Bytes) {
-        (self.status, *self.headers, self.body)
+        (
+            self.status,
+            self.headers.map(|headers| *headers).unwrap_or_default(),
+            self.body,
+        )
     }
 
     /// [`into_parts`](Self::into_parts) keeping the map in its box, which
@@ -152,8 +166,38 @@ impl HttpResponse {
     /// apart from the response (a handler's context) moves the box instead of the map, and the
     /// map, recycled per thread once a response is written, keeps its capacity.
     pub fn into_boxed_parts(self) -> (StatusCode, Box<HeaderMap>, Bytes) {
+        (
+            self.status,
+            self.headers.unwrap_or_else(recycled_header_map),
+            self.body,
+        )
+    }
+
+    /// [`into_boxed_parts`](Self::into_boxed_parts) without making a map for a response that
+    /// never had a field (the encoder writes such a head from an empty map, and has nothing to
+    /// give back to the pool).
+    pub(crate) fn into_parts_if_any(self) -> (StatusCode, Option<Box<HeaderMap>>, Bytes) {
         (self.status, self.headers, self.body)
     }
+}
+
+/// Equal when status, fields, body and reason are: a response that never had a field equals one
+/// whose map is empty.
+impl PartialEq for HttpResponse {
+    fn eq(&self, other: &Self) -> bool {
+        self.status == other.status
+            && self.headers() == other.headers()
+            && self.body == other.body
+            && self.reason == other.reason
+    }
+}
+
+impl Eq for HttpResponse {}
+
+/// The fields of a response that has none.
+pub(crate) fn empty_header_map() -> &'static HeaderMap {
+    static EMPTY: std::sync::LazyLock<HeaderMap> = std::sync::LazyLock::new(HeaderMap::new);
+    &EMPTY
 }
 
 /// An empty header map from this thread's pool, boxed as responses hold theirs, for
@@ -161,4 +205,29 @@ impl HttpResponse {
 /// filling one allocates nothing.
 pub(crate) fn recycled_header_map() -> Box<HeaderMap> {
     crate::h1::boxed_header_map()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_map_is_made_only_for_a_field() {
+        let bare = HttpResponse::ok().body("hi");
+        assert!(bare.headers().is_empty());
+        let (_, headers, _) = bare.clone().into_parts_if_any();
+        assert!(headers.is_none(), "no field, no map from the pool");
+        // Equal to the same response holding an empty map.
+        assert_eq!(
+            bare,
+            HttpResponse::with_headers(StatusCode::OK, Box::default()).body("hi")
+        );
+        let typed = bare.text("hi");
+        assert_eq!(typed.headers()[CONTENT_TYPE], "text/plain; charset=utf-8");
+        let (_, headers, _) = typed.into_parts_if_any();
+        assert_eq!(headers.map(|headers| headers.len()), Some(1));
+        // `into_boxed_parts` always hands over a map, empty if need be.
+        let (_, headers, _) = HttpResponse::ok().into_boxed_parts();
+        assert!(headers.is_empty());
+    }
 }

@@ -381,8 +381,10 @@ impl ResponseWriter {
             }
         }
         if head_sent {
-            let (_, headers, body) = response.into_boxed_parts();
-            crate::h1::recycle_boxed(headers);
+            let (_, headers, body) = response.into_parts_if_any();
+            if let Some(headers) = headers {
+                crate::h1::recycle_boxed(headers);
+            }
             if !body.is_empty() {
                 state.events.push_back(ResponseEvent::Data(body));
             }
