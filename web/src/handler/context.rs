@@ -692,12 +692,20 @@ impl RequestContext {
         self.writer = None;
     }
 
-    /// Writes the access log line with the current status.
+    /// Writes the access log line with the current status. Whether anyone wants it is asked
+    /// in line; the line is made out of line.
+    #[inline]
     pub(crate) fn log(&self) {
         let log_function = self.app.settings().log_function.as_ref();
-        if !crate::access_log::wanted(log_function, self.status) {
-            return;
+        if crate::access_log::wanted(log_function, self.status) {
+            self.write_log();
         }
+    }
+
+    /// The access log line, wanted.
+    #[inline(never)]
+    fn write_log(&self) {
+        let log_function = self.app.settings().log_function.as_ref();
         let entry = AccessLogEntry {
             status: self.status,
             method: self.request.method(),
