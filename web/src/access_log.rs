@@ -74,7 +74,7 @@ pub(crate) fn enabled(log_function: Option<&LogFunction>) -> bool {
 /// Whether a line for `status` goes anywhere: to the application's `log_function`, or to a
 /// `tracing` subscriber listening at the status class's level. When not, the line is not made
 /// (no clock read, no formatting).
-#[inline]
+#[inline(always)]
 pub(crate) fn wanted(log_function: Option<&LogFunction>, status: StatusCode) -> bool {
     if log_function.is_some() {
         return true;
