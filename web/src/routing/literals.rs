@@ -35,7 +35,7 @@ impl Literals {
     }
 
     /// The index of the first rule whose literal is `path`.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn get(&self, path: &str) -> Option<usize> {
         if !self.many.is_empty() {
             return self.many.get(path).copied();
