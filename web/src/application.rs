@@ -106,7 +106,7 @@ impl AppShared {
     }
 
     /// The target for `request` and its path arguments.
-    #[inline]
+    #[inline(always)]
     fn target_for(&self, request: &HttpServerRequest) -> (&Target, PathArgs) {
         match self.route(request) {
             Some(Found {
