@@ -259,7 +259,6 @@ impl HttpService for Application {
         let shared = &*self.shared;
         let (target, args) = shared.target_for(&message.request);
         message.path_args = args;
-        let target = target.kind();
         if !target.uses_app_context() {
             message.request.set_app_data(Arc::clone(&shared.app_data));
             if let Some(defaults) = shared.context.answer_defaults() {

@@ -97,7 +97,7 @@ pub trait RouteTarget: Send + Sync + 'static {
 
     /// Whether the target writes its own access log line (a `RequestHandler`, a mounted
     /// `Application`); otherwise the application logs the answer's status when it is sent.
-    /// Default: no.
+    /// Asked once, by [`Target::new`]. Default: no.
     fn logs_itself(&self) -> bool {
         false
     }
@@ -106,7 +106,8 @@ pub trait RouteTarget: Send + Sync + 'static {
     /// gives its answers the application's default fields (`Server`, `default_headers`) itself,
     /// as a `RequestHandler` does when it answers. The application then neither attaches
     /// itself to the request ([`HttpServerRequest::app_data`]) nor sets the writer's defaults,
-    /// which spares two reference counts a request. Default: no.
+    /// which spares two reference counts a request. Asked once, by [`Target::new`]. Default:
+    /// no.
     fn uses_app_context(&self) -> bool {
         false
     }
@@ -126,29 +127,53 @@ pub trait RouteTarget: Send + Sync + 'static {
 /// [`actor`], [`per_worker`], [`service`], [`blocking`](crate::blocking::blocking),
 /// [`websocket`](crate::websocket()), from a [`Router`](crate::Router) (nesting), or from any
 /// type implementing the trait with [`Target::new`].
+///
+/// [`RouteTarget::logs_itself`] and [`RouteTarget::uses_app_context`] are asked once, here:
+/// they describe the kind of target, and every request reads them.
 #[derive(Clone)]
-pub struct Target(Arc<dyn RouteTarget>);
+pub struct Target {
+    /// The target.
+    target: Arc<dyn RouteTarget>,
+    /// Its [`RouteTarget::logs_itself`].
+    logs_itself: bool,
+    /// Its [`RouteTarget::uses_app_context`].
+    uses_app_context: bool,
+}
 
 impl Target {
     /// A target of a kind of your own.
     pub fn new(target: impl RouteTarget) -> Self {
-        Target(Arc::new(target))
+        Target {
+            logs_itself: target.logs_itself(),
+            uses_app_context: target.uses_app_context(),
+            target: Arc::new(target),
+        }
     }
 
     /// Hands `message` to the target (see [`RouteTarget::deliver`]): how a target that
     /// forwards requests reaches the next one.
     pub fn deliver(&self, message: HttpRequestMessage, app: &AppContext) -> Option<Work> {
-        self.0.deliver(message, app)
+        self.target.deliver(message, app)
+    }
+
+    /// The target's [`RouteTarget::logs_itself`].
+    pub(crate) fn logs_itself(&self) -> bool {
+        self.logs_itself
+    }
+
+    /// The target's [`RouteTarget::uses_app_context`].
+    pub(crate) fn uses_app_context(&self) -> bool {
+        self.uses_app_context
     }
 
     /// The target itself.
     pub(crate) fn kind(&self) -> &dyn RouteTarget {
-        &*self.0
+        &*self.target
     }
 }
 
 impl fmt::Debug for Target {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("Target").field(&self.0.name()).finish()
+        f.debug_tuple("Target").field(&self.target.name()).finish()
     }
 }
