@@ -255,7 +255,7 @@ impl HttpService for Application {
 
     fn call(&self, mut message: HttpRequestMessage) -> Dispatch {
         let span = request_span(&mut message);
-        let entered = span.enter();
+        let entered = span.as_ref().map(tracing::Span::enter);
         let shared = &*self.shared;
         let (target, args) = shared.target_for(&message.request);
         message.path_args = args;
@@ -306,12 +306,10 @@ struct Mounted(Application);
 impl RouteTarget for Mounted {
     fn deliver(&self, message: HttpRequestMessage, _app: &AppContext) -> Option<Work> {
         let Dispatch { work, span } = self.0.call(message);
-        match work {
+        match (work, span) {
             // The mounted application's span stays around its work.
-            Some(work) if !span.is_disabled() => {
-                Some(Box::pin(tracing::Instrument::instrument(work, span)))
-            }
-            work => work,
+            (Some(work), Some(span)) => Some(Box::pin(tracing::Instrument::instrument(work, span))),
+            (work, _) => work,
         }
     }
 
@@ -337,8 +335,9 @@ static NEXT_REQUEST_ID: AtomicU64 = AtomicU64::new(1);
 
 /// The request's `tracing` span (target `cyclone::request`, at info): method, path, a request
 /// id numbering the process's requests, and the status the client got, recorded when the
-/// answer is sent. Disabled (and nothing recorded or allocated) when no subscriber wants it.
-fn request_span(message: &mut HttpRequestMessage) -> tracing::Span {
+/// answer is sent. `None` (nothing recorded, allocated, entered or dropped) when no subscriber
+/// wants it.
+fn request_span(message: &mut HttpRequestMessage) -> Option<tracing::Span> {
     let request = &message.request;
     let span = tracing::info_span!(
         target: "cyclone::request",
@@ -348,17 +347,18 @@ fn request_span(message: &mut HttpRequestMessage) -> tracing::Span {
         request_id = tracing::field::Empty,
         status = tracing::field::Empty,
     );
-    if !span.is_disabled() {
-        span.record(
-            "request_id",
-            NEXT_REQUEST_ID.fetch_add(1, Ordering::Relaxed),
-        );
-        let recorder = span.clone();
-        message.writer.on_sent(move |status| {
-            recorder.record("status", status.as_u16());
-        });
+    if span.is_disabled() {
+        return None;
     }
-    span
+    span.record(
+        "request_id",
+        NEXT_REQUEST_ID.fetch_add(1, Ordering::Relaxed),
+    );
+    let recorder = span.clone();
+    message.writer.on_sent(move |status| {
+        recorder.record("status", status.as_u16());
+    });
+    Some(span)
 }
 
 /// The work the connection polls for one request to an [`Application`]: the target's, if it
@@ -367,8 +367,8 @@ fn request_span(message: &mut HttpRequestMessage) -> tracing::Span {
 pub struct Dispatch {
     /// The target's work.
     work: Option<Work>,
-    /// The request's span (method, path, request id, status).
-    span: tracing::Span,
+    /// The request's span (method, path, request id, status), when a subscriber wants it.
+    span: Option<tracing::Span>,
 }
 
 impl std::fmt::Debug for Dispatch {
@@ -388,7 +388,7 @@ impl Future for Dispatch {
         let this = self.get_mut();
         match &mut this.work {
             Some(work) => {
-                let _entered = this.span.enter();
+                let _entered = this.span.as_ref().map(tracing::Span::enter);
                 work.as_mut().poll(cx)
             }
             None => Poll::Ready(()),
