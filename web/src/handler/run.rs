@@ -64,7 +64,6 @@ pub(crate) fn run<H: RequestHandler>(handler: H, cx: RequestContext) -> impl Fut
         if !guard.in_steps {
             return after_panic(&mut guard, &mut cx, &*panic);
         }
-        guard.in_steps = false;
         let error = HttpError::panic(panic_message(&*panic).to_owned());
         // Boxed: the error path's future would otherwise sit in every request's.
         if let Err(panic) = AssertUnwindSafe(Box::pin(conclude(&mut guard, &mut cx, Err(error))))

@@ -4,8 +4,8 @@
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
-/// Up to this many literals are kept in a list and compared in turn: for a handful, comparing
-/// lengths (and the bytes of the one that fits) is cheaper than hashing the path and probing a
+/// Up to this many literals are kept in a list and compared in turn (`str` equality compares
+/// the lengths first, and the bytes only of one that fits): for a handful that is cheaper than hashing the path and probing a
 /// table (a router's lookup of `/` among one route: 116 instructions → 86 in
 /// `bench/callgrind.sh`).
 const FEW: usize = 8;
@@ -42,7 +42,7 @@ impl Literals {
         }
         self.few
             .iter()
-            .find(|(literal, _)| literal.len() == path.len() && **literal == *path)
+            .find(|(literal, _)| **literal == *path)
             .map(|(_, index)| *index)
     }
 }
