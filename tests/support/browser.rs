@@ -12,7 +12,6 @@ use fantoccini::elements::Element;
 use fantoccini::wd::Capabilities;
 use fantoccini::{Client, Locator};
 use futures::FutureExt;
-use rcgen::PublicKeyData;
 use sha2::{Digest, Sha256};
 use tokio::time::error::Elapsed;
 
@@ -151,7 +150,7 @@ pub fn finish(
 /// `--ignore-certificate-errors-spki-list` takes it.
 pub fn spki_hash(key_pem: &str) -> String {
     let key = rcgen::KeyPair::from_pem(key_pem).expect("the test key");
-    let digest = Sha256::digest(key.subject_public_key_info());
+    let digest = Sha256::digest(key.public_key_der());
     base64::engine::general_purpose::STANDARD.encode(digest)
 }
 

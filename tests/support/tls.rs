@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use cyclone::tls::{TlsClientConfig, TlsServerBuilder, TlsServerConfig};
 use rcgen::{
-    BasicConstraints, CertificateParams, CertifiedIssuer, DnType, ExtendedKeyUsagePurpose, IsCa,
+    BasicConstraints, Certificate, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa,
     KeyPair, KeyUsagePurpose,
 };
 
@@ -21,8 +21,8 @@ pub struct Pki {
     pub client_cert: String,
     /// Its key.
     pub client_key: String,
-    /// The CA, to issue more certificates with.
-    issuer: CertifiedIssuer<'static, KeyPair>,
+    /// The CA, to issue more certificates with: its certificate and its key.
+    issuer: (Certificate, KeyPair),
 }
 
 impl Pki {
@@ -38,7 +38,8 @@ impl Pki {
             KeyUsagePurpose::CrlSign,
             KeyUsagePurpose::DigitalSignature,
         ];
-        let ca = CertifiedIssuer::self_signed(ca_params, KeyPair::generate().unwrap()).unwrap();
+        let ca_key = KeyPair::generate().unwrap();
+        let ca = (ca_params.self_signed(&ca_key).unwrap(), ca_key);
 
         let issue = |names: Vec<String>, usage: ExtendedKeyUsagePurpose| issue(&ca, names, usage);
         let (server_cert, server_key) = issue(
@@ -50,7 +51,7 @@ impl Pki {
             ExtendedKeyUsagePurpose::ClientAuth,
         );
         Pki {
-            ca: ca.pem(),
+            ca: ca.0.pem(),
             server_cert,
             server_key,
             client_cert,
@@ -96,13 +97,13 @@ impl Pki {
 
 /// A certificate for `names` with `usage`, signed by `ca`: its PEM and its key's.
 fn issue(
-    ca: &CertifiedIssuer<'static, KeyPair>,
+    (ca, ca_key): &(Certificate, KeyPair),
     names: Vec<String>,
     usage: ExtendedKeyUsagePurpose,
 ) -> (String, String) {
     let mut params = CertificateParams::new(names).unwrap();
     params.extended_key_usages = vec![usage];
     let key = KeyPair::generate().unwrap();
-    let cert = params.signed_by(&key, ca).unwrap();
+    let cert = params.signed_by(&key, ca, ca_key).unwrap();
     (cert.pem(), key.serialize_pem())
 }
