@@ -103,6 +103,17 @@ impl BodyDecoder {
         self.state == State::Done
     }
 
+    /// Ends a body known to be empty (`Length(0)`, most requests) without a
+    /// [`decode`](Self::decode) step: true when it was one, and it is now done.
+    #[inline]
+    pub(crate) fn end_if_empty(&mut self) -> bool {
+        let empty = matches!(self.state, State::Length { remaining: 0 });
+        if empty {
+            self.state = State::Done;
+        }
+        empty
+    }
+
     /// Takes the next body event off the front of `buf`.
     ///
     /// `Ok(None)` means more bytes are needed (the caller appends to `buf` and calls again).
