@@ -153,6 +153,13 @@ impl HttpServerRequest {
         &mut self.inner.head
     }
 
+    /// Replaces where the request came from: the proxy-reported client and protocol, with
+    /// `xheaders`.
+    pub(crate) fn set_origin(&mut self, remote_ip: IpAddr, protocol: &'static str) {
+        self.inner.remote_ip = remote_ip;
+        self.inner.protocol = protocol;
+    }
+
     /// Attaches what a router wants every target the request reaches to find (the web
     /// layer's application context), replacing what was attached before.
     pub fn set_app_data(&mut self, data: Arc<dyn Any + Send + Sync>) {
