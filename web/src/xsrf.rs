@@ -39,7 +39,7 @@ impl RequestContext {
     /// `xsrf_cookie_version` setting asks for version 1; sets the XSRF cookie if the request
     /// had none.
     pub fn xsrf_token(&mut self) -> Result<String, HttpError> {
-        if let Some(token) = &self.xsrf_token {
+        if let Some(token) = self.rare().and_then(|rare| rare.xsrf_token.as_ref()) {
             return Ok(token.clone());
         }
         let cookie_name = self.settings().xsrf_cookie_name_or_default().to_owned();
@@ -69,7 +69,7 @@ impl RequestContext {
             }
             self.set_cookie_with(&cookie_name, &token, &options)?;
         }
-        self.xsrf_token = Some(token.clone());
+        self.rare_mut().xsrf_token = Some(token.clone());
         Ok(token)
     }
 

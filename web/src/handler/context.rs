@@ -41,9 +41,6 @@ pub struct RequestContext {
     app: AppRef,
     /// The status to send.
     status: StatusCode,
-    /// A reason phrase of the handler's for the status line (Tornado's `set_status(code,
-    /// reason)`), already checked.
-    reason: Option<Box<str>>,
     /// The header fields to send (until the head is flushed): a pooled map, taken when the
     /// first field is set and handed to the response whole; `None` before (most answers set
     /// none: the application's defaults and the ETag travel beside the map) and once it went
@@ -60,19 +57,31 @@ pub struct RequestContext {
     stream: Option<Box<Stream>>,
     /// The user [`get_current_user`](crate::RequestHandler::get_current_user) returned.
     pub(crate) current_user: Option<String>,
-    /// This request's XSRF token, once made (Tornado's `_xsrf_token`).
-    pub(crate) xsrf_token: Option<String>,
     /// The handler's `compute_etag`.
     pub(crate) compute_etag: fn(&RequestContext) -> Option<EntityTag>,
-    /// An error page asked for by [`send_error`](Self::send_error), rendered by the handler's
-    /// `write_error` once its method returns (the context cannot reach the handler).
-    send_error: Option<Box<HttpError>>,
-    /// The handler's mailbox, made the first time the handler hands out its address.
-    pub(crate) inbox: Option<Box<super::inbox::Inbox>>,
+    /// The request's method as one of the seven handler methods, found once.
+    pub(crate) verb: super::verb::Verb,
     /// The route's record of which handler methods work, for a 405's `Allow`.
     pub(crate) methods_seen: Option<super::methods_seen::SeenRecord>,
-    /// Trailer fields to end the body with ([`add_trailer`](Self::add_trailer)); rare, so
-    /// boxed.
+    /// What few requests use, in one box made on first use: most contexts carry none of it,
+    /// and a smaller context is cheaper to build, move into its handler's future and drop.
+    rare: Option<Box<Rare>>,
+}
+
+/// The parts of a [`RequestContext`] most requests never set.
+#[derive(Default)]
+pub(crate) struct Rare {
+    /// A reason phrase of the handler's for the status line (Tornado's `set_status(code,
+    /// reason)`), already checked.
+    reason: Option<Box<str>>,
+    /// This request's XSRF token, once made (Tornado's `_xsrf_token`).
+    pub(crate) xsrf_token: Option<String>,
+    /// An error page asked for by [`send_error`](RequestContext::send_error), rendered by the
+    /// handler's `write_error` once its method returns (the context cannot reach the handler).
+    send_error: Option<HttpError>,
+    /// The handler's mailbox, made the first time the handler hands out its address.
+    pub(crate) inbox: Option<super::inbox::Inbox>,
+    /// Trailer fields to end the body with ([`add_trailer`](RequestContext::add_trailer)).
     trailers: Option<Box<HeaderMap>>,
 }
 
@@ -161,23 +170,20 @@ impl RequestContext {
         app: AppRef,
     ) -> Self {
         RequestContext {
+            verb: super::verb::Verb::of(request.method()),
             request,
             path_args,
             app,
             status: StatusCode::OK,
-            reason: None,
             headers: None,
             writer: Some(writer),
             buffer: Pieces::Empty,
             finished: false,
             stream: None,
             current_user: None,
-            xsrf_token: None,
             compute_etag: |cx| Some(cx.default_etag()),
-            send_error: None,
-            inbox: None,
-            trailers: None,
             methods_seen: None,
+            rare: None,
         }
     }
 
@@ -219,7 +225,9 @@ impl RequestContext {
     /// Sets the status (before the head is flushed), with its standard reason phrase.
     pub fn set_status(&mut self, status: StatusCode) {
         self.status = status;
-        self.reason = None;
+        if let Some(rare) = &mut self.rare {
+            rare.reason = None;
+        }
     }
 
     /// Sets the status with a reason phrase of the handler's in the status line (Tornado's
@@ -237,14 +245,24 @@ impl RequestContext {
             )));
         }
         self.status = status;
-        self.reason = Some(Box::from(reason));
+        self.rare_mut().reason = Some(Box::from(reason));
         Ok(())
     }
 
     /// The custom reason phrase set with
     /// [`set_status_with_reason`](Self::set_status_with_reason), if any.
     pub fn reason(&self) -> Option<&str> {
-        self.reason.as_deref()
+        self.rare.as_ref()?.reason.as_deref()
+    }
+
+    /// The rarely used parts, if any was set.
+    pub(crate) fn rare(&self) -> Option<&Rare> {
+        self.rare.as_deref()
+    }
+
+    /// The rarely used parts, made on first use.
+    pub(crate) fn rare_mut(&mut self) -> &mut Rare {
+        self.rare.get_or_insert_with(Box::default)
     }
 
     /// The header fields to send (empty once the answer is handed over).
@@ -290,7 +308,8 @@ impl RequestContext {
         if cyclone_protocol::server::is_forbidden_trailer(&name) {
             return Err(HttpError::internal(format!("{name} may not be a trailer")));
         }
-        self.trailers
+        self.rare_mut()
+            .trailers
             .get_or_insert_with(Box::default)
             .append(name, value);
         Ok(())
@@ -298,7 +317,7 @@ impl RequestContext {
 
     /// The trailer fields added so far.
     pub fn trailers(&self) -> Option<&HeaderMap> {
-        self.trailers.as_deref()
+        self.rare.as_ref()?.trailers.as_deref()
     }
 
     /// Removes a header field.
@@ -312,8 +331,10 @@ impl RequestContext {
     /// error survives [`send_error`](Self::send_error) and the error page.
     pub fn clear(&mut self) {
         self.status = StatusCode::OK;
-        self.reason = None;
-        self.trailers = None;
+        if let Some(rare) = &mut self.rare {
+            rare.reason = None;
+            rare.trailers = None;
+        }
         self.buffer.clear();
         let Some(headers) = self.headers.as_deref_mut() else {
             return;
@@ -404,7 +425,7 @@ impl RequestContext {
                     first = Pieces::One(chunk);
                 }
                 writer.set_status(self.status);
-                if let Some(reason) = &self.reason {
+                if let Some(reason) = self.rare.as_ref().and_then(|rare| rare.reason.as_deref()) {
                     // Checked when set.
                     let _ = writer.set_reason(reason);
                 }
@@ -432,13 +453,13 @@ impl RequestContext {
         if let Some(result) = self.finish_now() {
             return result;
         }
-        if self.trailers.is_some() && self.stream.is_none() && self.writer.is_some() {
+        if self.trailers().is_some() && self.stream.is_none() && self.writer.is_some() {
             // Trailers follow a streamed body: the answer goes out streamed.
             Box::pin(self.flush()).await?;
         }
         self.finished = true;
         if let Some(stream) = self.stream.take() {
-            let trailers = self.trailers.take();
+            let trailers = self.rare.as_mut().and_then(|rare| rare.trailers.take());
             let result = match self.writer.take() {
                 // Boxed: the streamed finish's future would otherwise sit in every request's.
                 Some(writer) => {
@@ -463,7 +484,7 @@ impl RequestContext {
         if self.finished {
             return Some(Err(HttpError::internal("finish() called twice")));
         }
-        if self.stream.is_some() || (self.trailers.is_some() && self.writer.is_some()) {
+        if self.stream.is_some() || (self.trailers().is_some() && self.writer.is_some()) {
             return None;
         }
         self.finished = true;
@@ -537,7 +558,7 @@ impl RequestContext {
             None => HttpResponse::new(status),
         };
         let mut response = response.body(body);
-        if let Some(reason) = &self.reason {
+        if let Some(reason) = self.reason() {
             // Checked when set.
             let _ = response.set_reason(Some(reason));
         }
@@ -631,7 +652,7 @@ impl RequestContext {
                 self.request.uri()
             );
             self.finished = true;
-            self.send_error = Some(Box::new(HttpError::connection_closed()));
+            self.rare_mut().send_error = Some(HttpError::connection_closed());
             return Err(HttpError::connection_closed());
         }
         if self.finished {
@@ -641,21 +662,21 @@ impl RequestContext {
         self.clear();
         self.status = error.status;
         self.finished = true;
-        self.send_error = Some(Box::new(error));
+        self.rare_mut().send_error = Some(error);
         Ok(())
     }
 
     /// Whether [`send_error`](Self::send_error) asked for an error page.
     pub(crate) fn send_error_pending(&self) -> bool {
-        self.send_error.is_some()
+        self.rare().is_some_and(|rare| rare.send_error.is_some())
     }
 
     /// The error [`send_error`](Self::send_error) asked for, reopening the response so the
     /// runner can render it.
     pub(crate) fn take_send_error(&mut self) -> Option<HttpError> {
-        let error = self.send_error.take()?;
+        let error = self.rare.as_mut()?.send_error.take()?;
         self.finished = false;
-        Some(*error)
+        Some(error)
     }
 
     /// Writes Tornado's default error page for `error` (what the default `write_error` does).

@@ -155,13 +155,13 @@ impl RequestContext {
     where
         M: Message<Result = ()> + Send + 'static,
     {
-        let inbox = self.inbox.get_or_insert_with(|| {
+        let inbox = self.rare_mut().inbox.get_or_insert_with(|| {
             let queue = Rc::new(Queue::default());
             let mailbox = Mailbox {
                 queue: Rc::clone(&queue),
             }
             .start();
-            Box::new(Inbox { queue, mailbox })
+            Inbox { queue, mailbox }
         });
         inbox.mailbox.clone().recipient()
     }
@@ -171,7 +171,7 @@ impl RequestContext {
     /// `receive`. Fails (500) if the handler never made an address for messages to come to.
     /// To bound the wait, wrap it in `tokio::time::timeout`.
     pub async fn receive<M: 'static>(&mut self) -> Result<M, HttpError> {
-        let Some(inbox) = &self.inbox else {
+        let Some(inbox) = self.rare().and_then(|rare| rare.inbox.as_ref()) else {
             return Err(HttpError::internal(
                 "receive() before recipient(): nothing can send to this handler",
             ));
@@ -189,7 +189,7 @@ impl RequestContext {
 
     /// The next message of type `M` already received, without waiting.
     pub fn try_receive<M: 'static>(&mut self) -> Option<M> {
-        take::<M>(&self.inbox.as_ref()?.queue)
+        take::<M>(&self.rare()?.inbox.as_ref()?.queue)
     }
 }
 

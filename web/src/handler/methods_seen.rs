@@ -11,16 +11,7 @@ use std::sync::atomic::{AtomicU8, Ordering};
 
 use http::Method;
 
-/// The seven methods a handler answers, as bits.
-const METHODS: [Method; 7] = [
-    Method::GET,
-    Method::HEAD,
-    Method::POST,
-    Method::DELETE,
-    Method::PATCH,
-    Method::PUT,
-    Method::OPTIONS,
-];
+use super::verb::Verb;
 
 /// The methods of one route's handler seen working; shared by every request to the route.
 #[derive(Debug, Default)]
@@ -29,48 +20,43 @@ pub(crate) struct MethodsSeen(Arc<AtomicU8>);
 /// What one request holds of its route's [`MethodsSeen`].
 #[derive(Debug)]
 pub(crate) enum SeenRecord {
-    /// Its method has not been seen working yet: the request may add it.
-    Learning(MethodsSeen),
+    /// Its method has not been seen working yet: the request may add it (its bit; 0 for a
+    /// method outside the seven).
+    Learning(MethodsSeen, u8),
     /// Its method is known to work: the methods seen when the request arrived, which is all a
     /// 405's `Allow` needs; holding no reference spares two atomic counts a request.
     Known(u8),
 }
 
 impl MethodsSeen {
-    /// The record for a request with `method`.
-    pub(crate) fn record_for(&self, method: &Method) -> SeenRecord {
+    /// The record for a request whose method is `verb`.
+    pub(crate) fn record_for(&self, verb: Verb) -> SeenRecord {
         let bits = self.0.load(Ordering::Relaxed);
-        match bit_of(method) {
-            Some(bit) if bits & bit != 0 => SeenRecord::Known(bits),
-            _ => SeenRecord::Learning(MethodsSeen(Arc::clone(&self.0))),
+        let bit = verb.bit();
+        if bits & bit != 0 {
+            SeenRecord::Known(bits)
+        } else {
+            SeenRecord::Learning(MethodsSeen(Arc::clone(&self.0)), bit)
         }
     }
 }
 
 impl SeenRecord {
-    /// `method` answered without the default 405.
-    pub(crate) fn note(&self, method: &Method) {
-        if let SeenRecord::Learning(seen) = self
-            && let Some(bit) = bit_of(method)
+    /// The request's method answered without the default 405.
+    pub(crate) fn note(&self) {
+        if let SeenRecord::Learning(seen, bit) = self
+            && *bit != 0
         {
-            seen.0.fetch_or(bit, Ordering::Relaxed);
+            seen.0.fetch_or(*bit, Ordering::Relaxed);
         }
     }
 
     /// Whether `method` has been seen working.
     pub(crate) fn contains(&self, method: &Method) -> bool {
         let bits = match self {
-            SeenRecord::Learning(seen) => seen.0.load(Ordering::Relaxed),
+            SeenRecord::Learning(seen, _) => seen.0.load(Ordering::Relaxed),
             SeenRecord::Known(bits) => *bits,
         };
-        bit_of(method).is_some_and(|bit| bits & bit != 0)
+        bits & Verb::of(method).bit() != 0
     }
-}
-
-/// The bit of one of the seven methods.
-fn bit_of(method: &Method) -> Option<u8> {
-    METHODS
-        .iter()
-        .position(|known| known == method)
-        .map(|index| 1 << index)
 }

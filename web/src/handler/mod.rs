@@ -17,6 +17,7 @@ mod methods_seen;
 mod pieces;
 mod run;
 mod target;
+mod verb;
 
 use bytes::Bytes;
 use http::Method;

@@ -14,6 +14,7 @@ use super::RequestHandler;
 use super::context::RequestContext;
 use super::methods_seen::SeenRecord;
 use super::panic_message;
+use super::verb::Verb;
 use crate::errors::{ErrorKind, HttpError};
 
 /// Calls `on_connection_close` if the run is dropped (the client left) before it is done.
@@ -181,9 +182,9 @@ async fn steps<H: RequestHandler>(
     handler: &mut H,
     cx: &mut RequestContext,
 ) -> Result<(), HttpError> {
-    let method = cx.request.method().clone();
-    let supported = H::SUPPORTED_METHODS.contains(&method)
-        || (method == Method::HEAD && H::SUPPORTED_METHODS.contains(&Method::GET));
+    let verb = cx.verb;
+    let supported = H::SUPPORTED_METHODS.contains(cx.request.method())
+        || (verb == Verb::Head && H::SUPPORTED_METHODS.contains(&Method::GET));
     if !supported {
         return Err(HttpError::new(StatusCode::METHOD_NOT_ALLOWED));
     }
@@ -196,7 +197,7 @@ async fn steps<H: RequestHandler>(
     }
     // Tornado's `_cross_origin_protection`: unsafe methods only; WebSocket upgrades (GETs)
     // are checked by their own handler.
-    if method != Method::GET && method != Method::HEAD && method != Method::OPTIONS {
+    if verb.is_unsafe() {
         if H::CHECK_XSRF_COOKIE && cx.settings().xsrf_cookies {
             cx.check_xsrf_cookie()?;
         }
@@ -231,19 +232,19 @@ async fn steps<H: RequestHandler>(
             cx.request.set_trailers(trailers);
         }
     }
-    let outcome = match method {
-        Method::GET => handler.get(cx).await,
-        Method::HEAD => handler.head(cx).await,
-        Method::POST => handler.post(cx).await,
-        Method::PUT => handler.put(cx).await,
-        Method::DELETE => handler.delete(cx).await,
-        Method::PATCH => handler.patch(cx).await,
-        Method::OPTIONS => handler.options(cx).await,
-        _ => Err(HttpError::new(StatusCode::METHOD_NOT_ALLOWED)),
+    let outcome = match verb {
+        Verb::Get => handler.get(cx).await,
+        Verb::Head => handler.head(cx).await,
+        Verb::Post => handler.post(cx).await,
+        Verb::Put => handler.put(cx).await,
+        Verb::Delete => handler.delete(cx).await,
+        Verb::Patch => handler.patch(cx).await,
+        Verb::Options => handler.options(cx).await,
+        Verb::Other => Err(HttpError::new(StatusCode::METHOD_NOT_ALLOWED)),
     };
     let unimplemented = matches!(&outcome, Err(error) if error.kind == ErrorKind::Unimplemented);
     if !unimplemented && let Some(seen) = &cx.methods_seen {
-        seen.note(&method);
+        seen.note();
     }
     outcome
 }

@@ -72,10 +72,9 @@ where
             path_args,
             writer,
         } = message;
-        let seen = self.methods_seen.record_for(request.method());
         let mut cx = RequestContext::new(request, path_args, writer, app.clone());
         cx.compute_etag = H::compute_etag;
-        cx.methods_seen = Some(seen);
+        cx.methods_seen = Some(self.methods_seen.record_for(cx.verb));
         // The rule's factory is user code too: its panic is a 500 like a method's.
         match std::panic::catch_unwind(AssertUnwindSafe(|| (self.factory)())) {
             Ok(handler) => Some(work_in_place!(run::run(handler, cx))),

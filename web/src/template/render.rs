@@ -104,7 +104,7 @@ impl RequestContext {
         let app = self.app().clone();
         let loader = loader_for(app.settings(), name)?;
         let environment = loader.environment(app.settings().compiled_template_cache_enabled());
-        let token = self.xsrf_token.clone();
+        let token = self.rare().and_then(|rare| rare.xsrf_token.clone());
         let namespace = Namespace::new(self, app, environment, token);
         namespace.begin_pass();
         let page = render_pass(&namespace, name, &Value::from_serialize(context), false)?;
@@ -155,9 +155,9 @@ impl RequestContext {
     /// checks XSRF, or the token exists already), so such pages render once. Notes what to
     /// take back if the page does not use it.
     fn prepare_xsrf(&mut self) -> Result<PreparedXsrf, HttpError> {
-        if self.xsrf_token.is_some() {
+        if self.rare().is_some_and(|rare| rare.xsrf_token.is_some()) {
             return Ok(PreparedXsrf {
-                token: self.xsrf_token.clone(),
+                token: self.rare().and_then(|rare| rare.xsrf_token.clone()),
                 made_here: None,
             });
         }
@@ -182,7 +182,7 @@ impl RequestContext {
         let Some(cookies_before) = xsrf.made_here else {
             return;
         };
-        self.xsrf_token = None;
+        self.rare_mut().xsrf_token = None;
         let headers = self.headers_mut();
         headers.remove(SET_COOKIE);
         for cookie in cookies_before {
