@@ -25,8 +25,12 @@
 # in how much of their code stays in the instruction cache (it was 234 against hyper's 30 per
 # HTTP/2 request on 2026-12-03), which instruction counts alone do not show.
 #
+# Only the load is counted: the counters are zeroed once the server listens and dumped when
+# the load ends (callgrind_control): start-up and shutdown are no part of a request's cost,
+# and would weigh differently on servers that answered different numbers of requests.
+#
 # Prints requests answered and instructions per request; the profile is left in
-# bench/logs/callgrind.<pid> for `callgrind_annotate --inclusive=yes`.
+# bench/logs/callgrind.<pid>.1 for `callgrind_annotate --inclusive=yes`.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -47,7 +51,7 @@ case "$MODE" in
     h2) LOADER=h2load ;;
     *) LOADER=wrk ;;
 esac
-for tool in valgrind $([ "$LOADER" = wsload ] || echo "$LOADER"); do
+for tool in valgrind callgrind_control $([ "$LOADER" = wsload ] || echo "$LOADER"); do
     command -v "$tool" >/dev/null || { echo "callgrind.sh: $tool is not installed" >&2; exit 1; }
 done
 if [ "$MODE" = ws ] && [ ! -x "$WSLOAD" ]; then
@@ -75,6 +79,7 @@ for _ in $(seq 1 100); do
     (echo >/dev/tcp/127.0.0.1/"$PORT") 2>/dev/null && break
     sleep 0.2
 done
+callgrind_control -z "$SERVER" >/dev/null
 
 case "$MODE" in
     pipelined) SCRIPT=(-s "$BENCH_DIR/pipeline.lua"); ARGS=(-- 16) ;;
@@ -93,19 +98,25 @@ else
         "http://127.0.0.1:$PORT$URL_PATH" "${ARGS[@]}" \
         | awk '/requests in/ {print $1}')
 fi
+callgrind_control -d "$SERVER" >/dev/null
 kill -TERM "$SERVER"
 wait "$SERVER" 2>/dev/null || true
 trap - EXIT
 
-INSTRUCTIONS=$(awk '/I +refs:/ {gsub(",", "", $NF); print $NF}' "$LOG")
+# The dump holds what ran between the zeroing and the end of the load.
+PROFILE=$OUT.1
+INSTRUCTIONS=$(awk '/^totals:/ {print $2}' "$PROFILE" 2>/dev/null || true)
 if [ -z "$REQUESTS" ] || [ -z "$INSTRUCTIONS" ] || [ "$REQUESTS" -eq 0 ]; then
     echo "callgrind.sh: no result (see $LOG)" >&2
     exit 1
 fi
 CACHE_LINE=""
 if [ "${CACHE:-0}" = 1 ]; then
-    I1=$(awk '/I1 +misses:/ {gsub(",", "", $NF); print $NF}' "$LOG")
-    D1=$(awk '/D1 +misses:/ {gsub(",", "", $4); print $4}' "$LOG")
+    # The dump's columns are named on its `events:` line.
+    I1=$(awk '/^events:/ {for (i = 2; i <= NF; i++) col[$i] = i}
+        /^totals:/ {print $(col["I1mr"])}' "$PROFILE")
+    D1=$(awk '/^events:/ {for (i = 2; i <= NF; i++) col[$i] = i}
+        /^totals:/ {print $(col["D1mr"]) + $(col["D1mw"])}' "$PROFILE")
     CACHE_LINE=" i1_misses_per_request=$((I1 / REQUESTS)) d1_misses_per_request=$((D1 / REQUESTS))"
 fi
-echo "mode=$MODE requests=$REQUESTS instructions_per_request=$((INSTRUCTIONS / REQUESTS))$CACHE_LINE profile=$OUT"
+echo "mode=$MODE requests=$REQUESTS instructions_per_request=$((INSTRUCTIONS / REQUESTS))$CACHE_LINE profile=$PROFILE"
