@@ -11,7 +11,7 @@ use cyclone_protocol::server::{
 use http::header::{
     CONTENT_ENCODING, CONTENT_LANGUAGE, CONTENT_TYPE, ETAG, HeaderName, LOCATION, SET_COOKIE,
 };
-use http::{HeaderMap, HeaderValue, Method, StatusCode};
+use http::{HeaderMap, HeaderValue, StatusCode};
 
 use crate::access_log::{AccessLogEntry, log_request};
 use crate::app::{AppContext, DEFAULT_CONTENT_TYPE};
@@ -22,6 +22,7 @@ use crate::settings::Settings;
 use crate::transform::Transforms;
 
 use super::pieces::Pieces;
+use super::verb::Verb;
 
 /// The application a request belongs to: settings and routes, shared by every worker.
 pub(crate) type AppRef = AppContext;
@@ -60,7 +61,7 @@ pub struct RequestContext {
     /// The handler's `compute_etag`.
     pub(crate) compute_etag: fn(&RequestContext) -> Option<EntityTag>,
     /// The request's method as one of the seven handler methods, found once.
-    pub(crate) verb: super::verb::Verb,
+    pub(crate) verb: Verb,
     /// The route's record of which handler methods work, for a 405's `Allow`.
     pub(crate) methods_seen: Option<super::methods_seen::SeenRecord>,
     /// What few requests use, in one box made on first use: most contexts carry none of it,
@@ -170,7 +171,7 @@ impl RequestContext {
         app: AppRef,
     ) -> Self {
         RequestContext {
-            verb: super::verb::Verb::of(request.method()),
+            verb: Verb::of(request.method()),
             request,
             path_args,
             app,
@@ -495,12 +496,11 @@ impl RequestContext {
 
     /// Tornado's `finish` for an answer sent whole: handed to the writer at once.
     fn finish_whole(&mut self) -> Result<(), HttpError> {
-        let method = self.request.method();
         // The tag goes beside the answer's map (see `EntityTag`), unless a transform may
         // want to read or change it there.
         let mut etag = None;
         if self.status == StatusCode::OK
-            && (method == Method::GET || method == Method::HEAD)
+            && matches!(self.verb, Verb::Get | Verb::Head)
             && !has_field(self.headers(), ETAG)
             && let Some(tag) = (self.compute_etag)(self)
         {
