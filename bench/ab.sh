@@ -21,10 +21,15 @@
 #   ROUNDS=7          rounds per load; DURATION=3 seconds a run, after WARMUP=1
 #   BUILD=1           0: use target/release/examples/$EXAMPLE as it is
 # Output: per-round rates and the median ratios on stdout and in bench/results/ab-<date>.md.
+#
+# Each run also reads the server's CPU time (/proc/PID/stat, all its threads) and reports
+# requests per CPU-second of the server: when one wrk thread is the limit (near a million
+# pipelined requests a second here) two servers' rates tie, and only the CPU each spent
+# answering them still tells them apart.
 set -euo pipefail
 
 if [[ "${1:-}" == "-h" || "${1:-}" == "--help" ]]; then
-  sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'
+  sed -n '2,28p' "$0" | sed 's/^# \{0,1\}//'
   exit 0
 fi
 
@@ -68,6 +73,7 @@ stop_all() {
     kill -- "-$pid" 2>/dev/null || kill "$pid" 2>/dev/null || true
     wait "$pid" 2>/dev/null || true
   done
+  rm -f "/tmp/ab-$$-wrk.out"
 }
 trap stop_all EXIT
 
@@ -80,11 +86,17 @@ for i in "${!names[@]}"; do
     >"/tmp/ab-$$-$i.log" 2>&1 &
   pids+=("$!")
   bench_wait_port "$port" "${names[$i]}"
+  # The subshell execs through setsid, taskset and bash into the server: same PID.
+  [[ -r /proc/${pids[$i]}/stat ]] || { echo "ab.sh: no /proc entry for ${names[$i]}" >&2; exit 2; }
 done
 
-# rate LOAD PORT: requests per second of one run.
+# cpu_ticks PID: the process's user and system time so far, in clock ticks.
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+ticks_per_second=$(getconf CLK_TCK)
+
+# rate LOAD INDEX: requests per second of one run, and requests per CPU-second of the server.
 rate() {
-  local load=$1 port=$2 args=(-t1 -c64)
+  local load=$1 port=${ports[$2]} pid=${pids[$2]} args=(-t1 -c64)
   if [[ "$load" == pipelined ]]; then
     args+=(-s "$bench_dir/pipeline.lua")
   fi
@@ -93,8 +105,15 @@ rate() {
   if ((WARMUP > 0)); then
     "${load_cpu[@]}" wrk "${args[@]}" -d"${WARMUP}s" "http://127.0.0.1:$port/" "${extra[@]}" >/dev/null
   fi
-  "${load_cpu[@]}" wrk "${args[@]}" -d"${DURATION}s" "http://127.0.0.1:$port/" "${extra[@]}" |
-    awk '/^Requests\/sec:/ { printf "%.0f\n", $2 }'
+  local before after
+  before=$(cpu_ticks "$pid")
+  "${load_cpu[@]}" wrk "${args[@]}" -d"${DURATION}s" "http://127.0.0.1:$port/" "${extra[@]}" \
+    >"/tmp/ab-$$-wrk.out"
+  after=$(cpu_ticks "$pid")
+  awk -v ticks=$((after - before)) -v hz="$ticks_per_second" '
+    / requests in / { requests = $1 }
+    /^Requests\/sec:/ { rate = $2 }
+    END { printf "%.0f %.0f\n", rate, (ticks > 0 ? requests * hz / ticks : 0) }' "/tmp/ab-$$-wrk.out"
 }
 
 median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { m = int((NR + 1) / 2); if (NR % 2) print v[m]; else printf "%.3f\n", (v[m] + v[m + 1]) / 2 }'; }
@@ -113,7 +132,7 @@ git diff --quiet HEAD 2>/dev/null || commit+=" (with uncommitted changes)"
 
 n=${#names[@]}
 for load in $LOADS; do
-  declare -A ratios=()
+  declare -A ratios=() cpu_ratios=()
   {
     echo
     echo "## $load"
@@ -121,22 +140,28 @@ for load in $LOADS; do
     printf '| round |'
     printf ' %s |' "${names[@]}"
     for ((i = 1; i < n; i++)); do printf ' cyclone / %s |' "${names[$i]}"; done
+    for ((i = 1; i < n; i++)); do printf ' per CPU-s, cyclone / %s |' "${names[$i]}"; done
     echo
     printf '|---|'
-    for ((i = 0; i < n + n - 1; i++)); do printf -- '---:|'; done
+    for ((i = 0; i < n + 2 * (n - 1); i++)); do printf -- '---:|'; done
     echo
   } | tee -a "$report"
   for ((round = 1; round <= ROUNDS; round++)); do
-    declare -A got=()
+    declare -A got=() per_cpu=()
     for ((k = 0; k < n; k++)); do
       i=$(((k + round) % n))
-      got[$i]=$(rate "$load" "${ports[$i]}")
+      read -r got[$i] per_cpu[$i] < <(rate "$load" "$i")
     done
     line="| $round |"
     for ((i = 0; i < n; i++)); do line+=" ${got[$i]} |"; done
     for ((i = 1; i < n; i++)); do
       r=$(awk -v a="${got[0]}" -v b="${got[$i]}" 'BEGIN { if (b > 0) printf "%.3f", a / b; else print "nan" }')
       ratios[$i]+=" $r"
+      line+=" $r |"
+    done
+    for ((i = 1; i < n; i++)); do
+      r=$(awk -v a="${per_cpu[0]}" -v b="${per_cpu[$i]}" 'BEGIN { if (b > 0) printf "%.3f", a / b; else print "nan" }')
+      cpu_ratios[$i]+=" $r"
       line+=" $r |"
     done
     echo "$line" | tee -a "$report"
@@ -150,8 +175,16 @@ for load in $LOADS; do
       hi=$(printf '%s\n' "$@" | sort -g | tail -n 1)
       echo "- $load, cyclone-$EXAMPLE / ${names[$i]}: median **$(median "$@")** (rounds $lo–$hi)"
     done
+    for ((i = 1; i < n; i++)); do
+      # shellcheck disable=SC2086
+      set -- ${cpu_ratios[$i]}
+      lo=$(printf '%s\n' "$@" | sort -g | head -n 1)
+      hi=$(printf '%s\n' "$@" | sort -g | tail -n 1)
+      echo "- $load, requests per server CPU-second, cyclone-$EXAMPLE / ${names[$i]}:" \
+        "median **$(median "$@")** (rounds $lo–$hi)"
+    done
   } | tee -a "$report"
-  unset ratios
+  unset ratios cpu_ratios
 done
 echo
 echo "report: $report"
