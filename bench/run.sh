@@ -64,6 +64,16 @@ else
   export IDLE_CONNS=${IDLE_CONNS:-0}
 fi
 export CANDIDATE_NAME=cyclone-$EXAMPLE
+# compare.sh names the candidate cyclone-$EXAMPLE; "cyclone" in ONLY means it, whatever the
+# example (without this, ONLY="actix-web cyclone" silently measured actix-web alone).
+if [[ -n "${ONLY:-}" ]]; then
+  only=""
+  for name in $ONLY; do
+    [[ "$name" == cyclone ]] && name=$CANDIDATE_NAME
+    only+="${only:+ }$name"
+  done
+  export ONLY=$only
+fi
 
 stamp=$(date +%Y-%m-%d-%H%M%S)
 mkdir -p bench/results
