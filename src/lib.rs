@@ -196,12 +196,12 @@ pub mod httputil {
 /// wrapper.
 pub mod httpclient {
     pub use cyclone_protocol::client::{
-        AsyncHttpClient, AuthMode, ClientOptions, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_BODY_SIZE,
-        DEFAULT_MAX_CLIENTS, DEFAULT_MAX_HEADER_SIZE, DEFAULT_MAX_IDLE_PER_HOST,
-        DEFAULT_MAX_IDLE_TOTAL, DEFAULT_MAX_QUEUE_SIZE, DEFAULT_MAX_REDIRECTS, DEFAULT_TIMEOUT,
-        DEFAULT_USER_AGENT, HeaderMap, HeaderName, HeaderValue, Http2Reason, HttpClient,
-        HttpClientError, HttpRequest, HttpResponse, Method, StatusCode, StatusError, TimeInfo,
-        TimeoutPhase, Version, digest_authorization, header,
+        AsyncHttpClient, AuthMode, ClientOptions, DEFAULT_HTTP2_KEEP_ALIVE_TIMEOUT,
+        DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_BODY_SIZE, DEFAULT_MAX_CLIENTS, DEFAULT_MAX_HEADER_SIZE,
+        DEFAULT_MAX_IDLE_PER_HOST, DEFAULT_MAX_IDLE_TOTAL, DEFAULT_MAX_QUEUE_SIZE,
+        DEFAULT_MAX_REDIRECTS, DEFAULT_TIMEOUT, DEFAULT_USER_AGENT, HeaderMap, HeaderName,
+        HeaderValue, Http2Reason, HttpClient, HttpClientError, HttpRequest, HttpResponse, Method,
+        StatusCode, StatusError, TimeInfo, TimeoutPhase, Version, digest_authorization, header,
     };
 }
 

@@ -107,6 +107,7 @@
 
 pub mod client;
 pub mod h1;
+mod http2;
 pub mod httputil;
 pub mod server;
 pub mod websocket;

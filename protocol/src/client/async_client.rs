@@ -10,7 +10,7 @@ use super::checkout::{Carrier, Dialer, Wanted};
 use super::connection::{PoolKey, Scheme};
 use super::error::{HttpClientError, TimeoutPhase};
 use super::exchange::{RequestHead, exchange, request_head, validate};
-use super::http2::{self, Http2Pool};
+use super::http2::{self, Http2Pool, Http2Settings};
 use super::options::ClientOptions;
 use super::pool::{Pool, PoolLimits};
 use super::queue::Slots;
@@ -228,7 +228,7 @@ impl AsyncHttpClient {
             tls: &self.inner.tls,
             pool: &self.inner.pool,
             http2: &self.inner.http2,
-            idle_timeout: self.inner.options.idle_timeout,
+            http2_settings: Http2Settings::of(&self.inner.options),
         };
         let hop_started = Instant::now();
         let mut retried = false;
@@ -258,6 +258,7 @@ impl AsyncHttpClient {
                     match http2::exchange(&mut lease, request, url, &head, hop_started).await {
                         Ok(outcome) => outcome,
                         Err(error) => {
+                            let error = lease.connection.explain(error);
                             if closes_connection(&error) {
                                 // Its driver may not have run yet: no new fetch may pick it.
                                 lease.connection.retire();

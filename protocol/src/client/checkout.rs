@@ -3,14 +3,13 @@
 //! ALPN (or prior knowledge) decides.
 
 use std::rc::Rc;
-use std::time::Duration;
 
 use cyclone_actors::tcpclient::TcpClient;
 
 use super::connect::connect;
 use super::connection::{Connection, PoolKey, Scheme};
 use super::error::{HttpClientError, TimeoutPhase};
-use super::http2::{self, Http2Pool, Lookup, StreamLease};
+use super::http2::{self, Http2Pool, Http2Settings, Lookup, StreamLease};
 use super::options::ClientOptions;
 use super::pool::Pool;
 use super::request::HttpRequest;
@@ -66,8 +65,8 @@ pub(crate) struct Dialer<'a> {
     pub(crate) pool: &'a Pool,
     /// Shared HTTP/2 connections.
     pub(crate) http2: &'a Rc<Http2Pool>,
-    /// How long an HTTP/2 connection stays open without a stream.
-    pub(crate) idle_timeout: Duration,
+    /// How HTTP/2 connections are kept (idle timeout, keep-alive PINGs).
+    pub(crate) http2_settings: Http2Settings,
 }
 
 impl Dialer<'_> {
@@ -148,7 +147,7 @@ impl Dialer<'_> {
             key.clone(),
             Rc::downgrade(self.http2),
             self.http2.next_id(),
-            self.idle_timeout,
+            self.http2_settings,
         );
         let shared = tokio::time::timeout(timeout, handshake)
             .await

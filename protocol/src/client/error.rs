@@ -9,7 +9,7 @@ use cyclone_actors::tls::{HandshakeError, TlsConfigError};
 use super::response::HttpResponse;
 use crate::h1::ParseError;
 
-/// Which wait ran out; Tornado's `HTTPTimeoutError` messages name the same three.
+/// Which wait ran out; Tornado's `HTTPTimeoutError` messages name the first three.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TimeoutPhase {
     /// Waiting for one of the client's `max_clients` slots ("Timeout in request queue").
@@ -19,6 +19,10 @@ pub enum TimeoutPhase {
     /// Anything after the connection was made, up to the end of the body
     /// ("Timeout during request").
     Request,
+    /// An HTTP/2 keep-alive PING went unanswered for `http2_keep_alive_timeout`: the server
+    /// is gone, and the connection with it (see
+    /// [`ClientOptions::http2_keep_alive_interval`](super::ClientOptions::http2_keep_alive_interval)).
+    KeepAlive,
 }
 
 impl std::fmt::Display for TimeoutPhase {
@@ -27,6 +31,7 @@ impl std::fmt::Display for TimeoutPhase {
             TimeoutPhase::Queue => "in request queue",
             TimeoutPhase::Connect => "while connecting",
             TimeoutPhase::Request => "during request",
+            TimeoutPhase::KeepAlive => "waiting for a keep-alive PING's answer",
         })
     }
 }

@@ -54,7 +54,8 @@
 //! | `http2_prior_knowledge` (h2c for http) | off |
 //! | HTTP/2 connections per origin | 1, shared; closed after `idle_timeout` without a stream |
 //! | HTTP/2 streams per connection | the server's `max_concurrent_streams`; more fetches wait |
-//! | HTTP/2 receive windows (stream / connection) | 64 KiB / 64 KiB (the protocol's), handed back as consumed |
+//! | HTTP/2 receive windows (stream / connection) | 2 MiB / 5 MiB (hyper's), handed back as consumed |
+//! | HTTP/2 keep-alive PINGs (`http2_keep_alive_interval` / `_timeout` / `_while_idle`) | off / 20 s / off |
 //!
 //! No pipelining: an HTTP/1.1 connection carries one request at a time. HTTP/2 multiplexes
 //! instead: every fetch to an origin that speaks it is a stream on the one connection, and
@@ -99,7 +100,7 @@ pub use error::{HttpClientError, TimeoutPhase};
 /// An HTTP/2 error code, as carried by RST_STREAM and GOAWAY (RFC 9113 §7).
 pub use h2::Reason as Http2Reason;
 pub use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Version, header};
-pub use options::ClientOptions;
+pub use options::{ClientOptions, DEFAULT_HTTP2_KEEP_ALIVE_TIMEOUT};
 pub use pool::{DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_IDLE_PER_HOST, DEFAULT_MAX_IDLE_TOTAL};
 pub use queue::{DEFAULT_MAX_CLIENTS, DEFAULT_MAX_QUEUE_SIZE};
 pub use request::{

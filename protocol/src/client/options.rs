@@ -38,6 +38,12 @@ pub struct ClientOptions {
     pub(crate) http2: bool,
     /// Whether plain http fetches speak HTTP/2 from the first byte (h2c with prior knowledge).
     pub(crate) http2_prior_knowledge: bool,
+    /// Silence from an HTTP/2 server before a PING; `None`: no PINGs.
+    pub(crate) http2_keep_alive_interval: Option<Duration>,
+    /// Longest wait for a keep-alive PING's answer.
+    pub(crate) http2_keep_alive_timeout: Duration,
+    /// Whether the PINGs go on while no fetch uses the connection.
+    pub(crate) http2_keep_alive_while_idle: bool,
 }
 
 impl Default for ClientOptions {
@@ -59,6 +65,9 @@ impl ClientOptions {
             tcp_client: TcpClient::new(),
             http2: true,
             http2_prior_knowledge: false,
+            http2_keep_alive_interval: None,
+            http2_keep_alive_timeout: DEFAULT_HTTP2_KEEP_ALIVE_TIMEOUT,
+            http2_keep_alive_while_idle: false,
         }
     }
 
@@ -131,4 +140,39 @@ impl ClientOptions {
         self.http2_prior_knowledge = on;
         self
     }
+
+    /// Sends a PING on an HTTP/2 connection after `interval` without a byte from the server,
+    /// and closes the connection if the answer does not come within
+    /// [`http2_keep_alive_timeout`](Self::http2_keep_alive_timeout): a server (or a NAT, a
+    /// load balancer) that vanished without closing the socket is found in seconds, not when
+    /// each fetch's `request_timeout` runs out, and the fetches waiting on it fail with
+    /// [`Timeout`](super::HttpClientError::Timeout) in the
+    /// [`KeepAlive`](super::TimeoutPhase::KeepAlive) phase. A PING only while fetches use the
+    /// connection, unless [`http2_keep_alive_while_idle`](Self::http2_keep_alive_while_idle).
+    /// Default `None` (no PINGs, as hyper's client): some servers count PINGs and close a
+    /// connection that sends them too often (gRPC's allow one every five minutes by default).
+    /// Values below 1 ms count as 1 ms.
+    pub fn http2_keep_alive_interval(mut self, interval: Option<Duration>) -> Self {
+        self.http2_keep_alive_interval =
+            interval.map(|interval| interval.max(Duration::from_millis(1)));
+        self
+    }
+
+    /// How long a keep-alive PING's answer may take before the connection is closed (see
+    /// [`http2_keep_alive_interval`](Self::http2_keep_alive_interval)). Default 20 s
+    /// ([`DEFAULT_HTTP2_KEEP_ALIVE_TIMEOUT`], hyper's); values below 1 ms count as 1 ms.
+    pub fn http2_keep_alive_timeout(mut self, timeout: Duration) -> Self {
+        self.http2_keep_alive_timeout = timeout.max(Duration::from_millis(1));
+        self
+    }
+
+    /// Whether keep-alive PINGs go on while no fetch uses the connection (it then stays
+    /// checked until `idle_timeout` closes it). Default false.
+    pub fn http2_keep_alive_while_idle(mut self, on: bool) -> Self {
+        self.http2_keep_alive_while_idle = on;
+        self
+    }
 }
+
+/// Default of [`ClientOptions::http2_keep_alive_timeout`]: 20 s (hyper's).
+pub const DEFAULT_HTTP2_KEEP_ALIVE_TIMEOUT: Duration = Duration::from_secs(20);

@@ -4,11 +4,14 @@
 //!
 //! The connection closes itself, with a GOAWAY, once no stream has been open for the idle
 //! timeout or when the client's `close()` finds it idle; it also ends when the server closes
-//! it or breaks the protocol. Either way the pool entry goes with it.
+//! it or breaks the protocol, and, with keep-alive PINGs on, when a PING goes unanswered.
+//! Either way the pool entry goes with it.
 
 use std::cell::{Cell, RefCell};
+use std::future::poll_fn;
 use std::pin::pin;
 use std::rc::{Rc, Weak};
+use std::task::Poll;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -17,11 +20,38 @@ use tokio::sync::Notify;
 
 use super::pool::Http2Pool;
 use crate::client::connection::{PoolKey, Transport};
-use crate::client::error::HttpClientError;
+use crate::client::error::{HttpClientError, TimeoutPhase};
+use crate::client::options::ClientOptions;
+use crate::http2::{KeepAlive, Watched};
 
 /// How long a closing connection may take to send its GOAWAY before the socket is dropped
 /// anyway: a server that stopped reading must not keep the task alive.
 const CLOSE_GRACE: Duration = Duration::from_secs(1);
+
+/// How the client keeps its HTTP/2 connections (from its [`ClientOptions`]).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Http2Settings {
+    /// A connection without a stream for this long is closed.
+    pub(crate) idle_timeout: Duration,
+    /// Silence from the server before a keep-alive PING; `None`: no PINGs.
+    pub(crate) keep_alive_interval: Option<Duration>,
+    /// Longest wait for a PING's answer before the connection is closed.
+    pub(crate) keep_alive_timeout: Duration,
+    /// Whether PINGs go on while no stream is open.
+    pub(crate) keep_alive_while_idle: bool,
+}
+
+impl Http2Settings {
+    /// The settings `options` asks for.
+    pub(crate) fn of(options: &ClientOptions) -> Self {
+        Http2Settings {
+            idle_timeout: options.idle_timeout,
+            keep_alive_interval: options.http2_keep_alive_interval,
+            keep_alive_timeout: options.http2_keep_alive_timeout,
+            keep_alive_while_idle: options.http2_keep_alive_while_idle,
+        }
+    }
+}
 
 /// What the driver task and the fetches using one connection share.
 #[derive(Debug)]
@@ -42,6 +72,9 @@ pub(crate) struct SharedConnection {
     /// Wakes the driver when the last stream ends (its idle clock starts) or `close()` asks;
     /// while streams are open the driver arms no timer at all.
     wake: Notify,
+    /// Set (to the timeout that ran out) when the driver closed the connection because a
+    /// keep-alive PING went unanswered: what the fetches on it then fail with.
+    keep_alive_expired: Cell<Option<Duration>>,
 }
 
 impl SharedConnection {
@@ -70,6 +103,19 @@ impl SharedConnection {
     /// Takes no new streams; the connection ends once the streams in flight are done.
     pub(crate) fn retire(&self) {
         self.send.borrow_mut().take();
+    }
+
+    /// What a fetch on this connection failed with: the keep-alive's timeout when an
+    /// unanswered PING closed the connection (its streams end with a broken pipe), else
+    /// `error` itself.
+    pub(crate) fn explain(&self, error: HttpClientError) -> HttpClientError {
+        match self.keep_alive_expired.get() {
+            Some(after) => HttpClientError::Timeout {
+                phase: TimeoutPhase::KeepAlive,
+                after,
+            },
+            None => error,
+        }
     }
 
     /// Asks the driver to close the connection now if it is idle (the client's `close()`).
@@ -132,9 +178,13 @@ pub(crate) async fn start(
     key: PoolKey,
     pool: Weak<Http2Pool>,
     id: u64,
-    idle_timeout: Duration,
+    settings: Http2Settings,
 ) -> Result<Rc<SharedConnection>, HttpClientError> {
-    let (send, connection) = h2::client::Builder::new()
+    // Timed as the server's connections are, for the keep-alive: when the server last sent
+    // a byte. No write timeout: a server that stops reading stops answering PINGs too.
+    let last_read = Rc::new(Cell::new(tokio::time::Instant::now()));
+    let transport = Watched::new(transport, Rc::clone(&last_read), None);
+    let (send, mut connection) = h2::client::Builder::new()
         // Server push is deprecated (RFC 9113 §8.4) and nothing here would use a pushed
         // response: refuse it in SETTINGS rather than receive and drop it.
         .enable_push(false)
@@ -143,6 +193,15 @@ pub(crate) async fn start(
         .handshake::<_, Bytes>(transport)
         .await
         .map_err(HttpClientError::from_h2)?;
+    let keep_alive = match (settings.keep_alive_interval, connection.ping_pong()) {
+        (Some(interval), Some(pings)) => Some(KeepAlive::new(
+            pings,
+            interval,
+            settings.keep_alive_timeout,
+            last_read,
+        )),
+        _ => None,
+    };
     let shared = Rc::new(SharedConnection {
         id,
         send: RefCell::new(Some(send)),
@@ -150,26 +209,31 @@ pub(crate) async fn start(
         idle_since: Cell::new(Instant::now()),
         close_requested: Cell::new(false),
         wake: Notify::new(),
+        keep_alive_expired: Cell::new(None),
     });
     actix_rt::spawn(drive(
         connection,
+        keep_alive,
         Rc::clone(&shared),
         pool,
         key,
-        idle_timeout,
+        settings,
     ));
     Ok(shared)
 }
 
 /// The connection's task: polls `h2`'s connection until it ends, closing it once idle for
-/// `idle_timeout` or idle when `close()` asks.
+/// `idle_timeout`, idle when `close()` asks, or at once when a keep-alive PING goes
+/// unanswered.
 async fn drive(
-    connection: h2::client::Connection<Box<dyn Transport>, Bytes>,
+    connection: h2::client::Connection<Watched<Box<dyn Transport>>, Bytes>,
+    mut keep_alive: Option<KeepAlive>,
     shared: Rc<SharedConnection>,
     pool: Weak<Http2Pool>,
     key: PoolKey,
-    idle_timeout: Duration,
+    settings: Http2Settings,
 ) {
+    let idle_timeout = settings.idle_timeout;
     let mut connection = pin!(connection);
     loop {
         let idle_deadline = shared
@@ -190,6 +254,19 @@ async fn drive(
             }
             () = idle_expired => {}
             () = shared.wake.notified() => {}
+            () = poll_fn(|cx| match keep_alive.as_mut() {
+                // Checked again on every wake-up of this task: a stream's first frames wake
+                // the connection, so an idle connection that gets a fetch starts its PINGs.
+                Some(keep_alive) if settings.keep_alive_while_idle || !shared.is_idle() => {
+                    keep_alive.poll_expired(cx)
+                }
+                _ => Poll::Pending,
+            }) => {
+                tracing::debug!(host = %key.host, port = key.port, "HTTP/2 keep-alive PING unanswered: closing");
+                shared.keep_alive_expired.set(Some(settings.keep_alive_timeout));
+                // Dropping the connection closes the socket; its streams end at once.
+                break;
+            }
         }
         if shared.should_close(idle_timeout) {
             // Without a handle or a stream left, `h2` sends GOAWAY(NO_ERROR) and ends.

@@ -14,7 +14,8 @@
 //! - `pool.rs`: [`Http2Pool`], one shared connection per origin, and the *connecting* mark
 //!   that makes concurrent first fetches wait for one connection instead of making one each.
 //! - `connection.rs`: the handshake, the task on the client's loop that drives a connection
-//!   (and closes it when idle), and the [`StreamLease`] a fetch opens its stream with.
+//!   (closes it when idle, and sends the keep-alive PINGs when asked), and the
+//!   [`StreamLease`] a fetch opens its stream with.
 //! - `headers.rs`: the request head as HTTP/2 sends it (`:authority`, no connection fields).
 //! - `upload.rs`: the request body within the server's flow-control windows.
 //! - `exchange.rs`: one request and its response on a stream.
@@ -25,6 +26,6 @@ mod headers;
 mod pool;
 mod upload;
 
-pub(crate) use connection::{StreamLease, start};
+pub(crate) use connection::{Http2Settings, StreamLease, start};
 pub(crate) use exchange::exchange;
 pub(crate) use pool::{Http2Pool, Lookup};

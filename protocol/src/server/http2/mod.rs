@@ -10,20 +10,20 @@
 //! - In cleartext with prior knowledge (h2c): the HTTP/1.1 connection actor recognises the
 //!   connection preface (`PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n`) as the first bytes of a connection
 //!   and hands its transport, the bytes it read and its registry slot over, as it does for a
-//!   protocol switch; `h2` then reads the preface again from those bytes ([`Watched`]).
+//!   protocol switch; `h2` then reads the preface again from those bytes (the `IoStream`'s
+//!   read buffer, read first).
 //!
 //! # Files
 //!
 //! - `mod.rs` (here): the actor, and the loop accepting streams and polling their work.
 //! - `stream.rs`: one request stream: its request, its body, its answer.
 //! - `config.rs`: [`Http2Config`], the limits.
-//! - `keep_alive.rs`: [`KeepAlive`], the PINGs to a silent client.
+//! - The keep-alive PINGs to a silent client and the timed transport (when the client last
+//!   sent bytes, how long a write has waited for it to read) are what the client's HTTP/2
+//!   uses too: `crate::http2`.
 //! - `tunnel.rs`: a WebSocket over HTTP/2 (RFC 8441): the extended CONNECT stream handed to
 //!   the upgrade callback as a byte stream, which the WebSocket connection actor then owns as
 //!   it owns a socket after an HTTP/1.1 upgrade (see `docs/http2.md`).
-//! - `watched.rs`: [`Watched`], the transport as `h2` reads it: the bytes already read in
-//!   front, and timed: when the client last sent bytes, and how long a write has waited for it
-//!   to read.
 //!
 //! # How a connection ends
 //!
@@ -44,10 +44,8 @@
 //! lives in one future spawned in the actor's context, so it all goes when the actor stops.
 
 mod config;
-mod keep_alive;
 mod stream;
 mod tunnel;
-mod watched;
 
 use std::cell::{Cell, RefCell};
 use std::future::poll_fn;
@@ -71,11 +69,10 @@ use tokio::time::Instant;
 use super::options::HttpServerOptions;
 use super::service::HttpService;
 use crate::h1::DateCache;
+use crate::http2::{KeepAlive, Watched};
 
 pub use config::Http2Config;
-use keep_alive::KeepAlive;
 use stream::StreamContext;
-use watched::Watched;
 
 /// The HTTP/2 connection preface a client with prior knowledge starts with (RFC 9113 §3.4).
 pub(crate) const PREFACE: &[u8; 24] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
@@ -206,7 +203,7 @@ where
     // hand-over (an h2c preface) come first, and an idle connection lends its read buffer
     // back to the loop. `h2` reads and writes it as a byte stream.
     let io = IoStream::with_read_buffer(io, read);
-    let io = Watched::new(io, last_read.clone(), options.write_timeout);
+    let io = Watched::new(io, last_read.clone(), Some(options.write_timeout));
     // The client's preface and SETTINGS are its "request head": held to the header timeout.
     let handshake = config.builder().handshake::<_, Bytes>(io);
     let mut connection = match tokio::time::timeout(options.header_timeout, handshake).await {

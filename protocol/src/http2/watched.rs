@@ -1,14 +1,15 @@
-//! [`Watched`]: the connection's stream as `h2` sees it, watched for the two things `h2` does
-//! not time itself: when the client last sent anything (the keep-alive PINGs go to silent
-//! connections only), and a client that takes none of the bytes written to it (the write
-//! timeout). (The bytes read before the hand-over, an h2c preface, are in the `IoStream`'s read
-//! buffer, which `h2` reads first.)
+//! [`Watched`]: a connection's stream as `h2` sees it, watched for the two things `h2` does
+//! not time itself: when the peer last sent anything (the keep-alive PINGs go to silent
+//! connections only), and a peer that takes none of the bytes written to it (the write
+//! timeout, the server's). (The bytes a server read before the hand-over, an h2c preface, are
+//! in the `IoStream`'s read buffer, which `h2` reads first.)
 //!
 //! `h2` reads a frame only once the answer to the previous one (a SETTINGS or PING
 //! acknowledgement) is queued, and queues only what its bounded buffer holds; so a client that
 //! floods frames and never reads stalls the server's writes, and then its reads. The stall
 //! timer here turns that into a closed connection after `write_timeout`, as the HTTP/1.1
-//! connection does, instead of a connection held for ever.
+//! connection does, instead of a connection held for ever. (The client has no write timeout:
+//! a server that stops reading stops answering its keep-alive PINGs as well.)
 
 use std::cell::Cell;
 use std::io;
@@ -25,27 +26,33 @@ use tokio::time::{Instant, Sleep};
 pub(crate) struct Watched<T> {
     /// The transport.
     inner: T,
-    /// When the client last sent bytes; shared with the keep-alive, which pings only after
+    /// When the peer last sent bytes; shared with the keep-alive, which pings only after
     /// `keep_alive_interval` of silence.
     last_read: Rc<Cell<Instant>>,
-    /// How long a write may wait for the client to take bytes (the server's `write_timeout`).
+    /// How long a write may wait for the peer to take bytes (the server's `write_timeout`).
     write_timeout: Duration,
     /// Fires `write_timeout` after a write first found the transport full; reset by any
-    /// progress. Allocated once per connection.
-    stall: Pin<Box<Sleep>>,
+    /// progress. Allocated once per connection; `None` without a write timeout (a write
+    /// waits as long as it takes).
+    stall: Option<Pin<Box<Sleep>>>,
     /// Whether `stall` is counting (a write is waiting).
     stalled: bool,
 }
 
 impl<T> Watched<T> {
-    /// Watches `inner`; `last_read` is set now and at every read that brings bytes.
-    pub(crate) fn new(inner: T, last_read: Rc<Cell<Instant>>, write_timeout: Duration) -> Self {
+    /// Watches `inner`; `last_read` is set now and at every read that brings bytes. A write
+    /// that waits longer than `write_timeout` for the peer fails; `None` lets it wait.
+    pub(crate) fn new(
+        inner: T,
+        last_read: Rc<Cell<Instant>>,
+        write_timeout: Option<Duration>,
+    ) -> Self {
         last_read.set(Instant::now());
         Watched {
             inner,
             last_read,
-            write_timeout,
-            stall: Box::pin(tokio::time::sleep(write_timeout)),
+            write_timeout: write_timeout.unwrap_or_default(),
+            stall: write_timeout.map(|timeout| Box::pin(tokio::time::sleep(timeout))),
             stalled: false,
         }
     }
@@ -57,15 +64,17 @@ impl<T> Watched<T> {
             self.stalled = false;
             return poll;
         }
+        let Some(stall) = self.stall.as_mut() else {
+            return poll;
+        };
         if !self.stalled {
             self.stalled = true;
-            let deadline = Instant::now() + self.write_timeout;
-            self.stall.as_mut().reset(deadline);
+            stall.as_mut().reset(Instant::now() + self.write_timeout);
         }
-        ready!(self.stall.as_mut().poll(cx));
+        ready!(stall.as_mut().poll(cx));
         Poll::Ready(Err(io::Error::new(
             io::ErrorKind::TimedOut,
-            "the HTTP/2 client took no bytes within write_timeout",
+            "the HTTP/2 peer took no bytes within write_timeout",
         )))
     }
 }
@@ -135,7 +144,7 @@ mod tests {
         // The peer never reads: 16 bytes fit, then the write waits.
         let (ours, _peer) = tokio::io::duplex(16);
         let timeout = Duration::from_millis(50);
-        let mut watched = Watched::new(ours, Rc::new(Cell::new(Instant::now())), timeout);
+        let mut watched = Watched::new(ours, Rc::new(Cell::new(Instant::now())), Some(timeout));
         let started = Instant::now();
         let error = tokio::time::timeout(Duration::from_secs(10), watched.write_all(&[0; 64]))
             .await
@@ -146,10 +155,19 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn without_a_write_timeout_a_stalled_write_waits() {
+        let (ours, _peer) = tokio::io::duplex(16);
+        let mut watched = Watched::new(ours, Rc::new(Cell::new(Instant::now())), None);
+        let waited =
+            tokio::time::timeout(Duration::from_millis(100), watched.write_all(&[0; 64])).await;
+        assert!(waited.is_err(), "the write still waits for the peer");
+    }
+
+    #[tokio::test]
     async fn reads_that_bring_bytes_move_the_last_read_clock() {
         let (ours, mut peer) = tokio::io::duplex(64);
         let last_read = Rc::new(Cell::new(Instant::now()));
-        let mut watched = Watched::new(ours, last_read.clone(), Duration::from_secs(1));
+        let mut watched = Watched::new(ours, last_read.clone(), Some(Duration::from_secs(1)));
         // Turns the clock back, so that a read moving it is seen even within one clock tick.
         let earlier = last_read
             .get()

@@ -1,5 +1,6 @@
-//! [`KeepAlive`]: the PINGs that find a client which is gone without a word (see
-//! [`Http2Config::keep_alive_interval`](super::Http2Config::keep_alive_interval)).
+//! [`KeepAlive`]: the PINGs that find a peer which is gone without a word: a client of the
+//! server (`Http2Config::keep_alive_interval`) or a server the client's fetches wait on
+//! (`ClientOptions::http2_keep_alive_interval`).
 
 use std::cell::Cell;
 use std::pin::Pin;
@@ -16,11 +17,11 @@ use tokio::time::{Instant, Sleep};
 pub(crate) struct KeepAlive {
     /// The connection's user PINGs (one in flight at a time).
     pings: PingPong,
-    /// Silence from the client before a PING.
+    /// Silence from the peer before a PING.
     interval: Duration,
     /// Longest wait for the PING's answer.
     timeout: Duration,
-    /// When the client last sent bytes (set by the transport, [`Watched`](super::Watched)).
+    /// When the peer last sent bytes (set by the transport, [`Watched`](super::Watched)).
     last_read: Rc<Cell<Instant>>,
     /// Whether a PING is in flight.
     awaiting_pong: bool,

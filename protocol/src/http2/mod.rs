@@ -1,0 +1,9 @@
+//! What both sides of HTTP/2 share, server and client alike: the keep-alive PINGs that find a
+//! peer which is gone without a word ([`KeepAlive`]), and the transport as `h2` reads it,
+//! timed ([`Watched`]: when the peer last sent bytes, how long a write has waited for it).
+
+mod keep_alive;
+mod watched;
+
+pub(crate) use keep_alive::KeepAlive;
+pub(crate) use watched::Watched;
