@@ -10,6 +10,7 @@ use http::header::{HeaderName, HeaderValue};
 use http::{HeaderMap, StatusCode};
 
 use super::channel::{Channel, add_defaults};
+use super::whole::empty_header_map;
 use super::{EntityTag, HttpResponse, ResponseEvent, ResponseStream};
 use crate::server::error::{InvalidReasonPhrase, WriterError};
 use crate::server::upgrade::Upgraded;
@@ -153,7 +154,8 @@ impl ResponseWriter {
             .and_then(|building| building.headers.as_ref())
         {
             Some(headers) => headers,
-            None => empty_headers(),
+            // A writer that has none yet.
+            None => empty_header_map(),
         }
     }
 
@@ -561,10 +563,4 @@ pub fn is_forbidden_trailer(name: &HeaderName) -> bool {
         HeaderName::from_static("proxy-connection"),
     ];
     FORBIDDEN.contains(name)
-}
-
-/// The header map of a writer that has none yet.
-fn empty_headers() -> &'static HeaderMap {
-    static EMPTY: std::sync::LazyLock<HeaderMap> = std::sync::LazyLock::new(HeaderMap::new);
-    &EMPTY
 }
