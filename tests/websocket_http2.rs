@@ -12,7 +12,10 @@
 //! not announce the setting, Chromium falls back to an HTTP/1.1 upgrade on a new connection.
 //!
 //! The client side frames the WebSocket itself with cyclone's sans-IO [`Codec`]
-//! (`Role::Client`, so its frames are masked) over the stream's DATA frames.
+//! (`Role::Client`, so its frames are masked) over the stream's DATA frames. Last, cyclone's
+//! own client opens its WebSocket the same way (`ConnectRequest::http2`), over h2c and over
+//! TLS with permessage-deflate, and is refused, with a typed error, by a server without the
+//! setting and by one that does not choose `h2`.
 
 mod support;
 
@@ -27,8 +30,9 @@ use cyclone::web::{
     Application, HttpError, PathArgs, RequestContext, RequestHandler, Settings, handler, url,
 };
 use cyclone::websocket::{
-    CloseCode, CloseFrame, Codec, DeflateConfig, Message, Role, WebSocketConfig, WebSocketContext,
-    WebSocketHandler, accept_answer, websocket_with,
+    CloseCode, CloseFrame, Codec, ConnectRequest, DeflateConfig, HandshakeError, Message, Role,
+    WebSocketConfig, WebSocketContext, WebSocketError, WebSocketHandler, accept_answer,
+    websocket_connect, websocket_with,
 };
 use fantoccini::Client;
 use h2::client::SendRequest;
@@ -795,4 +799,125 @@ async fn browser_scenario(browser: &Client, origin: &str, websocket_version: &st
     let extensions = echoed[2].as_str().unwrap();
     assert!(extensions.starts_with("permessage-deflate"), "{extensions}");
     port
+}
+
+/// `websocket_connect` over HTTP/2 with `request`: the handler's greeting, an echo (one
+/// large enough to wait for window both ways), and the server's close (4001).
+async fn connect_scenario(request: ConnectRequest, greeting: &str) {
+    let mut connection = bounded(websocket_connect(request)).await.unwrap();
+    assert_eq!(
+        bounded(connection.read_message()).await,
+        Some(Message::text(greeting))
+    );
+    bounded(connection.write_message(Message::text("hello from cyclone's client")))
+        .await
+        .unwrap();
+    assert_eq!(
+        bounded(connection.read_message()).await,
+        Some(Message::text("hello from cyclone's client"))
+    );
+    let large: Bytes = (0..320_000u32).map(|index| (index % 251) as u8).collect();
+    bounded(connection.write_message(Message::binary(large.clone())))
+        .await
+        .unwrap();
+    assert_eq!(
+        bounded(connection.read_message()).await,
+        Some(Message::binary(large))
+    );
+    bounded(connection.write_message(Message::text("close")))
+        .await
+        .unwrap();
+    assert_eq!(bounded(connection.read_message()).await, None);
+    let close = connection
+        .close_frame()
+        .flatten()
+        .expect("the server's close frame");
+    assert_eq!(close.code, CloseCode(4001));
+}
+
+#[actix_rt::test]
+async fn cyclones_client_opens_its_websocket_over_cleartext_http2() {
+    let seen = Arc::new(Seen::default());
+    let (mut server, addr) = h2c_server(&seen, Http2Config::default());
+    let request = ConnectRequest::new(format!("ws://{addr}/ws"))
+        .http2(true)
+        .subprotocols(["other", "chat"]);
+    connect_scenario(request, "open HTTP/2.0 subprotocol chat compressed false").await;
+    assert_eq!(*seen.versions.lock().unwrap(), [Version::HTTP_2]);
+    until("on_close", || !seen.closes.lock().unwrap().is_empty()).await;
+    assert_eq!(*seen.closes.lock().unwrap(), [Some(4001)]);
+    server.stop().await;
+}
+
+#[actix_rt::test]
+async fn cyclones_client_opens_its_websocket_over_tls_h2_compressed() {
+    let seen = Arc::new(Seen::default());
+    let pki = Pki::generate();
+    let mut server = HttpServer::new(application(&seen))
+        .ssl_options(pki.server().build().unwrap())
+        .http2(true);
+    let addr = start_http(&mut server, 1);
+    let tls = TlsClientConfig::builder()
+        .ca_certs_pem(pki.ca.as_bytes())
+        .build()
+        .unwrap();
+    let request = ConnectRequest::new(format!("wss://localhost:{}/deflate", addr.port()))
+        .http2(true)
+        .tls(tls)
+        .config(WebSocketConfig::default().compression(Some(DeflateConfig::new())));
+    connect_scenario(request, "open HTTP/2.0 subprotocol none compressed true").await;
+    assert_eq!(*seen.versions.lock().unwrap(), [Version::HTTP_2]);
+    server.stop().await;
+}
+
+#[actix_rt::test]
+async fn cyclones_client_is_refused_without_the_setting_or_without_h2() {
+    let seen = Arc::new(Seen::default());
+    let (mut server, addr) =
+        h2c_server(&seen, Http2Config::default().enable_connect_protocol(false));
+    let refused = bounded(websocket_connect(
+        ConnectRequest::new(format!("ws://{addr}/ws")).http2(true),
+    ))
+    .await
+    .unwrap_err();
+    assert!(
+        matches!(
+            refused,
+            WebSocketError::Handshake(HandshakeError::ExtendedConnectNotEnabled)
+        ),
+        "{refused:?}"
+    );
+    server.stop().await;
+
+    // A TLS server that speaks HTTP/1.1 only: no `h2` by ALPN, so nothing is sent.
+    let pki = Pki::generate();
+    let mut server = HttpServer::new(application(&seen)).ssl_options(pki.server().build().unwrap());
+    let addr = start_http(&mut server, 1);
+    let tls = TlsClientConfig::builder()
+        .ca_certs_pem(pki.ca.as_bytes())
+        .build()
+        .unwrap();
+    let request = ConnectRequest::new(format!("wss://localhost:{}/ws", addr.port()));
+    let refused = bounded(websocket_connect(
+        request.clone().tls(tls.clone()).http2(true),
+    ))
+    .await
+    .unwrap_err();
+    assert!(
+        matches!(refused, WebSocketError::Handshake(HandshakeError::NoHttp2)),
+        "{refused:?}"
+    );
+    // The same request over HTTP/1.1 opens.
+    let mut connection = bounded(websocket_connect(request.tls(tls))).await.unwrap();
+    assert_eq!(
+        bounded(connection.read_message()).await,
+        Some(Message::text(
+            "open HTTP/1.1 subprotocol none compressed false"
+        ))
+    );
+    assert_eq!(
+        seen.versions.lock().unwrap().last(),
+        Some(&Version::HTTP_11)
+    );
+    server.stop().await;
 }

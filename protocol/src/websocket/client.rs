@@ -4,7 +4,9 @@
 //! long-lived feed up with backoff and jitter and resubscribes after each reconnect.
 //!
 //! All three run the same [`WebSocketConnection`](super::WebSocketConnection) actor in the
-//! client role, so pings, limits and the close handshake behave as on the server.
+//! client role, so pings, limits and the close handshake behave as on the server. The
+//! WebSocket opens with an HTTP/1.1 upgrade, or, with [`ConnectRequest::http2`], as an
+//! extended CONNECT stream on an HTTP/2 connection (RFC 8441).
 
 use crate::client::connection::Unbuffered;
 use std::collections::hash_map::RandomState;
@@ -29,10 +31,11 @@ use super::Message;
 use super::close::{CloseCode, CloseFrame};
 use super::codec::Role;
 use super::connection::{Session, WebSocket, WebSocketIo, WebSocketService, start_connection};
-use super::error::WebSocketError;
+use super::error::{HandshakeError, WebSocketError};
 use super::handshake::{ClientHandshake, Negotiated};
 use super::limits::WebSocketConfig;
 use crate::h1::{Event, Limits, ResponseDecoder};
+use crate::http2::StreamIo;
 
 /// Connecting (resolve, TCP, TLS) and the handshake together must finish within this.
 /// 20 s, as Tornado's `connect_timeout`.
@@ -59,6 +62,8 @@ pub struct ConnectRequest {
     tls: Option<TlsClientConfig>,
     /// Unread messages a [`ClientConnection`] queues.
     incoming_queue: usize,
+    /// Open the WebSocket over HTTP/2 (RFC 8441) instead of an HTTP/1.1 upgrade.
+    http2: bool,
 }
 
 impl fmt::Debug for ConnectRequest {
@@ -95,6 +100,7 @@ impl ConnectRequest {
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             tls: None,
             incoming_queue: DEFAULT_INCOMING_QUEUE,
+            http2: false,
         }
     }
 
@@ -143,6 +149,23 @@ impl ConnectRequest {
         self.incoming_queue = messages.max(1);
         self
     }
+
+    /// Opens the WebSocket over HTTP/2 (RFC 8441): as an extended CONNECT stream
+    /// (`:protocol websocket`) on a new HTTP/2 connection, `wss://` offering `h2` by ALPN,
+    /// `ws://` with prior knowledge (h2c). The server must speak HTTP/2 there and
+    /// announce `SETTINGS_ENABLE_CONNECT_PROTOCOL` (cyclone's does, `Http2Config`); if it does
+    /// not, the connect fails with [`HandshakeError::NoHttp2`] or
+    /// [`HandshakeError::ExtendedConnectNotEnabled`], nothing is sent, and the same request
+    /// without this goes over HTTP/1.1. Everything after the opening (messages, limits, pings,
+    /// compression, the close handshake) is as over HTTP/1.1. Default false: the HTTP/1.1
+    /// upgrade every server takes.
+    ///
+    /// [`HandshakeError::NoHttp2`]: super::HandshakeError::NoHttp2
+    /// [`HandshakeError::ExtendedConnectNotEnabled`]: super::HandshakeError::ExtendedConnectNotEnabled
+    pub fn http2(mut self, on: bool) -> Self {
+        self.http2 = on;
+        self
+    }
 }
 
 /// Connects and runs the handshake: the transport, bytes read past the 101, the agreement.
@@ -185,16 +208,24 @@ async fn open(
         other => WebSocketError::Connect(other),
     };
     let mut io: Box<dyn WebSocketIo> = if secure {
-        let tls = match &request.tls {
+        let mut tls = match &request.tls {
             Some(tls) => tls.clone(),
             None => TlsClientConfig::builder()
                 .build()
                 .map_err(|error| WebSocketError::BadUrl(error.to_string()))?,
         };
+        if request.http2 {
+            tls = offering_h2(&tls);
+        }
         let stream = client
             .connect_tls(&host, port, &options, &tls)
             .await
             .map_err(connect_error)?;
+        if request.http2
+            && stream.get_ref().and_then(|tls| tls.alpn_protocol()) != Some(b"h2".as_slice())
+        {
+            return Err(HandshakeError::NoHttp2.into());
+        }
         Box::new(Unbuffered(stream))
     } else {
         let stream = client
@@ -208,6 +239,11 @@ async fn open(
         request.subprotocols.clone(),
         request.config.compression.clone(),
     );
+    if request.http2 {
+        let scheme = if secure { "https" } else { "http" };
+        let uri = format!("{scheme}://{host_field}{target}");
+        return open_http2(io, &uri, &handshake, &request.headers).await;
+    }
     let mut out = BytesMut::new();
     handshake.encode_request(&host_field, &target, &request.headers, &mut out);
     io.write_all(&out).await?;
@@ -239,6 +275,74 @@ async fn open(
             return Err(WebSocketError::Io(io::ErrorKind::UnexpectedEof.into()));
         }
     }
+}
+
+/// `tls` offering `h2` by ALPN, and `http/1.1` after it so that a server without HTTP/2
+/// completes the handshake and says so (rather than failing it with a TLS alert); its other
+/// settings (roots, client certificate, session cache) kept.
+fn offering_h2(tls: &TlsClientConfig) -> TlsClientConfig {
+    let mut config = (**tls.rustls()).clone();
+    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    TlsClientConfig::from_rustls(Arc::new(config))
+}
+
+/// Opens the WebSocket as an extended CONNECT stream (RFC 8441) for `uri` on a new HTTP/2
+/// connection over `io`. The connection is driven by a task on this loop, which ends once the
+/// WebSocket's stream does.
+async fn open_http2(
+    io: Box<dyn WebSocketIo>,
+    uri: &str,
+    handshake: &ClientHandshake,
+    extra: &HeaderMap,
+) -> Result<(Box<dyn WebSocketIo>, BytesMut, Negotiated), WebSocketError> {
+    let (send, mut connection) = h2::client::handshake(io)
+        .await
+        .map_err(WebSocketError::Http2)?;
+    // Whether the server allows extended CONNECT is in its SETTINGS, the first frame it sends;
+    // the answer to a PING comes after them, so once it is in, the setting is known.
+    if let Some(mut pings) = connection.ping_pong() {
+        pings
+            .send_ping(h2::Ping::opaque())
+            .map_err(WebSocketError::Http2)?;
+        std::future::poll_fn(|cx| {
+            if let std::task::Poll::Ready(ended) = Pin::new(&mut connection).poll(cx) {
+                return std::task::Poll::Ready(Err(match ended {
+                    Err(error) => WebSocketError::Http2(error),
+                    Ok(()) => WebSocketError::Io(io::ErrorKind::UnexpectedEof.into()),
+                }));
+            }
+            pings
+                .poll_pong(cx)
+                .map(|answered| answered.map(drop).map_err(WebSocketError::Http2))
+        })
+        .await?;
+    }
+    if !send.is_extended_connect_protocol_enabled() {
+        return Err(HandshakeError::ExtendedConnectNotEnabled.into());
+    }
+    actix_rt::spawn(async move {
+        if let Err(error) = connection.await {
+            tracing::debug!(%error, "WebSocket's HTTP/2 connection ended");
+        }
+    });
+    let mut connect = http::Request::builder()
+        .method(Method::CONNECT)
+        .uri(uri)
+        .body(())
+        .map_err(|error| WebSocketError::BadUrl(error.to_string()))?;
+    *connect.headers_mut() = handshake.extended_connect_fields(extra);
+    connect
+        .extensions_mut()
+        .insert(h2::ext::Protocol::from_static("websocket"));
+    let mut send = send.ready().await.map_err(WebSocketError::Http2)?;
+    let (answer, stream) = send
+        .send_request(connect, false)
+        .map_err(WebSocketError::Http2)?;
+    let answer = answer.await.map_err(WebSocketError::Http2)?;
+    let negotiated =
+        handshake.check_extended_connect_response(answer.status(), answer.headers())?;
+    let io = StreamIo::new(answer.into_body(), stream);
+    Ok((Box::new(io), BytesMut::new(), negotiated))
 }
 
 /// Connects within the request's connect timeout.

@@ -105,6 +105,17 @@ pub enum HandshakeError {
     /// Client side: the server's `Sec-WebSocket-Extensions` answer is not one we offered.
     #[error("bad Sec-WebSocket-Extensions answer: {0}")]
     BadExtension(String),
+    /// Client side, over HTTP/2: the server did not answer the extended CONNECT with 200.
+    #[error("server answered {0} instead of 200 to the extended CONNECT")]
+    NotAccepted(StatusCode),
+    /// Client side, over HTTP/2: the server does not allow extended CONNECT (it did not
+    /// announce `SETTINGS_ENABLE_CONNECT_PROTOCOL`, RFC 8441 §3), so no WebSocket can open
+    /// over this connection.
+    #[error("the HTTP/2 server does not allow extended CONNECT (RFC 8441)")]
+    ExtendedConnectNotEnabled,
+    /// Client side, `wss://` over HTTP/2: the server did not choose `h2` by ALPN.
+    #[error("the server did not choose HTTP/2 (h2) by ALPN")]
+    NoHttp2,
 }
 
 impl HandshakeError {
@@ -156,4 +167,8 @@ pub enum WebSocketError {
     /// The connection's mailbox is full: a broadcast skipped this connection.
     #[error("the WebSocket's mailbox is full")]
     Full,
+    /// Over HTTP/2: the connection or the WebSocket's stream failed before the WebSocket
+    /// opened (a GOAWAY, a reset, a protocol error).
+    #[error("HTTP/2 error: {0}")]
+    Http2(#[source] h2::Error),
 }

@@ -371,7 +371,61 @@ impl ClientHandshake {
         {
             return Err(HandshakeError::BadAccept);
         }
-        let subprotocol = match head.headers.get(SEC_WEBSOCKET_PROTOCOL) {
+        self.negotiate(&head.headers)
+    }
+
+    /// The fields of the extended CONNECT that opens the WebSocket over HTTP/2 (RFC 8441 §4:
+    /// the method, `:protocol websocket`, the scheme, authority and path are the request's
+    /// own): `Sec-WebSocket-Version: 13`, the offers, and the fields of `extra` HTTP/2 allows
+    /// (not `Host`, which is the `:authority`, nor the connection-specific ones). HTTP/2 has
+    /// no `Sec-WebSocket-Key`: the stream is the proof.
+    pub fn extended_connect_fields(&self, extra: &HeaderMap) -> HeaderMap {
+        let mut fields = HeaderMap::new();
+        for (name, value) in extra {
+            let connection_specific = [
+                HOST,
+                CONNECTION,
+                UPGRADE,
+                http::header::TRANSFER_ENCODING,
+                http::header::TE,
+            ]
+            .contains(name)
+                || name == "keep-alive"
+                || name == "proxy-connection";
+            if !connection_specific {
+                fields.append(name.clone(), value.clone());
+            }
+        }
+        fields.insert(SEC_WEBSOCKET_VERSION, HeaderValue::from_static("13"));
+        if !self.subprotocols.is_empty()
+            && let Ok(value) = HeaderValue::from_str(&self.subprotocols.join(", "))
+        {
+            fields.insert(SEC_WEBSOCKET_PROTOCOL, value);
+        }
+        if let Some(compression) = &self.compression
+            && let Ok(value) = HeaderValue::from_str(&compression.client_offer())
+        {
+            fields.insert(SEC_WEBSOCKET_EXTENSIONS, value);
+        }
+        fields
+    }
+
+    /// Checks the server's answer to an extended CONNECT: 200, a subprotocol that was offered,
+    /// and an extension answer that fits the offer.
+    pub fn check_extended_connect_response(
+        &self,
+        status: StatusCode,
+        headers: &HeaderMap,
+    ) -> Result<Negotiated, HandshakeError> {
+        if status != StatusCode::OK {
+            return Err(HandshakeError::NotAccepted(status));
+        }
+        self.negotiate(headers)
+    }
+
+    /// The subprotocol and extension the server's answer chose, checked against the offers.
+    fn negotiate(&self, headers: &HeaderMap) -> Result<Negotiated, HandshakeError> {
+        let subprotocol = match headers.get(SEC_WEBSOCKET_PROTOCOL) {
             None => None,
             Some(chosen) => {
                 let chosen = chosen.to_str().map(str::trim).unwrap_or_default();
@@ -381,8 +435,7 @@ impl ClientHandshake {
                 Some(chosen.to_owned())
             }
         };
-        let answers: Vec<&str> = head
-            .headers
+        let answers: Vec<&str> = headers
             .get_all(SEC_WEBSOCKET_EXTENSIONS)
             .iter()
             .filter_map(|value| value.to_str().ok())
