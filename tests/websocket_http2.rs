@@ -166,6 +166,24 @@ fn h2c_server(seen: &Arc<Seen>, config: Http2Config) -> (HttpServer<Application>
     (server, addr)
 }
 
+/// A TLS server for `seen` with `pki`'s certificate, offering `h2` by ALPN when `http2`,
+/// and its address.
+fn tls_server(seen: &Arc<Seen>, pki: &Pki, http2: bool) -> (HttpServer<Application>, SocketAddr) {
+    let mut server = HttpServer::new(application(seen))
+        .ssl_options(pki.server().build().unwrap())
+        .http2(http2);
+    let addr = start_http(&mut server, 1);
+    (server, addr)
+}
+
+/// A client TLS configuration trusting `pki`'s CA.
+fn trusting(pki: &Pki) -> TlsClientConfig {
+    TlsClientConfig::builder()
+        .ca_certs_pem(pki.ca.as_bytes())
+        .build()
+        .unwrap()
+}
+
 /// An HTTP/2 client connection over `io`, its connection driven on the test's loop, once the
 /// server's SETTINGS are in (they say whether extended CONNECT is allowed): after a GET of `/`.
 async fn h2_client<T>(io: T) -> SendRequest<Bytes>
@@ -416,10 +434,7 @@ async fn echo_over_cleartext_http2_with_prior_knowledge() {
 async fn echo_over_tls_with_alpn_h2() {
     let seen = Arc::new(Seen::default());
     let pki = Pki::generate();
-    let mut server = HttpServer::new(application(&seen))
-        .ssl_options(pki.server().build().unwrap())
-        .http2(true);
-    let addr = start_http(&mut server, 1);
+    let (mut server, addr) = tls_server(&seen, &pki, true);
     let tls = TlsClientConfig::builder()
         .ca_certs_pem(pki.ca.as_bytes())
         .alpn_protocols(["h2"])
@@ -703,10 +718,7 @@ async fn chromium_opens_a_websocket_over_http2() {
     };
     let seen = Arc::new(Seen::default());
     let pki = Pki::generate();
-    let mut server = HttpServer::new(application(&seen))
-        .ssl_options(pki.server().build().unwrap())
-        .http2(true);
-    let addr = start_http(&mut server, 1);
+    let (mut server, addr) = tls_server(&seen, &pki, true);
     // The control: the same server without the setting, where Chromium must fall back to an
     // HTTP/1.1 upgrade on a connection of its own (so the first server's result is RFC 8441's
     // doing, not something Chromium does anyway).
@@ -853,17 +865,10 @@ async fn cyclones_client_opens_its_websocket_over_cleartext_http2() {
 async fn cyclones_client_opens_its_websocket_over_tls_h2_compressed() {
     let seen = Arc::new(Seen::default());
     let pki = Pki::generate();
-    let mut server = HttpServer::new(application(&seen))
-        .ssl_options(pki.server().build().unwrap())
-        .http2(true);
-    let addr = start_http(&mut server, 1);
-    let tls = TlsClientConfig::builder()
-        .ca_certs_pem(pki.ca.as_bytes())
-        .build()
-        .unwrap();
+    let (mut server, addr) = tls_server(&seen, &pki, true);
     let request = ConnectRequest::new(format!("wss://localhost:{}/deflate", addr.port()))
         .http2(true)
-        .tls(tls)
+        .tls(trusting(&pki))
         .config(WebSocketConfig::default().compression(Some(DeflateConfig::new())));
     connect_scenario(request, "open HTTP/2.0 subprotocol none compressed true").await;
     assert_eq!(*seen.versions.lock().unwrap(), [Version::HTTP_2]);
@@ -891,12 +896,8 @@ async fn cyclones_client_is_refused_without_the_setting_or_without_h2() {
 
     // A TLS server that speaks HTTP/1.1 only: no `h2` by ALPN, so nothing is sent.
     let pki = Pki::generate();
-    let mut server = HttpServer::new(application(&seen)).ssl_options(pki.server().build().unwrap());
-    let addr = start_http(&mut server, 1);
-    let tls = TlsClientConfig::builder()
-        .ca_certs_pem(pki.ca.as_bytes())
-        .build()
-        .unwrap();
+    let (mut server, addr) = tls_server(&seen, &pki, false);
+    let tls = trusting(&pki);
     let request = ConnectRequest::new(format!("wss://localhost:{}/ws", addr.port()));
     let refused = bounded(websocket_connect(
         request.clone().tls(tls.clone()).http2(true),
