@@ -195,3 +195,19 @@ write("xsrf_token", [
     page_mask + b"3|" + v2[2:] + b"\0" + b"02|" + v2[2:],
     page_mask + v2 + b"\n\0" + v1[:-1],
 ])
+
+# escape: the first byte picks linkify's options (1 shorten, 2 extra params, 4 require a
+# scheme, 8 also ftp), the rest is the text.
+write("escape", [
+    b"\x00" + b"plain text",
+    b"\x00" + b"<script>alert(\"x\" & 'y')</script>",
+    b"\x01" + b"see http://example.com/a/very/long/path/that/needs/shortening?with=query&and=more",
+    b"\x03" + b"www.example.com and https://example.com/(paren)/x. done",
+    b"\x04" + b"www.example.com is not linked, http://example.com is",
+    b"\x08" + b"ftp://files.example.com/pub and javascript:alert(1)",
+    b"\x00" + b"&amp; &lt; &#39; &#x27; &nbsp; &unknown; &#99999999; &",
+    b"\x00" + b"a+b c%20d %zz %4 %\xc3\xa9 / ~",
+    b"\x00" + "caf\u00e9 \u30d5 \U0001f600 </script>".encode(),
+    b"\x00" + b" \t\n spaced \x01\x02 out \r\n ",
+    b"\x0f" + b"http://a.b/" + b"x" * 100 + b"&amp;y",
+])

@@ -91,4 +91,5 @@ replay_tests!(
     template_path,
     static_path,
     xsrf_token,
+    escape,
 );

@@ -24,6 +24,7 @@
 
 pub mod alloc;
 pub mod cookie;
+pub mod escape;
 pub mod feed;
 pub mod h1;
 pub mod host;
@@ -66,4 +67,5 @@ pub const TARGETS: &[(&str, Check)] = &[
     ("template_path", template_path::check),
     ("static_path", static_path::check),
     ("xsrf_token", xsrf_token::check),
+    ("escape", escape::check),
 ];
