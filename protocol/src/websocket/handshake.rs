@@ -487,6 +487,43 @@ mod tests {
     }
 
     #[test]
+    fn an_extended_connect_carries_the_offers_and_no_connection_fields() {
+        let handshake = ClientHandshake::new(vec!["a".into(), "chat".into()], None);
+        let mut extra = HeaderMap::new();
+        extra.insert(HOST, HeaderValue::from_static("example.com"));
+        extra.insert(CONNECTION, HeaderValue::from_static("keep-alive"));
+        extra.insert("keep-alive", HeaderValue::from_static("timeout=5"));
+        extra.insert(
+            http::header::ORIGIN,
+            HeaderValue::from_static("https://example.com"),
+        );
+        let fields = handshake.extended_connect_fields(&extra);
+        assert_eq!(fields[SEC_WEBSOCKET_VERSION], "13");
+        assert_eq!(fields[SEC_WEBSOCKET_PROTOCOL], "a, chat");
+        assert_eq!(fields[http::header::ORIGIN], "https://example.com");
+        assert!(!fields.contains_key(SEC_WEBSOCKET_KEY), "HTTP/2 has no key");
+        for gone in [HOST, CONNECTION, HeaderName::from_static("keep-alive")] {
+            assert!(!fields.contains_key(&gone), "{gone} sent over HTTP/2");
+        }
+
+        let mut answer = HeaderMap::new();
+        answer.insert(SEC_WEBSOCKET_PROTOCOL, HeaderValue::from_static("chat"));
+        let negotiated = handshake
+            .check_extended_connect_response(StatusCode::OK, &answer)
+            .unwrap();
+        assert_eq!(negotiated.subprotocol.as_deref(), Some("chat"));
+        assert_eq!(
+            handshake.check_extended_connect_response(StatusCode::FORBIDDEN, &answer),
+            Err(HandshakeError::NotAccepted(StatusCode::FORBIDDEN))
+        );
+        answer.insert(SEC_WEBSOCKET_PROTOCOL, HeaderValue::from_static("other"));
+        assert_eq!(
+            handshake.check_extended_connect_response(StatusCode::OK, &answer),
+            Err(HandshakeError::BadSubprotocol)
+        );
+    }
+
+    #[test]
     fn an_http1_upgrade_is_still_answered_101_with_its_accept_key() {
         let mut headers = fields("13");
         headers.insert(UPGRADE, HeaderValue::from_static("websocket"));
