@@ -29,12 +29,11 @@ pub(crate) struct Watched<T> {
     /// When the peer last sent bytes; shared with the keep-alive, which pings only after
     /// `keep_alive_interval` of silence.
     last_read: Rc<Cell<Instant>>,
-    /// How long a write may wait for the peer to take bytes (the server's `write_timeout`).
-    write_timeout: Duration,
-    /// Fires `write_timeout` after a write first found the transport full; reset by any
-    /// progress. Allocated once per connection; `None` without a write timeout (a write
-    /// waits as long as it takes).
-    stall: Option<Pin<Box<Sleep>>>,
+    /// How long a write may wait for the peer to take bytes (the server's `write_timeout`),
+    /// and the timer that fires that long after a write first found the transport full
+    /// (reset by any progress; allocated once per connection). `None` without a write
+    /// timeout: a write waits as long as it takes.
+    stall: Option<(Duration, Pin<Box<Sleep>>)>,
     /// Whether `stall` is counting (a write is waiting).
     stalled: bool,
 }
@@ -51,8 +50,7 @@ impl<T> Watched<T> {
         Watched {
             inner,
             last_read,
-            write_timeout: write_timeout.unwrap_or_default(),
-            stall: write_timeout.map(|timeout| Box::pin(tokio::time::sleep(timeout))),
+            stall: write_timeout.map(|timeout| (timeout, Box::pin(tokio::time::sleep(timeout)))),
             stalled: false,
         }
     }
@@ -64,12 +62,12 @@ impl<T> Watched<T> {
             self.stalled = false;
             return poll;
         }
-        let Some(stall) = self.stall.as_mut() else {
+        let Some((write_timeout, stall)) = self.stall.as_mut() else {
             return poll;
         };
         if !self.stalled {
             self.stalled = true;
-            stall.as_mut().reset(Instant::now() + self.write_timeout);
+            stall.as_mut().reset(Instant::now() + *write_timeout);
         }
         ready!(stall.as_mut().poll(cx));
         Poll::Ready(Err(io::Error::new(

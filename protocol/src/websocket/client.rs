@@ -11,11 +11,13 @@
 use crate::client::connection::Unbuffered;
 use std::collections::hash_map::RandomState;
 use std::fmt;
+use std::future::poll_fn;
 use std::hash::{BuildHasher, Hasher};
 use std::io;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::task::Poll;
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
@@ -267,10 +269,8 @@ async fn open(
         if read.capacity() - read.len() < 1024 {
             read.reserve(4096);
         }
-        let count = std::future::poll_fn(|cx| {
-            tokio_util::io::poll_read_buf(Pin::new(&mut io), cx, &mut read)
-        })
-        .await?;
+        let count =
+            poll_fn(|cx| tokio_util::io::poll_read_buf(Pin::new(&mut io), cx, &mut read)).await?;
         if count == 0 {
             return Err(WebSocketError::Io(io::ErrorKind::UnexpectedEof.into()));
         }
@@ -304,9 +304,9 @@ async fn open_http2(
         pings
             .send_ping(h2::Ping::opaque())
             .map_err(WebSocketError::Http2)?;
-        std::future::poll_fn(|cx| {
-            if let std::task::Poll::Ready(ended) = Pin::new(&mut connection).poll(cx) {
-                return std::task::Poll::Ready(Err(match ended {
+        poll_fn(|cx| {
+            if let Poll::Ready(ended) = Pin::new(&mut connection).poll(cx) {
+                return Poll::Ready(Err(match ended {
                     Err(error) => WebSocketError::Http2(error),
                     Ok(()) => WebSocketError::Io(io::ErrorKind::UnexpectedEof.into()),
                 }));

@@ -380,22 +380,9 @@ impl ClientHandshake {
     /// (not `Host`, which is the `:authority`, nor the connection-specific ones). HTTP/2 has
     /// no `Sec-WebSocket-Key`: the stream is the proof.
     pub fn extended_connect_fields(&self, extra: &HeaderMap) -> HeaderMap {
-        let mut fields = HeaderMap::new();
-        for (name, value) in extra {
-            let connection_specific = [
-                HOST,
-                CONNECTION,
-                UPGRADE,
-                http::header::TRANSFER_ENCODING,
-                http::header::TE,
-            ]
-            .contains(name)
-                || name == "keep-alive"
-                || name == "proxy-connection";
-            if !connection_specific {
-                fields.append(name.clone(), value.clone());
-            }
-        }
+        let mut fields = extra.clone();
+        fields.remove(HOST);
+        crate::http2::strip_connection_specific(&mut fields);
         fields.insert(SEC_WEBSOCKET_VERSION, HeaderValue::from_static("13"));
         if !self.subprotocols.is_empty()
             && let Ok(value) = HeaderValue::from_str(&self.subprotocols.join(", "))

@@ -3,23 +3,14 @@
 //! describe an HTTP/1.1 connection rather than the message are left out (§8.2.2): a request
 //! carrying them is malformed, and `h2` refuses to send it.
 
-use http::header::{CONNECTION, HOST, TE};
+use http::header::HOST;
 use http::uri::{Authority, Uri};
-use http::{HeaderMap, HeaderName, Method, Request};
+use http::{Method, Request};
 use url::Url;
 
 use crate::client::error::HttpClientError;
 use crate::client::exchange::RequestHead;
-
-/// Connection-specific fields no HTTP/2 message may carry (RFC 9113 §8.2.2), besides `TE`
-/// other than `trailers` and whatever `Connection` itself names.
-const CONNECTION_SPECIFIC: [&str; 5] = [
-    "connection",
-    "keep-alive",
-    "proxy-connection",
-    "transfer-encoding",
-    "upgrade",
-];
+use crate::http2::strip_connection_specific;
 
 /// Builds the `h2` request for `head` (made by `request_head` for `url`).
 pub(crate) fn to_request(
@@ -53,35 +44,11 @@ pub(crate) fn to_request(
     Ok(request)
 }
 
-/// Removes the fields RFC 9113 §8.2.2 forbids: the connection-specific ones, those the
-/// `Connection` field names, and `TE` unless it is exactly `trailers`.
-fn strip_connection_specific(headers: &mut HeaderMap) {
-    let nominated: Vec<HeaderName> = headers
-        .get_all(CONNECTION)
-        .iter()
-        .filter_map(|value| value.to_str().ok())
-        .flat_map(|value| value.split(','))
-        .filter_map(|token| HeaderName::from_bytes(token.trim().as_bytes()).ok())
-        .collect();
-    for name in nominated {
-        headers.remove(name);
-    }
-    for name in CONNECTION_SPECIFIC {
-        headers.remove(name);
-    }
-    let te_is_trailers = headers
-        .get_all(TE)
-        .iter()
-        .all(|value| value.as_bytes().eq_ignore_ascii_case(b"trailers"));
-    if !te_is_trailers {
-        headers.remove(TE);
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use http::HeaderValue;
+    use http::header::TE;
+    use http::{HeaderMap, HeaderName, HeaderValue};
 
     fn head(target: &str, fields: &[(&str, &str)]) -> RequestHead {
         let mut headers = HeaderMap::new();
