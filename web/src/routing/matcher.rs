@@ -4,6 +4,7 @@
 use cyclone_protocol::server::PathArgs;
 use percent_encoding::percent_decode_str;
 use regex::Regex;
+use regex_syntax::hir::literal::{ExtractKind, Extractor};
 
 use super::error::RouteError;
 
@@ -30,11 +31,57 @@ enum PatternKind {
     Regex {
         /// `^(?:pattern)$`.
         regex: Regex,
-        /// Every match starts with this: a cheap test before running the regex.
-        prefix: String,
+        /// What its literals prove: cheap tests before running the regex.
+        known: Known,
         /// Whether groups are passed by name (the pattern has named groups).
         named: bool,
     },
+}
+
+/// What a pattern's literals prove about every path it matches, found by regex-syntax's
+/// literal extractor (the regex crate's own parser, so it reads the pattern as the regex
+/// does). Used only to refuse: a path that passes still runs the regex, so an assertion the
+/// extractor reads as empty (`\b`) cannot let a wrong path through.
+#[derive(Debug, Clone, Default)]
+struct Known {
+    /// Every match starts with these bytes (UTF-8, maybe cut inside a character).
+    prefix: Box<[u8]>,
+    /// Every match is one of these, when the pattern can match only a few fixed strings
+    /// (`/(favicon\.ico)`, `/(a|b)`); `None` when it can match more.
+    exact: Option<Box<[Box<[u8]>]>>,
+}
+
+/// Most strings kept in [`Known::exact`]; a pattern with more is tested by prefix alone.
+const MAX_EXACT: usize = 16;
+
+impl Known {
+    /// What `body` (a pattern without its anchors) proves.
+    fn of(body: &str) -> Known {
+        let Ok(hir) = regex_syntax::parse(body) else {
+            return Known::default();
+        };
+        let literals = Extractor::new().kind(ExtractKind::Prefix).extract(&hir);
+        let prefix = literals.longest_common_prefix().unwrap_or_default().into();
+        let exact = literals
+            .literals()
+            .filter(|all| literals.is_exact() && all.len() <= MAX_EXACT)
+            .map(|all| {
+                all.iter()
+                    .map(|literal| literal.as_bytes().into())
+                    .collect()
+            });
+        Known { prefix, exact }
+    }
+
+    /// Whether `path` could match.
+    fn admits(&self, path: &str) -> bool {
+        let path = path.as_bytes();
+        path.starts_with(&self.prefix)
+            && self
+                .exact
+                .as_ref()
+                .is_none_or(|exact| exact.iter().any(|literal| **literal == *path))
+    }
 }
 
 /// Characters with a meaning in a regex.
@@ -64,7 +111,7 @@ impl PathPattern {
         Ok(PathPattern {
             kind: PatternKind::Regex {
                 regex,
-                prefix: literal_prefix(body),
+                known: Known::of(body),
                 named,
             },
         })
@@ -87,10 +134,10 @@ impl PathPattern {
                 .then(|| Ok(PathArgs::default())),
             PatternKind::Regex {
                 regex,
-                prefix,
+                known,
                 named,
             } => {
-                if !path.starts_with(prefix.as_str()) {
+                if !known.admits(path) {
                     return None;
                 }
                 let captures = regex.captures(path)?;
@@ -161,38 +208,6 @@ fn literal_of(body: &str) -> Option<String> {
     Some(literal)
 }
 
-/// The literal text every match of `body` starts with.
-fn literal_prefix(body: &str) -> String {
-    let mut prefix = String::new();
-    let mut characters = body.chars().peekable();
-    while let Some(character) = characters.next() {
-        let next = if character == '\\' {
-            match characters.next() {
-                Some(escaped) if !escaped.is_ascii_alphanumeric() => escaped,
-                _ => break,
-            }
-        } else if META.contains(&character) {
-            break;
-        } else {
-            character
-        };
-        // A character followed by quantifiers is certain only if they are all `+` (`a+*` is
-        // `(a+)*`, which may match nothing).
-        let mut quantifiers = characters
-            .clone()
-            .take_while(|c| matches!(c, '?' | '*' | '+' | '{'));
-        if quantifiers.any(|c| c != '+') || characters.peek() == Some(&'|') {
-            break;
-        }
-        prefix.push(next);
-    }
-    if body.contains('|') {
-        // An alternation at the top level may start anywhere; stay safe.
-        prefix.clear();
-    }
-    prefix
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -207,16 +222,53 @@ mod tests {
         assert_eq!(PathPattern::new(r"/a/(\d+)").unwrap().literal(), None);
     }
 
+    fn prefix(body: &str) -> String {
+        String::from_utf8_lossy(&Known::of(body).prefix).into_owned()
+    }
+
+    fn exact(body: &str) -> Option<Vec<String>> {
+        let exact = Known::of(body).exact?;
+        Some(
+            exact
+                .iter()
+                .map(|literal| String::from_utf8_lossy(literal).into_owned())
+                .collect(),
+        )
+    }
+
     #[test]
     fn prefixes_stop_before_optional_characters() {
-        assert_eq!(literal_prefix(r"/story/([0-9]+)"), "/story/");
-        assert_eq!(literal_prefix(r"/ab?c"), "/a");
-        assert_eq!(literal_prefix(r"/a|/b"), "");
+        assert_eq!(prefix(r"/story/([0-9]+)"), "/story/");
+        assert_eq!(prefix(r"/ab?c"), "/a");
+        assert_eq!(prefix(r"/a|/b"), "/");
+        assert_eq!(prefix(r"/a|b"), "");
         // Found by the routing fuzz target: `@+*` may match nothing, so `@` is not certain.
-        assert_eq!(literal_prefix(r"@++*"), "");
+        assert_eq!(prefix(r"@++*"), "");
         // Found by the routing fuzz target: an unbalanced `)` closed the anchoring group.
         assert!(PathPattern::new(r"/)?(").is_err());
         assert!(PathPattern::new(r"/a)|(b").is_err());
-        assert_eq!(literal_prefix(r"/a+b"), "/a");
+        assert_eq!(prefix(r"/a+b"), "/a");
+    }
+
+    #[test]
+    fn patterns_of_a_few_strings_refuse_every_other_path_before_the_regex() {
+        // Tornado's static routes, tried before the application's own on every request.
+        assert_eq!(exact(r"/(favicon\.ico)"), Some(vec!["/favicon.ico".into()]));
+        assert_eq!(exact(r"/(a|bc)"), Some(vec!["/a".into(), "/bc".into()]));
+        assert_eq!(exact(r"/(\d+)"), None);
+        assert_eq!(exact(r"/static/(.*)"), None);
+        let favicon = PathPattern::new(r"/(favicon\.ico)").unwrap();
+        assert!(favicon.matches("/fortunes").is_none());
+        assert!(favicon.matches("/favicon.icox").is_none());
+        let Some(Ok(args)) = favicon.matches("/favicon.ico") else {
+            panic!("/favicon.ico is refused");
+        };
+        assert_eq!(args.positional(), [Some("favicon.ico".to_owned())]);
+        // An assertion reads as empty to the extractor; the regex still decides.
+        let bounded = PathPattern::new(r"/a\B").unwrap();
+        assert!(bounded.matches("/a").is_none());
+        let case = PathPattern::new(r"(?i)/(abc)").unwrap();
+        assert!(case.matches("/ABC").is_some());
+        assert!(case.matches("/abd").is_none());
     }
 }
