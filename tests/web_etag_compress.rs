@@ -62,6 +62,11 @@ const VERSION_TAG: &str = "W/\"version-2026-12-03-of-the-page-and-its-assets\"";
 
 impl RequestHandler for Versioned {
     async fn get(&mut self, cx: &mut RequestContext) -> Result<(), HttpError> {
+        if cx.get_argument("later").is_ok() {
+            // Answered after a turn of the loop: the answer reaches the connection through
+            // its channel after the work ran, not at once.
+            tokio::task::yield_now().await;
+        }
         if cx.get_argument("own").is_ok() {
             // A tag the handler sets itself wins over `compute_etag`.
             cx.set_header("ETag", "\"own\"")?;
@@ -151,9 +156,29 @@ async fn matching_if_none_match_is_304() {
         .await
         .unwrap();
     assert_eq!(cached.code, 304);
-    let own = server.fetch("/versioned?own=1").await.unwrap();
-    assert_eq!(own.headers["etag"], "\"own\"");
-    assert_eq!(own.headers.get_all(header::ETAG).iter().count(), 1);
+    for path in ["/versioned?own=1", "/versioned?own=1&later=1"] {
+        let own = server.fetch(path).await.unwrap();
+        assert_eq!(own.headers["etag"], "\"own\"", "{path}");
+        assert_eq!(
+            own.headers.get_all(header::ETAG).iter().count(),
+            1,
+            "{path}"
+        );
+    }
+    // The same tag, and the same 304, when the answer comes after the handler awaited.
+    let later = server.fetch("/versioned?later=1").await.unwrap();
+    assert_eq!(later.headers["etag"], VERSION_TAG);
+    assert_eq!(later.headers.get_all(header::ETAG).iter().count(), 1);
+    let cached = server
+        .fetch_request(
+            server
+                .request("/versioned?later=1")
+                .header(header::IF_NONE_MATCH, HeaderValue::from_static(strong)),
+        )
+        .await
+        .unwrap();
+    assert_eq!(cached.code, 304);
+    assert_eq!(cached.headers["etag"], VERSION_TAG);
     server.stop().await;
 }
 

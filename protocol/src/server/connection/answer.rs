@@ -10,13 +10,13 @@ use http::{StatusCode, Version};
 use tokio::io::{AsyncRead, AsyncWrite};
 
 use super::super::response::{
-    EntityTag, HttpResponse, ResponseEvent, add_defaults, empty_header_map,
+    EntityTag, HttpResponse, ResponseEvent, Whole, add_defaults, empty_header_map,
 };
 use super::super::sent::SentHook;
 use super::super::service::HttpService;
 use super::super::upgrade::Switch;
 use super::ExchangeLoop;
-use super::exchange::State;
+use super::exchange::{State, encoded};
 use crate::h1::{
     BodyEncoder, BodyLength, CONTINUE_100, DateCache, EncodeError, EncodedDefaults,
     ResponseContext, encode_response_head_cached, encode_response_head_with_defaults,
@@ -162,6 +162,37 @@ impl<S: HttpService, T: AsyncRead + AsyncWrite + Unpin> ExchangeLoop<S, T> {
                     && let Some(callback) = answer.take_on_sent()
                 {
                     exchange.sent = Some(SentHook::new(callback));
+                }
+                // An answer that came whole after its work ran (an async handler's), its
+                // writer gone: taken without the lock, with the application's default fields
+                // and the ETag beside its map, as an answer made at once is (`poll_event`
+                // would insert them into the map: a hashed insert each and an allocation for
+                // the tag).
+                if encoder.is_none()
+                    && let Some(whole) = answer.take_whole_unshared()
+                {
+                    if body_unread && exchange.context.version == Version::HTTP_11 && body_open {
+                        exchange.close_after = true;
+                    }
+                    let Whole {
+                        response,
+                        defaults,
+                        etag,
+                        on_sent,
+                    } = whole;
+                    if let Some(callback) = on_sent {
+                        exchange.sent = Some(SentHook::new(callback));
+                    }
+                    note_head(&mut exchange.sent, response.status());
+                    return Outcome::Done(encode_whole(
+                        &exchange.context,
+                        response,
+                        defaults.map(|defaults| encoded(&mut self.encoded_defaults, defaults)),
+                        etag.as_ref(),
+                        None,
+                        &self.date,
+                        &mut self.stream,
+                    ));
                 }
                 while self.stream.write_buffer_len() < max_write {
                     let event = match answer.poll_event(cx) {

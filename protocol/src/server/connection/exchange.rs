@@ -116,22 +116,6 @@ impl<S: HttpService, T: AsyncRead + AsyncWrite + Unpin> ExchangeLoop<S, T> {
         }
     }
 
-    /// The slot of `encoded_defaults` holding `defaults`' lines, encoding them into the slot
-    /// used less recently if neither holds them.
-    fn encoded(&mut self, defaults: Arc<HeaderMap>) -> usize {
-        let held = |slot: &Option<EncodedDefaults>| {
-            slot.as_ref()
-                .is_some_and(|encoded| encoded.is_for(&defaults))
-        };
-        if let Some(slot) = self.encoded_defaults.iter().position(held) {
-            return slot;
-        }
-        // The newer entry moves to the second slot; the older one goes.
-        self.encoded_defaults.swap(0, 1);
-        self.encoded_defaults[0] = Some(EncodedDefaults::new(defaults));
-        0
-    }
-
     /// Keeps `answer`'s channel for a later request if its writer is gone.
     pub(super) fn recycle_answer(&mut self, mut answer: ResponseStream) {
         if self.spare_answers.len() < SPARE_ANSWERS && answer.reset_if_unshared() {
@@ -215,13 +199,10 @@ impl<S: HttpService, T: AsyncRead + AsyncWrite + Unpin> ExchangeLoop<S, T> {
         let mut sent = on_sent.map(SentHook::new);
         super::answer::note_head(&mut sent, response.status());
         self.refresh_date();
-        let encoded = defaults.map(|defaults| self.encoded(defaults));
         let close = super::answer::encode_whole(
             context,
             response,
-            encoded
-                .map(|slot| &self.encoded_defaults[slot])
-                .and_then(Option::as_ref),
+            defaults.map(|defaults| encoded(&mut self.encoded_defaults, defaults)),
             etag.as_ref(),
             None,
             &self.date,
@@ -319,4 +300,26 @@ pub(super) fn poll_slot<F: Future<Output = ()>>(
             Poll::Ready(false)
         }
     }
+}
+
+/// The entry of `slots` holding `defaults`' encoded lines, encoding them into the entry used
+/// less recently if neither holds them.
+pub(super) fn encoded(
+    slots: &mut [Option<EncodedDefaults>; 2],
+    defaults: Arc<HeaderMap>,
+) -> &EncodedDefaults {
+    let held = |slot: &Option<EncodedDefaults>| {
+        slot.as_ref()
+            .is_some_and(|encoded| encoded.is_for(&defaults))
+    };
+    let index = match slots.iter().position(held) {
+        Some(index) => index,
+        None => {
+            // The newer entry moves to the second slot; the older one goes.
+            slots.swap(0, 1);
+            slots[0] = None;
+            0
+        }
+    };
+    slots[index].get_or_insert_with(|| EncodedDefaults::new(defaults))
 }
