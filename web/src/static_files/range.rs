@@ -150,4 +150,39 @@ mod tests {
             Some(RangeAnswer::Unsatisfiable)
         );
     }
+
+    proptest::proptest! {
+        /// Whatever the field says, a 206 names bytes inside the file, at least one, and
+        /// never all of them (that is a 200).
+        #[test]
+        fn a_partial_answer_lies_inside_the_file(
+            value in "bytes=[0-9 ]{0,8}-[0-9 ]{0,8}|[ -~]{0,20}",
+            size in 0u64..100_000,
+        ) {
+            if let Some(range) = parse(&value)
+                && let RangeAnswer::Partial { start, end } = answer(range, size)
+            {
+                proptest::prop_assert!(start < end && end <= size, "{value:?} of {size}: {start}..{end}");
+                proptest::prop_assert!(end - start < size, "{value:?} of {size}: all of it as a 206");
+            }
+        }
+
+        /// `bytes=first-last` inside the file is exactly those bytes, or the whole file.
+        #[test]
+        fn a_range_inside_the_file_is_sent_as_asked(
+            size in 1u64..100_000,
+            first in 0u64..100_000,
+            length in 1u64..100_000,
+        ) {
+            let first = first % size;
+            let last = (first + length - 1).min(size - 1);
+            let asked = answer_for(&format!("bytes={first}-{last}"), size);
+            let expected = if first == 0 && last == size - 1 {
+                RangeAnswer::Whole
+            } else {
+                RangeAnswer::Partial { start: first, end: last + 1 }
+            };
+            proptest::prop_assert_eq!(asked, Some(expected));
+        }
+    }
 }
