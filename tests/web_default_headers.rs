@@ -35,6 +35,15 @@ impl RequestHandler for Page {
     }
 }
 
+/// A page answered at once, after an await, and streamed; a function's answer; a 404.
+const EVERY_KIND: [&str; 5] = [
+    "/page",
+    "/page?wait=1",
+    "/page?stream=1",
+    "/function",
+    "/missing",
+];
+
 fn app(settings: Settings) -> Application {
     Application::with_settings(
         [
@@ -72,13 +81,7 @@ fn all(answer: &Answer, name: &str) -> Vec<String> {
 async fn every_kind_of_answer_carries_the_server_field() {
     assert_eq!(DEFAULT_SERVER_HEADER, "cyclone/0.1");
     let server = TestServer::start(app(Settings::default())).unwrap();
-    for path in [
-        "/page",
-        "/page?wait=1",
-        "/page?stream=1",
-        "/function",
-        "/missing",
-    ] {
+    for path in EVERY_KIND {
         let answer = get(&server, path).await;
         assert_eq!(all(&answer, "server"), ["cyclone/0.1"], "{path}");
     }
@@ -101,13 +104,7 @@ async fn default_headers_and_no_server_field() {
         .default_header("Link", "</a>; rel=preload")
         .default_header("Link", "</b>; rel=preload");
     let server = TestServer::start(app(settings)).unwrap();
-    for path in [
-        "/page",
-        "/page?wait=1",
-        "/page?stream=1",
-        "/function",
-        "/missing",
-    ] {
+    for path in EVERY_KIND {
         let answer = get(&server, path).await;
         assert!(all(&answer, "server").is_empty(), "{path}");
         assert_eq!(all(&answer, "x-frame-options"), ["DENY"], "{path}");

@@ -1,12 +1,13 @@
 //! Moving answers into the write buffer: in request order, from each exchange's writer (whole,
 //! streamed, or a protocol switch), or the connection's own error answers.
 
+use std::sync::Arc;
 use std::task::{Context as TaskContext, Poll};
 
 use bytes::Bytes;
 use cyclone_actors::iostream::IoStream;
 use http::header::HeaderValue;
-use http::{StatusCode, Version};
+use http::{HeaderMap, StatusCode, Version};
 use tokio::io::{AsyncRead, AsyncWrite};
 
 use super::super::response::{
@@ -16,7 +17,7 @@ use super::super::sent::SentHook;
 use super::super::service::HttpService;
 use super::super::upgrade::Switch;
 use super::ExchangeLoop;
-use super::exchange::{State, encoded};
+use super::exchange::State;
 use crate::h1::{
     BodyEncoder, BodyLength, CONTINUE_100, DateCache, EncodeError, EncodedDefaults,
     ResponseContext, encode_response_head_cached, encode_response_head_with_defaults,
@@ -174,22 +175,11 @@ impl<S: HttpService, T: AsyncRead + AsyncWrite + Unpin> ExchangeLoop<S, T> {
                     if body_unread && exchange.context.version == Version::HTTP_11 && body_open {
                         exchange.close_after = true;
                     }
-                    let Whole {
-                        response,
-                        defaults,
-                        etag,
-                        on_sent,
-                    } = whole;
-                    if let Some(callback) = on_sent {
-                        exchange.sent = Some(SentHook::new(callback));
-                    }
-                    note_head(&mut exchange.sent, response.status());
-                    return Outcome::Done(encode_whole(
+                    return Outcome::Done(encode_taken(
+                        whole,
                         &exchange.context,
-                        response,
-                        defaults.map(|defaults| encoded(&mut self.encoded_defaults, defaults)),
-                        etag.as_ref(),
-                        None,
+                        &mut exchange.sent,
+                        &mut self.encoded_defaults,
                         &self.date,
                         &mut self.stream,
                     ));
@@ -391,6 +381,58 @@ pub(super) fn note_head(sent: &mut Option<SentHook>, status: StatusCode) {
 /// Body pieces at least this large are queued as they are instead of copied into the write
 /// buffer: past a few KiB, one more slice in a vectored write is cheaper than the copy. 4 KiB.
 const SHARE_BODY_FROM: usize = 4 * 1024;
+
+/// Encodes a whole answer taken from its channel: the application's default fields from the
+/// connection's encoded lines (`slots`) and the ETag beside the map, as every whole answer of
+/// an `Application` is written. `sent` gets the answer's `on_sent` hook, if it has one, and
+/// the status sent. Returns whether the connection must close after it.
+pub(super) fn encode_taken<T: AsyncRead + AsyncWrite + Unpin>(
+    whole: Whole,
+    context: &ResponseContext,
+    sent: &mut Option<SentHook>,
+    slots: &mut [Option<EncodedDefaults>; 2],
+    date: &DateCache,
+    stream: &mut IoStream<T>,
+) -> bool {
+    let Whole {
+        response,
+        defaults,
+        etag,
+        on_sent,
+    } = whole;
+    if let Some(callback) = on_sent {
+        *sent = Some(SentHook::new(callback));
+    }
+    note_head(sent, response.status());
+    encode_whole(
+        context,
+        response,
+        defaults.map(|defaults| encoded(slots, defaults)),
+        etag.as_ref(),
+        None,
+        date,
+        stream,
+    )
+}
+
+/// The entry of `slots` holding `defaults`' encoded lines, encoding them into the entry used
+/// less recently if neither holds them.
+fn encoded(slots: &mut [Option<EncodedDefaults>; 2], defaults: Arc<HeaderMap>) -> &EncodedDefaults {
+    let held = |slot: &Option<EncodedDefaults>| {
+        slot.as_ref()
+            .is_some_and(|encoded| encoded.is_for(&defaults))
+    };
+    let index = match slots.iter().position(held) {
+        Some(index) => index,
+        None => {
+            // The newer entry moves to the second slot; the older one goes.
+            slots.swap(0, 1);
+            slots[0] = None;
+            0
+        }
+    };
+    slots[index].get_or_insert_with(|| EncodedDefaults::new(defaults))
+}
 
 /// Frames and queues one body piece: copied into the write buffer when small, queued as it is
 /// when large.

@@ -5,20 +5,19 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::Pin;
-use std::sync::Arc;
 use std::task::{Context as TaskContext, Poll};
 
-use http::{HeaderMap, StatusCode};
+use http::StatusCode;
 use tokio::io::{AsyncRead, AsyncWrite};
 
 use super::super::message::HttpRequestMessage;
 use super::super::path_args::PathArgs;
 use super::super::request::HttpServerRequest;
-use super::super::response::{HttpResponse, OnUpgrade, ResponseStream, ResponseWriter, Whole};
+use super::super::response::{HttpResponse, OnUpgrade, ResponseStream, ResponseWriter};
 use super::super::sent::SentHook;
 use super::super::service::HttpService;
 use super::{ExchangeLoop, log_panic};
-use crate::h1::{BodyEncoder, EncodedDefaults, ResponseContext};
+use crate::h1::{BodyEncoder, ResponseContext};
 
 /// A work future in a box that is reused for later requests, so that pending work costs an
 /// allocation only the first time a connection has some.
@@ -180,13 +179,7 @@ impl<S: HttpService, T: AsyncRead + AsyncWrite + Unpin> ExchangeLoop<S, T> {
             Some(whole) => (Some(whole), true),
             None => (answer.take_whole(), false),
         };
-        let Some(Whole {
-            response,
-            defaults,
-            etag,
-            on_sent,
-        }) = whole
-        else {
+        let Some(whole) = whole else {
             return Some((
                 State::Answering {
                     work,
@@ -196,15 +189,13 @@ impl<S: HttpService, T: AsyncRead + AsyncWrite + Unpin> ExchangeLoop<S, T> {
                 panicked,
             ));
         };
-        let mut sent = on_sent.map(SentHook::new);
-        super::answer::note_head(&mut sent, response.status());
         self.refresh_date();
-        let close = super::answer::encode_whole(
+        let mut sent = None;
+        let close = super::answer::encode_taken(
+            whole,
             context,
-            response,
-            defaults.map(|defaults| encoded(&mut self.encoded_defaults, defaults)),
-            etag.as_ref(),
-            None,
+            &mut sent,
+            &mut self.encoded_defaults,
             &self.date,
             &mut self.stream,
         );
@@ -300,26 +291,4 @@ pub(super) fn poll_slot<F: Future<Output = ()>>(
             Poll::Ready(false)
         }
     }
-}
-
-/// The entry of `slots` holding `defaults`' encoded lines, encoding them into the entry used
-/// less recently if neither holds them.
-pub(super) fn encoded(
-    slots: &mut [Option<EncodedDefaults>; 2],
-    defaults: Arc<HeaderMap>,
-) -> &EncodedDefaults {
-    let held = |slot: &Option<EncodedDefaults>| {
-        slot.as_ref()
-            .is_some_and(|encoded| encoded.is_for(&defaults))
-    };
-    let index = match slots.iter().position(held) {
-        Some(index) => index,
-        None => {
-            // The newer entry moves to the second slot; the older one goes.
-            slots.swap(0, 1);
-            slots[0] = None;
-            0
-        }
-    };
-    slots[index].get_or_insert_with(|| EncodedDefaults::new(defaults))
 }
