@@ -335,10 +335,11 @@ impl StaticFileHandler {
         FILES_STREAMED.fetch_add(1, Ordering::Relaxed);
         cx.set_header(CONTENT_LENGTH.as_str(), &length.to_string())?;
         let mut remaining = length;
+        let mut chunks = resolve::FileChunks::new(handle);
         while remaining > 0 {
             let want = usize::try_from(remaining.min(chunk_size as u64)).unwrap_or(chunk_size);
-            let (moved, chunk) = blocking(move || resolve::read_chunk(handle, want)).await?;
-            handle = moved;
+            let (moved, chunk) = blocking(move || chunks.read(want)).await?;
+            chunks = moved;
             let chunk: Bytes = chunk?;
             BYTES_READ.fetch_add(chunk.len() as u64, Ordering::Relaxed);
             if chunk.is_empty() {
