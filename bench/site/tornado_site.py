@@ -22,6 +22,8 @@ def read_fortunes(database):
     connection = getattr(_local, "connection", None)
     if connection is None:
         connection = sqlite3.connect("file:%s?mode=ro" % database, uri=True)
+        # As the Rust peers: the read-only table's shared lock is kept between queries.
+        connection.execute("PRAGMA locking_mode=EXCLUSIVE")
         _local.connection = connection
     rows = connection.execute("SELECT id, message FROM Fortune").fetchall()
     rows.append((0, ADDED_AT_REQUEST_TIME))
