@@ -19,11 +19,13 @@
 # Knobs (defaults): DURATION=10 WARMUP=2 CONNS=64 PORT=18380 ONLY="cyclone actix tornado"
 #   TESTS="fortunes static-4k static-1m" BUILD=1 (0: use the binaries built) PIN=1 (0: no
 #   taskset) TORNADO_PYTHON (a python with tornado; else bench/site/.venv is made with pip)
+#   LOCKING=exclusive (SQLite keeps each connection's shared lock between queries, in all three
+#   servers; normal: SQLite's default, a lock, a journal check and a header read per query)
 # Needs wrk and python3. Output: the table on stdout and in bench/results/site-<date>.md.
 set -euo pipefail
 
 if [[ "${1:-}" == "-h" || "${1:-}" == "--help" ]]; then
-  sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'
+  sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'
   exit 0
 fi
 
@@ -35,6 +37,7 @@ ONLY=${ONLY:-"cyclone actix tornado"}
 TESTS=${TESTS:-"fortunes static-4k static-1m"}
 BUILD=${BUILD:-1}
 PIN=${PIN:-1}
+LOCKING=${LOCKING:-exclusive}
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -99,7 +102,7 @@ fi
 
 bench_pin
 
-args=(--port "$PORT" --db "$work/fortunes.db" --static "$work/static")
+args=(--port "$PORT" --db "$work/fortunes.db" --static "$work/static" --locking "$LOCKING")
 start_server() {
   case "$1" in
     cyclone) "${server_cpu[@]}" "$target_dir/release/cyclone_site" "${args[@]}" --workers 1 & ;;
@@ -164,7 +167,7 @@ done
   echo "# site workloads, $(date -u +%Y-%m-%dT%H:%MZ)"
   echo
   echo "cyclone $commit; $(nproc) CPUs; one worker per server; wrk -t1 -c$CONNS -d${DURATION}s" \
-    "(warm-up ${WARMUP}s); PIN=$PIN"
+    "(warm-up ${WARMUP}s); PIN=$PIN; LOCKING=$LOCKING"
   echo
   echo "| test | server | requests/s | p99 latency | vs cyclone | errors |"
   echo "|---|---|---:|---:|---:|---|"

@@ -1,7 +1,7 @@
 """The Tornado peer: /fortunes from SQLite through the executor (sqlite3 is blocking),
 rendered by Tornado's own template engine with a layout; /static/ from --static.
 
-    python tornado_site.py --port 8080 --db fortunes.db --static DIR
+    python tornado_site.py --port 8080 --db fortunes.db --static DIR [--locking exclusive|normal]
 """
 
 import argparse
@@ -15,6 +15,7 @@ import tornado.web
 
 ADDED_AT_REQUEST_TIME = "Additional fortune added at request time."
 _local = threading.local()
+LOCKING = "exclusive"
 
 
 def read_fortunes(database):
@@ -22,8 +23,10 @@ def read_fortunes(database):
     connection = getattr(_local, "connection", None)
     if connection is None:
         connection = sqlite3.connect("file:%s?mode=ro" % database, uri=True)
-        # As the Rust peers: the read-only table's shared lock is kept between queries.
-        connection.execute("PRAGMA locking_mode=EXCLUSIVE")
+        # As the Rust peers: with --locking exclusive (the default) the read-only table's
+        # shared lock is kept between queries.
+        if LOCKING == "exclusive":
+            connection.execute("PRAGMA locking_mode=EXCLUSIVE")
         _local.connection = connection
     rows = connection.execute("SELECT id, message FROM Fortune").fetchall()
     rows.append((0, ADDED_AT_REQUEST_TIME))
@@ -47,7 +50,10 @@ async def main():
     parser.add_argument("--port", type=int, default=8080)
     parser.add_argument("--db", default="fortunes.db")
     parser.add_argument("--static", default="static")
+    parser.add_argument("--locking", choices=["exclusive", "normal"], default="exclusive")
     args = parser.parse_args()
+    global LOCKING
+    LOCKING = args.locking
     app = tornado.web.Application(
         [(r"/fortunes", FortunesHandler, {"database": args.db})],
         template_path=os.path.join(os.path.dirname(__file__), "tornado_templates"),

@@ -3,6 +3,7 @@
 
 use std::cell::RefCell;
 use std::path::{Path, PathBuf};
+use std::sync::LazyLock;
 
 use serde::Serialize;
 
@@ -17,6 +18,11 @@ pub struct Fortune {
 
 /// The fortune every answer adds before sorting.
 pub const ADDED_AT_REQUEST_TIME: &str = "Additional fortune added at request time.";
+
+/// Whether the connections keep their shared lock between queries: `--locking exclusive` (the
+/// default) or `--locking normal`, read from the command line once.
+static EXCLUSIVE_LOCKING: LazyLock<bool> =
+    LazyLock::new(|| flag::<String>("--locking").as_deref() != Some("normal"));
 
 thread_local! {
     /// This blocking thread's connection and its file.
@@ -36,12 +42,15 @@ pub fn fortunes(database: &Path) -> rusqlite::Result<Vec<Fortune>> {
                 rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY
                     | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
             )?;
-            // The table is read-only: a connection keeps its shared lock between queries
-            // (SQLite's EXCLUSIVE locking mode; shared locks of readers still coexist), so a
-            // query no longer locks and unlocks the file with fcntl, stats the journal and
-            // re-reads the header to validate its cache: ~14 % of cyclone's CPU a page, in
-            // the kernel. The Tornado peer sets the same.
-            connection.pragma_update(None, "locking_mode", "EXCLUSIVE")?;
+            // The table is read-only: with `--locking exclusive` (the default) a connection
+            // keeps its shared lock between queries (SQLite's EXCLUSIVE locking mode; readers'
+            // shared locks still coexist), so a query no longer locks and unlocks the file with
+            // fcntl, stats the journal and re-reads the header to validate its cache: ~14 % of
+            // cyclone's CPU a page, in the kernel, a cost no framework owns. `--locking normal`
+            // keeps SQLite's default. The Tornado peer does the same.
+            if *EXCLUSIVE_LOCKING {
+                connection.pragma_update(None, "locking_mode", "EXCLUSIVE")?;
+            }
             *cell = Some((database.to_owned(), connection));
         }
         let Some((_, connection)) = cell.as_ref() else {
