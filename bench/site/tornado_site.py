@@ -15,17 +15,16 @@ import tornado.web
 
 ADDED_AT_REQUEST_TIME = "Additional fortune added at request time."
 _local = threading.local()
-LOCKING = "exclusive"
 
 
-def read_fortunes(database):
+def read_fortunes(database, exclusive_locking):
     # One connection per executor thread, as the Rust peers keep one per blocking thread.
     connection = getattr(_local, "connection", None)
     if connection is None:
         connection = sqlite3.connect("file:%s?mode=ro" % database, uri=True)
         # As the Rust peers: with --locking exclusive (the default) the read-only table's
         # shared lock is kept between queries.
-        if LOCKING == "exclusive":
+        if exclusive_locking:
             connection.execute("PRAGMA locking_mode=EXCLUSIVE")
         _local.connection = connection
     rows = connection.execute("SELECT id, message FROM Fortune").fetchall()
@@ -35,12 +34,13 @@ def read_fortunes(database):
 
 
 class FortunesHandler(tornado.web.RequestHandler):
-    def initialize(self, database):
+    def initialize(self, database, exclusive_locking):
         self.database = database
+        self.exclusive_locking = exclusive_locking
 
     async def get(self):
         fortunes = await tornado.ioloop.IOLoop.current().run_in_executor(
-            None, read_fortunes, self.database
+            None, read_fortunes, self.database, self.exclusive_locking
         )
         self.render("fortunes.html", fortunes=fortunes)
 
@@ -52,10 +52,14 @@ async def main():
     parser.add_argument("--static", default="static")
     parser.add_argument("--locking", choices=["exclusive", "normal"], default="exclusive")
     args = parser.parse_args()
-    global LOCKING
-    LOCKING = args.locking
     app = tornado.web.Application(
-        [(r"/fortunes", FortunesHandler, {"database": args.db})],
+        [
+            (
+                r"/fortunes",
+                FortunesHandler,
+                {"database": args.db, "exclusive_locking": args.locking == "exclusive"},
+            )
+        ],
         template_path=os.path.join(os.path.dirname(__file__), "tornado_templates"),
         static_path=args.static,
     )
