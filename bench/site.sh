@@ -5,6 +5,9 @@
 #               one added at request time, sorted, HTML-escaped, rendered through a layout
 #               template. cyclone (minijinja, run_in_executor) against actix-web (askama,
 #               web::block) and Tornado (its own templates, sqlite3 through run_in_executor).
+#   fortunes-askama  the same page with the same engine on both Rust servers: cyclone renders
+#               the askama template actix-web's peer compiles in (at /fortunes-askama), so
+#               the ratio is the frameworks' alone, without minijinja's cost (Tornado: -).
 #   static-4k   a 4 KiB file from the static folder: cyclone's StaticFileHandler against
 #   static-1m   actix-files (and Tornado's StaticFileHandler), and the same for a 1 MiB file.
 #
@@ -17,7 +20,7 @@
 # numbers from different runs. The servers' answers are checked (13 rows, escaped) first.
 #
 # Knobs (defaults): DURATION=10 WARMUP=2 CONNS=64 PORT=18380 ONLY="cyclone actix tornado"
-#   TESTS="fortunes static-4k static-1m" BUILD=1 (0: use the binaries built) PIN=1 (0: no
+#   TESTS="fortunes fortunes-askama static-4k static-1m" BUILD=1 (0: use the binaries built) PIN=1 (0: no
 #   taskset) TORNADO_PYTHON (a python with tornado; else bench/site/.venv is made with pip)
 #   LOCKING=exclusive (SQLite keeps each connection's shared lock between queries, in all three
 #   servers; normal: SQLite's default, a lock, a journal check and a header read per query)
@@ -34,7 +37,7 @@ WARMUP=${WARMUP:-2}
 CONNS=${CONNS:-64}
 PORT=${PORT:-18380}
 ONLY=${ONLY:-"cyclone actix tornado"}
-TESTS=${TESTS:-"fortunes static-4k static-1m"}
+TESTS=${TESTS:-"fortunes fortunes-askama static-4k static-1m"}
 BUILD=${BUILD:-1}
 PIN=${PIN:-1}
 LOCKING=${LOCKING:-exclusive}
@@ -117,25 +120,37 @@ stop_server() {
   server_pid=""
 }
 
+# The path of test $2 on server $1; nothing when the server has no such page.
 path_of() {
-  case "$1" in
+  case "$2" in
     fortunes) echo /fortunes ;;
+    fortunes-askama)
+      case "$1" in
+        cyclone) echo /fortunes-askama ;;
+        actix) echo /fortunes ;;
+      esac ;;
     static-4k) echo /static/4k.bin ;;
     static-1m) echo /static/1m.bin ;;
   esac
 }
 
-# Every server must answer alike before anything is measured.
+# Every server must answer alike before anything is measured (each of its fortunes pages).
 check() {
-  local server=$1 page
+  local server=$1 path
+  for path in $(path_of "$server" fortunes) $(path_of "$server" fortunes-askama); do
+    check_page "$server" "$path"
+  done
+}
+check_page() {
+  local server=$1 path=$2 page
   page=$(python3 -c 'import sys, urllib.request; print(urllib.request.urlopen(sys.argv[1]).read().decode())' \
-    "http://127.0.0.1:$PORT/fortunes")
+    "http://127.0.0.1:$PORT$path")
   local rows
   rows=$(grep -o '<td>' <<<"$page" | wc -l)
   # Escaped as entities, named (&lt;) or numbered (&#60;), never as a live tag.
   if [[ "$rows" != 26 ]] || grep -q '<script>' <<<"$page" || ! grep -q 'script&[#a-z0-9]*;alert(' <<<"$page" \
     || ! grep -q 'Additional fortune added at request time.' <<<"$page"; then
-    echo "site.sh: $server's fortunes page is wrong:" >&2
+    echo "site.sh: $server's fortunes page at $path is wrong:" >&2
     echo "$page" >&2
     exit 1
   fi
@@ -151,7 +166,12 @@ for server in $ONLY; do
   start_server "$server"
   check "$server"
   for test in $TESTS; do
-    url="http://127.0.0.1:$PORT$(path_of "$test")"
+    path=$(path_of "$server" "$test")
+    if [[ -z "$path" ]]; then
+      result[$server,$test]="-|-|"
+      continue
+    fi
+    url="http://127.0.0.1:$PORT$path"
     "${load_cpu[@]}" wrk -t1 -c"$CONNS" -d"${WARMUP}s" "$url" >/dev/null
     out=$("${load_cpu[@]}" wrk -t1 -c"$CONNS" -d"${DURATION}s" --latency "$url")
     rps=$(awk '/^Requests\/sec/ { print $2 }' <<<"$out")
@@ -178,7 +198,7 @@ done
       IFS='|' read -r rps p99 errors <<<"${result[$server,$test]}"
       ratio=""
       if [[ -n "$base" && "$server" != cyclone ]]; then
-        ratio=$(awk -v a="$base" -v b="$rps" 'BEGIN { if (b > 0) printf "%.2fx", a / b }')
+        ratio=$(awk -v a="$base" -v b="$rps" 'BEGIN { if (b + 0 > 0) printf "%.2fx", a / b }')
       fi
       echo "| $test | $server | $rps | $p99 | $ratio | $errors |"
     done

@@ -1,10 +1,13 @@
 //! What the two Rust servers share: the fortunes, read from SQLite on a blocking thread with
-//! one connection per thread, as TechEmpower's "fortunes" test asks.
+//! one connection per thread, as TechEmpower's "fortunes" test asks, and the page as an askama
+//! template compiled in (the actix-web peer's engine; cyclone serves it too, at
+//! `/fortunes-askama`, to tell the framework's cost from the template engine's).
 
 use std::cell::RefCell;
 use std::path::{Path, PathBuf};
 use std::sync::LazyLock;
 
+use askama::Template;
 use serde::Serialize;
 
 /// One row of the `Fortune` table.
@@ -14,6 +17,15 @@ pub struct Fortune {
     pub id: i64,
     /// The text, escaped by the template.
     pub message: String,
+}
+
+/// The fortunes page, compiled from `templates/fortunes.html` (the same file minijinja loads
+/// at run time: the two engines share Jinja2's syntax for it).
+#[derive(Template)]
+#[template(path = "fortunes.html")]
+pub struct FortunesPage {
+    /// The rows, sorted.
+    pub fortunes: Vec<Fortune>,
 }
 
 /// The fortune every answer adds before sorting.

@@ -6,13 +6,7 @@ use std::path::PathBuf;
 
 use actix_web::{App, HttpResponse, HttpServer, get, web};
 use askama::Template;
-use cyclone_site_bench::{Fortune, flag, fortunes};
-
-#[derive(Template)]
-#[template(path = "fortunes.html")]
-struct FortunesPage {
-    fortunes: Vec<Fortune>,
-}
+use cyclone_site_bench::{FortunesPage, flag, fortunes};
 
 #[get("/fortunes")]
 async fn fortunes_page(database: web::Data<PathBuf>) -> actix_web::Result<HttpResponse> {
