@@ -20,6 +20,10 @@
 #       target/release/examples/composition --port 9140 --workers 1 --budget 1000000000
 #
 # URL_PATH (default /) is the path wrk requests; HEADER, if set, one header it sends.
+# CONNS (default 64) is wrk's connection count. With CONNS=1 every turn of the server is the
+# same (one wake-up, one read of 16 pipelined requests, one write), so two runs give the same
+# count to the instruction; with 64 the work a wake-up shares depends on how many connections
+# valgrind's slowness lets pile up, which moves a count by up to 2 % between runs.
 # CACHE=1 also runs callgrind's cache model and prints first-level instruction and data cache
 # misses per request: two servers with the same instruction count can differ by several times
 # in how much of their code stays in the instruction cache (it was 234 against hyper's 30 per
@@ -94,7 +98,7 @@ elif [ "$MODE" = ws ]; then
     REQUESTS=$("$WSLOAD" echo "ws://127.0.0.1:$PORT/ws" -c 64 -d "$DURATION" -w 1 -s 32 2>&1 \
         | sed -nE 's/^RESULT .*msgs=([0-9]+).*/\1/p')
 else
-    REQUESTS=$(wrk -t1 -c64 -d"$DURATION" "${HEADERS[@]}" "${SCRIPT[@]}" \
+    REQUESTS=$(wrk -t1 -c"${CONNS:-64}" -d"$DURATION" "${HEADERS[@]}" "${SCRIPT[@]}" \
         "http://127.0.0.1:$PORT$URL_PATH" "${ARGS[@]}" \
         | awk '/requests in/ {print $1}')
 fi
