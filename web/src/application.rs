@@ -308,7 +308,9 @@ impl RouteTarget for Mounted {
         let Dispatch { work, span } = self.0.call(message);
         match (work, span) {
             // The mounted application's span stays around its work.
-            (Some(work), Some(span)) => Some(Box::pin(tracing::Instrument::instrument(work, span))),
+            (Some(work), Some(span)) => {
+                Some(Work::new(tracing::Instrument::instrument(work, span)))
+            }
             (work, _) => work,
         }
     }
@@ -389,7 +391,7 @@ impl Future for Dispatch {
         match &mut this.work {
             Some(work) => {
                 let _entered = this.span.as_ref().map(tracing::Span::enter);
-                work.as_mut().poll(cx)
+                Pin::new(work).poll(cx)
             }
             None => Poll::Ready(()),
         }

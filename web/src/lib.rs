@@ -105,7 +105,7 @@
 //! The guide is `docs/web.md`.
 
 #![deny(missing_docs, missing_debug_implementations, rust_2018_idioms)]
-#![forbid(unsafe_code)]
+#![deny(unsafe_code)]
 
 pub mod access_log;
 mod actors;

@@ -9,42 +9,27 @@
 //!
 //! - `mod.rs` (here): the trait and [`Target`].
 //! - `function.rs`: [`function`]; `service.rs`: [`service`]; `actor.rs`: [`actor`],
-//!   [`per_worker`] and [`Forward`].
+//!   [`per_worker`] and [`Forward`]; `work.rs`: [`Work`], in blocks each thread recycles (the
+//!   crate's one `unsafe` module).
 
 mod actor;
 mod function;
 mod service;
+pub(crate) mod work;
 
 use std::borrow::Cow;
 use std::fmt;
 use std::sync::Arc;
 
 use cyclone_protocol::server::{HttpRequestMessage, HttpServerRequest};
-use futures::future::LocalBoxFuture;
 
 use crate::app::AppContext;
 
 pub use actor::{Forward, actor, per_worker};
 pub use function::function;
 pub use service::service;
-
-/// Work a target leaves for the connection's loop: polled there until done, dropped if the
-/// client leaves first (the `RequestHandler` running a request, an async function's future).
-pub type Work = LocalBoxFuture<'static, ()>;
-
-/// `$future` boxed as [`Work`], made straight in its box: the box is allocated first and the
-/// future built in place. `Box::pin(future)` built it on the stack and copied all of it over
-/// (a `RequestHandler`'s run is ~550 bytes: 79 instructions a request in
-/// `bench/callgrind.sh`). A macro, not a function taking a closure: the closure's captures
-/// were copied once more on their way in.
-macro_rules! work_in_place {
-    ($future:expr) => {{
-        let future = Box::write(Box::new_uninit(), $future);
-        let work: $crate::target::Work = Box::into_pin(future);
-        work
-    }};
-}
-pub(crate) use work_in_place;
+pub use work::Work;
+pub(crate) use work::work_in_place;
 
 /// A kind of route target: it takes the request messages a rule routes to it.
 ///
