@@ -128,7 +128,7 @@ pub struct Work {
 }
 
 impl Work {
-    /// `future` as work. Inside this crate, [`work_in_place!`] builds the future straight
+    /// `future` as work. Inside this crate, `work_in_place!` builds the future straight
     /// into its block instead of copying it there.
     #[inline(always)]
     pub fn new<F: Future<Output = ()> + 'static>(future: F) -> Work {
