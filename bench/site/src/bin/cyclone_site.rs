@@ -14,7 +14,16 @@ use cyclone::template::{TemplateLoader, context};
 use cyclone::web::{
     Application, HttpError, RequestContext, RequestHandler, Settings, handler_with, url,
 };
-use cyclone_site_bench::{FortunesPage, flag, fortunes};
+use cyclone_site_bench::{Fortune, FortunesPage, flag, fortunes};
+
+/// The rows, read on the blocking pool.
+async fn load(database: &Arc<PathBuf>) -> Result<Vec<Fortune>, HttpError> {
+    let database = database.clone();
+    run_in_executor(move || fortunes(&database))
+        .await
+        .map_err(HttpError::internal)?
+        .map_err(HttpError::internal)
+}
 
 /// The fortunes page.
 struct Fortunes {
@@ -24,11 +33,7 @@ struct Fortunes {
 
 impl RequestHandler for Fortunes {
     async fn get(&mut self, cx: &mut RequestContext) -> Result<(), HttpError> {
-        let database = self.database.clone();
-        let fortunes = run_in_executor(move || fortunes(&database))
-            .await
-            .map_err(HttpError::internal)?
-            .map_err(HttpError::internal)?;
+        let fortunes = load(&self.database).await?;
         cx.render("fortunes.html", context! { fortunes }).await
     }
 }
@@ -41,11 +46,7 @@ struct AskamaFortunes {
 
 impl RequestHandler for AskamaFortunes {
     async fn get(&mut self, cx: &mut RequestContext) -> Result<(), HttpError> {
-        let database = self.database.clone();
-        let fortunes = run_in_executor(move || fortunes(&database))
-            .await
-            .map_err(HttpError::internal)?
-            .map_err(HttpError::internal)?;
+        let fortunes = load(&self.database).await?;
         let page = FortunesPage { fortunes }
             .render()
             .map_err(HttpError::internal)?;
