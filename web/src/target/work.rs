@@ -4,8 +4,8 @@
 //! Nearly every request to a `RequestHandler` leaves work (the handler running the request),
 //! and its box cost glibc ~126 instructions a request to allocate and free, even from its
 //! per-thread cache. Works of up to 2 KiB live instead in blocks of 512 B, 1 KiB or 2 KiB
-//! ([`CLASSES`]) that each thread keeps a few of: taking one and giving it back are a `Vec` pop and
-//! push.
+//! ([`CLASSES`]) that each thread keeps a few of: taking one and giving it back are a `Vec`
+//! pop and push.
 //!
 //! This is the web crate's one `unsafe` module (the crate denies it elsewhere): a safe
 //! recycling of typed boxes costs two copies of the future through a `dyn` call, more than the
@@ -42,11 +42,25 @@ fn class_of(layout: Layout) -> Option<usize> {
     CLASSES.iter().position(|&size| layout.size() <= size)
 }
 
+/// The layout of a block of `size` bytes; a size that makes no layout fails the build.
+const fn block_layout_of(size: usize) -> Layout {
+    match Layout::from_size_align(size, BLOCK_ALIGN) {
+        Ok(layout) => layout,
+        Err(_) => panic!("a block size must make a layout"),
+    }
+}
+
+/// The layouts of the blocks of each class, fixed at compile time.
+const LAYOUTS: [Layout; CLASSES.len()] = [
+    block_layout_of(CLASSES[0]),
+    block_layout_of(CLASSES[1]),
+    block_layout_of(CLASSES[2]),
+];
+
 /// The layout of the blocks of class `class` (an index of [`CLASSES`]).
 #[inline(always)]
 fn block_layout(class: usize) -> Layout {
-    // A power of two of at most 2 KiB, aligned to 16: always a valid layout.
-    Layout::from_size_align(CLASSES[class], BLOCK_ALIGN).unwrap_or_else(|_| Layout::new::<u8>())
+    LAYOUTS[class]
 }
 
 /// A thread's free blocks by class, freed with the thread.
@@ -213,8 +227,9 @@ impl Future for Work {
     #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         // SAFETY: `future` points to a live future that this `Work` alone owns (`&mut self`
-        // gives exclusive access), and it never moves: it stays where `new` wrote it until
-        // `drop` drops it in place, so pinning it is sound whether or not `Work` itself moves.
+        // gives exclusive access), and it never moves: it stays where `Slot::fill` wrote it
+        // until `drop` drops it in place, so pinning it is sound whether or not `Work` itself
+        // moves.
         unsafe { Pin::new_unchecked(&mut *self.future.as_ptr()) }.poll(cx)
     }
 }
