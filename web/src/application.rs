@@ -22,7 +22,7 @@ use crate::builtin::ErrorHandler;
 use crate::handler::handler_with;
 use crate::routing::{Found, HostRules, PathArgs, RouteError, Router, Rule};
 use crate::settings::Settings;
-use crate::target::{RouteTarget, Target, Work};
+use crate::target::{RouteTarget, Target, Work, work_in_place};
 
 /// What every request of an application shares: settings and compiled routes.
 struct AppShared {
@@ -309,7 +309,7 @@ impl RouteTarget for Mounted {
         match (work, span) {
             // The mounted application's span stays around its work.
             (Some(work), Some(span)) => {
-                Some(Work::new(tracing::Instrument::instrument(work, span)))
+                Some(work_in_place!(tracing::Instrument::instrument(work, span)))
             }
             (work, _) => work,
         }

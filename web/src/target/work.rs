@@ -283,10 +283,16 @@ mod tests {
         }
     }
 
-    #[test]
-    fn a_works_block_is_reused_and_its_future_dropped_once() {
+    /// A flag and the count of its drops.
+    fn flag() -> (Rc<Cell<u32>>, Flag) {
         let drops = Rc::new(Cell::new(0));
         let flag = Flag(Rc::clone(&drops));
+        (drops, flag)
+    }
+
+    #[test]
+    fn a_works_block_is_reused_and_its_future_dropped_once() {
+        let (drops, flag) = flag();
         let mut work = Work::new(async move {
             let _flag = flag;
         });
@@ -305,8 +311,7 @@ mod tests {
 
     #[test]
     fn unfinished_work_drops_its_future_and_big_or_empty_futures_are_boxed() {
-        let drops = Rc::new(Cell::new(0));
-        let flag = Flag(Rc::clone(&drops));
+        let (drops, flag) = flag();
         let mut pending = Work::new(async move {
             let _flag = flag;
             std::future::pending::<()>().await;
