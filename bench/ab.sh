@@ -25,7 +25,10 @@
 # Each run also reads the server's CPU time (/proc/PID/stat, all its threads) and reports
 # requests per CPU-second of the server: when one wrk thread is the limit (near a million
 # pipelined requests a second here) two servers' rates tie, and only the CPU each spent
-# answering them still tells them apart.
+# answering them still tells them apart. It also reads how busy the load's core was
+# (/proc/stat) and each server's share of its own core, and says when a load was bound by wrk:
+# its core busy (>= 95 %) while a server had time to spare (< 97 % of its core). Then the
+# rates sit at the load tool's ceiling, and their ratio is noise around 1.
 set -euo pipefail
 
 if [[ "${1:-}" == "-h" || "${1:-}" == "--help" ]]; then
@@ -94,7 +97,17 @@ done
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 ticks_per_second=$(getconf CLK_TCK)
 
-# rate LOAD INDEX: requests per second of one run, and requests per CPU-second of the server.
+# core_times CPU: busy and total clock ticks of one CPU so far (/proc/stat: user nice system
+# idle iowait irq softirq steal; idle and iowait are not busy).
+core_times() {
+  awk -v cpu="cpu$1" '$1 == cpu { total = 0; for (f = 2; f <= 9; f++) total += $f
+    print total - $5 - $6, total }' /proc/stat
+}
+# The load's core, when pinned (bench_pin's `taskset -c 1`).
+load_core=${load_cpu[2]:-}
+
+# rate LOAD INDEX: requests per second of one run, requests per CPU-second of the server, the
+# server's CPU share (cores), and the load core's busy share (or - when the load is not pinned).
 rate() {
   local load=$1 port=${ports[$2]} pid=${pids[$2]} args=(-t1 -c64)
   if [[ "$load" == pipelined ]]; then
@@ -105,15 +118,21 @@ rate() {
   if ((WARMUP > 0)); then
     "${load_cpu[@]}" wrk "${args[@]}" -d"${WARMUP}s" "http://127.0.0.1:$port/" "${extra[@]}" >/dev/null
   fi
-  local before after
+  local before after core_before=(0 0) core_after=(0 0)
+  [[ -n "$load_core" ]] && read -r -a core_before < <(core_times "$load_core")
   before=$(cpu_ticks "$pid")
   "${load_cpu[@]}" wrk "${args[@]}" -d"${DURATION}s" "http://127.0.0.1:$port/" "${extra[@]}" \
     >"/tmp/ab-$$-wrk.out"
   after=$(cpu_ticks "$pid")
-  awk -v ticks=$((after - before)) -v hz="$ticks_per_second" '
+  [[ -n "$load_core" ]] && read -r -a core_after < <(core_times "$load_core")
+  awk -v ticks=$((after - before)) -v hz="$ticks_per_second" -v seconds="$DURATION" \
+    -v busy=$((core_after[0] - core_before[0])) -v total=$((core_after[1] - core_before[1])) '
     / requests in / { requests = $1 }
     /^Requests\/sec:/ { rate = $2 }
-    END { printf "%.0f %.0f\n", rate, (ticks > 0 ? requests * hz / ticks : 0) }' "/tmp/ab-$$-wrk.out"
+    END {
+      printf "%.0f %.0f %.2f %s\n", rate, (ticks > 0 ? requests * hz / ticks : 0),
+        ticks / hz / seconds, (total > 0 ? sprintf("%.3f", busy / total) : "-")
+    }' "/tmp/ab-$$-wrk.out"
 }
 
 median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { m = int((NR + 1) / 2); if (NR % 2) print v[m]; else printf "%.3f\n", (v[m] + v[m + 1]) / 2 }'; }
@@ -132,7 +151,7 @@ git diff --quiet HEAD 2>/dev/null || commit+=" (with uncommitted changes)"
 
 n=${#names[@]}
 for load in $LOADS; do
-  declare -A ratios=() cpu_ratios=()
+  declare -A ratios=() cpu_ratios=() shares=() load_busy=()
   {
     echo
     echo "## $load"
@@ -150,7 +169,9 @@ for load in $LOADS; do
     declare -A got=() per_cpu=()
     for ((k = 0; k < n; k++)); do
       i=$(((k + round) % n))
-      read -r got[$i] per_cpu[$i] < <(rate "$load" "$i")
+      read -r got[$i] per_cpu[$i] share busy < <(rate "$load" "$i")
+      shares[$i]+=" $share"
+      [[ "$busy" != - ]] && load_busy[$i]+=" $busy"
     done
     line="| $round |"
     for ((i = 0; i < n; i++)); do line+=" ${got[$i]} |"; done
@@ -183,8 +204,29 @@ for load in $LOADS; do
       echo "- $load, requests per server CPU-second, cyclone-$EXAMPLE / ${names[$i]}:" \
         "median **$(median "$@")** (rounds $lo–$hi)"
     done
+    line="- $load, CPU (median of the rounds): servers' share of their core"
+    spare=0
+    for ((i = 0; i < n; i++)); do
+      # shellcheck disable=SC2086
+      share=$(median ${shares[$i]})
+      line+=" ${names[$i]} $share,"
+      awk -v s="$share" 'BEGIN { exit !(s < 0.97) }' && spare=$((spare + 1))
+    done
+    if [[ -n "$load_core" ]]; then
+      # shellcheck disable=SC2086
+      busy=$(median ${load_busy[*]})
+      line+=" wrk's core (CPU $load_core) busy $busy"
+      echo "$line"
+      if ((spare > 0)) && awk -v b="$busy" 'BEGIN { exit !(b >= 0.95) }'; then
+        echo "- $load: **bound by wrk**: its core was busy while a server had time to spare;" \
+          "the rates sit at the load tool's ceiling, their ratio is noise around 1: compare" \
+          "per CPU-second"
+      fi
+    else
+      echo "${line%,}"
+    fi
   } | tee -a "$report"
-  unset ratios cpu_ratios
+  unset ratios cpu_ratios shares load_busy
 done
 echo
 echo "report: $report"
