@@ -8,6 +8,10 @@
 #   fortunes-askama  the same page with the same engine on both Rust servers: cyclone renders
 #               the askama template actix-web's peer compiles in (at /fortunes-askama), so
 #               the ratio is the frameworks' alone, without minijinja's cost (Tornado: -).
+#   fortunes-minijinja  the same page with minijinja on both Rust servers: actix-web's peer
+#               renders the same template files with minijinja (at /fortunes-minijinja),
+#               cyclone serves /fortunes, so the ratio is the frameworks' with cyclone's own
+#               engine on both (Tornado: -).
 #   static-4k   a 4 KiB file from the static folder: cyclone's StaticFileHandler against
 #   static-1m   actix-files (and Tornado's StaticFileHandler), and the same for a 1 MiB file.
 #
@@ -20,15 +24,15 @@
 # numbers from different runs. The servers' answers are checked (13 rows, escaped) first.
 #
 # Knobs (defaults): DURATION=10 WARMUP=2 CONNS=64 PORT=18380 ONLY="cyclone actix tornado"
-#   TESTS="fortunes fortunes-askama static-4k static-1m" BUILD=1 (0: use the binaries built) PIN=1 (0: no
-#   taskset) TORNADO_PYTHON (a python with tornado; else bench/site/.venv is made with pip)
+#   TESTS="fortunes fortunes-askama fortunes-minijinja static-4k static-1m" BUILD=1 (0: use
+#   the binaries built) PIN=1 (0: no taskset) TORNADO_PYTHON (a python with tornado; else bench/site/.venv is made with pip)
 #   LOCKING=exclusive (SQLite keeps each connection's shared lock between queries, in all three
 #   servers; normal: SQLite's default, a lock, a journal check and a header read per query)
 # Needs wrk and python3. Output: the table on stdout and in bench/results/site-<date>.md.
 set -euo pipefail
 
 if [[ "${1:-}" == "-h" || "${1:-}" == "--help" ]]; then
-  sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'
+  sed -n '2,31p' "$0" | sed 's/^# \{0,1\}//'
   exit 0
 fi
 
@@ -37,7 +41,7 @@ WARMUP=${WARMUP:-2}
 CONNS=${CONNS:-64}
 PORT=${PORT:-18380}
 ONLY=${ONLY:-"cyclone actix tornado"}
-TESTS=${TESTS:-"fortunes fortunes-askama static-4k static-1m"}
+TESTS=${TESTS:-"fortunes fortunes-askama fortunes-minijinja static-4k static-1m"}
 BUILD=${BUILD:-1}
 PIN=${PIN:-1}
 LOCKING=${LOCKING:-exclusive}
@@ -129,6 +133,11 @@ path_of() {
         cyclone) echo /fortunes-askama ;;
         actix) echo /fortunes ;;
       esac ;;
+    fortunes-minijinja)
+      case "$1" in
+        cyclone) echo /fortunes ;;
+        actix) echo /fortunes-minijinja ;;
+      esac ;;
     static-4k) echo /static/4k.bin ;;
     static-1m) echo /static/1m.bin ;;
   esac
@@ -137,7 +146,8 @@ path_of() {
 # Every server must answer alike before anything is measured (each of its fortunes pages).
 check() {
   local server=$1 path
-  for path in $(path_of "$server" fortunes) $(path_of "$server" fortunes-askama); do
+  for path in $(path_of "$server" fortunes) $(path_of "$server" fortunes-askama) \
+    $(path_of "$server" fortunes-minijinja); do
     check_page "$server" "$path"
   done
 }
