@@ -24,6 +24,7 @@
 # numbers from different runs. The servers' answers are checked (13 rows, escaped) first.
 #
 # Knobs (defaults): DURATION=10 WARMUP=2 CONNS=64 PORT=18380 ONLY="cyclone actix tornado"
+#   ROUNDS=1 (N: every server and test N times, a round after another; medians and ranges)
 #   TESTS="fortunes fortunes-askama fortunes-minijinja static-4k static-1m" BUILD=1 (0: use
 #   the binaries built) PIN=1 (0: no taskset) TORNADO_PYTHON (a python with tornado; else bench/site/.venv is made with pip)
 #   LOCKING=exclusive (SQLite keeps each connection's shared lock between queries, in all three
@@ -32,7 +33,7 @@
 set -euo pipefail
 
 if [[ "${1:-}" == "-h" || "${1:-}" == "--help" ]]; then
-  sed -n '2,31p' "$0" | sed 's/^# \{0,1\}//'
+  sed -n '2,32p' "$0" | sed 's/^# \{0,1\}//'
   exit 0
 fi
 
@@ -40,6 +41,8 @@ DURATION=${DURATION:-10}
 WARMUP=${WARMUP:-2}
 CONNS=${CONNS:-64}
 PORT=${PORT:-18380}
+ROUNDS=${ROUNDS:-1}
+((ROUNDS >= 1 && ROUNDS <= 20)) || { echo "site.sh: ROUNDS must be within 1..20" >&2; exit 2; }
 ONLY=${ONLY:-"cyclone actix tornado"}
 TESTS=${TESTS:-"fortunes fortunes-askama fortunes-minijinja static-4k static-1m"}
 BUILD=${BUILD:-1}
@@ -172,26 +175,33 @@ report=bench/results/site-$stamp.md
 commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
 git diff --quiet HEAD 2>/dev/null || commit+=" (with uncommitted changes)"
 declare -A result
-for server in $ONLY; do
-  start_server "$server"
-  check "$server"
-  for test in $TESTS; do
-    path=$(path_of "$server" "$test")
-    if [[ -z "$path" ]]; then
-      result[$server,$test]="-|-|"
-      continue
-    fi
-    url="http://127.0.0.1:$PORT$path"
-    "${load_cpu[@]}" wrk -t1 -c"$CONNS" -d"${WARMUP}s" "$url" >/dev/null
-    out=$("${load_cpu[@]}" wrk -t1 -c"$CONNS" -d"${DURATION}s" --latency "$url")
-    rps=$(awk '/^Requests\/sec/ { print $2 }' <<<"$out")
-    p99=$(awk '$1 == "99%" { print $2 }' <<<"$out")
-    errors=$(awk '/Non-2xx|Socket errors/ { print }' <<<"$out" | tr '\n' ' ')
-    result[$server,$test]="$rps|$p99|$errors"
-    echo "$server $test: $rps requests/s, p99 $p99 $errors" >&2
+for ((round = 1; round <= ROUNDS; round++)); do
+  for server in $ONLY; do
+    start_server "$server"
+    check "$server"
+    for test in $TESTS; do
+      path=$(path_of "$server" "$test")
+      if [[ -z "$path" ]]; then
+        continue
+      fi
+      url="http://127.0.0.1:$PORT$path"
+      "${load_cpu[@]}" wrk -t1 -c"$CONNS" -d"${WARMUP}s" "$url" >/dev/null
+      out=$("${load_cpu[@]}" wrk -t1 -c"$CONNS" -d"${DURATION}s" --latency "$url")
+      rps=$(awk '/^Requests\/sec/ { print $2 }' <<<"$out")
+      p99=$(awk '$1 == "99%" { print $2 }' <<<"$out")
+      errors=$(awk '/Non-2xx|Socket errors/ { print }' <<<"$out" | tr '\n' ' ')
+      result[$round,$server,$test]="$rps|$p99|$errors"
+      echo "round $round: $server $test: $rps requests/s, p99 $p99 $errors" >&2
+    done
+    stop_server
   done
-  stop_server
 done
+
+# median VALUES...: the middle value (the mean of the two middle ones for an even count).
+median() {
+  printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 }
+    END { m = int((NR + 1) / 2); if (NR % 2) print v[m]; else printf "%.2f\n", (v[m] + v[m + 1]) / 2 }'
+}
 
 {
   echo "# site workloads, $(date -u +%Y-%m-%dT%H:%MZ)"
@@ -199,18 +209,47 @@ done
   echo "cyclone $commit; $(nproc) CPUs; one worker per server; wrk -t1 -c$CONNS -d${DURATION}s" \
     "(warm-up ${WARMUP}s); PIN=$PIN; LOCKING=$LOCKING"
   echo
+  if ((ROUNDS > 1)); then
+    echo "ROUNDS=$ROUNDS: every server and test once a round; requests/s is the median of the"
+    echo "rounds (each round's in brackets), vs cyclone the median of the rounds' ratios (their range)."
+    echo
+  fi
   echo "| test | server | requests/s | p99 latency | vs cyclone | errors |"
   echo "|---|---|---:|---:|---:|---|"
   for test in $TESTS; do
-    base=${result[cyclone,$test]:-}
-    base=${base%%|*}
     for server in $ONLY; do
-      IFS='|' read -r rps p99 errors <<<"${result[$server,$test]}"
-      ratio=""
-      if [[ -n "$base" && "$server" != cyclone ]]; then
-        ratio=$(awk -v a="$base" -v b="$rps" 'BEGIN { if (b + 0 > 0) printf "%.2fx", a / b }')
+      rates=() p99s=() ratios=() errors=""
+      for ((round = 1; round <= ROUNDS; round++)); do
+        [[ -n "${result[$round,$server,$test]:-}" ]] || continue
+        IFS='|' read -r rps p99 error <<<"${result[$round,$server,$test]}"
+        rates+=("$rps")
+        p99s+=("$p99")
+        errors+=$error
+        base=${result[$round,cyclone,$test]:-}
+        base=${base%%|*}
+        if [[ -n "$base" && "$server" != cyclone ]]; then
+          ratios+=("$(awk -v a="$base" -v b="$rps" 'BEGIN { if (b + 0 > 0) printf "%.3f", a / b }')")
+        fi
+      done
+      if ((${#rates[@]} == 0)); then
+        echo "| $test | $server | - | - |  |  |"
+        continue
       fi
-      echo "| $test | $server | $rps | $p99 | $ratio | $errors |"
+      rate=$(median "${rates[@]}")
+      p99=$(printf '%s / ' "${p99s[@]}")
+      p99=${p99% / }
+      ratio=""
+      if ((${#ratios[@]} > 0)); then
+        ratio="$(median "${ratios[@]}" | awk '{ printf "%.2fx", $1 }')"
+        if ((${#ratios[@]} > 1)); then
+          ratio+=" ($(printf '%s\n' "${ratios[@]}" | sort -g | head -n 1)–$(printf '%s\n' "${ratios[@]}" | sort -g | tail -n 1))"
+        fi
+      fi
+      if ((ROUNDS > 1)); then
+        all=$(printf '%s / ' "${rates[@]}")
+        rate+=" (${all% / })"
+      fi
+      echo "| $test | $server | $rate | $p99 | $ratio | $errors |"
     done
   done
 } | tee "$report"
