@@ -26,14 +26,15 @@
 # Knobs (defaults): DURATION=10 WARMUP=2 CONNS=64 PORT=18380 ONLY="cyclone actix tornado"
 #   ROUNDS=1 (N: every server and test N times, a round after another; medians and ranges)
 #   TESTS="fortunes fortunes-askama fortunes-minijinja static-4k static-1m" BUILD=1 (0: use
-#   the binaries built) PIN=1 (0: no taskset) TORNADO_PYTHON (a python with tornado; else bench/site/.venv is made with pip)
+#   the binaries built) PIN=1 (0: no taskset) TORNADO_PYTHON (a python with tornado; else
+#   bench/site/.venv is made with pip)
 #   LOCKING=exclusive (SQLite keeps each connection's shared lock between queries, in all three
 #   servers; normal: SQLite's default, a lock, a journal check and a header read per query)
 # Needs wrk and python3. Output: the table on stdout and in bench/results/site-<date>.md.
 set -euo pipefail
 
 if [[ "${1:-}" == "-h" || "${1:-}" == "--help" ]]; then
-  sed -n '2,32p' "$0" | sed 's/^# \{0,1\}//'
+  sed -n '2,33p' "$0" | sed 's/^# \{0,1\}//'
   exit 0
 fi
 
