@@ -255,3 +255,32 @@ fn a_pattern_that_would_break_out_of_its_anchoring_is_refused() {
             .is_ok()
     );
 }
+
+/// Found by the `routing` fuzz target: `\<` and `\>` are the characters `<` and `>` to
+/// Python's `re` (and so to Tornado's routes), but word boundaries to the regex crate, so
+/// `/a\<b` (a literal) matched `/a<b` while `/(\d+)\<(\d+)` (a regex) matched nothing. Both
+/// now read them as Tornado does (a request target cannot hold a raw `<`: the server answers
+/// 400 before routing, so the router is asked directly). `\Z`, Python's end of text, which the
+/// regex crate refuses, made `Application::new` fail; it routes now.
+#[actix_rt::test]
+async fn escaped_angle_brackets_and_end_of_text_read_as_tornado_reads_them() {
+    let target = || function(|_, _| async { HttpResponse::ok() });
+    let router = Router::new([
+        url(r"/lt/(\d+)\<(\d+)", target()),
+        url(r"/tag/\<b\>", target()),
+    ])
+    .unwrap();
+    for (path, routed) in [
+        ("/lt/1<2", true),
+        ("/lt/1", false),
+        ("/tag/<b>", true),
+        ("/tag/b", false),
+    ] {
+        assert_eq!(router.matches(path), routed, "{path}");
+    }
+    let app = Application::new([url(r"/end/(\w+)\Z", handler::<Args>())]).unwrap();
+    let server = TestServer::start(app).unwrap();
+    assert_eq!(body(&server, "/end/abc").await, (200, "[abc][]".into()));
+    assert_eq!(body(&server, "/end/abc/").await.0, 404);
+    server.stop().await;
+}

@@ -12,6 +12,32 @@ use super::input::Input;
 /// the fuzzer measures).
 const MAX_PATTERN: usize = 64;
 
+/// `body` as Python's `re` (Tornado's) reads it, in the regex crate's syntax: `\<` and `\>` are
+/// the characters (the regex crate's word boundaries), `\Z` is the end of text (`\z`).
+fn as_python_reads(body: &str) -> String {
+    let mut read = String::with_capacity(body.len());
+    let mut after_backslash = false;
+    for character in body.chars() {
+        match (after_backslash, character) {
+            (false, '\\') => {
+                after_backslash = true;
+                continue;
+            }
+            (false, _) | (true, '<' | '>') => read.push(character),
+            (true, 'Z') => read.push_str("\\z"),
+            (true, _) => {
+                read.push('\\');
+                read.push(character);
+            }
+        }
+        after_backslash = false;
+    }
+    if after_backslash {
+        read.push('\\');
+    }
+    read
+}
+
 /// Compiles the input's pattern, matches its paths, and reverses its name.
 pub fn check(data: &[u8]) {
     let mut input = Input::new(data);
@@ -25,7 +51,7 @@ pub fn check(data: &[u8]) {
     };
     let body = pattern.strip_prefix('^').unwrap_or(&pattern);
     let body = body.strip_suffix('$').unwrap_or(body);
-    let reference = Regex::new(&format!("^(?:{body})$")).ok();
+    let reference = Regex::new(&format!("^(?:{})$", as_python_reads(body))).ok();
 
     let mut paths = Vec::new();
     while !input.rest().is_empty() && paths.len() < 8 {

@@ -1,6 +1,8 @@
 //! [`PathPattern`]: one rule's compiled path pattern, anchored like Tornado's (`$` implied),
 //! with a literal fast path, capturing [`PathArgs`].
 
+use std::borrow::Cow;
+
 use cyclone_protocol::server::PathArgs;
 use percent_encoding::percent_decode_str;
 use regex::Regex;
@@ -57,7 +59,7 @@ const MAX_EXACT: usize = 16;
 impl Known {
     /// What `body` (a pattern without its anchors) proves.
     fn of(body: &str) -> Known {
-        let Ok(hir) = regex_syntax::parse(body) else {
+        let Ok(hir) = regex_syntax::parse(&regex_syntax_of(body)) else {
             return Known::default();
         };
         let literals = Extractor::new().kind(ExtractKind::Prefix).extract(&hir);
@@ -157,8 +159,38 @@ pub(crate) fn anchored(pattern: &str, body: &str) -> Result<Regex, RouteError> {
         pattern: pattern.to_owned(),
         message: error.to_string(),
     };
-    Regex::new(body).map_err(refused)?;
+    let body = regex_syntax_of(body);
+    Regex::new(&body).map_err(refused)?;
     Regex::new(&format!("^(?:{body})$")).map_err(refused)
+}
+
+/// `body`, a pattern written for Python's `re` (Tornado's), in the regex crate's syntax where
+/// the two read an escape differently: `\<` and `\>` are the characters `<` and `>` to Python
+/// but word boundaries to the regex crate (so `/a\<b` routed `/a<b` by the literal fast path
+/// and nothing by the regex); `\Z`, Python's end of text, is the regex crate's `\z` (the
+/// crate refuses `\Z`). Every other escape means the same to both, or is refused by both.
+fn regex_syntax_of(body: &str) -> Cow<'_, str> {
+    if !body.contains(['<', '>', 'Z']) {
+        return Cow::Borrowed(body);
+    }
+    let mut out = String::with_capacity(body.len());
+    let mut characters = body.chars();
+    while let Some(character) = characters.next() {
+        if character != '\\' {
+            out.push(character);
+            continue;
+        }
+        match characters.next() {
+            Some(bracket @ ('<' | '>')) => out.push(bracket),
+            Some('Z') => out.push_str("\\z"),
+            Some(escaped) => {
+                out.push('\\');
+                out.push(escaped);
+            }
+            None => out.push('\\'),
+        }
+    }
+    Cow::Owned(out)
 }
 
 /// Percent-decodes each group (never `+`, as Tornado's `_unquote_or_none`).
@@ -211,6 +243,25 @@ fn literal_of(body: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Found by the `routing` fuzz target: `\<` is `<` to Python's `re`, and to the literal
+    /// fast path, but was a word boundary to the regex crate.
+    #[test]
+    fn escapes_read_as_pythons_re_reads_them() {
+        assert_eq!(PathPattern::new(r"/a\<b").unwrap().literal(), Some("/a<b"));
+        let group = PathPattern::new(r"/(\d+)\<\>").unwrap();
+        assert!(group.matches("/12<>").is_some());
+        assert!(group.matches("/12").is_none());
+        let ended = PathPattern::new(r"/(\w+)\Z").unwrap();
+        assert!(ended.matches("/abc").is_some());
+        assert!(ended.matches("/abc/").is_none());
+        let class = PathPattern::new(r"/([\<\>]+)").unwrap();
+        assert!(class.matches("/<><").is_some());
+        // An escaped backslash before `<` stays a backslash, and `<` a character.
+        let backslash = PathPattern::new(r"/(a)\\<").unwrap();
+        assert!(backslash.matches("/a\\<").is_some());
+        assert_eq!(regex_syntax_of(r"\\<\<\Z"), r"\\<<\z");
+    }
 
     #[test]
     fn literal_patterns_skip_the_regex() {
