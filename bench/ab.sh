@@ -20,6 +20,9 @@
 #   LOADS="c64 pipelined"  c64: wrk -t1 -c64; pipelined: the same with 16 requests pipelined
 #   ROUNDS=7          rounds per load; DURATION=3 seconds a run, after WARMUP=1
 #   BUILD=1           0: use target/release/examples/$EXAMPLE as it is
+#   CPU_QUOTA=50      each server limited to this percentage of its core (a CPU cgroup of its
+#                     own, 10 ms periods; needs root): the load then outruns every server, so
+#                     the rates compare what the servers can answer, not wrk's ceiling
 # Output: per-round rates and the median ratios on stdout and in bench/results/ab-<date>.md.
 #
 # Each run also reads the server's CPU time (/proc/PID/stat, all its threads) and reports
@@ -28,11 +31,13 @@
 # answering them still tells them apart. It also reads how busy the load's core was
 # (/proc/stat) and each server's share of its own core, and says when a load was bound by wrk:
 # its core busy (>= 95 %) while a server had time to spare (< 97 % of its core). Then the
-# rates sit at the load tool's ceiling, and their ratio is noise around 1.
+# rates sit at the load tool's ceiling, and their ratio is noise around 1. CPU_QUOTA takes it
+# out: with each server held to part of its core, a load that leaves wrk's core spare is
+# bound by the server, as a faster load generator would leave it.
 set -euo pipefail
 
 if [[ "${1:-}" == "-h" || "${1:-}" == "--help" ]]; then
-  sed -n '2,28p' "$0" | sed 's/^# \{0,1\}//'
+  sed -n '2,33p' "$0" | sed 's/^# \{0,1\}//'
   exit 0
 fi
 
@@ -47,8 +52,12 @@ ROUNDS=${ROUNDS:-7}
 DURATION=${DURATION:-3}
 WARMUP=${WARMUP:-1}
 BUILD=${BUILD:-1}
+CPU_QUOTA=${CPU_QUOTA:-}
 ((ROUNDS >= 1 && ROUNDS <= 50)) || { echo "ab.sh: ROUNDS must be within 1..50" >&2; exit 2; }
 command -v wrk >/dev/null || { echo "ab.sh: wrk is missing (apt-get install wrk)" >&2; exit 2; }
+if [[ -n "$CPU_QUOTA" ]]; then
+  ((CPU_QUOTA >= 5 && CPU_QUOTA <= 100)) || { echo "ab.sh: CPU_QUOTA must be within 5..100" >&2; exit 2; }
+fi
 
 if [[ "$BUILD" == 1 ]]; then
   cargo build --release --example "$EXAMPLE" >&2
@@ -70,11 +79,45 @@ for peer in $PEERS; do
   cmds+=("exec $path")
 done
 
+# The CPU cgroups CPU_QUOTA makes, one a server: cgroup v2's `cpu.max` where the unified
+# hierarchy has the cpu controller, else v1's cpu hierarchy (CFS quota and period).
+cgroup_root=""
+if [[ -n "$CPU_QUOTA" ]]; then
+  if grep -qw cpu /sys/fs/cgroup/cgroup.controllers 2>/dev/null; then
+    cgroup_root=/sys/fs/cgroup
+  elif [[ -w /sys/fs/cgroup/cpu && -e /sys/fs/cgroup/cpu/cpu.cfs_quota_us ]]; then
+    cgroup_root=/sys/fs/cgroup/cpu
+  else
+    echo "ab.sh: CPU_QUOTA needs a writable CPU cgroup (/sys/fs/cgroup)" >&2
+    exit 2
+  fi
+fi
+cgroups=()
+
+# limit_cpu PID INDEX: moves the server into a cgroup of its own holding it to CPU_QUOTA % of
+# a core, in 10 ms periods (short, so that a throttled server waits at most a few ms).
+limit_cpu() {
+  local group=$cgroup_root/cyclone-ab-$$-$2 period=10000
+  local quota=$((CPU_QUOTA * period / 100))
+  mkdir "$group"
+  cgroups+=("$group")
+  if [[ -e "$group/cpu.max" ]]; then
+    echo "$quota $period" >"$group/cpu.max"
+  else
+    echo "$period" >"$group/cpu.cfs_period_us"
+    echo "$quota" >"$group/cpu.cfs_quota_us"
+  fi
+  echo "$1" >"$group/cgroup.procs"
+}
+
 pids=()
 stop_all() {
   for pid in "${pids[@]}"; do
     kill -- "-$pid" 2>/dev/null || kill "$pid" 2>/dev/null || true
     wait "$pid" 2>/dev/null || true
+  done
+  for group in "${cgroups[@]}"; do
+    rmdir "$group" 2>/dev/null || true
   done
   rm -f "/tmp/ab-$$-wrk.out"
 }
@@ -91,6 +134,7 @@ for i in "${!names[@]}"; do
   bench_wait_port "$port" "${names[$i]}"
   # The subshell execs through setsid, taskset and bash into the server: same PID.
   [[ -r /proc/${pids[$i]}/stat ]] || { echo "ab.sh: no /proc entry for ${names[$i]}" >&2; exit 2; }
+  [[ -n "$CPU_QUOTA" ]] && limit_cpu "${pids[$i]}" "$i"
 done
 
 # cpu_ticks PID: the process's user and system time so far, in clock ticks.
@@ -146,7 +190,8 @@ git diff --quiet HEAD 2>/dev/null || commit+=" (with uncommitted changes)"
   echo "# cyclone-$EXAMPLE against ${PEERS// /, }, in alternation, $(date -u +%Y-%m-%dT%H:%MZ)"
   echo
   echo "cyclone $commit; $(nproc) CPUs; ROUNDS=$ROUNDS DURATION=${DURATION}s WARMUP=${WARMUP}s;" \
-    "servers on CPU 0 (1 worker each), wrk -t1 -c64 on CPU 1; load average $(cut -d' ' -f1-3 /proc/loadavg)"
+    "servers on CPU 0 (1 worker each${CPU_QUOTA:+, each held to $CPU_QUOTA % of the core})," \
+    "wrk -t1 -c64 on CPU 1; load average $(cut -d' ' -f1-3 /proc/loadavg)"
 } | tee "$report"
 
 n=${#names[@]}
@@ -205,12 +250,13 @@ for load in $LOADS; do
         "median **$(median "$@")** (rounds $lo–$hi)"
     done
     line="- $load, CPU (median of the rounds): servers' share of their core"
-    spare=0
+    # A server has time to spare below 97 % of what it may use: its core, or its quota.
+    spare=0 usable=$(awk -v q="${CPU_QUOTA:-100}" 'BEGIN { printf "%.3f", 0.97 * q / 100 }')
     for ((i = 0; i < n; i++)); do
       # shellcheck disable=SC2086
       share=$(median ${shares[$i]})
       line+=" ${names[$i]} $share,"
-      awk -v s="$share" 'BEGIN { exit !(s < 0.97) }' && spare=$((spare + 1))
+      awk -v s="$share" -v u="$usable" 'BEGIN { exit !(s < u) }' && spare=$((spare + 1))
     done
     if [[ -n "$load_core" ]]; then
       # shellcheck disable=SC2086
