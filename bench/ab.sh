@@ -134,7 +134,9 @@ for i in "${!names[@]}"; do
   bench_wait_port "$port" "${names[$i]}"
   # The subshell execs through setsid, taskset and bash into the server: same PID.
   [[ -r /proc/${pids[$i]}/stat ]] || { echo "ab.sh: no /proc entry for ${names[$i]}" >&2; exit 2; }
-  [[ -n "$CPU_QUOTA" ]] && limit_cpu "${pids[$i]}" "$i"
+  if [[ -n "$CPU_QUOTA" ]]; then
+    limit_cpu "${pids[$i]}" "$i"
+  fi
 done
 
 # cpu_ticks PID: the process's user and system time so far, in clock ticks.
@@ -179,7 +181,7 @@ rate() {
     }' "/tmp/ab-$$-wrk.out"
 }
 
-median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { m = int((NR + 1) / 2); if (NR % 2) print v[m]; else printf "%.3f\n", (v[m] + v[m + 1]) / 2 }'; }
+median() { bench_median 3 "$@"; }
 
 stamp=$(date +%Y-%m-%d-%H%M%S)
 mkdir -p bench/results
@@ -237,17 +239,13 @@ for load in $LOADS; do
     for ((i = 1; i < n; i++)); do
       # shellcheck disable=SC2086
       set -- ${ratios[$i]}
-      lo=$(printf '%s\n' "$@" | sort -g | head -n 1)
-      hi=$(printf '%s\n' "$@" | sort -g | tail -n 1)
-      echo "- $load, cyclone-$EXAMPLE / ${names[$i]}: median **$(median "$@")** (rounds $lo–$hi)"
+      echo "- $load, cyclone-$EXAMPLE / ${names[$i]}: median **$(median "$@")** (rounds $(bench_range "$@"))"
     done
     for ((i = 1; i < n; i++)); do
       # shellcheck disable=SC2086
       set -- ${cpu_ratios[$i]}
-      lo=$(printf '%s\n' "$@" | sort -g | head -n 1)
-      hi=$(printf '%s\n' "$@" | sort -g | tail -n 1)
       echo "- $load, requests per server CPU-second, cyclone-$EXAMPLE / ${names[$i]}:" \
-        "median **$(median "$@")** (rounds $lo–$hi)"
+        "median **$(median "$@")** (rounds $(bench_range "$@"))"
     done
     line="- $load, CPU (median of the rounds): servers' share of their core"
     # A server has time to spare below 97 % of what it may use: its core, or its quota.

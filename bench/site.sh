@@ -206,12 +206,6 @@ for ((round = 1; round <= ROUNDS; round++)); do
   done
 done
 
-# median VALUES...: the middle value (the mean of the two middle ones for an even count).
-median() {
-  printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 }
-    END { m = int((NR + 1) / 2); if (NR % 2) print v[m]; else printf "%.2f\n", (v[m] + v[m + 1]) / 2 }'
-}
-
 {
   echo "# site workloads, $(date -u +%Y-%m-%dT%H:%MZ)"
   echo
@@ -244,14 +238,14 @@ median() {
         echo "| $test | $server | - | - |  |  |"
         continue
       fi
-      rate=$(median "${rates[@]}")
+      rate=$(bench_median 2 "${rates[@]}")
       p99=$(printf '%s / ' "${p99s[@]}")
       p99=${p99% / }
       ratio=""
       if ((${#ratios[@]} > 0)); then
-        ratio="$(median "${ratios[@]}" | awk '{ printf "%.2fx", $1 }')"
+        ratio="$(bench_median 2 "${ratios[@]}" | awk '{ printf "%.2fx", $1 }')"
         if ((${#ratios[@]} > 1)); then
-          ratio+=" ($(printf '%s\n' "${ratios[@]}" | sort -g | head -n 1)–$(printf '%s\n' "${ratios[@]}" | sort -g | tail -n 1))"
+          ratio+=" ($(bench_range "${ratios[@]}"))"
         fi
       fi
       if ((ROUNDS > 1)); then

@@ -13,7 +13,8 @@ use super::input::Input;
 const MAX_PATTERN: usize = 64;
 
 /// `body` as Python's `re` (Tornado's) reads it, in the regex crate's syntax: `\<` and `\>` are
-/// the characters (the regex crate's word boundaries), `\Z` is the end of text (`\z`).
+/// the characters (the regex crate's word boundaries), `\Z` is the end of text (`\z`). Written
+/// apart from the router's own reading (`routing::matcher`), so that it checks it.
 fn as_python_reads(body: &str) -> String {
     let mut read = String::with_capacity(body.len());
     let mut after_backslash = false;
